@@ -1,3 +1,36 @@
 //! bot-bottle: runs an AI coding agent in a container whose only way out is a pipelock sidecar.
+//!
+//! `main` only parses the command line, runs it, and maps the error chain to an exit code.
 
-fn main() {}
+mod allowlist;
+mod ca;
+mod cli;
+mod defaults;
+mod engine;
+mod exit;
+mod manifest;
+mod plan;
+mod proxy_config;
+mod slug;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help and version to stdout with success, usage errors to stderr.
+            let _ = err.print();
+            return exit::exit_code(if err.use_stderr() { exit::USAGE } else { exit::OK });
+        }
+    };
+    match cli.run() {
+        Ok(()) => exit::exit_code(exit::OK),
+        Err(err) => {
+            eprintln!("bot-bottle: error: {err:#}");
+            exit::exit_code(exit::code_for(&err))
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Which hosts a bottle may reach, and which of them pipelock passes through undecrypted.
+
+use crate::defaults;
+use crate::exit::UsageError;
+use crate::manifest::{Egress, Hostname};
+
+/// Built-in hosts ∪ the manifest's, de-duplicated and sorted.
+pub fn effective_allowlist(egress: &Egress) -> Vec<Hostname> {
+    merge(defaults::ALLOWLIST, &egress.allowlist)
+}
+
+/// Built-in passthrough hosts ∪ the manifest's, de-duplicated and sorted. Every one must be
+/// reachable through the allowlist: a passthrough host that pipelock refuses anyway is a
+/// mistake the user should hear about.
+pub fn effective_passthrough(egress: &Egress, allowlist: &[Hostname]) -> Result<Vec<Hostname>, UsageError> {
+    for host in &egress.tls_passthrough_domains {
+        if !allowlist.iter().any(|allowed| covers(allowed, host)) {
+            return Err(UsageError(format!(
+                "egress.tls_passthrough_domains: {:?} is not on the allowlist; add it to egress.allowlist as well",
+                host.as_str()
+            )));
+        }
+    }
+    Ok(merge(defaults::TLS_PASSTHROUGH, &egress.tls_passthrough_domains))
+}
+
+fn merge(builtin: &[&str], extra: &[Hostname]) -> Vec<Hostname> {
+    let mut hosts: Vec<Hostname> = builtin
+        .iter()
+        .map(|h| Hostname::parse(h).expect("built-in hostnames are valid"))
+        .chain(extra.iter().cloned())
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    hosts
+}
+
+/// Does allowlist entry `allowed` let pipelock through to everything `host` names?
+/// Pipelock's `*.x.com` also matches `x.com`.
+fn covers(allowed: &Hostname, host: &Hostname) -> bool {
+    if allowed == host {
+        return true;
+    }
+    if !allowed.is_wildcard() {
+        return false;
+    }
+    let base = allowed.base_domain();
+    let target = host.base_domain();
+    target == base || target.ends_with(&format!(".{base}"))
+}
+
+/// The one-line summary: `N hosts allowed (a, b, c, +M more)`; up to five hosts are listed
+/// in full, more than five show the first three.
+pub fn summary(hosts: &[Hostname]) -> String {
+    const SHOW_ALL_UP_TO: usize = 5;
+    const SHOW_WHEN_CUT: usize = 3;
+    let count = hosts.len();
+    let noun = if count == 1 { "host" } else { "hosts" };
+    if count == 0 {
+        return "0 hosts allowed (none)".to_owned();
+    }
+    let shown = if count > SHOW_ALL_UP_TO { SHOW_WHEN_CUT } else { count };
+    let mut listed = hosts[..shown].iter().map(Hostname::as_str).collect::<Vec<_>>().join(", ");
+    if count > shown {
+        listed.push_str(&format!(", +{} more", count - shown));
+    }
+    format!("{count} {noun} allowed ({listed})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(names: &[&str]) -> Vec<Hostname> {
+        names.iter().map(|h| Hostname::parse(h).unwrap()).collect()
+    }
+
+    fn egress(allow: &[&str], passthrough: &[&str]) -> Egress {
+        Egress { allowlist: hosts(allow), tls_passthrough_domains: hosts(passthrough), ..Egress::default() }
+    }
+
+    #[test]
+    fn defaults_alone_sorted() {
+        let list = effective_allowlist(&Egress::default());
+        let names: Vec<_> = list.iter().map(Hostname::as_str).collect();
+        let mut expected = defaults::ALLOWLIST.to_vec();
+        expected.sort_unstable();
+        assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn union_is_deduplicated_case_insensitively_and_sorted() {
+        let list = effective_allowlist(&egress(&["API.ANTHROPIC.COM", "a.example.com", "a.example.com"], &[]));
+        let names: Vec<_> = list.iter().map(Hostname::as_str).collect();
+        assert_eq!(names.iter().filter(|h| **h == "api.anthropic.com").count(), 1);
+        assert_eq!(names.first(), Some(&"a.example.com"));
+        assert_eq!(list.len(), defaults::ALLOWLIST.len() + 1);
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn summary_for_0_1_5_6_and_many() {
+        assert_eq!(summary(&[]), "0 hosts allowed (none)");
+        assert_eq!(summary(&hosts(&["a.com"])), "1 host allowed (a.com)");
+        assert_eq!(
+            summary(&hosts(&["a.com", "b.com", "c.com", "d.com", "e.com"])),
+            "5 hosts allowed (a.com, b.com, c.com, d.com, e.com)"
+        );
+        assert_eq!(
+            summary(&hosts(&["a.com", "b.com", "c.com", "d.com", "e.com", "f.com"])),
+            "6 hosts allowed (a.com, b.com, c.com, +3 more)"
+        );
+        let many: Vec<String> = (0..100).map(|i| format!("h{i:03}.com")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(summary(&hosts(&many)), "100 hosts allowed (h000.com, h001.com, h002.com, +97 more)");
+    }
+
+    #[test]
+    fn passthrough_includes_the_builtin_and_must_be_allowed() {
+        let e = egress(&["*.example.com"], &["git.example.com", "example.com"]);
+        let allow = effective_allowlist(&e);
+        let pass = effective_passthrough(&e, &allow).unwrap();
+        let names: Vec<_> = pass.iter().map(Hostname::as_str).collect();
+        assert_eq!(names, ["api.anthropic.com", "example.com", "git.example.com"]);
+
+        let e = egress(&["a.example.com"], &["b.example.com"]);
+        let err = effective_passthrough(&e, &effective_allowlist(&e)).unwrap_err();
+        assert!(err.0.contains("\"b.example.com\" is not on the allowlist"), "{err}");
+    }
+}

@@ -1,0 +1,44 @@
+//! The command line: global flags and dispatch to one module per subcommand.
+
+mod start;
+
+use clap::{Parser, Subcommand};
+
+/// Run an AI coding agent in a container whose only way out is a pipelock egress proxy.
+#[derive(Debug, Parser)]
+#[command(name = "bot-bottle", version, about, long_about = None)]
+#[command(after_help = "Exit codes: 0 ok, 1 failure, 2 usage or manifest error, 130 interrupted.")]
+pub struct Cli {
+    /// Container engine to use: `docker`, `podman`, or a path to either binary.
+    /// Default: podman, then docker, found on PATH.
+    #[arg(long, global = true, env = "BOT_BOTTLE_ENGINE", value_name = "NAME|PATH")]
+    pub engine: Option<String>,
+
+    /// Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Start(start::StartArgs),
+}
+
+/// Options every subcommand may read.
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub engine: Option<String>,
+    pub verbose: bool,
+}
+
+impl Cli {
+    pub fn run(self) -> anyhow::Result<()> {
+        let global = Global { engine: self.engine, verbose: self.verbose };
+        match self.command {
+            Command::Start(args) => args.run(&global),
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Built-in values: images, the hosts every bottle may reach, and the names of in-container paths.
+
+/// The agent image `contrib/agent/Containerfile` builds (Claude Code on `node:22-slim`).
+pub const AGENT_IMAGE: &str = "localhost/bot-bottle/agent:latest";
+/// What the agent container runs by default.
+pub const AGENT_COMMAND: &[&str] = &["claude"];
+/// The user the agent runs as; `node:22-slim` ships it with uid 1000.
+pub const AGENT_USER: &str = "node";
+
+/// The pipelock image, pinned to v2.3.0 under a local name: tag the published pipelock 2.3.0
+/// image with this name once (see the README). A local name keeps launches offline and lets the
+/// user pin a digest they verified. Later pipelock versions changed block headers and health codes.
+pub const PROXY_IMAGE: &str = "localhost/bot-bottle/pipelock:2.3.0";
+/// Overrides [`PROXY_IMAGE`] (the end-to-end tests use it to pick the double or a real image).
+pub const PROXY_IMAGE_ENV: &str = "BOT_BOTTLE_PIPELOCK_IMAGE";
+
+/// Hosts Claude Code itself needs; every bottle may reach them.
+pub const ALLOWLIST: &[&str] = &[
+    "api.anthropic.com",
+    "statsig.anthropic.com",
+    "sentry.io",
+    "claude.ai",
+    "platform.claude.com",
+    "downloads.claude.ai",
+    "raw.githubusercontent.com",
+];
+
+/// Hosts whose TLS pipelock splices instead of decrypting. The Claude API carries the user's
+/// conversation, which legitimately trips DLP scanners (the BIP-39 seed-phrase detector fires on
+/// ordinary English, and header DLP matches the agent's own `x-api-key`). Pipelock still applies
+/// the allowlist to the CONNECT.
+pub const TLS_PASSTHROUGH: &[&str] = &["api.anthropic.com"];
+
+/// Port pipelock listens on inside the sidecar.
+pub const PROXY_PORT: u16 = 8888;
+/// Where the sidecar reads its config and CA (copied in between create and start).
+pub const PROXY_CONFIG_PATH: &str = "/etc/pipelock/pipelock.yaml";
+pub const PROXY_CA_CERT_PATH: &str = "/etc/pipelock/ca.pem";
+pub const PROXY_CA_KEY_PATH: &str = "/etc/pipelock/ca-key.pem";
+
+/// Where the bottle CA's public cert lands in the agent, for `update-ca-certificates`.
+pub const AGENT_CA_CERT_PATH: &str = "/usr/local/share/ca-certificates/bot-bottle-mitm.crt";
+/// The system bundle `update-ca-certificates` rebuilds on Debian-family images.
+pub const AGENT_CA_BUNDLE_PATH: &str = "/etc/ssl/certs/ca-certificates.crt";
+/// Where the workspace is mounted in the agent.
+pub const AGENT_WORKDIR: &str = "/workspace";
+
+/// How long a bottle CA is valid: long enough for a detached bottle left running over a long
+/// weekend, short enough that a leaked key soon becomes useless. Each launch makes a new CA.
+pub const CA_VALIDITY: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);

@@ -1,0 +1,116 @@
+//! The bottle manifest (`bottle.toml`, or the same schema as JSON): what the user asks for.
+//!
+//! This module only parses and checks values in isolation. Turning paths into files that
+//! exist, and everything else that needs the outside world, happens when the plan is built.
+
+mod hostname;
+mod load;
+mod names;
+
+use camino::Utf8PathBuf;
+use serde::{Deserialize, Serialize};
+
+pub use hostname::Hostname;
+pub use load::{load, ManifestSource};
+pub use names::{EnvName, GitRemoteName, ImageRef, SafeText};
+
+/// The whole manifest. Every table is optional; unknown fields are errors.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Source of the bottle's slug. Defaults to the workspace directory's name.
+    pub name: Option<String>,
+    /// A file whose contents become the agent's instructions (relative to the manifest).
+    pub prompt: Option<Utf8PathBuf>,
+    /// Directories copied into the agent as skills (relative to the manifest).
+    #[serde(default)]
+    pub skills: Vec<Utf8PathBuf>,
+    #[serde(default)]
+    pub agent: Agent,
+    #[serde(default)]
+    pub egress: Egress,
+    #[serde(default)]
+    pub ssh: Ssh,
+    #[serde(default)]
+    pub git: Git,
+}
+
+/// `[agent]`: the agent container.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agent {
+    /// Image to run. Defaults to [`crate::defaults::AGENT_IMAGE`].
+    pub image: Option<ImageRef>,
+    /// Command the agent runs. Defaults to [`crate::defaults::AGENT_COMMAND`].
+    pub command: Option<Vec<SafeText>>,
+    /// Names of host environment variables forwarded into the agent (values are never printed).
+    #[serde(default)]
+    pub env: Vec<EnvName>,
+    /// Host directory mounted as the agent's workspace. Defaults to the current directory.
+    pub workspace: Option<Utf8PathBuf>,
+}
+
+/// `[egress]`: what the pipelock sidecar lets out.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Egress {
+    /// Hosts allowed on top of the built-in ones.
+    #[serde(default)]
+    pub allowlist: Vec<Hostname>,
+    /// What a credential found in a request body does.
+    #[serde(default)]
+    pub dlp_action: DlpAction,
+    /// Hosts whose TLS is passed through unread, on top of the built-in ones.
+    #[serde(default)]
+    pub tls_passthrough_domains: Vec<Hostname>,
+}
+
+/// `egress.dlp_action`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DlpAction {
+    /// Refuse the request with a 403 (the default).
+    #[default]
+    Block,
+    /// Let the request through and log the finding.
+    Warn,
+}
+
+impl DlpAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DlpAction::Block => "block",
+            DlpAction::Warn => "warn",
+        }
+    }
+}
+
+/// `[ssh]`: files for the agent's `~/.ssh`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ssh {
+    /// A private key file copied in as the agent's identity (mode 0600).
+    pub identity: Option<Utf8PathBuf>,
+    /// A `known_hosts` file copied in as the agent's.
+    pub known_hosts: Option<Utf8PathBuf>,
+}
+
+/// `[git]`: the agent's git identity and the upstreams it may push to through the git gate.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Git {
+    pub user_name: Option<SafeText>,
+    pub user_email: Option<SafeText>,
+    /// Remotes configured in the agent's workspace. Their traffic goes through a git gate,
+    /// not through pipelock, so they do not widen the egress allowlist.
+    #[serde(default)]
+    pub upstreams: Vec<GitUpstream>,
+}
+
+/// One `[[git.upstreams]]` entry.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitUpstream {
+    pub name: GitRemoteName,
+    pub url: SafeText,
+}

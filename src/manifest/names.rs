@@ -1,0 +1,168 @@
+//! Small validated strings of the manifest: env var names, image references, remote names,
+//! and free text that must not smuggle control characters into argv or config files.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Implements the serde plumbing for a validated newtype around `String`.
+macro_rules! validated_string {
+    ($name:ident, $check:path) => {
+        impl $name {
+            pub fn parse(raw: &str) -> Result<Self, String> {
+                $check(raw)?;
+                Ok(Self(raw.to_owned()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(raw: String) -> Result<Self, String> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+/// The name of an environment variable forwarded from the host.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EnvName(String);
+validated_string!(EnvName, check_env_name);
+
+/// Variables bot-bottle sets itself: forwarding a host value would silently undo the egress
+/// routing or the CA trust.
+pub const RESERVED_ENV: &[&str] = &[
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "https_proxy",
+    "http_proxy",
+    "no_proxy",
+    "all_proxy",
+    "NODE_EXTRA_CA_CERTS",
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+];
+
+fn check_env_name(raw: &str) -> Result<(), String> {
+    let mut chars = raw.chars();
+    let starts_well = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !starts_well || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!(
+            "invalid environment variable name {raw:?}: use letters, digits and underscores, not starting with a digit"
+        ));
+    }
+    if RESERVED_ENV.contains(&raw) {
+        return Err(format!(
+            "environment variable {raw:?} is set by bot-bottle itself and cannot be forwarded"
+        ));
+    }
+    Ok(())
+}
+
+/// A container image reference such as `localhost/bot-bottle/agent:latest`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ImageRef(String);
+validated_string!(ImageRef, check_image_ref);
+
+fn check_image_ref(raw: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@');
+    if raw.is_empty() || !raw.chars().all(allowed) {
+        return Err(format!(
+            "invalid image reference {raw:?}: use letters, digits and . _ - / : @ only"
+        ));
+    }
+    // The engine CLI would read a leading '-' as an option.
+    if !raw.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(format!("invalid image reference {raw:?}: it must start with a letter or digit"));
+    }
+    Ok(())
+}
+
+/// A git remote name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct GitRemoteName(String);
+validated_string!(GitRemoteName, check_remote_name);
+
+fn check_remote_name(raw: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if raw.is_empty() || raw.starts_with('-') || !raw.chars().all(allowed) {
+        return Err(format!(
+            "invalid git remote name {raw:?}: use letters, digits and . _ -, not starting with -"
+        ));
+    }
+    Ok(())
+}
+
+/// Free text (a command argument, a git identity, a URL): anything but control characters,
+/// which could forge lines in the files it is written to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SafeText(String);
+validated_string!(SafeText, check_safe_text);
+
+fn check_safe_text(raw: &str) -> Result<(), String> {
+    if raw.is_empty() {
+        return Err("an empty string is not allowed here".to_owned());
+    }
+    if raw.chars().any(char::is_control) {
+        return Err(format!("{raw:?} contains a control character (newline, tab, escape, ...)"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_names() {
+        assert!(EnvName::parse("ANTHROPIC_API_KEY").is_ok());
+        assert!(EnvName::parse("_x1").is_ok());
+        for bad in ["", "1X", "A-B", "A B", "A=B", "Ä"] {
+            assert!(EnvName::parse(bad).unwrap_err().contains("invalid environment variable name"), "{bad}");
+        }
+        assert!(EnvName::parse("HTTPS_PROXY").unwrap_err().contains("set by bot-bottle"));
+        assert!(EnvName::parse("NODE_EXTRA_CA_CERTS").unwrap_err().contains("set by bot-bottle"));
+    }
+
+    #[test]
+    fn image_refs() {
+        for ok in ["localhost/bot-bottle/agent:latest", "node:22-slim", "a/b@sha256:0123abcd"] {
+            assert!(ImageRef::parse(ok).is_ok(), "{ok}");
+        }
+        assert!(ImageRef::parse("--privileged").unwrap_err().contains("start with a letter"));
+        assert!(ImageRef::parse("a b").unwrap_err().contains("invalid image reference"));
+        assert!(ImageRef::parse("").is_err());
+    }
+
+    #[test]
+    fn remote_names_and_text() {
+        assert!(GitRemoteName::parse("origin").is_ok());
+        assert!(GitRemoteName::parse("-u").is_err());
+        assert!(GitRemoteName::parse("a/b").is_err());
+        assert!(SafeText::parse("Jane Doe").is_ok());
+        assert!(SafeText::parse("x\n[core]").unwrap_err().contains("control character"));
+        assert!(SafeText::parse("").is_err());
+    }
+}

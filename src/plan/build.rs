@@ -1,0 +1,293 @@
+//! Building a [`Plan`] from a parsed manifest: resolving paths, names, env and the proxy config.
+//! Reads the filesystem and environment, creates nothing.
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::{
+    AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, ForwardedEnv, Images, Networks, Plan,
+    ProvisionStep, ProxyPlan, StepAction, TlsInterceptionPlan, JSON_SCHEMA, LABEL_BOTTLE, LABEL_ROLE,
+};
+use crate::allowlist;
+use crate::defaults;
+use crate::exit::UsageError;
+use crate::manifest::{Manifest, ManifestSource};
+use crate::proxy_config::{self, PipelockConfig};
+use crate::slug;
+
+/// Everything outside the manifest that the plan depends on, gathered by the caller so that
+/// building stays deterministic and testable.
+#[derive(Debug, Clone)]
+pub struct PlanInputs {
+    pub source: ManifestSource,
+    /// The current directory: the default workspace, and the base for the built-in manifest.
+    pub cwd: Utf8PathBuf,
+    pub engine: Option<EngineSummary>,
+    /// `BOT_BOTTLE_PIPELOCK_IMAGE`, if set.
+    pub proxy_image_override: Option<String>,
+    /// Where per-bottle stage directories go (`$XDG_RUNTIME_DIR/bot-bottle`, or a per-user
+    /// directory under the temp dir).
+    pub stage_root: Utf8PathBuf,
+    /// Looks up a host environment variable's presence (never its value).
+    pub env_is_set: fn(&str) -> bool,
+    pub ca_validity_seconds: u64,
+}
+
+/// Checks the manifest against the world and computes the plan.
+pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageError> {
+    let origin = inputs.source.display();
+    let base_dir = match &inputs.source {
+        ManifestSource::File(path) => absolute(&inputs.cwd, path.parent().unwrap_or(Utf8Path::new("."))),
+        ManifestSource::Builtin => inputs.cwd.clone(),
+    };
+    let in_manifest = |field: &str, message: String| UsageError(format!("{origin}: {field}: {message}"));
+
+    let workspace = match &manifest.agent.workspace {
+        Some(dir) => resolve_existing(&base_dir, dir, Kind::Dir).map_err(|m| in_manifest("agent.workspace", m))?,
+        None => inputs.cwd.clone(),
+    };
+    let (name, slug) = match &manifest.name {
+        Some(name) => (name.clone(), slug::slugify(name).map_err(|e| in_manifest("name", e.0))?),
+        None => {
+            let dir_name = workspace.file_name().unwrap_or("bottle");
+            let slug = slug::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
+            (dir_name.to_owned(), slug)
+        }
+    };
+
+    let allowlist = allowlist::effective_allowlist(&manifest.egress);
+    let passthrough = allowlist::effective_passthrough(&manifest.egress, &allowlist)
+        .map_err(|e| UsageError(format!("{origin}: {}", e.0)))?;
+    let proxy_config = PipelockConfig::for_bottle(&allowlist, &passthrough, manifest.egress.dlp_action);
+
+    let names = ResourceNames::for_slug(&slug);
+    let labels = |role: &str| vec![(LABEL_BOTTLE.to_owned(), slug.clone()), (LABEL_ROLE.to_owned(), role.to_owned())];
+
+    let user = defaults::AGENT_USER.to_owned();
+    let home = if user == "root" { "/root".to_owned() } else { format!("/home/{user}") };
+    let provisioning = provisioning_steps(manifest, &base_dir, &home)
+        .map_err(|(field, message)| in_manifest(field, message))?;
+
+    let proxy_url = format!("http://{}:{}", names.proxy, defaults::PROXY_PORT);
+    let no_proxy = "localhost,127.0.0.1,::1".to_owned();
+    let env = vec![
+        ("HTTPS_PROXY".to_owned(), proxy_url.clone()),
+        ("HTTP_PROXY".to_owned(), proxy_url.clone()),
+        ("https_proxy".to_owned(), proxy_url.clone()),
+        ("http_proxy".to_owned(), proxy_url),
+        ("NO_PROXY".to_owned(), no_proxy.clone()),
+        ("no_proxy".to_owned(), no_proxy),
+        ("NODE_EXTRA_CA_CERTS".to_owned(), defaults::AGENT_CA_CERT_PATH.to_owned()),
+        ("SSL_CERT_FILE".to_owned(), defaults::AGENT_CA_BUNDLE_PATH.to_owned()),
+        ("REQUESTS_CA_BUNDLE".to_owned(), defaults::AGENT_CA_BUNDLE_PATH.to_owned()),
+    ];
+    let forwarded_env = manifest
+        .agent
+        .env
+        .iter()
+        .map(|name| ForwardedEnv { name: name.clone(), set_on_host: (inputs.env_is_set)(name.as_str()) })
+        .collect();
+    let command = match &manifest.agent.command {
+        Some(cmd) if cmd.is_empty() => return Err(in_manifest("agent.command", "must not be empty".to_owned())),
+        Some(cmd) => cmd.iter().map(|a| a.as_str().to_owned()).collect(),
+        None => defaults::AGENT_COMMAND.iter().map(|s| (*s).to_owned()).collect(),
+    };
+
+    Ok(Plan {
+        schema: JSON_SCHEMA,
+        bottle: Bottle {
+            name,
+            slug: slug.clone(),
+            manifest: match &inputs.source {
+                ManifestSource::File(p) => Some(absolute(&inputs.cwd, p)),
+                ManifestSource::Builtin => None,
+            },
+        },
+        engine: inputs.engine.clone(),
+        images: Images {
+            agent: manifest
+                .agent
+                .image
+                .as_ref()
+                .map_or_else(|| defaults::AGENT_IMAGE.to_owned(), |i| i.as_str().to_owned()),
+            proxy: inputs.proxy_image_override.clone().unwrap_or_else(|| defaults::PROXY_IMAGE.to_owned()),
+        },
+        containers: Containers { agent: names.agent, proxy: names.proxy },
+        networks: Networks { internal: names.internal_network, egress: names.egress_network },
+        agent: AgentPlan {
+            command,
+            user,
+            home,
+            workspace,
+            workdir: defaults::AGENT_WORKDIR.to_owned(),
+            env,
+            forwarded_env,
+            labels: labels("agent"),
+        },
+        egress: EgressPlan {
+            summary: allowlist::summary(&allowlist),
+            dlp_action: manifest.egress.dlp_action,
+            tls_interception: TlsInterceptionPlan {
+                enabled: true,
+                ca_fingerprint: None,
+                ca: "per-bottle, generated at launch, destroyed with the sidecar",
+                ca_validity_seconds: inputs.ca_validity_seconds,
+                ca_permitted_domains: permitted_domains(&allowlist),
+                passthrough_domains: passthrough,
+                agent_ca_path: defaults::AGENT_CA_CERT_PATH.to_owned(),
+            },
+            allowlist,
+        },
+        proxy: ProxyPlan {
+            command: proxy_config::sidecar_command(),
+            listen: proxy_config::listen_address(),
+            config_path: defaults::PROXY_CONFIG_PATH.to_owned(),
+            config: proxy_config,
+            labels: labels("proxy"),
+        },
+        provisioning,
+        stage_dir: inputs.stage_root.join(&slug),
+    })
+}
+
+/// Names of everything a bottle creates, derived from its slug alone so that `stop NAME`
+/// and a later cleanup find them again.
+pub struct ResourceNames {
+    pub agent: String,
+    pub proxy: String,
+    pub internal_network: String,
+    pub egress_network: String,
+}
+
+impl ResourceNames {
+    pub fn for_slug(slug: &str) -> Self {
+        ResourceNames {
+            agent: format!("bot-bottle-{slug}"),
+            proxy: format!("bot-bottle-{slug}-pipelock"),
+            internal_network: format!("bot-bottle-{slug}-internal"),
+            egress_network: format!("bot-bottle-{slug}-egress"),
+        }
+    }
+}
+
+/// The DNS subtrees the bottle CA may issue for: the allowlist's base domains, de-duplicated.
+fn permitted_domains(allowlist: &[crate::manifest::Hostname]) -> Vec<String> {
+    let mut domains: Vec<String> = allowlist.iter().map(|h| h.base_domain().to_owned()).collect();
+    domains.sort();
+    domains.dedup();
+    domains
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    File,
+    Dir,
+}
+
+/// `path` made absolute against `base`, which must exist as the given kind.
+fn resolve_existing(base: &Utf8Path, path: &Utf8Path, kind: Kind) -> Result<Utf8PathBuf, String> {
+    let full = absolute(base, path);
+    let meta = std::fs::metadata(&full).map_err(|e| format!("{path:?} (resolved to {full}): {e}"))?;
+    match kind {
+        Kind::File if !meta.is_file() => Err(format!("{path:?} (resolved to {full}) is not a file")),
+        Kind::Dir if !meta.is_dir() => Err(format!("{path:?} (resolved to {full}) is not a directory")),
+        _ => Ok(full),
+    }
+}
+
+fn absolute(base: &Utf8Path, path: &Utf8Path) -> Utf8PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        let joined = base.join(path);
+        // Tidy `./x` and `x/.` without touching the filesystem (symlinks stay as written).
+        joined.components().collect()
+    }
+}
+
+type FieldError = (&'static str, String);
+
+fn provisioning_steps(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<Vec<ProvisionStep>, FieldError> {
+    let step = |name, sources: Vec<Utf8PathBuf>, run: Option<String>, skip: &str| ProvisionStep {
+        step: name,
+        action: if run.is_some() { StepAction::Run } else { StepAction::Skip },
+        detail: run.unwrap_or_else(|| skip.to_owned()),
+        sources,
+    };
+
+    let ca = step(
+        "ca",
+        vec![],
+        Some(format!(
+            "copy the bottle CA's public cert to {}, run update-ca-certificates as root",
+            defaults::AGENT_CA_CERT_PATH
+        )),
+        "",
+    );
+
+    let prompt_src = manifest
+        .prompt
+        .as_ref()
+        .map(|p| resolve_existing(base, p, Kind::File).map_err(|m| ("prompt", m)))
+        .transpose()?;
+    let prompt = step(
+        "prompt",
+        prompt_src.iter().cloned().collect(),
+        prompt_src.as_ref().map(|_| format!("copy the prompt to {home}/.claude/CLAUDE.md")),
+        "no prompt in the manifest",
+    );
+
+    let skills_src = manifest
+        .skills
+        .iter()
+        .map(|s| resolve_existing(base, s, Kind::Dir).map_err(|m| ("skills", m)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut seen = std::collections::BTreeSet::new();
+    for dir in &skills_src {
+        let name = dir.file_name().unwrap_or_default();
+        if !seen.insert(name.to_owned()) {
+            return Err(("skills", format!("two skill directories are named {name:?}; each lands in {home}/.claude/skills/<name>")));
+        }
+    }
+    let skills = step(
+        "skills",
+        skills_src.clone(),
+        (!skills_src.is_empty())
+            .then(|| format!("copy {} skill director{} to {home}/.claude/skills/", skills_src.len(), if skills_src.len() == 1 { "y" } else { "ies" })),
+        "no skills in the manifest",
+    );
+
+    let identity = manifest.ssh.identity.as_ref().map(|p| resolve_existing(base, p, Kind::File).map_err(|m| ("ssh.identity", m))).transpose()?;
+    let known_hosts = manifest.ssh.known_hosts.as_ref().map(|p| resolve_existing(base, p, Kind::File).map_err(|m| ("ssh.known_hosts", m))).transpose()?;
+    let ssh_sources: Vec<Utf8PathBuf> = identity.iter().chain(known_hosts.iter()).cloned().collect();
+    let mut ssh_parts = vec![];
+    if identity.is_some() {
+        ssh_parts.push(format!("identity to {home}/.ssh/id_bottle (0600)"));
+    }
+    if known_hosts.is_some() {
+        ssh_parts.push(format!("known_hosts to {home}/.ssh/known_hosts"));
+    }
+    let ssh = step(
+        "ssh",
+        ssh_sources,
+        (!ssh_parts.is_empty()).then(|| format!("copy {}", ssh_parts.join(" and "))),
+        "no [ssh] section in the manifest",
+    );
+
+    let git_cfg = &manifest.git;
+    let mut git_parts = vec![];
+    if git_cfg.user_name.is_some() || git_cfg.user_email.is_some() {
+        git_parts.push("set user.name/user.email".to_owned());
+    }
+    if !git_cfg.upstreams.is_empty() {
+        let names: Vec<_> = git_cfg.upstreams.iter().map(|u| u.name.as_str()).collect();
+        git_parts.push(format!("record upstreams {} (reached through the git gate, not pipelock)", names.join(", ")));
+    }
+    let git = step(
+        "git",
+        vec![],
+        (!git_parts.is_empty()).then(|| format!("write {home}/.gitconfig: {}", git_parts.join("; "))),
+        "no [git] section in the manifest",
+    );
+
+    Ok(vec![ca, prompt, skills, ssh, git])
+}

@@ -1,0 +1,149 @@
+//! The launch plan: every name, path, image, env var and file a launch will use, computed from
+//! the manifest before anything is created. `start --dry-run` prints it; the launch executes it.
+
+mod build;
+mod render;
+
+use camino::Utf8PathBuf;
+use serde::Serialize;
+
+use crate::manifest::{DlpAction, EnvName, Hostname};
+use crate::proxy_config::PipelockConfig;
+
+pub use build::{build, PlanInputs};
+pub use render::render_text;
+
+/// Version of the `--json` plan document. Bumped only when a field changes meaning or goes
+/// away; new fields may appear within a version.
+pub const JSON_SCHEMA: &str = "bot-bottle.plan/v1";
+
+/// Label keys every resource of a bottle carries, so a crashed launch can be found later.
+pub const LABEL_BOTTLE: &str = "io.bot-bottle.bottle";
+pub const LABEL_ROLE: &str = "io.bot-bottle.role";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub schema: &'static str,
+    pub bottle: Bottle,
+    /// The engine found on this machine, or `None` ("none found").
+    pub engine: Option<EngineSummary>,
+    pub images: Images,
+    pub containers: Containers,
+    pub networks: Networks,
+    pub agent: AgentPlan,
+    pub egress: EgressPlan,
+    pub proxy: ProxyPlan,
+    /// Provisioners in the order they run.
+    pub provisioning: Vec<ProvisionStep>,
+    /// Private directory (0700) holding the rendered config and public cert during the launch.
+    pub stage_dir: Utf8PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Bottle {
+    pub name: String,
+    pub slug: String,
+    /// The manifest file, or `None` for the built-in default.
+    pub manifest: Option<Utf8PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EngineSummary {
+    /// `docker` or `podman`.
+    pub kind: String,
+    pub program: Utf8PathBuf,
+    pub version: String,
+    pub rootless: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Images {
+    pub agent: String,
+    pub proxy: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Containers {
+    pub agent: String,
+    pub proxy: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Networks {
+    /// `--internal`: no route out. The agent's only network.
+    pub internal: String,
+    /// A bridge with a route out. Only the proxy is on it.
+    pub egress: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentPlan {
+    pub command: Vec<String>,
+    pub user: String,
+    pub home: String,
+    /// Host directory mounted read-write at [`Self::workdir`].
+    pub workspace: Utf8PathBuf,
+    pub workdir: String,
+    /// Variables bot-bottle sets (proxy routing and CA trust); never secret.
+    pub env: Vec<(String, String)>,
+    /// Host variables forwarded by name; values are never printed.
+    pub forwarded_env: Vec<ForwardedEnv>,
+    pub labels: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ForwardedEnv {
+    pub name: EnvName,
+    /// Whether the host has it set now; unset ones are skipped at launch.
+    pub set_on_host: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EgressPlan {
+    pub allowlist: Vec<Hostname>,
+    pub summary: String,
+    pub dlp_action: DlpAction,
+    pub tls_interception: TlsInterceptionPlan,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsInterceptionPlan {
+    pub enabled: bool,
+    /// SHA-256 of the bottle CA; `null` in a plan because the CA is made at launch.
+    pub ca_fingerprint: Option<String>,
+    /// The CA is generated per bottle and dies with it.
+    pub ca: &'static str,
+    pub ca_validity_seconds: u64,
+    /// Domains the CA's name constraints permit: nothing else can be minted with its key.
+    pub ca_permitted_domains: Vec<String>,
+    pub passthrough_domains: Vec<Hostname>,
+    pub agent_ca_path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProxyPlan {
+    pub command: Vec<String>,
+    pub listen: String,
+    /// The exact config the sidecar will load.
+    pub config_path: String,
+    pub config: PipelockConfig,
+    pub labels: Vec<(String, String)>,
+}
+
+/// One provisioner, in run order; `action: "skip"` where its manifest section is empty.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProvisionStep {
+    pub step: &'static str,
+    pub action: StepAction,
+    /// Human description of what happens, or why it is skipped.
+    pub detail: String,
+    /// Host files or directories this step copies in.
+    pub sources: Vec<Utf8PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepAction {
+    Run,
+    Skip,
+}

@@ -1,0 +1,201 @@
+//! The pipelock v2.3.0 config a bottle's sidecar loads, as typed data.
+//!
+//! Pipelock parses its YAML with unknown fields rejected; JSON is valid YAML, so serde_json
+//! writes the file and no hand-rolled YAML can be broken by a value. Only fields pipelock
+//! v2.3.0 knows are modelled (see `../shared/pipelock-v2.3.0.md` in the project's notes).
+
+use serde::Serialize;
+
+use crate::defaults;
+use crate::manifest::{DlpAction, Hostname};
+
+/// Pipelock cuts every CONNECT tunnel after 300 s by default. An interactive agent streams long
+/// model responses and keeps connections alive between turns; cutting them mid-stream breaks
+/// the session. One hour covers any single response while still reaping abandoned tunnels, and
+/// intercepted traffic is scanned request by request whatever the tunnel's age.
+pub const MAX_TUNNEL_SECONDS: u32 = 3600;
+/// Pipelock's 120 s idle default drops a tunnel while the user reads or thinks; ten minutes of
+/// silence is a fair sign the connection is abandoned.
+pub const IDLE_TIMEOUT_SECONDS: u32 = 600;
+/// Pipelock's default of 60 requests a minute per base domain is hit by a single
+/// `npm install` or a burst of API calls; 600 still stops a runaway loop.
+pub const MAX_REQUESTS_PER_MINUTE: u32 = 600;
+
+/// The whole config file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PipelockConfig {
+    /// `strict`: the only mode in which pipelock enforces `api_allowlist`.
+    pub mode: &'static str,
+    pub enforce: bool,
+    pub api_allowlist: Vec<String>,
+    pub fetch_proxy: FetchProxy,
+    pub forward_proxy: ForwardProxy,
+    pub dlp: Dlp,
+    pub request_body_scanning: RequestBodyScanning,
+    pub tls_interception: TlsInterception,
+    pub logging: Logging,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FetchProxy {
+    pub listen: String,
+    pub monitoring: Monitoring,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Monitoring {
+    pub max_requests_per_minute: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForwardProxy {
+    /// Off by default in pipelock: CONNECT would get a 405.
+    pub enabled: bool,
+    pub max_tunnel_seconds: u32,
+    pub idle_timeout_seconds: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dlp {
+    pub include_defaults: bool,
+    /// Scans pipelock's own environment for leaked values; the sidecar gets no secrets.
+    pub scan_env: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestBodyScanning {
+    pub action: DlpAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TlsInterception {
+    pub enabled: bool,
+    /// Always explicit: an empty path makes pipelock look under `$HOME/.pipelock`.
+    pub ca_cert: String,
+    pub ca_key: String,
+    pub passthrough_domains: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Logging {
+    pub format: &'static str,
+    /// Audit events go to stdout, where `logs` on the sidecar finds them.
+    pub output: &'static str,
+    pub include_allowed: bool,
+    pub include_blocked: bool,
+}
+
+impl PipelockConfig {
+    /// The config for a bottle allowing `allowlist`, splicing `passthrough`, with `dlp_action`
+    /// for credentials found in request bodies.
+    pub fn for_bottle(allowlist: &[Hostname], passthrough: &[Hostname], dlp_action: DlpAction) -> Self {
+        let names = |hosts: &[Hostname]| hosts.iter().map(|h| h.as_str().to_owned()).collect();
+        PipelockConfig {
+            mode: "strict",
+            enforce: true,
+            api_allowlist: names(allowlist),
+            fetch_proxy: FetchProxy {
+                // The image's CMD listens on all interfaces; a `run --config` of our own must
+                // say so again or pipelock binds 127.0.0.1 and the agent cannot reach it.
+                listen: listen_address(),
+                monitoring: Monitoring { max_requests_per_minute: MAX_REQUESTS_PER_MINUTE },
+            },
+            forward_proxy: ForwardProxy {
+                enabled: true,
+                max_tunnel_seconds: MAX_TUNNEL_SECONDS,
+                idle_timeout_seconds: IDLE_TIMEOUT_SECONDS,
+            },
+            dlp: Dlp { include_defaults: true, scan_env: true },
+            request_body_scanning: RequestBodyScanning { action: dlp_action },
+            tls_interception: TlsInterception {
+                enabled: true,
+                ca_cert: defaults::PROXY_CA_CERT_PATH.to_owned(),
+                ca_key: defaults::PROXY_CA_KEY_PATH.to_owned(),
+                passthrough_domains: names(passthrough),
+            },
+            logging: Logging { format: "json", output: "stdout", include_allowed: true, include_blocked: true },
+        }
+    }
+
+    /// The file's contents: pretty JSON (valid YAML) with a trailing newline.
+    pub fn render(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("the config serialises");
+        text.push('\n');
+        text
+    }
+}
+
+/// The address pipelock listens on inside the sidecar.
+pub fn listen_address() -> String {
+    format!("0.0.0.0:{}", defaults::PROXY_PORT)
+}
+
+/// The sidecar's command (the image's entrypoint is `/pipelock`).
+pub fn sidecar_command() -> Vec<String> {
+    ["run", "--config", defaults::PROXY_CONFIG_PATH, "--listen"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain([listen_address()])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn hosts(names: &[&str]) -> Vec<Hostname> {
+        names.iter().map(|h| Hostname::parse(h).unwrap()).collect()
+    }
+
+    fn rendered(action: DlpAction) -> Value {
+        let cfg = PipelockConfig::for_bottle(&hosts(&["a.com", "*.b.org"]), &hosts(&["a.com"]), action);
+        serde_json::from_str(&cfg.render()).unwrap()
+    }
+
+    #[test]
+    fn block_config_is_exactly_this() {
+        assert_eq!(
+            rendered(DlpAction::Block),
+            json!({
+                "mode": "strict",
+                "enforce": true,
+                "api_allowlist": ["a.com", "*.b.org"],
+                "fetch_proxy": {"listen": "0.0.0.0:8888", "monitoring": {"max_requests_per_minute": 600}},
+                "forward_proxy": {"enabled": true, "max_tunnel_seconds": 3600, "idle_timeout_seconds": 600},
+                "dlp": {"include_defaults": true, "scan_env": true},
+                "request_body_scanning": {"action": "block"},
+                "tls_interception": {
+                    "enabled": true,
+                    "ca_cert": "/etc/pipelock/ca.pem",
+                    "ca_key": "/etc/pipelock/ca-key.pem",
+                    "passthrough_domains": ["a.com"]
+                },
+                "logging": {"format": "json", "output": "stdout", "include_allowed": true, "include_blocked": true}
+            })
+        );
+    }
+
+    #[test]
+    fn warn_config_differs_only_in_the_action() {
+        let mut warn = rendered(DlpAction::Warn);
+        assert_eq!(warn["request_body_scanning"]["action"], "warn");
+        warn["request_body_scanning"]["action"] = json!("block");
+        assert_eq!(warn, rendered(DlpAction::Block));
+    }
+
+    #[test]
+    fn tunnels_outlive_pipelocks_five_minute_default() {
+        assert!(MAX_TUNNEL_SECONDS > 300);
+        assert!(IDLE_TIMEOUT_SECONDS > 120);
+        assert!(MAX_REQUESTS_PER_MINUTE > 60);
+    }
+
+    #[test]
+    fn sidecar_listens_on_all_interfaces() {
+        assert_eq!(
+            sidecar_command(),
+            ["run", "--config", "/etc/pipelock/pipelock.yaml", "--listen", "0.0.0.0:8888"]
+        );
+    }
+}

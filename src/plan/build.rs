@@ -1,6 +1,8 @@
 //! Building a [`Plan`] from a parsed manifest: resolving paths, names, env and the proxy config.
 //! Reads the filesystem and environment, creates nothing.
 
+use std::collections::BTreeMap;
+
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{
@@ -60,7 +62,9 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     let proxy_config = PipelockConfig::for_bottle(&allowlist, &passthrough, manifest.egress.dlp_action);
 
     let names = ResourceNames::for_slug(&slug);
-    let labels = |role: &str| vec![(LABEL_BOTTLE.to_owned(), slug.clone()), (LABEL_ROLE.to_owned(), role.to_owned())];
+    let labels = |role: &str| {
+        BTreeMap::from([(LABEL_BOTTLE.to_owned(), slug.clone()), (LABEL_ROLE.to_owned(), role.to_owned())])
+    };
 
     let user = defaults::AGENT_USER.to_owned();
     let home = if user == "root" { "/root".to_owned() } else { format!("/home/{user}") };
@@ -69,7 +73,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
 
     let proxy_url = format!("http://{}:{}", names.proxy, defaults::PROXY_PORT);
     let no_proxy = "localhost,127.0.0.1,::1".to_owned();
-    let env = vec![
+    let env = BTreeMap::from([
         ("HTTPS_PROXY".to_owned(), proxy_url.clone()),
         ("HTTP_PROXY".to_owned(), proxy_url.clone()),
         ("https_proxy".to_owned(), proxy_url.clone()),
@@ -79,7 +83,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         ("NODE_EXTRA_CA_CERTS".to_owned(), defaults::AGENT_CA_CERT_PATH.to_owned()),
         ("SSL_CERT_FILE".to_owned(), defaults::AGENT_CA_BUNDLE_PATH.to_owned()),
         ("REQUESTS_CA_BUNDLE".to_owned(), defaults::AGENT_CA_BUNDLE_PATH.to_owned()),
-    ];
+    ]);
     let forwarded_env = manifest
         .agent
         .env

@@ -4,6 +4,8 @@
 mod build;
 mod render;
 
+use std::collections::BTreeMap;
+
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
@@ -85,10 +87,10 @@ pub struct AgentPlan {
     pub workspace: Utf8PathBuf,
     pub workdir: String,
     /// Variables bot-bottle sets (proxy routing and CA trust); never secret.
-    pub env: Vec<(String, String)>,
+    pub env: BTreeMap<String, String>,
     /// Host variables forwarded by name; values are never printed.
     pub forwarded_env: Vec<ForwardedEnv>,
-    pub labels: Vec<(String, String)>,
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -127,7 +129,7 @@ pub struct ProxyPlan {
     /// The exact config the sidecar will load.
     pub config_path: String,
     pub config: PipelockConfig,
-    pub labels: Vec<(String, String)>,
+    pub labels: BTreeMap<String, String>,
 }
 
 /// One provisioner, in run order; `action: "skip"` where its manifest section is empty.

@@ -57,7 +57,7 @@ pub fn render_text(plan: &Plan) -> String {
 }
 
 fn line(out: &mut String, key: &str, value: &str) {
-    let _ = writeln!(out, "{:<17}{value}", format!("{key}:"));
+    let _ = writeln!(out, "{:<19}{value}", format!("{key}:"));
 }
 
 fn human_duration(seconds: u64) -> String {

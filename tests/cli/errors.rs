@@ -1,0 +1,97 @@
+//! Bad input: exit code 2, a message naming the file, field and value, nothing created.
+
+use crate::support::{bot_bottle, stderr_of, Scratch};
+
+/// Runs `start --dry-run` on a manifest with `contents` and returns stderr, asserting exit 2.
+fn rejected(file: &str, contents: &str) -> String {
+    let dir = Scratch::new(&file.replace('.', "-"));
+    let path = dir.write(file, contents);
+    let out = bot_bottle(dir.path()).args(["start", "--dry-run"]).arg(&path).output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "nothing is printed on stdout for a rejected manifest");
+    assert!(stderr.contains(path.to_str().unwrap()), "names the file: {stderr}");
+    stderr
+}
+
+#[test]
+fn unknown_field_exits_2_naming_it() {
+    let e = rejected("bottle.toml", "name = \"x\"\n\n[egress]\nallowlists = [\"a.com\"]\n");
+    assert!(e.contains(":4:1: egress.allowlists: unknown field `allowlists`"), "{e}");
+}
+
+#[test]
+fn unknown_field_in_json_exits_2() {
+    let e = rejected("bottle.json", "{\"agent\": {\"imag\": \"x\"}}");
+    assert!(e.contains("agent.imag: unknown field `imag`"), "{e}");
+}
+
+#[test]
+fn hostile_hostnames_are_rejected() {
+    for (host, why) in [
+        ("evil.com\\n  - \\\"*\\\"", "whitespace"),
+        ("https://evil.com", "scheme"),
+        ("evil.com:443", "port"),
+        ("evil.com/x", "path"),
+    ] {
+        let e = rejected("bottle.toml", &format!("[egress]\nallowlist = [\"{host}\"]\n"));
+        assert!(e.contains("egress.allowlist[0]: invalid hostname"), "{e}");
+        assert!(e.contains(why), "{host}: {e}");
+    }
+}
+
+#[test]
+fn bad_dlp_action_and_env_name() {
+    let e = rejected("bottle.toml", "[egress]\ndlp_action = \"allow\"\n");
+    assert!(e.contains("egress.dlp_action") && e.contains("allow"), "{e}");
+    let e = rejected("bottle.toml", "[agent]\nenv = [\"HTTPS_PROXY\"]\n");
+    assert!(e.contains("agent.env[0]") && e.contains("set by bot-bottle"), "{e}");
+}
+
+#[test]
+fn unusable_name_is_rejected() {
+    let e = rejected("bottle.toml", "name = \"!!!\"\n");
+    assert!(e.contains(": name: bottle name \"!!!\" has no letters or digits"), "{e}");
+}
+
+#[test]
+fn missing_prompt_and_skill_files_are_named() {
+    let e = rejected("bottle.toml", "prompt = \"nope.md\"\n");
+    assert!(e.contains(": prompt: \"nope.md\""), "{e}");
+    let e = rejected("bottle.toml", "skills = [\"no-such-dir\"]\n");
+    assert!(e.contains(": skills: \"no-such-dir\""), "{e}");
+}
+
+#[test]
+fn passthrough_host_must_be_allowed() {
+    let e = rejected("bottle.toml", "[egress]\ntls_passthrough_domains = [\"x.example.com\"]\n");
+    assert!(e.contains("\"x.example.com\" is not on the allowlist"), "{e}");
+}
+
+#[test]
+fn missing_manifest_file_exits_2() {
+    let dir = Scratch::new("missing");
+    let out = bot_bottle(dir.path()).args(["start", "--dry-run", "nope.toml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("nope.toml: cannot read the manifest"));
+}
+
+#[test]
+fn bad_flag_exits_2() {
+    let dir = Scratch::new("flag");
+    let out = bot_bottle(dir.path()).args(["start", "--no-such-flag"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn dry_run_creates_no_stage_directory() {
+    let dir = Scratch::new("nostage");
+    let runtime = dir.path().join("runtime");
+    let out = bot_bottle(dir.path())
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .args(["start", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!runtime.exists(), "a dry run must not create the stage directory");
+}

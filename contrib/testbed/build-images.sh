@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Builds the offline testbed images for bot-bottle's end-to-end tests and loads them into each
+# engine setup (docker, rootful podman, rootless podman). No registry is needed: the agent rootfs
+# comes from Debian's archive via mmdebstrap, the rest is built locally. A second run rebuilds
+# nothing whose inputs did not change: each image carries the hash of its inputs as a label.
+# See contrib/testbed/README.md. Run as root, after contrib/ci/setup-engines.sh.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+usage: build-images.sh [--cache-dir DIR] [--engines "LIST"] [--force]
+
+  --cache-dir DIR   cache for the rootfs tar and testbed CA (env BOT_BOTTLE_TESTBED_CACHE,
+                    default /var/cache/bot-bottle-testbed)
+  --engines LIST    engine setups to load, any of: docker podman podman-rootless
+                    (env BOT_BOTTLE_TEST_ENGINES, default all three)
+  --force           rebuild and reload every image even when its inputs did not change
+
+  env BOT_BOTTLE_PIPELOCK_DOUBLE_BIN=PATH uses that static pipelock-double binary instead of
+  building it with cargo.
+USAGE
+}
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+CACHE_DIR=${BOT_BOTTLE_TESTBED_CACHE:-/var/cache/bot-bottle-testbed}
+ENGINES=${BOT_BOTTLE_TEST_ENGINES:-docker podman podman-rootless}
+ROOTLESS_USER=${BOT_BOTTLE_ROOTLESS_USER:-bbrootless}
+DOCKER=/usr/bin/docker
+FORCE=0
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    --cache-dir) CACHE_DIR=$2; shift 2 ;;
+    --engines) ENGINES=$2; shift 2 ;;
+    --force) FORCE=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+
+# Image names are a contract with the e2e suite: change them only together with it.
+AGENT_REF=localhost/bot-bottle-test/agent:latest
+PIPELOCK_REF=localhost/bot-bottle-test/pipelock:2.3.0
+UPSTREAM_REF=localhost/bot-bottle-test/upstream:latest
+HASH_LABEL=io.bot-bottle.testbed.inputs
+
+# Names the upstream certificate answers for: the hosts the e2e tests alias onto it.
+UPSTREAM_SANS="DNS:*.bottle.test,DNS:bottle.test,DNS:api.anthropic.com,DNS:raw.githubusercontent.com,DNS:statsig.anthropic.com"
+
+SUITE=bookworm
+MMDEBSTRAP_ARGS=(--variant=apt --format=tar
+  --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*'
+  --dpkgopt='path-exclude=/usr/share/locale/*'
+  # node:22-slim has a "node" user with uid 1000; keep the stand-in the same shape.
+  --customize-hook='chroot "$1" useradd --create-home --uid 1000 --shell /bin/bash node'
+  # Fresh apt lists are useless offline and only make the image bigger.
+  --customize-hook='rm -rf "$1"/var/lib/apt/lists/*')
+
+say() { printf 'build-images: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+sha() { sha256sum | cut -c1-64; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (mmdebstrap and rootful engines need it)"
+for setup in $ENGINES; do
+  case $setup in docker|podman|podman-rootless) ;; *) die "unknown engine setup: $setup" ;; esac
+done
+
+# Runs the engine CLI of one setup. The rootless user cannot read root's cwd, hence `cd ~`.
+engine() {
+  local setup=$1; shift
+  case $setup in
+    docker) "$DOCKER" "$@" ;;
+    podman) podman "$@" ;;
+    podman-rootless) runuser -u "$ROOTLESS_USER" -- sh -c 'cd ~ && exec podman "$@"' podman "$@" ;;
+  esac
+}
+
+# Prints the inputs hash an image was built from, or nothing when it is absent.
+image_hash() {
+  engine "$1" image inspect --format "{{ index .Config.Labels \"$HASH_LABEL\" }}" "$2" \
+    2>/dev/null || true
+}
+
+image_id() { engine "$1" image inspect --format '{{.Id}}' "$2" 2>/dev/null || true; }
+
+mkdir -p "$CACHE_DIR"
+exec 9>"$CACHE_DIR/.lock"
+flock 9 || die "cannot lock $CACHE_DIR"
+
+# Everything an engine reads must be readable by the rootless user too: stage it in a 0755
+# directory outside root's home. Removed on exit, whatever happens.
+STAGE=$(mktemp -d /var/tmp/bot-bottle-testbed.XXXXXX)
+chmod 0755 "$STAGE"
+trap 'rm -rf "$STAGE"' EXIT
+
+started=$SECONDS
+step_started=$SECONDS
+step_done() { say "$1 ($((SECONDS - step_started)) s)"; step_started=$SECONDS; }
+
+# --- testbed CA and upstream certificate (EC P-256), cached and reused -------------------------
+CERTS=$CACHE_DIR/certs
+certs_valid() {
+  [ -s "$CERTS/ca.crt" ] && [ -s "$CERTS/upstream.crt" ] && [ -s "$CERTS/upstream.key" ] || return 1
+  [ "$(cat "$CERTS/params" 2>/dev/null)" = "$UPSTREAM_SANS" ] || return 1
+  # Renew well before expiry so a long-lived cache never serves an expired certificate.
+  openssl x509 -checkend $((30 * 86400)) -noout -in "$CERTS/upstream.crt" >/dev/null || return 1
+  openssl verify -CAfile "$CERTS/ca.crt" "$CERTS/upstream.crt" >/dev/null 2>&1
+}
+if ! certs_valid; then
+  say "generating testbed CA and upstream certificate in $CERTS"
+  rm -rf "$CERTS" && mkdir -p "$CERTS"
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+    -subj '/CN=bot-bottle testbed CA' -keyout "$CERTS/ca.key" -out "$CERTS/ca.crt" \
+    -addext 'basicConstraints=critical,CA:TRUE,pathlen:0' \
+    -addext 'keyUsage=critical,keyCertSign,cRLSign' 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -subj '/CN=upstream.bottle.test' -keyout "$CERTS/upstream.key" -out "$CERTS/upstream.csr" \
+    2>/dev/null
+  printf '%s\n' 'basicConstraints=critical,CA:FALSE' 'keyUsage=critical,digitalSignature' \
+    'extendedKeyUsage=serverAuth' "subjectAltName=$UPSTREAM_SANS" >"$CERTS/upstream.ext"
+  openssl x509 -req -in "$CERTS/upstream.csr" -CA "$CERTS/ca.crt" -CAkey "$CERTS/ca.key" \
+    -CAcreateserial -days 825 -extfile "$CERTS/upstream.ext" -out "$CERTS/upstream.crt" 2>/dev/null
+  printf '%s' "$UPSTREAM_SANS" >"$CERTS/params"
+  chmod 0600 "$CERTS/ca.key"
+  certs_valid || die "freshly generated certificates do not verify"
+fi
+step_done "certificates ready"
+
+# --- the pipelock double, built static so it runs in an image with no libc ---------------------
+if [ -n "${BOT_BOTTLE_PIPELOCK_DOUBLE_BIN:-}" ]; then
+  DOUBLE=$BOT_BOTTLE_PIPELOCK_DOUBLE_BIN
+  say "using prebuilt pipelock-double $DOUBLE"
+else
+  say "building pipelock-double (release, static)"
+  TARGET=x86_64-unknown-linux-gnu
+  (cd "$REPO_ROOT" && RUSTFLAGS='-C target-feature=+crt-static' \
+    cargo build --quiet --release -p pipelock-double --target "$TARGET")
+  target_dir=$(cd "$REPO_ROOT" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
+  DOUBLE=$target_dir/$TARGET/release/pipelock-double
+fi
+[ -x "$DOUBLE" ] || die "no executable pipelock-double at $DOUBLE"
+# glibc's ldd says "not a dynamic executable" for static binaries and "statically linked" for
+# static-pie ones; anything else means the image, which has no libc, could not run it.
+ldd_out=$(ldd "$DOUBLE" 2>&1 || true)
+case $ldd_out in
+  *'not a dynamic executable'*|*'statically linked'*) ;;
+  *) die "$DOUBLE is not static; ldd says: $ldd_out" ;;
+esac
+step_done "pipelock-double built: $DOUBLE"
+
+# --- inputs hashes: what each image is made from -----------------------------------------------
+packages=$(grep -v '^[[:space:]]*\(#\|$\)' "$SCRIPT_DIR/agent-packages.txt" | tr -d ' ' | sort -u)
+AGENT_HASH=$( { printf '%s\n' "$SUITE" "${MMDEBSTRAP_ARGS[@]}"; printf '%s\n' "$packages"; } | sha)
+PIPELOCK_HASH=$(cat "$DOUBLE" "$CERTS/ca.crt" | sha)
+UPSTREAM_HASH=$(cat "$SCRIPT_DIR/upstream/Containerfile" "$SCRIPT_DIR/upstream/server.js" \
+  "$CERTS/ca.crt" "$CERTS/upstream.crt" "$CERTS/upstream.key" <(printf '%s' "$AGENT_HASH") | sha)
+
+# --- artifacts, made only when some engine needs them ------------------------------------------
+ROOTFS=$CACHE_DIR/agent-rootfs-$AGENT_HASH.tar
+agent_tar() { # prints the staged path of the agent rootfs tar
+  if [ ! -s "$ROOTFS" ]; then
+    say "running mmdebstrap for $SUITE with: $(printf '%s ' $packages)"
+    local t0=$SECONDS
+    rm -f "$CACHE_DIR"/agent-rootfs-*.tar
+    mmdebstrap --quiet "${MMDEBSTRAP_ARGS[@]}" --include="$(printf '%s' "$packages" | paste -sd,)" \
+      "$SUITE" "$ROOTFS.partial" </dev/null
+    mv "$ROOTFS.partial" "$ROOTFS"
+    say "mmdebstrap done ($((SECONDS - t0)) s, $(du -h "$ROOTFS" | cut -f1))"
+  fi
+  if [ ! -e "$STAGE/agent.tar" ]; then
+    # A hard link costs nothing; a copy when the cache sits on another filesystem.
+    ln "$ROOTFS" "$STAGE/agent.tar" 2>/dev/null || cp "$ROOTFS" "$STAGE/agent.tar"
+    chmod 0644 "$STAGE/agent.tar"
+  fi
+  printf '%s\n' "$STAGE/agent.tar"
+}
+
+pipelock_tar() { # prints the staged path of the pipelock image tar
+  local tar=$STAGE/pipelock.tar
+  if [ ! -e "$tar" ]; then
+    local root=$STAGE/pipelock-root
+    mkdir -p "$root/etc/ssl/certs"
+    install -m 0755 "$DOUBLE" "$root/pipelock"
+    install -m 0644 "$CERTS/ca.crt" "$root/etc/ssl/certs/ca-certificates.crt"
+    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$root" -cf "$tar" \
+      pipelock etc
+    chmod 0644 "$tar"
+  fi
+  printf '%s\n' "$tar"
+}
+
+upstream_context() { # prints the staged build context of the upstream image
+  local ctx=$STAGE/upstream
+  if [ ! -d "$ctx" ]; then
+    mkdir -p "$ctx/tls"
+    install -m 0644 "$SCRIPT_DIR/upstream/Containerfile" "$SCRIPT_DIR/upstream/server.js" "$ctx/"
+    # The key is a throwaway test key: it must be readable by the rootless user's build.
+    install -m 0644 "$CERTS/upstream.crt" "$CERTS/upstream.key" "$CERTS/ca.crt" "$ctx/tls/"
+    chmod -R a+rX "$ctx"
+  fi
+  printf '%s\n' "$ctx"
+}
+
+# --- load into each engine setup ----------------------------------------------------------------
+stale_ids=()
+ensure_image() { # setup ref hash kind
+  local setup=$1 ref=$2 hash=$3 kind=$4 have old
+  have=$(image_hash "$setup" "$ref")
+  if [ "$FORCE" = 0 ] && [ "$have" = "$hash" ]; then
+    say "$setup: $ref up to date"
+    return
+  fi
+  old=$(image_id "$setup" "$ref")
+  say "$setup: building $ref${have:+ (inputs changed)}"
+  # podman reports its copy progress on stderr; docker's import has no such chatter.
+  local quiet=()
+  [ "$setup" = docker ] || quiet=(--quiet)
+  case $kind in
+    agent)
+      local tar
+      tar=$(agent_tar)
+      engine "$setup" import "${quiet[@]}" --change 'CMD ["/bin/bash"]' \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change "LABEL $HASH_LABEL=$hash" "$tar" "$ref" >/dev/null ;;
+    pipelock)
+      local tar
+      tar=$(pipelock_tar)
+      engine "$setup" import "${quiet[@]}" --change 'ENTRYPOINT ["/pipelock"]' \
+        --change 'CMD ["run","--listen","0.0.0.0:8888"]' \
+        --change "LABEL $HASH_LABEL=$hash" "$tar" "$ref" >/dev/null ;;
+    upstream)
+      local ctx pull=()
+      ctx=$(upstream_context)
+      # docker 20.10's classic builder uses the local FROM image without asking a registry;
+      # podman does too with --pull=never.
+      [ "$setup" = docker ] || pull=(--pull=never)
+      DOCKER_BUILDKIT=0 engine "$setup" build --quiet "${pull[@]}" --label "$HASH_LABEL=$hash" \
+        -t "$ref" -f "$ctx/Containerfile" "$ctx" >/dev/null ;;
+  esac
+  [ "$(image_hash "$setup" "$ref")" = "$hash" ] || die "$setup: $ref lacks its inputs label after build"
+  [ -z "$old" ] || stale_ids+=("$setup $old")
+}
+
+for setup in $ENGINES; do
+  ensure_image "$setup" "$AGENT_REF" "$AGENT_HASH" agent
+  ensure_image "$setup" "$PIPELOCK_REF" "$PIPELOCK_HASH" pipelock
+  ensure_image "$setup" "$UPSTREAM_REF" "$UPSTREAM_HASH" upstream
+  step_done "$setup ready"
+done
+
+# Drop the images the new ones replaced, when nothing else uses them (a failure here is fine:
+# a container may still run from one). Newest first, so an old upstream goes before the old
+# agent image it was built on.
+for ((i = ${#stale_ids[@]} - 1; i >= 0; i--)); do
+  entry=${stale_ids[i]}
+  engine "${entry% *}" rmi "${entry#* }" >/dev/null 2>&1 || true
+done
+
+say "done in $((SECONDS - started)) s: $AGENT_REF $PIPELOCK_REF $UPSTREAM_REF on: $ENGINES"

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The project's whole test suite: unit tests, CLI tests and the pipelock double's tests, then
+# every end-to-end test binary once per engine setup: docker, rootful podman, rootless podman.
+# Sets up the engines and the offline test images first (both idempotent and cached).
+# Run as root on a Debian 12 machine: sudo contrib/ci/test-all.sh
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$repo"
+ROOTLESS_USER=${BOT_BOTTLE_ROOTLESS_USER:-bbrootless}
+# End-to-end tests fail, rather than skip, when their engine cannot be reached.
+export BOT_BOTTLE_E2E=required
+# The end-to-end tests run the pipelock double unless told to use a real pipelock image.
+export BOT_BOTTLE_PIPELOCK_IMAGE=${BOT_BOTTLE_PIPELOCK_IMAGE:-localhost/bot-bottle-test/pipelock:2.3.0}
+
+say() { printf '\n=== %s\n' "$*" >&2; }
+
+say "engines"
+contrib/ci/setup-engines.sh
+say "test images"
+contrib/testbed/build-images.sh
+
+say "build"
+cargo build --workspace --all-targets --locked
+# Test binaries named *e2e* are the end-to-end suites; everything else is engine-free.
+mapfile -t e2e_bins < <(cargo test --workspace --no-run --locked --message-format=json 2>/dev/null |
+  jq -r 'select(.reason == "compiler-artifact" and .profile.test == true and (.target.kind | index("test")) and (.target.name | test("e2e"))) | .executable')
+bot_bottle_bin="$repo/target/debug/bot-bottle"
+[ "${#e2e_bins[@]}" -gt 0 ] || { echo "no end-to-end test binaries found" >&2; exit 1; }
+
+say "unit, CLI and double tests; end-to-end on rootful podman"
+BOT_BOTTLE_ENGINE=podman cargo test --workspace --locked
+
+say "end-to-end on docker"
+for bin in "${e2e_bins[@]}"; do
+  (cd "$(dirname "$bin")" && BOT_BOTTLE_ENGINE=/usr/bin/docker BOT_BOTTLE_BIN="$bot_bottle_bin" "$bin")
+done
+
+say "end-to-end on rootless podman (user $ROOTLESS_USER)"
+# The rootless user may not be able to read this checkout or target dir: run copies.
+stage=$(mktemp -d /var/tmp/bot-bottle-rootless-tests.XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+chmod 755 "$stage"
+install -m 755 "$bot_bottle_bin" "$stage/bot-bottle"
+for bin in "${e2e_bins[@]}"; do
+  install -m 755 "$bin" "$stage/$(basename "$bin")"
+  runuser -u "$ROOTLESS_USER" -- env -C "$(getent passwd "$ROOTLESS_USER" | cut -d: -f6)" \
+    BOT_BOTTLE_E2E=required BOT_BOTTLE_ENGINE=podman BOT_BOTTLE_BIN="$stage/bot-bottle" \
+    BOT_BOTTLE_PIPELOCK_IMAGE="$BOT_BOTTLE_PIPELOCK_IMAGE" PATH=/usr/local/bin:/usr/bin:/bin \
+    "$stage/$(basename "$bin")"
+done
+say "all tests passed on docker, rootful podman and rootless podman"

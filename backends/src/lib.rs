@@ -1,1 +1,32 @@
 //! The one place that drives a container engine: the [`Engine`] trait and its docker and podman CLI drivers.
+//!
+//! ```no_run
+//! use backends::{detect, ContainerSpec, Engine, NetworkSpec};
+//! # fn main() -> anyhow::Result<()> {
+//! let engine = detect::select_engine(detect::choice_from_env().as_deref(), false)?;
+//! engine.create_network(&NetworkSpec { name: "bb-int".into(), internal: true, ..Default::default() })?;
+//! engine.create_container(&ContainerSpec::new("bb-agent", "localhost/agent"))?;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod argv;
+pub mod cli;
+pub mod detect;
+pub mod docker;
+pub mod engine;
+pub mod inspect;
+pub mod podman;
+pub mod process;
+pub mod tarball;
+
+pub use detect::{select_engine, NoEngineFound, ENGINE_ENV};
+pub use engine::{
+    BuildSpec, ContainerSpec, Engine, EngineInfo, EngineKind, EnvVar, ExecOutput, ExecSpec, Mount,
+    NetworkAttachment, NetworkSpec,
+};
+pub use inspect::{
+    ContainerInfo, ContainerState, ContainerSummary, Endpoint, NetworkInfo, NetworkSummary,
+};
+pub use process::CommandError;
+pub use tarball::{Owner, Tarball};

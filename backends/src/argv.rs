@@ -1,0 +1,652 @@
+//! The one argument-vector builder both drivers share: pure functions from typed options to argv.
+//!
+//! Where docker and podman really differ the caller passes the difference in (a
+//! [`crate::cli::Dialect`] constant); nothing here runs anything.
+
+use std::time::Duration;
+
+use crate::engine::{
+    BuildSpec, ContainerSpec, EnvVar, ExecSpec, Mount, NetworkAttachment, NetworkSpec,
+};
+
+/// The Go template both engines accept for JSON output (podman turns it into one array).
+pub const JSON_FORMAT: &str = "{{json .}}";
+
+/// How `create` attaches a container to its networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateNetworks {
+    /// Only the first network, its aliases as `--network-alias`; the rest are connected later
+    /// (docker before 25 takes one `--network` at create).
+    First,
+    /// Every network as `--network NAME:alias=A,alias=B` (podman).
+    All,
+}
+
+/// Whether the engine CLI itself reads this environment variable, so it cannot be used to carry
+/// a container's value (the engine would change behaviour: `HOME` moves rootless podman's
+/// storage, a proxy variable reroutes pulls). Such variables travel inline, masked when shown.
+pub fn engine_reads_env(name: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "HOME",
+        "PATH",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "TMPDIR",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+        "FTP_PROXY",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "DBUS_SESSION_BUS_ADDRESS",
+        "NOTIFY_SOCKET",
+        "GODEBUG",
+        "GOMAXPROCS",
+        "GOGC",
+        "GOTRACEBACK",
+    ];
+    const PREFIXES: &[&str] = &[
+        "XDG_",
+        "DOCKER_",
+        "CONTAINER_",
+        "CONTAINERS_",
+        "PODMAN_",
+        "BUILDAH_",
+        "STORAGE_",
+        "REGISTRY_",
+        "LD_",
+    ];
+    let upper = name.to_ascii_uppercase();
+    EXACT.contains(&upper.as_str()) || PREFIXES.iter().any(|p| upper.starts_with(p))
+}
+
+/// `FLAG NAME` for each variable (`FLAG NAME=value` for those the engine reads itself).
+pub fn env_flags(flag: &str, env: &[EnvVar]) -> Vec<String> {
+    env.iter()
+        .flat_map(|var| {
+            let arg = if engine_reads_env(&var.name) {
+                format!("{}={}", var.name, var.value)
+            } else {
+                var.name.clone()
+            };
+            [flag.to_owned(), arg]
+        })
+        .collect()
+}
+
+/// The `NAME=value` pairs to put in the engine CLI's environment to go with [`env_flags`].
+pub fn child_env(env: &[EnvVar]) -> Vec<(String, String)> {
+    env.iter()
+        .filter(|var| !engine_reads_env(&var.name))
+        .map(|var| (var.name.clone(), var.value.clone()))
+        .collect()
+}
+
+fn labels<'a>(labels: impl IntoIterator<Item = (&'a String, &'a String)>) -> Vec<String> {
+    labels
+        .into_iter()
+        .flat_map(|(key, value)| ["--label".to_owned(), format!("{key}={value}")])
+        .collect()
+}
+
+fn repeated(flag: &str, values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|value| [flag.to_owned(), value.clone()])
+        .collect()
+}
+
+fn optional(flag: &str, value: Option<&String>) -> Vec<String> {
+    value
+        .map(|value| vec![flag.to_owned(), value.clone()])
+        .unwrap_or_default()
+}
+
+fn switch(flag: &str, on: bool) -> Option<String> {
+    on.then(|| flag.to_owned())
+}
+
+fn owned(words: &[&str]) -> Vec<String> {
+    words.iter().map(|word| (*word).to_owned()).collect()
+}
+
+/// `info --format {{json .}}`.
+pub fn info() -> Vec<String> {
+    owned(&["info", "--format", JSON_FORMAT])
+}
+
+/// `image inspect --format {{.Id}} IMAGE`.
+pub fn image_inspect(image: &str) -> Vec<String> {
+    owned(&["image", "inspect", "--format", "{{.Id}}", image])
+}
+
+/// `pull IMAGE`.
+pub fn pull(image: &str) -> Vec<String> {
+    owned(&["pull", image])
+}
+
+/// `build --tag T [--file F] [--build-arg NAME]… [--label K=V]… CONTEXT`.
+pub fn build(spec: &BuildSpec) -> Vec<String> {
+    let mut args = owned(&["build", "--tag", &spec.tag]);
+    if let Some(file) = &spec.file {
+        args.extend(["--file".to_owned(), file.to_string()]);
+    }
+    args.extend(env_flags("--build-arg", &spec.build_args));
+    args.extend(labels(&spec.labels));
+    args.push(spec.context.to_string());
+    args
+}
+
+/// `network create [--internal] [--label K=V]… NAME`.
+pub fn network_create(spec: &NetworkSpec) -> Vec<String> {
+    let mut args = owned(&["network", "create"]);
+    args.extend(switch("--internal", spec.internal));
+    args.extend(labels(&spec.labels));
+    args.push(spec.name.clone());
+    args
+}
+
+/// `network connect [--alias A]… NETWORK CONTAINER`.
+pub fn network_connect(network: &str, container: &str, aliases: &[String]) -> Vec<String> {
+    let mut args = owned(&["network", "connect"]);
+    args.extend(repeated("--alias", aliases));
+    args.extend([network.to_owned(), container.to_owned()]);
+    args
+}
+
+/// `network rm NAME`.
+pub fn network_rm(name: &str) -> Vec<String> {
+    owned(&["network", "rm", name])
+}
+
+/// `network inspect NAME`.
+pub fn network_inspect(name: &str) -> Vec<String> {
+    owned(&["network", "inspect", name])
+}
+
+/// `network ls --filter label=LABEL --format {{json .}}`.
+pub fn network_ls(label: &str) -> Vec<String> {
+    owned(&[
+        "network",
+        "ls",
+        "--filter",
+        &format!("label={label}"),
+        "--format",
+        JSON_FORMAT,
+    ])
+}
+
+fn mount(mount: &Mount) -> String {
+    let read_only = |on: bool| if on { ",readonly=true" } else { "" };
+    match mount {
+        Mount::Bind {
+            source,
+            target,
+            read_only: ro,
+        } => format!(
+            "type=bind,source={source},target={target}{}",
+            read_only(*ro)
+        ),
+        Mount::Volume {
+            name,
+            target,
+            read_only: ro,
+        } => format!(
+            "type=volume,source={name},target={target}{}",
+            read_only(*ro)
+        ),
+        Mount::Tmpfs { target } => format!("type=tmpfs,target={target}"),
+    }
+}
+
+fn create_networks(networks: &[NetworkAttachment], style: CreateNetworks) -> Vec<String> {
+    match style {
+        CreateNetworks::First => networks
+            .first()
+            .map(|first| {
+                let mut args = vec!["--network".to_owned(), first.name.clone()];
+                args.extend(repeated("--network-alias", &first.aliases));
+                args
+            })
+            .unwrap_or_default(),
+        CreateNetworks::All => networks
+            .iter()
+            .flat_map(|net| {
+                let options: Vec<String> =
+                    net.aliases.iter().map(|a| format!("alias={a}")).collect();
+                let value = if options.is_empty() {
+                    net.name.clone()
+                } else {
+                    format!("{}:{}", net.name, options.join(","))
+                };
+                ["--network".to_owned(), value]
+            })
+            .collect(),
+    }
+}
+
+/// `create --name N … [EXTRA]… IMAGE [ENTRYPOINT-REST]… [CMD]…`.
+///
+/// `--entrypoint` takes one word on docker, so a longer entrypoint is split: its first word
+/// goes to `--entrypoint`, the rest lead the command. `extra` is the dialect's own flags.
+pub fn create(spec: &ContainerSpec, networks: CreateNetworks, extra: &[&str]) -> Vec<String> {
+    let mut args = owned(&["create", "--name", &spec.name]);
+    args.extend(optional("--hostname", spec.hostname.as_ref()));
+    args.extend(optional("--user", spec.user.as_ref()));
+    args.extend(optional("--workdir", spec.workdir.as_ref()));
+    args.extend(switch("--tty", spec.tty));
+    args.extend(switch("--interactive", spec.interactive));
+    args.extend(switch("--read-only", spec.read_only));
+    args.extend(create_networks(&spec.networks, networks));
+    args.extend(env_flags("--env", &spec.env));
+    args.extend(labels(&spec.labels));
+    for m in &spec.mounts {
+        args.extend(["--mount".to_owned(), mount(m)]);
+    }
+    args.extend(repeated("--security-opt", &spec.security_opts));
+    args.extend(repeated("--cap-drop", &spec.cap_drop));
+    args.extend(repeated("--cap-add", &spec.cap_add));
+    let mut tail = Vec::new();
+    if let Some(entrypoint) = &spec.entrypoint {
+        let (first, rest) = entrypoint
+            .split_first()
+            .map_or(("", &[][..]), |(f, r)| (f.as_str(), r));
+        args.extend(["--entrypoint".to_owned(), first.to_owned()]);
+        tail.extend(rest.iter().cloned());
+    }
+    args.extend(owned(extra));
+    args.push(spec.image.clone());
+    args.extend(tail);
+    args.extend(spec.cmd.iter().cloned());
+    args
+}
+
+/// `cp [EXTRA]… - CONTAINER:DIR`: a tar stream on stdin unpacked into `DIR`.
+pub fn copy_tar_into(container: &str, dir: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = owned(&["cp"]);
+    args.extend(owned(extra));
+    args.extend(["-".to_owned(), format!("{container}:{dir}")]);
+    args
+}
+
+/// `start NAME`.
+pub fn start(name: &str) -> Vec<String> {
+    owned(&["start", name])
+}
+
+/// `exec [--interactive] [--tty] [--user U] [--workdir W] [--env NAME]… CONTAINER ARGV…`.
+pub fn exec(container: &str, spec: &ExecSpec) -> Vec<String> {
+    let mut args = owned(&["exec"]);
+    args.extend(switch(
+        "--interactive",
+        spec.interactive || spec.stdin.is_some(),
+    ));
+    args.extend(switch("--tty", spec.tty));
+    args.extend(optional("--user", spec.user.as_ref()));
+    args.extend(optional("--workdir", spec.workdir.as_ref()));
+    args.extend(env_flags("--env", &spec.env));
+    args.push(container.to_owned());
+    args.extend(spec.argv.iter().cloned());
+    args
+}
+
+/// `stop -t SECONDS NAME` (`-t` works on old and new docker and on podman; rounded up).
+pub fn stop(name: &str, timeout: Duration) -> Vec<String> {
+    let seconds = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
+    owned(&["stop", "-t", &seconds.to_string(), name])
+}
+
+/// `rm --force [EXTRA]… NAME`.
+pub fn rm(name: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = owned(&["rm", "--force"]);
+    args.extend(owned(extra));
+    args.push(name.to_owned());
+    args
+}
+
+/// `container inspect NAME`.
+pub fn container_inspect(name: &str) -> Vec<String> {
+    owned(&["container", "inspect", name])
+}
+
+/// `ps --all --filter label=LABEL --format {{json .}}`.
+pub fn ps(label: &str) -> Vec<String> {
+    owned(&[
+        "ps",
+        "--all",
+        "--filter",
+        &format!("label={label}"),
+        "--format",
+        JSON_FORMAT,
+    ])
+}
+
+/// `logs [--follow] NAME`.
+pub fn logs(name: &str, follow: bool) -> Vec<String> {
+    let mut args = owned(&["logs"]);
+    args.extend(switch("--follow", follow));
+    args.push(name.to_owned());
+    args
+}
+
+/// `wait NAME`.
+pub fn wait(name: &str) -> Vec<String> {
+    owned(&["wait", name])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn full_spec() -> ContainerSpec {
+        ContainerSpec {
+            name: "bb-agent".into(),
+            image: "localhost/agent:1".into(),
+            networks: vec![
+                NetworkAttachment {
+                    name: "bb-int".into(),
+                    aliases: vec!["agent".into(), "a2".into()],
+                },
+                NetworkAttachment {
+                    name: "bb-out".into(),
+                    aliases: vec![],
+                },
+            ],
+            env: vec![
+                EnvVar::new("TOKEN", "s3cret"),
+                EnvVar::new("HOME", "/home/agent"),
+            ],
+            labels: BTreeMap::from([("io.bot-bottle.role".into(), "agent".into())]),
+            mounts: vec![
+                Mount::Bind {
+                    source: "/src".into(),
+                    target: "/work".into(),
+                    read_only: true,
+                },
+                Mount::Volume {
+                    name: "cache".into(),
+                    target: "/cache".into(),
+                    read_only: false,
+                },
+                Mount::Tmpfs {
+                    target: "/tmp".into(),
+                },
+            ],
+            user: Some("1000:1000".into()),
+            workdir: Some("/work".into()),
+            hostname: Some("bottle".into()),
+            tty: true,
+            interactive: true,
+            entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
+            cmd: vec!["exec claude".into()],
+            security_opts: vec!["no-new-privileges".into()],
+            cap_drop: vec!["ALL".into()],
+            cap_add: vec!["CHOWN".into()],
+            read_only: true,
+        }
+    }
+
+    #[test]
+    fn create_docker_style_takes_first_network_only() {
+        assert_eq!(
+            create(&full_spec(), CreateNetworks::First, &[]),
+            owned(&[
+                "create",
+                "--name",
+                "bb-agent",
+                "--hostname",
+                "bottle",
+                "--user",
+                "1000:1000",
+                "--workdir",
+                "/work",
+                "--tty",
+                "--interactive",
+                "--read-only",
+                "--network",
+                "bb-int",
+                "--network-alias",
+                "agent",
+                "--network-alias",
+                "a2",
+                "--env",
+                "TOKEN",
+                "--env",
+                "HOME=/home/agent",
+                "--label",
+                "io.bot-bottle.role=agent",
+                "--mount",
+                "type=bind,source=/src,target=/work,readonly=true",
+                "--mount",
+                "type=volume,source=cache,target=/cache",
+                "--mount",
+                "type=tmpfs,target=/tmp",
+                "--security-opt",
+                "no-new-privileges",
+                "--cap-drop",
+                "ALL",
+                "--cap-add",
+                "CHOWN",
+                "--entrypoint",
+                "/bin/sh",
+                "localhost/agent:1",
+                "-c",
+                "exec claude",
+            ])
+        );
+    }
+
+    #[test]
+    fn create_podman_style_takes_all_networks_with_aliases() {
+        let args = create(&full_spec(), CreateNetworks::All, &["--http-proxy=false"]);
+        let start = args.iter().position(|a| a == "--network").unwrap();
+        assert_eq!(
+            args[start..start + 4],
+            owned(&[
+                "--network",
+                "bb-int:alias=agent,alias=a2",
+                "--network",
+                "bb-out"
+            ])
+        );
+        assert!(!args.contains(&"--network-alias".to_owned()));
+        let image = args.iter().position(|a| a == "localhost/agent:1").unwrap();
+        assert_eq!(args[image - 1], "--http-proxy=false");
+    }
+
+    #[test]
+    fn create_minimal_and_cleared_entrypoint() {
+        let mut spec = ContainerSpec::new("c", "img");
+        assert_eq!(
+            create(&spec, CreateNetworks::First, &[]),
+            owned(&["create", "--name", "c", "img"])
+        );
+        spec.entrypoint = Some(vec![]);
+        spec.cmd = vec!["true".into()];
+        assert_eq!(
+            create(&spec, CreateNetworks::All, &[]),
+            owned(&["create", "--name", "c", "--entrypoint", "", "img", "true"])
+        );
+    }
+
+    #[test]
+    fn env_values_stay_off_the_command_line() {
+        let env = vec![
+            EnvVar::new("ANTHROPIC_API_KEY", "sk-1"),
+            EnvVar::new("https_proxy", "http://pipelock:8888"),
+            EnvVar::new("XDG_CONFIG_HOME", "/x"),
+        ];
+        let flags = env_flags("--env", &env);
+        assert_eq!(
+            flags,
+            owned(&[
+                "--env",
+                "ANTHROPIC_API_KEY",
+                "--env",
+                "https_proxy=http://pipelock:8888",
+                "--env",
+                "XDG_CONFIG_HOME=/x",
+            ])
+        );
+        assert!(!flags.iter().any(|f| f.contains("sk-1")));
+        assert_eq!(
+            child_env(&env),
+            vec![("ANTHROPIC_API_KEY".to_owned(), "sk-1".to_owned())]
+        );
+    }
+
+    #[test]
+    fn network_commands() {
+        let spec = NetworkSpec {
+            name: "bb-int".into(),
+            internal: true,
+            labels: BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())]),
+        };
+        assert_eq!(
+            network_create(&spec),
+            owned(&[
+                "network",
+                "create",
+                "--internal",
+                "--label",
+                "a=1",
+                "--label",
+                "b=2",
+                "bb-int"
+            ])
+        );
+        assert_eq!(
+            network_create(&NetworkSpec {
+                name: "n".into(),
+                ..NetworkSpec::default()
+            }),
+            owned(&["network", "create", "n"])
+        );
+        assert_eq!(
+            network_connect("n", "c", &["x".into()]),
+            owned(&["network", "connect", "--alias", "x", "n", "c"])
+        );
+        assert_eq!(network_rm("n"), owned(&["network", "rm", "n"]));
+        assert_eq!(
+            network_ls("io.bot-bottle.test=1"),
+            owned(&[
+                "network",
+                "ls",
+                "--filter",
+                "label=io.bot-bottle.test=1",
+                "--format",
+                "{{json .}}"
+            ])
+        );
+    }
+
+    #[test]
+    fn exec_with_stdin_is_interactive() {
+        let spec = ExecSpec {
+            user: Some("0".into()),
+            env: vec![EnvVar::new("K", "v")],
+            workdir: Some("/".into()),
+            stdin: Some(b"x".to_vec()),
+            ..ExecSpec::new(["cat"])
+        };
+        assert_eq!(
+            exec("c", &spec),
+            owned(&[
+                "exec",
+                "--interactive",
+                "--user",
+                "0",
+                "--workdir",
+                "/",
+                "--env",
+                "K",
+                "c",
+                "cat"
+            ])
+        );
+        let tty = ExecSpec {
+            tty: true,
+            interactive: true,
+            ..ExecSpec::new(["bash"])
+        };
+        assert_eq!(
+            exec("c", &tty),
+            owned(&["exec", "--interactive", "--tty", "c", "bash"])
+        );
+    }
+
+    #[test]
+    fn container_lifecycle_commands() {
+        assert_eq!(
+            copy_tar_into("c", "/etc/x", &[]),
+            owned(&["cp", "-", "c:/etc/x"])
+        );
+        assert_eq!(
+            copy_tar_into("c", "/", &["--archive=false"]),
+            owned(&["cp", "--archive=false", "-", "c:/"])
+        );
+        assert_eq!(start("c"), owned(&["start", "c"]));
+        assert_eq!(
+            stop("c", Duration::from_millis(1500)),
+            owned(&["stop", "-t", "2", "c"])
+        );
+        assert_eq!(stop("c", Duration::ZERO), owned(&["stop", "-t", "0", "c"]));
+        assert_eq!(
+            rm("c", &["--time", "0"]),
+            owned(&["rm", "--force", "--time", "0", "c"])
+        );
+        assert_eq!(
+            ps("k=v"),
+            owned(&[
+                "ps",
+                "--all",
+                "--filter",
+                "label=k=v",
+                "--format",
+                "{{json .}}"
+            ])
+        );
+        assert_eq!(logs("c", true), owned(&["logs", "--follow", "c"]));
+        assert_eq!(wait("c"), owned(&["wait", "c"]));
+        assert_eq!(
+            container_inspect("c"),
+            owned(&["container", "inspect", "c"])
+        );
+    }
+
+    #[test]
+    fn image_commands() {
+        assert_eq!(info(), owned(&["info", "--format", "{{json .}}"]));
+        assert_eq!(
+            image_inspect("i"),
+            owned(&["image", "inspect", "--format", "{{.Id}}", "i"])
+        );
+        assert_eq!(pull("i"), owned(&["pull", "i"]));
+        let spec = BuildSpec {
+            tag: "t".into(),
+            context: "/ctx".into(),
+            file: Some("/ctx/Containerfile".into()),
+            build_args: vec![EnvVar::new("V", "1")],
+            labels: BTreeMap::from([("k".into(), "v".into())]),
+        };
+        assert_eq!(
+            build(&spec),
+            owned(&[
+                "build",
+                "--tag",
+                "t",
+                "--file",
+                "/ctx/Containerfile",
+                "--build-arg",
+                "V",
+                "--label",
+                "k=v",
+                "/ctx",
+            ])
+        );
+    }
+}

@@ -1,0 +1,321 @@
+//! The [`Engine`] trait every launch step goes through, and the typed options it takes.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use anyhow::Result;
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::inspect::{ContainerInfo, ContainerSummary, NetworkInfo, NetworkSummary};
+
+/// Which container engine CLI a driver speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EngineKind {
+    /// The docker CLI (tested with 20.10 and a 28 client).
+    Docker,
+    /// The podman CLI, rootful or rootless (tested with 4.3).
+    Podman,
+}
+
+impl EngineKind {
+    /// The usual program name: `docker` or `podman`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Docker => "docker",
+            EngineKind::Podman => "podman",
+        }
+    }
+}
+
+impl fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Who the engine says it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineInfo {
+    /// Which CLI this is.
+    pub kind: EngineKind,
+    /// The engine's version (the daemon's for docker).
+    pub version: String,
+    /// Whether containers run without host root (rootless podman or rootless dockerd).
+    pub rootless: bool,
+}
+
+/// An environment variable for a container or an exec.
+///
+/// The value never appears on a command line, in the `-v` echo or in an error: the driver
+/// passes `--env NAME` and puts `NAME=value` in the engine CLI's own environment. Names the
+/// engine CLI itself reads (`HOME`, `PATH`, proxy variables, …, see
+/// [`crate::argv::engine_reads_env`]) cannot travel that way and go inline, masked when shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    /// Variable name.
+    pub name: String,
+    /// Variable value.
+    pub value: String,
+}
+
+impl EnvVar {
+    /// `name=value`.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+impl fmt::Debug for EnvVar {
+    // Values may be secrets: keep them out of debug output too.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EnvVar({}=…)", self.name)
+    }
+}
+
+/// A network to create.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkSpec {
+    /// Network name.
+    pub name: String,
+    /// `--internal`: no route out of the host.
+    pub internal: bool,
+    /// Labels to set.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// One network a container joins, with the extra DNS names it answers to there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkAttachment {
+    /// Network name.
+    pub name: String,
+    /// DNS aliases on that network.
+    pub aliases: Vec<String>,
+}
+
+impl NetworkAttachment {
+    /// Joins `name` with no alias.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            aliases: Vec::new(),
+        }
+    }
+}
+
+/// A filesystem mount for a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mount {
+    /// A host path.
+    Bind {
+        /// Host path.
+        source: Utf8PathBuf,
+        /// Path inside the container.
+        target: Utf8PathBuf,
+        /// Mounted read-only.
+        read_only: bool,
+    },
+    /// A named volume.
+    Volume {
+        /// Volume name.
+        name: String,
+        /// Path inside the container.
+        target: Utf8PathBuf,
+        /// Mounted read-only.
+        read_only: bool,
+    },
+    /// A tmpfs.
+    Tmpfs {
+        /// Path inside the container.
+        target: Utf8PathBuf,
+    },
+}
+
+/// A container to create.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerSpec {
+    /// Container name.
+    pub name: String,
+    /// Image reference.
+    pub image: String,
+    /// Networks to join, in order; the first is the one given at `create`.
+    pub networks: Vec<NetworkAttachment>,
+    /// Environment.
+    pub env: Vec<EnvVar>,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Mounts.
+    pub mounts: Vec<Mount>,
+    /// `--user`.
+    pub user: Option<String>,
+    /// `--workdir`.
+    pub workdir: Option<String>,
+    /// `--hostname`.
+    pub hostname: Option<String>,
+    /// `--tty`.
+    pub tty: bool,
+    /// `--interactive`: keep stdin open.
+    pub interactive: bool,
+    /// `Some(argv)` replaces the image's entrypoint; `Some(vec![])` clears it.
+    pub entrypoint: Option<Vec<String>>,
+    /// Command (arguments to the entrypoint).
+    pub cmd: Vec<String>,
+    /// `--security-opt` values, e.g. `no-new-privileges`.
+    pub security_opts: Vec<String>,
+    /// `--cap-drop` values, e.g. `ALL`.
+    pub cap_drop: Vec<String>,
+    /// `--cap-add` values.
+    pub cap_add: Vec<String>,
+    /// `--read-only` root filesystem.
+    pub read_only: bool,
+}
+
+impl ContainerSpec {
+    /// A container `name` running `image` with everything else default.
+    pub fn new(name: impl Into<String>, image: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            image: image.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A command to run in a running container.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecSpec {
+    /// `--user`, e.g. `0` or `agent`.
+    pub user: Option<String>,
+    /// Environment (values kept off the command line, see [`EnvVar`]).
+    pub env: Vec<EnvVar>,
+    /// `--workdir`.
+    pub workdir: Option<String>,
+    /// `--tty`.
+    pub tty: bool,
+    /// `--interactive`; implied when `stdin` is set.
+    pub interactive: bool,
+    /// Bytes fed to the command's stdin.
+    pub stdin: Option<Vec<u8>>,
+    /// The command and its arguments.
+    pub argv: Vec<String>,
+}
+
+impl ExecSpec {
+    /// Runs `argv` with everything else default.
+    pub fn new<I, S>(argv: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            argv: argv.into_iter().map(Into::into).collect(),
+            ..Self::default()
+        }
+    }
+}
+
+/// An image to build.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildSpec {
+    /// `--tag`.
+    pub tag: String,
+    /// Build context directory.
+    pub context: Utf8PathBuf,
+    /// `--file`, when not `Dockerfile`/`Containerfile` in the context.
+    pub file: Option<Utf8PathBuf>,
+    /// `--build-arg` values (kept off the command line like [`EnvVar`]s).
+    pub build_args: Vec<EnvVar>,
+    /// `--label` values.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What a captured exec or logs call produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// Exit status (the command's own, or the engine's 125–127).
+    pub status: i32,
+    /// Stdout, lossy UTF-8.
+    pub stdout: String,
+    /// Stderr, lossy UTF-8.
+    pub stderr: String,
+}
+
+/// A container engine driven through its CLI. Every method is one or a few engine commands run
+/// through [`crate::process`]; none assumes host root.
+pub trait Engine: Send + Sync {
+    /// Which CLI this is.
+    fn kind(&self) -> EngineKind;
+
+    /// The program run (a name or path).
+    fn program(&self) -> &Utf8Path;
+
+    /// Asks the engine who it is (reaches the daemon for docker: this is the reachability check).
+    fn info(&self) -> Result<EngineInfo>;
+
+    /// Whether `image` is present locally.
+    fn image_exists(&self, image: &str) -> Result<bool>;
+
+    /// Pulls `image`.
+    fn pull_image(&self, image: &str) -> Result<()>;
+
+    /// Builds an image.
+    fn build_image(&self, spec: &BuildSpec) -> Result<()>;
+
+    /// Creates a network.
+    fn create_network(&self, spec: &NetworkSpec) -> Result<()>;
+
+    /// Attaches a created or running `container` to `network` with DNS `aliases`.
+    fn connect_network(&self, network: &str, container: &str, aliases: &[String]) -> Result<()>;
+
+    /// Removes a network; a missing network is success.
+    fn remove_network(&self, name: &str) -> Result<()>;
+
+    /// Inspects a network; `None` when there is none by that name.
+    fn inspect_network(&self, name: &str) -> Result<Option<NetworkInfo>>;
+
+    /// Networks carrying `label` (`key` or `key=value`).
+    fn list_networks(&self, label: &str) -> Result<Vec<NetworkSummary>>;
+
+    /// Creates (does not start) a container attached to all of `spec.networks`.
+    fn create_container(&self, spec: &ContainerSpec) -> Result<()>;
+
+    /// Unpacks an in-memory tar stream into `dir` (which must exist) of a created or running
+    /// container, keeping the owners and modes written in the tar. Works before the first
+    /// start, so it needs no shell in the image.
+    fn copy_tar_into(&self, container: &str, dir: &str, tar: &[u8]) -> Result<()>;
+
+    /// Starts a created container.
+    fn start_container(&self, name: &str) -> Result<()>;
+
+    /// Runs a command in a running container and captures its output; a non-zero status is
+    /// returned, not an error.
+    fn exec(&self, container: &str, spec: &ExecSpec) -> Result<ExecOutput>;
+
+    /// Runs a command in a running container with this process's terminal and returns its
+    /// exit status.
+    fn exec_interactive(&self, container: &str, spec: &ExecSpec) -> Result<i32>;
+
+    /// Stops a container, killing it after `timeout`; a missing container is success.
+    fn stop_container(&self, name: &str, timeout: Duration) -> Result<()>;
+
+    /// Removes a container, killing it if it runs; a missing container is success.
+    fn remove_container(&self, name: &str) -> Result<()>;
+
+    /// Inspects a container; `None` when there is none by that name.
+    fn inspect_container(&self, name: &str) -> Result<Option<ContainerInfo>>;
+
+    /// Containers (running or not) carrying `label` (`key` or `key=value`).
+    fn list_containers(&self, label: &str) -> Result<Vec<ContainerSummary>>;
+
+    /// A container's log so far.
+    fn logs(&self, name: &str) -> Result<ExecOutput>;
+
+    /// Streams a container's log to this process's stdout and stderr until it stops.
+    fn follow_logs(&self, name: &str) -> Result<()>;
+
+    /// Waits for a container to stop and returns its exit code.
+    fn wait(&self, name: &str) -> Result<i32>;
+}

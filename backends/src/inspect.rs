@@ -1,0 +1,274 @@
+//! What inspecting and listing containers and networks yields, in one shape for both engines,
+//! and the container-inspect parser both engines share (their `container inspect` agree).
+//!
+//! The engine-specific shapes (`network inspect`, `ps`, `network ls`, `info`) are parsed in
+//! [`crate::docker`] and [`crate::podman`] into these types.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// A container's lifecycle state as the engine names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContainerState {
+    /// Created, never started.
+    Created,
+    /// Running.
+    Running,
+    /// Paused.
+    Paused,
+    /// Restarting.
+    Restarting,
+    /// Exited (podman also says `stopped`).
+    Exited,
+    /// Dead or being removed.
+    Dead,
+    /// Anything else, verbatim.
+    Other(String),
+}
+
+impl ContainerState {
+    /// Reads the engine's lowercase state word.
+    pub fn parse(word: &str) -> Self {
+        match word.to_ascii_lowercase().as_str() {
+            "created" | "configured" | "initialized" => Self::Created,
+            "running" => Self::Running,
+            "paused" => Self::Paused,
+            "restarting" => Self::Restarting,
+            "exited" | "stopped" => Self::Exited,
+            "dead" | "removing" => Self::Dead,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+/// A container as `container inspect` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerInfo {
+    /// Name, without docker's leading `/`.
+    pub name: String,
+    /// Full id.
+    pub id: String,
+    /// Lifecycle state.
+    pub state: ContainerState,
+    /// Exit code of the last run (0 before the first).
+    pub exit_code: i32,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Networks joined, by name.
+    pub networks: BTreeMap<String, Endpoint>,
+}
+
+/// A container's place on one network.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoint {
+    /// DNS aliases (the engines add the short id).
+    pub aliases: Vec<String>,
+    /// IPv4 address while running.
+    pub ip: Option<String>,
+}
+
+/// A network as `network inspect` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkInfo {
+    /// Name.
+    pub name: String,
+    /// Full id.
+    pub id: String,
+    /// Created with `--internal`.
+    pub internal: bool,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Subnets in CIDR notation.
+    pub subnets: Vec<String>,
+}
+
+/// A container as a label listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerSummary {
+    /// Name.
+    pub name: String,
+    /// Id (docker lists a short one).
+    pub id: String,
+    /// Lifecycle state.
+    pub state: ContainerState,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A network as a label listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSummary {
+    /// Name.
+    pub name: String,
+    /// Id (docker lists a short one).
+    pub id: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawContainer {
+    id: String,
+    name: String,
+    state: RawState,
+    config: RawConfig,
+    #[serde(default)]
+    network_settings: Option<RawNetworkSettings>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawState {
+    status: String,
+    #[serde(default)]
+    exit_code: i32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawConfig {
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawNetworkSettings {
+    #[serde(default)]
+    networks: Option<BTreeMap<String, RawEndpoint>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawEndpoint {
+    #[serde(default)]
+    aliases: Option<Vec<String>>,
+    #[serde(default, rename = "IPAddress")]
+    ip_address: String,
+}
+
+/// Parses `container inspect` output (a one-element array on both engines).
+pub fn parse_container_inspect(json: &str) -> Result<Option<ContainerInfo>> {
+    let raw: Vec<RawContainer> = parse_array(json).context("parsing container inspect")?;
+    Ok(raw.into_iter().next().map(|c| ContainerInfo {
+        name: c.name.trim_start_matches('/').to_owned(),
+        id: c.id,
+        state: ContainerState::parse(&c.state.status),
+        exit_code: c.state.exit_code,
+        labels: c.config.labels.unwrap_or_default(),
+        networks: c
+            .network_settings
+            .and_then(|n| n.networks)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, ep)| {
+                let endpoint = Endpoint {
+                    aliases: ep.aliases.unwrap_or_default(),
+                    ip: Some(ep.ip_address).filter(|ip| !ip.is_empty()),
+                };
+                (name, endpoint)
+            })
+            .collect(),
+    }))
+}
+
+/// Parses one JSON array (podman's listings, and every `inspect`); empty output is empty.
+pub fn parse_array<T: DeserializeOwned>(json: &str) -> Result<Vec<T>> {
+    if json.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(json).context("parsing a JSON array")
+}
+
+/// Parses one JSON object per line (docker's `--format {{json .}}` listings).
+pub fn parse_ndjson<T: DeserializeOwned>(json: &str) -> Result<Vec<T>> {
+    json.lines()
+        .filter(|line| !line.trim().is_empty())
+        .enumerate()
+        .map(|(n, line)| {
+            serde_json::from_str(line).with_context(|| format!("parsing JSON line {}", n + 1))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOCKER_CREATED: &str =
+        include_str!("../tests/fixtures/docker-container-inspect-created.json");
+    const DOCKER_RUNNING: &str =
+        include_str!("../tests/fixtures/docker-container-inspect-running.json");
+    const DOCKER_EXITED: &str =
+        include_str!("../tests/fixtures/docker-container-inspect-exited.json");
+    const PODMAN_CREATED: &str =
+        include_str!("../tests/fixtures/podman-container-inspect-created.json");
+    const PODMAN_RUNNING: &str =
+        include_str!("../tests/fixtures/podman-container-inspect-running.json");
+    const PODMAN_EXITED: &str =
+        include_str!("../tests/fixtures/podman-container-inspect-exited.json");
+
+    fn parse(json: &str) -> ContainerInfo {
+        parse_container_inspect(json).unwrap().unwrap()
+    }
+
+    #[test]
+    fn docker_container_inspect() {
+        let created = parse(DOCKER_CREATED);
+        assert_eq!(created.name, "bbfix-c");
+        assert_eq!(created.state, ContainerState::Created);
+        assert_eq!(created.labels["role"], "x,y");
+        assert_eq!(created.labels["io.bot-bottle.test"], "fixture");
+        assert_eq!(
+            created.networks.keys().collect::<Vec<_>>(),
+            ["bbfix-br", "bbfix-int"]
+        );
+        assert_eq!(created.networks["bbfix-int"].aliases, ["alpha"]);
+        assert_eq!(created.networks["bbfix-int"].ip, None);
+        let running = parse(DOCKER_RUNNING);
+        assert_eq!(running.state, ContainerState::Running);
+        assert!(running.networks["bbfix-br"].ip.is_some());
+        let exited = parse(DOCKER_EXITED);
+        assert_eq!(exited.state, ContainerState::Exited);
+        assert_eq!(exited.exit_code, 137);
+    }
+
+    #[test]
+    fn podman_container_inspect() {
+        let created = parse(PODMAN_CREATED);
+        assert_eq!(created.name, "bbfix-c");
+        assert_eq!(created.state, ContainerState::Created);
+        assert_eq!(created.labels["role"], "x,y");
+        let running = parse(PODMAN_RUNNING);
+        assert_eq!(running.state, ContainerState::Running);
+        assert_eq!(
+            running.networks["bbfix-int"].aliases[..2],
+            ["alpha", "alpha2"]
+        );
+        assert_eq!(
+            running.networks["bbfix-br"].ip.as_deref(),
+            Some("10.89.1.2")
+        );
+        let exited = parse(PODMAN_EXITED);
+        assert_eq!(exited.state, ContainerState::Exited);
+        assert_eq!(exited.exit_code, 137);
+    }
+
+    #[test]
+    fn empty_inspect_is_none() {
+        assert_eq!(parse_container_inspect("[]\n").unwrap(), None);
+        assert_eq!(parse_container_inspect("").unwrap(), None);
+    }
+
+    #[test]
+    fn ndjson_skips_blank_lines_and_names_bad_line() {
+        let rows: Vec<serde_json::Value> = parse_ndjson("{\"a\":1}\n\n{\"a\":2}\n").unwrap();
+        assert_eq!(rows.len(), 2);
+        let err = parse_ndjson::<serde_json::Value>("{}\nnope\n").unwrap_err();
+        assert!(format!("{err:#}").contains("line 2"));
+    }
+}

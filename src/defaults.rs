@@ -45,6 +45,3 @@ pub const AGENT_CA_BUNDLE_PATH: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// Where the workspace is mounted in the agent.
 pub const AGENT_WORKDIR: &str = "/workspace";
 
-/// How long a bottle CA is valid: long enough for a detached bottle left running over a long
-/// weekend, short enough that a leaked key soon becomes useless. Each launch makes a new CA.
-pub const CA_VALIDITY: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);

@@ -73,7 +73,7 @@ impl StartArgs {
             proxy_image_override: std::env::var(defaults::PROXY_IMAGE_ENV).ok().filter(|v| !v.is_empty()),
             stage_root: stage_root()?,
             env_is_set: |name| std::env::var_os(name).is_some(),
-            ca_validity_seconds: defaults::CA_VALIDITY.as_secs(),
+            ca_validity_seconds: crate::ca::DEFAULT_VALIDITY.as_secs(),
         };
         Ok(plan::build(&manifest, &inputs)?)
     }

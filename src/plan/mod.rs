@@ -56,6 +56,8 @@ pub struct EngineSummary {
     pub program: Utf8PathBuf,
     pub version: String,
     pub rootless: bool,
+    /// False when the binary exists but the engine did not answer (e.g. dockerd not running).
+    pub reachable: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -12,7 +12,14 @@ pub fn render_text(plan: &Plan) -> String {
     line(w, "bottle", &format!("{} (slug {}, manifest {manifest})", plan.bottle.name, plan.bottle.slug));
     let engine = plan.engine.as_ref().map_or_else(
         || "none found (looked for podman, then docker, on PATH)".to_owned(),
-        |e| format!("{} {} at {}{}", e.kind, e.version, e.program, if e.rootless { ", rootless" } else { "" }),
+        |e| {
+            let mode = match (e.reachable, e.rootless) {
+                (false, _) => ", not answering",
+                (true, true) => ", rootless",
+                (true, false) => "",
+            };
+            format!("{} {} at {}{mode}", e.kind, e.version, e.program)
+        },
     );
     line(w, "engine", &engine);
     line(w, "agent image", &plan.images.agent);

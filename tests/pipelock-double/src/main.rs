@@ -1,3 +1,20 @@
 //! Test-only stand-in for pipelock v2.3.0 (see tests/pipelock-double/README.md).
 
-fn main() {}
+mod ca;
+mod cli;
+mod config;
+mod dlp;
+mod events;
+mod proxy;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match cli::run() {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("Error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

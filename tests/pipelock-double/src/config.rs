@@ -1,0 +1,488 @@
+//! Config file: strict parsing of the pipelock v2.3.0 fields the double supports, defaults,
+//! validation (including the CA file checks), all before the proxy starts.
+//!
+//! The file is parsed as JSON. bot-bottle writes JSON, which is valid YAML, so the files it
+//! gives real pipelock load here unchanged; YAML-only syntax is rejected with a parse error.
+//! Every struct denies unknown fields, like pipelock's `yaml.v3` `KnownFields(true)`.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+use crate::ca::LoadedCa;
+
+const MIB: i64 = 1024 * 1024;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    version: Option<i64>,
+    mode: Option<String>,
+    enforce: Option<bool>,
+    api_allowlist: Option<Vec<String>>,
+    fetch_proxy: Option<RawFetchProxy>,
+    forward_proxy: Option<RawForwardProxy>,
+    dlp: Option<RawDlp>,
+    request_body_scanning: Option<RawBodyScanning>,
+    tls_interception: Option<RawTlsInterception>,
+    logging: Option<RawLogging>,
+    internal: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFetchProxy {
+    listen: Option<String>,
+    monitoring: Option<RawMonitoring>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMonitoring {
+    max_requests_per_minute: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawForwardProxy {
+    enabled: Option<bool>,
+    max_tunnel_seconds: Option<i64>,
+    idle_timeout_seconds: Option<i64>,
+    sni_verification: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDlp {
+    include_defaults: Option<bool>,
+    scan_env: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawBodyScanning {
+    enabled: Option<bool>,
+    action: Option<String>,
+    max_body_bytes: Option<i64>,
+    scan_headers: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTlsInterception {
+    enabled: Option<bool>,
+    ca_cert: Option<String>,
+    ca_key: Option<String>,
+    passthrough_domains: Option<Vec<String>>,
+    cert_ttl: Option<String>,
+    cert_cache_size: Option<i64>,
+    max_response_bytes: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLogging {
+    format: Option<String>,
+    output: Option<String>,
+    include_allowed: Option<bool>,
+    include_blocked: Option<bool>,
+}
+
+/// Operating mode; only `strict` enforces `api_allowlist`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Strict,
+    Balanced,
+    Audit,
+}
+
+/// What a DLP hit in a request body or header does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Warn,
+    Block,
+}
+
+/// `forward_proxy` section after defaults.
+#[derive(Clone, Debug)]
+pub struct ForwardProxy {
+    pub enabled: bool,
+    pub max_tunnel: Duration,
+    pub idle_timeout: Duration,
+    pub sni_verification: bool,
+}
+
+/// `request_body_scanning` section after defaults.
+#[derive(Clone, Debug)]
+pub struct BodyScanning {
+    pub enabled: bool,
+    pub action: Action,
+    pub max_body_bytes: usize,
+    pub scan_headers: bool,
+}
+
+/// `tls_interception` section after defaults, with the CA loaded when enabled.
+#[derive(Clone)]
+pub struct TlsInterception {
+    pub enabled: bool,
+    pub passthrough_domains: Vec<String>,
+    pub cert_ttl: Duration,
+    pub cert_cache_size: usize,
+    pub ca: Option<Arc<LoadedCa>>,
+}
+
+/// `logging` section after defaults.
+#[derive(Clone, Debug)]
+pub struct Logging {
+    pub json: bool,
+    pub include_allowed: bool,
+    pub include_blocked: bool,
+}
+
+/// A loaded, validated configuration.
+#[derive(Clone)]
+pub struct Config {
+    pub mode: Mode,
+    pub enforce: bool,
+    pub api_allowlist: Vec<String>,
+    pub listen: String,
+    pub forward_proxy: ForwardProxy,
+    pub dlp_include_defaults: bool,
+    pub body: BodyScanning,
+    pub tls: TlsInterception,
+    pub logging: Logging,
+}
+
+impl Config {
+    /// pipelock's `Defaults()`, used by `run` without `--config`.
+    pub fn defaults() -> Self {
+        resolve(RawConfig::default(), Path::new("."), false)
+            .expect("defaults are valid: interception is off")
+    }
+}
+
+/// Reads, parses, defaults and validates a config file, loading the CA when interception is on.
+pub fn load(path: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config {}", path.display()))?;
+    let raw: RawConfig = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "parsing config {} (the double reads JSON only)",
+            path.display()
+        )
+    })?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    resolve(raw, dir, true).map_err(|err| err.context("invalid config"))
+}
+
+fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config> {
+    // pipelock reads `version` but does not act on it; any integer is accepted.
+    let _ = raw.version;
+    let mode = match raw.mode.as_deref().unwrap_or("balanced") {
+        "strict" => Mode::Strict,
+        "balanced" | "" => Mode::Balanced,
+        "audit" => Mode::Audit,
+        other => bail!("invalid mode {other:?}: must be strict, balanced, or audit"),
+    };
+    let api_allowlist = raw.api_allowlist.unwrap_or_default();
+    if mode == Mode::Strict && api_allowlist.is_empty() {
+        bail!("strict mode requires a non-empty api_allowlist");
+    }
+    let fetch = raw.fetch_proxy.unwrap_or_default();
+    let listen = fetch
+        .listen
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "127.0.0.1:8888".into());
+    let max_rpm = fetch
+        .monitoring
+        .unwrap_or_default()
+        .max_requests_per_minute
+        .unwrap_or(0);
+    if max_rpm < 0 {
+        bail!("fetch_proxy.monitoring.max_requests_per_minute must not be negative");
+    }
+
+    let fwd = raw.forward_proxy.unwrap_or_default();
+    let forward_proxy = ForwardProxy {
+        enabled: fwd.enabled.unwrap_or(false),
+        max_tunnel: seconds(
+            fwd.max_tunnel_seconds,
+            300,
+            "forward_proxy.max_tunnel_seconds",
+        )?,
+        idle_timeout: seconds(
+            fwd.idle_timeout_seconds,
+            120,
+            "forward_proxy.idle_timeout_seconds",
+        )?,
+        sni_verification: fwd.sni_verification.unwrap_or(true),
+    };
+
+    let dlp = raw.dlp.unwrap_or_default();
+    warn_if_omitted(from_file, dlp.scan_env.is_none(), "dlp.scan_env");
+    let body_raw = raw.request_body_scanning.unwrap_or_default();
+    warn_if_omitted(
+        from_file,
+        body_raw.enabled.is_none(),
+        "request_body_scanning.enabled",
+    );
+    let body_enabled = body_raw.enabled.unwrap_or(true);
+    let action = match body_raw.action.as_deref().unwrap_or("warn") {
+        "warn" | "" => Action::Warn,
+        "block" => Action::Block,
+        other if body_enabled => {
+            bail!("invalid request_body_scanning.action {other:?}: must be warn or block")
+        }
+        _ => Action::Warn,
+    };
+    let max_body_bytes = positive(
+        body_raw.max_body_bytes,
+        5 * MIB,
+        "request_body_scanning.max_body_bytes",
+    )?;
+    let body = BodyScanning {
+        enabled: body_enabled,
+        action,
+        max_body_bytes: usize::try_from(max_body_bytes)
+            .context("request_body_scanning.max_body_bytes is too large")?,
+        scan_headers: body_raw.scan_headers.unwrap_or(true),
+    };
+
+    let tls = resolve_tls(raw.tls_interception.unwrap_or_default(), config_dir)?;
+
+    let log = raw.logging.unwrap_or_default();
+    let json = match log.format.as_deref().unwrap_or("json") {
+        "json" | "" => true,
+        "text" => false,
+        other => bail!("invalid logging.format {other:?}: must be json or text"),
+    };
+    match log.output.as_deref().unwrap_or("stdout") {
+        "stdout" | "" => {}
+        "file" | "both" => {
+            bail!("logging.output file/both needs logging.file, which the double does not support")
+        }
+        other => bail!("invalid logging.output {other:?}: must be stdout, file, or both"),
+    }
+    let logging = Logging {
+        json,
+        include_allowed: log.include_allowed.unwrap_or(true),
+        include_blocked: log.include_blocked.unwrap_or(true),
+    };
+
+    for cidr in raw.internal.unwrap_or_default() {
+        check_cidr(&cidr)?;
+    }
+
+    Ok(Config {
+        mode,
+        enforce: raw.enforce.unwrap_or(true),
+        api_allowlist,
+        listen,
+        forward_proxy,
+        dlp_include_defaults: dlp.include_defaults.unwrap_or(true),
+        body,
+        tls,
+        logging,
+    })
+}
+
+fn resolve_tls(raw: RawTlsInterception, config_dir: &Path) -> Result<TlsInterception> {
+    let enabled = raw.enabled.unwrap_or(false);
+    let ttl_text = raw.cert_ttl.filter(|t| !t.is_empty());
+    let cert_ttl = parse_go_duration(ttl_text.as_deref().unwrap_or("24h"))
+        .with_context(|| "tls_interception.cert_ttl".to_string())?;
+    let cert_cache_size = raw.cert_cache_size.filter(|n| *n != 0).unwrap_or(10_000);
+    let max_response_bytes = raw
+        .max_response_bytes
+        .filter(|n| *n != 0)
+        .unwrap_or(5 * MIB);
+    let home_file = |name: &str| {
+        std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default()
+            .join(".pipelock")
+            .join(name)
+    };
+    let place = |given: Option<String>, name: &str| match given.filter(|p| !p.is_empty()) {
+        Some(p) if Path::new(&p).is_absolute() => PathBuf::from(p),
+        Some(p) => config_dir.join(p),
+        None => home_file(name),
+    };
+    let ca_cert = place(raw.ca_cert, "ca.pem");
+    let ca_key = place(raw.ca_key, "ca-key.pem");
+    let mut ca = None;
+    if enabled {
+        if cert_ttl.is_zero() {
+            bail!("tls_interception.cert_ttl must be positive");
+        }
+        if cert_cache_size <= 0 {
+            bail!("tls_interception.cert_cache_size must be > 0");
+        }
+        if max_response_bytes <= 0 {
+            bail!("tls_interception.max_response_bytes must be > 0");
+        }
+        ca = Some(Arc::new(crate::ca::load(&ca_cert, &ca_key)?));
+    }
+    Ok(TlsInterception {
+        enabled,
+        passthrough_domains: raw.passthrough_domains.unwrap_or_default(),
+        cert_ttl,
+        cert_cache_size: usize::try_from(cert_cache_size.max(1)).unwrap_or(10_000),
+        ca,
+    })
+}
+
+fn seconds(value: Option<i64>, default: u64, name: &str) -> Result<Duration> {
+    match value.unwrap_or(0) {
+        0 => Ok(Duration::from_secs(default)),
+        n if n < 0 => bail!("{name} must be positive"),
+        n => Ok(Duration::from_secs(n.unsigned_abs())),
+    }
+}
+
+fn positive(value: Option<i64>, default: i64, name: &str) -> Result<i64> {
+    match value.unwrap_or(0) {
+        0 => Ok(default),
+        n if n < 0 => bail!("{name} must be positive"),
+        n => Ok(n),
+    }
+}
+
+fn warn_if_omitted(from_file: bool, omitted: bool, field: &str) {
+    // pipelock parses into a zero struct before applying defaults, so whether an omitted
+    // boolean ends up true depends on its version: configs should spell these out.
+    if from_file && omitted {
+        eprintln!("WARNING: {field} omitted; the double assumes true, write it explicitly");
+    }
+}
+
+fn check_cidr(cidr: &str) -> Result<()> {
+    let valid = cidr.split_once('/').is_some_and(|(addr, bits)| {
+        let max = match addr.parse::<IpAddr>() {
+            Ok(IpAddr::V4(_)) => 32,
+            Ok(IpAddr::V6(_)) => 128,
+            Err(_) => return false,
+        };
+        bits.parse::<u8>().is_ok_and(|b| b <= max)
+    });
+    if !valid {
+        bail!("invalid CIDR in internal: {cidr:?}");
+    }
+    Ok(())
+}
+
+/// Parses a Go `time.ParseDuration` string such as `24h`, `1h30m` or `90s`.
+pub fn parse_go_duration(text: &str) -> Result<Duration> {
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut rest = text;
+    let mut total = 0f64;
+    if rest.is_empty() {
+        bail!("invalid duration {text:?}");
+    }
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number: f64 = rest[..num_len]
+            .parse()
+            .with_context(|| format!("invalid duration {text:?}"))?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => bail!("invalid duration {text:?}: missing or unknown unit"),
+        };
+        rest = &rest[unit_len..];
+        total += number * scale;
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<Config> {
+        let raw: RawConfig = serde_json::from_str(json)?;
+        resolve(raw, Path::new("."), true)
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_at_every_level() {
+        for json in [
+            r#"{"bogus": 1}"#,
+            r#"{"forward_proxy": {"enabled": true, "bogus": 1}}"#,
+            r#"{"fetch_proxy": {"monitoring": {"bogus": 1}}}"#,
+            r#"{"tls_interception": {"ca_certificate": "x"}}"#,
+        ] {
+            let err = parse(json).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("unknown field"), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn defaults_match_pipelock() {
+        let cfg = parse("{}").unwrap();
+        assert_eq!(cfg.mode, Mode::Balanced);
+        assert!(cfg.enforce);
+        assert_eq!(cfg.listen, "127.0.0.1:8888");
+        assert!(!cfg.forward_proxy.enabled);
+        assert_eq!(cfg.forward_proxy.max_tunnel, Duration::from_secs(300));
+        assert_eq!(cfg.forward_proxy.idle_timeout, Duration::from_secs(120));
+        assert_eq!(cfg.body.action, Action::Warn);
+        assert_eq!(cfg.body.max_body_bytes, 5 * 1024 * 1024);
+        assert!(!cfg.tls.enabled);
+        assert_eq!(cfg.tls.cert_ttl, Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn strict_needs_an_allowlist() {
+        assert!(parse(r#"{"mode": "strict"}"#).is_err());
+        assert!(parse(r#"{"mode": "strict", "api_allowlist": []}"#).is_err());
+        assert!(parse(r#"{"mode": "strict", "api_allowlist": ["x.com"]}"#).is_ok());
+        assert!(parse(r#"{"mode": "paranoid"}"#).is_err());
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(
+            parse_go_duration("24h").unwrap(),
+            Duration::from_secs(86_400)
+        );
+        assert_eq!(
+            parse_go_duration("1h30m").unwrap(),
+            Duration::from_secs(5_400)
+        );
+        assert_eq!(
+            parse_go_duration("1.5s").unwrap(),
+            Duration::from_millis(1_500)
+        );
+        assert!(parse_go_duration("24").is_err());
+        assert!(parse_go_duration("").is_err());
+    }
+
+    #[test]
+    fn internal_cidrs_are_checked() {
+        assert!(parse(r#"{"internal": ["10.0.0.0/8", "::1/128"]}"#).is_ok());
+        assert!(parse(r#"{"internal": ["10.0.0.0"]}"#).is_err());
+        assert!(parse(r#"{"internal": ["10.0.0.0/33"]}"#).is_err());
+    }
+}

@@ -1,0 +1,84 @@
+//! Plain forward proxying of absolute-URI requests (`GET http://host/path`).
+
+use std::io::{BufReader, Write};
+use std::net::TcpStream;
+
+use anyhow::{Context, Result};
+use rustls::pki_types::ServerName;
+use serde_json::json;
+
+use super::{http, policy, Ctx, Hit, Shared, Verdict};
+
+/// Checks and forwards one absolute-URI request, then closes the connection.
+pub fn handle(
+    shared: &Shared,
+    ctx: &Ctx,
+    head: &http::Head,
+    reader: &mut BufReader<TcpStream>,
+    writer: &mut TcpStream,
+) -> Result<()> {
+    let (scheme, rest) = head
+        .target
+        .split_once("://")
+        .context("absolute URI without scheme")?;
+    let https = scheme.eq_ignore_ascii_case("https");
+    let split = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(split);
+    let path = match path {
+        "" => "/".to_string(),
+        p if p.starts_with('?') => format!("/{p}"),
+        p => p.to_string(),
+    };
+    let (host, port) = policy::split_host_port(authority, if https { 443 } else { 80 })?;
+    let host = policy::normalize(&host);
+
+    if !policy::allowlisted(&shared.cfg, &host) {
+        let reason = format!("domain not in allowlist: {host}");
+        let hit = Hit {
+            block_event: "blocked",
+            warn_event: "anomaly",
+            scanner: "allowlist",
+            wants_block: true,
+        };
+        let fields = json!({ "method": head.method, "url": head.target });
+        if shared.hit(ctx, &hit, &reason, fields) {
+            http::write_text(writer, 403, &format!("blocked: {reason}"))?;
+            return Ok(());
+        }
+    }
+    let body = match shared.inspect(ctx, head, &head.target, reader, false)? {
+        Verdict::Block(status, text) => {
+            http::write_text(writer, status, &text)?;
+            return Ok(());
+        }
+        Verdict::Allow(body) => body,
+    };
+
+    let upstream = match shared.dialer.dial(&host, port) {
+        Ok(upstream) => upstream,
+        Err(err) => {
+            http::write_text(writer, 502, &format!("bad gateway: {err:#}"))?;
+            return Ok(());
+        }
+    };
+    upstream.set_read_timeout(Some(shared.cfg.forward_proxy.idle_timeout))?;
+    let status = if https {
+        let name = ServerName::try_from(host.clone()).context("upstream server name")?;
+        let conn = rustls::ClientConnection::new(shared.upstream_tls.clone(), name)?;
+        let mut tls = rustls::StreamOwned::new(conn, upstream);
+        http::write_request(&mut tls, head, &path, authority, &body)?;
+        http::relay_response(&mut BufReader::new(tls), writer)?.0
+    } else {
+        let mut up = upstream;
+        http::write_request(&mut up, head, &path, authority, &body)?;
+        http::relay_response(&mut BufReader::new(up), writer)?.0
+    };
+    writer.flush()?;
+    shared.events.emit(
+        "info",
+        "allowed",
+        "request allowed",
+        ctx.fields(json!({ "method": head.method, "url": head.target, "status": status })),
+    );
+    Ok(())
+}

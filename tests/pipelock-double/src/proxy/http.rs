@@ -1,0 +1,292 @@
+//! Just enough HTTP/1.1: request heads, request bodies (length or chunked), text responses,
+//! and relaying an upstream response with the connection marked to close.
+
+use std::fmt::Write as _;
+use std::io::{self, BufRead, Read, Write};
+
+use anyhow::{bail, ensure, Context, Result};
+
+const MAX_HEAD: usize = 64 * 1024;
+
+/// A request line and its headers.
+#[derive(Clone, Debug)]
+pub struct Head {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Head {
+    /// First value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn read_line<R: BufRead>(r: &mut R, budget: &mut usize) -> Result<Option<String>> {
+    let mut line = Vec::new();
+    let n = r
+        .by_ref()
+        .take(u64::try_from(*budget).unwrap_or(u64::MAX))
+        .read_until(b'\n', &mut line)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    *budget = budget.saturating_sub(n);
+    ensure!(line.ends_with(b"\n"), "request head too large or truncated");
+    while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        line.pop();
+    }
+    Ok(Some(
+        String::from_utf8(line).context("request head is not UTF-8")?,
+    ))
+}
+
+/// Reads a request head; `None` when the peer closed before sending anything.
+pub fn read_head<R: BufRead>(r: &mut R) -> Result<Option<Head>> {
+    let mut budget = MAX_HEAD;
+    let Some(request_line) = read_line(r, &mut budget)? else {
+        return Ok(None);
+    };
+    let mut parts = request_line.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        bail!("malformed request line {request_line:?}");
+    };
+    ensure!(
+        version.starts_with("HTTP/1."),
+        "unsupported version {version:?}"
+    );
+    let mut headers = Vec::new();
+    loop {
+        let line = read_line(r, &mut budget)?.context("connection closed inside request head")?;
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .with_context(|| format!("malformed header line {line:?}"))?;
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    Ok(Some(Head {
+        method: method.to_string(),
+        target: target.to_string(),
+        headers,
+    }))
+}
+
+/// A request body, or the news that it is larger than allowed.
+pub enum Body {
+    Bytes(Vec<u8>),
+    TooLarge,
+}
+
+/// Reads the body the head announces (Content-Length or chunked), up to `max` bytes.
+pub fn read_body<R: BufRead>(r: &mut R, head: &Head, max: usize) -> Result<Body> {
+    let chunked = head
+        .header("transfer-encoding")
+        .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        return read_chunked(r, max);
+    }
+    let Some(len) = head.header("content-length") else {
+        return Ok(Body::Bytes(Vec::new()));
+    };
+    let len: usize = len.parse().context("bad Content-Length")?;
+    if len > max {
+        return Ok(Body::TooLarge);
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).context("reading request body")?;
+    Ok(Body::Bytes(body))
+}
+
+fn read_chunked<R: BufRead>(r: &mut R, max: usize) -> Result<Body> {
+    let mut body = Vec::new();
+    let mut budget = MAX_HEAD;
+    loop {
+        let line = read_line(r, &mut budget)?.context("truncated chunked body")?;
+        let size_text = line.split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(size_text, 16).context("bad chunk size")?;
+        if size == 0 {
+            // trailers, up to the empty line
+            while !read_line(r, &mut budget)?
+                .context("truncated chunked body")?
+                .is_empty()
+            {}
+            return Ok(Body::Bytes(body));
+        }
+        if body.len() + size > max {
+            return Ok(Body::TooLarge);
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        r.read_exact(&mut body[start..])?;
+        let mut crlf = [0u8; 2];
+        r.read_exact(&mut crlf)?;
+        budget = MAX_HEAD;
+    }
+}
+
+/// Writes a complete text/plain response (pipelock's `http.Error` shape) and flushes.
+pub fn write_text<W: Write>(w: &mut W, status: u16, body: &str) -> io::Result<()> {
+    let body = format!("{body}\n");
+    write!(
+        w,
+        "HTTP/1.1 {status} {}\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         X-Content-Type-Options: nosniff\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        reason(status),
+        body.len()
+    )?;
+    w.flush()
+}
+
+/// Reason phrase for the statuses the double sends.
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        413 => "Request Entity Too Large",
+        502 => "Bad Gateway",
+        _ => "Unknown",
+    }
+}
+
+/// Headers that describe one hop and are not forwarded.
+fn hop_by_hop(name: &str) -> bool {
+    [
+        "connection",
+        "proxy-connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "proxy-authorization",
+        "content-length",
+    ]
+    .iter()
+    .any(|h| name.eq_ignore_ascii_case(h))
+}
+
+/// Sends a request upstream in origin form, with its body as a fixed length and the
+/// connection marked to close (one request per upstream connection).
+pub fn write_request<W: io::Write>(
+    w: &mut W,
+    head: &Head,
+    path: &str,
+    host: &str,
+    body: &[u8],
+) -> io::Result<()> {
+    let mut out = format!("{} {path} HTTP/1.1\r\nHost: {host}\r\n", head.method);
+    for (name, value) in &head.headers {
+        if !hop_by_hop(name) && !name.eq_ignore_ascii_case("host") {
+            let _ = write!(out, "{name}: {value}\r\n");
+        }
+    }
+    let has_body = !body.is_empty()
+        || head.header("content-length").is_some()
+        || head.header("transfer-encoding").is_some();
+    if has_body {
+        let _ = write!(out, "Content-Length: {}\r\n", body.len());
+    }
+    out.push_str("Connection: close\r\n\r\n");
+    w.write_all(out.as_bytes())?;
+    w.write_all(body)?;
+    w.flush()
+}
+
+/// Relays an upstream response to the client, forcing `Connection: close`, then copies the
+/// body bytes as they come until the upstream closes. Returns the status and bytes relayed.
+pub fn relay_response<R: BufRead, W: Write>(
+    upstream: &mut R,
+    client: &mut W,
+) -> Result<(u16, u64)> {
+    let mut budget = MAX_HEAD;
+    let status_line = read_line(upstream, &mut budget)?.context("upstream sent no response")?;
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("bad upstream status line {status_line:?}"))?;
+    let mut out = format!("{status_line}\r\n");
+    loop {
+        let line = read_line(upstream, &mut budget)?.context("truncated upstream head")?;
+        if line.is_empty() {
+            break;
+        }
+        let name = line.split(':').next().unwrap_or("");
+        if name.eq_ignore_ascii_case("connection") || name.eq_ignore_ascii_case("keep-alive") {
+            continue;
+        }
+        out.push_str(&line);
+        out.push_str("\r\n");
+    }
+    out.push_str("Connection: close\r\n\r\n");
+    client.write_all(out.as_bytes())?;
+    let copied = copy_until_close(upstream, client)?;
+    client.flush()?;
+    Ok((status, copied + out.len() as u64))
+}
+
+/// Copies until EOF; a TLS peer that closes without `close_notify` counts as EOF.
+fn copy_until_close<R: Read, W: Write>(r: &mut R, w: &mut W) -> io::Result<u64> {
+    let mut buf = [0u8; 16 * 1024];
+    let mut total = 0;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(total),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        w.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_head_and_chunked_body() {
+        let raw = b"POST http://x.test/a HTTP/1.1\r\nHost: x.test\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n2\r\nef\r\n0\r\n\r\n";
+        let mut r = io::BufReader::new(&raw[..]);
+        let head = read_head(&mut r).unwrap().unwrap();
+        assert_eq!(head.method, "POST");
+        assert_eq!(head.header("HOST"), Some("x.test"));
+        let Body::Bytes(body) = read_body(&mut r, &head, 100).unwrap() else {
+            panic!("too large")
+        };
+        assert_eq!(body, b"abcdef");
+    }
+
+    #[test]
+    fn body_over_the_limit_is_flagged() {
+        let raw = b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789";
+        let mut r = io::BufReader::new(&raw[..]);
+        let head = read_head(&mut r).unwrap().unwrap();
+        assert!(matches!(
+            read_body(&mut r, &head, 5).unwrap(),
+            Body::TooLarge
+        ));
+    }
+
+    #[test]
+    fn text_response_ends_with_newline() {
+        let mut out = Vec::new();
+        write_text(&mut out, 403, "authority mismatch: blocked").unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("HTTP/1.1 403 Forbidden\r\n"));
+        assert!(text.ends_with("\r\n\r\nauthority mismatch: blocked\n"));
+    }
+}

@@ -1,0 +1,317 @@
+//! The proxy: listener, per-connection dispatch (health, plain forward, CONNECT), the
+//! request checks shared by plain and intercepted requests, and block responses.
+
+mod connect;
+mod forward;
+mod http;
+mod policy;
+mod tls;
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde_json::{json, Value};
+
+use crate::config::{Action, Config};
+use crate::dlp::Scanner;
+use crate::events::Events;
+
+/// Headers pipelock scans in its default `sensitive` header mode.
+const SENSITIVE_HEADERS: &[&str] = &[
+    "authorization",
+    "cookie",
+    "x-api-key",
+    "x-token",
+    "proxy-authorization",
+    "x-goog-api-key",
+];
+
+/// State shared by all connections.
+struct Shared {
+    cfg: Config,
+    events: Events,
+    dlp: Scanner,
+    dialer: policy::Dialer,
+    upstream_tls: Arc<rustls::ClientConfig>,
+    interceptor: Option<tls::Interceptor>,
+    next_id: AtomicU64,
+}
+
+/// Who asked for what: fields every event about a request carries.
+struct Ctx {
+    client_ip: String,
+    request_id: String,
+}
+
+impl Ctx {
+    fn fields(&self, mut extra: Value) -> Value {
+        if let Value::Object(map) = &mut extra {
+            map.insert("client_ip".into(), self.client_ip.clone().into());
+            map.insert("request_id".into(), self.request_id.clone().into());
+        }
+        extra
+    }
+}
+
+/// Runs the proxy until the process is killed.
+pub fn serve(cfg: Config, events: Events) -> Result<()> {
+    let listener =
+        TcpListener::bind(&cfg.listen).with_context(|| format!("listening on {}", cfg.listen))?;
+    let interceptor = cfg
+        .tls
+        .ca
+        .clone()
+        .filter(|_| cfg.tls.enabled)
+        .map(|ca| tls::Interceptor::new(ca, cfg.tls.cert_ttl, cfg.tls.cert_cache_size));
+    let shared = Arc::new(Shared {
+        dlp: Scanner::new(cfg.dlp_include_defaults),
+        dialer: policy::Dialer::from_env()?,
+        upstream_tls: tls::upstream_client_config()?,
+        interceptor,
+        next_id: AtomicU64::new(1),
+        events,
+        cfg,
+    });
+    let local = listener.local_addr()?;
+    eprintln!(
+        "pipelock 2.3.0 (bot-bottle test double) listening on {local} (mode {:?}, forward proxy {}, tls interception {})",
+        shared.cfg.mode, shared.cfg.forward_proxy.enabled, shared.cfg.tls.enabled
+    );
+    shared.events.emit(
+        "info",
+        "startup",
+        "pipelock started",
+        json!({
+            "listen": local.to_string(),
+            "mode": format!("{:?}", shared.cfg.mode).to_lowercase(),
+            "version": "2.3.0",
+        }),
+    );
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        let shared = shared.clone();
+        thread::spawn(move || {
+            let _ = handle(&shared, stream);
+        });
+    }
+    Ok(())
+}
+
+fn handle(shared: &Shared, stream: TcpStream) -> Result<()> {
+    let client_ip = stream
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    // Slowloris guard for the request head, like Go's ReadHeaderTimeout.
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = stream;
+    let Some(head) = http::read_head(&mut reader)? else {
+        return Ok(());
+    };
+    let ctx = Ctx {
+        client_ip,
+        request_id: format!("req-{}", shared.next_id.fetch_add(1, Ordering::Relaxed)),
+    };
+    let target = head.target.to_ascii_lowercase();
+    if head.method.eq_ignore_ascii_case("CONNECT") {
+        if !shared.cfg.forward_proxy.enabled {
+            http::write_text(&mut writer, 405, "CONNECT not supported")?;
+            return Ok(());
+        }
+        return connect::handle(shared, &ctx, &head, &reader, writer);
+    }
+    if target.starts_with("http://") || target.starts_with("https://") {
+        if !shared.cfg.forward_proxy.enabled {
+            http::write_text(&mut writer, 405, "forward proxy not enabled")?;
+            return Ok(());
+        }
+        return forward::handle(shared, &ctx, &head, &mut reader, &mut writer);
+    }
+    if head.target == "/health" || head.target.starts_with("/health?") {
+        let body = json!({
+            "status": "healthy",
+            "version": "2.3.0",
+            "mode": format!("{:?}", shared.cfg.mode).to_lowercase(),
+        })
+        .to_string();
+        write!(
+            writer,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        return Ok(writer.flush()?);
+    }
+    http::write_text(&mut writer, 404, "404 page not found")?;
+    Ok(())
+}
+
+/// What the request checks decided.
+enum Verdict {
+    /// Forward, with the body read so far.
+    Allow(Vec<u8>),
+    /// Answer with this status and text body; the event is already logged.
+    Block(u16, String),
+}
+
+/// How a scanner hit is logged: the event when it blocks, the event when it only warns.
+struct Hit<'a> {
+    block_event: &'a str,
+    warn_event: &'a str,
+    scanner: &'a str,
+    /// Whether the config asks this hit to block (before `enforce`).
+    wants_block: bool,
+}
+
+impl Shared {
+    /// Logs a scanner hit. Returns whether the request is to be blocked.
+    fn hit(&self, ctx: &Ctx, hit: &Hit<'_>, reason: &str, fields: Value) -> bool {
+        let block = hit.wants_block && self.cfg.enforce;
+        let mut fields = ctx.fields(fields);
+        if let Value::Object(map) = &mut fields {
+            map.insert("scanner".into(), hit.scanner.into());
+            map.insert("reason".into(), reason.into());
+            map.insert("action".into(), if block { "block" } else { "warn" }.into());
+        }
+        let event = if block {
+            hit.block_event
+        } else {
+            hit.warn_event
+        };
+        self.events.emit("warn", event, reason, fields);
+        block
+    }
+
+    /// URL, header and body checks for one request (plain or intercepted). `intercepted`
+    /// selects pipelock's event names: intercepted blocks are `blocked` events, plain-HTTP
+    /// DLP blocks are `body_dlp`/`header_dlp` events.
+    fn inspect<R: BufRead>(
+        &self,
+        ctx: &Ctx,
+        head: &http::Head,
+        url: &str,
+        reader: &mut R,
+        intercepted: bool,
+    ) -> Result<Verdict> {
+        let base = json!({ "method": head.method, "url": url });
+        if let Some(name) = self.dlp.scan_core(url) {
+            let reason = format!("core DLP match: {name} (critical)");
+            let hit = Hit {
+                block_event: "blocked",
+                warn_event: "anomaly",
+                scanner: "dlp",
+                wants_block: true,
+            };
+            if self.hit(ctx, &hit, &reason, base.clone()) {
+                return Ok(Verdict::Block(403, format!("blocked: {reason}")));
+            }
+        }
+        let body_cfg = &self.cfg.body;
+        let wants_block = body_cfg.action == Action::Block;
+        if body_cfg.enabled && body_cfg.scan_headers {
+            let hits: Vec<&str> = head
+                .headers
+                .iter()
+                .filter(|(k, _)| SENSITIVE_HEADERS.iter().any(|s| k.eq_ignore_ascii_case(s)))
+                .flat_map(|(_, v)| self.dlp.scan(v))
+                .collect();
+            if !hits.is_empty() {
+                let reason = format!("request header contains secret: {}", hits.join(", "));
+                let hit = Hit {
+                    block_event: if intercepted { "blocked" } else { "header_dlp" },
+                    warn_event: "header_dlp",
+                    scanner: "header_dlp",
+                    wants_block,
+                };
+                if self.hit(ctx, &hit, &reason, base.clone()) {
+                    return Ok(Verdict::Block(
+                        403,
+                        "blocked: request header contains secret".into(),
+                    ));
+                }
+            }
+        }
+        let max = if body_cfg.enabled {
+            body_cfg.max_body_bytes
+        } else {
+            usize::MAX
+        };
+        let body = match http::read_body(reader, head, max)? {
+            http::Body::Bytes(body) => body,
+            http::Body::TooLarge => {
+                // Fail closed above the limit, as pipelock does.
+                let reason = format!("request body exceeds {max} bytes");
+                let hit = Hit {
+                    block_event: "blocked",
+                    warn_event: "blocked",
+                    scanner: "body_dlp",
+                    wants_block: true,
+                };
+                self.hit(ctx, &hit, &reason, base);
+                return Ok(Verdict::Block(
+                    413,
+                    "blocked: request body too large".into(),
+                ));
+            }
+        };
+        if body_cfg.enabled && !body.is_empty() {
+            let hits = self.dlp.scan(&String::from_utf8_lossy(&body));
+            if !hits.is_empty() {
+                let reason = format!("request body contains secret: {}", hits.join(", "));
+                let hit = Hit {
+                    block_event: if intercepted { "blocked" } else { "body_dlp" },
+                    warn_event: "body_dlp",
+                    scanner: "body_dlp",
+                    wants_block,
+                };
+                if self.hit(ctx, &hit, &reason, base) {
+                    return Ok(Verdict::Block(403, format!("blocked: {reason}")));
+                }
+            }
+        }
+        Ok(Verdict::Allow(body))
+    }
+}
+
+/// A stream that first yields bytes already buffered by an earlier reader.
+pub struct Prefixed<S> {
+    buffered: Vec<u8>,
+    pos: usize,
+    inner: S,
+}
+
+impl<S> Prefixed<S> {
+    fn new(buffered: Vec<u8>, inner: S) -> Self {
+        Self {
+            buffered,
+            pos: 0,
+            inner,
+        }
+    }
+}
+
+impl<S: Read> Read for Prefixed<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos < self.buffered.len() {
+            let n = buf.len().min(self.buffered.len() - self.pos);
+            buf[..n].copy_from_slice(&self.buffered[self.pos..self.pos + n]);
+            self.pos += n;
+            return Ok(n);
+        }
+        self.inner.read(buf)
+    }
+}
+
+impl<S: Write> Write for Prefixed<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

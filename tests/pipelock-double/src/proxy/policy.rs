@@ -1,0 +1,168 @@
+//! Host decisions: the strict-mode allowlist, passthrough domains, and how the double
+//! resolves upstream names (including the test-only host map).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use crate::config::{Config, Mode};
+
+/// Hidden, test-only: `name=ip[,name=ip…]` maps upstream host names to addresses, so tests
+/// can use real-looking names that all lead to loopback.
+pub const HOSTS_ENV: &str = "PIPELOCK_DOUBLE_HOSTS";
+
+/// Lower-case, without a trailing dot or IPv6 brackets.
+pub fn normalize(host: &str) -> String {
+    host.trim_end_matches('.')
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase()
+}
+
+/// Whether the allowlist lets `host` through; it only applies in strict mode.
+/// `*.x.com` matches `x.com` and its subdomains.
+pub fn allowlisted(cfg: &Config, host: &str) -> bool {
+    if cfg.mode != Mode::Strict {
+        return true;
+    }
+    let host = normalize(host);
+    cfg.api_allowlist.iter().any(|entry| {
+        let entry = normalize(entry);
+        match entry.strip_prefix("*.") {
+            Some(base) => host == base || host.ends_with(&format!(".{base}")),
+            None => host == entry,
+        }
+    })
+}
+
+/// Whether `host` is spliced instead of intercepted. `*.x.com` matches subdomains only.
+pub fn passthrough(cfg: &Config, host: &str) -> bool {
+    let host = normalize(host);
+    cfg.tls.passthrough_domains.iter().any(|entry| {
+        let entry = normalize(entry);
+        match entry.strip_prefix("*.") {
+            Some(base) => host.ends_with(&format!(".{base}")),
+            None => host == entry,
+        }
+    })
+}
+
+/// Splits `host:port` (IPv6 in brackets), with a default port.
+pub fn split_host_port(authority: &str, default_port: u16) -> Result<(String, u16)> {
+    if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').context("unterminated IPv6 address")?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().context("bad port")?,
+            None => default_port,
+        };
+        return Ok((host.to_string(), port));
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => {
+            Ok((host.to_string(), port.parse().context("bad port")?))
+        }
+        _ => Ok((authority.to_string(), default_port)),
+    }
+}
+
+/// Upstream dialing, honouring the test-only host map.
+#[derive(Default)]
+pub struct Dialer {
+    hosts: HashMap<String, IpAddr>,
+}
+
+impl Dialer {
+    /// Reads the host map from the environment.
+    pub fn from_env() -> Result<Self> {
+        let mut hosts = HashMap::new();
+        if let Ok(spec) = std::env::var(HOSTS_ENV) {
+            for pair in spec.split(',').filter(|p| !p.trim().is_empty()) {
+                let (name, ip) = pair
+                    .split_once('=')
+                    .with_context(|| format!("{HOSTS_ENV}: expected name=ip, got {pair:?}"))?;
+                let ip: IpAddr = ip
+                    .trim()
+                    .parse()
+                    .with_context(|| format!("{HOSTS_ENV}: bad address in {pair:?}"))?;
+                hosts.insert(normalize(name.trim()), ip);
+            }
+        }
+        Ok(Self { hosts })
+    }
+
+    /// Connects to `host:port`, trying each resolved address.
+    pub fn dial(&self, host: &str, port: u16) -> Result<TcpStream> {
+        let addrs: Vec<SocketAddr> = match self.hosts.get(&normalize(host)) {
+            Some(ip) => vec![SocketAddr::new(*ip, port)],
+            None => (normalize(host).as_str(), port)
+                .to_socket_addrs()
+                .with_context(|| format!("resolving {host}"))?
+                .collect(),
+        };
+        let mut last = None;
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, Duration::from_secs(10)) {
+                Ok(stream) => return Ok(stream),
+                Err(err) => last = Some(err),
+            }
+        }
+        match last {
+            Some(err) => Err(err).with_context(|| format!("connecting to {host}:{port}")),
+            None => bail!("{host} resolved to no address"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strict(list: &[&str], passthrough: &[&str]) -> Config {
+        let mut cfg = Config::defaults();
+        cfg.mode = Mode::Strict;
+        cfg.api_allowlist = list.iter().map(ToString::to_string).collect();
+        cfg.tls.passthrough_domains = passthrough.iter().map(ToString::to_string).collect();
+        cfg
+    }
+
+    #[test]
+    fn wildcard_allowlist_includes_the_apex() {
+        let cfg = strict(&["*.x.com", "api.y.com"], &[]);
+        assert!(allowlisted(&cfg, "x.com"));
+        assert!(allowlisted(&cfg, "a.b.x.com"));
+        assert!(allowlisted(&cfg, "API.Y.COM."));
+        assert!(!allowlisted(&cfg, "y.com"));
+        assert!(!allowlisted(&cfg, "evilx.com"));
+    }
+
+    #[test]
+    fn balanced_mode_ignores_the_allowlist() {
+        let mut cfg = strict(&["x.com"], &[]);
+        cfg.mode = Mode::Balanced;
+        assert!(allowlisted(&cfg, "anything.test"));
+    }
+
+    #[test]
+    fn wildcard_passthrough_is_subdomains_only() {
+        let cfg = strict(&["x"], &["*.anthropic.com", "exact.test"]);
+        assert!(passthrough(&cfg, "api.anthropic.com"));
+        assert!(!passthrough(&cfg, "anthropic.com"));
+        assert!(passthrough(&cfg, "exact.test"));
+        assert!(!passthrough(&cfg, "sub.exact.test"));
+    }
+
+    #[test]
+    fn host_port_split() {
+        assert_eq!(
+            split_host_port("a.test:8443", 443).unwrap(),
+            ("a.test".into(), 8443)
+        );
+        assert_eq!(
+            split_host_port("a.test", 443).unwrap(),
+            ("a.test".into(), 443)
+        );
+        assert_eq!(split_host_port("[::1]:9", 443).unwrap(), ("::1".into(), 9));
+    }
+}

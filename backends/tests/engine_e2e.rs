@@ -1,0 +1,392 @@
+//! End-to-end: every `Engine` operation against the real engine named by `BOT_BOTTLE_ENGINE`
+//! (docker, rootful podman or rootless podman), leaving no container or network behind.
+//!
+//! Unreachable engine or missing test image: a loud skip, or a failure when
+//! `BOT_BOTTLE_E2E=required`. The image is `BOT_BOTTLE_TEST_IMAGE` (default
+//! `localhost/bot-bottle-test/agent:latest`); it needs `sh`, `stat` and `cat`.
+
+use std::collections::hash_map::RandomState;
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
+use std::time::{Duration, Instant};
+
+use backends::detect;
+use backends::{
+    ContainerSpec, ContainerState, Engine, EngineKind, EnvVar, ExecSpec, NetworkAttachment,
+    NetworkSpec, Owner, Tarball,
+};
+
+const TEST_LABEL: &str = "io.bot-bottle.test";
+const DEFAULT_IMAGE: &str = "localhost/bot-bottle-test/agent:latest";
+
+/// The engine and image to test with, or `None` (after a loud message) to skip.
+fn setup() -> Option<(Box<dyn Engine>, String)> {
+    let required = std::env::var("BOT_BOTTLE_E2E").is_ok_and(|v| v == "required");
+    let skip = |why: String| {
+        assert!(!required, "BOT_BOTTLE_E2E=required but {why}");
+        eprintln!("\n!!!!! SKIPPING engine e2e test: {why} !!!!!\n");
+        None
+    };
+    let choice = detect::choice_from_env();
+    let engine = match detect::select_engine(choice.as_deref(), true) {
+        Ok(engine) => engine,
+        Err(err) => return skip(format!("no engine: {err:#}")),
+    };
+    if let Err(err) = engine.info() {
+        return skip(format!("{} cannot be reached: {err:#}", engine.program()));
+    }
+    let image = std::env::var("BOT_BOTTLE_TEST_IMAGE").unwrap_or_else(|_| DEFAULT_IMAGE.into());
+    match engine.image_exists(&image) {
+        Ok(true) => Some((engine, image)),
+        Ok(false) => skip(format!(
+            "test image {image} is not present in {}",
+            engine.program()
+        )),
+        Err(err) => skip(format!("looking for {image}: {err:#}")),
+    }
+}
+
+/// Removes every container and network it was told about when dropped, test passing or not.
+struct Cleanup<'a> {
+    engine: &'a dyn Engine,
+    containers: Vec<String>,
+    networks: Vec<String>,
+}
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        for name in &self.containers {
+            if let Err(err) = self.engine.remove_container(name) {
+                eprintln!("cleanup: {err:#}");
+            }
+        }
+        for name in &self.networks {
+            if let Err(err) = self.engine.remove_network(name) {
+                eprintln!("cleanup: {err:#}");
+            }
+        }
+    }
+}
+
+fn random_id() -> String {
+    format!(
+        "{:012x}",
+        RandomState::new().hash_one(std::process::id()) & 0xffff_ffff_ffff
+    )
+}
+
+/// Polls `check` until it holds or `within` passes.
+fn wait_until(within: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn exec(engine: &dyn Engine, container: &str, spec: &ExecSpec) -> String {
+    let out = engine.exec(container, spec).expect("exec runs");
+    assert_eq!(out.status, 0, "exec {:?} failed: {}", spec.argv, out.stderr);
+    out.stdout
+}
+
+fn as_root(argv: &[&str]) -> ExecSpec {
+    ExecSpec {
+        user: Some("0".into()),
+        ..ExecSpec::new(argv.iter().copied())
+    }
+}
+
+#[test]
+fn full_container_lifecycle() {
+    let Some((engine, image)) = setup() else {
+        return;
+    };
+    let engine = engine.as_ref();
+    let info = engine.info().unwrap();
+    eprintln!(
+        "engine: {} {} at {} rootless={}",
+        info.kind,
+        info.version,
+        engine.program(),
+        info.rootless
+    );
+    assert_eq!(info.kind, engine.kind());
+
+    let id = random_id();
+    let label = format!("{TEST_LABEL}={id}");
+    let labels = BTreeMap::from([(TEST_LABEL.to_owned(), id.clone())]);
+    let internal = format!("bbtest-{id}-int");
+    let bridge = format!("bbtest-{id}-out");
+    let container = format!("bbtest-{id}-ctr");
+    let cleanup = Cleanup {
+        engine,
+        containers: vec![container.clone()],
+        networks: vec![internal.clone(), bridge.clone()],
+    };
+
+    // Networks: one internal, one bridge, both labelled.
+    for (name, is_internal) in [(&internal, true), (&bridge, false)] {
+        engine
+            .create_network(&NetworkSpec {
+                name: name.clone(),
+                internal: is_internal,
+                labels: labels.clone(),
+            })
+            .unwrap();
+        let net = engine
+            .inspect_network(name)
+            .unwrap()
+            .expect("network exists");
+        assert_eq!(net.name, *name);
+        assert_eq!(net.internal, is_internal);
+        assert_eq!(net.labels[TEST_LABEL], id);
+    }
+
+    // A container on both networks; a secret and a variable the engine reads itself.
+    let spec = ContainerSpec {
+        networks: vec![
+            NetworkAttachment {
+                name: internal.clone(),
+                aliases: vec!["alpha".into()],
+            },
+            NetworkAttachment {
+                name: bridge.clone(),
+                aliases: vec!["beta".into()],
+            },
+        ],
+        env: vec![
+            EnvVar::new("BB_TOKEN", "s3cret value"),
+            EnvVar::new("HOME", "/opt/bb"),
+        ],
+        labels: labels.clone(),
+        security_opts: vec!["no-new-privileges".into()],
+        cap_drop: vec!["NET_RAW".into()],
+        entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
+        // PID 1 leaves at once on SIGTERM, so `stop` needs no kill.
+        cmd: vec![
+            "trap 'exit 0' TERM; echo hello-from-bottle; while :; do sleep 1 & wait $!; done"
+                .into(),
+        ],
+        ..ContainerSpec::new(&container, &image)
+    };
+    engine.create_container(&spec).unwrap();
+    let created = engine
+        .inspect_container(&container)
+        .unwrap()
+        .expect("container exists");
+    assert_eq!(created.state, ContainerState::Created);
+    assert_eq!(created.labels[TEST_LABEL], id);
+    assert!(created.networks[&internal]
+        .aliases
+        .contains(&"alpha".to_owned()));
+    assert!(created.networks[&bridge]
+        .aliases
+        .contains(&"beta".to_owned()));
+
+    // Files reach the container before it starts, owners and modes as the tar says.
+    let mut tar = Tarball::new();
+    tar.dir("bb", 0o750, Owner::new(1234, 4321))
+        .unwrap()
+        .file(
+            "bb/config.yaml",
+            b"mode: strict\n",
+            0o640,
+            Owner::new(1234, 4321),
+        )
+        .unwrap()
+        .file("bb/ca.pem", b"-----CERT-----\n", 0o644, Owner::ROOT)
+        .unwrap();
+    engine
+        .copy_tar_into(&container, "/opt", &tar.finish().unwrap())
+        .unwrap();
+
+    engine.start_container(&container).unwrap();
+    let running = engine.inspect_container(&container).unwrap().unwrap();
+    assert_eq!(running.state, ContainerState::Running);
+
+    assert_eq!(
+        exec(engine, &container, &as_root(&["id", "-u"])).trim(),
+        "0"
+    );
+    let stat = exec(
+        engine,
+        &container,
+        &as_root(&[
+            "stat",
+            "-c",
+            "%n %u:%g %a",
+            "/opt/bb",
+            "/opt/bb/config.yaml",
+            "/opt/bb/ca.pem",
+        ]),
+    );
+    assert_eq!(
+        stat.lines().collect::<Vec<_>>(),
+        [
+            "/opt/bb 1234:4321 750",
+            "/opt/bb/config.yaml 1234:4321 640",
+            "/opt/bb/ca.pem 0:0 644",
+        ]
+    );
+    assert_eq!(
+        exec(
+            engine,
+            &container,
+            &as_root(&["cat", "/opt/bb/config.yaml"])
+        ),
+        "mode: strict\n"
+    );
+
+    // Environment: from create (both routes) and from exec; stdin bytes; a failing command.
+    let env = exec(
+        engine,
+        &container,
+        &ExecSpec {
+            env: vec![EnvVar::new("BB_EXEC", "from exec")],
+            ..ExecSpec::new([
+                "sh",
+                "-c",
+                "printf '%s|%s|%s' \"$BB_TOKEN\" \"$HOME\" \"$BB_EXEC\"",
+            ])
+        },
+    );
+    assert_eq!(env, "s3cret value|/opt/bb|from exec");
+    let echoed = exec(
+        engine,
+        &container,
+        &ExecSpec {
+            stdin: Some(b"bytes in\n".to_vec()),
+            ..ExecSpec::new(["cat"])
+        },
+    );
+    assert_eq!(echoed, "bytes in\n");
+    let failed = engine
+        .exec(
+            &container,
+            &ExecSpec::new(["sh", "-c", "echo no >&2; exit 3"]),
+        )
+        .unwrap();
+    assert_eq!((failed.status, failed.stderr.trim()), (3, "no"));
+    let code = engine
+        .exec_interactive(&container, &ExecSpec::new(["sh", "-c", "exit 4"]))
+        .unwrap();
+    assert_eq!(code, 4);
+
+    // Listing by label finds exactly what this test made.
+    let ctrs = engine.list_containers(&label).unwrap();
+    assert_eq!(
+        ctrs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        [container.as_str()]
+    );
+    assert_eq!(ctrs[0].state, ContainerState::Running);
+    assert_eq!(ctrs[0].labels[TEST_LABEL], id);
+    let mut nets: Vec<_> = engine
+        .list_networks(&label)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
+    nets.sort();
+    assert_eq!(nets, [internal.clone(), bridge.clone()]);
+
+    wait_until(
+        Duration::from_secs(10),
+        "the container's first log line",
+        || {
+            engine
+                .logs(&container)
+                .unwrap()
+                .stdout
+                .contains("hello-from-bottle")
+        },
+    );
+
+    // Stop, wait, remove; every removal is idempotent.
+    engine
+        .stop_container(&container, Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(engine.wait(&container).unwrap(), 0);
+    let exited = engine.inspect_container(&container).unwrap().unwrap();
+    assert_eq!(
+        (exited.state, exited.exit_code),
+        (ContainerState::Exited, 0)
+    );
+    engine.remove_container(&container).unwrap();
+    engine.remove_container(&container).unwrap();
+    engine
+        .stop_container(&container, Duration::from_secs(1))
+        .unwrap();
+    assert_eq!(engine.inspect_container(&container).unwrap(), None);
+    for net in [&internal, &bridge] {
+        engine.remove_network(net).unwrap();
+        engine.remove_network(net).unwrap();
+        assert_eq!(engine.inspect_network(net).unwrap(), None);
+    }
+    assert!(!engine
+        .image_exists("localhost/bot-bottle-test/no-such-image:0")
+        .unwrap());
+
+    // The guard's removals are idempotent: dropping it now exercises that too.
+    drop(cleanup);
+    assert!(
+        engine.list_containers(&label).unwrap().is_empty(),
+        "containers left behind"
+    );
+    assert!(
+        engine.list_networks(&label).unwrap().is_empty(),
+        "networks left behind"
+    );
+}
+
+#[test]
+fn a_running_container_is_removed_at_once() {
+    let Some((engine, image)) = setup() else {
+        return;
+    };
+    let engine = engine.as_ref();
+    let id = random_id();
+    let label = format!("{TEST_LABEL}={id}");
+    let container = format!("bbtest-{id}-rm");
+    let cleanup = Cleanup {
+        engine,
+        containers: vec![container.clone()],
+        networks: Vec::new(),
+    };
+    let spec = ContainerSpec {
+        labels: BTreeMap::from([(TEST_LABEL.to_owned(), id.clone())]),
+        // PID 1 ignores SIGTERM: removal must kill, not wait out a stop timeout.
+        entrypoint: Some(vec!["sleep".into()]),
+        cmd: vec!["infinity".into()],
+        ..ContainerSpec::new(&container, &image)
+    };
+    engine.create_container(&spec).unwrap();
+    engine.start_container(&container).unwrap();
+    let started = Instant::now();
+    engine.remove_container(&container).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "rm took {:?}",
+        started.elapsed()
+    );
+    drop(cleanup);
+    assert!(
+        engine.list_containers(&label).unwrap().is_empty(),
+        "containers left behind"
+    );
+}
+
+#[test]
+fn engine_kind_matches_what_detection_found() {
+    let Some((engine, _)) = setup() else {
+        return;
+    };
+    let found = detect::probe(detect::choice_from_env().as_deref(), false)
+        .unwrap()
+        .expect("setup found it");
+    assert_eq!(found.kind, engine.kind());
+    assert!(matches!(
+        found.kind,
+        EngineKind::Docker | EngineKind::Podman
+    ));
+}

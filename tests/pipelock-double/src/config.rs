@@ -259,24 +259,7 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
 
     let tls = resolve_tls(raw.tls_interception.unwrap_or_default(), config_dir)?;
 
-    let log = raw.logging.unwrap_or_default();
-    let json = match log.format.as_deref().unwrap_or("json") {
-        "json" | "" => true,
-        "text" => false,
-        other => bail!("invalid logging.format {other:?}: must be json or text"),
-    };
-    match log.output.as_deref().unwrap_or("stdout") {
-        "stdout" | "" => {}
-        "file" | "both" => {
-            bail!("logging.output file/both needs logging.file, which the double does not support")
-        }
-        other => bail!("invalid logging.output {other:?}: must be stdout, file, or both"),
-    }
-    let logging = Logging {
-        json,
-        include_allowed: log.include_allowed.unwrap_or(true),
-        include_blocked: log.include_blocked.unwrap_or(true),
-    };
+    let logging = resolve_logging(&raw.logging.unwrap_or_default())?;
 
     for cidr in raw.internal.unwrap_or_default() {
         check_cidr(&cidr)?;
@@ -292,6 +275,26 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
         body,
         tls,
         logging,
+    })
+}
+
+fn resolve_logging(log: &RawLogging) -> Result<Logging> {
+    let json = match log.format.as_deref().unwrap_or("json") {
+        "json" | "" => true,
+        "text" => false,
+        other => bail!("invalid logging.format {other:?}: must be json or text"),
+    };
+    match log.output.as_deref().unwrap_or("stdout") {
+        "stdout" | "" => {}
+        "file" | "both" => {
+            bail!("logging.output file/both needs logging.file, which the double does not support")
+        }
+        other => bail!("invalid logging.output {other:?}: must be stdout, file, or both"),
+    }
+    Ok(Logging {
+        json,
+        include_allowed: log.include_allowed.unwrap_or(true),
+        include_blocked: log.include_blocked.unwrap_or(true),
     })
 }
 

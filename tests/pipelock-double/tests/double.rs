@@ -1,0 +1,388 @@
+//! End-to-end tests of the double: the built binary on loopback, real TLS on both sides.
+
+mod support;
+
+use std::io::Read;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::*;
+
+fn config_file(dir: &TempDir, value: &serde_json::Value) -> std::path::PathBuf {
+    dir.write("pipelock.yaml", &value.to_string())
+}
+
+#[test]
+fn forward_proxy_off_answers_405_and_health_answers_200() {
+    let double = Double::start(None, &[]);
+    let r = raw(
+        double.addr,
+        "CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\n\r\n",
+    );
+    assert_eq!(status(&r), 405, "{r}");
+    assert_eq!(body(&r), "CONNECT not supported\n");
+    assert!(r.contains("Content-Type: text/plain; charset=utf-8"), "{r}");
+    let r = raw(
+        double.addr,
+        "GET http://a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n",
+    );
+    assert_eq!(status(&r), 405, "{r}");
+    assert_eq!(body(&r), "forward proxy not enabled\n");
+    let r = raw(double.addr, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(status(&r), 200, "{r}");
+    double.wait_event(&[("event", "startup"), ("component", "pipelock")]);
+
+    let ok = Command::new(BIN)
+        .args(["healthcheck", "--addr", &double.addr.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+#[test]
+fn strict_allowlist_blocks_connect_and_plain_http() {
+    let dir = TempDir::new("strict");
+    let cfg = config_file(
+        &dir,
+        &json!({
+            "version": 1,
+            "mode": "strict",
+            "api_allowlist": ["*.allowed.test"],
+            "forward_proxy": {"enabled": true},
+        }),
+    );
+    let double = Double::start(Some(&cfg), &[]);
+    let refused = connect(double.addr, "other.test:443").unwrap_err();
+    assert_eq!(status(&refused), 403, "{refused}");
+    assert_eq!(
+        body(&refused),
+        "CONNECT blocked: domain not in allowlist: other.test\n"
+    );
+    let r = raw(
+        double.addr,
+        "GET http://other.test/x HTTP/1.1\r\nHost: other.test\r\n\r\n",
+    );
+    assert_eq!(status(&r), 403, "{r}");
+    assert_eq!(body(&r), "blocked: domain not in allowlist: other.test\n");
+    let event = double.wait_event(&[("event", "blocked"), ("target", "other.test:443")]);
+    assert_eq!(event["scanner"], "allowlist");
+    assert!(event["request_id"].is_string() && event["client_ip"] == "127.0.0.1");
+}
+
+#[test]
+fn plain_http_is_forwarded_and_body_dlp_blocks() {
+    let upstream = Upstream::plain();
+    let dir = TempDir::new("plain");
+    let cfg = config_file(
+        &dir,
+        &json!({
+            "mode": "strict",
+            "api_allowlist": ["plain.test"],
+            "forward_proxy": {"enabled": true},
+            "request_body_scanning": {"enabled": true, "action": "block", "scan_headers": true},
+            "logging": {"format": "json", "output": "stdout", "include_allowed": true, "include_blocked": true},
+        }),
+    );
+    let double = Double::start(
+        Some(&cfg),
+        &[("PIPELOCK_DOUBLE_HOSTS", "plain.test=127.0.0.1")],
+    );
+    let port = upstream.addr.port();
+    let r = raw(
+        double.addr,
+        &format!(
+            "GET http://plain.test:{port}/hello?q=1 HTTP/1.1\r\nHost: plain.test:{port}\r\n\r\n"
+        ),
+    );
+    assert_eq!(status(&r), 200, "{r}");
+    assert!(
+        body(&r).starts_with("upstream saw GET /hello?q=1 HTTP/1.1"),
+        "{r}"
+    );
+    double.wait_event(&[("event", "allowed")]);
+
+    let secret = format!("token=ghp_{}", "A1b2C3d4".repeat(5));
+    let r = raw(
+        double.addr,
+        &format!(
+            "POST http://plain.test:{port}/up HTTP/1.1\r\nHost: plain.test:{port}\r\nContent-Length: {}\r\n\r\n{secret}",
+            secret.len()
+        ),
+    );
+    assert_eq!(status(&r), 403, "{r}");
+    assert_eq!(
+        body(&r),
+        "blocked: request body contains secret: GitHub Token\n"
+    );
+    let event = double.wait_event(&[("event", "body_dlp"), ("scanner", "body_dlp")]);
+    assert_eq!(event["method"], "POST");
+}
+
+/// Everything needed for the interception tests: the double's CA, an upstream with its own
+/// test CA (trusted by the double through `SSL_CERT_FILE`), and the double itself.
+struct Intercepting {
+    _dir: TempDir,
+    _upstream: Upstream,
+    pki: TestPki,
+    proxy_ca: String,
+    double: Double,
+    port: u16,
+}
+
+fn intercepting(extra: &serde_json::Value) -> Intercepting {
+    let dir = TempDir::new("mitm");
+    tls_init(&dir.path("ca"));
+    let pki = TestPki::new(&["api.upstream.test", "api.pass.test"]);
+    let roots = dir.write("upstream-ca.pem", &pki.ca_pem);
+    let upstream = Upstream::tls(&pki);
+    let mut cfg = json!({
+        "version": 1,
+        "mode": "strict",
+        "enforce": true,
+        "api_allowlist": ["*.upstream.test", "*.pass.test"],
+        "fetch_proxy": {"listen": "127.0.0.1:8888", "monitoring": {"max_requests_per_minute": 600}},
+        "forward_proxy": {"enabled": true, "max_tunnel_seconds": 300, "idle_timeout_seconds": 120, "sni_verification": true},
+        "dlp": {"include_defaults": true, "scan_env": true},
+        "request_body_scanning": {"enabled": true, "action": "block", "max_body_bytes": 5_242_880, "scan_headers": true},
+        "tls_interception": {
+            "enabled": true,
+            "ca_cert": "ca/ca.pem",
+            "ca_key": "ca/ca-key.pem",
+            "passthrough_domains": ["*.pass.test"],
+            "cert_ttl": "24h",
+            "cert_cache_size": 100,
+            "max_response_bytes": 5_242_880,
+        },
+        "logging": {"format": "json", "output": "stdout", "include_allowed": true, "include_blocked": true},
+        "internal": ["10.0.0.0/8", "127.0.0.0/8"],
+    });
+    merge(&mut cfg, extra);
+    let cfg_path = config_file(&dir, &cfg);
+    let double = Double::start(
+        Some(&cfg_path),
+        &[
+            ("SSL_CERT_FILE", roots.to_str().unwrap()),
+            (
+                "PIPELOCK_DOUBLE_HOSTS",
+                "api.upstream.test=127.0.0.1,api.pass.test=127.0.0.1",
+            ),
+        ],
+    );
+    let proxy_ca = std::fs::read_to_string(dir.path("ca/ca.pem")).unwrap();
+    let port = upstream.addr.port();
+    Intercepting {
+        _dir: dir,
+        _upstream: upstream,
+        pki,
+        proxy_ca,
+        double,
+        port,
+    }
+}
+
+fn merge(base: &mut serde_json::Value, extra: &serde_json::Value) {
+    if let (Some(base), Some(extra)) = (base.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            match base.get_mut(k) {
+                Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
+                _ => {
+                    base.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn intercepted_request_reaches_the_upstream_and_events_are_logged() {
+    let t = intercepting(&json!({}));
+    let host = "api.upstream.test";
+    let tunnel = connect(t.double.addr, &format!("{host}:{}", t.port)).unwrap();
+    let mut tls = tls_client(tunnel, host, roots(&t.proxy_ca));
+    let r = exchange(
+        &mut tls,
+        &format!("GET /v1/ok HTTP/1.1\r\nHost: {host}:{}\r\n\r\n", t.port),
+    )
+    .unwrap();
+    assert_eq!(status(&r), 200, "{r}");
+    assert!(
+        body(&r).starts_with("upstream saw GET /v1/ok HTTP/1.1"),
+        "{r}"
+    );
+    // The leaf was minted by the double's CA for this host.
+    let leaf = tls.conn.peer_certificates().unwrap()[0].clone();
+    assert_ne!(leaf, t.pki.leaf_der);
+
+    let anomaly = t
+        .double
+        .wait_event(&[("event", "anomaly"), ("scanner", "tls_intercept")]);
+    assert_eq!(anomaly["reason"], "TLS MITM interception active");
+    t.double.wait_event(&[("event", "tunnel_open")]);
+    let close = t.double.wait_event(&[("event", "tunnel_close")]);
+    assert!(close["total_bytes"].as_u64().unwrap() > 0);
+    assert!(close["duration_ms"].is_u64());
+    t.double.wait_event(&[("event", "allowed")]);
+}
+
+#[test]
+fn intercepted_body_dlp_and_authority_mismatch_are_blocked() {
+    let t = intercepting(&json!({}));
+    let host = "api.upstream.test";
+    let authority = format!("{host}:{}", t.port);
+
+    let tunnel = connect(t.double.addr, &authority).unwrap();
+    let mut tls = tls_client(tunnel, host, roots(&t.proxy_ca));
+    let secret = r#"{"k":"AKIAIOSFODNN7EXAMPLE"}"#;
+    let r = exchange(
+        &mut tls,
+        &format!(
+            "POST /v1/up HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{secret}",
+            secret.len()
+        ),
+    )
+    .unwrap();
+    assert_eq!(status(&r), 403, "{r}");
+    assert_eq!(
+        body(&r),
+        "blocked: request body contains secret: AWS Access ID\n"
+    );
+    let event = t
+        .double
+        .wait_event(&[("event", "blocked"), ("scanner", "body_dlp")]);
+    assert_eq!(event["method"], "POST");
+
+    let tunnel = connect(t.double.addr, &authority).unwrap();
+    let mut tls = tls_client(tunnel, host, roots(&t.proxy_ca));
+    let r = exchange(
+        &mut tls,
+        "GET / HTTP/1.1\r\nHost: elsewhere.upstream.test\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(status(&r), 403, "{r}");
+    assert_eq!(body(&r), "authority mismatch: blocked\n");
+}
+
+#[test]
+fn sni_other_than_the_connect_host_is_refused() {
+    let t = intercepting(&json!({}));
+    let tunnel = connect(t.double.addr, &format!("api.upstream.test:{}", t.port)).unwrap();
+    let mut tls = tls_client(tunnel, "other.upstream.test", roots(&t.proxy_ca));
+    assert!(exchange(&mut tls, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").is_err());
+    t.double.wait_event(&[("event", "sni_mismatch")]);
+}
+
+#[test]
+fn passthrough_hosts_see_the_upstream_certificate() {
+    let t = intercepting(&json!({}));
+    let host = "api.pass.test";
+    let tunnel = connect(t.double.addr, &format!("{host}:{}", t.port)).unwrap();
+    // Trust only the upstream's CA: the handshake succeeds only if bytes are spliced.
+    let mut tls = tls_client(tunnel, host, roots(&t.pki.ca_pem));
+    let r = exchange(
+        &mut tls,
+        &format!("GET /p HTTP/1.1\r\nHost: {host}\r\n\r\n"),
+    )
+    .unwrap();
+    assert_eq!(status(&r), 200, "{r}");
+    assert_eq!(tls.conn.peer_certificates().unwrap()[0], t.pki.leaf_der);
+    // The tunnel closes once both sides are done.
+    drop(tls);
+    t.double.wait_event(&[("event", "tunnel_close")]);
+}
+
+#[test]
+fn tunnels_are_cut_after_max_tunnel_seconds() {
+    let t = intercepting(&json!({"forward_proxy": {"max_tunnel_seconds": 1}}));
+    let mut tunnel = connect(t.double.addr, &format!("api.pass.test:{}", t.port)).unwrap();
+    let started = Instant::now();
+    // Send nothing: the upstream waits for a ClientHello, the double must cut the tunnel.
+    let mut buf = [0u8; 64];
+    let n = tunnel.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
+}
+
+fn check(cfg: &std::path::Path) -> (bool, String) {
+    let out = Command::new(BIN)
+        .arg("check")
+        .arg("-c")
+        .arg(cfg)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn strict_config_errors_fail_check_and_run() {
+    let dir = TempDir::new("check");
+    tls_init(&dir.path("ca"));
+    let tls = json!({"enabled": true, "ca_cert": "ca/ca.pem", "ca_key": "ca/ca-key.pem"});
+    let good = json!({"forward_proxy": {"enabled": true}, "tls_interception": tls});
+    let (ok, err) = check(&config_file(&dir, &good));
+    assert!(ok, "{err}");
+
+    let cases = [
+        (json!({"bogus": true}), "unknown field `bogus`"),
+        (
+            json!({"forward_proxy": {"enable": true}}),
+            "unknown field `enable`",
+        ),
+        (
+            json!({"tls_interception": {"enabled": true, "ca_cert": "ca/missing.pem", "ca_key": "ca/ca-key.pem"}}),
+            "CA cert not found",
+        ),
+        (
+            json!({"mode": "strict", "api_allowlist": []}),
+            "api_allowlist",
+        ),
+    ];
+    for (cfg, want) in cases {
+        let (ok, err) = check(&config_file(&dir, &cfg));
+        assert!(!ok && err.contains(want), "{cfg}: {err}");
+    }
+
+    // Key mode 0644 is too permissive; 0640 is fine.
+    chmod(&dir.path("ca/ca-key.pem"), 0o644);
+    let (ok, err) = check(&config_file(&dir, &good));
+    assert!(!ok && err.contains("too permissive"), "{err}");
+    chmod(&dir.path("ca/ca-key.pem"), 0o640);
+    assert!(check(&config_file(&dir, &good)).0);
+
+    // A PKCS#8 key (what openssl genpkey and rcgen write) is refused, like Go's ParseECPrivateKey.
+    let key = rcgen::KeyPair::generate().unwrap();
+    dir.write("ca/ca-key.pem", &key.serialize_pem());
+    chmod(&dir.path("ca/ca-key.pem"), 0o600);
+    let (ok, err) = check(&config_file(&dir, &good));
+    assert!(!ok && err.contains("ParsePKCS8PrivateKey"), "{err}");
+
+    // `run` exits 1 with the message on stderr.
+    let out = Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(config_file(&dir, &json!({"bogus": 1})))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field"));
+}
+
+#[test]
+fn version_and_show_ca() {
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("pipelock 2.3.0"));
+    let dir = TempDir::new("show");
+    tls_init(&dir.0);
+    let out = Command::new(BIN)
+        .args(["tls", "show-ca", "--cert"])
+        .arg(dir.path("ca.pem"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("-----BEGIN CERTIFICATE-----"));
+}

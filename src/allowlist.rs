@@ -12,7 +12,10 @@ pub fn effective_allowlist(egress: &Egress) -> Vec<Hostname> {
 /// Built-in passthrough hosts ∪ the manifest's, de-duplicated and sorted. Every one must be
 /// reachable through the allowlist: a passthrough host that pipelock refuses anyway is a
 /// mistake the user should hear about.
-pub fn effective_passthrough(egress: &Egress, allowlist: &[Hostname]) -> Result<Vec<Hostname>, UsageError> {
+pub fn effective_passthrough(
+    egress: &Egress,
+    allowlist: &[Hostname],
+) -> Result<Vec<Hostname>, UsageError> {
     for host in &egress.tls_passthrough_domains {
         if !allowlist.iter().any(|allowed| covers(allowed, host)) {
             return Err(UsageError(format!(
@@ -21,7 +24,10 @@ pub fn effective_passthrough(egress: &Egress, allowlist: &[Hostname]) -> Result<
             )));
         }
     }
-    Ok(merge(defaults::TLS_PASSTHROUGH, &egress.tls_passthrough_domains))
+    Ok(merge(
+        defaults::TLS_PASSTHROUGH,
+        &egress.tls_passthrough_domains,
+    ))
 }
 
 fn merge(builtin: &[&str], extra: &[Hostname]) -> Vec<Hostname> {
@@ -59,8 +65,16 @@ pub fn summary(hosts: &[Hostname]) -> String {
     if count == 0 {
         return "0 hosts allowed (none)".to_owned();
     }
-    let shown = if count > SHOW_ALL_UP_TO { SHOW_WHEN_CUT } else { count };
-    let mut listed = hosts[..shown].iter().map(Hostname::as_str).collect::<Vec<_>>().join(", ");
+    let shown = if count > SHOW_ALL_UP_TO {
+        SHOW_WHEN_CUT
+    } else {
+        count
+    };
+    let mut listed = hosts[..shown]
+        .iter()
+        .map(Hostname::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
     if count > shown {
         listed.push_str(&format!(", +{} more", count - shown));
     }
@@ -76,7 +90,11 @@ mod tests {
     }
 
     fn egress(allow: &[&str], passthrough: &[&str]) -> Egress {
-        Egress { allowlist: hosts(allow), tls_passthrough_domains: hosts(passthrough), ..Egress::default() }
+        Egress {
+            allowlist: hosts(allow),
+            tls_passthrough_domains: hosts(passthrough),
+            ..Egress::default()
+        }
     }
 
     #[test]
@@ -90,9 +108,15 @@ mod tests {
 
     #[test]
     fn union_is_deduplicated_case_insensitively_and_sorted() {
-        let list = effective_allowlist(&egress(&["API.ANTHROPIC.COM", "a.example.com", "a.example.com"], &[]));
+        let list = effective_allowlist(&egress(
+            &["API.ANTHROPIC.COM", "a.example.com", "a.example.com"],
+            &[],
+        ));
         let names: Vec<_> = list.iter().map(Hostname::as_str).collect();
-        assert_eq!(names.iter().filter(|h| **h == "api.anthropic.com").count(), 1);
+        assert_eq!(
+            names.iter().filter(|h| **h == "api.anthropic.com").count(),
+            1
+        );
         assert_eq!(names.first(), Some(&"a.example.com"));
         assert_eq!(list.len(), defaults::ALLOWLIST.len() + 1);
         let mut sorted = names.clone();
@@ -109,12 +133,17 @@ mod tests {
             "5 hosts allowed (a.com, b.com, c.com, d.com, e.com)"
         );
         assert_eq!(
-            summary(&hosts(&["a.com", "b.com", "c.com", "d.com", "e.com", "f.com"])),
+            summary(&hosts(&[
+                "a.com", "b.com", "c.com", "d.com", "e.com", "f.com"
+            ])),
             "6 hosts allowed (a.com, b.com, c.com, +3 more)"
         );
         let many: Vec<String> = (0..100).map(|i| format!("h{i:03}.com")).collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
-        assert_eq!(summary(&hosts(&many)), "100 hosts allowed (h000.com, h001.com, h002.com, +97 more)");
+        assert_eq!(
+            summary(&hosts(&many)),
+            "100 hosts allowed (h000.com, h001.com, h002.com, +97 more)"
+        );
     }
 
     #[test]
@@ -123,10 +152,16 @@ mod tests {
         let allow = effective_allowlist(&e);
         let pass = effective_passthrough(&e, &allow).unwrap();
         let names: Vec<_> = pass.iter().map(Hostname::as_str).collect();
-        assert_eq!(names, ["api.anthropic.com", "example.com", "git.example.com"]);
+        assert_eq!(
+            names,
+            ["api.anthropic.com", "example.com", "git.example.com"]
+        );
 
         let e = egress(&["a.example.com"], &["b.example.com"]);
         let err = effective_passthrough(&e, &effective_allowlist(&e)).unwrap_err();
-        assert!(err.0.contains("\"b.example.com\" is not on the allowlist"), "{err}");
+        assert!(
+            err.0.contains("\"b.example.com\" is not on the allowlist"),
+            "{err}"
+        );
     }
 }

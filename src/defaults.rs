@@ -44,4 +44,3 @@ pub const AGENT_CA_CERT_PATH: &str = "/usr/local/share/ca-certificates/bot-bottl
 pub const AGENT_CA_BUNDLE_PATH: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// Where the workspace is mounted in the agent.
 pub const AGENT_WORKDIR: &str = "/workspace";
-

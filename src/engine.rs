@@ -3,32 +3,64 @@
 use std::os::unix::fs::MetadataExt as _;
 
 use anyhow::Context as _;
-use backends::{detect, Engine};
+use backends::{detect, Engine, NoEngineFound};
 
 use crate::cli::Global;
 use crate::plan::EngineSummary;
 
-/// The engine the user chose or the first one on PATH, described with read-only calls only
-/// (`--version`, then `info`/`version`); `None` when there is none (the plan then says
-/// "none found"). An engine that is found but does not answer is still described.
-pub fn summary(global: &Global) -> Option<EngineSummary> {
-    let found = detect::probe(global.engine.as_deref(), global.verbose).ok().flatten()?;
-    let engine = detect::engine_for(&found, global.verbose);
+/// The engine the user chose, or the first one on PATH, with its description.
+pub struct Found {
+    pub engine: Box<dyn Engine>,
+    pub summary: EngineSummary,
+}
+
+/// Finds the engine and describes it with read-only calls only (`--version`, then
+/// `info`/`version`). `None` when there is none; an engine that is found but does not answer
+/// is still returned, marked unreachable.
+pub fn find(global: &Global) -> anyhow::Result<Option<Found>> {
+    let Some(detected) = detect::probe(global.engine.as_deref(), global.verbose)? else {
+        return Ok(None);
+    };
+    let engine = detect::engine_for(&detected, global.verbose);
     let (version, rootless, reachable) = match engine.info() {
         Ok(info) => (info.version, info.rootless, true),
         Err(_) => ("(not answering)".to_owned(), false, false),
     };
-    Some(EngineSummary { kind: found.kind.to_string(), program: found.program, version, rootless, reachable })
+    let summary = EngineSummary {
+        kind: detected.kind.to_string(),
+        program: detected.program,
+        version,
+        rootless,
+        reachable,
+    };
+    Ok(Some(Found { engine, summary }))
 }
 
-/// The engine to launch with; an error saying what was looked for when there is none.
+/// The engine to launch with: found and answering.
+pub fn require(found: Option<Found>, global: &Global) -> anyhow::Result<Box<dyn Engine>> {
+    let found = found.ok_or_else(|| NoEngineFound {
+        looked_for: detect::looked_for(global.engine.as_deref()),
+    })?;
+    if !found.summary.reachable {
+        // Ask again to show the engine's own words.
+        found.engine.info().with_context(|| {
+            format!(
+                "{} at {} is not answering",
+                found.summary.kind, found.summary.program
+            )
+        })?;
+    }
+    Ok(found.engine)
+}
+
+/// Finds the engine for a command that needs one.
 pub fn select(global: &Global) -> anyhow::Result<Box<dyn Engine>> {
-    let engine = detect::select_engine(global.engine.as_deref(), global.verbose)?;
-    engine.info().with_context(|| format!("{} {} is not answering", engine.kind(), engine.program()))?;
-    Ok(engine)
+    require(find(global)?, global)
 }
 
 /// The caller's effective uid, read from `/proc/self` so no `unsafe` libc call is needed.
 pub fn current_uid() -> anyhow::Result<u32> {
-    Ok(std::fs::metadata("/proc/self").context("reading /proc/self to learn the uid")?.uid())
+    Ok(std::fs::metadata("/proc/self")
+        .context("reading /proc/self to learn the uid")?
+        .uid())
 }

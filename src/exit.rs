@@ -39,11 +39,6 @@ impl fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// Returns a [`UsageError`] wrapped in anyhow, for `return Err(usage(...))`.
-pub fn usage(message: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(UsageError(message.into()))
-}
-
 /// The documented exit code for an error chain.
 pub fn code_for(err: &anyhow::Error) -> u8 {
     if err.chain().any(|e| e.is::<Interrupted>()) {
@@ -67,7 +62,7 @@ mod tests {
 
     #[test]
     fn usage_anywhere_in_the_chain_is_exit_2() {
-        let err = Err::<(), _>(usage("bad field"))
+        let err = Err::<(), _>(anyhow::Error::new(UsageError("bad field".into())))
             .context("loading manifest")
             .unwrap_err();
         assert_eq!(code_for(&err), USAGE);

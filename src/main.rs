@@ -8,9 +8,12 @@ mod cli;
 mod defaults;
 mod engine;
 mod exit;
+mod launch;
 mod manifest;
 mod plan;
+mod provision;
 mod proxy_config;
+mod signals;
 mod slug;
 
 use std::process::ExitCode;
@@ -23,7 +26,11 @@ fn main() -> ExitCode {
         Err(err) => {
             // clap prints help and version to stdout with success, usage errors to stderr.
             let _ = err.print();
-            return exit::exit_code(if err.use_stderr() { exit::USAGE } else { exit::OK });
+            return exit::exit_code(if err.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
     match cli.run() {

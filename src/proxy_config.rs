@@ -88,7 +88,11 @@ pub struct Logging {
 impl PipelockConfig {
     /// The config for a bottle allowing `allowlist`, splicing `passthrough`, with `dlp_action`
     /// for credentials found in request bodies.
-    pub fn for_bottle(allowlist: &[Hostname], passthrough: &[Hostname], dlp_action: DlpAction) -> Self {
+    pub fn for_bottle(
+        allowlist: &[Hostname],
+        passthrough: &[Hostname],
+        dlp_action: DlpAction,
+    ) -> Self {
         let names = |hosts: &[Hostname]| hosts.iter().map(|h| h.as_str().to_owned()).collect();
         PipelockConfig {
             mode: "strict",
@@ -98,14 +102,19 @@ impl PipelockConfig {
                 // The image's CMD listens on all interfaces; a `run --config` of our own must
                 // say so again or pipelock binds 127.0.0.1 and the agent cannot reach it.
                 listen: listen_address(),
-                monitoring: Monitoring { max_requests_per_minute: MAX_REQUESTS_PER_MINUTE },
+                monitoring: Monitoring {
+                    max_requests_per_minute: MAX_REQUESTS_PER_MINUTE,
+                },
             },
             forward_proxy: ForwardProxy {
                 enabled: true,
                 max_tunnel_seconds: MAX_TUNNEL_SECONDS,
                 idle_timeout_seconds: IDLE_TIMEOUT_SECONDS,
             },
-            dlp: Dlp { include_defaults: true, scan_env: true },
+            dlp: Dlp {
+                include_defaults: true,
+                scan_env: true,
+            },
             request_body_scanning: RequestBodyScanning { action: dlp_action },
             tls_interception: TlsInterception {
                 enabled: true,
@@ -113,7 +122,12 @@ impl PipelockConfig {
                 ca_key: defaults::PROXY_CA_KEY_PATH.to_owned(),
                 passthrough_domains: names(passthrough),
             },
-            logging: Logging { format: "json", output: "stdout", include_allowed: true, include_blocked: true },
+            logging: Logging {
+                format: "json",
+                output: "stdout",
+                include_allowed: true,
+                include_blocked: true,
+            },
         }
     }
 
@@ -149,7 +163,8 @@ mod tests {
     }
 
     fn rendered(action: DlpAction) -> Value {
-        let cfg = PipelockConfig::for_bottle(&hosts(&["a.com", "*.b.org"]), &hosts(&["a.com"]), action);
+        let cfg =
+            PipelockConfig::for_bottle(&hosts(&["a.com", "*.b.org"]), &hosts(&["a.com"]), action);
         serde_json::from_str(&cfg.render()).unwrap()
     }
 
@@ -195,7 +210,13 @@ mod tests {
     fn sidecar_listens_on_all_interfaces() {
         assert_eq!(
             sidecar_command(),
-            ["run", "--config", "/etc/pipelock/pipelock.yaml", "--listen", "0.0.0.0:8888"]
+            [
+                "run",
+                "--config",
+                "/etc/pipelock/pipelock.yaml",
+                "--listen",
+                "0.0.0.0:8888"
+            ]
         );
     }
 }

@@ -1,6 +1,8 @@
 //! The command line: global flags and dispatch to one module per subcommand.
 
+mod list;
 mod start;
+mod stop;
 
 use clap::{Parser, Subcommand};
 
@@ -11,7 +13,12 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     /// Container engine to use: `docker`, `podman`, or a path to either binary.
     /// Default: podman, then docker, found on PATH.
-    #[arg(long, global = true, env = "BOT_BOTTLE_ENGINE", value_name = "NAME|PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "BOT_BOTTLE_ENGINE",
+        value_name = "NAME|PATH"
+    )]
     pub engine: Option<String>,
 
     /// Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown).
@@ -25,6 +32,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Start(start::StartArgs),
+    Stop(stop::StopArgs),
+    List(list::ListArgs),
 }
 
 /// Options every subcommand may read.
@@ -36,9 +45,14 @@ pub struct Global {
 
 impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
-        let global = Global { engine: self.engine, verbose: self.verbose };
+        let global = Global {
+            engine: self.engine,
+            verbose: self.verbose,
+        };
         match self.command {
             Command::Start(args) => args.run(&global),
+            Command::Stop(args) => args.run(&global),
+            Command::List(args) => args.run(&global),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `bot-bottle start`: plan a bottle from its manifest, show the plan, and launch it.
 
-use std::io::Write as _;
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
 
 use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
@@ -9,8 +9,9 @@ use clap::Args;
 use super::Global;
 use crate::defaults;
 use crate::exit::UsageError;
-use crate::manifest::{self, ManifestSource};
-use crate::plan::{self, Plan, PlanInputs};
+use crate::launch::{self, stage};
+use crate::manifest::{self, Manifest, ManifestSource};
+use crate::plan::{self, EngineSummary, Plan, PlanInputs};
 
 /// The manifest `start` picks up from the current directory when none is named.
 const DEFAULT_MANIFEST: &str = "bottle.toml";
@@ -18,6 +19,8 @@ const DEFAULT_MANIFEST: &str = "bottle.toml";
 /// Plan and launch a bottle.
 ///
 /// With no MANIFEST, uses ./bottle.toml if it exists, else the built-in default.
+/// Without --yes, shows the plan and asks before creating anything; without a terminal to
+/// ask on, --yes is required.
 #[derive(Debug, Args)]
 pub struct StartArgs {
     /// The bottle manifest (TOML; JSON when the name ends in .json).
@@ -28,7 +31,7 @@ pub struct StartArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Print machine-readable JSON instead of text.
+    /// Print machine-readable JSON on stdout instead of text.
     #[arg(long)]
     pub json: bool,
 
@@ -36,17 +39,20 @@ pub struct StartArgs {
     #[arg(short = 'y', long)]
     pub yes: bool,
 
-    /// Leave the agent running in the background; `bot-bottle stop NAME` removes it.
+    /// Leave the bottle running in the background and print how to reach the agent;
+    /// `bot-bottle stop NAME` removes it.
     #[arg(long)]
     pub detach: bool,
 }
 
 impl StartArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
-        let plan = self.plan(global)?;
+        // A binary that is neither docker nor podman is the user's mistake; none at all is
+        // fine for a dry run (the plan says "none found").
+        let found = crate::engine::find(global).map_err(|e| UsageError(format!("{e:#}")))?;
+        let (manifest, plan) = self.plan(found.as_ref().map(|f| f.summary.clone()))?;
         if self.dry_run {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
+            let mut out = std::io::stdout().lock();
             if self.json {
                 serde_json::to_writer_pretty(&mut out, &plan).context("writing the plan")?;
                 writeln!(out)?;
@@ -55,43 +61,95 @@ impl StartArgs {
             }
             return Ok(());
         }
-        anyhow::bail!("launching a bottle is not available yet; use --dry-run to see the plan")
+        if !self.yes {
+            confirm(&plan)?;
+        }
+        let engine = crate::engine::require(found, global)?;
+        let inputs = launch::Inputs {
+            manifest: &manifest,
+            base_dir: plan.bottle.base_dir.clone(),
+        };
+        let outcome = launch::launch(
+            engine.as_ref(),
+            &plan,
+            &inputs,
+            launch::Options {
+                detach: self.detach,
+            },
+        )?;
+        if self.json {
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &outcome)
+                .context("writing the launch report")?;
+            writeln!(out)?;
+        } else if let Some(attach) = &outcome.attach {
+            println!("bottle {} is running; reach the agent with:\n  {attach}\nremove it with:\n  bot-bottle stop {}", outcome.bottle, outcome.bottle);
+        }
+        match outcome.agent_exit_code {
+            Some(code) if code != 0 => {
+                anyhow::bail!("the agent exited with status {code}; the bottle was removed")
+            }
+            _ => Ok(()),
+        }
     }
 
-    fn plan(&self, global: &Global) -> anyhow::Result<Plan> {
+    fn plan(&self, engine: Option<EngineSummary>) -> anyhow::Result<(Manifest, Plan)> {
         let cwd = current_dir()?;
         let source = match &self.manifest {
             Some(path) => ManifestSource::File(path.clone()),
-            None if Utf8Path::new(DEFAULT_MANIFEST).is_file() => ManifestSource::File(DEFAULT_MANIFEST.into()),
+            None if Utf8Path::new(DEFAULT_MANIFEST).is_file() => {
+                ManifestSource::File(DEFAULT_MANIFEST.into())
+            }
             None => ManifestSource::Builtin,
         };
         let manifest = manifest::load(&source)?;
         let inputs = PlanInputs {
             source,
             cwd,
-            engine: crate::engine::summary(global),
-            proxy_image_override: std::env::var(defaults::PROXY_IMAGE_ENV).ok().filter(|v| !v.is_empty()),
-            stage_root: stage_root()?,
+            engine,
+            proxy_image_override: std::env::var(defaults::PROXY_IMAGE_ENV)
+                .ok()
+                .filter(|v| !v.is_empty()),
+            stage_root: stage::root()?,
             env_is_set: |name| std::env::var_os(name).is_some(),
             ca_validity_seconds: crate::ca::DEFAULT_VALIDITY.as_secs(),
         };
-        Ok(plan::build(&manifest, &inputs)?)
+        let plan = plan::build(&manifest, &inputs)?;
+        Ok((manifest, plan))
+    }
+}
+
+/// Shows the plan on stderr and asks y/N on the terminal.
+fn confirm(plan: &Plan) -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(UsageError(
+            "refusing to launch without confirmation: stdin is not a terminal; pass --yes (or -y) to launch, or --dry-run to see the plan".to_owned(),
+        )
+        .into());
+    }
+    let mut err = std::io::stderr().lock();
+    err.write_all(plan::render_text(plan).as_bytes())?;
+    write!(err, "Launch this bottle? [y/N] ")?;
+    err.flush()?;
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .context("reading the answer")?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+        Ok(())
+    } else {
+        anyhow::bail!("not launched: the answer was not yes; nothing was created")
     }
 }
 
 fn current_dir() -> anyhow::Result<Utf8PathBuf> {
     let dir = std::env::current_dir().context("reading the current directory")?;
-    Utf8PathBuf::from_path_buf(dir)
-        .map_err(|p| anyhow::Error::new(UsageError(format!("the current directory {} is not UTF-8", p.display()))))
-}
-
-/// `$XDG_RUNTIME_DIR/bot-bottle` (private to the user, on tmpfs), else a per-user directory
-/// in the temp dir.
-fn stage_root() -> anyhow::Result<Utf8PathBuf> {
-    if let Some(runtime) = std::env::var("XDG_RUNTIME_DIR").ok().filter(|v| !v.is_empty()) {
-        return Ok(Utf8PathBuf::from(runtime).join("bot-bottle"));
-    }
-    let tmp = Utf8PathBuf::from_path_buf(std::env::temp_dir())
-        .map_err(|p| anyhow::anyhow!("the temp dir {} is not UTF-8", p.display()))?;
-    Ok(tmp.join(format!("bot-bottle-{}", crate::engine::current_uid()?)))
+    Utf8PathBuf::from_path_buf(dir).map_err(|p| {
+        anyhow::Error::new(UsageError(format!(
+            "the current directory {} is not UTF-8",
+            p.display()
+        )))
+    })
 }

@@ -110,7 +110,11 @@ fn check(raw: &str) -> Result<(), &'static str> {
             return Err("a label starts or ends with a hyphen");
         }
     }
-    if name.rsplit('.').next().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+    if name
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Err("IP addresses are not allowed; name the host");
     }
     Ok(())
@@ -126,14 +130,24 @@ mod tests {
 
     #[test]
     fn accepts_dns_names_and_leading_wildcards() {
-        for ok in ["example.com", "api.github.com", "*.npmjs.org", "a-b.c-d.io", "localhost", "x1.y2.z3"] {
+        for ok in [
+            "example.com",
+            "api.github.com",
+            "*.npmjs.org",
+            "a-b.c-d.io",
+            "localhost",
+            "x1.y2.z3",
+        ] {
             assert!(Hostname::parse(ok).is_ok(), "{ok}");
         }
     }
 
     #[test]
     fn lowercases() {
-        assert_eq!(Hostname::parse("API.GitHub.com").unwrap().as_str(), "api.github.com");
+        assert_eq!(
+            Hostname::parse("API.GitHub.com").unwrap().as_str(),
+            "api.github.com"
+        );
     }
 
     #[test]
@@ -172,14 +186,22 @@ mod tests {
         ];
         for (raw, why) in cases {
             let err = Hostname::parse(raw).unwrap_err();
-            assert!(err.contains(why), "{raw:?}: got {err:?}, wanted a message about {why}");
-            assert!(err.contains(&format!("{raw:?}")), "the message quotes the value: {err}");
+            assert!(
+                err.contains(why),
+                "{raw:?}: got {err:?}, wanted a message about {why}"
+            );
+            assert!(
+                err.contains(&format!("{raw:?}")),
+                "the message quotes the value: {err}"
+            );
         }
     }
 
     #[test]
     fn rejects_overlong_labels_and_names() {
-        assert!(Hostname::parse(&format!("{}.com", "a".repeat(64))).unwrap_err().contains("63"));
+        assert!(Hostname::parse(&format!("{}.com", "a".repeat(64)))
+            .unwrap_err()
+            .contains("63"));
         let long = vec!["abcdefghi"; 30].join(".");
         assert!(Hostname::parse(&long).unwrap_err().contains("253"));
     }

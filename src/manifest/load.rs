@@ -43,7 +43,8 @@ pub fn load(source: &ManifestSource) -> Result<Manifest, UsageError> {
 }
 
 fn is_json(path: &Utf8Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 /// Parses TOML text; `origin` names it in errors.
@@ -74,13 +75,19 @@ fn toml_error(text: &str, origin: &str, err: &toml::de::Error, path: &str) -> Us
             format!(":{line}:{col}")
         })
         .unwrap_or_default();
-    UsageError(format!("{origin}{location}: {}{}", field_prefix(path), err.message().trim()))
+    UsageError(format!(
+        "{origin}{location}: {}{}",
+        field_prefix(path),
+        err.message().trim()
+    ))
 }
 
 fn json_error(origin: &str, err: &serde_json::Error, path: &str) -> UsageError {
     let full = err.to_string();
     // serde_json appends " at line L column C"; we print the location up front instead.
-    let message = full.rfind(" at line ").map_or(full.as_str(), |i| &full[..i]);
+    let message = full
+        .rfind(" at line ")
+        .map_or(full.as_str(), |i| &full[..i]);
     UsageError(format!(
         "{origin}:{}:{}: {}{message}",
         err.line(),
@@ -102,7 +109,10 @@ fn field_prefix(path: &str) -> String {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
     (line, col)
 }
 
@@ -141,7 +151,10 @@ mod tests {
     #[test]
     fn bad_hostname_names_path_value_and_position() {
         let e = toml_err("[egress]\nallowlist = [\"ok.com\", \"https://evil.com\"]\n");
-        assert!(e.starts_with("bottle.toml:2:13: egress.allowlist[1]: "), "{e}");
+        assert!(
+            e.starts_with("bottle.toml:2:13: egress.allowlist[1]: "),
+            "{e}"
+        );
         assert!(e.contains("invalid hostname \"https://evil.com\""), "{e}");
     }
 
@@ -171,7 +184,10 @@ mod tests {
         assert_eq!(m.egress.allowlist[0].as_str(), "a.com");
         let e = json_err("{\n  \"egress\": {\"allowlist\": [\"a b\"]}\n}");
         assert!(e.starts_with("bottle.json:2:"), "{e}");
-        assert!(e.contains("egress.allowlist[0]: invalid hostname \"a b\""), "{e}");
+        assert!(
+            e.contains("egress.allowlist[0]: invalid hostname \"a b\""),
+            "{e}"
+        );
         let e = json_err(r#"{"nme": "x"}"#);
         assert!(e.contains("unknown field `nme`"), "{e}");
         let e = json_err(r#"{"name": "x"} trailing"#);
@@ -180,8 +196,13 @@ mod tests {
 
     #[test]
     fn unreadable_file_is_a_usage_error_naming_it() {
-        let e = load(&ManifestSource::File("/nonexistent/bottle.toml".into())).unwrap_err().0;
-        assert!(e.starts_with("/nonexistent/bottle.toml: cannot read the manifest"), "{e}");
+        let e = load(&ManifestSource::File("/nonexistent/bottle.toml".into()))
+            .unwrap_err()
+            .0;
+        assert!(
+            e.starts_with("/nonexistent/bottle.toml: cannot read the manifest"),
+            "{e}"
+        );
     }
 
     #[test]

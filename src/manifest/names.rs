@@ -64,7 +64,9 @@ pub const RESERVED_ENV: &[&str] = &[
 
 fn check_env_name(raw: &str) -> Result<(), String> {
     let mut chars = raw.chars();
-    let starts_well = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let starts_well = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     if !starts_well || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(format!(
             "invalid environment variable name {raw:?}: use letters, digits and underscores, not starting with a digit"
@@ -85,7 +87,8 @@ pub struct ImageRef(String);
 validated_string!(ImageRef, check_image_ref);
 
 fn check_image_ref(raw: &str) -> Result<(), String> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@');
+    let allowed =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@');
     if raw.is_empty() || !raw.chars().all(allowed) {
         return Err(format!(
             "invalid image reference {raw:?}: use letters, digits and . _ - / : @ only"
@@ -93,7 +96,9 @@ fn check_image_ref(raw: &str) -> Result<(), String> {
     }
     // The engine CLI would read a leading '-' as an option.
     if !raw.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err(format!("invalid image reference {raw:?}: it must start with a letter or digit"));
+        return Err(format!(
+            "invalid image reference {raw:?}: it must start with a letter or digit"
+        ));
     }
     Ok(())
 }
@@ -126,7 +131,9 @@ fn check_safe_text(raw: &str) -> Result<(), String> {
         return Err("an empty string is not allowed here".to_owned());
     }
     if raw.chars().any(char::is_control) {
-        return Err(format!("{raw:?} contains a control character (newline, tab, escape, ...)"));
+        return Err(format!(
+            "{raw:?} contains a control character (newline, tab, escape, ...)"
+        ));
     }
     Ok(())
 }
@@ -140,19 +147,36 @@ mod tests {
         assert!(EnvName::parse("ANTHROPIC_API_KEY").is_ok());
         assert!(EnvName::parse("_x1").is_ok());
         for bad in ["", "1X", "A-B", "A B", "A=B", "Ä"] {
-            assert!(EnvName::parse(bad).unwrap_err().contains("invalid environment variable name"), "{bad}");
+            assert!(
+                EnvName::parse(bad)
+                    .unwrap_err()
+                    .contains("invalid environment variable name"),
+                "{bad}"
+            );
         }
-        assert!(EnvName::parse("HTTPS_PROXY").unwrap_err().contains("set by bot-bottle"));
-        assert!(EnvName::parse("NODE_EXTRA_CA_CERTS").unwrap_err().contains("set by bot-bottle"));
+        assert!(EnvName::parse("HTTPS_PROXY")
+            .unwrap_err()
+            .contains("set by bot-bottle"));
+        assert!(EnvName::parse("NODE_EXTRA_CA_CERTS")
+            .unwrap_err()
+            .contains("set by bot-bottle"));
     }
 
     #[test]
     fn image_refs() {
-        for ok in ["localhost/bot-bottle/agent:latest", "node:22-slim", "a/b@sha256:0123abcd"] {
+        for ok in [
+            "localhost/bot-bottle/agent:latest",
+            "node:22-slim",
+            "a/b@sha256:0123abcd",
+        ] {
             assert!(ImageRef::parse(ok).is_ok(), "{ok}");
         }
-        assert!(ImageRef::parse("--privileged").unwrap_err().contains("start with a letter"));
-        assert!(ImageRef::parse("a b").unwrap_err().contains("invalid image reference"));
+        assert!(ImageRef::parse("--privileged")
+            .unwrap_err()
+            .contains("start with a letter"));
+        assert!(ImageRef::parse("a b")
+            .unwrap_err()
+            .contains("invalid image reference"));
         assert!(ImageRef::parse("").is_err());
     }
 
@@ -162,7 +186,9 @@ mod tests {
         assert!(GitRemoteName::parse("-u").is_err());
         assert!(GitRemoteName::parse("a/b").is_err());
         assert!(SafeText::parse("Jane Doe").is_ok());
-        assert!(SafeText::parse("x\n[core]").unwrap_err().contains("control character"));
+        assert!(SafeText::parse("x\n[core]")
+            .unwrap_err()
+            .contains("control character"));
         assert!(SafeText::parse("").is_err());
     }
 }

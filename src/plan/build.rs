@@ -7,7 +7,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{
     AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, ForwardedEnv, Images, Networks, Plan,
-    ProvisionStep, ProxyPlan, StepAction, TlsInterceptionPlan, JSON_SCHEMA, LABEL_BOTTLE, LABEL_ROLE,
+    ProvisionStep, ProxyPlan, StepAction, TlsInterceptionPlan, JSON_SCHEMA, LABEL_BOTTLE,
+    LABEL_ROLE,
 };
 use crate::allowlist;
 use crate::defaults;
@@ -38,17 +39,24 @@ pub struct PlanInputs {
 pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageError> {
     let origin = inputs.source.display();
     let base_dir = match &inputs.source {
-        ManifestSource::File(path) => absolute(&inputs.cwd, path.parent().unwrap_or(Utf8Path::new("."))),
+        ManifestSource::File(path) => {
+            absolute(&inputs.cwd, path.parent().unwrap_or(Utf8Path::new(".")))
+        }
         ManifestSource::Builtin => inputs.cwd.clone(),
     };
-    let in_manifest = |field: &str, message: String| UsageError(format!("{origin}: {field}: {message}"));
+    let in_manifest =
+        |field: &str, message: String| UsageError(format!("{origin}: {field}: {message}"));
 
     let workspace = match &manifest.agent.workspace {
-        Some(dir) => resolve_existing(&base_dir, dir, Kind::Dir).map_err(|m| in_manifest("agent.workspace", m))?,
+        Some(dir) => resolve_existing(&base_dir, dir, Kind::Dir)
+            .map_err(|m| in_manifest("agent.workspace", m))?,
         None => inputs.cwd.clone(),
     };
     let (name, slug) = match &manifest.name {
-        Some(name) => (name.clone(), slug::slugify(name).map_err(|e| in_manifest("name", e.0))?),
+        Some(name) => (
+            name.clone(),
+            slug::slugify(name).map_err(|e| in_manifest("name", e.0))?,
+        ),
         None => {
             let dir_name = workspace.file_name().unwrap_or("bottle");
             let slug = slug::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
@@ -59,15 +67,23 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     let allowlist = allowlist::effective_allowlist(&manifest.egress);
     let passthrough = allowlist::effective_passthrough(&manifest.egress, &allowlist)
         .map_err(|e| UsageError(format!("{origin}: {}", e.0)))?;
-    let proxy_config = PipelockConfig::for_bottle(&allowlist, &passthrough, manifest.egress.dlp_action);
+    let proxy_config =
+        PipelockConfig::for_bottle(&allowlist, &passthrough, manifest.egress.dlp_action);
 
     let names = ResourceNames::for_slug(&slug);
     let labels = |role: &str| {
-        BTreeMap::from([(LABEL_BOTTLE.to_owned(), slug.clone()), (LABEL_ROLE.to_owned(), role.to_owned())])
+        BTreeMap::from([
+            (LABEL_BOTTLE.to_owned(), slug.clone()),
+            (LABEL_ROLE.to_owned(), role.to_owned()),
+        ])
     };
 
     let user = defaults::AGENT_USER.to_owned();
-    let home = if user == "root" { "/root".to_owned() } else { format!("/home/{user}") };
+    let home = if user == "root" {
+        "/root".to_owned()
+    } else {
+        format!("/home/{user}")
+    };
     let provisioning = provisioning_steps(manifest, &base_dir, &home)
         .map_err(|(field, message)| in_manifest(field, message))?;
 
@@ -80,20 +96,37 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         ("http_proxy".to_owned(), proxy_url),
         ("NO_PROXY".to_owned(), no_proxy.clone()),
         ("no_proxy".to_owned(), no_proxy),
-        ("NODE_EXTRA_CA_CERTS".to_owned(), defaults::AGENT_CA_CERT_PATH.to_owned()),
-        ("SSL_CERT_FILE".to_owned(), defaults::AGENT_CA_BUNDLE_PATH.to_owned()),
-        ("REQUESTS_CA_BUNDLE".to_owned(), defaults::AGENT_CA_BUNDLE_PATH.to_owned()),
+        (
+            "NODE_EXTRA_CA_CERTS".to_owned(),
+            defaults::AGENT_CA_CERT_PATH.to_owned(),
+        ),
+        (
+            "SSL_CERT_FILE".to_owned(),
+            defaults::AGENT_CA_BUNDLE_PATH.to_owned(),
+        ),
+        (
+            "REQUESTS_CA_BUNDLE".to_owned(),
+            defaults::AGENT_CA_BUNDLE_PATH.to_owned(),
+        ),
     ]);
     let forwarded_env = manifest
         .agent
         .env
         .iter()
-        .map(|name| ForwardedEnv { name: name.clone(), set_on_host: (inputs.env_is_set)(name.as_str()) })
+        .map(|name| ForwardedEnv {
+            name: name.clone(),
+            set_on_host: (inputs.env_is_set)(name.as_str()),
+        })
         .collect();
     let command = match &manifest.agent.command {
-        Some(cmd) if cmd.is_empty() => return Err(in_manifest("agent.command", "must not be empty".to_owned())),
+        Some(cmd) if cmd.is_empty() => {
+            return Err(in_manifest("agent.command", "must not be empty".to_owned()))
+        }
         Some(cmd) => cmd.iter().map(|a| a.as_str().to_owned()).collect(),
-        None => defaults::AGENT_COMMAND.iter().map(|s| (*s).to_owned()).collect(),
+        None => defaults::AGENT_COMMAND
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
     };
 
     Ok(Plan {
@@ -105,18 +138,27 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
                 ManifestSource::File(p) => Some(absolute(&inputs.cwd, p)),
                 ManifestSource::Builtin => None,
             },
+            base_dir: base_dir.clone(),
         },
         engine: inputs.engine.clone(),
         images: Images {
-            agent: manifest
-                .agent
-                .image
-                .as_ref()
-                .map_or_else(|| defaults::AGENT_IMAGE.to_owned(), |i| i.as_str().to_owned()),
-            proxy: inputs.proxy_image_override.clone().unwrap_or_else(|| defaults::PROXY_IMAGE.to_owned()),
+            agent: manifest.agent.image.as_ref().map_or_else(
+                || defaults::AGENT_IMAGE.to_owned(),
+                |i| i.as_str().to_owned(),
+            ),
+            proxy: inputs
+                .proxy_image_override
+                .clone()
+                .unwrap_or_else(|| defaults::PROXY_IMAGE.to_owned()),
         },
-        containers: Containers { agent: names.agent, proxy: names.proxy },
-        networks: Networks { internal: names.internal_network, egress: names.egress_network },
+        containers: Containers {
+            agent: names.agent,
+            proxy: names.proxy,
+        },
+        networks: Networks {
+            internal: names.internal_network,
+            egress: names.egress_network,
+        },
         agent: AgentPlan {
             command,
             user,
@@ -175,7 +217,10 @@ impl ResourceNames {
 
 /// The DNS subtrees the bottle CA may issue for: the allowlist's base domains, de-duplicated.
 fn permitted_domains(allowlist: &[crate::manifest::Hostname]) -> Vec<String> {
-    let mut domains: Vec<String> = allowlist.iter().map(|h| h.base_domain().to_owned()).collect();
+    let mut domains: Vec<String> = allowlist
+        .iter()
+        .map(|h| h.base_domain().to_owned())
+        .collect();
     domains.sort();
     domains.dedup();
     domains
@@ -190,12 +235,37 @@ enum Kind {
 /// `path` made absolute against `base`, which must exist as the given kind.
 fn resolve_existing(base: &Utf8Path, path: &Utf8Path, kind: Kind) -> Result<Utf8PathBuf, String> {
     let full = absolute(base, path);
-    let meta = std::fs::metadata(&full).map_err(|e| format!("{path:?} (resolved to {full}): {e}"))?;
+    let meta =
+        std::fs::metadata(&full).map_err(|e| format!("{path:?} (resolved to {full}): {e}"))?;
     match kind {
-        Kind::File if !meta.is_file() => Err(format!("{path:?} (resolved to {full}) is not a file")),
-        Kind::Dir if !meta.is_dir() => Err(format!("{path:?} (resolved to {full}) is not a directory")),
+        Kind::File if !meta.is_file() => {
+            Err(format!("{path:?} (resolved to {full}) is not a file"))
+        }
+        Kind::Dir if !meta.is_dir() => {
+            Err(format!("{path:?} (resolved to {full}) is not a directory"))
+        }
         _ => Ok(full),
     }
+}
+
+/// Skills are copied as regular files and directories only: a symlink could carry a host
+/// file the user never meant to share, and a device or socket makes no sense in a skill.
+fn only_files_and_dirs(dir: &Utf8Path) -> Result<(), String> {
+    let entries = dir
+        .read_dir_utf8()
+        .map_err(|e| format!("reading {dir}: {e}"))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("reading {dir}: {e}"))?;
+        let kind = entry
+            .file_type()
+            .map_err(|e| format!("reading {}: {e}", entry.path()))?;
+        if kind.is_dir() {
+            only_files_and_dirs(entry.path())?;
+        } else if !kind.is_file() {
+            return Err(format!("{} is a symlink or special file; skills may hold only regular files and directories", entry.path()));
+        }
+    }
+    Ok(())
 }
 
 fn absolute(base: &Utf8Path, path: &Utf8Path) -> Utf8PathBuf {
@@ -210,10 +280,18 @@ fn absolute(base: &Utf8Path, path: &Utf8Path) -> Utf8PathBuf {
 
 type FieldError = (&'static str, String);
 
-fn provisioning_steps(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<Vec<ProvisionStep>, FieldError> {
+fn provisioning_steps(
+    manifest: &Manifest,
+    base: &Utf8Path,
+    home: &str,
+) -> Result<Vec<ProvisionStep>, FieldError> {
     let step = |name, sources: Vec<Utf8PathBuf>, run: Option<String>, skip: &str| ProvisionStep {
         step: name,
-        action: if run.is_some() { StepAction::Run } else { StepAction::Skip },
+        action: if run.is_some() {
+            StepAction::Run
+        } else {
+            StepAction::Skip
+        },
         detail: run.unwrap_or_else(|| skip.to_owned()),
         sources,
     };
@@ -236,7 +314,9 @@ fn provisioning_steps(manifest: &Manifest, base: &Utf8Path, home: &str) -> Resul
     let prompt = step(
         "prompt",
         prompt_src.iter().cloned().collect(),
-        prompt_src.as_ref().map(|_| format!("copy the prompt to {home}/.claude/CLAUDE.md")),
+        prompt_src
+            .as_ref()
+            .map(|_| format!("copy the prompt to {home}/.claude/CLAUDE.md")),
         "no prompt in the manifest",
     );
 
@@ -245,6 +325,9 @@ fn provisioning_steps(manifest: &Manifest, base: &Utf8Path, home: &str) -> Resul
         .iter()
         .map(|s| resolve_existing(base, s, Kind::Dir).map_err(|m| ("skills", m)))
         .collect::<Result<Vec<_>, _>>()?;
+    for dir in &skills_src {
+        only_files_and_dirs(dir).map_err(|m| ("skills", m))?;
+    }
     let mut seen = std::collections::BTreeSet::new();
     for dir in &skills_src {
         let name = dir.file_name().unwrap_or_default();
@@ -255,14 +338,30 @@ fn provisioning_steps(manifest: &Manifest, base: &Utf8Path, home: &str) -> Resul
     let skills = step(
         "skills",
         skills_src.clone(),
-        (!skills_src.is_empty())
-            .then(|| format!("copy {} skill director{} to {home}/.claude/skills/", skills_src.len(), if skills_src.len() == 1 { "y" } else { "ies" })),
+        (!skills_src.is_empty()).then(|| {
+            format!(
+                "copy {} skill director{} to {home}/.claude/skills/",
+                skills_src.len(),
+                if skills_src.len() == 1 { "y" } else { "ies" }
+            )
+        }),
         "no skills in the manifest",
     );
 
-    let identity = manifest.ssh.identity.as_ref().map(|p| resolve_existing(base, p, Kind::File).map_err(|m| ("ssh.identity", m))).transpose()?;
-    let known_hosts = manifest.ssh.known_hosts.as_ref().map(|p| resolve_existing(base, p, Kind::File).map_err(|m| ("ssh.known_hosts", m))).transpose()?;
-    let ssh_sources: Vec<Utf8PathBuf> = identity.iter().chain(known_hosts.iter()).cloned().collect();
+    let identity = manifest
+        .ssh
+        .identity
+        .as_ref()
+        .map(|p| resolve_existing(base, p, Kind::File).map_err(|m| ("ssh.identity", m)))
+        .transpose()?;
+    let known_hosts = manifest
+        .ssh
+        .known_hosts
+        .as_ref()
+        .map(|p| resolve_existing(base, p, Kind::File).map_err(|m| ("ssh.known_hosts", m)))
+        .transpose()?;
+    let ssh_sources: Vec<Utf8PathBuf> =
+        identity.iter().chain(known_hosts.iter()).cloned().collect();
     let mut ssh_parts = vec![];
     if identity.is_some() {
         ssh_parts.push(format!("identity to {home}/.ssh/id_bottle (0600)"));
@@ -278,18 +377,30 @@ fn provisioning_steps(manifest: &Manifest, base: &Utf8Path, home: &str) -> Resul
     );
 
     let git_cfg = &manifest.git;
-    let mut git_parts = vec![];
-    if git_cfg.user_name.is_some() || git_cfg.user_email.is_some() {
-        git_parts.push("set user.name/user.email".to_owned());
-    }
-    if !git_cfg.upstreams.is_empty() {
-        let names: Vec<_> = git_cfg.upstreams.iter().map(|u| u.name.as_str()).collect();
-        git_parts.push(format!("record upstreams {} (reached through the git gate, not pipelock)", names.join(", ")));
-    }
+    let has_identity = git_cfg.user_name.is_some() || git_cfg.user_email.is_some();
+    let git_detail = (has_identity || !git_cfg.upstreams.is_empty()).then(|| {
+        let identity = if has_identity {
+            "user.name/user.email, "
+        } else {
+            ""
+        };
+        let mut detail = format!(
+            "write {home}/.gitconfig ({identity}safe.directory {})",
+            defaults::AGENT_WORKDIR
+        );
+        if !git_cfg.upstreams.is_empty() {
+            let names: Vec<_> = git_cfg.upstreams.iter().map(|u| u.name.as_str()).collect();
+            detail.push_str(&format!(
+                "; upstreams {} are for the git gate, not pipelock",
+                names.join(", ")
+            ));
+        }
+        detail
+    });
     let git = step(
         "git",
         vec![],
-        (!git_parts.is_empty()).then(|| format!("write {home}/.gitconfig: {}", git_parts.join("; "))),
+        git_detail,
         "no [git] section in the manifest",
     );
 

@@ -47,6 +47,9 @@ pub struct Bottle {
     pub slug: String,
     /// The manifest file, or `None` for the built-in default.
     pub manifest: Option<Utf8PathBuf>,
+    /// Where the manifest's relative paths resolve.
+    #[serde(skip)]
+    pub base_dir: Utf8PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -8,8 +8,19 @@ use super::{Plan, StepAction};
 pub fn render_text(plan: &Plan) -> String {
     let mut out = String::new();
     let w = &mut out;
-    let manifest = plan.bottle.manifest.as_ref().map_or_else(|| "built-in default".to_owned(), ToString::to_string);
-    line(w, "bottle", &format!("{} (slug {}, manifest {manifest})", plan.bottle.name, plan.bottle.slug));
+    let manifest = plan
+        .bottle
+        .manifest
+        .as_ref()
+        .map_or_else(|| "built-in default".to_owned(), ToString::to_string);
+    line(
+        w,
+        "bottle",
+        &format!(
+            "{} (slug {}, manifest {manifest})",
+            plan.bottle.name, plan.bottle.slug
+        ),
+    );
     let engine = plan.engine.as_ref().map_or_else(
         || "none found (looked for podman, then docker, on PATH)".to_owned(),
         |e| {
@@ -24,14 +35,32 @@ pub fn render_text(plan: &Plan) -> String {
     line(w, "engine", &engine);
     line(w, "agent image", &plan.images.agent);
     line(w, "proxy image", &plan.images.proxy);
-    line(w, "containers", &format!("{} (agent), {} (pipelock sidecar)", plan.containers.agent, plan.containers.proxy));
+    line(
+        w,
+        "containers",
+        &format!(
+            "{} (agent), {} (pipelock sidecar)",
+            plan.containers.agent, plan.containers.proxy
+        ),
+    );
     line(
         w,
         "networks",
-        &format!("{} (internal: agent + sidecar), {} (egress: sidecar only)", plan.networks.internal, plan.networks.egress),
+        &format!(
+            "{} (internal: agent + sidecar), {} (egress: sidecar only)",
+            plan.networks.internal, plan.networks.egress
+        ),
     );
     let tls = &plan.egress.tls_interception;
-    line(w, "egress", &format!("{}; DLP on request bodies: {}", plan.egress.summary, plan.egress.dlp_action.as_str()));
+    line(
+        w,
+        "egress",
+        &format!(
+            "{}; DLP on request bodies: {}",
+            plan.egress.summary,
+            plan.egress.dlp_action.as_str()
+        ),
+    );
     let passthrough: Vec<_> = tls.passthrough_domains.iter().map(|h| h.as_str()).collect();
     line(
         w,
@@ -42,15 +71,33 @@ pub fn render_text(plan: &Plan) -> String {
             passthrough.join(", ")
         ),
     );
-    line(w, "workspace", &format!("{} -> {}", plan.agent.workspace, plan.agent.workdir));
+    line(
+        w,
+        "workspace",
+        &format!("{} -> {}", plan.agent.workspace, plan.agent.workdir),
+    );
     line(w, "command", &plan.agent.command.join(" "));
     let forwarded: Vec<String> = plan
         .agent
         .forwarded_env
         .iter()
-        .map(|f| if f.set_on_host { f.name.to_string() } else { format!("{} (not set here, skipped)", f.name) })
+        .map(|f| {
+            if f.set_on_host {
+                f.name.to_string()
+            } else {
+                format!("{} (not set here, skipped)", f.name)
+            }
+        })
         .collect();
-    line(w, "forwarded env", &if forwarded.is_empty() { "none".to_owned() } else { forwarded.join(", ") });
+    line(
+        w,
+        "forwarded env",
+        &if forwarded.is_empty() {
+            "none".to_owned()
+        } else {
+            forwarded.join(", ")
+        },
+    );
     line(w, "stage dir", plan.stage_dir.as_str());
     let _ = writeln!(w, "provisioning:");
     for (i, step) in plan.provisioning.iter().enumerate() {
@@ -71,7 +118,11 @@ fn human_duration(seconds: u64) -> String {
     const DAY: u64 = 86_400;
     const HOUR: u64 = 3_600;
     if seconds % DAY == 0 {
-        format!("{} day{}", seconds / DAY, if seconds / DAY == 1 { "" } else { "s" })
+        format!(
+            "{} day{}",
+            seconds / DAY,
+            if seconds / DAY == 1 { "" } else { "s" }
+        )
     } else if seconds % HOUR == 0 {
         format!("{} h", seconds / HOUR)
     } else {

@@ -1,0 +1,54 @@
+//! `bot-bottle stop NAME`: remove a bottle (detached, or left over by a crashed launch) exactly
+//! as the end of an attached `start` does.
+
+use anyhow::bail;
+use clap::Args;
+
+use super::Global;
+use crate::launch::{stage, teardown};
+use crate::plan::{LABEL_BOTTLE, LABEL_ROLE};
+
+/// Remove a bottle: its agent, its pipelock sidecar, both networks and its stage directory.
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// The bottle's name or slug, as `start` printed it.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+impl StopArgs {
+    pub fn run(&self, global: &Global) -> anyhow::Result<()> {
+        let slug = crate::slug::slugify(&self.name)?;
+        let engine = crate::engine::select(global)?;
+        let label = format!("{LABEL_BOTTLE}={slug}");
+        let mut containers = engine.list_containers(&label)?;
+        // The agent goes first: removing the sidecar under a live agent only makes noise.
+        containers.sort_by_key(|c| c.labels.get(LABEL_ROLE).map(String::as_str) != Some("agent"));
+        let networks = engine.list_networks(&label)?;
+        let stage_dir = stage::root()?.join(&slug);
+        let has_stage = stage_dir.exists();
+        if containers.is_empty() && networks.is_empty() && !has_stage {
+            bail!(
+                "no bottle named {slug:?} found in {} ({})",
+                engine.kind(),
+                engine.program()
+            );
+        }
+        // remove_all takes resources in creation order and removes newest first.
+        let mut resources = vec![teardown::Resource::StageDir(stage_dir)];
+        resources.extend(
+            networks
+                .into_iter()
+                .map(|n| teardown::Resource::Network(n.name)),
+        );
+        resources.extend(
+            containers
+                .into_iter()
+                .rev()
+                .map(|c| teardown::Resource::Container(c.name)),
+        );
+        teardown::remove_all(engine.as_ref(), &resources)?;
+        eprintln!("bot-bottle: bottle {slug} removed");
+        Ok(())
+    }
+}

@@ -1,0 +1,119 @@
+//! The agent container: on the internal network only, proxy and CA variables set, the
+//! workspace mounted, kept alive by `sleep` so provisioning can run before the agent's own
+//! command starts (as an `exec`, attached to the user's terminal).
+
+use anyhow::{bail, Context as _};
+use backends::{ContainerSpec, Engine, EnvVar, ExecSpec, Mount, NetworkAttachment, Owner};
+
+use crate::plan::Plan;
+
+/// The agent's container spec. `forwarded` holds the host values of the manifest's
+/// `agent.env` names that are set (they travel in the engine's environment, never in argv).
+pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>) -> ContainerSpec {
+    let mut env: Vec<EnvVar> = plan
+        .agent
+        .env
+        .iter()
+        .map(|(k, v)| EnvVar::new(k, v))
+        .collect();
+    env.extend(forwarded);
+    ContainerSpec {
+        networks: vec![NetworkAttachment::new(&plan.networks.internal)],
+        env,
+        labels: plan.agent.labels.clone(),
+        mounts: vec![Mount::Bind {
+            source: plan.agent.workspace.clone(),
+            target: plan.agent.workdir.clone().into(),
+            read_only: false,
+        }],
+        user: Some(plan.agent.user.clone()),
+        workdir: Some(plan.agent.workdir.clone()),
+        // The image's entrypoint (e.g. node's docker-entrypoint.sh) is not wanted: the
+        // container only has to stay up; the agent's command runs as an exec.
+        entrypoint: Some(vec!["sleep".to_owned()]),
+        cmd: vec!["infinity".to_owned()],
+        security_opts: vec!["no-new-privileges".to_owned()],
+        ..ContainerSpec::new(&plan.containers.agent, &plan.images.agent)
+    }
+}
+
+/// The host values of the forwarded variables that are set; names only appear in messages.
+pub fn forwarded_env(plan: &Plan) -> Vec<EnvVar> {
+    plan.agent
+        .forwarded_env
+        .iter()
+        .filter_map(|f| {
+            std::env::var(f.name.as_str())
+                .ok()
+                .map(|value| EnvVar::new(f.name.as_str(), value))
+        })
+        .collect()
+}
+
+/// The agent user's uid and gid, read from the running container's passwd database.
+pub fn owner(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Owner> {
+    let name = &plan.containers.agent;
+    let user = &plan.agent.user;
+    let out = engine.exec(
+        name,
+        &ExecSpec {
+            user: Some("0".to_owned()),
+            ..ExecSpec::new(["getent", "passwd", user.as_str()])
+        },
+    )?;
+    if out.status != 0 {
+        bail!(
+            "the agent image {} has no user {user:?} (getent passwd exited with {})",
+            plan.images.agent,
+            out.status
+        );
+    }
+    parse_passwd_ids(&out.stdout).with_context(|| {
+        format!(
+            "reading user {user:?} from the agent image: {:?}",
+            out.stdout.trim()
+        )
+    })
+}
+
+fn parse_passwd_ids(line: &str) -> anyhow::Result<Owner> {
+    let fields: Vec<&str> = line.trim().split(':').collect();
+    if fields.len() < 4 {
+        bail!("not a passwd line");
+    }
+    Ok(Owner::new(fields[2].parse()?, fields[3].parse()?))
+}
+
+/// The exec that runs the agent's command, attached to the terminal when there is one.
+pub fn command(plan: &Plan, tty: bool) -> ExecSpec {
+    ExecSpec {
+        user: Some(plan.agent.user.clone()),
+        workdir: Some(plan.agent.workdir.clone()),
+        tty,
+        interactive: true,
+        ..ExecSpec::new(plan.agent.command.clone())
+    }
+}
+
+/// How a user reaches a detached agent.
+pub fn attach_hint(program: &str, plan: &Plan) -> String {
+    format!(
+        "{program} exec -it -u {} -w {} {} {}",
+        plan.agent.user,
+        plan.agent.workdir,
+        plan.containers.agent,
+        plan.agent.command.join(" ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_passwd_ids;
+
+    #[test]
+    fn reads_uid_and_gid() {
+        let owner = parse_passwd_ids("node:x:1000:1001::/home/node:/bin/sh\n").unwrap();
+        assert_eq!((owner.uid, owner.gid), (1000, 1001));
+        assert!(parse_passwd_ids("garbage").is_err());
+    }
+}

@@ -1,0 +1,148 @@
+//! The resources a launch created, and their removal: agent, then sidecar, then networks, then
+//! the stage directory, collecting every error instead of stopping at the first.
+
+use std::fmt;
+
+use backends::Engine;
+use camino::Utf8PathBuf;
+
+/// One thing to remove. Recorded *before* it is created, so a launch killed mid-create still
+/// removes it (removal of a missing resource is success).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    Container(String),
+    Network(String),
+    StageDir(Utf8PathBuf),
+}
+
+impl Resource {
+    /// Removal order: containers before the networks they sit on, the stage dir last.
+    fn rank(&self) -> u8 {
+        match self {
+            Resource::Container(_) => 0,
+            Resource::Network(_) => 1,
+            Resource::StageDir(_) => 2,
+        }
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Resource::Container(n) => write!(f, "container {n}"),
+            Resource::Network(n) => write!(f, "network {n}"),
+            Resource::StageDir(p) => write!(f, "stage directory {p}"),
+        }
+    }
+}
+
+/// Every failure of one teardown.
+#[derive(Debug)]
+pub struct TeardownErrors(pub Vec<(Resource, anyhow::Error)>);
+
+impl fmt::Display for TeardownErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "teardown left {} thing(s) behind:", self.0.len())?;
+        for (resource, err) in &self.0 {
+            write!(f, "\n  {resource}: {err:#}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TeardownErrors {}
+
+/// Removes `resources` (listed in creation order) in teardown order: containers newest first
+/// (the agent before the sidecar it talks to), then networks, then the stage directory.
+pub fn remove_all(engine: &dyn Engine, resources: &[Resource]) -> Result<(), TeardownErrors> {
+    let mut ordered: Vec<&Resource> = resources.iter().rev().collect();
+    ordered.sort_by_key(|r| r.rank());
+    let mut errors = Vec::new();
+    for resource in ordered {
+        let result = match resource {
+            Resource::Container(name) => engine.remove_container(name),
+            Resource::Network(name) => engine.remove_network(name),
+            Resource::StageDir(dir) => remove_stage_dir(dir),
+        };
+        if let Err(err) = result {
+            errors.push((resource.clone(), err));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(TeardownErrors(errors))
+    }
+}
+
+fn remove_stage_dir(dir: &Utf8PathBuf) -> anyhow::Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// Owns what a launch created; tears it all down when dropped unless [`Self::keep`] was called
+/// (a detached bottle). Teardown errors at drop time are printed, since drop cannot return them.
+pub struct Guard<'e> {
+    engine: &'e dyn Engine,
+    resources: Vec<Resource>,
+    armed: bool,
+}
+
+impl<'e> Guard<'e> {
+    pub fn new(engine: &'e dyn Engine) -> Self {
+        Guard {
+            engine,
+            resources: Vec::new(),
+            armed: true,
+        }
+    }
+
+    /// Records `resource` as this launch's, to be removed at teardown.
+    pub fn adopt(&mut self, resource: Resource) {
+        self.resources.push(resource);
+    }
+
+    /// Tears down now and reports every error.
+    pub fn teardown(mut self) -> Result<(), TeardownErrors> {
+        self.armed = false;
+        remove_all(self.engine, &self.resources)
+    }
+
+    /// Keeps everything (a detached bottle, removed later by `bot-bottle stop`).
+    pub fn keep(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            if let Err(errors) = remove_all(self.engine, &self.resources) {
+                eprintln!("bot-bottle: {errors}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Resource;
+
+    #[test]
+    fn containers_go_before_networks_before_the_stage_dir() {
+        let created = [
+            Resource::StageDir("/tmp/x".into()),
+            Resource::Network("n".into()),
+            Resource::Container("proxy".into()),
+            Resource::Container("agent".into()),
+        ];
+        let mut all: Vec<_> = created.iter().rev().cloned().collect();
+        all.sort_by_key(Resource::rank);
+        assert_eq!(all[0], Resource::Container("agent".into()));
+        assert_eq!(all[1], Resource::Container("proxy".into()));
+        assert_eq!(all[2], Resource::Network("n".into()));
+        assert_eq!(all[3], Resource::StageDir("/tmp/x".into()));
+    }
+}

@@ -193,10 +193,11 @@ pipelock_tar() { # prints the staged path of the pipelock image tar
 upstream_context() { # prints the staged build context of the upstream image
   local ctx=$STAGE/upstream
   if [ ! -d "$ctx" ]; then
-    mkdir -p "$ctx/tls"
-    install -m 0644 "$SCRIPT_DIR/upstream/Containerfile" "$SCRIPT_DIR/upstream/server.js" "$ctx/"
+    mkdir -p "$ctx/files/tls"
+    install -m 0644 "$SCRIPT_DIR/upstream/Containerfile" "$ctx/"
+    install -m 0644 "$SCRIPT_DIR/upstream/server.js" "$ctx/files/"
     # The key is a throwaway test key: it must be readable by the rootless user's build.
-    install -m 0644 "$CERTS/upstream.crt" "$CERTS/upstream.key" "$CERTS/ca.crt" "$ctx/tls/"
+    install -m 0644 "$CERTS/upstream.crt" "$CERTS/upstream.key" "$CERTS/ca.crt" "$ctx/files/tls/"
     chmod -R a+rX "$ctx"
   fi
   printf '%s\n' "$ctx"
@@ -230,12 +231,13 @@ ensure_image() { # setup ref hash kind
         --change 'CMD ["run","--listen","0.0.0.0:8888"]' \
         --change "LABEL $HASH_LABEL=$hash" "$tar" "$ref" >/dev/null ;;
     upstream)
-      local ctx pull=()
+      local ctx podman_opts=()
       ctx=$(upstream_context)
       # docker 20.10's classic builder uses the local FROM image without asking a registry;
-      # podman does too with --pull=never.
-      [ "$setup" = docker ] || pull=(--pull=never)
-      DOCKER_BUILDKIT=0 engine "$setup" build --quiet "${pull[@]}" --label "$HASH_LABEL=$hash" \
+      # podman does too with --pull=never. --layers=false commits once instead of per step,
+      # which matters where rootless storage is vfs (a full copy per layer).
+      [ "$setup" = docker ] || podman_opts=(--pull=never --layers=false)
+      DOCKER_BUILDKIT=0 engine "$setup" build --quiet "${podman_opts[@]}" --label "$HASH_LABEL=$hash" \
         -t "$ref" -f "$ctx/Containerfile" "$ctx" >/dev/null ;;
   esac
   [ "$(image_hash "$setup" "$ref")" = "$hash" ] || die "$setup: $ref lacks its inputs label after build"

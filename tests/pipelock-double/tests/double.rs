@@ -117,6 +117,20 @@ fn plain_http_is_forwarded_and_body_dlp_blocks() {
     );
     let event = double.wait_event(&[("event", "body_dlp"), ("scanner", "body_dlp")]);
     assert_eq!(event["method"], "POST");
+
+    // Header DLP answers before reading the body; the unread body must not reset the answer.
+    let big = "x".repeat(2 * 1024 * 1024);
+    let r = raw(
+        double.addr,
+        &format!(
+            "POST http://plain.test:{port}/up HTTP/1.1\r\nHost: plain.test:{port}\r\nX-Api-Key: sk-ant-api03-{}\r\nContent-Length: {}\r\n\r\n{big}",
+            "k".repeat(40),
+            big.len()
+        ),
+    );
+    assert_eq!(status(&r), 403, "{r}");
+    assert_eq!(body(&r), "blocked: request header contains secret\n");
+    double.wait_event(&[("event", "header_dlp")]);
 }
 
 /// Everything needed for the interception tests: the double's CA, an upstream with its own

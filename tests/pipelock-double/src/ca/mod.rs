@@ -4,7 +4,7 @@
 mod sec1;
 
 use std::fs::{self, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
@@ -30,10 +30,12 @@ pub struct Leaf {
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    // ring's generator uses the getrandom syscall: a FROM scratch image may lack /dev/urandom.
     let mut buf = [0u8; N];
-    fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut buf))
-        .context("reading /dev/urandom")?;
+    rustls::crypto::ring::default_provider()
+        .secure_random
+        .fill(&mut buf)
+        .map_err(|_| anyhow::anyhow!("no system randomness"))?;
     Ok(buf)
 }
 

@@ -298,12 +298,13 @@ fn intercept_tunnel(
     let tls = reader.get_mut();
     tls.conn.send_close_notify();
     let _ = tls.flush();
+    http::linger_close(&tls.sock.inner);
     Ok(bytes + body.len() as u64)
 }
 
 /// Answers inside the tunnel with a text response, then closes TLS cleanly.
-fn finish<S: Read + Write>(
-    mut reader: BufReader<rustls::StreamOwned<rustls::ServerConnection, S>>,
+fn finish(
+    mut reader: BufReader<rustls::StreamOwned<rustls::ServerConnection, Prefixed<TcpStream>>>,
     status: u16,
     text: &str,
 ) -> Result<u64> {
@@ -311,5 +312,6 @@ fn finish<S: Read + Write>(
     http::write_text(tls, status, text)?;
     tls.conn.send_close_notify();
     let _ = tls.flush();
+    http::linger_close(&tls.sock.inner);
     Ok(0)
 }

@@ -145,6 +145,21 @@ pub fn write_text<W: Write>(w: &mut W, status: u16, body: &str) -> io::Result<()
     w.flush()
 }
 
+/// Closes after a response: half-close, then drain what the client still sends (an unread
+/// request body), so the close is a FIN and not a reset that could eat the response.
+pub fn linger_close(stream: &std::net::TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(1)));
+    let mut sink = [0u8; 16 * 1024];
+    let mut left = 8 * 1024 * 1024usize;
+    while left > 0 {
+        match (&*stream).read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => left = left.saturating_sub(n),
+        }
+    }
+}
+
 /// Reason phrase for the statuses the double sends.
 pub fn reason(status: u16) -> &'static str {
     match status {

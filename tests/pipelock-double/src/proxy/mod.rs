@@ -110,10 +110,26 @@ fn handle(shared: &Shared, stream: TcpStream) -> Result<()> {
     // Slowloris guard for the request head, like Go's ReadHeaderTimeout.
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
+    let writer = stream;
     let Some(head) = http::read_head(&mut reader)? else {
         return Ok(());
     };
+    let is_connect = head.method.eq_ignore_ascii_case("CONNECT");
+    let linger = writer.try_clone()?;
+    let result = dispatch(shared, client_ip, &head, reader, writer);
+    if !is_connect || result.is_err() {
+        http::linger_close(&linger);
+    }
+    result
+}
+
+fn dispatch(
+    shared: &Shared,
+    client_ip: String,
+    head: &http::Head,
+    mut reader: BufReader<TcpStream>,
+    mut writer: TcpStream,
+) -> Result<()> {
     let ctx = Ctx {
         client_ip,
         request_id: format!("req-{}", shared.next_id.fetch_add(1, Ordering::Relaxed)),
@@ -124,14 +140,14 @@ fn handle(shared: &Shared, stream: TcpStream) -> Result<()> {
             http::write_text(&mut writer, 405, "CONNECT not supported")?;
             return Ok(());
         }
-        return connect::handle(shared, &ctx, &head, &reader, writer);
+        return connect::handle(shared, &ctx, head, &reader, writer);
     }
     if target.starts_with("http://") || target.starts_with("https://") {
         if !shared.cfg.forward_proxy.enabled {
             http::write_text(&mut writer, 405, "forward proxy not enabled")?;
             return Ok(());
         }
-        return forward::handle(shared, &ctx, &head, &mut reader, &mut writer);
+        return forward::handle(shared, &ctx, head, &mut reader, &mut writer);
     }
     if head.target == "/health" || head.target.starts_with("/health?") {
         let body = json!({

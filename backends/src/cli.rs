@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
+use serde::de::DeserializeOwned;
 
 use crate::argv::{self, CreateNetworks};
 use crate::engine::{
     BuildSpec, ContainerSpec, Engine, EngineInfo, EngineKind, ExecOutput, ExecSpec, NetworkSpec,
 };
-use crate::inspect::{self, ContainerInfo, ContainerSummary, NetworkInfo, NetworkSummary};
+use crate::inspect::{self, ContainerInfo, ContainerSummary, Listing, NetworkInfo, NetworkSummary};
 use crate::process::{Command, Output};
 
 /// What one engine CLI does its own way. Implemented by [`crate::docker::Docker`] and
@@ -28,14 +29,42 @@ pub trait Dialect: Send + Sync + 'static {
     /// Extra flags for `rm --force` so a running container is killed at once.
     const FORCE_REMOVE_FLAGS: &'static [&'static str];
 
+    /// How `ps` and `network ls` print their rows.
+    const LISTING: Listing;
+
+    /// `info --format {{json .}}`.
+    type Info: DeserializeOwned + Into<EngineInfo>;
+    /// One network of `network inspect`.
+    type Network: DeserializeOwned + Into<NetworkInfo>;
+    /// One row of `network ls --format {{json .}}`.
+    type NetworkRow: DeserializeOwned + Into<NetworkSummary>;
+    /// One row of `ps --format {{json .}}`.
+    type ContainerRow: DeserializeOwned + Into<ContainerSummary>;
+
     /// Parses `info --format {{json .}}`.
-    fn parse_info(json: &str) -> Result<EngineInfo>;
+    fn parse_info(json: &str) -> Result<EngineInfo> {
+        let info: Self::Info =
+            serde_json::from_str(json).with_context(|| format!("parsing {} info", Self::KIND))?;
+        Ok(info.into())
+    }
+
     /// Parses `network inspect NAME`.
-    fn parse_network_inspect(json: &str) -> Result<Option<NetworkInfo>>;
+    fn parse_network_inspect(json: &str) -> Result<Option<NetworkInfo>> {
+        let networks: Vec<Self::Network> = inspect::parse_array(json)?;
+        Ok(networks.into_iter().next().map(Into::into))
+    }
+
     /// Parses `network ls --format {{json .}}`.
-    fn parse_network_list(json: &str) -> Result<Vec<NetworkSummary>>;
+    fn parse_network_list(json: &str) -> Result<Vec<NetworkSummary>> {
+        let rows: Vec<Self::NetworkRow> = inspect::parse_listing(Self::LISTING, json)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// Parses `ps --format {{json .}}`.
-    fn parse_container_list(json: &str) -> Result<Vec<ContainerSummary>>;
+    fn parse_container_list(json: &str) -> Result<Vec<ContainerSummary>> {
+        let rows: Vec<Self::ContainerRow> = inspect::parse_listing(Self::LISTING, json)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
 }
 
 /// An [`Engine`] driving the CLI at `program` in dialect `D`.

@@ -176,6 +176,23 @@ pub fn parse_container_inspect(json: &str) -> Result<Option<ContainerInfo>> {
     }))
 }
 
+/// How an engine prints a listing with `--format {{json .}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// One JSON object per line (docker).
+    Ndjson,
+    /// One JSON array (podman).
+    Array,
+}
+
+/// Parses a listing printed in the `listing` shape.
+pub fn parse_listing<T: DeserializeOwned>(listing: Listing, json: &str) -> Result<Vec<T>> {
+    match listing {
+        Listing::Ndjson => parse_ndjson(json),
+        Listing::Array => parse_array(json),
+    }
+}
+
 /// Parses one JSON array (podman's listings, and every `inspect`); empty output is empty.
 pub fn parse_array<T: DeserializeOwned>(json: &str) -> Result<Vec<T>> {
     if json.trim().is_empty() {
@@ -198,65 +215,6 @@ pub fn parse_ndjson<T: DeserializeOwned>(json: &str) -> Result<Vec<T>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const DOCKER_CREATED: &str =
-        include_str!("../tests/fixtures/docker-container-inspect-created.json");
-    const DOCKER_RUNNING: &str =
-        include_str!("../tests/fixtures/docker-container-inspect-running.json");
-    const DOCKER_EXITED: &str =
-        include_str!("../tests/fixtures/docker-container-inspect-exited.json");
-    const PODMAN_CREATED: &str =
-        include_str!("../tests/fixtures/podman-container-inspect-created.json");
-    const PODMAN_RUNNING: &str =
-        include_str!("../tests/fixtures/podman-container-inspect-running.json");
-    const PODMAN_EXITED: &str =
-        include_str!("../tests/fixtures/podman-container-inspect-exited.json");
-
-    fn parse(json: &str) -> ContainerInfo {
-        parse_container_inspect(json).unwrap().unwrap()
-    }
-
-    #[test]
-    fn docker_container_inspect() {
-        let created = parse(DOCKER_CREATED);
-        assert_eq!(created.name, "bbfix-c");
-        assert_eq!(created.state, ContainerState::Created);
-        assert_eq!(created.labels["role"], "x,y");
-        assert_eq!(created.labels["io.bot-bottle.test"], "fixture");
-        assert_eq!(
-            created.networks.keys().collect::<Vec<_>>(),
-            ["bbfix-br", "bbfix-int"]
-        );
-        assert_eq!(created.networks["bbfix-int"].aliases, ["alpha"]);
-        assert_eq!(created.networks["bbfix-int"].ip, None);
-        let running = parse(DOCKER_RUNNING);
-        assert_eq!(running.state, ContainerState::Running);
-        assert!(running.networks["bbfix-br"].ip.is_some());
-        let exited = parse(DOCKER_EXITED);
-        assert_eq!(exited.state, ContainerState::Exited);
-        assert_eq!(exited.exit_code, 137);
-    }
-
-    #[test]
-    fn podman_container_inspect() {
-        let created = parse(PODMAN_CREATED);
-        assert_eq!(created.name, "bbfix-c");
-        assert_eq!(created.state, ContainerState::Created);
-        assert_eq!(created.labels["role"], "x,y");
-        let running = parse(PODMAN_RUNNING);
-        assert_eq!(running.state, ContainerState::Running);
-        assert_eq!(
-            running.networks["bbfix-int"].aliases[..2],
-            ["alpha", "alpha2"]
-        );
-        assert_eq!(
-            running.networks["bbfix-br"].ip.as_deref(),
-            Some("10.89.1.2")
-        );
-        let exited = parse(PODMAN_EXITED);
-        assert_eq!(exited.state, ContainerState::Exited);
-        assert_eq!(exited.exit_code, 137);
-    }
 
     #[test]
     fn empty_inspect_is_none() {

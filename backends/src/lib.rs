@@ -30,3 +30,6 @@ pub use inspect::{
 };
 pub use process::CommandError;
 pub use tarball::{Owner, Tarball};
+
+#[cfg(test)]
+mod parse_tests;

@@ -4,12 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result};
 use serde::Deserialize;
 
 use crate::cli::{CliEngine, Dialect};
 use crate::engine::{EngineInfo, EngineKind};
-use crate::inspect::{self, ContainerState, ContainerSummary, NetworkInfo, NetworkSummary};
+use crate::inspect::{ContainerState, ContainerSummary, Listing, NetworkInfo, NetworkSummary};
 
 /// The podman dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -18,31 +17,45 @@ pub struct Podman;
 /// An engine driving a podman CLI.
 pub type PodmanEngine = CliEngine<Podman>;
 
+/// `info --format {{json .}}`.
 #[derive(Deserialize)]
-struct Info {
+pub struct Info {
     host: Host,
     version: Version,
 }
 
+impl From<Info> for EngineInfo {
+    fn from(info: Info) -> Self {
+        EngineInfo {
+            kind: EngineKind::Podman,
+            version: info.version.version,
+            rootless: info.host.security.rootless,
+        }
+    }
+}
+
+/// `info`: `host`.
 #[derive(Deserialize)]
-struct Host {
+pub struct Host {
     security: Security,
 }
 
+/// `info`: `host.security`.
 #[derive(Deserialize)]
-struct Security {
+pub struct Security {
     rootless: bool,
 }
 
+/// `info`: `version`.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Version {
+pub struct Version {
     version: String,
 }
 
-/// `network inspect` and `network ls` print the same objects.
+/// One network of `network inspect` or `network ls`.
 #[derive(Deserialize)]
-struct Network {
+pub struct Network {
     name: String,
     id: String,
     #[serde(default)]
@@ -53,14 +66,40 @@ struct Network {
     subnets: Option<Vec<Subnet>>,
 }
 
+impl From<Network> for NetworkInfo {
+    fn from(n: Network) -> Self {
+        let subnets = n.subnets.unwrap_or_default();
+        NetworkInfo {
+            name: n.name,
+            id: n.id,
+            internal: n.internal,
+            labels: n.labels.unwrap_or_default(),
+            subnets: subnets.into_iter().map(|s| s.subnet).collect(),
+        }
+    }
+}
+
+impl From<Network> for NetworkSummary {
+    fn from(n: Network) -> Self {
+        let info = NetworkInfo::from(n);
+        NetworkSummary {
+            name: info.name,
+            id: info.id,
+            labels: info.labels,
+        }
+    }
+}
+
+/// A network's `subnets[]`.
 #[derive(Deserialize)]
-struct Subnet {
+pub struct Subnet {
     subnet: String,
 }
 
+/// One element of `ps --format {{json .}}`.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ContainerRow {
+pub struct ContainerRow {
     names: Vec<String>,
     id: String,
     state: String,
@@ -68,8 +107,28 @@ struct ContainerRow {
     labels: Option<BTreeMap<String, String>>,
 }
 
+impl From<ContainerRow> for ContainerSummary {
+    fn from(row: ContainerRow) -> Self {
+        let name = row.names.into_iter().next().unwrap_or_default();
+        let state = ContainerState::parse(&row.state);
+        ContainerSummary {
+            name,
+            id: row.id,
+            state,
+            labels: row.labels.unwrap_or_default(),
+        }
+    }
+}
+
 impl Dialect for Podman {
+    type Info = Info;
+    // `network ls` prints the same objects as `network inspect`.
+    type NetworkRow = Network;
+    type Network = Network;
+    type ContainerRow = ContainerRow;
+
     const KIND: EngineKind = EngineKind::Podman;
+    const LISTING: Listing = Listing::Array;
     const MULTIPLE_NETWORKS_AT_CREATE: bool = true;
     // Podman copies the host's proxy variables into every container by default; a bottle's
     // environment is exactly what the launcher says.
@@ -80,122 +139,4 @@ impl Dialect for Podman {
     // Without `--time 0`, `rm --force` waits the stop timeout (10 s) for a process that
     // ignores SIGTERM.
     const FORCE_REMOVE_FLAGS: &'static [&'static str] = &["--time", "0"];
-
-    fn parse_info(json: &str) -> Result<EngineInfo> {
-        let info: Info = serde_json::from_str(json).context("parsing podman info")?;
-        Ok(EngineInfo {
-            kind: EngineKind::Podman,
-            version: info.version.version,
-            rootless: info.host.security.rootless,
-        })
-    }
-
-    fn parse_network_inspect(json: &str) -> Result<Option<NetworkInfo>> {
-        Ok(Self::parse_networks(json)?.into_iter().next())
-    }
-
-    fn parse_network_list(json: &str) -> Result<Vec<NetworkSummary>> {
-        Ok(Self::parse_networks(json)?
-            .into_iter()
-            .map(|n| NetworkSummary {
-                name: n.name,
-                id: n.id,
-                labels: n.labels,
-            })
-            .collect())
-    }
-
-    fn parse_container_list(json: &str) -> Result<Vec<ContainerSummary>> {
-        let rows: Vec<ContainerRow> = inspect::parse_array(json)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| ContainerSummary {
-                name: row.names.into_iter().next().unwrap_or_default(),
-                id: row.id,
-                state: ContainerState::parse(&row.state),
-                labels: row.labels.unwrap_or_default(),
-            })
-            .collect())
-    }
-}
-
-impl Podman {
-    fn parse_networks(json: &str) -> Result<Vec<NetworkInfo>> {
-        let networks: Vec<Network> = inspect::parse_array(json)?;
-        Ok(networks
-            .into_iter()
-            .map(|n| NetworkInfo {
-                name: n.name,
-                id: n.id,
-                internal: n.internal,
-                labels: n.labels.unwrap_or_default(),
-                subnets: n
-                    .subnets
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|s| s.subnet)
-                    .collect(),
-            })
-            .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fixture(name: &str) -> &'static str {
-        match name {
-            "rootful" => include_str!("../tests/fixtures/podman-info-rootful.json"),
-            "rootless" => include_str!("../tests/fixtures/podman-info-rootless.json"),
-            "internal" => include_str!("../tests/fixtures/podman-network-inspect-internal.json"),
-            "bridge" => include_str!("../tests/fixtures/podman-network-inspect-bridge.json"),
-            "network-ls" => include_str!("../tests/fixtures/podman-network-ls.json"),
-            "ps" => include_str!("../tests/fixtures/podman-ps.json"),
-            _ => unreachable!(),
-        }
-    }
-
-    #[test]
-    fn info_rootful_and_rootless() {
-        let rootful = Podman::parse_info(fixture("rootful")).unwrap();
-        assert_eq!(rootful.kind, EngineKind::Podman);
-        assert_eq!(rootful.version, "4.3.1");
-        assert!(!rootful.rootless);
-        assert!(Podman::parse_info(fixture("rootless")).unwrap().rootless);
-    }
-
-    #[test]
-    fn network_inspect() {
-        let internal = Podman::parse_network_inspect(fixture("internal"))
-            .unwrap()
-            .unwrap();
-        assert_eq!(internal.name, "bbfix-int");
-        assert!(internal.internal);
-        assert_eq!(internal.subnets, ["10.89.0.0/24"]);
-        assert_eq!(internal.labels["io.bot-bottle.test"], "fixture");
-        let bridge = Podman::parse_network_inspect(fixture("bridge"))
-            .unwrap()
-            .unwrap();
-        assert!(!bridge.internal);
-        assert_eq!(bridge.labels["other"], "x");
-    }
-
-    #[test]
-    fn network_list() {
-        let nets = Podman::parse_network_list(fixture("network-ls")).unwrap();
-        let names: Vec<_> = nets.iter().map(|n| n.name.as_str()).collect();
-        assert_eq!(names, ["bbfix-br", "bbfix-int"]);
-        assert!(Podman::parse_network_list("[]").unwrap().is_empty());
-    }
-
-    #[test]
-    fn container_list() {
-        let ctrs = Podman::parse_container_list(fixture("ps")).unwrap();
-        assert_eq!(ctrs.len(), 1);
-        assert_eq!(ctrs[0].name, "bbfix-c");
-        assert_eq!(ctrs[0].state, ContainerState::Running);
-        assert_eq!(ctrs[0].labels["role"], "x,y");
-        assert!(Podman::parse_container_list("[]\n").unwrap().is_empty());
-    }
 }

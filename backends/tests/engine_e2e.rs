@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use backends::detect;
 use backends::{
-    ContainerSpec, ContainerState, Engine, EngineKind, EnvVar, ExecSpec, NetworkAttachment,
-    NetworkSpec, Owner, Tarball,
+    ContainerSpec, ContainerState, Engine, EnvVar, ExecSpec, NetworkAttachment, NetworkSpec, Owner,
+    Tarball,
 };
 
 const TEST_LABEL: &str = "io.bot-bottle.test";
@@ -97,6 +97,230 @@ fn as_root(argv: &[&str]) -> ExecSpec {
     }
 }
 
+/// One test's engine, image and unique label, with a guard over what it creates.
+struct Run<'a> {
+    engine: &'a dyn Engine,
+    image: String,
+    id: String,
+    cleanup: Cleanup<'a>,
+}
+
+impl<'a> Run<'a> {
+    fn new(engine: &'a dyn Engine, image: String) -> Self {
+        Self {
+            engine,
+            image,
+            id: random_id(),
+            cleanup: Cleanup {
+                engine,
+                containers: Vec::new(),
+                networks: Vec::new(),
+            },
+        }
+    }
+
+    /// A resource name unique to this run, remembered for cleanup.
+    fn network(&mut self, suffix: &str) -> String {
+        let name = format!("bbtest-{}-{suffix}", self.id);
+        self.cleanup.networks.push(name.clone());
+        name
+    }
+
+    fn container(&mut self, suffix: &str) -> String {
+        let name = format!("bbtest-{}-{suffix}", self.id);
+        self.cleanup.containers.push(name.clone());
+        name
+    }
+
+    fn labels(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([(TEST_LABEL.to_owned(), self.id.clone())])
+    }
+
+    fn label_filter(&self) -> String {
+        format!("{TEST_LABEL}={}", self.id)
+    }
+
+    /// Runs the guard, then asserts that nothing carrying this run's label is left.
+    fn finish(self) {
+        let (engine, filter) = (self.engine, self.label_filter());
+        drop(self.cleanup);
+        assert!(
+            engine.list_containers(&filter).unwrap().is_empty(),
+            "containers left behind"
+        );
+        assert!(
+            engine.list_networks(&filter).unwrap().is_empty(),
+            "networks left behind"
+        );
+    }
+}
+
+fn create_networks(run: &mut Run) -> (String, String) {
+    let (internal, bridge) = (run.network("int"), run.network("out"));
+    for (name, is_internal) in [(&internal, true), (&bridge, false)] {
+        let spec = NetworkSpec {
+            name: name.clone(),
+            internal: is_internal,
+            labels: run.labels(),
+        };
+        run.engine.create_network(&spec).unwrap();
+        let net = run
+            .engine
+            .inspect_network(name)
+            .unwrap()
+            .expect("network exists");
+        assert_eq!((&net.name, net.internal), (name, is_internal));
+        assert_eq!(net.labels[TEST_LABEL], run.id);
+    }
+    (internal, bridge)
+}
+
+/// A created container on both networks; a secret and a variable the engine reads itself.
+fn create_container(run: &mut Run, internal: &str, bridge: &str) -> String {
+    let container = run.container("ctr");
+    let attach = |name: &str, alias: &str| NetworkAttachment {
+        name: name.to_owned(),
+        aliases: vec![alias.to_owned()],
+    };
+    let spec = ContainerSpec {
+        networks: vec![attach(internal, "alpha"), attach(bridge, "beta")],
+        env: vec![
+            EnvVar::new("BB_TOKEN", "s3cret value"),
+            EnvVar::new("HOME", "/opt/bb"),
+        ],
+        labels: run.labels(),
+        security_opts: vec!["no-new-privileges".into()],
+        cap_drop: vec!["NET_RAW".into()],
+        entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
+        // PID 1 leaves at once on SIGTERM, so `stop` needs no kill.
+        cmd: vec![
+            "trap 'exit 0' TERM; echo hello-from-bottle; while :; do sleep 1 & wait $!; done"
+                .into(),
+        ],
+        ..ContainerSpec::new(&container, &run.image)
+    };
+    run.engine.create_container(&spec).unwrap();
+    let created = run
+        .engine
+        .inspect_container(&container)
+        .unwrap()
+        .expect("container exists");
+    assert_eq!(created.state, ContainerState::Created);
+    assert_eq!(created.labels[TEST_LABEL], run.id);
+    assert!(created.networks[internal]
+        .aliases
+        .contains(&"alpha".to_owned()));
+    assert!(created.networks[bridge]
+        .aliases
+        .contains(&"beta".to_owned()));
+    container
+}
+
+/// Files reach the container before it starts, owners and modes as the tar says.
+fn copy_files_before_start(engine: &dyn Engine, container: &str) {
+    let mut tar = Tarball::new();
+    tar.dir("bb", 0o750, Owner::new(1234, 4321))
+        .unwrap()
+        .file(
+            "bb/config.yaml",
+            b"mode: strict\n",
+            0o640,
+            Owner::new(1234, 4321),
+        )
+        .unwrap()
+        .file("bb/ca.pem", b"-----CERT-----\n", 0o644, Owner::ROOT)
+        .unwrap();
+    engine
+        .copy_tar_into(container, "/opt", &tar.finish().unwrap())
+        .unwrap();
+    engine.start_container(container).unwrap();
+    let running = engine.inspect_container(container).unwrap().unwrap();
+    assert_eq!(running.state, ContainerState::Running);
+
+    assert_eq!(exec(engine, container, &as_root(&["id", "-u"])).trim(), "0");
+    let files = ["/opt/bb", "/opt/bb/config.yaml", "/opt/bb/ca.pem"];
+    let stat = exec(
+        engine,
+        container,
+        &as_root(&[&["stat", "-c", "%n %u:%g %a"][..], &files].concat()),
+    );
+    assert_eq!(
+        stat.lines().collect::<Vec<_>>(),
+        [
+            "/opt/bb 1234:4321 750",
+            "/opt/bb/config.yaml 1234:4321 640",
+            "/opt/bb/ca.pem 0:0 644"
+        ]
+    );
+    let config = exec(engine, container, &as_root(&["cat", "/opt/bb/config.yaml"]));
+    assert_eq!(config, "mode: strict\n");
+}
+
+/// Environment from create (both routes) and from exec; stdin bytes; failing commands.
+fn exec_variants(engine: &dyn Engine, container: &str) {
+    let env = ExecSpec {
+        env: vec![EnvVar::new("BB_EXEC", "from exec")],
+        ..ExecSpec::new([
+            "sh",
+            "-c",
+            "printf '%s|%s|%s' \"$BB_TOKEN\" \"$HOME\" \"$BB_EXEC\"",
+        ])
+    };
+    assert_eq!(
+        exec(engine, container, &env),
+        "s3cret value|/opt/bb|from exec"
+    );
+    let stdin = ExecSpec {
+        stdin: Some(b"bytes in\n".to_vec()),
+        ..ExecSpec::new(["cat"])
+    };
+    assert_eq!(exec(engine, container, &stdin), "bytes in\n");
+    let failing = ExecSpec::new(["sh", "-c", "echo no >&2; exit 3"]);
+    let failed = engine.exec(container, &failing).unwrap();
+    assert_eq!((failed.status, failed.stderr.trim()), (3, "no"));
+    let interactive = ExecSpec::new(["sh", "-c", "exit 4"]);
+    assert_eq!(engine.exec_interactive(container, &interactive).unwrap(), 4);
+}
+
+/// Listing by label finds exactly what this run made.
+fn listings(run: &Run, container: &str, networks: [&str; 2]) {
+    let ctrs = run.engine.list_containers(&run.label_filter()).unwrap();
+    assert_eq!(
+        ctrs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        [container]
+    );
+    assert_eq!(ctrs[0].state, ContainerState::Running);
+    assert_eq!(ctrs[0].labels[TEST_LABEL], run.id);
+    let nets = run.engine.list_networks(&run.label_filter()).unwrap();
+    let mut names: Vec<_> = nets.iter().map(|n| n.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, networks);
+}
+
+/// Stop, wait, remove; every removal is idempotent.
+fn stop_and_remove(engine: &dyn Engine, container: &str, networks: [&str; 2]) {
+    engine
+        .stop_container(container, Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(engine.wait(container).unwrap(), 0);
+    let exited = engine.inspect_container(container).unwrap().unwrap();
+    assert_eq!(
+        (exited.state, exited.exit_code),
+        (ContainerState::Exited, 0)
+    );
+    engine.remove_container(container).unwrap();
+    engine.remove_container(container).unwrap();
+    engine
+        .stop_container(container, Duration::from_secs(1))
+        .unwrap();
+    assert_eq!(engine.inspect_container(container).unwrap(), None);
+    for net in networks {
+        engine.remove_network(net).unwrap();
+        engine.remove_network(net).unwrap();
+        assert_eq!(engine.inspect_network(net).unwrap(), None);
+    }
+}
+
 #[test]
 fn full_container_lifecycle() {
     let Some((engine, image)) = setup() else {
@@ -113,183 +337,12 @@ fn full_container_lifecycle() {
     );
     assert_eq!(info.kind, engine.kind());
 
-    let id = random_id();
-    let label = format!("{TEST_LABEL}={id}");
-    let labels = BTreeMap::from([(TEST_LABEL.to_owned(), id.clone())]);
-    let internal = format!("bbtest-{id}-int");
-    let bridge = format!("bbtest-{id}-out");
-    let container = format!("bbtest-{id}-ctr");
-    let cleanup = Cleanup {
-        engine,
-        containers: vec![container.clone()],
-        networks: vec![internal.clone(), bridge.clone()],
-    };
-
-    // Networks: one internal, one bridge, both labelled.
-    for (name, is_internal) in [(&internal, true), (&bridge, false)] {
-        engine
-            .create_network(&NetworkSpec {
-                name: name.clone(),
-                internal: is_internal,
-                labels: labels.clone(),
-            })
-            .unwrap();
-        let net = engine
-            .inspect_network(name)
-            .unwrap()
-            .expect("network exists");
-        assert_eq!(net.name, *name);
-        assert_eq!(net.internal, is_internal);
-        assert_eq!(net.labels[TEST_LABEL], id);
-    }
-
-    // A container on both networks; a secret and a variable the engine reads itself.
-    let spec = ContainerSpec {
-        networks: vec![
-            NetworkAttachment {
-                name: internal.clone(),
-                aliases: vec!["alpha".into()],
-            },
-            NetworkAttachment {
-                name: bridge.clone(),
-                aliases: vec!["beta".into()],
-            },
-        ],
-        env: vec![
-            EnvVar::new("BB_TOKEN", "s3cret value"),
-            EnvVar::new("HOME", "/opt/bb"),
-        ],
-        labels: labels.clone(),
-        security_opts: vec!["no-new-privileges".into()],
-        cap_drop: vec!["NET_RAW".into()],
-        entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
-        // PID 1 leaves at once on SIGTERM, so `stop` needs no kill.
-        cmd: vec![
-            "trap 'exit 0' TERM; echo hello-from-bottle; while :; do sleep 1 & wait $!; done"
-                .into(),
-        ],
-        ..ContainerSpec::new(&container, &image)
-    };
-    engine.create_container(&spec).unwrap();
-    let created = engine
-        .inspect_container(&container)
-        .unwrap()
-        .expect("container exists");
-    assert_eq!(created.state, ContainerState::Created);
-    assert_eq!(created.labels[TEST_LABEL], id);
-    assert!(created.networks[&internal]
-        .aliases
-        .contains(&"alpha".to_owned()));
-    assert!(created.networks[&bridge]
-        .aliases
-        .contains(&"beta".to_owned()));
-
-    // Files reach the container before it starts, owners and modes as the tar says.
-    let mut tar = Tarball::new();
-    tar.dir("bb", 0o750, Owner::new(1234, 4321))
-        .unwrap()
-        .file(
-            "bb/config.yaml",
-            b"mode: strict\n",
-            0o640,
-            Owner::new(1234, 4321),
-        )
-        .unwrap()
-        .file("bb/ca.pem", b"-----CERT-----\n", 0o644, Owner::ROOT)
-        .unwrap();
-    engine
-        .copy_tar_into(&container, "/opt", &tar.finish().unwrap())
-        .unwrap();
-
-    engine.start_container(&container).unwrap();
-    let running = engine.inspect_container(&container).unwrap().unwrap();
-    assert_eq!(running.state, ContainerState::Running);
-
-    assert_eq!(
-        exec(engine, &container, &as_root(&["id", "-u"])).trim(),
-        "0"
-    );
-    let stat = exec(
-        engine,
-        &container,
-        &as_root(&[
-            "stat",
-            "-c",
-            "%n %u:%g %a",
-            "/opt/bb",
-            "/opt/bb/config.yaml",
-            "/opt/bb/ca.pem",
-        ]),
-    );
-    assert_eq!(
-        stat.lines().collect::<Vec<_>>(),
-        [
-            "/opt/bb 1234:4321 750",
-            "/opt/bb/config.yaml 1234:4321 640",
-            "/opt/bb/ca.pem 0:0 644",
-        ]
-    );
-    assert_eq!(
-        exec(
-            engine,
-            &container,
-            &as_root(&["cat", "/opt/bb/config.yaml"])
-        ),
-        "mode: strict\n"
-    );
-
-    // Environment: from create (both routes) and from exec; stdin bytes; a failing command.
-    let env = exec(
-        engine,
-        &container,
-        &ExecSpec {
-            env: vec![EnvVar::new("BB_EXEC", "from exec")],
-            ..ExecSpec::new([
-                "sh",
-                "-c",
-                "printf '%s|%s|%s' \"$BB_TOKEN\" \"$HOME\" \"$BB_EXEC\"",
-            ])
-        },
-    );
-    assert_eq!(env, "s3cret value|/opt/bb|from exec");
-    let echoed = exec(
-        engine,
-        &container,
-        &ExecSpec {
-            stdin: Some(b"bytes in\n".to_vec()),
-            ..ExecSpec::new(["cat"])
-        },
-    );
-    assert_eq!(echoed, "bytes in\n");
-    let failed = engine
-        .exec(
-            &container,
-            &ExecSpec::new(["sh", "-c", "echo no >&2; exit 3"]),
-        )
-        .unwrap();
-    assert_eq!((failed.status, failed.stderr.trim()), (3, "no"));
-    let code = engine
-        .exec_interactive(&container, &ExecSpec::new(["sh", "-c", "exit 4"]))
-        .unwrap();
-    assert_eq!(code, 4);
-
-    // Listing by label finds exactly what this test made.
-    let ctrs = engine.list_containers(&label).unwrap();
-    assert_eq!(
-        ctrs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
-        [container.as_str()]
-    );
-    assert_eq!(ctrs[0].state, ContainerState::Running);
-    assert_eq!(ctrs[0].labels[TEST_LABEL], id);
-    let mut nets: Vec<_> = engine
-        .list_networks(&label)
-        .unwrap()
-        .into_iter()
-        .map(|n| n.name)
-        .collect();
-    nets.sort();
-    assert_eq!(nets, [internal.clone(), bridge.clone()]);
-
+    let mut run = Run::new(engine, image);
+    let (internal, bridge) = create_networks(&mut run);
+    let container = create_container(&mut run, &internal, &bridge);
+    copy_files_before_start(engine, &container);
+    exec_variants(engine, &container);
+    listings(&run, &container, [&internal, &bridge]);
     wait_until(
         Duration::from_secs(10),
         "the container's first log line",
@@ -301,42 +354,12 @@ fn full_container_lifecycle() {
                 .contains("hello-from-bottle")
         },
     );
-
-    // Stop, wait, remove; every removal is idempotent.
-    engine
-        .stop_container(&container, Duration::from_secs(10))
-        .unwrap();
-    assert_eq!(engine.wait(&container).unwrap(), 0);
-    let exited = engine.inspect_container(&container).unwrap().unwrap();
-    assert_eq!(
-        (exited.state, exited.exit_code),
-        (ContainerState::Exited, 0)
-    );
-    engine.remove_container(&container).unwrap();
-    engine.remove_container(&container).unwrap();
-    engine
-        .stop_container(&container, Duration::from_secs(1))
-        .unwrap();
-    assert_eq!(engine.inspect_container(&container).unwrap(), None);
-    for net in [&internal, &bridge] {
-        engine.remove_network(net).unwrap();
-        engine.remove_network(net).unwrap();
-        assert_eq!(engine.inspect_network(net).unwrap(), None);
-    }
+    stop_and_remove(engine, &container, [&internal, &bridge]);
     assert!(!engine
         .image_exists("localhost/bot-bottle-test/no-such-image:0")
         .unwrap());
-
-    // The guard's removals are idempotent: dropping it now exercises that too.
-    drop(cleanup);
-    assert!(
-        engine.list_containers(&label).unwrap().is_empty(),
-        "containers left behind"
-    );
-    assert!(
-        engine.list_networks(&label).unwrap().is_empty(),
-        "networks left behind"
-    );
+    // The guard's removals are idempotent: finishing runs them again.
+    run.finish();
 }
 
 #[test]
@@ -344,21 +367,14 @@ fn a_running_container_is_removed_at_once() {
     let Some((engine, image)) = setup() else {
         return;
     };
-    let engine = engine.as_ref();
-    let id = random_id();
-    let label = format!("{TEST_LABEL}={id}");
-    let container = format!("bbtest-{id}-rm");
-    let cleanup = Cleanup {
-        engine,
-        containers: vec![container.clone()],
-        networks: Vec::new(),
-    };
+    let mut run = Run::new(engine.as_ref(), image);
+    let container = run.container("rm");
     let spec = ContainerSpec {
-        labels: BTreeMap::from([(TEST_LABEL.to_owned(), id.clone())]),
+        labels: run.labels(),
         // PID 1 ignores SIGTERM: removal must kill, not wait out a stop timeout.
         entrypoint: Some(vec!["sleep".into()]),
         cmd: vec!["infinity".into()],
-        ..ContainerSpec::new(&container, &image)
+        ..ContainerSpec::new(&container, &run.image)
     };
     engine.create_container(&spec).unwrap();
     engine.start_container(&container).unwrap();
@@ -369,11 +385,7 @@ fn a_running_container_is_removed_at_once() {
         "rm took {:?}",
         started.elapsed()
     );
-    drop(cleanup);
-    assert!(
-        engine.list_containers(&label).unwrap().is_empty(),
-        "containers left behind"
-    );
+    run.finish();
 }
 
 #[test]
@@ -385,8 +397,4 @@ fn engine_kind_matches_what_detection_found() {
         .unwrap()
         .expect("setup found it");
     assert_eq!(found.kind, engine.kind());
-    assert!(matches!(
-        found.kind,
-        EngineKind::Docker | EngineKind::Podman
-    ));
 }

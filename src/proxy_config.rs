@@ -64,6 +64,8 @@ pub struct Dlp {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RequestBodyScanning {
+    /// Explicit: pipelock's loader has read an omitted boolean as false in some versions.
+    pub enabled: bool,
     pub action: DlpAction,
 }
 
@@ -115,7 +117,10 @@ impl PipelockConfig {
                 include_defaults: true,
                 scan_env: true,
             },
-            request_body_scanning: RequestBodyScanning { action: dlp_action },
+            request_body_scanning: RequestBodyScanning {
+                enabled: true,
+                action: dlp_action,
+            },
             tls_interception: TlsInterception {
                 enabled: true,
                 ca_cert: defaults::PROXY_CA_CERT_PATH.to_owned(),
@@ -179,7 +184,7 @@ mod tests {
                 "fetch_proxy": {"listen": "0.0.0.0:8888", "monitoring": {"max_requests_per_minute": 600}},
                 "forward_proxy": {"enabled": true, "max_tunnel_seconds": 3600, "idle_timeout_seconds": 600},
                 "dlp": {"include_defaults": true, "scan_env": true},
-                "request_body_scanning": {"action": "block"},
+                "request_body_scanning": {"enabled": true, "action": "block"},
                 "tls_interception": {
                     "enabled": true,
                     "ca_cert": "/etc/pipelock/ca.pem",

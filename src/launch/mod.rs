@@ -36,6 +36,8 @@ pub struct Outcome {
     pub agent_container: String,
     pub proxy_container: String,
     pub networks: [String; 2],
+    /// Holds the rendered config and the CA's public cert (never the key) while the bottle exists.
+    pub stage_dir: camino::Utf8PathBuf,
     pub detached: bool,
     /// For a detached bottle: the command that attaches to the agent.
     pub attach: Option<String>,
@@ -138,6 +140,7 @@ pub fn launch(
         agent_container: plan.containers.agent.clone(),
         proxy_container: plan.containers.proxy.clone(),
         networks: [plan.networks.internal.clone(), plan.networks.egress.clone()],
+        stage_dir: plan.stage_dir.clone(),
         detached: options.detach,
         attach: None,
         agent_exit_code: None,

@@ -1,0 +1,7 @@
+//! End-to-end tests of `bot-bottle start`/`stop` on a real engine (`BOT_BOTTLE_ENGINE`), with
+//! the offline testbed images (`contrib/testbed/build-images.sh`). Without an engine or images
+//! they skip loudly, unless `BOT_BOTTLE_E2E=required`, when they fail.
+
+mod egress;
+mod lifecycle;
+mod support;

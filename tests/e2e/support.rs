@@ -1,0 +1,273 @@
+//! The end-to-end harness: engine selection, a launched bottle with an "internet" upstream on
+//! its egress network, and cleanup that runs whatever the test did.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use backends::{detect, ContainerSpec, Engine, ExecOutput, ExecSpec, NetworkAttachment};
+use serde_json::Value;
+
+pub const AGENT_IMAGE: &str = "localhost/bot-bottle-test/agent:latest";
+pub const UPSTREAM_IMAGE: &str = "localhost/bot-bottle-test/upstream:latest";
+pub const DOUBLE_IMAGE: &str = "localhost/bot-bottle-test/pipelock:2.3.0";
+/// Names the upstream answers to on the bottle's egress network.
+pub const UPSTREAM_ALIASES: &[&str] = &[
+    "raw.githubusercontent.com",
+    "api.anthropic.com",
+    "upstream.bottle.test",
+    "passthrough.bottle.test",
+    "denied.bottle.test",
+];
+/// Label on everything a test creates itself (the upstream), besides the bottle's own labels.
+pub const TEST_LABEL: &str = "io.bot-bottle.test";
+
+/// The engine under test and the binary, or `None` (after a loud message) when the end-to-end
+/// tests cannot run here and are not required to.
+pub struct Harness {
+    pub engine: Box<dyn Engine>,
+    pub bin: PathBuf,
+    pub proxy_image: String,
+}
+
+pub fn harness() -> Option<Harness> {
+    let required = std::env::var("BOT_BOTTLE_E2E").is_ok_and(|v| v == "required");
+    let skip = |why: String| {
+        assert!(
+            !required,
+            "BOT_BOTTLE_E2E=required but the end-to-end tests cannot run: {why}"
+        );
+        eprintln!("\n*** SKIPPING end-to-end test: {why} (set BOT_BOTTLE_E2E=required to fail instead) ***\n");
+        None
+    };
+    let engine = match detect::select_engine(detect::choice_from_env().as_deref(), false) {
+        Ok(engine) => engine,
+        Err(e) => return skip(format!("{e:#}")),
+    };
+    if let Err(e) = engine.info() {
+        return skip(format!("{} is not answering: {e:#}", engine.program()));
+    }
+    let proxy_image =
+        std::env::var("BOT_BOTTLE_PIPELOCK_IMAGE").unwrap_or_else(|_| DOUBLE_IMAGE.to_owned());
+    for image in [AGENT_IMAGE, UPSTREAM_IMAGE, proxy_image.as_str()] {
+        if !engine.image_exists(image).unwrap_or(false) {
+            return skip(format!(
+                "image {image} is missing in {}; run contrib/testbed/build-images.sh",
+                engine.program()
+            ));
+        }
+    }
+    let bin = std::env::var_os("BOT_BOTTLE_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_bot-bottle")),
+        PathBuf::from,
+    );
+    Some(Harness {
+        engine,
+        bin,
+        proxy_image,
+    })
+}
+
+/// A unique bottle name for this test process.
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "e2e-{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A private working directory holding the manifest; removed on drop.
+pub struct Workspace(pub PathBuf);
+
+impl Workspace {
+    pub fn new(name: &str, manifest: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("bot-bottle-{name}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("bottle.toml"), manifest).unwrap();
+        Workspace(dir)
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The manifest the tests launch: the test agent image, the upstream's test hostnames.
+pub fn manifest(name: &str, command: &[&str]) -> String {
+    let command: Vec<String> = command.iter().map(|a| format!("{a:?}")).collect();
+    format!(
+        "name = \"{name}\"\n\n[agent]\nimage = \"{AGENT_IMAGE}\"\ncommand = [{}]\n\n[egress]\n\
+         allowlist = [\"upstream.bottle.test\", \"passthrough.bottle.test\"]\n\
+         tls_passthrough_domains = [\"passthrough.bottle.test\"]\n",
+        command.join(", ")
+    )
+}
+
+impl Harness {
+    /// `bot-bottle ARGS` in `ws`, pointed at this engine and proxy image.
+    pub fn bot_bottle(&self, ws: &Workspace) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.current_dir(&ws.0)
+            .env("BOT_BOTTLE_ENGINE", self.engine.program().as_str())
+            .env("BOT_BOTTLE_PIPELOCK_IMAGE", &self.proxy_image)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Everything labelled for `slug`: containers and networks, by name.
+    pub fn leftovers(&self, slug: &str) -> Vec<String> {
+        let label = format!("io.bot-bottle.bottle={slug}");
+        let mut left: Vec<String> = self
+            .engine
+            .list_containers(&label)
+            .unwrap()
+            .into_iter()
+            .map(|c| format!("container {}", c.name))
+            .collect();
+        left.extend(
+            self.engine
+                .list_networks(&label)
+                .unwrap()
+                .into_iter()
+                .map(|n| format!("network {}", n.name)),
+        );
+        left
+    }
+
+    /// Runs a shell script in `container` (as its default user unless `user` is given).
+    pub fn sh(&self, container: &str, user: Option<&str>, script: &str) -> ExecOutput {
+        let spec = ExecSpec {
+            user: user.map(str::to_owned),
+            ..ExecSpec::new(["sh", "-c", script])
+        };
+        self.engine.exec(container, &spec).unwrap()
+    }
+}
+
+/// A detached bottle plus an upstream container on its egress network; both removed on drop
+/// (upstream first: a network with a container on it cannot be removed).
+pub struct Bottle<'h> {
+    pub h: &'h Harness,
+    pub ws: Workspace,
+    pub slug: String,
+    pub launch: Value,
+    pub start_output: Output,
+    pub upstream: String,
+}
+
+impl<'h> Bottle<'h> {
+    pub fn launch(h: &'h Harness, prefix: &str) -> Self {
+        let name = unique_name(prefix);
+        let ws = Workspace::new(&name, &manifest(&name, &["sleep", "infinity"]));
+        let start_output = h
+            .bot_bottle(&ws)
+            .args(["start", "-y", "--detach", "--json", "bottle.toml"])
+            .output()
+            .unwrap();
+        let mut bottle = Bottle {
+            h,
+            slug: name.clone(),
+            launch: Value::Null,
+            upstream: format!("{name}-upstream"),
+            ws,
+            start_output,
+        };
+        assert!(
+            bottle.start_output.status.success(),
+            "start failed: {}",
+            String::from_utf8_lossy(&bottle.start_output.stderr)
+        );
+        bottle.launch = serde_json::from_slice(&bottle.start_output.stdout)
+            .expect("start --json prints its report");
+        bottle.start_upstream();
+        bottle
+    }
+
+    pub fn agent(&self) -> String {
+        self.launch["agent_container"].as_str().unwrap().to_owned()
+    }
+
+    pub fn proxy(&self) -> String {
+        self.launch["proxy_container"].as_str().unwrap().to_owned()
+    }
+
+    pub fn egress_network(&self) -> String {
+        self.launch["networks"][1].as_str().unwrap().to_owned()
+    }
+
+    fn start_upstream(&self) {
+        let spec = ContainerSpec {
+            networks: vec![NetworkAttachment {
+                name: self.egress_network(),
+                aliases: UPSTREAM_ALIASES.iter().map(|a| (*a).to_owned()).collect(),
+            }],
+            labels: [(TEST_LABEL.to_owned(), self.slug.clone())].into(),
+            ..ContainerSpec::new(&self.upstream, UPSTREAM_IMAGE)
+        };
+        self.h.engine.create_container(&spec).unwrap();
+        self.h.engine.start_container(&self.upstream).unwrap();
+        wait_for(
+            "the upstream to serve HTTPS",
+            Duration::from_secs(30),
+            || {
+                self.h
+                    .sh(&self.upstream, None, "curl -skf https://localhost/hello")
+                    .status
+                    == 0
+            },
+        );
+    }
+
+    /// The sidecar's log so far (pipelock's audit events are JSON lines on stdout).
+    pub fn proxy_events(&self) -> Vec<Value> {
+        let out = self.h.engine.logs(&self.proxy()).unwrap();
+        out.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Runs `script` in the agent as the agent user.
+    pub fn agent_sh(&self, script: &str) -> ExecOutput {
+        self.h.sh(&self.agent(), None, script)
+    }
+}
+
+impl Drop for Bottle<'_> {
+    fn drop(&mut self) {
+        let _ = self.h.engine.remove_container(&self.upstream);
+        let out = self
+            .h
+            .bot_bottle(&self.ws)
+            .args(["stop", &self.slug])
+            .output()
+            .unwrap();
+        let left = self.h.leftovers(&self.slug);
+        if !std::thread::panicking() {
+            assert!(
+                out.status.success(),
+                "stop failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(left.is_empty(), "stop left {left:?}");
+        }
+    }
+}
+
+/// Polls `condition` until it holds, failing the test after `limit`.
+pub fn wait_for(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

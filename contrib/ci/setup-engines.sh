@@ -76,6 +76,14 @@ if ! "$DOCKER" info >/dev/null 2>&1; then
   done
 fi
 
+# dockerd loads br_netfilter and sets the FORWARD policy to DROP, so frames bridged between two
+# containers on one rootful podman network go through iptables; netavark accepts forwarding only
+# for networks with a route out, so on an --internal network (a bottle's agent and its sidecar)
+# every packet is dropped. DOCKER-USER runs first in FORWARD: accept traffic that stays on podman
+# bridges. Rootless podman's bridges live in the user's own network namespace and are unaffected.
+iptables -C DOCKER-USER -i 'podman+' -o 'podman+' -j ACCEPT 2>/dev/null ||
+  iptables -I DOCKER-USER -i 'podman+' -o 'podman+' -j ACCEPT
+
 # Prove each setup can run a container at all, so a broken engine fails here with its own error.
 podman info --format '{{.Host.Security.Rootless}}' >/dev/null
 runuser -u "$ROOTLESS_USER" -- sh -c 'cd ~ && podman info --format "{{.Host.Security.Rootless}}"' | grep -qx true

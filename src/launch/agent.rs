@@ -84,6 +84,42 @@ fn parse_passwd_ids(line: &str) -> anyhow::Result<Owner> {
     Ok(Owner::new(fields[2].parse()?, fields[3].parse()?))
 }
 
+/// Checks that the agent can reach its sidecar, so that a host whose firewall drops traffic
+/// inside the internal network fails here, clearly, and not as a hanging agent. Uses the agent
+/// image's curl; an image without curl skips the check.
+pub fn check_reaches_proxy(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
+    let url = format!(
+        "http://{}:{}/health",
+        plan.containers.proxy,
+        crate::defaults::PROXY_PORT
+    );
+    let probe = ExecSpec::new([
+        "curl",
+        "-sS",
+        "-m",
+        "10",
+        "--noproxy",
+        "*",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        url.as_str(),
+    ]);
+    let out = engine.exec(&plan.containers.agent, &probe)?;
+    match out.status {
+        0 if out.stdout.trim() == "200" => Ok(()),
+        // The engine's "cannot invoke" and "not found": no curl in this image.
+        126 | 127 => Ok(()),
+        _ => bail!(
+            "the agent cannot reach its pipelock sidecar at {url} ({}{}); if dockerd runs on this host next to rootful podman, \
+             its FORWARD DROP policy also drops traffic inside podman's internal networks: see \"Known host issues\" in the README",
+            out.stderr.trim(),
+            out.stdout.trim()
+        ),
+    }
+}
+
 /// The exec that runs the agent's command, attached to the terminal when there is one.
 pub fn command(plan: &Plan, tty: bool) -> ExecSpec {
     ExecSpec {

@@ -229,6 +229,7 @@ fn bring_up(
         base_dir: inputs.base_dir.clone(),
     };
     provision::run(engine, name, &ctx)?;
+    agent::check_reaches_proxy(engine, plan)?;
     signals::check()?;
     Ok(())
 }

@@ -156,11 +156,19 @@ fn traffic_through_a_launched_bottle() {
         "the agent resolved and reached a host without the proxy"
     );
     let spliced =
-        bottle.agent_sh("curl -sv -m 20 -o /dev/null https://passthrough.bottle.test/hello 2>&1");
+        bottle.agent_sh("curl -sS -m 20 -o /dev/null https://passthrough.bottle.test/hello 2>&1");
     assert_ne!(
         spliced.status, 0,
         "the agent must not trust the upstream's own CA: {}",
         spliced.stdout
+    );
+    assert!(
+        spliced.stdout.contains("SSL certificate problem"),
+        "{}",
+        spliced.stdout
+    );
+    let spliced = bottle.agent_sh(
+        "curl -skv -m 20 -o /dev/null https://passthrough.bottle.test/hello 2>&1 | grep -i 'issuer:'",
     );
     assert!(
         spliced.stdout.contains("bot-bottle testbed CA"),

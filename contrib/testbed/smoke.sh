@@ -57,6 +57,28 @@ forward_hint() { # setup
   say "hint:   iptables -I DOCKER-USER -m physdev --physdev-is-bridged -j ACCEPT"
 }
 
+# A podman network whose containers outlived its record (a leaked container) keeps its bridge
+# and its aardvark-dns entries, and podman hands its subnet to the next network it creates: in
+# the shared rootless network namespace the two then collide and names stop resolving.
+stale_network_hint() { # setup
+  case $1 in podman|podman-rootless) ;; *) return 0 ;; esac
+  local runroot dir known f name
+  runroot=$(engine "$1" info --format '{{.Store.RunRoot}}' 2>/dev/null) || return 0
+  for dir in "$runroot/networks/aardvark-dns" "$(dirname "$runroot")/networks/aardvark-dns"; do
+    [ -d "$dir" ] && break
+  done
+  [ -d "$dir" ] || return 0
+  known=$(engine "$1" network ls --format '{{.Name}}' 2>/dev/null) || return 0
+  for f in "$dir"/*; do
+    name=$(basename "$f")
+    [ "$name" != aardvark.pid ] && [ -f "$f" ] || continue
+    grep -qxF "$name" <<<"$known" && continue
+    say "hint: $1: aardvark-dns still serves network '$name' ($(head -n1 "$f")), which podman no"
+    say "hint: longer knows: a leaked container holds its subnet; new networks may collide with it."
+    say "hint: its containers: $(tail -n +2 "$f" | awk '{print $1}' | cut -c1-12 | tr '\n' ' ')"
+  done
+}
+
 leftovers() { # setup: prints anything labelled with this run that still exists
   engine "$1" ps -aq --filter "label=$LABEL"
   engine "$1" network ls -q --filter "label=$LABEL"
@@ -188,6 +210,7 @@ for setup in $ENGINES; do
   if [ "$rc" = 0 ]; then
     say "$setup: PASS ($((SECONDS - started)) s)"
   else
+    stale_network_hint "$setup"
     say "$setup: FAIL ($((SECONDS - started)) s)"; failed+=("$setup")
   fi
   rest=$(leftovers "$setup")

@@ -49,6 +49,7 @@ HASH_LABEL=io.bot-bottle.testbed.inputs
 UPSTREAM_SANS="DNS:*.bottle.test,DNS:bottle.test,DNS:api.anthropic.com,DNS:raw.githubusercontent.com,DNS:statsig.anthropic.com"
 
 SUITE=bookworm
+# shellcheck disable=SC2016 # the hooks' "$1" is mmdebstrap's, expanded when the hook runs
 MMDEBSTRAP_ARGS=(--variant=apt --format=tar
   --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*'
   --dpkgopt='path-exclude=/usr/share/locale/*'
@@ -160,9 +161,10 @@ UPSTREAM_HASH=$(cat "$SCRIPT_DIR/upstream/Containerfile" "$SCRIPT_DIR/upstream/s
 ROOTFS=$CACHE_DIR/agent-rootfs-$AGENT_HASH.tar
 agent_tar() { # prints the staged path of the agent rootfs tar
   if [ ! -s "$ROOTFS" ]; then
-    say "running mmdebstrap for $SUITE with: $(printf '%s ' $packages)"
+    say "running mmdebstrap for $SUITE with: $(tr '\n' ' ' <<<"$packages")"
     local t0=$SECONDS
-    rm -f "$CACHE_DIR"/agent-rootfs-*.tar
+    # Older rootfs tars and a .partial left by an interrupted run are of no further use.
+    rm -f "$CACHE_DIR"/agent-rootfs-*.tar "$CACHE_DIR"/agent-rootfs-*.tar.partial
     mmdebstrap --quiet "${MMDEBSTRAP_ARGS[@]}" --include="$(printf '%s' "$packages" | paste -sd,)" \
       "$SUITE" "$ROOTFS.partial" </dev/null
     mv "$ROOTFS.partial" "$ROOTFS"

@@ -71,7 +71,7 @@ stale_network_hint() { # setup
   known=$(engine "$1" network ls --format '{{.Name}}' 2>/dev/null) || return 0
   for f in "$dir"/*; do
     name=$(basename "$f")
-    [ "$name" != aardvark.pid ] && [ -f "$f" ] || continue
+    if [ "$name" = aardvark.pid ] || [ ! -f "$f" ]; then continue; fi
     grep -qxF "$name" <<<"$known" && continue
     say "hint: $1: aardvark-dns still serves network '$name' ($(head -n1 "$f")), which podman no"
     say "hint: longer knows: a leaked container holds its subnet; new networks may collide with it."
@@ -86,6 +86,7 @@ leftovers() { # setup: prints anything labelled with this run that still exists
 
 # Runs in the agent container on the bridge network. Waits for the upstream by polling with a
 # deadline, then checks the aliases, both ports, the routes and the trust store.
+# shellcheck disable=SC2016 # expanded by the container's bash, not here
 AGENT_ON_BRIDGE='
 set -u
 printf "%s\n" "$CA_PEM" >/tmp/testbed-ca.pem
@@ -115,6 +116,7 @@ echo agent-on-bridge-ok
 
 # Runs in the agent container on the internal network only: the gate (on both networks) must
 # be reachable by its dotted alias, the upstream by neither name nor address.
+# shellcheck disable=SC2016 # expanded by the container's bash, not here
 AGENT_ON_INTERNAL='
 set -u
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -51,10 +51,10 @@ forward_hint() { # setup
   [ "$1" = podman ] || return 0
   [ "$(sysctl -n net.bridge.bridge-nf-call-iptables 2>/dev/null)" = 1 ] || return 0
   iptables -S FORWARD 2>/dev/null | grep -qx -- '-P FORWARD DROP' || return 0
-  iptables -S DOCKER-USER 2>/dev/null | grep -q -- '--physdev-is-bridged' && return 0
+  iptables -S DOCKER-USER 2>/dev/null | grep -q -- '-i podman+ -o podman+ -j ACCEPT' && return 0
   say "hint: bridge-nf-call-iptables=1 and FORWARD policy DROP (docker's) drop traffic inside"
-  say "hint: podman --internal networks; the engine setup needs, once after dockerd starts:"
-  say "hint:   iptables -I DOCKER-USER -m physdev --physdev-is-bridged -j ACCEPT"
+  say "hint: podman --internal networks; contrib/ci/setup-engines.sh adds the DOCKER-USER rule"
+  say "hint: that accepts it (iptables rules do not survive a reboot): re-run it"
 }
 
 # A podman network whose containers outlived its record (a leaked container) keeps its bridge

@@ -234,6 +234,9 @@ fn create_networks(networks: &[NetworkAttachment], style: CreateNetworks) -> Vec
 pub fn create(spec: &ContainerSpec, networks: CreateNetworks, extra: &[&str]) -> Vec<String> {
     let mut args = owned(&["create", "--name", &spec.name]);
     args.extend(optional("--hostname", spec.hostname.as_ref()));
+    for (name, ip) in &spec.extra_hosts {
+        args.extend(["--add-host".to_owned(), format!("{name}:{ip}")]);
+    }
     args.extend(optional("--user", spec.user.as_ref()));
     args.extend(optional("--workdir", spec.workdir.as_ref()));
     args.extend(switch("--tty", spec.tty));
@@ -379,6 +382,7 @@ mod tests {
             user: Some("1000:1000".into()),
             workdir: Some("/work".into()),
             hostname: Some("bottle".into()),
+            extra_hosts: vec![("proxy".into(), "10.0.0.2".into())],
             tty: true,
             interactive: true,
             entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
@@ -400,6 +404,8 @@ mod tests {
                 "bb-agent",
                 "--hostname",
                 "bottle",
+                "--add-host",
+                "proxy:10.0.0.2",
                 "--user",
                 "1000:1000",
                 "--workdir",

@@ -155,6 +155,8 @@ pub struct ContainerSpec {
     pub workdir: Option<String>,
     /// `--hostname`.
     pub hostname: Option<String>,
+    /// `--add-host NAME:IP` entries for the container's `/etc/hosts`.
+    pub extra_hosts: Vec<(String, String)>,
     /// `--tty`.
     pub tty: bool,
     /// `--interactive`: keep stdin open.

@@ -9,7 +9,9 @@ use crate::plan::Plan;
 
 /// The agent's container spec. `forwarded` holds the host values of the manifest's
 /// `agent.env` names that are set (they travel in the engine's environment, never in argv).
-pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>) -> ContainerSpec {
+/// `proxy_ip` is the sidecar's address on the internal network: the agent finds its proxy
+/// through `/etc/hosts`, because rootless podman's DNS does not answer on internal networks.
+pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>, proxy_ip: &str) -> ContainerSpec {
     let mut env: Vec<EnvVar> = plan
         .agent
         .env
@@ -19,6 +21,7 @@ pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>) -> ContainerSpec {
     env.extend(forwarded);
     ContainerSpec {
         networks: vec![NetworkAttachment::new(&plan.networks.internal)],
+        extra_hosts: vec![(plan.containers.proxy.clone(), proxy_ip.to_owned())],
         env,
         labels: plan.agent.labels.clone(),
         mounts: vec![Mount::Bind {

@@ -208,13 +208,13 @@ fn bring_up(
 
     signals::check()?;
     guard.adopt(Resource::Container(plan.containers.proxy.clone()));
-    sidecar::start(engine, plan, ca)?;
+    let proxy_ip = sidecar::start(engine, plan, ca)?;
 
     signals::check()?;
     let name = &plan.containers.agent;
     guard.adopt(Resource::Container(name.clone()));
     engine
-        .create_container(&agent::spec(plan, agent::forwarded_env(plan)))
+        .create_container(&agent::spec(plan, agent::forwarded_env(plan), &proxy_ip))
         .with_context(|| format!("creating the agent container {name}"))?;
     engine
         .start_container(name)

@@ -62,7 +62,8 @@ pub fn files(plan: &Plan, ca: &BottleCa) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Copies the files in, starts the sidecar and waits until pipelock answers its health check.
-pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa) -> anyhow::Result<()> {
+/// Returns the sidecar's address on the internal network.
+pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa) -> anyhow::Result<String> {
     let name = &plan.containers.proxy;
     engine
         .create_container(&spec(plan))
@@ -74,7 +75,14 @@ pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa) -> anyhow::Result<
     engine
         .start_container(name)
         .with_context(|| format!("starting {name}"))?;
-    wait_healthy(engine, name)
+    wait_healthy(engine, name)?;
+    let info = engine
+        .inspect_container(name)?
+        .with_context(|| format!("{name} disappeared"))?;
+    info.networks
+        .get(&plan.networks.internal)
+        .and_then(|endpoint| endpoint.ip.clone())
+        .with_context(|| format!("{name} has no address on {}", plan.networks.internal))
 }
 
 fn wait_healthy(engine: &dyn Engine, name: &str) -> anyhow::Result<()> {

@@ -51,6 +51,15 @@ pub fn render_text(plan: &Plan) -> String {
             plan.networks.internal, plan.networks.egress
         ),
     );
+    line(
+        w,
+        "proxy",
+        &format!(
+            "{} (the agent's /etc/hosts maps {} to the sidecar's address on the internal network)",
+            plan.agent.env.get("HTTPS_PROXY").map_or("", String::as_str),
+            plan.containers.proxy
+        ),
+    );
     let tls = &plan.egress.tls_interception;
     line(
         w,

@@ -4,8 +4,12 @@
 pub const AGENT_IMAGE: &str = "localhost/bot-bottle/agent:latest";
 /// What the agent container runs by default.
 pub const AGENT_COMMAND: &[&str] = &["claude"];
-/// The user the agent runs as; `node:22-slim` ships it with uid 1000.
+/// The user the agent runs as; `node:22-slim` ships it with uid and gid 1000.
 pub const AGENT_USER: &str = "node";
+/// The agent user's ids, which rootless podman maps the invoking user to so that the agent can
+/// write the workspace and what it writes belongs to the user on the host.
+pub const AGENT_UID: u32 = 1000;
+pub const AGENT_GID: u32 = 1000;
 
 /// The pipelock image, pinned to v2.3.0 under a local name: tag the published pipelock 2.3.0
 /// image with this name once (see the README). A local name keeps launches offline and lets the

@@ -237,6 +237,7 @@ pub fn create(spec: &ContainerSpec, networks: CreateNetworks, extra: &[&str]) ->
     for (name, ip) in &spec.extra_hosts {
         args.extend(["--add-host".to_owned(), format!("{name}:{ip}")]);
     }
+    args.extend(optional("--userns", spec.userns.as_ref()));
     args.extend(optional("--user", spec.user.as_ref()));
     args.extend(optional("--workdir", spec.workdir.as_ref()));
     args.extend(switch("--tty", spec.tty));

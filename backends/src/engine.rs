@@ -155,6 +155,8 @@ pub struct ContainerSpec {
     pub workdir: Option<String>,
     /// `--hostname`.
     pub hostname: Option<String>,
+    /// `--userns` mode, e.g. rootless podman's `keep-id:uid=1000,gid=1000`.
+    pub userns: Option<String>,
     /// `--add-host NAME:IP` entries for the container's `/etc/hosts`.
     pub extra_hosts: Vec<(String, String)>,
     /// `--tty`.

@@ -30,6 +30,7 @@ pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>, proxy_ip: &str) -> ContainerSpe
             read_only: false,
         }],
         user: Some(plan.agent.user.clone()),
+        userns: plan.agent.userns.clone(),
         workdir: Some(plan.agent.workdir.clone()),
         // The image's entrypoint (e.g. node's docker-entrypoint.sh) is not wanted: the
         // container only has to stay up; the agent's command runs as an exec.

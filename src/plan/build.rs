@@ -165,6 +165,17 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
             home,
             workspace,
             workdir: defaults::AGENT_WORKDIR.to_owned(),
+            userns: inputs
+                .engine
+                .as_ref()
+                .filter(|e| e.kind == "podman" && e.rootless)
+                .map(|_| {
+                    format!(
+                        "keep-id:uid={},gid={}",
+                        defaults::AGENT_UID,
+                        defaults::AGENT_GID
+                    )
+                }),
             env,
             forwarded_env,
             labels: labels("agent"),

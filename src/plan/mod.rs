@@ -91,6 +91,9 @@ pub struct AgentPlan {
     /// Host directory mounted read-write at [`Self::workdir`].
     pub workspace: Utf8PathBuf,
     pub workdir: String,
+    /// `--userns` for the agent: rootless podman maps the invoking user to the agent user
+    /// (`keep-id`); other engines map ids one to one and get none.
+    pub userns: Option<String>,
     /// Variables bot-bottle sets (proxy routing and CA trust); never secret.
     pub env: BTreeMap<String, String>,
     /// Host variables forwarded by name; values are never printed.

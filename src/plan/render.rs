@@ -80,10 +80,16 @@ pub fn render_text(plan: &Plan) -> String {
             passthrough.join(", ")
         ),
     );
+    let mapping = plan.agent.userns.as_ref().map_or_else(String::new, |u| {
+        format!(" (--userns={u}: you are the agent user inside)")
+    });
     line(
         w,
         "workspace",
-        &format!("{} -> {}", plan.agent.workspace, plan.agent.workdir),
+        &format!(
+            "{} -> {}{mapping}",
+            plan.agent.workspace, plan.agent.workdir
+        ),
     );
     line(w, "command", &plan.agent.command.join(" "));
     let forwarded: Vec<String> = plan

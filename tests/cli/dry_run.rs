@@ -5,8 +5,16 @@ use serde_json::{json, Value};
 use crate::support::{bot_bottle, repo, stdout_of, Scratch};
 
 fn dry_run_json(args: &[&str], cwd: &std::path::Path) -> Value {
-    let out = bot_bottle(cwd).args(["start", "--dry-run", "--json"]).args(args).output().unwrap();
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = bot_bottle(cwd)
+        .args(["start", "--dry-run", "--json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("dry-run --json prints one JSON document")
 }
 
@@ -17,21 +25,40 @@ fn json_plan_of_the_example_has_the_documented_fields() {
     assert_eq!(plan["bottle"]["name"], "Example Project");
     assert_eq!(plan["bottle"]["slug"], "example-project");
     assert_eq!(plan["containers"]["agent"], "bot-bottle-example-project");
-    assert_eq!(plan["containers"]["proxy"], "bot-bottle-example-project-pipelock");
-    assert_eq!(plan["networks"]["internal"], "bot-bottle-example-project-internal");
-    assert_eq!(plan["networks"]["egress"], "bot-bottle-example-project-egress");
-    assert_eq!(plan["engine"], Value::Null, "the CLI tests point at an engine that does not exist");
+    assert_eq!(
+        plan["containers"]["proxy"],
+        "bot-bottle-example-project-pipelock"
+    );
+    assert_eq!(
+        plan["networks"]["internal"],
+        "bot-bottle-example-project-internal"
+    );
+    assert_eq!(
+        plan["networks"]["egress"],
+        "bot-bottle-example-project-egress"
+    );
+    assert_eq!(
+        plan["engine"],
+        Value::Null,
+        "the CLI tests point at an engine that does not exist"
+    );
 
     let tls = &plan["egress"]["tls_interception"];
     assert_eq!(tls["enabled"], true);
     assert_eq!(tls["ca_fingerprint"], Value::Null);
     assert_eq!(tls["passthrough_domains"], json!(["api.anthropic.com"]));
-    assert_eq!(tls["agent_ca_path"], "/usr/local/share/ca-certificates/bot-bottle-mitm.crt");
+    assert_eq!(
+        tls["agent_ca_path"],
+        "/usr/local/share/ca-certificates/bot-bottle-mitm.crt"
+    );
 
     let allow = plan["egress"]["allowlist"].as_array().unwrap();
     assert!(allow.contains(&json!("registry.npmjs.org")));
     assert!(allow.contains(&json!("api.anthropic.com")));
-    assert_eq!(plan["egress"]["summary"], "10 hosts allowed (*.githubusercontent.com, api.anthropic.com, api.github.com, +7 more)");
+    assert_eq!(
+        plan["egress"]["summary"],
+        "10 hosts allowed (*.githubusercontent.com, api.anthropic.com, api.github.com, +7 more)"
+    );
 
     let config = &plan["proxy"]["config"];
     assert_eq!(config["mode"], "strict");
@@ -41,25 +68,53 @@ fn json_plan_of_the_example_has_the_documented_fields() {
     assert_eq!(config["fetch_proxy"]["listen"], "0.0.0.0:8888");
     assert_eq!(config["request_body_scanning"]["action"], "block");
     assert_eq!(config["tls_interception"]["enabled"], true);
-    assert_eq!(config["tls_interception"]["ca_key"], "/etc/pipelock/ca-key.pem");
+    assert_eq!(
+        config["tls_interception"]["ca_key"],
+        "/etc/pipelock/ca-key.pem"
+    );
     assert_eq!(config["logging"]["output"], "stdout");
 
-    let steps: Vec<_> = plan["provisioning"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
+    let steps: Vec<_> = plan["provisioning"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
     assert_eq!(steps, ["ca", "prompt", "skills", "ssh", "git"]);
-    let actions: Vec<_> = plan["provisioning"].as_array().unwrap().iter().map(|s| s["action"].as_str().unwrap()).collect();
+    let actions: Vec<_> = plan["provisioning"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["run", "run", "run", "skip", "run"]);
 
     let env = &plan["agent"]["env"];
-    assert_eq!(env["HTTPS_PROXY"], "http://bot-bottle-example-project-pipelock:8888");
-    assert_eq!(env["NODE_EXTRA_CA_CERTS"], "/usr/local/share/ca-certificates/bot-bottle-mitm.crt");
+    assert_eq!(
+        env["HTTPS_PROXY"],
+        "http://bot-bottle-example-project-pipelock:8888"
+    );
+    assert_eq!(
+        env["NODE_EXTRA_CA_CERTS"],
+        "/usr/local/share/ca-certificates/bot-bottle-mitm.crt"
+    );
     assert_eq!(env["SSL_CERT_FILE"], "/etc/ssl/certs/ca-certificates.crt");
-    assert_eq!(env["REQUESTS_CA_BUNDLE"], "/etc/ssl/certs/ca-certificates.crt");
-    assert_eq!(plan["stage_dir"], "/run/user/4242/bot-bottle/example-project");
+    assert_eq!(
+        env["REQUESTS_CA_BUNDLE"],
+        "/etc/ssl/certs/ca-certificates.crt"
+    );
+    assert_eq!(
+        plan["stage_dir"],
+        "/run/user/4242/bot-bottle/example-project"
+    );
 }
 
 #[test]
 fn text_plan_of_the_example_names_every_part() {
-    let out = bot_bottle(&repo()).args(["start", "--dry-run", "contrib/examples/project.toml"]).output().unwrap();
+    let out = bot_bottle(&repo())
+        .args(["start", "--dry-run", "contrib/examples/project.toml"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = stdout_of(&out);
     for expected in [
@@ -85,7 +140,10 @@ fn text_plan_of_the_example_names_every_part() {
 fn json_manifest_uses_the_same_schema() {
     let plan = dry_run_json(&["contrib/examples/project.json"], &repo());
     assert_eq!(plan["bottle"]["slug"], "example-json");
-    assert_eq!(plan["proxy"]["config"]["request_body_scanning"]["action"], "warn");
+    assert_eq!(
+        plan["proxy"]["config"]["request_body_scanning"]["action"],
+        "warn"
+    );
 }
 
 #[test]
@@ -95,7 +153,10 @@ fn builtin_default_when_no_manifest_and_no_bottle_toml() {
     std::fs::create_dir_all(&ws).unwrap();
     let plan = dry_run_json(&[], &ws);
     assert_eq!(plan["bottle"]["manifest"], Value::Null);
-    assert_eq!(plan["bottle"]["slug"], "my-repo", "named after the workspace directory");
+    assert_eq!(
+        plan["bottle"]["slug"], "my-repo",
+        "named after the workspace directory"
+    );
     assert_eq!(plan["egress"]["allowlist"].as_array().unwrap().len(), 7);
     assert_eq!(plan["agent"]["workspace"], ws.to_str().unwrap());
 }
@@ -112,7 +173,12 @@ fn bottle_toml_in_the_current_directory_is_picked_up() {
 fn proxy_image_override_from_env() {
     let out = bot_bottle(&repo())
         .env("BOT_BOTTLE_PIPELOCK_IMAGE", "localhost/other/pipelock:test")
-        .args(["start", "--dry-run", "--json", "contrib/examples/project.json"])
+        .args([
+            "start",
+            "--dry-run",
+            "--json",
+            "contrib/examples/project.json",
+        ])
         .output()
         .unwrap();
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -122,21 +188,33 @@ fn proxy_image_override_from_env() {
 #[test]
 fn forwarded_env_values_are_never_printed() {
     let dir = Scratch::new("env");
-    dir.write("bottle.toml", "[agent]\nenv = [\"BB_TEST_SECRET\", \"BB_TEST_UNSET\"]\n");
+    dir.write(
+        "bottle.toml",
+        "[agent]\nenv = [\"BB_TEST_SECRET\", \"BB_TEST_UNSET\"]\n",
+    );
     let secret = "sk-ant-api03-this-must-never-be-printed";
     for json in [true, false] {
         let mut cmd = bot_bottle(dir.path());
-        cmd.env("BB_TEST_SECRET", secret).env_remove("BB_TEST_UNSET").args(["start", "--dry-run"]);
+        cmd.env("BB_TEST_SECRET", secret)
+            .env_remove("BB_TEST_UNSET")
+            .args(["start", "--dry-run"]);
         if json {
             cmd.arg("--json");
         }
         let out = cmd.output().unwrap();
-        let all = format!("{}{}", stdout_of(&out), String::from_utf8_lossy(&out.stderr));
+        let all = format!(
+            "{}{}",
+            stdout_of(&out),
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(out.status.success());
         assert!(!all.contains(secret), "the value leaked: {all}");
         assert!(all.contains("BB_TEST_SECRET"));
         if !json {
-            assert!(all.contains("BB_TEST_UNSET (not set here, skipped)"), "{all}");
+            assert!(
+                all.contains("BB_TEST_UNSET (not set here, skipped)"),
+                "{all}"
+            );
         }
     }
 }

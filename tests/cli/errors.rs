@@ -6,18 +6,34 @@ use crate::support::{bot_bottle, stderr_of, Scratch};
 fn rejected(file: &str, contents: &str) -> String {
     let dir = Scratch::new(&file.replace('.', "-"));
     let path = dir.write(file, contents);
-    let out = bot_bottle(dir.path()).args(["start", "--dry-run"]).arg(&path).output().unwrap();
+    let out = bot_bottle(dir.path())
+        .args(["start", "--dry-run"])
+        .arg(&path)
+        .output()
+        .unwrap();
     let stderr = stderr_of(&out);
     assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert!(out.stdout.is_empty(), "nothing is printed on stdout for a rejected manifest");
-    assert!(stderr.contains(path.to_str().unwrap()), "names the file: {stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing is printed on stdout for a rejected manifest"
+    );
+    assert!(
+        stderr.contains(path.to_str().unwrap()),
+        "names the file: {stderr}"
+    );
     stderr
 }
 
 #[test]
 fn unknown_field_exits_2_naming_it() {
-    let e = rejected("bottle.toml", "name = \"x\"\n\n[egress]\nallowlists = [\"a.com\"]\n");
-    assert!(e.contains(":4:1: egress.allowlists: unknown field `allowlists`"), "{e}");
+    let e = rejected(
+        "bottle.toml",
+        "name = \"x\"\n\n[egress]\nallowlists = [\"a.com\"]\n",
+    );
+    assert!(
+        e.contains(":4:1: egress.allowlists: unknown field `allowlists`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -34,7 +50,10 @@ fn hostile_hostnames_are_rejected() {
         ("evil.com:443", "port"),
         ("evil.com/x", "path"),
     ] {
-        let e = rejected("bottle.toml", &format!("[egress]\nallowlist = [\"{host}\"]\n"));
+        let e = rejected(
+            "bottle.toml",
+            &format!("[egress]\nallowlist = [\"{host}\"]\n"),
+        );
         assert!(e.contains("egress.allowlist[0]: invalid hostname"), "{e}");
         assert!(e.contains(why), "{host}: {e}");
     }
@@ -43,15 +62,24 @@ fn hostile_hostnames_are_rejected() {
 #[test]
 fn bad_dlp_action_and_env_name() {
     let e = rejected("bottle.toml", "[egress]\ndlp_action = \"allow\"\n");
-    assert!(e.contains("egress.dlp_action") && e.contains("allow"), "{e}");
+    assert!(
+        e.contains("egress.dlp_action") && e.contains("allow"),
+        "{e}"
+    );
     let e = rejected("bottle.toml", "[agent]\nenv = [\"HTTPS_PROXY\"]\n");
-    assert!(e.contains("agent.env[0]") && e.contains("set by bot-bottle"), "{e}");
+    assert!(
+        e.contains("agent.env[0]") && e.contains("set by bot-bottle"),
+        "{e}"
+    );
 }
 
 #[test]
 fn unusable_name_is_rejected() {
     let e = rejected("bottle.toml", "name = \"!!!\"\n");
-    assert!(e.contains(": name: bottle name \"!!!\" has no letters or digits"), "{e}");
+    assert!(
+        e.contains(": name: bottle name \"!!!\" has no letters or digits"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -64,14 +92,23 @@ fn missing_prompt_and_skill_files_are_named() {
 
 #[test]
 fn passthrough_host_must_be_allowed() {
-    let e = rejected("bottle.toml", "[egress]\ntls_passthrough_domains = [\"x.example.com\"]\n");
-    assert!(e.contains("\"x.example.com\" is not on the allowlist"), "{e}");
+    let e = rejected(
+        "bottle.toml",
+        "[egress]\ntls_passthrough_domains = [\"x.example.com\"]\n",
+    );
+    assert!(
+        e.contains("\"x.example.com\" is not on the allowlist"),
+        "{e}"
+    );
 }
 
 #[test]
 fn missing_manifest_file_exits_2() {
     let dir = Scratch::new("missing");
-    let out = bot_bottle(dir.path()).args(["start", "--dry-run", "nope.toml"]).output().unwrap();
+    let out = bot_bottle(dir.path())
+        .args(["start", "--dry-run", "nope.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out).contains("nope.toml: cannot read the manifest"));
 }
@@ -79,7 +116,10 @@ fn missing_manifest_file_exits_2() {
 #[test]
 fn bad_flag_exits_2() {
     let dir = Scratch::new("flag");
-    let out = bot_bottle(dir.path()).args(["start", "--no-such-flag"]).output().unwrap();
+    let out = bot_bottle(dir.path())
+        .args(["start", "--no-such-flag"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -93,5 +133,50 @@ fn dry_run_creates_no_stage_directory() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(!runtime.exists(), "a dry run must not create the stage directory");
+    assert!(
+        !runtime.exists(),
+        "a dry run must not create the stage directory"
+    );
+}
+
+#[test]
+fn launching_without_a_terminal_needs_yes() {
+    let dir = Scratch::new("noyes");
+    let out = bot_bottle(dir.path())
+        .arg("start")
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("refusing to launch without confirmation"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn launching_with_no_engine_says_what_was_looked_for() {
+    let dir = Scratch::new("noengine");
+    let out = bot_bottle(dir.path())
+        .args(["start", "-y"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("no container engine found")
+            && err.contains("/nonexistent/engine-for-cli-tests"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stop_of_an_unusable_name_exits_2() {
+    let dir = Scratch::new("stopname");
+    let out = bot_bottle(dir.path())
+        .args(["stop", "!!!"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }

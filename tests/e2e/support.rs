@@ -20,6 +20,10 @@ pub const UPSTREAM_ALIASES: &[&str] = &[
     "passthrough.bottle.test",
     "denied.bottle.test",
 ];
+/// A host variable the test manifests forward into the agent, with a value that must never
+/// be printed.
+pub const FORWARDED_ENV: &str = "BB_E2E_FORWARDED";
+pub const FORWARDED_VALUE: &str = "forwarded-secret-7f3c9a1e";
 /// Label on everything a test creates itself (the upstream), besides the bottle's own labels.
 pub const TEST_LABEL: &str = "io.bot-bottle.test";
 
@@ -102,7 +106,8 @@ impl Drop for Workspace {
 pub fn manifest(name: &str, command: &[&str]) -> String {
     let command: Vec<String> = command.iter().map(|a| format!("{a:?}")).collect();
     format!(
-        "name = \"{name}\"\n\n[agent]\nimage = \"{AGENT_IMAGE}\"\ncommand = [{}]\n\n[egress]\n\
+        "name = \"{name}\"\n\n[agent]\nimage = \"{AGENT_IMAGE}\"\ncommand = [{}]\n\
+         env = [\"{FORWARDED_ENV}\"]\n\n[egress]\n\
          allowlist = [\"upstream.bottle.test\", \"passthrough.bottle.test\"]\n\
          tls_passthrough_domains = [\"passthrough.bottle.test\"]\n",
         command.join(", ")
@@ -116,6 +121,7 @@ impl Harness {
         cmd.current_dir(&ws.0)
             .env("BOT_BOTTLE_ENGINE", self.engine.program().as_str())
             .env("BOT_BOTTLE_PIPELOCK_IMAGE", &self.proxy_image)
+            .env(FORWARDED_ENV, FORWARDED_VALUE)
             .stdin(Stdio::null());
         cmd
     }

@@ -7,8 +7,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{
     AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, ForwardedEnv, Images, Networks, Plan,
-    ProvisionStep, ProxyPlan, StepAction, TlsInterceptionPlan, JSON_SCHEMA, LABEL_BOTTLE,
-    LABEL_ROLE,
+    ProxyPlan, TlsInterceptionPlan, JSON_SCHEMA, LABEL_BOTTLE, LABEL_ROLE,
 };
 use crate::allowlist;
 use crate::defaults;
@@ -38,15 +37,14 @@ pub struct PlanInputs {
 /// Checks the manifest against the world and computes the plan.
 pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageError> {
     let origin = inputs.source.display();
+    let in_manifest =
+        |field: &str, message: String| UsageError(format!("{origin}: {field}: {message}"));
     let base_dir = match &inputs.source {
         ManifestSource::File(path) => {
             absolute(&inputs.cwd, path.parent().unwrap_or(Utf8Path::new(".")))
         }
         ManifestSource::Builtin => inputs.cwd.clone(),
     };
-    let in_manifest =
-        |field: &str, message: String| UsageError(format!("{origin}: {field}: {message}"));
-
     let workspace = match &manifest.agent.workspace {
         Some(dir) => resolve_existing(&base_dir, dir, Kind::Dir)
             .map_err(|m| in_manifest("agent.workspace", m))?,
@@ -57,19 +55,13 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
             name.clone(),
             slug::slugify(name).map_err(|e| in_manifest("name", e.0))?,
         ),
+        // Named after the workspace; a directory name with nothing usable still gets a bottle.
         None => {
             let dir_name = workspace.file_name().unwrap_or("bottle");
             let slug = slug::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
             (dir_name.to_owned(), slug)
         }
     };
-
-    let allowlist = allowlist::effective_allowlist(&manifest.egress);
-    let passthrough = allowlist::effective_passthrough(&manifest.egress, &allowlist)
-        .map_err(|e| UsageError(format!("{origin}: {}", e.0)))?;
-    let proxy_config =
-        PipelockConfig::for_bottle(&allowlist, &passthrough, manifest.egress.dlp_action);
-
     let names = ResourceNames::for_slug(&slug);
     let labels = |role: &str| {
         BTreeMap::from([
@@ -78,56 +70,17 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         ])
     };
 
-    let user = defaults::AGENT_USER.to_owned();
-    let home = if user == "root" {
-        "/root".to_owned()
-    } else {
-        format!("/home/{user}")
-    };
-    let provisioning = provisioning_steps(manifest, &base_dir, &home)
+    let egress = egress_plan(manifest, inputs.ca_validity_seconds)
+        .map_err(|e| UsageError(format!("{origin}: {}", e.0)))?;
+    let proxy_config = PipelockConfig::for_bottle(
+        &egress.allowlist,
+        &egress.tls_interception.passthrough_domains,
+        egress.dlp_action,
+    );
+    let agent = agent_plan(manifest, inputs, workspace, &names.proxy, labels("agent"))
         .map_err(|(field, message)| in_manifest(field, message))?;
-
-    let proxy_url = format!("http://{}:{}", names.proxy, defaults::PROXY_PORT);
-    let no_proxy = "localhost,127.0.0.1,::1".to_owned();
-    let env = BTreeMap::from([
-        ("HTTPS_PROXY".to_owned(), proxy_url.clone()),
-        ("HTTP_PROXY".to_owned(), proxy_url.clone()),
-        ("https_proxy".to_owned(), proxy_url.clone()),
-        ("http_proxy".to_owned(), proxy_url),
-        ("NO_PROXY".to_owned(), no_proxy.clone()),
-        ("no_proxy".to_owned(), no_proxy),
-        (
-            "NODE_EXTRA_CA_CERTS".to_owned(),
-            defaults::AGENT_CA_CERT_PATH.to_owned(),
-        ),
-        (
-            "SSL_CERT_FILE".to_owned(),
-            defaults::AGENT_CA_BUNDLE_PATH.to_owned(),
-        ),
-        (
-            "REQUESTS_CA_BUNDLE".to_owned(),
-            defaults::AGENT_CA_BUNDLE_PATH.to_owned(),
-        ),
-    ]);
-    let forwarded_env = manifest
-        .agent
-        .env
-        .iter()
-        .map(|name| ForwardedEnv {
-            name: name.clone(),
-            set_on_host: (inputs.env_is_set)(name.as_str()),
-        })
-        .collect();
-    let command = match &manifest.agent.command {
-        Some(cmd) if cmd.is_empty() => {
-            return Err(in_manifest("agent.command", "must not be empty".to_owned()))
-        }
-        Some(cmd) => cmd.iter().map(|a| a.as_str().to_owned()).collect(),
-        None => defaults::AGENT_COMMAND
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
-    };
+    let provisioning = super::steps::plan(manifest, &base_dir, &agent.home)
+        .map_err(|(field, message)| in_manifest(field, message))?;
 
     Ok(Plan {
         schema: JSON_SCHEMA,
@@ -138,7 +91,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
                 ManifestSource::File(p) => Some(absolute(&inputs.cwd, p)),
                 ManifestSource::Builtin => None,
             },
-            base_dir: base_dir.clone(),
+            base_dir,
         },
         engine: inputs.engine.clone(),
         images: Images {
@@ -159,41 +112,8 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
             internal: names.internal_network,
             egress: names.egress_network,
         },
-        agent: AgentPlan {
-            command,
-            user,
-            home,
-            workspace,
-            workdir: defaults::AGENT_WORKDIR.to_owned(),
-            userns: inputs
-                .engine
-                .as_ref()
-                .filter(|e| e.kind == "podman" && e.rootless)
-                .map(|_| {
-                    format!(
-                        "keep-id:uid={},gid={}",
-                        defaults::AGENT_UID,
-                        defaults::AGENT_GID
-                    )
-                }),
-            env,
-            forwarded_env,
-            labels: labels("agent"),
-        },
-        egress: EgressPlan {
-            summary: allowlist::summary(&allowlist),
-            dlp_action: manifest.egress.dlp_action,
-            tls_interception: TlsInterceptionPlan {
-                enabled: true,
-                ca_fingerprint: None,
-                ca: "per-bottle, generated at launch, destroyed with the sidecar",
-                ca_validity_seconds: inputs.ca_validity_seconds,
-                ca_permitted_domains: permitted_domains(&allowlist),
-                passthrough_domains: passthrough,
-                agent_ca_path: defaults::AGENT_CA_CERT_PATH.to_owned(),
-            },
-            allowlist,
-        },
+        agent,
+        egress,
         proxy: ProxyPlan {
             command: proxy_config::sidecar_command(),
             listen: proxy_config::listen_address(),
@@ -204,6 +124,107 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         provisioning,
         stage_dir: inputs.stage_root.join(&slug),
     })
+}
+
+/// Allowlist, passthrough hosts and what the bottle CA will be.
+fn egress_plan(manifest: &Manifest, ca_validity_seconds: u64) -> Result<EgressPlan, UsageError> {
+    let allowlist = allowlist::effective_allowlist(&manifest.egress);
+    let passthrough = allowlist::effective_passthrough(&manifest.egress, &allowlist)?;
+    Ok(EgressPlan {
+        summary: allowlist::summary(&allowlist),
+        dlp_action: manifest.egress.dlp_action,
+        tls_interception: TlsInterceptionPlan {
+            enabled: true,
+            ca_fingerprint: None,
+            ca: "per-bottle, generated at launch, destroyed with the sidecar",
+            ca_validity_seconds,
+            ca_permitted_domains: permitted_domains(&allowlist),
+            passthrough_domains: passthrough,
+            agent_ca_path: defaults::AGENT_CA_CERT_PATH.to_owned(),
+        },
+        allowlist,
+    })
+}
+
+/// The agent container: command, user, workspace, and the variables it gets.
+fn agent_plan(
+    manifest: &Manifest,
+    inputs: &PlanInputs,
+    workspace: Utf8PathBuf,
+    proxy_name: &str,
+    labels: BTreeMap<String, String>,
+) -> Result<AgentPlan, FieldError> {
+    let command = match &manifest.agent.command {
+        Some(cmd) if cmd.is_empty() => {
+            return Err(("agent.command", "must not be empty".to_owned()))
+        }
+        Some(cmd) => cmd.iter().map(|a| a.as_str().to_owned()).collect(),
+        None => defaults::AGENT_COMMAND
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+    };
+    let user = defaults::AGENT_USER.to_owned();
+    let home = if user == "root" {
+        "/root".to_owned()
+    } else {
+        format!("/home/{user}")
+    };
+    let forwarded_env = manifest
+        .agent
+        .env
+        .iter()
+        .map(|name| ForwardedEnv {
+            name: name.clone(),
+            set_on_host: (inputs.env_is_set)(name.as_str()),
+        })
+        .collect();
+    // Rootful engines map ids one to one; rootless podman maps the invoking user to root
+    // unless told to map it to the agent user.
+    let rootless_podman = inputs
+        .engine
+        .as_ref()
+        .is_some_and(|e| e.kind == "podman" && e.rootless);
+    let userns = rootless_podman.then(|| {
+        format!(
+            "keep-id:uid={},gid={}",
+            defaults::AGENT_UID,
+            defaults::AGENT_GID
+        )
+    });
+    Ok(AgentPlan {
+        command,
+        user,
+        home,
+        workspace,
+        workdir: defaults::AGENT_WORKDIR.to_owned(),
+        userns,
+        env: agent_env(proxy_name),
+        forwarded_env,
+        labels,
+    })
+}
+
+/// Proxy routing and CA trust for the agent.
+fn agent_env(proxy_name: &str) -> BTreeMap<String, String> {
+    let proxy_url = format!("http://{proxy_name}:{}", defaults::PROXY_PORT);
+    let no_proxy = "localhost,127.0.0.1,::1";
+    let ca_cert = defaults::AGENT_CA_CERT_PATH;
+    let ca_bundle = defaults::AGENT_CA_BUNDLE_PATH;
+    [
+        ("HTTPS_PROXY", proxy_url.as_str()),
+        ("HTTP_PROXY", &proxy_url),
+        ("https_proxy", &proxy_url),
+        ("http_proxy", &proxy_url),
+        ("NO_PROXY", no_proxy),
+        ("no_proxy", no_proxy),
+        ("NODE_EXTRA_CA_CERTS", ca_cert),
+        ("SSL_CERT_FILE", ca_bundle),
+        ("REQUESTS_CA_BUNDLE", ca_bundle),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
 }
 
 /// Names of everything a bottle creates, derived from its slug alone so that `stop NAME`
@@ -238,13 +259,17 @@ fn permitted_domains(allowlist: &[crate::manifest::Hostname]) -> Vec<String> {
 }
 
 #[derive(Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     File,
     Dir,
 }
 
 /// `path` made absolute against `base`, which must exist as the given kind.
-fn resolve_existing(base: &Utf8Path, path: &Utf8Path, kind: Kind) -> Result<Utf8PathBuf, String> {
+pub(super) fn resolve_existing(
+    base: &Utf8Path,
+    path: &Utf8Path,
+    kind: Kind,
+) -> Result<Utf8PathBuf, String> {
     let full = absolute(base, path);
     let meta =
         std::fs::metadata(&full).map_err(|e| format!("{path:?} (resolved to {full}): {e}"))?;
@@ -261,7 +286,7 @@ fn resolve_existing(base: &Utf8Path, path: &Utf8Path, kind: Kind) -> Result<Utf8
 
 /// Skills are copied as regular files and directories only: a symlink could carry a host
 /// file the user never meant to share, and a device or socket makes no sense in a skill.
-fn only_files_and_dirs(dir: &Utf8Path) -> Result<(), String> {
+pub(super) fn only_files_and_dirs(dir: &Utf8Path) -> Result<(), String> {
     let entries = dir
         .read_dir_utf8()
         .map_err(|e| format!("reading {dir}: {e}"))?;
@@ -289,131 +314,4 @@ fn absolute(base: &Utf8Path, path: &Utf8Path) -> Utf8PathBuf {
     }
 }
 
-type FieldError = (&'static str, String);
-
-fn provisioning_steps(
-    manifest: &Manifest,
-    base: &Utf8Path,
-    home: &str,
-) -> Result<Vec<ProvisionStep>, FieldError> {
-    let step = |name, sources: Vec<Utf8PathBuf>, run: Option<String>, skip: &str| ProvisionStep {
-        step: name,
-        action: if run.is_some() {
-            StepAction::Run
-        } else {
-            StepAction::Skip
-        },
-        detail: run.unwrap_or_else(|| skip.to_owned()),
-        sources,
-    };
-
-    let ca = step(
-        "ca",
-        vec![],
-        Some(format!(
-            "copy the bottle CA's public cert to {}, run update-ca-certificates as root",
-            defaults::AGENT_CA_CERT_PATH
-        )),
-        "",
-    );
-
-    let prompt_src = manifest
-        .prompt
-        .as_ref()
-        .map(|p| resolve_existing(base, p, Kind::File).map_err(|m| ("prompt", m)))
-        .transpose()?;
-    let prompt = step(
-        "prompt",
-        prompt_src.iter().cloned().collect(),
-        prompt_src
-            .as_ref()
-            .map(|_| format!("copy the prompt to {home}/.claude/CLAUDE.md")),
-        "no prompt in the manifest",
-    );
-
-    let skills_src = manifest
-        .skills
-        .iter()
-        .map(|s| resolve_existing(base, s, Kind::Dir).map_err(|m| ("skills", m)))
-        .collect::<Result<Vec<_>, _>>()?;
-    for dir in &skills_src {
-        only_files_and_dirs(dir).map_err(|m| ("skills", m))?;
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for dir in &skills_src {
-        let name = dir.file_name().unwrap_or_default();
-        if !seen.insert(name.to_owned()) {
-            return Err(("skills", format!("two skill directories are named {name:?}; each lands in {home}/.claude/skills/<name>")));
-        }
-    }
-    let skills = step(
-        "skills",
-        skills_src.clone(),
-        (!skills_src.is_empty()).then(|| {
-            format!(
-                "copy {} skill director{} to {home}/.claude/skills/",
-                skills_src.len(),
-                if skills_src.len() == 1 { "y" } else { "ies" }
-            )
-        }),
-        "no skills in the manifest",
-    );
-
-    let identity = manifest
-        .ssh
-        .identity
-        .as_ref()
-        .map(|p| resolve_existing(base, p, Kind::File).map_err(|m| ("ssh.identity", m)))
-        .transpose()?;
-    let known_hosts = manifest
-        .ssh
-        .known_hosts
-        .as_ref()
-        .map(|p| resolve_existing(base, p, Kind::File).map_err(|m| ("ssh.known_hosts", m)))
-        .transpose()?;
-    let ssh_sources: Vec<Utf8PathBuf> =
-        identity.iter().chain(known_hosts.iter()).cloned().collect();
-    let mut ssh_parts = vec![];
-    if identity.is_some() {
-        ssh_parts.push(format!("identity to {home}/.ssh/id_bottle (0600)"));
-    }
-    if known_hosts.is_some() {
-        ssh_parts.push(format!("known_hosts to {home}/.ssh/known_hosts"));
-    }
-    let ssh = step(
-        "ssh",
-        ssh_sources,
-        (!ssh_parts.is_empty()).then(|| format!("copy {}", ssh_parts.join(" and "))),
-        "no [ssh] section in the manifest",
-    );
-
-    let git_cfg = &manifest.git;
-    let has_identity = git_cfg.user_name.is_some() || git_cfg.user_email.is_some();
-    let git_detail = (has_identity || !git_cfg.upstreams.is_empty()).then(|| {
-        let identity = if has_identity {
-            "user.name/user.email, "
-        } else {
-            ""
-        };
-        let mut detail = format!(
-            "write {home}/.gitconfig ({identity}safe.directory {})",
-            defaults::AGENT_WORKDIR
-        );
-        if !git_cfg.upstreams.is_empty() {
-            let names: Vec<_> = git_cfg.upstreams.iter().map(|u| u.name.as_str()).collect();
-            detail.push_str(&format!(
-                "; upstreams {} are for the git gate, not pipelock",
-                names.join(", ")
-            ));
-        }
-        detail
-    });
-    let git = step(
-        "git",
-        vec![],
-        git_detail,
-        "no [git] section in the manifest",
-    );
-
-    Ok(vec![ca, prompt, skills, ssh, git])
-}
+pub(super) type FieldError = (&'static str, String);

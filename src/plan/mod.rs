@@ -3,6 +3,7 @@
 
 mod build;
 mod render;
+mod steps;
 
 use std::collections::BTreeMap;
 

@@ -76,7 +76,9 @@ pub fn summary(hosts: &[Hostname]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     if count > shown {
-        listed.push_str(&format!(", +{} more", count - shown));
+        listed.push_str(", +");
+        listed.push_str(&(count - shown).to_string());
+        listed.push_str(" more");
     }
     format!("{count} {noun} allowed ({listed})")
 }

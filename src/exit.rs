@@ -41,9 +41,9 @@ impl std::error::Error for Interrupted {}
 
 /// The documented exit code for an error chain.
 pub fn code_for(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.is::<Interrupted>()) {
+    if err.chain().any(<dyn std::error::Error>::is::<Interrupted>) {
         INTERRUPTED
-    } else if err.chain().any(|e| e.is::<UsageError>()) {
+    } else if err.chain().any(<dyn std::error::Error>::is::<UsageError>) {
         USAGE
     } else {
         FAILURE

@@ -22,6 +22,7 @@ const DEFAULT_MANIFEST: &str = "bottle.toml";
 /// Without --yes, shows the plan and asks before creating anything; without a terminal to
 /// ask on, --yes is required.
 #[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // independent command-line switches
 pub struct StartArgs {
     /// The bottle manifest (TOML; JSON when the name ends in .json).
     #[arg(value_name = "MANIFEST")]

@@ -50,17 +50,14 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
             .map_err(|m| in_manifest("agent.workspace", m))?,
         None => inputs.cwd.clone(),
     };
-    let (name, slug) = match &manifest.name {
-        Some(name) => (
-            name.clone(),
-            slug::slugify(name).map_err(|e| in_manifest("name", e.0))?,
-        ),
+    let (name, slug) = if let Some(name) = &manifest.name {
+        let slug = slug::slugify(name).map_err(|e| in_manifest("name", e.0))?;
+        (name.clone(), slug)
+    } else {
         // Named after the workspace; a directory name with nothing usable still gets a bottle.
-        None => {
-            let dir_name = workspace.file_name().unwrap_or("bottle");
-            let slug = slug::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
-            (dir_name.to_owned(), slug)
-        }
+        let dir_name = workspace.file_name().unwrap_or("bottle");
+        let slug = slug::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
+        (dir_name.to_owned(), slug)
     };
     let names = ResourceNames::for_slug(&slug);
     let labels = |role: &str| {

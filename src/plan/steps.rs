@@ -135,9 +135,8 @@ fn git(manifest: &Manifest, home: &str) -> ProvisionStep {
     );
     if !git.upstreams.is_empty() {
         let names: Vec<_> = git.upstreams.iter().map(|u| u.name.as_str()).collect();
-        detail.push_str("; upstreams ");
+        detail.push_str("; upstreams for the git gate, not pipelock: ");
         detail.push_str(&names.join(", "));
-        detail.push_str(" are for the git gate, not pipelock");
     }
     ProvisionStep::run("git", detail, vec![])
 }

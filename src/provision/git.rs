@@ -1,6 +1,8 @@
 //! Step `git`: the agent's `~/.gitconfig` (identity, and the workspace marked safe because it
 //! belongs to a host uid git would otherwise call dubious).
 
+use std::fmt::Write as _;
+
 use backends::{ExecSpec, Tarball};
 
 use super::{Ctx, Step};
@@ -39,16 +41,17 @@ fn gitconfig(ctx: &Ctx) -> Option<String> {
     if git.user_name.is_some() || git.user_email.is_some() {
         text.push_str("[user]\n");
         if let Some(name) = &git.user_name {
-            text.push_str(&format!("\tname = {}\n", quote(name.as_str())));
+            let _ = writeln!(text, "\tname = {}", quote(name.as_str()));
         }
         if let Some(email) = &git.user_email {
-            text.push_str(&format!("\temail = {}\n", quote(email.as_str())));
+            let _ = writeln!(text, "\temail = {}", quote(email.as_str()));
         }
     }
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         "[safe]\n\tdirectory = {}\n",
         quote(&ctx.plan.agent.workdir)
-    ));
+    );
     Some(text)
 }
 

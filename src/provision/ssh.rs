@@ -1,4 +1,4 @@
-//! Step `ssh`: an identity and a known_hosts file for the agent's `~/.ssh`.
+//! Step `ssh`: an identity and a `known_hosts` file for the agent's `~/.ssh`.
 
 use anyhow::Context as _;
 use backends::{ExecSpec, Tarball};

@@ -1,4 +1,4 @@
-//! CLI tests: the real `bot-bottle` binary, run with assert_cmd, no container engine needed.
+//! CLI tests: the real `bot-bottle` binary, run with `assert_cmd`, no container engine needed.
 
 mod dry_run;
 mod errors;

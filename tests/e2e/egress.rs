@@ -6,7 +6,10 @@ use std::io::Read as _;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::support::{harness, Bottle, FORWARDED_ENV, FORWARDED_VALUE};
+use std::fmt::Write as _;
+use std::os::unix::fs::MetadataExt as _;
+
+use crate::support::{harness, Bottle, Harness, FORWARDED_ENV, FORWARDED_VALUE};
 
 /// A GitHub token shape pipelock's DLP knows ("ghp_" and 36 letters or digits).
 const GITHUB_TOKEN: &str = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
@@ -14,8 +17,8 @@ const BLOCKED_BODY: &str = "blocked: request body contains secret: GitHub Token\
 const HELLO: &str = "hello from upstream\n";
 
 /// Node has no built-in proxy support for https: open the CONNECT tunnel by hand, then TLS
-/// over it, trusting what NODE_EXTRA_CA_CERTS adds. Prints `{connect}` or `{status, body}`.
-const NODE_THROUGH_PROXY: &str = r#"
+/// over it, trusting what `NODE_EXTRA_CA_CERTS` adds. Prints `{connect}` or `{status, body}`.
+const NODE_THROUGH_PROXY: &str = r"
 const http = require('http'), https = require('https'), tls = require('tls');
 const [method, host, path, body] = process.argv.slice(1);
 const proxy = new URL(process.env.HTTPS_PROXY);
@@ -34,7 +37,7 @@ c.on('connect', (res, socket) => {
 });
 c.on('error', (e) => console.log(JSON.stringify({ error: e.message })));
 c.end();
-"#;
+";
 
 fn node(bottle: &Bottle, method: &str, host: &str, path: &str, body: &str) -> Value {
     let spec =
@@ -55,15 +58,22 @@ fn curl(bottle: &Bottle, args: &str) -> (i32, String) {
 fn traffic_through_a_launched_bottle() {
     let Some(h) = harness() else { return };
     let bottle = Bottle::launch(&h, "egress");
+    secrets_in_intercepted_bodies_are_refused(&bottle);
+    clean_traffic_reaches_the_upstream(&bottle);
+    nothing_else_gets_out(&h, &bottle);
+    the_ca_key_stays_in_the_sidecar(&h, &bottle);
+    forwarded_env_and_workspace(&h, &bottle);
+}
 
+fn secrets_in_intercepted_bodies_are_refused(bottle: &Bottle) {
     // 1. A credential in an intercepted HTTPS body is refused by pipelock, from curl and node.
     let (_, got) = curl(
-        &bottle,
+        bottle,
         &format!("-X POST --data 'token={GITHUB_TOKEN}' https://upstream.bottle.test/echo"),
     );
     assert_eq!(got, format!("403|{BLOCKED_BODY}"), "curl POST with a token");
     let got = node(
-        &bottle,
+        bottle,
         "POST",
         "upstream.bottle.test",
         "/echo",
@@ -85,21 +95,23 @@ fn traffic_through_a_launched_bottle() {
         has("blocked", "body_dlp"),
         "no body_dlp block in {events:?}"
     );
+}
 
+fn clean_traffic_reaches_the_upstream(bottle: &Bottle) {
     // 2. Clean HTTPS to an allowed host returns the upstream's content, trusted, from both.
-    let (rc, got) = curl(&bottle, "https://upstream.bottle.test/hello");
+    let (rc, got) = curl(bottle, "https://upstream.bottle.test/hello");
     assert_eq!(
         (rc, got.as_str()),
         (0, format!("200|{HELLO}").as_str()),
         "curl GET"
     );
-    let (rc, got) = curl(&bottle, "https://raw.githubusercontent.com/hello");
+    let (rc, got) = curl(bottle, "https://raw.githubusercontent.com/hello");
     assert_eq!(
         (rc, got.as_str()),
         (0, format!("200|{HELLO}").as_str()),
         "curl GET to a built-in host"
     );
-    let got = node(&bottle, "GET", "upstream.bottle.test", "/hello", "");
+    let got = node(bottle, "GET", "upstream.bottle.test", "/hello", "");
     assert_eq!(
         (got["status"].as_i64(), got["body"].as_str()),
         (Some(200), Some(HELLO)),
@@ -115,11 +127,13 @@ fn traffic_through_a_launched_bottle() {
         "intercepted leaf issuer: {issuer}"
     );
     let (_, echoed) = curl(
-        &bottle,
+        bottle,
         "-X POST --data 'just words' https://upstream.bottle.test/echo",
     );
     assert_eq!(echoed, "200|just words", "a clean POST passes");
+}
 
+fn nothing_else_gets_out(h: &Harness, bottle: &Bottle) {
     // 3. Hosts off the allowlist are refused; nothing bypasses the proxy; passthrough splices.
     let out = bottle.agent_sh(
         "curl -sS -m 20 -o /dev/null -w '%{http_connect}' https://denied.bottle.test/hello",
@@ -130,7 +144,7 @@ fn traffic_through_a_launched_bottle() {
         "CONNECT to a host off the allowlist: {}",
         out.stderr
     );
-    let (_, got) = curl(&bottle, "http://denied.bottle.test/hello");
+    let (_, got) = curl(bottle, "http://denied.bottle.test/hello");
     assert_eq!(
         got,
         "403|blocked: domain not in allowlist: denied.bottle.test\n"
@@ -175,7 +189,7 @@ fn traffic_through_a_launched_bottle() {
         "passthrough shows the upstream's own cert: {}",
         spliced.stdout
     );
-    let (rc, got) = curl(&bottle, "-k https://passthrough.bottle.test/hello");
+    let (rc, got) = curl(bottle, "-k https://passthrough.bottle.test/hello");
     assert_eq!(
         (rc, got.as_str()),
         (0, format!("200|{HELLO}").as_str()),
@@ -189,7 +203,9 @@ fn traffic_through_a_launched_bottle() {
                 .is_some_and(|t| t.starts_with("passthrough."))),
         "a passthrough host was intercepted: {events:?}"
     );
+}
 
+fn the_ca_key_stays_in_the_sidecar(h: &Harness, bottle: &Bottle) {
     // 4. The fingerprint printed is the agent's CA; the CA key is nowhere but the sidecar.
     let stderr = String::from_utf8_lossy(&bottle.start_output.stderr).into_owned();
     let fingerprint = bottle.launch["ca_fingerprint"].as_str().unwrap().to_owned();
@@ -206,7 +222,7 @@ fn traffic_through_a_launched_bottle() {
         "printed fingerprint vs the cert in the agent"
     );
 
-    let key = read_from_container(&h, &bottle.proxy(), "/etc/pipelock/ca-key.pem");
+    let key = read_from_container(h, &bottle.proxy(), "/etc/pipelock/ca-key.pem");
     assert!(
         key.starts_with("-----BEGIN EC PRIVATE KEY-----\n"),
         "the sidecar holds a SEC1 key"
@@ -246,6 +262,22 @@ fn traffic_through_a_launched_bottle() {
         !printed.contains(&key_line),
         "bot-bottle printed the CA key"
     );
+    let stage = std::path::PathBuf::from(bottle.launch["stage_dir"].as_str().unwrap());
+    for entry in std::fs::read_dir(&stage).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(
+            !text.contains(&key_line),
+            "the CA key is in the stage directory"
+        );
+    }
+}
+
+fn forwarded_env_and_workspace(h: &Harness, bottle: &Bottle) {
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&bottle.start_output.stdout),
+        String::from_utf8_lossy(&bottle.start_output.stderr)
+    );
     // 5. Forwarded variables arrive with their value, which is never printed.
     let forwarded = bottle.agent_sh(&format!("printenv {FORWARDED_ENV}")).stdout;
     assert_eq!(forwarded.trim(), FORWARDED_VALUE);
@@ -264,20 +296,10 @@ fn traffic_through_a_launched_bottle() {
         );
         let meta = std::fs::metadata(bottle.ws.0.join("written-by-agent")).unwrap();
         let me = std::fs::metadata("/proc/self").unwrap();
-        use std::os::unix::fs::MetadataExt as _;
         assert_eq!(
             (meta.uid(), meta.gid()),
             (me.uid(), me.gid()),
             "owner of what the agent wrote"
-        );
-    }
-
-    let stage = std::path::PathBuf::from(bottle.launch["stage_dir"].as_str().unwrap());
-    for entry in std::fs::read_dir(&stage).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        assert!(
-            !text.contains(&key_line),
-            "the CA key is in the stage directory"
         );
     }
 }
@@ -285,13 +307,10 @@ fn traffic_through_a_launched_bottle() {
 fn sha256_of_pem(pem: &str) -> String {
     let (_, parsed) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).expect("a PEM cert");
     let digest = Sha256::digest(&parsed.contents);
-    format!(
-        "sha256:{}",
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
+    digest.iter().fold(String::from("sha256:"), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 /// Reads one file out of a container with `cp CTR:PATH -` (a tar stream), which needs no shell

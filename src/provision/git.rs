@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use backends::{ExecSpec, Tarball};
+use backends::Tarball;
 
 use super::{Ctx, Step};
 
@@ -25,10 +25,6 @@ impl Step for Git {
             ctx.agent_owner,
         )?;
         Ok(())
-    }
-
-    fn commands(&self, _ctx: &Ctx) -> Vec<ExecSpec> {
-        vec![]
     }
 }
 

@@ -40,8 +40,10 @@ pub trait Step {
     fn name(&self) -> &'static str;
     /// Adds this step's files to the shared tar stream.
     fn add_files(&self, ctx: &Ctx, tar: &mut Tarball) -> anyhow::Result<()>;
-    /// Commands to run after the copy, in order.
-    fn commands(&self, ctx: &Ctx) -> Vec<ExecSpec>;
+    /// Commands to run after the copy, in order; most steps only copy files.
+    fn commands(&self, _ctx: &Ctx) -> Vec<ExecSpec> {
+        Vec::new()
+    }
 }
 
 /// The steps in run order.

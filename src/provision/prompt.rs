@@ -1,7 +1,7 @@
 //! Step `prompt`: the manifest's prompt file becomes the agent's `~/.claude/CLAUDE.md`.
 
 use anyhow::Context as _;
-use backends::{ExecSpec, Tarball};
+use backends::Tarball;
 
 use super::{home_dirs, Ctx, Step};
 
@@ -26,9 +26,5 @@ impl Step for Prompt {
             ctx.agent_owner,
         )?;
         Ok(())
-    }
-
-    fn commands(&self, _ctx: &Ctx) -> Vec<ExecSpec> {
-        vec![]
     }
 }

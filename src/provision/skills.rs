@@ -3,7 +3,7 @@
 //! could otherwise carry host files the user never meant to share.
 
 use anyhow::{bail, Context as _};
-use backends::{ExecSpec, Tarball};
+use backends::Tarball;
 use camino::Utf8Path;
 
 use super::{home_dirs, Ctx, Step};
@@ -28,10 +28,6 @@ impl Step for Skills {
             add_tree(ctx, tar, &dir, &format!(".claude/skills/{name}"))?;
         }
         Ok(())
-    }
-
-    fn commands(&self, _ctx: &Ctx) -> Vec<ExecSpec> {
-        vec![]
     }
 }
 

@@ -1,7 +1,7 @@
 //! Step `ssh`: an identity and a `known_hosts` file for the agent's `~/.ssh`.
 
 use anyhow::Context as _;
-use backends::{ExecSpec, Tarball};
+use backends::Tarball;
 
 use super::{home_dirs, Ctx, Step};
 
@@ -46,9 +46,5 @@ impl Step for Ssh {
             )?;
         }
         Ok(())
-    }
-
-    fn commands(&self, _ctx: &Ctx) -> Vec<ExecSpec> {
-        vec![]
     }
 }

@@ -25,23 +25,10 @@ pub fn handle(
     let (host, port) = policy::split_host_port(&head.target, 443)?;
     let host = policy::normalize(&host);
     let target = head.target.clone();
-    if !policy::allowlisted(&shared.cfg, &host) {
-        let reason = format!("domain not in allowlist: {host}");
-        let hit = Hit {
-            block_event: "blocked",
-            warn_event: "anomaly",
-            scanner: "allowlist",
-            wants_block: true,
-        };
-        if shared.hit(
-            ctx,
-            &hit,
-            &reason,
-            json!({ "method": "CONNECT", "target": target }),
-        ) {
-            http::write_text(&mut client, 403, &format!("CONNECT blocked: {reason}"))?;
-            return Ok(());
-        }
+    let fields = json!({ "method": "CONNECT", "target": target });
+    if let Some(reason) = shared.refuse_unlisted(ctx, &host, fields) {
+        http::write_text(&mut client, 403, &format!("CONNECT blocked: {reason}"))?;
+        return Ok(());
     }
     let upstream = match shared.dialer.dial(&host, port) {
         Ok(upstream) => upstream,

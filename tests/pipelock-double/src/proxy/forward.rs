@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use rustls::pki_types::ServerName;
 use serde_json::json;
 
-use super::{http, policy, Ctx, Hit, Shared, Verdict};
+use super::{http, policy, Ctx, Shared, Verdict};
 
 /// Checks and forwards one absolute-URI request, then closes the connection.
 pub fn handle(
@@ -32,19 +32,10 @@ pub fn handle(
     let (host, port) = policy::split_host_port(authority, if https { 443 } else { 80 })?;
     let host = policy::normalize(&host);
 
-    if !policy::allowlisted(&shared.cfg, &host) {
-        let reason = format!("domain not in allowlist: {host}");
-        let hit = Hit {
-            block_event: "blocked",
-            warn_event: "anomaly",
-            scanner: "allowlist",
-            wants_block: true,
-        };
-        let fields = json!({ "method": head.method, "url": head.target });
-        if shared.hit(ctx, &hit, &reason, fields) {
-            http::write_text(writer, 403, &format!("blocked: {reason}"))?;
-            return Ok(());
-        }
+    let fields = json!({ "method": head.method, "url": head.target });
+    if let Some(reason) = shared.refuse_unlisted(ctx, &host, fields) {
+        http::write_text(writer, 403, &format!("blocked: {reason}"))?;
+        return Ok(());
     }
     let body = match shared.inspect(ctx, head, &head.target, reader, false)? {
         Verdict::Block(status, text) => {

@@ -203,6 +203,22 @@ impl Shared {
         block
     }
 
+    /// The strict-mode allowlist check shared by CONNECT and plain requests: `Some(reason)`
+    /// when `host` is refused (the event is already emitted), `None` when it may pass.
+    fn refuse_unlisted(&self, ctx: &Ctx, host: &str, fields: Value) -> Option<String> {
+        if policy::allowlisted(&self.cfg, host) {
+            return None;
+        }
+        let reason = format!("domain not in allowlist: {host}");
+        let hit = Hit {
+            block_event: "blocked",
+            warn_event: "anomaly",
+            scanner: "allowlist",
+            wants_block: true,
+        };
+        self.hit(ctx, &hit, &reason, fields).then_some(reason)
+    }
+
     /// URL, header and body checks for one request (plain or intercepted). `intercepted`
     /// selects pipelock's event names: intercepted blocks are `blocked` events, plain-HTTP
     /// DLP blocks are `body_dlp`/`header_dlp` events.

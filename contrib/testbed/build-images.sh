@@ -25,8 +25,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 CACHE_DIR=${BOT_BOTTLE_TESTBED_CACHE:-/var/cache/bot-bottle-testbed}
 ENGINES=${BOT_BOTTLE_TEST_ENGINES:-docker podman podman-rootless}
-ROOTLESS_USER=${BOT_BOTTLE_ROOTLESS_USER:-bbrootless}
-DOCKER=/usr/bin/docker
+# shellcheck source=engines.sh
+. "$SCRIPT_DIR/engines.sh"
 FORCE=0
 
 while [ $# -gt 0 ]; do
@@ -67,15 +67,6 @@ for setup in $ENGINES; do
   case $setup in docker|podman|podman-rootless) ;; *) die "unknown engine setup: $setup" ;; esac
 done
 
-# Runs the engine CLI of one setup. The rootless user cannot read root's cwd, hence `cd ~`.
-engine() {
-  local setup=$1; shift
-  case $setup in
-    docker) "$DOCKER" "$@" ;;
-    podman) podman "$@" ;;
-    podman-rootless) runuser -u "$ROOTLESS_USER" -- sh -c 'cd ~ && exec podman "$@"' podman "$@" ;;
-  esac
-}
 
 # Prints the inputs hash an image was built from, or nothing when it is absent.
 image_hash() {

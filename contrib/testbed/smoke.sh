@@ -7,8 +7,8 @@
 set -euo pipefail
 
 ENGINES=${BOT_BOTTLE_TEST_ENGINES:-docker podman podman-rootless}
-ROOTLESS_USER=${BOT_BOTTLE_ROOTLESS_USER:-bbrootless}
-DOCKER=/usr/bin/docker
+# shellcheck source=engines.sh
+. "$(dirname "$0")/engines.sh"
 AGENT_REF=localhost/bot-bottle-test/agent:latest
 PIPELOCK_REF=localhost/bot-bottle-test/pipelock:2.3.0
 UPSTREAM_REF=localhost/bot-bottle-test/upstream:latest
@@ -22,15 +22,6 @@ say() { printf 'smoke: %s\n' "$*" >&2; }
 
 [ "$(id -u)" = 0 ] || { say "must run as root"; exit 2; }
 
-engine() { # setup args...: the engine CLI of one setup (see build-images.sh)
-  local setup=$1; shift
-  case $setup in
-    docker) "$DOCKER" "$@" ;;
-    podman) podman "$@" ;;
-    podman-rootless) runuser -u "$ROOTLESS_USER" -- sh -c 'cd ~ && exec podman "$@"' podman "$@" ;;
-    *) say "unknown engine setup: $setup"; return 2 ;;
-  esac
-}
 
 # Removes what this run created on one setup; every step runs even when an earlier one fails.
 cleanup() { # setup

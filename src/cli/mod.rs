@@ -1,5 +1,6 @@
 //! The command line: global flags and dispatch to one module per subcommand.
 
+mod completions;
 mod list;
 mod start;
 mod stop;
@@ -34,6 +35,7 @@ pub enum Command {
     Start(start::StartArgs),
     Stop(stop::StopArgs),
     List(list::ListArgs),
+    Completions(completions::CompletionsArgs),
 }
 
 /// Options every subcommand may read.
@@ -53,6 +55,7 @@ impl Cli {
             Command::Start(args) => args.run(&global),
             Command::Stop(args) => args.run(&global),
             Command::List(args) => args.run(&global),
+            Command::Completions(args) => args.run(),
         }
     }
 }

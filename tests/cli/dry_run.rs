@@ -227,3 +227,20 @@ fn help_exists_for_every_command() {
         assert!(stdout_of(&out).contains("Usage: bot-bottle"));
     }
 }
+
+#[test]
+fn committed_completion_scripts_match_the_cli() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = bot_bottle(&repo())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let committed =
+            std::fs::read(repo().join(format!("contrib/completions/bot-bottle.{shell}"))).unwrap();
+        assert!(
+            out.stdout == committed,
+            "contrib/completions/bot-bottle.{shell} is stale: regenerate it with `bot-bottle completions {shell}`"
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! `bot-bottle completions SHELL`: shell completion scripts, generated from the CLI definition.
+
+use clap::{Args, CommandFactory as _};
+use clap_complete::Shell;
+
+/// Print a completion script for SHELL (e.g. `bot-bottle completions bash > /etc/bash_completion.d/bot-bottle`).
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+impl CompletionsArgs {
+    pub fn run(&self) -> anyhow::Result<()> {
+        let mut cmd = super::Cli::command();
+        clap_complete::generate(self.shell, &mut cmd, "bot-bottle", &mut std::io::stdout());
+        Ok(())
+    }
+}

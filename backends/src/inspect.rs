@@ -42,6 +42,19 @@ impl ContainerState {
             other => Self::Other(other.to_owned()),
         }
     }
+
+    /// The state as one lowercase word, for people and scripts.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Created => "created",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Restarting => "restarting",
+            Self::Exited => "exited",
+            Self::Dead => "dead",
+            Self::Other(word) => word,
+        }
+    }
 }
 
 /// A container as `container inspect` describes it.

@@ -36,7 +36,7 @@ impl ListArgs {
                 bottle: bottle.clone(),
                 ..Row::default()
             });
-            let state = format!("{:?}", c.state).to_lowercase();
+            let state = c.state.as_str().to_owned();
             match c.labels.get(LABEL_ROLE).map(String::as_str) {
                 Some("agent") => row.agent = Some(state),
                 Some("proxy") => row.proxy = Some(state),

@@ -6,6 +6,7 @@ pub mod sidecar;
 pub mod stage;
 pub mod teardown;
 
+use std::collections::BTreeSet;
 use std::io::IsTerminal as _;
 
 use anyhow::{bail, Context as _};
@@ -67,37 +68,30 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
             );
         }
     }
+    // By label (a crashed launch of this bottle), and by name (anything else in the way).
     let label = format!("{}={}", crate::plan::LABEL_BOTTLE, plan.bottle.slug);
-    let mut existing: Vec<String> = engine
-        .list_containers(&label)?
-        .into_iter()
-        .map(|c| format!("container {}", c.name))
-        .collect();
-    existing.extend(
-        engine
-            .list_networks(&label)?
-            .into_iter()
-            .map(|n| format!("network {}", n.name)),
-    );
+    let mut existing = BTreeSet::new();
+    for c in engine.list_containers(&label)? {
+        existing.insert(format!("container {}", c.name));
+    }
+    for n in engine.list_networks(&label)? {
+        existing.insert(format!("network {}", n.name));
+    }
     for name in [&plan.containers.agent, &plan.containers.proxy] {
-        if engine.inspect_container(name)?.is_some()
-            && !existing.iter().any(|e| e.ends_with(name.as_str()))
-        {
-            existing.push(format!("container {name}"));
+        if engine.inspect_container(name)?.is_some() {
+            existing.insert(format!("container {name}"));
         }
     }
     for name in [&plan.networks.internal, &plan.networks.egress] {
-        if engine.inspect_network(name)?.is_some()
-            && !existing.iter().any(|e| e.ends_with(name.as_str()))
-        {
-            existing.push(format!("network {name}"));
+        if engine.inspect_network(name)?.is_some() {
+            existing.insert(format!("network {name}"));
         }
     }
     if !existing.is_empty() {
         bail!(
             "a bottle named {:?} already exists ({}); stop it with `bot-bottle stop {}` or choose another name",
             plan.bottle.slug,
-            existing.join(", "),
+            existing.into_iter().collect::<Vec<_>>().join(", "),
             plan.bottle.slug
         );
     }

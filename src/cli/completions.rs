@@ -1,5 +1,8 @@
 //! `bot-bottle completions SHELL`: shell completion scripts, generated from the CLI definition.
 
+use std::io::Write as _;
+
+use anyhow::Context as _;
 use clap::{Args, CommandFactory as _};
 use clap_complete::Shell;
 
@@ -14,7 +17,8 @@ pub struct CompletionsArgs {
 impl CompletionsArgs {
     pub fn run(&self) -> anyhow::Result<()> {
         let mut cmd = super::Cli::command();
-        clap_complete::generate(self.shell, &mut cmd, "bot-bottle", &mut std::io::stdout());
-        Ok(())
+        let mut script = Vec::new();
+        clap_complete::generate(self.shell, &mut cmd, "bot-bottle", &mut script);
+        std::io::stdout().write_all(&script).context("writing the completion script")
     }
 }

@@ -25,6 +25,9 @@ _bot__bottle() {
             bot__bottle,list)
                 cmd="bot__bottle__subcmd__list"
                 ;;
+            bot__bottle,logs)
+                cmd="bot__bottle__subcmd__logs"
+                ;;
             bot__bottle,start)
                 cmd="bot__bottle__subcmd__start"
                 ;;
@@ -40,6 +43,9 @@ _bot__bottle() {
             bot__bottle__subcmd__help,list)
                 cmd="bot__bottle__subcmd__help__subcmd__list"
                 ;;
+            bot__bottle__subcmd__help,logs)
+                cmd="bot__bottle__subcmd__help__subcmd__logs"
+                ;;
             bot__bottle__subcmd__help,start)
                 cmd="bot__bottle__subcmd__help__subcmd__start"
                 ;;
@@ -53,7 +59,7 @@ _bot__bottle() {
 
     case "${cmd}" in
         bot__bottle)
-            opts="-v -h -V --engine --verbose --help --version start stop list completions help"
+            opts="-v -h -V --engine --verbose --help --version start stop list logs completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -89,7 +95,7 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__help)
-            opts="start stop list completions help"
+            opts="start stop list logs completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -144,6 +150,20 @@ _bot__bottle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bot__subcmd__bottle__subcmd__help__subcmd__start)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -174,6 +194,24 @@ _bot__bottle() {
             ;;
         bot__subcmd__bottle__subcmd__list)
             opts="-v -h --json --engine --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__logs)
+            opts="-f -v -h --follow --engine --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

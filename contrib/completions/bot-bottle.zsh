@@ -66,6 +66,18 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 && ret=0
 ;;
+(logs)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-f[Keep printing new events until the sidecar stops (Ctrl-C to quit)]' \
+'--follow[Keep printing new events until the sidecar stops (Ctrl-C to quit)]' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':name -- The bottle'\''s name or slug:_default' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
@@ -100,6 +112,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(logs)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -123,6 +139,7 @@ _bot-bottle_commands() {
 'start:Plan and launch a bottle' \
 'stop:Remove a bottle\: its agent, its pipelock sidecar, both networks and its stage directory' \
 'list:List bottles (running, detached, or left over by a crashed launch)' \
+'logs:Print a bottle'\''s egress audit log\: pipelock'\''s JSON events (allowed, blocked, DLP hits)' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -139,6 +156,7 @@ _bot-bottle__subcmd__help_commands() {
 'start:Plan and launch a bottle' \
 'stop:Remove a bottle\: its agent, its pipelock sidecar, both networks and its stage directory' \
 'list:List bottles (running, detached, or left over by a crashed launch)' \
+'logs:Print a bottle'\''s egress audit log\: pipelock'\''s JSON events (allowed, blocked, DLP hits)' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -159,6 +177,11 @@ _bot-bottle__subcmd__help__subcmd__list_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle help list commands' commands "$@"
 }
+(( $+functions[_bot-bottle__subcmd__help__subcmd__logs_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__logs_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help logs commands' commands "$@"
+}
 (( $+functions[_bot-bottle__subcmd__help__subcmd__start_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__start_commands() {
     local commands; commands=()
@@ -173,6 +196,11 @@ _bot-bottle__subcmd__help__subcmd__stop_commands() {
 _bot-bottle__subcmd__list_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle list commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__logs_commands] )) ||
+_bot-bottle__subcmd__logs_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle logs commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__start_commands] )) ||
 _bot-bottle__subcmd__start_commands() {

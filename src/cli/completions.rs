@@ -19,6 +19,8 @@ impl CompletionsArgs {
         let mut cmd = super::Cli::command();
         let mut script = Vec::new();
         clap_complete::generate(self.shell, &mut cmd, "bot-bottle", &mut script);
-        std::io::stdout().write_all(&script).context("writing the completion script")
+        std::io::stdout()
+            .write_all(&script)
+            .context("writing the completion script")
     }
 }

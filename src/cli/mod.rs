@@ -2,6 +2,7 @@
 
 mod completions;
 mod list;
+mod logs;
 mod start;
 mod stop;
 
@@ -35,6 +36,7 @@ pub enum Command {
     Start(start::StartArgs),
     Stop(stop::StopArgs),
     List(list::ListArgs),
+    Logs(logs::LogsArgs),
     Completions(completions::CompletionsArgs),
 }
 
@@ -55,6 +57,7 @@ impl Cli {
             Command::Start(args) => args.run(&global),
             Command::Stop(args) => args.run(&global),
             Command::List(args) => args.run(&global),
+            Command::Logs(args) => args.run(&global),
             Command::Completions(args) => args.run(),
         }
     }

@@ -1,7 +1,7 @@
 //! The launch plan: every name, path, image, env var and file a launch will use, computed from
 //! the manifest before anything is created. `start --dry-run` prints it; the launch executes it.
 
-mod build;
+pub mod build;
 mod render;
 mod steps;
 

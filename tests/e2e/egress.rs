@@ -95,6 +95,23 @@ fn secrets_in_intercepted_bodies_are_refused(bottle: &Bottle) {
         has("blocked", "body_dlp"),
         "no body_dlp block in {events:?}"
     );
+    // The same events, as a user reads them.
+    let logs = bottle
+        .h
+        .bot_bottle(&bottle.ws)
+        .args(["logs", &bottle.slug])
+        .output()
+        .unwrap();
+    assert!(
+        logs.status.success(),
+        "{}",
+        String::from_utf8_lossy(&logs.stderr)
+    );
+    let text = String::from_utf8_lossy(&logs.stdout);
+    assert!(
+        text.contains(r#""scanner":"body_dlp""#),
+        "bot-bottle logs: {text}"
+    );
 }
 
 fn clean_traffic_reaches_the_upstream(bottle: &Bottle) {

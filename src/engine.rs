@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use backends::{detect, Engine, NoEngineFound};
 
 use crate::cli::Global;
+use crate::exit::UsageError;
 use crate::plan::EngineSummary;
 
 /// The engine the user chose, or the first one on PATH, with its description.
@@ -18,7 +19,10 @@ pub struct Found {
 /// `info`/`version`). `None` when there is none; an engine that is found but does not answer
 /// is still returned, marked unreachable.
 pub fn find(global: &Global) -> anyhow::Result<Option<Found>> {
-    let Some(detected) = detect::probe(global.engine.as_deref(), global.verbose)? else {
+    // A binary that is found but is neither docker nor podman is the user's choice gone wrong.
+    let probed = detect::probe(global.engine.as_deref(), global.verbose)
+        .map_err(|e| UsageError(format!("{e:#}")))?;
+    let Some(detected) = probed else {
         return Ok(None);
     };
     let engine = detect::engine_for(&detected, global.verbose);

@@ -48,9 +48,8 @@ pub struct StartArgs {
 
 impl StartArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
-        // A binary that is neither docker nor podman is the user's mistake; none at all is
-        // fine for a dry run (the plan says "none found").
-        let found = crate::engine::find(global).map_err(|e| UsageError(format!("{e:#}")))?;
+        // No engine at all is fine for a dry run: the plan says "none found".
+        let found = crate::engine::find(global)?;
         let (manifest, plan) = self.plan(found.as_ref().map(|f| f.summary.clone()))?;
         if self.dry_run {
             let mut out = std::io::stdout().lock();

@@ -180,3 +180,21 @@ fn stop_of_an_unusable_name_exits_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn an_engine_that_is_neither_docker_nor_podman_exits_2() {
+    let dir = Scratch::new("notengine");
+    for args in [&["start", "--dry-run"][..], &["list"]] {
+        let out = bot_bottle(dir.path())
+            .env("BOT_BOTTLE_ENGINE", "/bin/true")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
+        assert!(
+            stderr_of(&out).contains("neither docker nor podman"),
+            "{}",
+            stderr_of(&out)
+        );
+    }
+}

@@ -156,4 +156,23 @@ fn a_second_bottle_of_the_same_name_fails_before_creating_anything() {
         .unwrap()
         .expect("the first bottle's agent is untouched");
     assert_eq!(agent.state, backends::ContainerState::Running);
+
+    // `list` finds it by its labels.
+    let out = h.bot_bottle(&ws).args(["list", "--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["bottle"] == first.slug.as_str());
+    let row = row.unwrap_or_else(|| panic!("{} not listed: {rows}", first.slug));
+    assert_eq!(
+        (row["agent"].as_str(), row["proxy"].as_str()),
+        (Some("running"), Some("running"))
+    );
 }

@@ -65,14 +65,10 @@ impl StartArgs {
             confirm(&plan)?;
         }
         let engine = crate::engine::require(found, global)?;
-        let inputs = launch::Inputs {
-            manifest: &manifest,
-            base_dir: plan.bottle.base_dir.clone(),
-        };
         let outcome = launch::launch(
             engine.as_ref(),
             &plan,
-            &inputs,
+            &manifest,
             launch::Options {
                 detach: self.detach,
             },

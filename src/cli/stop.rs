@@ -22,8 +22,9 @@ impl StopArgs {
         let engine = crate::engine::select(global)?;
         let label = format!("{LABEL_BOTTLE}={slug}");
         let mut containers = engine.list_containers(&label)?;
-        // The agent goes first: removing the sidecar under a live agent only makes noise.
-        containers.sort_by_key(|c| c.labels.get(LABEL_ROLE).map(String::as_str) != Some("agent"));
+        // remove_all takes resources in creation order and removes the newest first: listing
+        // the agent last makes it go first, as at the end of a session.
+        containers.sort_by_key(|c| c.labels.get(LABEL_ROLE).map(String::as_str) == Some("agent"));
         let networks = engine.list_networks(&label)?;
         let stage_dir = stage::root()?.join(&slug);
         let has_stage = stage_dir.exists();
@@ -34,7 +35,6 @@ impl StopArgs {
                 engine.program()
             );
         }
-        // remove_all takes resources in creation order and removes newest first.
         let mut resources = vec![teardown::Resource::StageDir(stage_dir)];
         resources.extend(
             networks
@@ -44,7 +44,6 @@ impl StopArgs {
         resources.extend(
             containers
                 .into_iter()
-                .rev()
                 .map(|c| teardown::Resource::Container(c.name)),
         );
         teardown::remove_all(engine.as_ref(), &resources)?;

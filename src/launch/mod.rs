@@ -49,13 +49,6 @@ pub struct Outcome {
 /// Version of the `start --json` launch document.
 pub const JSON_SCHEMA: &str = "bot-bottle.launch/v1";
 
-/// Everything the launch reads besides the plan.
-pub struct Inputs<'a> {
-    pub manifest: &'a Manifest,
-    /// Manifest-relative paths resolve against this.
-    pub base_dir: camino::Utf8PathBuf,
-}
-
 /// Checks, before anything is created, that the launch can work: both images are present and
 /// no resource of a bottle with this name exists.
 pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
@@ -103,7 +96,7 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
 pub fn launch(
     engine: &dyn Engine,
     plan: &Plan,
-    inputs: &Inputs,
+    manifest: &Manifest,
     options: Options,
 ) -> anyhow::Result<Outcome> {
     signals::install()?;
@@ -117,7 +110,7 @@ pub fn launch(
     eprintln!("bot-bottle: mitm ca fingerprint: {}", ca.fingerprint());
 
     let mut guard = Guard::new(engine);
-    let brought_up = bring_up(engine, plan, inputs, &ca, &mut guard);
+    let brought_up = bring_up(engine, plan, manifest, &ca, &mut guard);
     if let Err(err) = brought_up {
         report_teardown(guard.teardown());
         return Err(if signals::interrupted() {
@@ -169,7 +162,7 @@ fn report_teardown(result: Result<(), teardown::TeardownErrors>) {
 fn bring_up(
     engine: &dyn Engine,
     plan: &Plan,
-    inputs: &Inputs,
+    manifest: &Manifest,
     ca: &BottleCa,
     guard: &mut Guard,
 ) -> anyhow::Result<()> {
@@ -217,10 +210,9 @@ fn bring_up(
     signals::check()?;
     let ctx = provision::Ctx {
         plan,
-        manifest: inputs.manifest,
+        manifest,
         ca_cert_pem: ca.cert_pem(),
         agent_owner: agent::owner(engine, plan)?,
-        base_dir: inputs.base_dir.clone(),
     };
     provision::run(engine, name, &ctx)?;
     agent::check_reaches_proxy(engine, plan)?;

@@ -9,7 +9,8 @@ use crate::exit::UsageError;
 /// The manifest used when none is given and `./bottle.toml` does not exist.
 pub const BUILTIN_TOML: &str = include_str!("default-bottle.toml");
 
-/// Where a manifest came from; relative paths inside it resolve against [`Self::base_dir`].
+/// Where a manifest came from; relative paths inside it resolve against the manifest's
+/// directory (the current directory for the built-in default).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManifestSource {
     File(Utf8PathBuf),

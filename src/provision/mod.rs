@@ -10,7 +10,7 @@ mod ssh;
 
 use anyhow::{bail, Context as _};
 use backends::{Engine, ExecSpec, Owner, Tarball};
-use camino::Utf8PathBuf;
+use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::manifest::Manifest;
 use crate::plan::Plan;
@@ -23,11 +23,14 @@ pub struct Ctx<'a> {
     pub ca_cert_pem: &'a str,
     /// The agent user's numeric ids inside the container.
     pub agent_owner: Owner,
-    /// Manifest-relative paths resolve against this.
-    pub base_dir: Utf8PathBuf,
 }
 
 impl Ctx<'_> {
+    /// A manifest path resolved against the manifest's directory, as the plan checked it.
+    pub fn host_path(&self, rel: &Utf8Path) -> Utf8PathBuf {
+        self.plan.bottle.base_dir.join(rel)
+    }
+
     /// `home/<user>/<rel>` as a tar path (relative to `/`).
     pub fn home_path(&self, rel: &str) -> String {
         format!("{}/{rel}", self.plan.agent.home.trim_start_matches('/'))

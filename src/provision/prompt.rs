@@ -16,7 +16,7 @@ impl Step for Prompt {
         let Some(rel) = &ctx.manifest.prompt else {
             return Ok(());
         };
-        let path = ctx.base_dir.join(rel);
+        let path = ctx.host_path(rel);
         let text = std::fs::read(&path).with_context(|| format!("reading the prompt {path}"))?;
         home_dirs(ctx, tar, ".claude", 0o755)?;
         tar.file(

@@ -21,7 +21,7 @@ impl Step for Skills {
         }
         home_dirs(ctx, tar, ".claude/skills", 0o755)?;
         for rel in &ctx.manifest.skills {
-            let dir = ctx.base_dir.join(rel);
+            let dir = ctx.host_path(rel);
             let name = dir
                 .file_name()
                 .with_context(|| format!("skill directory {dir} has no name"))?;

@@ -22,7 +22,7 @@ impl Step for Ssh {
         }
         home_dirs(ctx, tar, ".ssh", 0o700)?;
         if let Some(rel) = &ssh.identity {
-            let path = ctx.base_dir.join(rel);
+            let path = ctx.host_path(rel);
             let key =
                 std::fs::read(&path).with_context(|| format!("reading the ssh identity {path}"))?;
             tar.file(&ctx.home_path(IDENTITY), &key, 0o600, ctx.agent_owner)?;
@@ -35,7 +35,7 @@ impl Step for Ssh {
             )?;
         }
         if let Some(rel) = &ssh.known_hosts {
-            let path = ctx.base_dir.join(rel);
+            let path = ctx.host_path(rel);
             let hosts =
                 std::fs::read(&path).with_context(|| format!("reading known_hosts {path}"))?;
             tar.file(

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use camino::Utf8Path;
+
 use crate::engine::{
     BuildSpec, ContainerSpec, EnvVar, ExecSpec, Mount, NetworkAttachment, NetworkSpec,
 };
@@ -24,7 +26,8 @@ pub enum CreateNetworks {
 
 /// Whether the engine CLI itself reads this environment variable, so it cannot be used to carry
 /// a container's value (the engine would change behaviour: `HOME` moves rootless podman's
-/// storage, a proxy variable reroutes pulls). Such variables travel inline, masked when shown.
+/// storage, a proxy variable reroutes pulls). Such variables travel in a private env file
+/// ([`crate::envfile`]): never inline, where every local user could read them in `/proc`.
 pub fn engine_reads_env(name: &str) -> bool {
     const EXACT: &[&str] = &[
         "HOME",
@@ -62,17 +65,12 @@ pub fn engine_reads_env(name: &str) -> bool {
     EXACT.contains(&upper.as_str()) || PREFIXES.iter().any(|p| upper.starts_with(p))
 }
 
-/// `FLAG NAME` for each variable (`FLAG NAME=value` for those the engine reads itself).
+/// `FLAG NAME` for each variable that travels in the engine CLI's environment ([`child_env`]);
+/// the ones the engine reads itself go in an env file instead, never on the command line.
 pub fn env_flags(flag: &str, env: &[EnvVar]) -> Vec<String> {
     env.iter()
-        .flat_map(|var| {
-            let arg = if engine_reads_env(&var.name) {
-                format!("{}={}", var.name, var.value)
-            } else {
-                var.name.clone()
-            };
-            [flag.to_owned(), arg]
-        })
+        .filter(|var| !engine_reads_env(&var.name))
+        .flat_map(|var| [flag.to_owned(), var.name.clone()])
         .collect()
 }
 
@@ -139,10 +137,15 @@ pub fn build(spec: &BuildSpec) -> Vec<String> {
     args
 }
 
-/// `network create [--internal] [--label K=V]… NAME`.
-pub fn network_create(spec: &NetworkSpec) -> Vec<String> {
+/// `network create [--internal | ISOLATED…] [--label K=V]… NAME`; `isolated` is the dialect's
+/// way of making an isolated network.
+pub fn network_create(spec: &NetworkSpec, isolated: &[&str]) -> Vec<String> {
     let mut args = owned(&["network", "create"]);
-    args.extend(switch("--internal", spec.internal));
+    if spec.isolated {
+        args.extend(owned(isolated));
+    } else {
+        args.extend(switch("--internal", spec.internal));
+    }
     args.extend(labels(&spec.labels));
     args.push(spec.name.clone());
     args
@@ -230,12 +233,22 @@ fn create_networks(networks: &[NetworkAttachment], style: CreateNetworks) -> Vec
 /// `create --name N … [EXTRA]… IMAGE [ENTRYPOINT-REST]… [CMD]…`.
 ///
 /// `--entrypoint` takes one word on docker, so a longer entrypoint is split: its first word
-/// goes to `--entrypoint`, the rest lead the command. `extra` is the dialect's own flags.
-pub fn create(spec: &ContainerSpec, networks: CreateNetworks, extra: &[&str]) -> Vec<String> {
+/// goes to `--entrypoint`, the rest lead the command. `extra` is the dialect's own flags;
+/// `env_file` holds the variables the engine reads itself (see [`crate::envfile`]).
+pub fn create(
+    spec: &ContainerSpec,
+    networks: CreateNetworks,
+    extra: &[&str],
+    env_file: Option<&Utf8Path>,
+) -> Vec<String> {
     let mut args = owned(&["create", "--name", &spec.name]);
     args.extend(optional("--hostname", spec.hostname.as_ref()));
     for (name, ip) in &spec.extra_hosts {
         args.extend(["--add-host".to_owned(), format!("{name}:{ip}")]);
+    }
+    args.extend(repeated("--dns", &spec.dns));
+    for (name, value) in &spec.sysctls {
+        args.extend(["--sysctl".to_owned(), format!("{name}={value}")]);
     }
     args.extend(optional("--userns", spec.userns.as_ref()));
     args.extend(optional("--user", spec.user.as_ref()));
@@ -244,6 +257,7 @@ pub fn create(spec: &ContainerSpec, networks: CreateNetworks, extra: &[&str]) ->
     args.extend(switch("--interactive", spec.interactive));
     args.extend(switch("--read-only", spec.read_only));
     args.extend(create_networks(&spec.networks, networks));
+    args.extend(env_file_flag(env_file));
     args.extend(env_flags("--env", &spec.env));
     args.extend(labels(&spec.labels));
     for m in &spec.mounts {
@@ -280,8 +294,15 @@ pub fn start(name: &str) -> Vec<String> {
     owned(&["start", name])
 }
 
-/// `exec [--interactive] [--tty] [--user U] [--workdir W] [--env NAME]… CONTAINER ARGV…`.
-pub fn exec(container: &str, spec: &ExecSpec) -> Vec<String> {
+fn env_file_flag(env_file: Option<&Utf8Path>) -> Vec<String> {
+    env_file
+        .map(|path| vec!["--env-file".to_owned(), path.to_string()])
+        .unwrap_or_default()
+}
+
+/// `exec [--interactive] [--tty] [--user U] [--workdir W] [--env-file F] [--env NAME]…
+/// CONTAINER ARGV…`.
+pub fn exec(container: &str, spec: &ExecSpec, env_file: Option<&Utf8Path>) -> Vec<String> {
     let mut args = owned(&["exec"]);
     args.extend(switch(
         "--interactive",
@@ -290,6 +311,7 @@ pub fn exec(container: &str, spec: &ExecSpec) -> Vec<String> {
     args.extend(switch("--tty", spec.tty));
     args.extend(optional("--user", spec.user.as_ref()));
     args.extend(optional("--workdir", spec.workdir.as_ref()));
+    args.extend(env_file_flag(env_file));
     args.extend(env_flags("--env", &spec.env));
     args.push(container.to_owned());
     args.extend(spec.argv.iter().cloned());
@@ -384,6 +406,8 @@ mod tests {
             workdir: Some("/work".into()),
             hostname: Some("bottle".into()),
             extra_hosts: vec![("proxy".into(), "10.0.0.2".into())],
+            dns: vec!["10.0.0.2".into()],
+            sysctls: vec![("net.ipv6.conf.all.disable_ipv6".into(), "1".into())],
             userns: Some("keep-id:uid=1000,gid=1000".into()),
             tty: true,
             interactive: true,
@@ -399,7 +423,12 @@ mod tests {
     #[test]
     fn create_docker_style_takes_first_network_only() {
         assert_eq!(
-            create(&full_spec(), CreateNetworks::First, &[]),
+            create(
+                &full_spec(),
+                CreateNetworks::First,
+                &[],
+                Some(Utf8Path::new("/run/env-x"))
+            ),
             owned(&[
                 "create",
                 "--name",
@@ -408,6 +437,10 @@ mod tests {
                 "bottle",
                 "--add-host",
                 "proxy:10.0.0.2",
+                "--dns",
+                "10.0.0.2",
+                "--sysctl",
+                "net.ipv6.conf.all.disable_ipv6=1",
                 "--userns",
                 "keep-id:uid=1000,gid=1000",
                 "--user",
@@ -423,10 +456,10 @@ mod tests {
                 "agent",
                 "--network-alias",
                 "a2",
+                "--env-file",
+                "/run/env-x",
                 "--env",
                 "TOKEN",
-                "--env",
-                "HOME=/home/agent",
                 "--label",
                 "io.bot-bottle.role=agent",
                 "--mount",
@@ -452,7 +485,7 @@ mod tests {
 
     #[test]
     fn create_podman_style_takes_all_networks_with_aliases() {
-        let args = create(&full_spec(), CreateNetworks::All, &["--http-proxy=false"]);
+        let args = create(&full_spec(), CreateNetworks::All, &["--http-proxy=false"], None);
         let start = args.iter().position(|a| a == "--network").unwrap();
         assert_eq!(
             args[start..start + 4],
@@ -472,13 +505,13 @@ mod tests {
     fn create_minimal_and_cleared_entrypoint() {
         let mut spec = ContainerSpec::new("c", "img");
         assert_eq!(
-            create(&spec, CreateNetworks::First, &[]),
+            create(&spec, CreateNetworks::First, &[], None),
             owned(&["create", "--name", "c", "img"])
         );
         spec.entrypoint = Some(vec![]);
         spec.cmd = vec!["true".into()];
         assert_eq!(
-            create(&spec, CreateNetworks::All, &[]),
+            create(&spec, CreateNetworks::All, &[], None),
             owned(&["create", "--name", "c", "--entrypoint", "", "img", "true"])
         );
     }
@@ -491,18 +524,9 @@ mod tests {
             EnvVar::new("XDG_CONFIG_HOME", "/x"),
         ];
         let flags = env_flags("--env", &env);
-        assert_eq!(
-            flags,
-            owned(&[
-                "--env",
-                "ANTHROPIC_API_KEY",
-                "--env",
-                "https_proxy=http://pipelock:8888",
-                "--env",
-                "XDG_CONFIG_HOME=/x",
-            ])
-        );
-        assert!(!flags.iter().any(|f| f.contains("sk-1")));
+        // The names the engine reads itself go in the env file, not on the command line.
+        assert_eq!(flags, owned(&["--env", "ANTHROPIC_API_KEY"]));
+        assert!(!flags.iter().any(|f| f.contains("sk-1") || f.contains("pipelock")));
         assert_eq!(
             child_env(&env),
             vec![("ANTHROPIC_API_KEY".to_owned(), "sk-1".to_owned())]
@@ -515,9 +539,10 @@ mod tests {
             name: "bb-int".into(),
             internal: true,
             labels: BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())]),
+            ..NetworkSpec::default()
         };
         assert_eq!(
-            network_create(&spec),
+            network_create(&spec, &["--isolate-me"]),
             owned(&[
                 "network",
                 "create",
@@ -530,11 +555,27 @@ mod tests {
             ])
         );
         assert_eq!(
-            network_create(&NetworkSpec {
-                name: "n".into(),
-                ..NetworkSpec::default()
-            }),
+            network_create(
+                &NetworkSpec {
+                    name: "n".into(),
+                    ..NetworkSpec::default()
+                },
+                &["--isolate-me"]
+            ),
             owned(&["network", "create", "n"])
+        );
+        // An isolated network is made the dialect's way (which includes --internal).
+        assert_eq!(
+            network_create(
+                &NetworkSpec {
+                    name: "n".into(),
+                    internal: true,
+                    isolated: true,
+                    ..NetworkSpec::default()
+                },
+                &["--internal", "--isolate-me"]
+            ),
+            owned(&["network", "create", "--internal", "--isolate-me", "n"])
         );
         assert_eq!(
             network_connect("n", "c", &["x".into()]),
@@ -564,7 +605,7 @@ mod tests {
             ..ExecSpec::new(["cat"])
         };
         assert_eq!(
-            exec("c", &spec),
+            exec("c", &spec, Some(Utf8Path::new("/run/e"))),
             owned(&[
                 "exec",
                 "--interactive",
@@ -572,6 +613,8 @@ mod tests {
                 "0",
                 "--workdir",
                 "/",
+                "--env-file",
+                "/run/e",
                 "--env",
                 "K",
                 "c",
@@ -584,7 +627,7 @@ mod tests {
             ..ExecSpec::new(["bash"])
         };
         assert_eq!(
-            exec("c", &tty),
+            exec("c", &tty, None),
             owned(&["exec", "--interactive", "--tty", "c", "bash"])
         );
     }

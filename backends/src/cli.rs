@@ -13,6 +13,7 @@ use crate::engine::{
     BuildSpec, ContainerSpec, Engine, EngineInfo, EngineKind, ExecOutput, ExecSpec, NetworkSpec,
 };
 use crate::inspect::{self, ContainerInfo, ContainerSummary, Listing, NetworkInfo, NetworkSummary};
+use crate::envfile::EnvFile;
 use crate::process::{Command, Output};
 
 /// What one engine CLI does its own way. Implemented by [`crate::docker::Docker`] and
@@ -31,6 +32,12 @@ pub trait Dialect: Send + Sync + 'static {
 
     /// How `ps` and `network ls` print their rows.
     const LISTING: Listing;
+    /// `network create` flags for an isolated network (see [`crate::NetworkSpec::isolated`]).
+    const ISOLATED_NETWORK_FLAGS: &'static [&'static str];
+    /// What the CLI prints on stderr when the named object does not exist, `{}` standing for
+    /// the name. Only these count as "missing": any other failure (a daemon that does not
+    /// answer, a missing config file) is an error, never a resource that is already gone.
+    const MISSING: &'static [(Object, &'static str)];
 
     /// `info --format {{json .}}`.
     type Info: DeserializeOwned + Into<EngineInfo>;
@@ -67,6 +74,37 @@ pub trait Dialect: Send + Sync + 'static {
     }
 }
 
+/// The kinds of object an engine can say it does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    /// A container.
+    Container,
+    /// A network.
+    Network,
+    /// An image.
+    Image,
+}
+
+/// Whether `stderr` is the dialect's own word that `object` named `name` does not exist.
+/// The message must stand on its own within a line, so that `No such container: web` does not
+/// vouch for a container named `we`.
+pub fn says_missing<D: Dialect>(object: Object, name: &str, stderr: &str) -> bool {
+    D::MISSING
+        .iter()
+        .filter(|(kind, _)| *kind == object)
+        .map(|(_, message)| message.replace("{}", name))
+        .any(|message| stderr.lines().any(|line| stands_alone(line, &message)))
+}
+
+fn stands_alone(line: &str, message: &str) -> bool {
+    line.match_indices(message).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + message.len()..].chars().next();
+        before.is_none_or(char::is_whitespace)
+            && after.is_none_or(|c| c.is_whitespace() || c == ':')
+    })
+}
+
 /// An [`Engine`] driving the CLI at `program` in dialect `D`.
 pub struct CliEngine<D> {
     program: Utf8PathBuf,
@@ -95,27 +133,36 @@ impl<D: Dialect> CliEngine<D> {
         self.command(args).run()
     }
 
-    /// Runs and returns `Ok(None)` when the engine says the object does not exist.
-    fn run_unless_missing(&self, args: Vec<String>) -> Result<Option<Output>> {
+    /// Runs and returns `Ok(None)` when the engine says `object` `name` does not exist.
+    fn run_unless_missing(
+        &self,
+        args: Vec<String>,
+        object: Object,
+        name: &str,
+    ) -> Result<Option<Output>> {
         let cmd = self.command(args);
         let out = cmd.run_unchecked()?;
         if out.status == 0 {
             Ok(Some(out))
-        } else if is_missing(&out.stderr_trimmed()) {
+        } else if says_missing::<D>(object, name, &out.stderr_trimmed()) {
             Ok(None)
         } else {
             Err(cmd.failure(&out).into())
         }
     }
 
-    fn exec_command(&self, container: &str, spec: &ExecSpec) -> Command {
+    /// `exec` with the spec's environment; the env file, if one was needed, lives as long as
+    /// the returned guard.
+    fn exec_command(&self, container: &str, spec: &ExecSpec) -> Result<(Command, Option<EnvFile>)> {
+        let env_file = EnvFile::for_vars(&spec.env)?;
         let cmd = self
-            .command(argv::exec(container, spec))
+            .command(argv::exec(container, spec, env_file.as_ref().map(EnvFile::path)))
             .envs(argv::child_env(&spec.env));
-        match &spec.stdin {
+        let cmd = match &spec.stdin {
             Some(stdin) => cmd.stdin_bytes(stdin.clone()),
             None => cmd,
-        }
+        };
+        Ok((cmd, env_file))
     }
 
     fn captured(out: &Output) -> ExecOutput {
@@ -125,15 +172,6 @@ impl<D: Dialect> CliEngine<D> {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }
-}
-
-/// Whether an engine's stderr says the named object does not exist. Docker says `No such
-/// container: x`; podman says `no such container`, `image not known` or `network not found`.
-pub fn is_missing(stderr: &str) -> bool {
-    let lower = stderr.to_ascii_lowercase();
-    ["no such", "not known", "not found"]
-        .iter()
-        .any(|phrase| lower.contains(phrase))
 }
 
 impl<D: Dialect> Engine for CliEngine<D> {
@@ -154,7 +192,7 @@ impl<D: Dialect> Engine for CliEngine<D> {
 
     fn image_exists(&self, image: &str) -> Result<bool> {
         let found = self
-            .run_unless_missing(argv::image_inspect(image))
+            .run_unless_missing(argv::image_inspect(image), Object::Image, image)
             .with_context(|| format!("looking for image {image}"))?;
         Ok(found.is_some())
     }
@@ -166,6 +204,16 @@ impl<D: Dialect> Engine for CliEngine<D> {
     }
 
     fn build_image(&self, spec: &BuildSpec) -> Result<()> {
+        // `build` takes no env file: a build argument the engine reads itself could only go
+        // inline, where every local user sees it.
+        if let Some(arg) = spec.build_args.iter().find(|a| argv::engine_reads_env(&a.name)) {
+            anyhow::bail!(
+                "building image {}: the build argument {} is a variable {} reads itself; rename it",
+                spec.tag,
+                arg.name,
+                D::KIND
+            );
+        }
         self.command(argv::build(spec))
             .envs(argv::child_env(&spec.build_args))
             .run()
@@ -175,7 +223,7 @@ impl<D: Dialect> Engine for CliEngine<D> {
 
     fn create_network(&self, spec: &NetworkSpec) -> Result<()> {
         // Docker prints the new id and podman the name; the name we chose is all we need.
-        self.run(argv::network_create(spec))
+        self.run(argv::network_create(spec, D::ISOLATED_NETWORK_FLAGS))
             .with_context(|| format!("creating network {}", spec.name))?;
         Ok(())
     }
@@ -187,7 +235,7 @@ impl<D: Dialect> Engine for CliEngine<D> {
     }
 
     fn remove_network(&self, name: &str) -> Result<()> {
-        self.run_unless_missing(argv::network_rm(name))
+        self.run_unless_missing(argv::network_rm(name), Object::Network, name)
             .with_context(|| format!("removing network {name}"))?;
         Ok(())
     }
@@ -195,7 +243,7 @@ impl<D: Dialect> Engine for CliEngine<D> {
     fn inspect_network(&self, name: &str) -> Result<Option<NetworkInfo>> {
         let context = || format!("inspecting network {name}");
         match self
-            .run_unless_missing(argv::network_inspect(name))
+            .run_unless_missing(argv::network_inspect(name), Object::Network, name)
             .with_context(context)?
         {
             Some(out) => D::parse_network_inspect(&out.stdout_text()).with_context(context),
@@ -218,10 +266,14 @@ impl<D: Dialect> Engine for CliEngine<D> {
                 spec.networks.get(1..).unwrap_or_default(),
             )
         };
-        self.command(argv::create(spec, style, D::CREATE_FLAGS))
+        let env_file = EnvFile::for_vars(&spec.env)?;
+        let env_file_path = env_file.as_ref().map(EnvFile::path);
+        self.command(argv::create(spec, style, D::CREATE_FLAGS, env_file_path))
             .envs(argv::child_env(&spec.env))
             .run()
             .with_context(|| format!("creating container {}", spec.name))?;
+        // The engine has read the values: the file goes now, not at the end of the launch.
+        drop(env_file);
         for net in later {
             self.connect_network(&net.name, &spec.name, &net.aliases)?;
         }
@@ -243,27 +295,31 @@ impl<D: Dialect> Engine for CliEngine<D> {
     }
 
     fn exec(&self, container: &str, spec: &ExecSpec) -> Result<ExecOutput> {
-        let out = self
-            .exec_command(container, spec)
+        let (cmd, _env_file) = self.exec_command(container, spec)?;
+        let out = cmd
             .run_unchecked()
             .with_context(|| format!("running a command in {container}"))?;
         Ok(Self::captured(&out))
     }
 
     fn exec_interactive(&self, container: &str, spec: &ExecSpec) -> Result<i32> {
-        self.exec_command(container, spec)
-            .run_inherited()
+        let (cmd, env_file) = self.exec_command(container, spec)?;
+        let started = cmd.spawn_inherited()?;
+        // The exec has read its env file once it is running; the session may last hours.
+        drop(env_file);
+        started
+            .wait()
             .with_context(|| format!("running a command in {container}"))
     }
 
     fn stop_container(&self, name: &str, timeout: Duration) -> Result<()> {
-        self.run_unless_missing(argv::stop(name, timeout))
+        self.run_unless_missing(argv::stop(name, timeout), Object::Container, name)
             .with_context(|| format!("stopping container {name}"))?;
         Ok(())
     }
 
     fn remove_container(&self, name: &str) -> Result<()> {
-        self.run_unless_missing(argv::rm(name, D::FORCE_REMOVE_FLAGS))
+        self.run_unless_missing(argv::rm(name, D::FORCE_REMOVE_FLAGS), Object::Container, name)
             .with_context(|| format!("removing container {name}"))?;
         Ok(())
     }
@@ -271,7 +327,7 @@ impl<D: Dialect> Engine for CliEngine<D> {
     fn inspect_container(&self, name: &str) -> Result<Option<ContainerInfo>> {
         let context = || format!("inspecting container {name}");
         match self
-            .run_unless_missing(argv::container_inspect(name))
+            .run_unless_missing(argv::container_inspect(name), Object::Container, name)
             .with_context(context)?
         {
             Some(out) => inspect::parse_container_inspect(&out.stdout_text()).with_context(context),
@@ -323,22 +379,63 @@ impl<D: Dialect> Engine for CliEngine<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::Docker;
+    use crate::podman::Podman;
+
+    // Captured from docker 20.10 and podman 4.3 (rootful and rootless say the same).
+    #[test]
+    fn each_engine_says_missing_its_own_way() {
+        let docker = [
+            (Object::Container, "ctr", "Error response from daemon: No such container: ctr"),
+            (Object::Container, "ctr", "Error: No such container: ctr"),
+            (Object::Network, "net", "Error: No such network: net"),
+            (Object::Image, "localhost/img", "Error: No such image: localhost/img"),
+        ];
+        for (object, name, stderr) in docker {
+            assert!(says_missing::<Docker>(object, name, stderr), "{stderr}");
+            assert!(!says_missing::<Podman>(object, name, stderr), "{stderr}");
+        }
+        let podman = [
+            (Object::Container, "ctr", "Error: inspecting object: no such container ctr"),
+            (
+                Object::Container,
+                "ctr",
+                "Error: no container with name or ID \"ctr\" found: no such container",
+            ),
+            (
+                Object::Network,
+                "net",
+                "Error: unable to find network with name or ID net: network not found",
+            ),
+            (
+                Object::Image,
+                "localhost/img",
+                "Error: inspecting object: localhost/img: image not known",
+            ),
+        ];
+        for (object, name, stderr) in podman {
+            assert!(says_missing::<Podman>(object, name, stderr), "{stderr}");
+        }
+    }
 
     #[test]
-    fn missing_messages_of_both_engines() {
+    fn other_failures_are_not_missing() {
         for stderr in [
-            "Error: No such container: x",
-            "Error response from daemon: No such container: x",
-            "Error: No such network: n",
-            "Error: inspecting object: i: image not known",
-            "Error: unable to find network with name or ID n: network not found",
-            "Error: no container with name or ID \"x\" found: no such container",
+            "Cannot connect to the Docker daemon at unix:///var/run/docker.sock",
+            "Error: network net has associated containers",
+            // A missing file is not a missing container.
+            "Error: open /etc/containers/policy.json: no such file or directory",
+            // Another object's name, which only starts with this one's.
+            "Error: No such container: ctr2-other",
+            "Error: No such network: net2-other",
+            "Error: inspecting object: no such container ctr2-other",
         ] {
-            assert!(is_missing(stderr), "{stderr}");
+            assert!(!says_missing::<Docker>(Object::Container, "ctr2", stderr), "{stderr}");
+            assert!(!says_missing::<Podman>(Object::Container, "ctr2", stderr), "{stderr}");
+            assert!(!says_missing::<Docker>(Object::Network, "net2", stderr), "{stderr}");
+            assert!(!says_missing::<Podman>(Object::Network, "net2", stderr), "{stderr}");
         }
-        assert!(!is_missing(
-            "Cannot connect to the Docker daemon at unix:///var/run/docker.sock"
-        ));
-        assert!(!is_missing("Error: network n has associated containers"));
+        // A container that is missing is not a network that is missing.
+        assert!(!says_missing::<Docker>(Object::Network, "x", "Error: No such container: x"));
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::cli::{CliEngine, Dialect};
+use crate::cli::{CliEngine, Dialect, Object};
 use crate::engine::{EngineInfo, EngineKind};
 use crate::inspect::{ContainerState, ContainerSummary, Listing, NetworkInfo, NetworkSummary};
 
@@ -51,11 +51,25 @@ pub struct Network {
     labels: Option<BTreeMap<String, String>>,
     #[serde(default, rename = "IPAM")]
     ipam: Option<Ipam>,
+    #[serde(default)]
+    options: Option<BTreeMap<String, String>>,
+    #[serde(default, rename = "EnableIPv6")]
+    enable_ipv6: bool,
 }
+
+/// The bridge driver option that leaves the bridge (the host) without an IPv4 address.
+const INHIBIT_IPV4: &str = "com.docker.network.bridge.inhibit_ipv4";
 
 impl From<Network> for NetworkInfo {
     fn from(n: Network) -> Self {
         let config = n.ipam.and_then(|ipam| ipam.config).unwrap_or_default();
+        // Docker still reports a gateway for an inhibited bridge; the option is what counts.
+        let inhibited = n
+            .options
+            .unwrap_or_default()
+            .get(INHIBIT_IPV4)
+            .is_some_and(|v| v == "true");
+        let isolated = n.internal && inhibited && !n.enable_ipv6;
         NetworkInfo {
             name: n.name,
             id: n.id,
@@ -66,6 +80,7 @@ impl From<Network> for NetworkInfo {
                 .map(|c| c.subnet)
                 .filter(|s| !s.is_empty())
                 .collect(),
+            isolated,
         }
     }
 }
@@ -170,6 +185,20 @@ impl Dialect for Docker {
     // `docker rm --force` kills at once.
     const FORCE_REMOVE_FLAGS: &'static [&'static str] = &[];
     const LISTING: Listing = Listing::Ndjson;
+    // The host keeps no IPv4 address on the bridge, so the gateway a container on it routes
+    // through answers nothing: neither the host's services nor docker's DNS forwarder there.
+    // Containers on the bridge still reach each other. Docker already turns IPv6 off inside
+    // containers on a network without IPv6.
+    const ISOLATED_NETWORK_FLAGS: &'static [&'static str] = &[
+        "--internal",
+        "--opt",
+        "com.docker.network.bridge.inhibit_ipv4=true",
+    ];
+    const MISSING: &'static [(Object, &'static str)] = &[
+        (Object::Container, "No such container: {}"),
+        (Object::Network, "No such network: {}"),
+        (Object::Image, "No such image: {}"),
+    ];
 
     type Info = Info;
     type Network = Network;
@@ -185,6 +214,13 @@ mod tests {
     fn rootless_daemon_is_seen() {
         let json = r#"{"ServerVersion":"28.0.0","SecurityOptions":["name=seccomp,profile=builtin","name=rootless","name=cgroupns"]}"#;
         assert!(Docker::parse_info(json).unwrap().rootless);
+    }
+
+    #[test]
+    fn isolated_networks_carry_the_option_the_parser_checks() {
+        let option = format!("{INHIBIT_IPV4}=true");
+        assert!(Docker::ISOLATED_NETWORK_FLAGS.contains(&option.as_str()));
+        assert!(Docker::ISOLATED_NETWORK_FLAGS.contains(&"--internal"));
     }
 
     #[test]

@@ -50,7 +50,8 @@ pub struct EngineInfo {
 /// The value never appears on a command line, in the `-v` echo or in an error: the driver
 /// passes `--env NAME` and puts `NAME=value` in the engine CLI's own environment. Names the
 /// engine CLI itself reads (`HOME`, `PATH`, proxy variables, …, see
-/// [`crate::argv::engine_reads_env`]) cannot travel that way and go inline, masked when shown.
+/// [`crate::argv::engine_reads_env`]) cannot travel that way: they go in an env file that only
+/// this user can read and that is deleted as soon as the engine call returns.
 #[derive(Clone, PartialEq, Eq)]
 pub struct EnvVar {
     /// Variable name.
@@ -83,6 +84,11 @@ pub struct NetworkSpec {
     pub name: String,
     /// `--internal`: no route out of the host.
     pub internal: bool,
+    /// Implies `internal`, and more: the host keeps no address on the network and the engine
+    /// serves no DNS there, so a container on it reaches only the other containers on it — not
+    /// the host's services at a gateway address, and no resolver that forwards queries out.
+    /// How each engine does this is its dialect's [`crate::cli::Dialect::ISOLATED_NETWORK_FLAGS`].
+    pub isolated: bool,
     /// Labels to set.
     pub labels: BTreeMap<String, String>,
 }
@@ -159,6 +165,10 @@ pub struct ContainerSpec {
     pub userns: Option<String>,
     /// `--add-host NAME:IP` entries for the container's `/etc/hosts`.
     pub extra_hosts: Vec<(String, String)>,
+    /// `--dns` servers written into the container's `/etc/resolv.conf`.
+    pub dns: Vec<String>,
+    /// `--sysctl NAME=VALUE` settings of the container's own (network) namespace.
+    pub sysctls: Vec<(String, String)>,
     /// `--tty`.
     pub tty: bool,
     /// `--interactive`: keep stdin open.

@@ -96,6 +96,9 @@ pub struct NetworkInfo {
     pub labels: BTreeMap<String, String>,
     /// Subnets in CIDR notation.
     pub subnets: Vec<String>,
+    /// Whether the engine reports it as isolated (see [`crate::NetworkSpec::isolated`]): internal,
+    /// no engine DNS, and no address of the host on it.
+    pub isolated: bool,
 }
 
 /// A container as a label listing shows it.

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod detect;
 pub mod docker;
 pub mod engine;
+pub mod envfile;
 pub mod inspect;
 pub mod podman;
 pub mod process;

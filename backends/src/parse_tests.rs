@@ -3,7 +3,8 @@
 //!
 //! The captures come from two networks `bbfix-int` (internal) and `bbfix-br`, and a container
 //! `bbfix-c` on both with aliases `alpha` and `beta`, labelled `io.bot-bottle.test=fixture` and
-//! `role=x,y`, inspected created, running and exited (killed after `stop -t 1`: 137).
+//! `role=x,y`, inspected created, running and exited (killed after `stop -t 1`: 137); and an
+//! isolated network `bbfix-iso` (each dialect's `ISOLATED_NETWORK_FLAGS`).
 
 use crate::cli::Dialect;
 use crate::docker::Docker;
@@ -17,6 +18,7 @@ struct Captures {
     info: &'static str,
     info_rootless: Option<&'static str>,
     network_internal: &'static str,
+    network_isolated: &'static str,
     network_bridge: &'static str,
     network_ls: &'static str,
     ps: &'static str,
@@ -36,6 +38,7 @@ const DOCKER: Captures = Captures {
     info: fixture!("docker-info.json"),
     info_rootless: None,
     network_internal: fixture!("docker-network-inspect-internal.json"),
+    network_isolated: fixture!("docker-network-inspect-isolated.json"),
     network_bridge: fixture!("docker-network-inspect-bridge.json"),
     network_ls: fixture!("docker-network-ls.ndjson"),
     ps: fixture!("docker-ps.ndjson"),
@@ -49,6 +52,7 @@ const PODMAN: Captures = Captures {
     info: fixture!("podman-info-rootful.json"),
     info_rootless: Some(fixture!("podman-info-rootless.json")),
     network_internal: fixture!("podman-network-inspect-internal.json"),
+    network_isolated: fixture!("podman-network-inspect-isolated.json"),
     network_bridge: fixture!("podman-network-inspect-bridge.json"),
     network_ls: fixture!("podman-network-ls.json"),
     ps: fixture!("podman-ps.json"),
@@ -78,10 +82,23 @@ fn check_networks<D: Dialect>(captures: &Captures) {
     );
     assert_eq!(internal.labels["io.bot-bottle.test"], "fixture");
     assert_eq!(internal.subnets.len(), 1);
+    // A plain internal network still gives the host an address (and podman its DNS).
+    assert!(!internal.isolated);
+    let isolated = D::parse_network_inspect(captures.network_isolated)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (isolated.name.as_str(), isolated.internal, isolated.isolated),
+        ("bbfix-iso", true, true)
+    );
+    assert_eq!(isolated.subnets.len(), 1);
     let bridge = D::parse_network_inspect(captures.network_bridge)
         .unwrap()
         .unwrap();
-    assert_eq!((bridge.name.as_str(), bridge.internal), ("bbfix-br", false));
+    assert_eq!(
+        (bridge.name.as_str(), bridge.internal, bridge.isolated),
+        ("bbfix-br", false, false)
+    );
     assert_eq!(D::parse_network_inspect("[]").unwrap(), None);
 
     let listed = D::parse_network_list(captures.network_ls).unwrap();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::cli::{CliEngine, Dialect};
+use crate::cli::{CliEngine, Dialect, Object};
 use crate::engine::{EngineInfo, EngineKind};
 use crate::inspect::{ContainerState, ContainerSummary, Listing, NetworkInfo, NetworkSummary};
 
@@ -64,17 +64,23 @@ pub struct Network {
     labels: Option<BTreeMap<String, String>>,
     #[serde(default)]
     subnets: Option<Vec<Subnet>>,
+    #[serde(default)]
+    dns_enabled: bool,
 }
 
 impl From<Network> for NetworkInfo {
     fn from(n: Network) -> Self {
         let subnets = n.subnets.unwrap_or_default();
+        // netavark gives the bridge (the host) the subnet's gateway address; an internal
+        // network created with DNS disabled has none, so the host is not on it at all.
+        let isolated = n.internal && !n.dns_enabled && subnets.iter().all(|s| s.gateway.is_none());
         NetworkInfo {
             name: n.name,
             id: n.id,
             internal: n.internal,
             labels: n.labels.unwrap_or_default(),
             subnets: subnets.into_iter().map(|s| s.subnet).collect(),
+            isolated,
         }
     }
 }
@@ -94,6 +100,8 @@ impl From<Network> for NetworkSummary {
 #[derive(Deserialize)]
 pub struct Subnet {
     subnet: String,
+    #[serde(default)]
+    gateway: Option<String>,
 }
 
 /// One element of `ps --format {{json .}}`.
@@ -139,4 +147,14 @@ impl Dialect for Podman {
     // Without `--time 0`, `rm --force` waits the stop timeout (10 s) for a process that
     // ignores SIGTERM.
     const FORCE_REMOVE_FLAGS: &'static [&'static str] = &["--time", "0"];
+    // An internal network with DNS disabled gets no gateway: netavark puts no host address on
+    // the bridge (nothing on the host answers there) and runs no aardvark-dns, which would
+    // forward any outside name to the host's resolvers (a DNS exfiltration channel).
+    const ISOLATED_NETWORK_FLAGS: &'static [&'static str] = &["--internal", "--disable-dns"];
+    const MISSING: &'static [(Object, &'static str)] = &[
+        (Object::Container, "no such container {}"),
+        (Object::Container, "no container with name or ID \"{}\" found"),
+        (Object::Network, "unable to find network with name or ID {}: network not found"),
+        (Object::Image, "{}: image not known"),
+    ];
 }

@@ -5,6 +5,7 @@
 //! sit inline in an `--env`/`--build-arg` argument is masked whenever the command is shown.
 
 use std::fmt;
+use std::os::unix::process::CommandExt as _;
 
 use anyhow::{Context, Result};
 
@@ -151,9 +152,17 @@ impl Command {
 
     /// Runs with stdout and stderr captured and returns whatever status the child exits with.
     /// Only failing to start the child is an error.
+    ///
+    /// The child runs in a process group of its own, so the terminal's Ctrl-C reaches only
+    /// bot-bottle, which then finishes what it is doing (a removal during teardown, say)
+    /// instead of seeing the engine call killed halfway.
     pub fn run_unchecked(&self) -> Result<Output> {
         let out = self
             .expression()
+            .before_spawn(|cmd| {
+                cmd.process_group(0);
+                Ok(())
+            })
             .stdout_capture()
             .stderr_capture()
             .run()
@@ -173,6 +182,19 @@ impl Command {
             .run()
             .with_context(|| format!("running `{}`", self.display()))?;
         Ok(exit_code(out.status))
+    }
+
+    /// Starts the child with stdout and stderr inherited, as [`Self::run_inherited`] does, and
+    /// returns once it runs.
+    pub fn spawn_inherited(&self) -> Result<Started> {
+        let handle = self
+            .expression()
+            .start()
+            .with_context(|| format!("running `{}`", self.display()))?;
+        Ok(Started {
+            handle,
+            display: self.display(),
+        })
     }
 
     /// The error describing this command's failed `output`.
@@ -197,6 +219,23 @@ impl Command {
             expr = expr.stdin_bytes(bytes.clone());
         }
         expr
+    }
+}
+
+/// A child started by [`Command::spawn_inherited`].
+pub struct Started {
+    handle: duct::Handle,
+    display: String,
+}
+
+impl Started {
+    /// Waits for the child and returns its exit status.
+    pub fn wait(self) -> Result<i32> {
+        let out = self
+            .handle
+            .wait()
+            .with_context(|| format!("waiting for `{}`", self.display))?;
+        Ok(exit_code(out.status))
     }
 }
 

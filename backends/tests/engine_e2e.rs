@@ -162,6 +162,7 @@ fn create_networks(run: &mut Run) -> (String, String) {
             name: name.clone(),
             internal: is_internal,
             labels: run.labels(),
+            ..NetworkSpec::default()
         };
         run.engine.create_network(&spec).unwrap();
         let net = run

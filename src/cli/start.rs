@@ -1,5 +1,6 @@
 //! `bot-bottle start`: plan a bottle from its manifest, show the plan, and launch it.
 
+use std::fmt::Write as _;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 
 use anyhow::Context as _;
@@ -109,6 +110,7 @@ impl StartArgs {
             stage_root: stage::root()?,
             env_is_set: |name| std::env::var_os(name).is_some(),
             ca_validity_seconds: crate::ca::DEFAULT_VALIDITY.as_secs(),
+            launch_id: new_launch_id()?,
         };
         let plan = plan::build(&manifest, &inputs)?;
         Ok((manifest, plan))
@@ -138,6 +140,16 @@ fn confirm(plan: &Plan) -> anyhow::Result<()> {
     } else {
         anyhow::bail!("not launched: the answer was not yes; nothing was created")
     }
+}
+
+/// 64 random bits as hex: enough that two launches never share one.
+fn new_launch_id() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 8];
+    getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("reading random bytes: {e}"))?;
+    Ok(bytes.iter().fold(String::new(), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    }))
 }
 
 fn current_dir() -> anyhow::Result<Utf8PathBuf> {

@@ -5,7 +5,7 @@ use anyhow::bail;
 use clap::Args;
 
 use super::Global;
-use crate::launch::{stage, teardown};
+use crate::launch::{lock, stage, teardown};
 use crate::plan::{LABEL_BOTTLE, LABEL_ROLE};
 
 /// Remove a bottle: its agent, its pipelock sidecar, both networks and its stage directory.
@@ -20,13 +20,15 @@ impl StopArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         let slug = crate::slug::slugify(&self.name)?;
         let engine = crate::engine::select(global)?;
+        let stage_dir = stage::root()?.join(&slug);
+        // Not while a launch of this name is still bringing it up or running it attached.
+        let _lock = lock::acquire(&stage_dir)?;
         let label = format!("{LABEL_BOTTLE}={slug}");
         let mut containers = engine.list_containers(&label)?;
         // remove_all takes resources in creation order and removes the newest first: listing
         // the agent last makes it go first, as at the end of a session.
         containers.sort_by_key(|c| c.labels.get(LABEL_ROLE).map(String::as_str) == Some("agent"));
         let networks = engine.list_networks(&label)?;
-        let stage_dir = stage::root()?.join(&slug);
         let has_stage = stage_dir.exists();
         if containers.is_empty() && networks.is_empty() && !has_stage {
             bail!(

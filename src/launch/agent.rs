@@ -22,6 +22,18 @@ pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>, proxy_ip: &str) -> ContainerSpe
     ContainerSpec {
         networks: vec![NetworkAttachment::new(&plan.networks.internal)],
         extra_hosts: vec![(plan.containers.proxy.clone(), proxy_ip.to_owned())],
+        // The only resolver the agent is told of is its sidecar, which serves no DNS: a lookup
+        // fails at once, inside the bottle. Docker's embedded resolver forwards to the `--dns`
+        // servers; without this it would use the host's, which may be on the host's loopback
+        // and so reachable from the host's namespace (CVE-2024-29018).
+        dns: vec![proxy_ip.to_owned()],
+        // The isolated network keeps the host off IPv4, but a bridge still has an IPv6
+        // link-local address, one hop from any container with IPv6 on: turn it off in the
+        // agent's own namespace (docker does already; podman does not).
+        sysctls: ["all", "default"]
+            .iter()
+            .map(|scope| (format!("net.ipv6.conf.{scope}.disable_ipv6"), "1".to_owned()))
+            .collect(),
         env,
         labels: plan.agent.labels.clone(),
         mounts: vec![Mount::Bind {
@@ -37,6 +49,8 @@ pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>, proxy_ip: &str) -> ContainerSpe
         entrypoint: Some(vec!["sleep".to_owned()]),
         cmd: vec!["infinity".to_owned()],
         security_opts: vec!["no-new-privileges".to_owned()],
+        // Raw sockets would let a process that became root in the agent forge packets.
+        cap_drop: vec!["NET_RAW".to_owned()],
         ..ContainerSpec::new(&plan.containers.agent, &plan.images.agent)
     }
 }

@@ -2,6 +2,8 @@
 //! provisioning, the agent's session, and teardown — whatever fails, and on Ctrl-C/SIGTERM.
 
 mod agent;
+pub mod lock;
+mod network;
 pub mod sidecar;
 pub mod stage;
 pub mod teardown;
@@ -10,13 +12,13 @@ use std::collections::BTreeSet;
 use std::io::IsTerminal as _;
 
 use anyhow::{bail, Context as _};
-use backends::{detect, Engine, NetworkSpec};
+use backends::{detect, Engine};
 use serde::Serialize;
 
 use crate::ca::{self, BottleCa};
 use crate::exit::Interrupted;
 use crate::manifest::Manifest;
-use crate::plan::{Plan, LABEL_ROLE};
+use crate::plan::Plan;
 use crate::provision;
 use crate::signals;
 use teardown::{Guard, Resource};
@@ -100,6 +102,8 @@ pub fn launch(
     options: Options,
 ) -> anyhow::Result<Outcome> {
     signals::install()?;
+    // Held until this function returns: for the whole session when attached.
+    let _lock = lock::acquire(&plan.stage_dir)?;
     preflight(engine, plan)?;
     let ca = ca::generate(
         &plan.bottle.slug,
@@ -109,7 +113,7 @@ pub fn launch(
     .context("generating the bottle CA")?;
     eprintln!("bot-bottle: mitm ca fingerprint: {}", ca.fingerprint());
 
-    let mut guard = Guard::new(engine);
+    let mut guard = Guard::new(engine, &plan.launch_id);
     let brought_up = bring_up(engine, plan, manifest, &ca, &mut guard);
     if let Err(err) = brought_up {
         report_teardown(guard.teardown());
@@ -144,12 +148,19 @@ pub fn launch(
         report_teardown(teardown);
         return Err(anyhow::Error::new(Interrupted));
     }
-    let status = session?;
-    teardown
-        .map_err(anyhow::Error::new)
-        .context("the agent exited, but tearing the bottle down failed")?;
-    outcome.agent_exit_code = Some(status);
-    Ok(outcome)
+    match (session, teardown) {
+        (Ok(status), Ok(())) => {
+            outcome.agent_exit_code = Some(status);
+            Ok(outcome)
+        }
+        (Ok(_), Err(errors)) => Err(anyhow::Error::new(errors))
+            .context("the agent exited, but tearing the bottle down failed"),
+        (Err(err), teardown) => {
+            // The session's failure is the error; teardown's own are still the user's to see.
+            report_teardown(teardown);
+            Err(err)
+        }
+    }
 }
 
 fn report_teardown(result: Result<(), teardown::TeardownErrors>) {
@@ -176,21 +187,17 @@ fn bring_up(
     )?;
     stage::write(&plan.stage_dir, "ca.pem", ca.cert_pem().as_bytes(), 0o644)?;
 
-    for (name, internal) in [
-        (&plan.networks.internal, true),
-        (&plan.networks.egress, false),
-    ] {
+    for spec in network::specs(plan) {
         signals::check()?;
-        guard.adopt(Resource::Network(name.clone()));
-        let mut labels = plan.proxy.labels.clone();
-        labels.insert(LABEL_ROLE.to_owned(), "network".to_owned());
+        let resource = Resource::Network(spec.name.clone());
+        guard.adopt(resource.clone());
         engine
-            .create_network(&NetworkSpec {
-                name: name.clone(),
-                internal,
-                labels,
-            })
-            .with_context(|| format!("creating network {name}"))?;
+            .create_network(&spec)
+            .with_context(|| format!("creating network {}", spec.name))?;
+        guard.created(&resource);
+        if spec.isolated {
+            network::check_isolated(engine, &spec.name)?;
+        }
     }
 
     signals::check()?;
@@ -199,10 +206,12 @@ fn bring_up(
 
     signals::check()?;
     let name = &plan.containers.agent;
-    guard.adopt(Resource::Container(name.clone()));
+    let resource = Resource::Container(name.clone());
+    guard.adopt(resource.clone());
     engine
         .create_container(&agent::spec(plan, agent::forwarded_env(plan), &proxy_ip))
         .with_context(|| format!("creating the agent container {name}"))?;
+    guard.created(&resource);
     engine
         .start_container(name)
         .with_context(|| format!("starting {name}"))?;

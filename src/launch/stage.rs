@@ -25,10 +25,9 @@ pub fn root() -> anyhow::Result<camino::Utf8PathBuf> {
     Ok(tmp.join(format!("bot-bottle-{}", crate::engine::current_uid()?)))
 }
 
-/// Creates `dir` (and its parent, the per-user stage root) with mode 0700. The parent must be
-/// ours and not writable by others: it may live in a shared temp directory.
-pub fn create(dir: &Utf8Path) -> anyhow::Result<()> {
-    let root = dir.parent().context("the stage directory has no parent")?;
+/// Creates the per-user stage root `root` (0700) if needed, and checks that it is ours and not
+/// writable by others: it may live in a shared temp directory.
+pub fn ensure_root(root: &Utf8Path) -> anyhow::Result<()> {
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -39,6 +38,13 @@ pub fn create(dir: &Utf8Path) -> anyhow::Result<()> {
     if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o022 != 0 {
         bail!("{root} must be a directory owned by uid {uid} and writable only by it; remove it or set XDG_RUNTIME_DIR");
     }
+    Ok(())
+}
+
+/// Creates `dir` (and its parent, the per-user stage root) with mode 0700. The caller holds
+/// the bottle's lock ([`super::lock`]), so an existing `dir` is a crashed launch's leftover.
+pub fn create(dir: &Utf8Path) -> anyhow::Result<()> {
+    ensure_root(dir.parent().context("the stage directory has no parent")?)?;
     // A leftover from a crashed launch of the same bottle: ours, and stale.
     if dir.exists() {
         fs::remove_dir_all(dir)

@@ -1,10 +1,17 @@
 //! The resources a launch created, and their removal: agent, then sidecar, then networks, then
 //! the stage directory, collecting every error instead of stopping at the first.
+//!
+//! A launch records each resource before it asks the engine to create it, so a launch stopped
+//! mid-create still removes it. Whether the create went through is not always known (it may
+//! have failed because another launch holds the name); such a resource is removed only when it
+//! carries this launch's id ([`crate::plan::LABEL_LAUNCH`]).
 
 use std::fmt;
 
 use backends::Engine;
 use camino::Utf8PathBuf;
+
+use crate::plan::LABEL_LAUNCH;
 
 /// One thing to remove. Recorded *before* it is created, so a launch killed mid-create still
 /// removes it (removal of a missing resource is success).
@@ -82,32 +89,81 @@ fn remove_stage_dir(dir: &Utf8PathBuf) -> anyhow::Result<()> {
     }
 }
 
+/// Whether a resource of this launch is known to exist because this launch created it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Claim {
+    /// The engine said the create succeeded.
+    Created,
+    /// Recorded before the create; the engine has not (yet) said it succeeded.
+    Attempted,
+}
+
 /// Owns what a launch created; tears it all down when dropped unless [`Self::keep`] was called
 /// (a detached bottle). Teardown errors at drop time are printed, since drop cannot return them.
 pub struct Guard<'e> {
     engine: &'e dyn Engine,
-    resources: Vec<Resource>,
+    launch_id: String,
+    resources: Vec<(Resource, Claim)>,
     armed: bool,
 }
 
 impl<'e> Guard<'e> {
-    pub fn new(engine: &'e dyn Engine) -> Self {
+    /// A guard for the launch whose resources carry `launch_id`.
+    pub fn new(engine: &'e dyn Engine, launch_id: &str) -> Self {
         Guard {
             engine,
+            launch_id: launch_id.to_owned(),
             resources: Vec::new(),
             armed: true,
         }
     }
 
-    /// Records `resource` as this launch's, to be removed at teardown.
+    /// Records `resource` as this launch's before it is created, to be removed at teardown if
+    /// it turns out to be this launch's.
     pub fn adopt(&mut self, resource: Resource) {
-        self.resources.push(resource);
+        self.resources.push((resource, Claim::Attempted));
+    }
+
+    /// Notes that the engine created `resource` for this launch.
+    pub fn created(&mut self, resource: &Resource) {
+        for (held, claim) in &mut self.resources {
+            if held == resource {
+                *claim = Claim::Created;
+            }
+        }
     }
 
     /// Tears down now and reports every error.
     pub fn teardown(mut self) -> Result<(), TeardownErrors> {
         self.armed = false;
-        remove_all(self.engine, &self.resources)
+        self.remove_ours()
+    }
+
+    /// Removes what is this launch's: what it created, and what it attempted that carries its
+    /// launch id; never another launch's resource of the same name.
+    fn remove_ours(&self) -> Result<(), TeardownErrors> {
+        let mut ours = Vec::new();
+        let mut errors = Vec::new();
+        for (resource, claim) in &self.resources {
+            let mine = match claim {
+                Claim::Created => Ok(true),
+                Claim::Attempted => carries_launch(self.engine, resource, &self.launch_id),
+            };
+            match mine {
+                Ok(true) => ours.push(resource.clone()),
+                Ok(false) => {}
+                Err(err) => errors.push((resource.clone(), err)),
+            }
+        }
+        let removed = remove_all(self.engine, &ours);
+        if let Err(TeardownErrors(more)) = removed {
+            errors.extend(more);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(TeardownErrors(errors))
+        }
     }
 
     /// Keeps everything (a detached bottle, removed later by `bot-bottle stop`).
@@ -119,11 +175,22 @@ impl<'e> Guard<'e> {
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
         if self.armed {
-            if let Err(errors) = remove_all(self.engine, &self.resources) {
+            if let Err(errors) = self.remove_ours() {
                 eprintln!("bot-bottle: {errors}");
             }
         }
     }
+}
+
+/// Whether `resource` exists and carries `launch_id`. A missing one is not ours to remove; the
+/// stage directory is always ours (the bottle lock guards it).
+fn carries_launch(engine: &dyn Engine, resource: &Resource, launch_id: &str) -> anyhow::Result<bool> {
+    let labels = match resource {
+        Resource::Container(name) => engine.inspect_container(name)?.map(|c| c.labels),
+        Resource::Network(name) => engine.inspect_network(name)?.map(|n| n.labels),
+        Resource::StageDir(_) => return Ok(true),
+    };
+    Ok(labels.is_some_and(|l| l.get(LABEL_LAUNCH).map(String::as_str) == Some(launch_id)))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{
     AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, ForwardedEnv, Images, Networks, Plan,
-    ProxyPlan, TlsInterceptionPlan, JSON_SCHEMA, LABEL_BOTTLE, LABEL_ROLE,
+    ProxyPlan, TlsInterceptionPlan, JSON_SCHEMA, LABEL_BOTTLE, LABEL_LAUNCH, LABEL_ROLE,
 };
 use crate::allowlist;
 use crate::defaults;
@@ -32,6 +32,8 @@ pub struct PlanInputs {
     /// Looks up a host environment variable's presence (never its value).
     pub env_is_set: fn(&str) -> bool,
     pub ca_validity_seconds: u64,
+    /// A fresh random id for this launch (see [`super::LABEL_LAUNCH`]).
+    pub launch_id: String,
 }
 
 /// Checks the manifest against the world and computes the plan.
@@ -64,6 +66,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         BTreeMap::from([
             (LABEL_BOTTLE.to_owned(), slug.clone()),
             (LABEL_ROLE.to_owned(), role.to_owned()),
+            (LABEL_LAUNCH.to_owned(), inputs.launch_id.clone()),
         ])
     };
 
@@ -81,6 +84,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
 
     Ok(Plan {
         schema: JSON_SCHEMA,
+        launch_id: inputs.launch_id.clone(),
         bottle: Bottle {
             name,
             slug: slug.clone(),

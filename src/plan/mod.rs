@@ -23,11 +23,17 @@ pub const JSON_SCHEMA: &str = "bot-bottle.plan/v1";
 /// Label keys every resource of a bottle carries, so a crashed launch can be found later.
 pub const LABEL_BOTTLE: &str = "io.bot-bottle.bottle";
 pub const LABEL_ROLE: &str = "io.bot-bottle.role";
+/// A random id per launch, on everything that launch creates: teardown removes a resource it
+/// did not see itself create only when it carries this launch's id, so a launch that loses a
+/// race for a bottle name never removes the winner's containers or networks.
+pub const LABEL_LAUNCH: &str = "io.bot-bottle.launch";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub schema: &'static str,
     pub bottle: Bottle,
+    /// This launch's id (the [`LABEL_LAUNCH`] label); a new one for every `start`.
+    pub launch_id: String,
     /// The engine found on this machine, or `None` ("none found").
     pub engine: Option<EngineSummary>,
     pub images: Images,

@@ -116,13 +116,13 @@ fn forwarded(plan: &Plan) -> String {
 fn human_duration(seconds: u64) -> String {
     const DAY: u64 = 86_400;
     const HOUR: u64 = 3_600;
-    if seconds % DAY == 0 {
+    if seconds.is_multiple_of(DAY) {
         format!(
             "{} day{}",
             seconds / DAY,
             if seconds / DAY == 1 { "" } else { "s" }
         )
-    } else if seconds % HOUR == 0 {
+    } else if seconds.is_multiple_of(HOUR) {
         format!("{} h", seconds / HOUR)
     } else {
         format!("{seconds} s")

@@ -1,0 +1,47 @@
+//! The bottle's two networks: the isolated one the agent lives on, where its only peer is the
+//! sidecar, and the egress bridge only the sidecar joins.
+
+use anyhow::{bail, Context as _};
+use backends::{Engine, NetworkSpec};
+
+use crate::plan::{Plan, LABEL_ROLE};
+
+/// The networks to create, internal first.
+pub fn specs(plan: &Plan) -> [NetworkSpec; 2] {
+    let mut labels = plan.proxy.labels.clone();
+    labels.insert(LABEL_ROLE.to_owned(), "network".to_owned());
+    [
+        // No route out, no address of the host on it and no engine DNS: the agent reaches
+        // neither the host's services nor a resolver that would forward a query out.
+        NetworkSpec {
+            name: plan.networks.internal.clone(),
+            internal: true,
+            isolated: true,
+            labels: labels.clone(),
+        },
+        NetworkSpec {
+            name: plan.networks.egress.clone(),
+            internal: false,
+            isolated: false,
+            labels,
+        },
+    ]
+}
+
+/// Refuses a network the engine did not really isolate: an engine that quietly ignores the
+/// isolation options would otherwise leave the host one hop from the agent.
+pub fn check_isolated(engine: &dyn Engine, name: &str) -> anyhow::Result<()> {
+    let info = engine
+        .inspect_network(name)?
+        .with_context(|| format!("network {name} disappeared right after it was created"))?;
+    if !info.isolated {
+        bail!(
+            "{} {} created network {name} without isolating it (internal: {}; it may give the host an address on it, or serve DNS that forwards outside names); \
+             a bottle on it could reach the host, so none is launched. Use podman 4 (netavark) or docker 20.10 or later, whose isolation options bot-bottle knows",
+            engine.kind(),
+            engine.program(),
+            info.internal
+        );
+    }
+    Ok(())
+}

@@ -3,5 +3,6 @@
 //! they skip loudly, unless `BOT_BOTTLE_E2E=required`, when they fail.
 
 mod egress;
+mod isolation;
 mod lifecycle;
 mod support;

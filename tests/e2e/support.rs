@@ -26,6 +26,8 @@ pub const FORWARDED_ENV: &str = "BB_E2E_FORWARDED";
 pub const FORWARDED_VALUE: &str = "forwarded-secret-7f3c9a1e";
 /// Label on everything a test creates itself (the upstream), besides the bottle's own labels.
 pub const TEST_LABEL: &str = "io.bot-bottle.test";
+/// The port pipelock listens on in a sidecar.
+pub const PROXY_PORT: u16 = 8888;
 
 /// The engine under test and the binary, or `None` (after a loud message) when the end-to-end
 /// tests cannot run here and are not required to.
@@ -176,6 +178,11 @@ impl<'h> Bottle<'h> {
             .args(["start", "-y", "--detach", "--json", "bottle.toml"])
             .output()
             .unwrap();
+        Self::started(h, name, ws, start_output)
+    }
+
+    /// The bottle `name` that a `start --detach --json` in `ws` launched, with its upstream.
+    pub fn started(h: &'h Harness, name: String, ws: Workspace, start_output: Output) -> Self {
         let mut bottle = Bottle {
             h,
             slug: name.clone(),
@@ -276,4 +283,183 @@ pub fn wait_for(what: &str, limit: Duration, mut condition: impl FnMut() -> bool
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Host-side firewall counters for traffic that must never leave the host: DNS queries naming
+/// `marker` (TCP or UDP, any destination), and anything at all sent to the documentation ranges
+/// the tests use as "public" addresses. The rules DROP what they count, so even a broken bottle
+/// sends nothing off this machine. Removed on drop.
+pub struct LeakWatch {
+    pub marker: String,
+    rules: Vec<(&'static str, Vec<String>)>,
+    /// Whether this process installed the counters (it must be root to).
+    here: bool,
+}
+
+/// IPv4 range the tests use for "a public address" (TEST-NET-2: never routed on the internet).
+pub const PUBLIC_V4_NET: &str = "198.51.100.0/24";
+pub const PUBLIC_V4: &str = "198.51.100.7";
+const PUBLIC_V6_NET: &str = "2001:db8::/32";
+
+impl LeakWatch {
+    /// Installs the counters when this process is root. A rootless run cannot: it must be
+    /// watched from outside (`BOT_BOTTLE_E2E_LEAK_WATCH=outside`, set by `contrib/ci/test-all.sh`,
+    /// whose counters match every `bbleak` marker and fail the run on any hit).
+    pub fn start() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let marker = format!(
+            "bbleak{}x{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut watch = LeakWatch {
+            marker: marker.clone(),
+            rules: Vec::new(),
+            here: is_root(),
+        };
+        if !watch.here {
+            let outside = std::env::var("BOT_BOTTLE_E2E_LEAK_WATCH").is_ok_and(|v| v == "outside");
+            let required = std::env::var("BOT_BOTTLE_E2E").is_ok_and(|v| v == "required");
+            assert!(
+                outside || !required,
+                "not root, so no host firewall counters here, and BOT_BOTTLE_E2E_LEAK_WATCH=outside does not say someone else counts"
+            );
+            return watch;
+        }
+        let comment = ["-m", "comment", "--comment", &marker].map(str::to_owned);
+        // "Leaving the host" is going out of an interface that carries a default route; frames
+        // bridged between two containers also pass FORWARD (br_netfilter) and do not count.
+        for (tool, family) in [("iptables", "-4"), ("ip6tables", "-6")] {
+            for out in uplinks(family) {
+                for chain in ["OUTPUT", "FORWARD"] {
+                    let head: Vec<String> = [chain, "-o", &out].map(str::to_owned).to_vec();
+                    for proto in ["udp", "tcp"] {
+                        let mut rule = head.clone();
+                        rule.extend(
+                            ["-p", proto, "--dport", "53", "-m", "string", "--algo", "bm", "--string", &marker]
+                                .map(str::to_owned),
+                        );
+                        rule.extend(comment.clone());
+                        rule.extend(["-j".to_owned(), "DROP".to_owned()]);
+                        watch.insert(tool, rule);
+                    }
+                    let net = if tool == "iptables" { PUBLIC_V4_NET } else { PUBLIC_V6_NET };
+                    let mut rule = head.clone();
+                    rule.extend(["-d".to_owned(), net.to_owned()]);
+                    rule.extend(comment.clone());
+                    rule.extend(["-j".to_owned(), "DROP".to_owned()]);
+                    watch.insert(tool, rule);
+                }
+            }
+        }
+        watch
+    }
+
+    fn insert(&mut self, tool: &'static str, rule: Vec<String>) {
+        let out = Command::new(tool)
+            .args(["-w", "-I"])
+            .args(&rule)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{tool} -I {rule:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.rules.push((tool, rule));
+    }
+
+    /// Packets the rules caught so far (each one would have left the host), with the rules that
+    /// caught them; `None` when they are counted outside this process.
+    pub fn hits(&self) -> Option<(u64, String)> {
+        if !self.here {
+            return None;
+        }
+        let mut total = 0;
+        let mut report = String::new();
+        for tool in ["iptables", "ip6tables"] {
+            for chain in ["OUTPUT", "FORWARD"] {
+                let out = Command::new(tool)
+                    .args(["-w", "-L", chain, "-v", "-x", "-n"])
+                    .output()
+                    .unwrap();
+                let text = String::from_utf8_lossy(&out.stdout);
+                for line in text.lines().filter(|l| l.contains(&format!("/* {} */", self.marker))) {
+                    let packets: u64 = line
+                        .split_whitespace()
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0);
+                    if packets > 0 {
+                        total += packets;
+                        report += &format!("{tool} {chain}: {line}\n");
+                    }
+                }
+            }
+        }
+        Some((total, report))
+    }
+}
+
+impl Drop for LeakWatch {
+    fn drop(&mut self) {
+        for (tool, rule) in &self.rules {
+            let _ = Command::new(tool).args(["-w", "-D"]).args(rule).output();
+        }
+    }
+}
+
+/// The interfaces that carry a default route for `family` (`-4` or `-6`).
+fn uplinks(family: &str) -> Vec<String> {
+    let out = Command::new("ip")
+        .args([family, "-j", "route", "show", "default"])
+        .output()
+        .unwrap();
+    let routes: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let mut devs: Vec<String> = routes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["dev"].as_str().map(str::to_owned))
+        .collect();
+    devs.sort();
+    devs.dedup();
+    devs
+}
+
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// The host's own addresses (all interfaces but loopback), as `ip -j addr` lists them: IPv4
+/// ones plain, IPv6 link-local ones with the scope the agent would use (`%eth0`).
+pub fn host_addresses() -> Vec<String> {
+    let out = Command::new("ip").args(["-j", "addr"]).output().unwrap();
+    assert!(out.status.success(), "ip -j addr failed");
+    let ifaces: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut addrs = Vec::new();
+    for iface in ifaces.as_array().unwrap() {
+        if iface["ifname"] == "lo" {
+            continue;
+        }
+        for info in iface["addr_info"].as_array().into_iter().flatten() {
+            let Some(local) = info["local"].as_str() else { continue };
+            match (info["family"].as_str(), info["scope"].as_str()) {
+                (Some("inet"), _) => addrs.push(local.to_owned()),
+                (Some("inet6"), Some("link")) => addrs.push(format!("{local}%eth0")),
+                (Some("inet6"), _) => addrs.push(local.to_owned()),
+                _ => {}
+            }
+        }
+    }
+    addrs
+}
+
+/// The first host address of an IPv4 subnet ("10.89.0.0/24" → "10.89.0.1"): where an engine
+/// would put the network's gateway.
+pub fn first_host(subnet: &str) -> String {
+    let base = subnet.split('/').next().unwrap();
+    let ip: std::net::Ipv4Addr = base.parse().unwrap();
+    std::net::Ipv4Addr::from(u32::from(ip) + 1).to_string()
 }

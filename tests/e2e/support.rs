@@ -1,6 +1,7 @@
 //! The end-to-end harness: engine selection, a launched bottle with an "internet" upstream on
 //! its egress network, and cleanup that runs whatever the test did.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -178,14 +179,14 @@ impl<'h> Bottle<'h> {
             .args(["start", "-y", "--detach", "--json", "bottle.toml"])
             .output()
             .unwrap();
-        Self::started(h, name, ws, start_output)
+        Self::started(h, &name, ws, start_output)
     }
 
     /// The bottle `name` that a `start --detach --json` in `ws` launched, with its upstream.
-    pub fn started(h: &'h Harness, name: String, ws: Workspace, start_output: Output) -> Self {
+    pub fn started(h: &'h Harness, name: &str, ws: Workspace, start_output: Output) -> Self {
         let mut bottle = Bottle {
             h,
-            slug: name.clone(),
+            slug: name.to_owned(),
             launch: Value::Null,
             upstream: format!("{name}-upstream"),
             ws,
@@ -392,7 +393,7 @@ impl LeakWatch {
                         .unwrap_or(0);
                     if packets > 0 {
                         total += packets;
-                        report += &format!("{tool} {chain}: {line}\n");
+                        let _ = writeln!(report, "{tool} {chain}: {line}");
                     }
                 }
             }
@@ -446,9 +447,8 @@ pub fn host_addresses() -> Vec<String> {
         for info in iface["addr_info"].as_array().into_iter().flatten() {
             let Some(local) = info["local"].as_str() else { continue };
             match (info["family"].as_str(), info["scope"].as_str()) {
-                (Some("inet"), _) => addrs.push(local.to_owned()),
                 (Some("inet6"), Some("link")) => addrs.push(format!("{local}%eth0")),
-                (Some("inet6"), _) => addrs.push(local.to_owned()),
+                (Some("inet" | "inet6"), _) => addrs.push(local.to_owned()),
                 _ => {}
             }
         }

@@ -50,9 +50,37 @@ if [ -z "$(as_rootless podman ps --quiet)" ]; then
 fi
 # The rootless user may not be able to read this checkout or target dir: run copies.
 stage=$(mktemp -d /var/tmp/bot-bottle-rootless-tests.XXXXXX)
+# A rootless test cannot read host firewall counters, so they are kept here: anything that
+# would leave the host through an uplink carrying a DNS query with a test marker ("bbleak…"),
+# or anything sent to the tests' "public" documentation ranges, is counted and dropped.
+leak_rules=()
+for tool in iptables ip6tables; do
+  family=-4 net=198.51.100.0/24
+  [ "$tool" = ip6tables ] && family=-6 net=2001:db8::/32
+  for dev in $(ip "$family" route show default | awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1)}' | sort -u); do
+    for chain in OUTPUT FORWARD; do
+      for proto in udp tcp; do
+        leak_rules+=("$tool $chain -o $dev -p $proto --dport 53 -m string --algo bm --string bbleak")
+      done
+      leak_rules+=("$tool $chain -o $dev -d $net")
+    done
+  done
+done
+leak_comment=bot-bottle-ci-rootless-leak-watch
+for rule in "${leak_rules[@]}"; do
+  read -r -a words <<<"$rule"
+  "${words[0]}" -w -I "${words[@]:1}" -m comment --comment "$leak_comment" -j DROP
+done
+remove_leak_rules() {
+  for rule in "${leak_rules[@]}"; do
+    read -r -a words <<<"$rule"
+    "${words[0]}" -w -D "${words[@]:1}" -m comment --comment "$leak_comment" -j DROP 2>/dev/null || true
+  done
+}
 cleanup() {
   as_rootless podman rm --force --time 0 "$keeper" >/dev/null 2>&1 || true
   as_rootless podman network rm "$keeper" >/dev/null 2>&1 || true
+  remove_leak_rules
   rm -rf "$stage"
 }
 trap cleanup EXIT
@@ -65,7 +93,15 @@ for bin in "${e2e_bins[@]}"; do
   install -m 755 "$bin" "$stage/$(basename "$bin")"
   as_rootless \
     BOT_BOTTLE_E2E=required BOT_BOTTLE_ENGINE=podman BOT_BOTTLE_BIN="$stage/bot-bottle" \
+    BOT_BOTTLE_E2E_LEAK_WATCH=outside \
     BOT_BOTTLE_PIPELOCK_IMAGE="$BOT_BOTTLE_PIPELOCK_IMAGE" PATH=/usr/local/bin:/usr/bin:/bin \
     "$stage/$(basename "$bin")"
 done
+leaked=$(for t in iptables ip6tables; do for c in OUTPUT FORWARD; do "$t" -w -L "$c" -v -x -n; done; done |
+  grep -F "/* $leak_comment */" | awk '$1 > 0')
+if [ -n "$leaked" ]; then
+  say "rootless bottles sent packets that would have left the host:"
+  printf '%s\n' "$leaked" >&2
+  exit 1
+fi
 say "all tests passed on docker, rootful podman and rootless podman"

@@ -92,8 +92,13 @@ done
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ "$(fetch https://raw.githubusercontent.com/hello; echo .)" = "hello from upstream
 ." ] || fail "GET https://raw.githubusercontent.com/hello body"
-fetch -D - -o /dev/null https://api.anthropic.com/hello | tr -d "\r" \
-  | grep -qix "x-upstream-host: api.anthropic.com" || fail "Host seen by upstream"
+# api.anthropic.com has a chain of its own, which the agent image trusts and the testbed CA
+# did not issue.
+curl -sS --max-time 3 -D - -o /dev/null https://api.anthropic.com/api/hello | tr -d "\r" \
+  | grep -qix "x-upstream-host: api.anthropic.com" || fail "api.anthropic.com with the agent store"
+fetch -o /dev/null https://api.anthropic.com/api/hello 2>/dev/null \
+  && fail "the testbed CA verifies the Anthropic stand-in"
+case $(claude --version) in *" (Claude Code)") ;; *) fail "claude --version" ;; esac
 [ "$(fetch http://upstream.bottle.test/hello)" = "hello from upstream" ] || fail "plain HTTP on 80"
 [ "$(fetch -X POST --data-binary "{\"a\":1}" https://upstream.bottle.test/echo)" = "{\"a\":1}" ] \
   || fail "POST /echo"

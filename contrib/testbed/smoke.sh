@@ -81,7 +81,9 @@ leftovers() { # setup: prints anything labelled with this run that still exists
 AGENT_ON_BRIDGE='
 set -u
 printf "%s\n" "$CA_PEM" >/tmp/testbed-ca.pem
-fetch() { curl -sS --max-time 3 --cacert /tmp/testbed-ca.pem "$@"; }
+mkdir -p /tmp/no-ca-dir
+# The testbed CA only: --cacert alone would leave curl the system CA directory as well.
+fetch() { curl -sS --max-time 3 --cacert /tmp/testbed-ca.pem --capath /tmp/no-ca-dir "$@"; }
 deadline=$((SECONDS + READY_SECONDS))
 until fetch -o /dev/null https://raw.githubusercontent.com/hello 2>/dev/null; do
   if [ "$SECONDS" -ge "$deadline" ]; then

@@ -169,7 +169,8 @@ smoke_one() { # setup
   out=$(engine "$setup" run --rm --label "$LABEL" --network "$br" -e "CA_PEM=$ca" \
     -e "READY_SECONDS=$READY_SECONDS" "$AGENT_REF" bash -c "$AGENT_ON_BRIDGE")
   [ "${out##*$'\n'}" = agent-on-bridge-ok ] || { say "$setup: $out"; return 1; }
-  say "$setup: ok: bridge: dotted aliases resolve, HTTPS+HTTP answer, agent does not trust the testbed CA"
+  say "$setup: ok: bridge: dotted aliases resolve, HTTPS+HTTP answer, agent trusts the Anthropic"
+  say "$setup: ok: stand-in and not the testbed CA, claude runs"
 
   local ip
   ip=$(engine "$setup" inspect --format "{{ (index .NetworkSettings.Networks \"$br\").IPAddress }}" "$up")

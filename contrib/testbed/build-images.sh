@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the offline testbed images for bot-bottle's end-to-end tests and loads them into each
-# engine setup (docker, rootful podman, rootless podman). No registry is needed: the agent rootfs
-# comes from Debian's archive via mmdebstrap, the rest is built locally. A second run rebuilds
-# nothing whose inputs did not change: each image carries the hash of its inputs as a label.
+# engine setup (docker, rootful podman, rootless podman). No container registry is needed: the
+# agent rootfs comes from Debian's archive via mmdebstrap, Claude Code from its npm package, the
+# rest is built locally. A second run rebuilds nothing whose inputs did not change: each image
+# carries the hash of its inputs as a label.
 # See contrib/testbed/README.md. Run as root, after contrib/ci/setup-engines.sh.
 set -euo pipefail
 
@@ -46,7 +47,16 @@ UPSTREAM_REF=localhost/bot-bottle-test/upstream:latest
 HASH_LABEL=io.bot-bottle.testbed.inputs
 
 # Names the upstream certificate answers for: the hosts the e2e tests alias onto it.
-UPSTREAM_SANS="DNS:*.bottle.test,DNS:bottle.test,DNS:api.anthropic.com,DNS:raw.githubusercontent.com,DNS:statsig.anthropic.com"
+# api.anthropic.com is not one of them: it has a chain of its own (below).
+UPSTREAM_SANS="DNS:*.bottle.test,DNS:bottle.test,DNS:raw.githubusercontent.com,DNS:statsig.anthropic.com"
+# The Anthropic stand-in's CA may issue for this one name only, and the test agent trusts it.
+ANTHROPIC_SANS="DNS:api.anthropic.com"
+ANTHROPIC_CA_CONSTRAINT="nameConstraints=critical,permitted;DNS:api.anthropic.com"
+
+# Claude Code, pinned: the npm package whose postinstall puts the native linux-x64 binary in
+# place. Bump it here; the agent image's inputs hash includes it.
+CLAUDE_CODE_PACKAGE=@anthropic-ai/claude-code
+CLAUDE_CODE_VERSION=2.1.332
 
 SUITE=bookworm
 # shellcheck disable=SC2016 # the hooks' "$1" is mmdebstrap's, expanded when the hook runs
@@ -55,6 +65,12 @@ MMDEBSTRAP_ARGS=(--variant=apt --format=tar
   --dpkgopt='path-exclude=/usr/share/locale/*'
   # node:22-slim has a "node" user with uid 1000; keep the stand-in the same shape.
   --customize-hook='chroot "$1" useradd --create-home --uid 1000 --shell /bin/bash node'
+  # Claude Code and the Anthropic stand-in's CA, from paths exported before mmdebstrap runs
+  # (it passes the environment on to hooks). The CA goes where update-ca-certificates reads, so
+  # the bundle keeps it when a launch rebuilds it with the bottle's CA.
+  --customize-hook='install -m 0755 "$BB_CLAUDE_BIN" "$1/usr/local/bin/claude"'
+  --customize-hook='install -m 0644 "$BB_ANTHROPIC_CA" "$1/usr/local/share/ca-certificates/bot-bottle-testbed-anthropic.crt"'
+  --customize-hook='chroot "$1" update-ca-certificates >/dev/null'
   # Fresh apt lists are useless offline and only make the image bigger.
   --customize-hook='rm -rf "$1"/var/lib/apt/lists/*')
 
@@ -90,33 +106,56 @@ started=$SECONDS
 step_started=$SECONDS
 step_done() { say "$1 ($((SECONDS - step_started)) s)"; step_started=$SECONDS; }
 
-# --- testbed CA and upstream certificate (EC P-256), cached and reused -------------------------
-CERTS=$CACHE_DIR/certs
-certs_valid() {
-  [ -s "$CERTS/ca.crt" ] && [ -s "$CERTS/upstream.crt" ] && [ -s "$CERTS/upstream.key" ] || return 1
-  [ "$(cat "$CERTS/params" 2>/dev/null)" = "$UPSTREAM_SANS" ] || return 1
-  # Renew well before expiry so a long-lived cache never serves an expired certificate.
-  openssl x509 -checkend $((30 * 86400)) -noout -in "$CERTS/upstream.crt" >/dev/null || return 1
-  openssl verify -CAfile "$CERTS/ca.crt" "$CERTS/upstream.crt" >/dev/null 2>&1
+# --- certificate chains (EC P-256), cached and reused -------------------------------------------
+# Each chain is a CA and one serverAuth leaf, in its own directory: DIR/ca.{crt,key} and
+# DIR/LEAF.{crt,key}. DIR/params records the arguments it was made with.
+
+# chain_valid DIR CA_CN LEAF LEAF_CN SANS [CA_EXT...]: DIR holds a chain made with exactly these
+# arguments whose leaf verifies and has more than 30 days to run (renewing well before expiry, so
+# a long-lived cache never serves an expired certificate).
+chain_valid() {
+  local dir=$1 leaf=$3
+  [ -s "$dir/ca.crt" ] && [ -s "$dir/$leaf.crt" ] && [ -s "$dir/$leaf.key" ] || return 1
+  [ "$(cat "$dir/params" 2>/dev/null)" = "$(printf '%s\n' "$@")" ] || return 1
+  openssl x509 -checkend $((30 * 86400)) -noout -in "$dir/$leaf.crt" >/dev/null || return 1
+  openssl verify -CAfile "$dir/ca.crt" "$dir/$leaf.crt" >/dev/null 2>&1
 }
-if ! certs_valid; then
-  say "generating testbed CA and upstream certificate in $CERTS"
-  rm -rf "$CERTS" && mkdir -p "$CERTS"
+
+# make_chain DIR CA_CN LEAF LEAF_CN SANS [CA_EXT...]: a new chain in DIR, replacing what was there;
+# each CA_EXT is one more -addext for the CA.
+make_chain() {
+  local dir=$1 ca_cn=$2 leaf=$3 leaf_cn=$4 sans=$5 ca_ext=() ext
+  for ext in "${@:6}"; do ca_ext+=(-addext "$ext"); done
+  rm -rf "$dir" && mkdir -p "$dir"
   openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-    -subj '/CN=bot-bottle testbed CA' -keyout "$CERTS/ca.key" -out "$CERTS/ca.crt" \
+    -subj "/CN=$ca_cn" -keyout "$dir/ca.key" -out "$dir/ca.crt" \
     -addext 'basicConstraints=critical,CA:TRUE,pathlen:0' \
-    -addext 'keyUsage=critical,keyCertSign,cRLSign' 2>/dev/null
+    -addext 'keyUsage=critical,keyCertSign,cRLSign' "${ca_ext[@]}" 2>/dev/null
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -subj '/CN=upstream.bottle.test' -keyout "$CERTS/upstream.key" -out "$CERTS/upstream.csr" \
-    2>/dev/null
+    -subj "/CN=$leaf_cn" -keyout "$dir/$leaf.key" -out "$dir/$leaf.csr" 2>/dev/null
   printf '%s\n' 'basicConstraints=critical,CA:FALSE' 'keyUsage=critical,digitalSignature' \
-    'extendedKeyUsage=serverAuth' "subjectAltName=$UPSTREAM_SANS" >"$CERTS/upstream.ext"
-  openssl x509 -req -in "$CERTS/upstream.csr" -CA "$CERTS/ca.crt" -CAkey "$CERTS/ca.key" \
-    -CAcreateserial -days 825 -extfile "$CERTS/upstream.ext" -out "$CERTS/upstream.crt" 2>/dev/null
-  printf '%s' "$UPSTREAM_SANS" >"$CERTS/params"
-  chmod 0600 "$CERTS/ca.key"
-  certs_valid || die "freshly generated certificates do not verify"
-fi
+    'extendedKeyUsage=serverAuth' "subjectAltName=$sans" >"$dir/$leaf.ext"
+  openssl x509 -req -in "$dir/$leaf.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+    -CAcreateserial -days 825 -extfile "$dir/$leaf.ext" -out "$dir/$leaf.crt" 2>/dev/null
+  printf '%s\n' "$@" >"$dir/params"
+  chmod 0600 "$dir/ca.key"
+  chain_valid "$@" || die "the freshly generated chain in $dir does not verify"
+}
+
+ensure_chain() { # same arguments as make_chain
+  chain_valid "$@" && return
+  say "generating $2 and its certificate for $5 in $1"
+  make_chain "$@"
+}
+
+# The testbed CA stands in for the public CAs: the pipelock image trusts it, the agent does not.
+CERTS=$CACHE_DIR/certs
+ensure_chain "$CERTS" 'bot-bottle testbed CA' upstream upstream.bottle.test "$UPSTREAM_SANS"
+# The Anthropic stand-in's own CA, which the agent image trusts: a passthrough host shows the
+# agent its real certificate, so the agent must trust that one and no other testbed name.
+ANTHROPIC_CERTS=$CACHE_DIR/anthropic-certs
+ensure_chain "$ANTHROPIC_CERTS" 'bot-bottle testbed Anthropic stand-in CA' anthropic \
+  api.anthropic.com "$ANTHROPIC_SANS" "$ANTHROPIC_CA_CONSTRAINT"
 step_done "certificates ready"
 
 # --- the pipelock double, built static so it runs in an image with no libc ---------------------
@@ -143,21 +182,52 @@ step_done "pipelock-double built: $DOUBLE"
 
 # --- inputs hashes: what each image is made from -----------------------------------------------
 packages=$(grep -v '^[[:space:]]*\(#\|$\)' "$SCRIPT_DIR/agent-packages.txt" | tr -d ' ' | sort -u)
-AGENT_HASH=$( { printf '%s\n' "$SUITE" "${MMDEBSTRAP_ARGS[@]}"; printf '%s\n' "$packages"; } | sha)
+AGENT_HASH=$( { printf '%s\n' "$SUITE" "${MMDEBSTRAP_ARGS[@]}" "$packages" \
+  "$CLAUDE_CODE_PACKAGE@$CLAUDE_CODE_VERSION"; cat "$ANTHROPIC_CERTS/ca.crt"; } | sha)
 PIPELOCK_HASH=$(cat "$DOUBLE" "$CERTS/ca.crt" | sha)
 UPSTREAM_HASH=$(cat "$SCRIPT_DIR/upstream/Containerfile" "$SCRIPT_DIR/upstream/server.js" \
-  "$CERTS/ca.crt" "$CERTS/upstream.crt" "$CERTS/upstream.key" <(printf '%s' "$AGENT_HASH") | sha)
+  "$SCRIPT_DIR/upstream/anthropic.js" "$CERTS/ca.crt" "$CERTS/upstream.crt" "$CERTS/upstream.key" \
+  "$ANTHROPIC_CERTS/anthropic.crt" "$ANTHROPIC_CERTS/anthropic.key" <(printf '%s' "$AGENT_HASH") | sha)
 
 # --- artifacts, made only when some engine needs them ------------------------------------------
+CLAUDE_DIR=$CACHE_DIR/claude-code-$CLAUDE_CODE_VERSION
+# Where the package's postinstall leaves the native binary (its "bin" entry).
+CLAUDE_BIN=$CLAUDE_DIR/node_modules/$CLAUDE_CODE_PACKAGE/bin/claude.exe
+claude_installed() {
+  [ "$("$CLAUDE_BIN" --version 2>/dev/null)" = "$CLAUDE_CODE_VERSION (Claude Code)" ]
+}
+install_claude() { # into CLAUDE_DIR, unless a working copy of the pinned version is there
+  claude_installed && return
+  command -v npm >/dev/null \
+    || die "npm is needed to fetch Claude Code (contrib/ci/setup-engines.sh installs it)"
+  say "installing $CLAUDE_CODE_PACKAGE@$CLAUDE_CODE_VERSION with npm"
+  local t0=$SECONDS partial=$CLAUDE_DIR.partial
+  rm -rf "$CACHE_DIR"/claude-code-*
+  mkdir -p "$partial"
+  # The package's postinstall (install.cjs) hard-links the binary of the matching platform
+  # package, an optional dependency, over its bin/claude.exe stub. That binary carries its own
+  # runtime, so the wrapper's "node >= 22" engines field does not apply to the Node that merely
+  # runs the install. Spelled out so that an npmrc cannot skip the script or the platform package.
+  npm install --prefix "$partial" --cache "$STAGE/npm-cache" --no-save --no-package-lock \
+    --no-audit --no-fund --loglevel=error --engine-strict=false --include=optional \
+    --ignore-scripts=false "$CLAUDE_CODE_PACKAGE@$CLAUDE_CODE_VERSION" >&2
+  mv "$partial" "$CLAUDE_DIR"
+  claude_installed || die "$CLAUDE_BIN does not run as Claude Code $CLAUDE_CODE_VERSION" \
+    "(did the package's postinstall run?): $("$CLAUDE_BIN" --version 2>&1 | head -n 3)"
+  say "Claude Code installed ($((SECONDS - t0)) s, $(du -sh "$CLAUDE_DIR" | cut -f1))"
+}
+
 ROOTFS=$CACHE_DIR/agent-rootfs-$AGENT_HASH.tar
 agent_tar() { # prints the staged path of the agent rootfs tar
   if [ ! -s "$ROOTFS" ]; then
+    install_claude
     say "running mmdebstrap for $SUITE with: $(tr '\n' ' ' <<<"$packages")"
     local t0=$SECONDS
     # Older rootfs tars and a .partial left by an interrupted run are of no further use.
     rm -f "$CACHE_DIR"/agent-rootfs-*.tar "$CACHE_DIR"/agent-rootfs-*.tar.partial
-    mmdebstrap --quiet "${MMDEBSTRAP_ARGS[@]}" --include="$(printf '%s' "$packages" | paste -sd,)" \
-      "$SUITE" "$ROOTFS.partial" </dev/null
+    BB_CLAUDE_BIN=$CLAUDE_BIN BB_ANTHROPIC_CA=$ANTHROPIC_CERTS/ca.crt \
+      mmdebstrap --quiet "${MMDEBSTRAP_ARGS[@]}" \
+      --include="$(printf '%s' "$packages" | paste -sd,)" "$SUITE" "$ROOTFS.partial" </dev/null
     mv "$ROOTFS.partial" "$ROOTFS"
     say "mmdebstrap done ($((SECONDS - t0)) s, $(du -h "$ROOTFS" | cut -f1))"
   fi
@@ -188,9 +258,11 @@ upstream_context() { # prints the staged build context of the upstream image
   if [ ! -d "$ctx" ]; then
     mkdir -p "$ctx/files/tls"
     install -m 0644 "$SCRIPT_DIR/upstream/Containerfile" "$ctx/"
-    install -m 0644 "$SCRIPT_DIR/upstream/server.js" "$ctx/files/"
-    # The key is a throwaway test key: it must be readable by the rootless user's build.
-    install -m 0644 "$CERTS/upstream.crt" "$CERTS/upstream.key" "$CERTS/ca.crt" "$ctx/files/tls/"
+    install -m 0644 "$SCRIPT_DIR/upstream/server.js" "$SCRIPT_DIR/upstream/anthropic.js" \
+      "$ctx/files/"
+    # The keys are throwaway test keys: they must be readable by the rootless user's build.
+    install -m 0644 "$CERTS/upstream.crt" "$CERTS/upstream.key" "$CERTS/ca.crt" \
+      "$ANTHROPIC_CERTS/anthropic.crt" "$ANTHROPIC_CERTS/anthropic.key" "$ctx/files/tls/"
     chmod -R a+rX "$ctx"
   fi
   printf '%s\n' "$ctx"

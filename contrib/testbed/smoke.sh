@@ -81,7 +81,9 @@ leftovers() { # setup: prints anything labelled with this run that still exists
 AGENT_ON_BRIDGE='
 set -u
 printf "%s\n" "$CA_PEM" >/tmp/testbed-ca.pem
-fetch() { curl -sS --max-time 3 --cacert /tmp/testbed-ca.pem "$@"; }
+mkdir -p /tmp/no-ca-dir
+# The testbed CA only: --cacert alone would leave curl the system CA directory as well.
+fetch() { curl -sS --max-time 3 --cacert /tmp/testbed-ca.pem --capath /tmp/no-ca-dir "$@"; }
 deadline=$((SECONDS + READY_SECONDS))
 until fetch -o /dev/null https://raw.githubusercontent.com/hello 2>/dev/null; do
   if [ "$SECONDS" -ge "$deadline" ]; then
@@ -92,8 +94,13 @@ done
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ "$(fetch https://raw.githubusercontent.com/hello; echo .)" = "hello from upstream
 ." ] || fail "GET https://raw.githubusercontent.com/hello body"
-fetch -D - -o /dev/null https://api.anthropic.com/hello | tr -d "\r" \
-  | grep -qix "x-upstream-host: api.anthropic.com" || fail "Host seen by upstream"
+# api.anthropic.com has a chain of its own, which the agent image trusts and the testbed CA
+# did not issue.
+curl -sS --max-time 3 -D - -o /dev/null https://api.anthropic.com/api/hello | tr -d "\r" \
+  | grep -qix "x-upstream-host: api.anthropic.com" || fail "api.anthropic.com with the agent store"
+fetch -o /dev/null https://api.anthropic.com/api/hello 2>/dev/null \
+  && fail "the testbed CA verifies the Anthropic stand-in"
+case $(claude --version) in *" (Claude Code)") ;; *) fail "claude --version" ;; esac
 [ "$(fetch http://upstream.bottle.test/hello)" = "hello from upstream" ] || fail "plain HTTP on 80"
 [ "$(fetch -X POST --data-binary "{\"a\":1}" https://upstream.bottle.test/echo)" = "{\"a\":1}" ] \
   || fail "POST /echo"
@@ -162,7 +169,8 @@ smoke_one() { # setup
   out=$(engine "$setup" run --rm --label "$LABEL" --network "$br" -e "CA_PEM=$ca" \
     -e "READY_SECONDS=$READY_SECONDS" "$AGENT_REF" bash -c "$AGENT_ON_BRIDGE")
   [ "${out##*$'\n'}" = agent-on-bridge-ok ] || { say "$setup: $out"; return 1; }
-  say "$setup: ok: bridge: dotted aliases resolve, HTTPS+HTTP answer, agent does not trust the testbed CA"
+  say "$setup: ok: bridge: dotted aliases resolve, HTTPS+HTTP answer, agent trusts the Anthropic"
+  say "$setup: ok: stand-in and not the testbed CA, claude runs"
 
   local ip
   ip=$(engine "$setup" inspect --format "{{ (index .NetworkSettings.Networks \"$br\").IPAddress }}" "$up")

@@ -2,6 +2,7 @@
 //! the offline testbed images (`contrib/testbed/build-images.sh`). Without an engine or images
 //! they skip loudly, unless `BOT_BOTTLE_E2E=required`, when they fail.
 
+mod claude;
 mod egress;
 mod isolation;
 mod lifecycle;

@@ -25,6 +25,10 @@ pub const UPSTREAM_ALIASES: &[&str] = &[
 /// be printed.
 pub const FORWARDED_ENV: &str = "BB_E2E_FORWARDED";
 pub const FORWARDED_VALUE: &str = "forwarded-secret-7f3c9a1e";
+/// The API key Claude Code reads, forwarded the same way. Shaped like a real Anthropic key, so
+/// that pipelock's DLP would name it if it ever saw it in clear.
+pub const API_KEY_ENV: &str = "ANTHROPIC_API_KEY";
+pub const DUMMY_API_KEY: &str = "sk-ant-api03-bbE2eDummyKeyNotReal0000000000000000-4a7c1f";
 /// Label on everything a test creates itself (the upstream), besides the bottle's own labels.
 pub const TEST_LABEL: &str = "io.bot-bottle.test";
 /// The port pipelock listens on in a sidecar.
@@ -110,7 +114,7 @@ pub fn manifest(name: &str, command: &[&str]) -> String {
     let command: Vec<String> = command.iter().map(|a| format!("{a:?}")).collect();
     format!(
         "name = \"{name}\"\n\n[agent]\nimage = \"{AGENT_IMAGE}\"\ncommand = [{}]\n\
-         env = [\"{FORWARDED_ENV}\"]\n\n[egress]\n\
+         env = [\"{FORWARDED_ENV}\", \"{API_KEY_ENV}\"]\n\n[egress]\n\
          allowlist = [\"upstream.bottle.test\", \"passthrough.bottle.test\"]\n\
          tls_passthrough_domains = [\"passthrough.bottle.test\"]\n",
         command.join(", ")
@@ -125,6 +129,7 @@ impl Harness {
             .env("BOT_BOTTLE_ENGINE", self.engine.program().as_str())
             .env("BOT_BOTTLE_PIPELOCK_IMAGE", &self.proxy_image)
             .env(FORWARDED_ENV, FORWARDED_VALUE)
+            .env(API_KEY_ENV, DUMMY_API_KEY)
             .stdin(Stdio::null());
         cmd
     }
@@ -244,6 +249,16 @@ impl<'h> Bottle<'h> {
         out.stdout
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// The upstream's log so far: one JSON object per request it answered.
+    pub fn upstream_requests(&self) -> Vec<Value> {
+        let out = self.h.engine.logs(&self.upstream).unwrap();
+        out.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|r| r.get("status").is_some())
             .collect()
     }
 

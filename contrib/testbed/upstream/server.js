@@ -5,9 +5,12 @@
 //                  say which Host and scheme the request arrived with)
 //   POST /echo  -> 200 with the request body unchanged (same content-type)
 //   anything else -> 404
+//   Host api.anthropic.com -> the Messages API stand-in in anthropic.js instead
 //
-// HTTPS on 443 with the testbed certificate, plain HTTP on 80. One JSON line per request on
-// stdout, plus a "listening" line per port once it accepts connections.
+// HTTPS on 443 with the testbed certificate, except for the SNI name api.anthropic.com, which
+// gets the stand-in's own certificate from a CA of its own (the test agent trusts that CA and
+// not the testbed one). Plain HTTP on 80. One JSON line per request on stdout, plus a
+// "listening" line per port once it accepts connections.
 // Node's built-in modules only: the image is offline and bookworm ships Node 18.
 
 const fs = require('node:fs');
@@ -15,12 +18,15 @@ const http = require('node:http');
 const https = require('node:https');
 const path = require('node:path');
 
+const anthropic = require('./anthropic.js');
+
 const tlsDir = process.env.UPSTREAM_TLS_DIR || '/opt/upstream/tls';
 const httpPort = Number(process.env.UPSTREAM_HTTP_PORT || 80);
 const httpsPort = Number(process.env.UPSTREAM_HTTPS_PORT || 443);
 // Bodies past this are refused: the tests send small payloads, and an unbounded buffer in a
 // test server is a needless way to fall over.
 const maxBody = 1024 * 1024;
+const anthropicHost = 'api.anthropic.com';
 
 function log(fields) {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
@@ -41,6 +47,10 @@ function route(req, body) {
   return { status: 404, type: 'text/plain; charset=utf-8', body: 'not found\n' };
 }
 
+function hostname(req) {
+  return (req.headers.host || '').replace(/:\d+$/, '').toLowerCase();
+}
+
 function handler(scheme) {
   return (req, res) => {
     const chunks = [];
@@ -55,16 +65,24 @@ function handler(scheme) {
       }
     });
     req.on('end', () => {
+      const serve = hostname(req) === anthropicHost ? anthropic.route : route;
       const answer = tooLarge
         ? { status: 413, type: 'text/plain; charset=utf-8', body: 'body too large\n' }
-        : route(req, Buffer.concat(chunks));
-      res.writeHead(answer.status, {
+        : serve(req, Buffer.concat(chunks));
+      const headers = {
         'content-type': answer.type,
-        'content-length': Buffer.byteLength(answer.body),
         'x-upstream-host': req.headers.host || '',
         'x-upstream-scheme': scheme,
-      });
-      res.end(answer.body);
+      };
+      if (answer.chunks) {
+        // A stream (server-sent events): chunked, one write per event, as a real API sends it.
+        res.writeHead(answer.status, { ...headers, 'cache-control': 'no-cache' });
+        for (const chunk of answer.chunks) res.write(chunk);
+        res.end();
+      } else {
+        res.writeHead(answer.status, { ...headers, 'content-length': Buffer.byteLength(answer.body) });
+        res.end(answer.body);
+      }
       log({
         scheme,
         method: req.method,
@@ -73,6 +91,7 @@ function handler(scheme) {
         status: answer.status,
         bytes_in: received,
         remote: req.socket.remoteAddress,
+        ...answer.log,
       });
     });
     req.on('error', (err) => log({ scheme, event: 'request-error', error: err.message }));
@@ -87,12 +106,14 @@ function listen(server, scheme, port) {
   server.listen(port, () => log({ scheme, event: 'listening', port }));
 }
 
-const tls = {
-  cert: fs.readFileSync(path.join(tlsDir, 'upstream.crt')),
-  key: fs.readFileSync(path.join(tlsDir, 'upstream.key')),
-};
+const tlsFiles = (name) => ({
+  cert: fs.readFileSync(path.join(tlsDir, `${name}.crt`)),
+  key: fs.readFileSync(path.join(tlsDir, `${name}.key`)),
+});
 listen(http.createServer(handler('http')), 'http', httpPort);
-listen(https.createServer(tls, handler('https')), 'https', httpsPort);
+const httpsServer = https.createServer(tlsFiles('upstream'), handler('https'));
+httpsServer.addContext(anthropicHost, tlsFiles('anthropic'));
+listen(httpsServer, 'https', httpsPort);
 
 // As PID 1 in a container, node gets no default signal handling: without these, `stop` would
 // wait out its whole timeout before killing the server.

@@ -11,9 +11,15 @@ use std::os::unix::fs::{
 use anyhow::{bail, Context as _};
 use camino::Utf8Path;
 
-/// Where stage directories go: `$XDG_RUNTIME_DIR/bot-bottle` (private to the user, on tmpfs),
-/// else a per-user directory in the temp dir.
+/// Overrides where stage directories and bottle locks go.
+pub const RUNTIME_DIR_ENV: &str = "BOT_BOTTLE_RUNTIME_DIR";
+
+/// Where stage directories go: `$BOT_BOTTLE_RUNTIME_DIR`, else `$XDG_RUNTIME_DIR/bot-bottle`
+/// (private to the user, on tmpfs), else a per-user directory in the temp dir.
 pub fn root() -> anyhow::Result<camino::Utf8PathBuf> {
+    if let Some(dir) = std::env::var(RUNTIME_DIR_ENV).ok().filter(|v| !v.is_empty()) {
+        return Ok(camino::Utf8PathBuf::from(dir));
+    }
     if let Some(runtime) = std::env::var("XDG_RUNTIME_DIR")
         .ok()
         .filter(|v| !v.is_empty())

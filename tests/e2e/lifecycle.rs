@@ -259,7 +259,7 @@ fn two_launches_of_one_name_leave_one_working_bottle() {
             .map(|i| {
                 let root = if shared_lock { &roots[0] } else { &roots[i] };
                 h.bot_bottle(&ws)
-                    .env("XDG_RUNTIME_DIR", root)
+                    .env("BOT_BOTTLE_RUNTIME_DIR", root)
                     .args(["start", "-y", "--detach", "--json", "bottle.toml"])
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
@@ -301,7 +301,7 @@ fn two_launches_of_one_name_leave_one_working_bottle() {
         assert_eq!(health.stdout, "200", "the winner's agent reaches its proxy: {}", health.stderr);
         let stop = h
             .bot_bottle(&ws)
-            .env("XDG_RUNTIME_DIR", if shared_lock { &roots[0] } else { &roots[winner] })
+            .env("BOT_BOTTLE_RUNTIME_DIR", if shared_lock { &roots[0] } else { &roots[winner] })
             .args(["stop", &name])
             .output()
             .unwrap();

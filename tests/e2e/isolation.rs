@@ -3,9 +3,9 @@
 //! would use, UDP, a "public" address, another bottle, the cloud metadata address, IPv6, and
 //! the host through the proxy itself. Each attempt must fail, and the host must see nothing.
 
+use std::fmt::Write as _;
 use std::io::ErrorKind;
 use std::net::{TcpListener, UdpSocket};
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::support::{first_host, harness, host_addresses, Bottle, LeakWatch, PUBLIC_V4};
@@ -31,7 +31,13 @@ fn the_agent_reaches_nothing_but_its_proxy() {
     let bottle = Bottle::launch(&h, "isolation");
     let other = Bottle::launch(&h, "isolation-other");
     let internal = bottle.launch["networks"][0].as_str().unwrap().to_owned();
-    let subnet = h.engine.inspect_network(&internal).unwrap().unwrap().subnets[0].clone();
+    let subnet = h
+        .engine
+        .inspect_network(&internal)
+        .unwrap()
+        .unwrap()
+        .subnets[0]
+        .clone();
     let gateway = first_host(&subnet);
 
     dns_never_leaves(&bottle, &watch, &gateway);
@@ -50,7 +56,11 @@ fn dns_never_leaves(bottle: &Bottle, watch: &LeakWatch, gateway: &str) {
         .filter_map(|l| l.strip_prefix("nameserver"))
         .map(|s| s.trim().to_owned())
         .collect();
-    let mut servers = vec![gateway.to_owned(), "127.0.0.11".to_owned(), PUBLIC_V4.to_owned()];
+    let mut servers = vec![
+        gateway.to_owned(),
+        "127.0.0.11".to_owned(),
+        PUBLIC_V4.to_owned(),
+    ];
     servers.extend(host_resolvers);
     let mut argv = vec!["node", "-e", DNS_TRIES, watch.marker.as_str()];
     argv.extend(servers.iter().map(String::as_str));
@@ -60,10 +70,23 @@ fn dns_never_leaves(bottle: &Bottle, watch: &LeakWatch, gateway: &str) {
         .exec(&bottle.agent(), &backends::ExecSpec::new(argv))
         .unwrap();
     assert_eq!(out.status, 0, "node: {}", out.stderr);
-    assert_eq!(out.stdout.lines().count(), servers.len() + 1, "{}", out.stdout);
-    assert!(!out.stdout.contains("ANSWERED"), "a resolver answered: {}", out.stdout);
+    assert_eq!(
+        out.stdout.lines().count(),
+        servers.len() + 1,
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("ANSWERED"),
+        "a resolver answered: {}",
+        out.stdout
+    );
     let getent = bottle.agent_sh(&format!("getent hosts {}libc.example.com", watch.marker));
-    assert_ne!(getent.status, 0, "libc resolved an outside name: {}", getent.stdout);
+    assert_ne!(
+        getent.status, 0,
+        "libc resolved an outside name: {}",
+        getent.stdout
+    );
 }
 
 fn host_services_are_out_of_reach(
@@ -89,7 +112,11 @@ fn host_services_are_out_of_reach(
     targets.push(PUBLIC_V4.to_owned());
     // Another bottle's proxy, on both of its networks.
     let other_proxy = h.engine.inspect_container(&other.proxy()).unwrap().unwrap();
-    let other_proxies: Vec<String> = other_proxy.networks.values().filter_map(|e| e.ip.clone()).collect();
+    let other_proxies: Vec<String> = other_proxy
+        .networks
+        .values()
+        .filter_map(|e| e.ip.clone())
+        .collect();
     // Each attempt in the background with its own deadline, so a dead address costs no more
     // than one timeout in all.
     let tcp_try = |t: &str, port: u16| {
@@ -97,7 +124,11 @@ fn host_services_are_out_of_reach(
     };
     let mut script = String::new();
     for t in &targets {
-        let host = if t.contains(':') { format!("[{t}]") } else { t.clone() };
+        let host = if t.contains(':') {
+            format!("[{t}]")
+        } else {
+            t.clone()
+        };
         script += &tcp_try(t, tcp_port);
         let _ = write!(
             script,
@@ -129,11 +160,18 @@ fn host_services_are_out_of_reach(
              curl -sS -m 10 -o /dev/null -w '%{{http_connect}}' https://{t}:{tcp_port}/; echo"
         ));
         let codes: Vec<&str> = got.stdout.lines().collect();
-        assert_eq!(codes, ["403", "403"], "the proxy let the agent reach {t}: {}", got.stderr);
+        assert_eq!(
+            codes,
+            ["403", "403"],
+            "the proxy let the agent reach {t}: {}",
+            got.stderr
+        );
     }
     match tcp.accept() {
         Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-        Ok((_, from)) => panic!("the host service accepted a connection through the proxy from {from}"),
+        Ok((_, from)) => {
+            panic!("the host service accepted a connection through the proxy from {from}")
+        }
         Err(e) => panic!("accept: {e}"),
     }
 }

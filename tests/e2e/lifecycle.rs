@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::{
-    harness, manifest, unique_name, wait_for, Bottle, Harness, Workspace, FORWARDED_ENV,
+    harness, manifest, manifest_forwarding, unique_name, wait_for, Bottle, Harness, Workspace,
 };
 
 /// Asserts that no container, network or stage directory of `slug` remains.
@@ -191,10 +191,7 @@ fn a_forwarded_secret_never_reaches_a_command_line() {
     let secret = format!("docker-password-{}-9d1e", std::process::id());
     let ws = Workspace::new(
         &name,
-        &manifest(&name, &["sleep", "infinity"]).replace(
-            &format!("env = [\"{FORWARDED_ENV}\"]"),
-            &format!("env = [\"{FORWARDED_ENV}\", \"DOCKER_PASSWORD\"]"),
-        ),
+        &manifest_forwarding(&name, &["sleep", "infinity"], &["DOCKER_PASSWORD"]),
     );
     // Every process's command line, read as fast as we can for as long as the launch runs.
     let done = Arc::new(AtomicBool::new(false));
@@ -206,7 +203,9 @@ fn a_forwarded_secret_never_reaches_a_command_line() {
             while !done.load(Ordering::SeqCst) {
                 scans += 1;
                 for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-                    let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+                    let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+                        continue;
+                    };
                     let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
                     if text.contains(&secret) {
                         seen.push(text);
@@ -226,7 +225,10 @@ fn a_forwarded_secret_never_reaches_a_command_line() {
     let (seen, scans) = watcher.join().unwrap();
     let bottle = Bottle::started(&h, &name, ws, out);
     assert!(scans > 10, "the command lines were read only {scans} times");
-    assert!(seen.is_empty(), "the secret was on a command line: {seen:?}");
+    assert!(
+        seen.is_empty(),
+        "the secret was on a command line: {seen:?}"
+    );
     let got = bottle.agent_sh("printenv DOCKER_PASSWORD").stdout;
     assert_eq!(got.trim(), secret, "the forwarded value reaches the agent");
     let printed = format!(
@@ -244,7 +246,11 @@ fn a_forwarded_secret_never_reaches_a_command_line() {
 fn two_launches_of_one_name_leave_one_working_bottle() {
     let Some(h) = harness() else { return };
     for shared_lock in [true, false] {
-        let name = unique_name(if shared_lock { "race-lock" } else { "race-engine" });
+        let name = unique_name(if shared_lock {
+            "race-lock"
+        } else {
+            "race-engine"
+        });
         let ws = Workspace::new(&name, &manifest(&name, &["sleep", "infinity"]));
         let roots: Vec<std::path::PathBuf> = (0..2)
             .map(|i| {
@@ -267,8 +273,10 @@ fn two_launches_of_one_name_leave_one_working_bottle() {
                     .unwrap()
             })
             .collect();
-        let outs: Vec<std::process::Output> =
-            children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+        let outs: Vec<std::process::Output> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
         let winners: Vec<usize> = (0..2).filter(|&i| outs[i].status.success()).collect();
         let said = |i: usize| String::from_utf8_lossy(&outs[i].stderr).into_owned();
         assert_eq!(
@@ -298,14 +306,29 @@ fn two_launches_of_one_name_leave_one_working_bottle() {
             None,
             &format!("curl -s -m 10 --noproxy '*' -o /dev/null -w '%{{http_code}}' http://{proxy}:8888/health"),
         );
-        assert_eq!(health.stdout, "200", "the winner's agent reaches its proxy: {}", health.stderr);
+        assert_eq!(
+            health.stdout, "200",
+            "the winner's agent reaches its proxy: {}",
+            health.stderr
+        );
         let stop = h
             .bot_bottle(&ws)
-            .env("BOT_BOTTLE_RUNTIME_DIR", if shared_lock { &roots[0] } else { &roots[winner] })
+            .env(
+                "BOT_BOTTLE_RUNTIME_DIR",
+                if shared_lock {
+                    &roots[0]
+                } else {
+                    &roots[winner]
+                },
+            )
             .args(["stop", &name])
             .output()
             .unwrap();
-        assert!(stop.status.success(), "{}", String::from_utf8_lossy(&stop.stderr));
+        assert!(
+            stop.status.success(),
+            "{}",
+            String::from_utf8_lossy(&stop.stderr)
+        );
         assert_gone(&h, &name, report["stage_dir"].as_str());
     }
 }
@@ -328,10 +351,14 @@ fn repeated_ctrl_c_does_not_break_teardown() {
         .spawn()
         .unwrap();
     let agent = format!("bot-bottle-{name}");
-    wait_for("the agent's command to run", Duration::from_secs(90), || {
-        h.engine.inspect_container(&agent).unwrap().is_some()
-            && h.sh(&agent, None, "pgrep -f 'sleep 600'").status == 0
-    });
+    wait_for(
+        "the agent's command to run",
+        Duration::from_secs(90),
+        || {
+            h.engine.inspect_container(&agent).unwrap().is_some()
+                && h.sh(&agent, None, "pgrep -f 'sleep 600'").status == 0
+        },
+    );
     let group = format!("-{}", child.id());
     let deadline = Instant::now() + Duration::from_secs(90);
     let code = loop {
@@ -341,7 +368,10 @@ fn repeated_ctrl_c_does_not_break_teardown() {
         if let Some(status) = child.try_wait().unwrap() {
             break status.code().unwrap_or(-1);
         }
-        assert!(Instant::now() < deadline, "bot-bottle did not exit under repeated Ctrl-C");
+        assert!(
+            Instant::now() < deadline,
+            "bot-bottle did not exit under repeated Ctrl-C"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut stderr = String::new();

@@ -111,13 +111,24 @@ impl Drop for Workspace {
 
 /// The manifest the tests launch: the test agent image, the upstream's test hostnames.
 pub fn manifest(name: &str, command: &[&str]) -> String {
+    manifest_forwarding(name, command, &[])
+}
+
+/// [`manifest`], forwarding `extra_env` as well as the usual variables.
+pub fn manifest_forwarding(name: &str, command: &[&str], extra_env: &[&str]) -> String {
     let command: Vec<String> = command.iter().map(|a| format!("{a:?}")).collect();
+    let env: Vec<String> = [FORWARDED_ENV, API_KEY_ENV]
+        .iter()
+        .chain(extra_env)
+        .map(|name| format!("{name:?}"))
+        .collect();
     format!(
         "name = \"{name}\"\n\n[agent]\nimage = \"{AGENT_IMAGE}\"\ncommand = [{}]\n\
-         env = [\"{FORWARDED_ENV}\", \"{API_KEY_ENV}\"]\n\n[egress]\n\
+         env = [{}]\n\n[egress]\n\
          allowlist = [\"upstream.bottle.test\", \"passthrough.bottle.test\"]\n\
          tls_passthrough_domains = [\"passthrough.bottle.test\"]\n",
-        command.join(", ")
+        command.join(", "),
+        env.join(", ")
     )
 }
 
@@ -352,14 +363,21 @@ impl LeakWatch {
                     for proto in ["udp", "tcp"] {
                         let mut rule = head.clone();
                         rule.extend(
-                            ["-p", proto, "--dport", "53", "-m", "string", "--algo", "bm", "--string", &marker]
-                                .map(str::to_owned),
+                            [
+                                "-p", proto, "--dport", "53", "-m", "string", "--algo", "bm",
+                                "--string", &marker,
+                            ]
+                            .map(str::to_owned),
                         );
                         rule.extend(comment.clone());
                         rule.extend(["-j".to_owned(), "DROP".to_owned()]);
                         watch.insert(tool, rule);
                     }
-                    let net = if tool == "iptables" { PUBLIC_V4_NET } else { PUBLIC_V6_NET };
+                    let net = if tool == "iptables" {
+                        PUBLIC_V4_NET
+                    } else {
+                        PUBLIC_V6_NET
+                    };
                     let mut rule = head.clone();
                     rule.extend(["-d".to_owned(), net.to_owned()]);
                     rule.extend(comment.clone());
@@ -400,7 +418,10 @@ impl LeakWatch {
                     .output()
                     .unwrap();
                 let text = String::from_utf8_lossy(&out.stdout);
-                for line in text.lines().filter(|l| l.contains(&format!("/* {} */", self.marker))) {
+                for line in text
+                    .lines()
+                    .filter(|l| l.contains(&format!("/* {} */", self.marker)))
+                {
                     let packets: u64 = line
                         .split_whitespace()
                         .next()
@@ -460,7 +481,9 @@ pub fn host_addresses() -> Vec<String> {
             continue;
         }
         for info in iface["addr_info"].as_array().into_iter().flatten() {
-            let Some(local) = info["local"].as_str() else { continue };
+            let Some(local) = info["local"].as_str() else {
+                continue;
+            };
             match (info["family"].as_str(), info["scope"].as_str()) {
                 (Some("inet6"), Some("link")) => addrs.push(format!("{local}%eth0")),
                 (Some("inet" | "inet6"), _) => addrs.push(local.to_owned()),

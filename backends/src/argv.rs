@@ -485,7 +485,12 @@ mod tests {
 
     #[test]
     fn create_podman_style_takes_all_networks_with_aliases() {
-        let args = create(&full_spec(), CreateNetworks::All, &["--http-proxy=false"], None);
+        let args = create(
+            &full_spec(),
+            CreateNetworks::All,
+            &["--http-proxy=false"],
+            None,
+        );
         let start = args.iter().position(|a| a == "--network").unwrap();
         assert_eq!(
             args[start..start + 4],
@@ -526,7 +531,9 @@ mod tests {
         let flags = env_flags("--env", &env);
         // The names the engine reads itself go in the env file, not on the command line.
         assert_eq!(flags, owned(&["--env", "ANTHROPIC_API_KEY"]));
-        assert!(!flags.iter().any(|f| f.contains("sk-1") || f.contains("pipelock")));
+        assert!(!flags
+            .iter()
+            .any(|f| f.contains("sk-1") || f.contains("pipelock")));
         assert_eq!(
             child_env(&env),
             vec![("ANTHROPIC_API_KEY".to_owned(), "sk-1".to_owned())]

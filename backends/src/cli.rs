@@ -12,8 +12,8 @@ use crate::argv::{self, CreateNetworks};
 use crate::engine::{
     BuildSpec, ContainerSpec, Engine, EngineInfo, EngineKind, ExecOutput, ExecSpec, NetworkSpec,
 };
-use crate::inspect::{self, ContainerInfo, ContainerSummary, Listing, NetworkInfo, NetworkSummary};
 use crate::envfile::EnvFile;
+use crate::inspect::{self, ContainerInfo, ContainerSummary, Listing, NetworkInfo, NetworkSummary};
 use crate::process::{Command, Output};
 
 /// What one engine CLI does its own way. Implemented by [`crate::docker::Docker`] and
@@ -156,7 +156,11 @@ impl<D: Dialect> CliEngine<D> {
     fn exec_command(&self, container: &str, spec: &ExecSpec) -> Result<(Command, Option<EnvFile>)> {
         let env_file = EnvFile::for_vars(&spec.env)?;
         let cmd = self
-            .command(argv::exec(container, spec, env_file.as_ref().map(EnvFile::path)))
+            .command(argv::exec(
+                container,
+                spec,
+                env_file.as_ref().map(EnvFile::path),
+            ))
             .envs(argv::child_env(&spec.env));
         let cmd = match &spec.stdin {
             Some(stdin) => cmd.stdin_bytes(stdin.clone()),
@@ -206,7 +210,11 @@ impl<D: Dialect> Engine for CliEngine<D> {
     fn build_image(&self, spec: &BuildSpec) -> Result<()> {
         // `build` takes no env file: a build argument the engine reads itself could only go
         // inline, where every local user sees it.
-        if let Some(arg) = spec.build_args.iter().find(|a| argv::engine_reads_env(&a.name)) {
+        if let Some(arg) = spec
+            .build_args
+            .iter()
+            .find(|a| argv::engine_reads_env(&a.name))
+        {
             anyhow::bail!(
                 "building image {}: the build argument {} is a variable {} reads itself; rename it",
                 spec.tag,
@@ -319,8 +327,12 @@ impl<D: Dialect> Engine for CliEngine<D> {
     }
 
     fn remove_container(&self, name: &str) -> Result<()> {
-        self.run_unless_missing(argv::rm(name, D::FORCE_REMOVE_FLAGS), Object::Container, name)
-            .with_context(|| format!("removing container {name}"))?;
+        self.run_unless_missing(
+            argv::rm(name, D::FORCE_REMOVE_FLAGS),
+            Object::Container,
+            name,
+        )
+        .with_context(|| format!("removing container {name}"))?;
         Ok(())
     }
 
@@ -386,17 +398,29 @@ mod tests {
     #[test]
     fn each_engine_says_missing_its_own_way() {
         let docker = [
-            (Object::Container, "ctr", "Error response from daemon: No such container: ctr"),
+            (
+                Object::Container,
+                "ctr",
+                "Error response from daemon: No such container: ctr",
+            ),
             (Object::Container, "ctr", "Error: No such container: ctr"),
             (Object::Network, "net", "Error: No such network: net"),
-            (Object::Image, "localhost/img", "Error: No such image: localhost/img"),
+            (
+                Object::Image,
+                "localhost/img",
+                "Error: No such image: localhost/img",
+            ),
         ];
         for (object, name, stderr) in docker {
             assert!(says_missing::<Docker>(object, name, stderr), "{stderr}");
             assert!(!says_missing::<Podman>(object, name, stderr), "{stderr}");
         }
         let podman = [
-            (Object::Container, "ctr", "Error: inspecting object: no such container ctr"),
+            (
+                Object::Container,
+                "ctr",
+                "Error: inspecting object: no such container ctr",
+            ),
             (
                 Object::Container,
                 "ctr",
@@ -430,12 +454,28 @@ mod tests {
             "Error: No such network: net2-other",
             "Error: inspecting object: no such container ctr2-other",
         ] {
-            assert!(!says_missing::<Docker>(Object::Container, "ctr2", stderr), "{stderr}");
-            assert!(!says_missing::<Podman>(Object::Container, "ctr2", stderr), "{stderr}");
-            assert!(!says_missing::<Docker>(Object::Network, "net2", stderr), "{stderr}");
-            assert!(!says_missing::<Podman>(Object::Network, "net2", stderr), "{stderr}");
+            assert!(
+                !says_missing::<Docker>(Object::Container, "ctr2", stderr),
+                "{stderr}"
+            );
+            assert!(
+                !says_missing::<Podman>(Object::Container, "ctr2", stderr),
+                "{stderr}"
+            );
+            assert!(
+                !says_missing::<Docker>(Object::Network, "net2", stderr),
+                "{stderr}"
+            );
+            assert!(
+                !says_missing::<Podman>(Object::Network, "net2", stderr),
+                "{stderr}"
+            );
         }
         // A container that is missing is not a network that is missing.
-        assert!(!says_missing::<Docker>(Object::Network, "x", "Error: No such container: x"));
+        assert!(!says_missing::<Docker>(
+            Object::Network,
+            "x",
+            "Error: No such container: x"
+        ));
     }
 }

@@ -153,8 +153,14 @@ impl Dialect for Podman {
     const ISOLATED_NETWORK_FLAGS: &'static [&'static str] = &["--internal", "--disable-dns"];
     const MISSING: &'static [(Object, &'static str)] = &[
         (Object::Container, "no such container {}"),
-        (Object::Container, "no container with name or ID \"{}\" found"),
-        (Object::Network, "unable to find network with name or ID {}: network not found"),
+        (
+            Object::Container,
+            "no container with name or ID \"{}\" found",
+        ),
+        (
+            Object::Network,
+            "unable to find network with name or ID {}: network not found",
+        ),
         (Object::Image, "{}: image not known"),
     ];
 }

@@ -32,7 +32,12 @@ pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>, proxy_ip: &str) -> ContainerSpe
         // agent's own namespace (docker does already; podman does not).
         sysctls: ["all", "default"]
             .iter()
-            .map(|scope| (format!("net.ipv6.conf.{scope}.disable_ipv6"), "1".to_owned()))
+            .map(|scope| {
+                (
+                    format!("net.ipv6.conf.{scope}.disable_ipv6"),
+                    "1".to_owned(),
+                )
+            })
             .collect(),
         env,
         labels: plan.agent.labels.clone(),

@@ -28,7 +28,9 @@ pub fn path_for(stage_dir: &Utf8Path) -> Utf8PathBuf {
 /// Takes the lock of the bottle staged at `stage_dir`, or fails at once if another process
 /// holds it.
 pub fn acquire(stage_dir: &Utf8Path) -> anyhow::Result<BottleLock> {
-    let root = stage_dir.parent().context("the stage directory has no parent")?;
+    let root = stage_dir
+        .parent()
+        .context("the stage directory has no parent")?;
     stage::ensure_root(root)?;
     let path = path_for(stage_dir);
     let file = OpenOptions::new()
@@ -61,7 +63,10 @@ mod tests {
         let stage_dir = root.join("bottle");
         let first = acquire(&stage_dir).unwrap();
         let err = acquire(&stage_dir).unwrap_err();
-        assert!(format!("{err:#}").contains("another bot-bottle process"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("another bot-bottle process"),
+            "{err:#}"
+        );
         drop(first);
         let again = acquire(&stage_dir).unwrap();
         drop(again);

@@ -17,7 +17,10 @@ pub const RUNTIME_DIR_ENV: &str = "BOT_BOTTLE_RUNTIME_DIR";
 /// Where stage directories go: `$BOT_BOTTLE_RUNTIME_DIR`, else `$XDG_RUNTIME_DIR/bot-bottle`
 /// (private to the user, on tmpfs), else a per-user directory in the temp dir.
 pub fn root() -> anyhow::Result<camino::Utf8PathBuf> {
-    if let Some(dir) = std::env::var(RUNTIME_DIR_ENV).ok().filter(|v| !v.is_empty()) {
+    if let Some(dir) = std::env::var(RUNTIME_DIR_ENV)
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
         return Ok(camino::Utf8PathBuf::from(dir));
     }
     if let Some(runtime) = std::env::var("XDG_RUNTIME_DIR")

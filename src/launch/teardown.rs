@@ -184,7 +184,11 @@ impl Drop for Guard<'_> {
 
 /// Whether `resource` exists and carries `launch_id`. A missing one is not ours to remove; the
 /// stage directory is always ours (the bottle lock guards it).
-fn carries_launch(engine: &dyn Engine, resource: &Resource, launch_id: &str) -> anyhow::Result<bool> {
+fn carries_launch(
+    engine: &dyn Engine,
+    resource: &Resource,
+    launch_id: &str,
+) -> anyhow::Result<bool> {
     let labels = match resource {
         Resource::Container(name) => engine.inspect_container(name)?.map(|c| c.labels),
         Resource::Network(name) => engine.inspect_network(name)?.map(|n| n.labels),

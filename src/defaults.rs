@@ -42,9 +42,9 @@ pub const PROXY_CONFIG_PATH: &str = "/etc/pipelock/pipelock.yaml";
 pub const PROXY_CA_CERT_PATH: &str = "/etc/pipelock/ca.pem";
 pub const PROXY_CA_KEY_PATH: &str = "/etc/pipelock/ca-key.pem";
 
-/// Where the bottle CA's public cert lands in the agent, for `update-ca-certificates`.
+/// Where the bottle CA's public cert lands in the agent: where `update-ca-certificates` keeps it.
 pub const AGENT_CA_CERT_PATH: &str = "/usr/local/share/ca-certificates/bot-bottle-mitm.crt";
-/// The system bundle `update-ca-certificates` rebuilds on Debian-family images.
+/// The system bundle on Debian-family images; the launch appends the bottle CA to the image's copy.
 pub const AGENT_CA_BUNDLE_PATH: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// Where the workspace is mounted in the agent.
 pub const AGENT_WORKDIR: &str = "/workspace";

@@ -1,11 +1,11 @@
 //! How the binary finds and describes its container engine (the drivers live in `backends`).
+//! Takes plain arguments, not the CLI's types: the CLI depends on this module, not the reverse.
 
 use std::os::unix::fs::MetadataExt as _;
 
 use anyhow::Context as _;
-use backends::{detect, Engine, NoEngineFound};
+use backends::{detect, Engine, EngineKind, NoEngineFound};
 
-use crate::cli::Global;
 use crate::exit::UsageError;
 use crate::plan::EngineSummary;
 
@@ -15,51 +15,41 @@ pub struct Found {
     pub summary: EngineSummary,
 }
 
-/// Finds the engine and describes it with read-only calls only (`--version`, then
-/// `info`/`version`). `None` when there is none; an engine that is found but does not answer
-/// is still returned, marked unreachable.
-pub fn find(global: &Global) -> anyhow::Result<Option<Found>> {
-    // A binary that is found but is neither docker nor podman is the user's choice gone wrong.
-    let probed = detect::probe(global.engine.as_deref(), global.verbose)
-        .map_err(|e| UsageError(format!("{e:#}")))?;
+/// Finds the engine (`choice`: a name or path, or `None` to search PATH) without running it:
+/// what a plan needs is known from the binary and this process. `None` when there is none.
+/// A binary that is found but is neither docker nor podman is a usage error.
+pub fn find(choice: Option<&str>, verbose: bool) -> anyhow::Result<Option<Found>> {
+    let probed = detect::probe(choice, verbose).map_err(|e| UsageError(format!("{e:#}")))?;
     let Some(detected) = probed else {
         return Ok(None);
     };
-    let engine = detect::engine_for(&detected, global.verbose);
-    let (version, rootless, reachable) = match engine.info() {
-        Ok(info) => (info.version, info.rootless, true),
-        Err(_) => ("(not answering)".to_owned(), false, false),
+    let engine = detect::engine_for(&detected, verbose);
+    let rootless = match detected.kind {
+        // Podman runs rootless exactly when its caller is not root.
+        EngineKind::Podman => Some(current_uid()? != 0),
+        // Only the daemon knows.
+        EngineKind::Docker => None,
     };
     let summary = EngineSummary {
         kind: detected.kind.to_string(),
         program: detected.program,
-        version,
+        version: None,
         rootless,
-        reachable,
+        reachable: None,
     };
     Ok(Some(Found { engine, summary }))
 }
 
-/// The engine to launch with: found and answering.
-pub fn require(found: Option<Found>, global: &Global) -> anyhow::Result<Box<dyn Engine>> {
-    let found = found.ok_or_else(|| NoEngineFound {
-        looked_for: detect::looked_for(global.engine.as_deref()),
-    })?;
-    if !found.summary.reachable {
-        // Ask again to show the engine's own words.
-        found.engine.info().with_context(|| {
-            format!(
-                "{} at {} is not answering",
-                found.summary.kind, found.summary.program
-            )
-        })?;
-    }
-    Ok(found.engine)
-}
-
-/// Finds the engine for a command that needs one.
-pub fn select(global: &Global) -> anyhow::Result<Box<dyn Engine>> {
-    require(find(global)?, global)
+/// The engine for a command that needs one; [`NoEngineFound`] when there is none.
+pub fn select(choice: Option<&str>, verbose: bool) -> anyhow::Result<Box<dyn Engine>> {
+    find(choice, verbose)?
+        .map(|found| found.engine)
+        .ok_or_else(|| {
+            NoEngineFound {
+                looked_for: detect::looked_for(choice),
+            }
+            .into()
+        })
 }
 
 /// The caller's effective uid, read from `/proc/self` so no `unsafe` libc call is needed.

@@ -15,12 +15,14 @@ mod provision;
 mod proxy_config;
 mod signals;
 mod slug;
+mod timing;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
+    timing::start();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -33,7 +35,9 @@ fn main() -> ExitCode {
             });
         }
     };
-    match cli.run() {
+    let result = cli.run();
+    timing::report();
+    match result {
         Ok(()) => exit::exit_code(exit::OK),
         Err(err) => {
             eprintln!("bot-bottle: error: {err:#}");

@@ -123,8 +123,32 @@ fn find_on_path(name: &str) -> Result<Option<Utf8PathBuf>> {
     }
 }
 
-/// Runs `program --version` and reads who it really is.
+/// Who `program` really is: told by the binary itself when it is a native executable named
+/// `docker` or `podman` (symlinks resolved), otherwise asked with `--version`. Asking costs a
+/// process, which a dry run cannot afford.
 pub fn identify(program: &Utf8Path, verbose: bool) -> Result<EngineKind> {
+    if let Some(kind) = kind_from_binary(program) {
+        return Ok(kind);
+    }
+    identify_by_version(program, verbose)
+}
+
+/// The kind a native executable's real name says. `None` for anything else, so a wrapper
+/// script (podman-docker's `docker` is one) or a renamed binary is asked instead.
+fn kind_from_binary(program: &Utf8Path) -> Option<EngineKind> {
+    let real = std::fs::canonicalize(program).ok()?;
+    let kind = match real.file_name()?.to_str()? {
+        "docker" => EngineKind::Docker,
+        "podman" => EngineKind::Podman,
+        _ => return None,
+    };
+    let mut magic = [0u8; 4];
+    std::io::Read::read_exact(&mut std::fs::File::open(&real).ok()?, &mut magic).ok()?;
+    (magic == *b"\x7fELF").then_some(kind)
+}
+
+/// Runs `program --version` and reads who it really is.
+fn identify_by_version(program: &Utf8Path, verbose: bool) -> Result<EngineKind> {
     let out = Command::new(program.as_str())
         .args(["--version"])
         .verbose(verbose)
@@ -186,6 +210,19 @@ mod tests {
     #[test]
     fn default_search_names_both() {
         assert_eq!(looked_for(None), ["podman on PATH", "docker on PATH"]);
+    }
+
+    #[test]
+    fn only_a_native_binary_is_taken_at_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| Utf8PathBuf::from_path_buf(dir.path().join(name)).unwrap();
+        std::fs::copy("/bin/true", path("podman")).unwrap();
+        std::fs::write(path("docker"), "#!/bin/sh\nexec podman \"$@\"\n").unwrap();
+        std::os::unix::fs::symlink(path("podman"), path("engine")).unwrap();
+        assert_eq!(kind_from_binary(&path("podman")), Some(EngineKind::Podman));
+        assert_eq!(kind_from_binary(&path("engine")), Some(EngineKind::Podman));
+        assert_eq!(kind_from_binary(&path("docker")), None, "a script is asked");
+        assert_eq!(kind_from_binary(Utf8Path::new("/bin/true")), None);
     }
 
     #[test]

@@ -6,8 +6,18 @@
 
 use std::fmt;
 use std::os::unix::process::CommandExt as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
+
+/// Engine commands started by this process so far (see [`calls`]).
+static CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many child processes this process has started through here: the number of engine
+/// calls, which `BOT_BOTTLE_TIMINGS` reports and the launch benchmark prints.
+pub fn calls() -> usize {
+    CALLS.load(Ordering::Relaxed)
+}
 
 /// How many trailing lines of a failed command's stderr an error keeps.
 const STDERR_TAIL_LINES: usize = 40;
@@ -208,6 +218,7 @@ impl Command {
     }
 
     fn expression(&self) -> duct::Expression {
+        CALLS.fetch_add(1, Ordering::Relaxed);
         if self.verbose {
             eprintln!("+ {}", self.display());
         }

@@ -57,6 +57,7 @@ engine() { # setup args...: the engine CLI of one setup
 # --- state for cleanup ---------------------------------------------------------------------
 work=""           # temp dir: the binary copy and one manifest dir per cycle
 created=()        # "setup name" of every bottle this run started (or tried to)
+floors=()         # "setup name" of every floor run
 keeper_up=0
 inflight=""       # pid of the bot-bottle step running now (its wrapper: GNU time or runuser)
 
@@ -99,6 +100,14 @@ cleanup() {
         say "cleanup: still present on $setup: $(tr '\n' ' ' <<<"$left")"
         rc=1
       fi
+    fi
+  done
+  for entry in "${floors[@]}"; do
+    read -r setup name <<<"$entry"
+    if [ -n "$(floor_leftovers "$setup" "$name")" ]; then
+      floor_down "$setup" "$name" >/dev/null 2>&1 || true
+      force_remove "$setup" "$name"
+      engine "$setup" network rm "$name-int" "$name-egr" >/dev/null 2>&1 || true
     fi
   done
   if [ "$keeper_up" = 1 ]; then
@@ -231,6 +240,13 @@ stats() {
     printf "%.2f %.2f %.2f\n", m, v[1], v[NR] }'
 }
 
+# median of numbers (one a line), in milliseconds
+stats4() {
+  sort -g | awk '{ v[NR] = $1 } END {
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.1f\n", m * 1000 }'
+}
+
 # runuser's own cost, which the rootless figures include.
 runuser_overhead() {
   local i t0 t1
@@ -242,8 +258,76 @@ runuser_overhead() {
   done | stats | awk '{ print $1 }'
 }
 
+# --- the floor: the same engine work with bare CLI calls, serially ----------------------------
+# Two networks (the first internal), the sidecar created on one and connected to the other,
+# the agent created, one tar copied into each, both started, one `exec -u 0` in the agent.
+floor_up() { # setup name
+  local setup=$1 n=$2
+  engine "$setup" network create --internal "$n-int" >/dev/null &&
+    engine "$setup" network create "$n-egr" >/dev/null &&
+    engine "$setup" create --name "$n-side" --label "$LABEL_KEY=$n" --network "$n-int" "$PIPELOCK_IMAGE" >/dev/null &&
+    engine "$setup" network connect "$n-egr" "$n-side" &&
+    engine "$setup" cp - "$n-side:/" <"$work/floor.tar" &&
+    engine "$setup" create --name "$n-agent" --label "$LABEL_KEY=$n" --network "$n-int" "$AGENT_IMAGE" sleep infinity >/dev/null &&
+    engine "$setup" cp - "$n-agent:/" <"$work/floor.tar" &&
+    engine "$setup" start "$n-side" >/dev/null &&
+    engine "$setup" start "$n-agent" >/dev/null &&
+    engine "$setup" exec -u 0 "$n-agent" true
+}
+floor_down() { # setup name
+  local setup=$1 n=$2 rm_flags=(-f)
+  [ "$setup" = docker ] || rm_flags=(-f --time 0)
+  engine "$setup" rm "${rm_flags[@]}" "$n-agent" >/dev/null &&
+    engine "$setup" rm "${rm_flags[@]}" "$n-side" >/dev/null &&
+    engine "$setup" network rm "$n-int" >/dev/null &&
+    engine "$setup" network rm "$n-egr" >/dev/null
+}
+# Runs a floor step, setting `elapsed`; a failure stops the benchmark.
+floor_step() { # up|down setup name
+  local t0 t1
+  t0=$EPOCHREALTIME
+  "floor_$1" "$2" "$3" || { say "$2: floor $1 of $3 failed"; exit 1; }
+  t1=$EPOCHREALTIME
+  elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+}
+# The floor's networks carry no label (nothing else in the floor is special either): they are
+# named after the bottle, so cleanup finds them by name.
+floor_leftovers() { # setup name
+  local setup=$1 n=$2 c
+  for c in "$n-agent" "$n-side"; do
+    engine "$setup" container inspect "$c" >/dev/null 2>&1 && echo "container $c"
+  done
+  for c in "$n-int" "$n-egr"; do
+    engine "$setup" network inspect "$c" >/dev/null 2>&1 && echo "network $c"
+  done
+  true
+}
+
+# Median seconds of `start --dry-run --json` over 10 runs.
+dry_run_latency() { # setup dir
+  local setup=$1 dir=$2 i t0 t1
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    t0=$EPOCHREALTIME
+    cwd=$dir run_bb "$setup" start --dry-run --json "$dir/bottle.toml" >/dev/null 2>&1 ||
+      { say "$setup: dry-run failed"; exit 1; }
+    t1=$EPOCHREALTIME
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
+  done | stats4
+}
+
+# The BOT_BOTTLE_TIMINGS lines of one start's stderr as "STEP SECONDS" lines, and "engine-calls N".
+step_times() { # stderr-file
+  sed -n 's/^bot-bottle: timing: +[0-9.]* s \([0-9.]*\) s \(.*\)$/\2\t\1/p' "$1"
+  sed -n 's/^bot-bottle: timing: total .*engine calls \([0-9]*\)$/engine calls\t\1/p' "$1"
+}
+
 # --- the benchmark -------------------------------------------------------------------------
-results=()
+results=() floor_rows=() step_rows=() floors=()
+# One small file, copied into each floor container as its tar stream.
+mkdir -p "$work/floor-src/etc"
+echo floor >"$work/floor-src/etc/bot-bottle-floor"
+tar -C "$work/floor-src" -cf "$work/floor.tar" etc
+chmod 644 "$work/floor.tar"
 for setup in $ENGINES; do
   tag=${setup/podman-rootless/rootless}
   if [ "$setup" = podman-rootless ] && [ "$KEEPER" = 1 ]; then
@@ -255,7 +339,8 @@ for setup in $ENGINES; do
     engine podman-rootless run --detach --name "$KEEPER_NAME" --network "$KEEPER_NAME" \
       "$AGENT_IMAGE" sleep infinity >/dev/null
   fi
-  ups=() downs=() trees=() owns=()
+  ups=() downs=() trees=() owns=() fups=() fdowns=()
+  : >"$work/steps-$setup"
   for ((i = 1; i <= CYCLES; i++)); do
     name=bench-$tag-$RUN_ID-$i
     dir=$work/$name
@@ -270,7 +355,13 @@ workspace = "."
 EOF
     [ "$setup" != podman-rootless ] || chown -R "$ROOTLESS_USER" "$dir"
     created+=("$setup $name")
-    if ! cwd=$dir timed_step "$setup" "$dir/start.json" "$dir/start.err" 1 \
+    floors+=("$setup floor-$name")
+    # Interleaved: odd cycles run the floor first, even ones bot-bottle first.
+    if ((i % 2)); then
+      floor_step up "$setup" "floor-$name"; fup=$elapsed
+      floor_step down "$setup" "floor-$name"; fdown=$elapsed
+    fi
+    if ! cwd=$dir BOT_BOTTLE_TIMINGS=1 timed_step "$setup" "$dir/start.json" "$dir/start.err" 1 \
         start -y --detach --json "$dir/bottle.toml"; then
       say "$setup: start of $name failed after ${elapsed}s:"; cat "$dir/start.err" >&2; exit 1
     fi
@@ -282,9 +373,16 @@ EOF
     fi
     left=$(leftovers "$setup" "$name")
     [ -z "$left" ] || { say "$setup: stop of $name left: $(tr '\n' ' ' <<<"$left")"; exit 1; }
-    say "$setup cycle $i/$CYCLES: up ${up}s down ${elapsed}s peak RSS tree ${tree} kB, bot-bottle ${own} kB"
-    ups+=("$up") downs+=("$elapsed") trees+=("$tree") owns+=("$own")
+    down=$elapsed
+    if ! ((i % 2)); then
+      floor_step up "$setup" "floor-$name"; fup=$elapsed
+      floor_step down "$setup" "floor-$name"; fdown=$elapsed
+    fi
+    step_times "$dir/start.err" >>"$work/steps-$setup"
+    say "$setup cycle $i/$CYCLES: up ${up}s down ${down}s (floor up ${fup}s down ${fdown}s) peak RSS tree ${tree} kB, bot-bottle ${own} kB"
+    ups+=("$up") downs+=("$down") trees+=("$tree") owns+=("$own") fups+=("$fup") fdowns+=("$fdown")
   done
+  dry=$(dry_run_latency "$setup" "$dir")
   if [ "$keeper_up" = 1 ]; then
     engine podman-rootless rm --force --time 0 "$KEEPER_NAME" >/dev/null 2>&1 || true
     engine podman-rootless network rm "$KEEPER_NAME" >/dev/null 2>&1 || true
@@ -294,9 +392,22 @@ EOF
   read -r down_med down_min down_max < <(printf '%s\n' "${downs[@]}" | stats)
   tree_max=$(printf '%s\n' "${trees[@]}" | grep -E '^[0-9]+$' | sort -n | tail -n 1 || true)
   own_max=$(printf '%s\n' "${owns[@]}" | grep -E '^[0-9]+$' | sort -n | tail -n 1 || true)
+  read -r fup_med _ _ < <(printf '%s\n' "${fups[@]}" | stats)
+  read -r fdown_med _ _ < <(printf '%s\n' "${fdowns[@]}" | stats)
   results+=("$(printf '%-16s %8s %13s %10s %13s %16s %15s' "$setup" "$up_med" "$up_min-$up_max" \
     "$down_med" "$down_min-$down_max" "$(awk -v k="${tree_max:-0}" 'BEGIN { printf "%.1f", k / 1024 }')" \
     "$(awk -v k="${own_max:-0}" 'BEGIN { printf "%.1f", k / 1024 }')")")
+  # Medians of the floor's own up and down, bot-bottle over floor, the dry run, engine calls.
+  floor_rows+=("$(printf '%-16s %9s %11s %9s %11s %9s %10s %12s' "$setup" "$fup_med" \
+    "$(awk -v a="$up_med" -v b="$fup_med" 'BEGIN { printf "%.2fx", a / b }')" "$fdown_med" \
+    "$(awk -v a="$down_med" -v b="$fdown_med" 'BEGIN { printf "%.2fx", a / b }')" "$dry" \
+    "$(awk -F'\t' '$1 == "engine calls" { print $2 }' "$work/steps-$setup" | stats | awk '{ print $1 }')" \
+    "$CYCLES")")
+  step_rows+=("$setup: $(awk -F'\t' '$1 != "engine calls" { n[$1]++; t[$1] = t[$1] " " $2; if (!($1 in o)) o[$1] = ++k }
+    END { for (s in o) order[o[s]] = s
+      for (i = 1; i <= k; i++) { s = order[i]; c = split(substr(t[s], 2), v, " "); asort(v)
+        m = (c % 2) ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2
+        printf "%s%s %.3f", (i > 1 ? ", " : ""), s, m } }' "$work/steps-$setup")")
 done
 
 # --- the check that nothing remains ------------------------------------------------------------
@@ -332,12 +443,10 @@ if [[ " $ENGINES " == *" podman-rootless "* ]]; then
   [ "$KEEPER" = 1 ] && printf '; the rootless network namespace was kept alive by an idle container'
   printf '\n'
 fi
-cat <<'EOF'
-
-reference floor (bare CLI calls: 2 networks, 2 containers created and started, one exec -u 0;
-/work/shared/container-engines-here.md, measured 2026-11-23 on the same kind of machine):
-  podman rootful  up 0.65–0.70 s   down 0.40–0.45 s
-  docker          up 1.05 s        down 0.60 s
-  rootless podman not measured there
-  a one-shot `run --rm IMAGE true` costs about 0.4 s on either engine
-EOF
+printf '\nthe floor, measured in the same run, interleaved with bot-bottle (bare CLI calls, serially:\n'
+printf '2 networks, 2 containers created, a network connect, one tar cp each, 2 starts, one exec -u 0):\n\n'
+printf '%-16s %9s %11s %9s %11s %9s %10s %12s\n' engine "floor up" "start/floor" "floor dn" "stop/floor" \
+  "dry-run ms" "eng calls" "cycles"
+printf '%s\n' "${floor_rows[@]}"
+printf '\nper-step medians of start, seconds (BOT_BOTTLE_TIMINGS=1; sidecar and agent run side by side):\n'
+printf '  %s\n' "${step_rows[@]}"

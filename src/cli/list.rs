@@ -26,7 +26,7 @@ struct Row {
 
 impl ListArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
-        let engine = crate::engine::select(global)?;
+        let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
         let mut rows: BTreeMap<String, Row> = BTreeMap::new();
         for c in engine.list_containers(LABEL_BOTTLE)? {
             let Some(bottle) = c.labels.get(LABEL_BOTTLE) else {

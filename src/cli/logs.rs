@@ -23,8 +23,8 @@ pub struct LogsArgs {
 impl LogsArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         let slug = crate::slug::slugify(&self.name)?;
-        let engine = crate::engine::select(global)?;
-        let proxy = ResourceNames::for_slug(&slug).proxy;
+        let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
+        let proxy = ResourceNames::proxy(&slug);
         if engine.inspect_container(&proxy)?.is_none() {
             bail!(
                 "no bottle named {slug:?} is running in {} ({})",

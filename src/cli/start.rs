@@ -50,7 +50,7 @@ pub struct StartArgs {
 impl StartArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         // No engine at all is fine for a dry run: the plan says "none found".
-        let found = crate::engine::find(global)?;
+        let found = crate::engine::find(global.engine.as_deref(), global.verbose)?;
         let (manifest, plan) = self.plan(found.as_ref().map(|f| f.summary.clone()))?;
         if self.dry_run {
             let mut out = std::io::stdout().lock();
@@ -65,7 +65,11 @@ impl StartArgs {
         if !self.yes {
             confirm(&plan)?;
         }
-        let engine = crate::engine::require(found, global)?;
+        let engine = found
+            .ok_or_else(|| backends::NoEngineFound {
+                looked_for: backends::detect::looked_for(global.engine.as_deref()),
+            })?
+            .engine;
         let outcome = launch::launch(
             engine.as_ref(),
             &plan,

@@ -5,8 +5,9 @@ use anyhow::bail;
 use clap::Args;
 
 use super::Global;
-use crate::launch::{lock, stage, teardown};
-use crate::plan::{LABEL_BOTTLE, LABEL_ROLE};
+use crate::launch::{lock, parallel, stage, teardown};
+use crate::plan::LABEL_BOTTLE;
+use crate::timing;
 
 /// Remove a bottle: its agent, its pipelock sidecar, both networks and its stage directory.
 #[derive(Debug, Args)]
@@ -19,16 +20,18 @@ pub struct StopArgs {
 impl StopArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         let slug = crate::slug::slugify(&self.name)?;
-        let engine = crate::engine::select(global)?;
+        let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
         let stage_dir = stage::root()?.join(&slug);
         // Not while a launch of this name is still bringing it up or running it attached.
         let _lock = lock::acquire(&stage_dir)?;
         let label = format!("{LABEL_BOTTLE}={slug}");
-        let mut containers = engine.list_containers(&label)?;
-        // remove_all takes resources in creation order and removes the newest first: listing
-        // the agent last makes it go first, as at the end of a session.
-        containers.sort_by_key(|c| c.labels.get(LABEL_ROLE).map(String::as_str) == Some("agent"));
-        let networks = engine.list_networks(&label)?;
+        let (containers, networks) = timing::step("list", || {
+            parallel::both(
+                || engine.list_containers(&label),
+                || engine.list_networks(&label),
+            )
+        });
+        let (containers, networks) = (containers?, networks?);
         let has_stage = stage_dir.exists();
         if containers.is_empty() && networks.is_empty() && !has_stage {
             bail!(
@@ -48,7 +51,7 @@ impl StopArgs {
                 .into_iter()
                 .map(|c| teardown::Resource::Container(c.name)),
         );
-        teardown::remove_all(engine.as_ref(), &resources)?;
+        timing::step("remove", || teardown::remove_all(engine.as_ref(), &resources))?;
         eprintln!("bot-bottle: bottle {slug} removed");
         Ok(())
     }

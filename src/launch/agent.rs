@@ -5,13 +5,29 @@
 use anyhow::{bail, Context as _};
 use backends::{ContainerSpec, Engine, EnvVar, ExecSpec, Mount, NetworkAttachment, Owner};
 
+use super::teardown::{Guard, Resource};
+use super::{network, sidecar};
+use crate::ca::BottleCa;
+use crate::defaults;
+use crate::manifest::Manifest;
 use crate::plan::Plan;
+use crate::provision;
+use crate::signals;
+use crate::timing;
+
+/// The resolver the agent is told of: an address no bottle network routes to, so a lookup
+/// fails at once with "network unreachable", inside the bottle. Docker's embedded resolver
+/// forwards to the `--dns` servers from the agent's own namespace, which has no route out;
+/// left to itself it would use the host's resolvers, and when those sit on the host's loopback
+/// it forwards from the host's namespace instead (CVE-2024-29018). TEST-NET-1 (RFC 5737) is
+/// never a real resolver.
+pub const DEAD_RESOLVER: &str = "192.0.2.53";
 
 /// The agent's container spec. `forwarded` holds the host values of the manifest's
 /// `agent.env` names that are set (they travel in the engine's environment, never in argv).
-/// `proxy_ip` is the sidecar's address on the internal network: the agent finds its proxy
-/// through `/etc/hosts`, because rootless podman's DNS does not answer on internal networks.
-pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>, proxy_ip: &str) -> ContainerSpec {
+/// Nothing in it depends on the sidecar, so both are created at once; the agent learns the
+/// sidecar's address in [`point_at_proxy`].
+pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>) -> ContainerSpec {
     let mut env: Vec<EnvVar> = plan
         .agent
         .env
@@ -21,12 +37,7 @@ pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>, proxy_ip: &str) -> ContainerSpe
     env.extend(forwarded);
     ContainerSpec {
         networks: vec![NetworkAttachment::new(&plan.networks.internal)],
-        extra_hosts: vec![(plan.containers.proxy.clone(), proxy_ip.to_owned())],
-        // The only resolver the agent is told of is its sidecar, which serves no DNS: a lookup
-        // fails at once, inside the bottle. Docker's embedded resolver forwards to the `--dns`
-        // servers; without this it would use the host's, which may be on the host's loopback
-        // and so reachable from the host's namespace (CVE-2024-29018).
-        dns: vec![proxy_ip.to_owned()],
+        dns: vec![DEAD_RESOLVER.to_owned()],
         // The isolated network keeps the host off IPv4, but a bridge still has an IPv6
         // link-local address, one hop from any container with IPv6 on: turn it off in the
         // agent's own namespace (docker does already; podman does not).
@@ -73,74 +84,129 @@ pub fn forwarded_env(plan: &Plan) -> Vec<EnvVar> {
         .collect()
 }
 
-/// The agent user's uid and gid, read from the running container's passwd database.
-pub fn owner(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Owner> {
+/// Creates the agent (recorded in `guard` first), copies its provisioning in, and starts it
+/// once the internal network is known to be isolated.
+pub fn start(
+    engine: &dyn Engine,
+    plan: &Plan,
+    manifest: &Manifest,
+    ca: &BottleCa,
+    guard: &Guard,
+) -> anyhow::Result<()> {
     let name = &plan.containers.agent;
-    let user = &plan.agent.user;
-    let out = engine.exec(
-        name,
-        &ExecSpec {
-            user: Some("0".to_owned()),
-            ..ExecSpec::new(["getent", "passwd", user.as_str()])
-        },
-    )?;
-    if out.status != 0 {
-        bail!(
-            "the agent image {} has no user {user:?} (getent passwd exited with {})",
-            plan.images.agent,
-            out.status
-        );
-    }
-    parse_passwd_ids(&out.stdout).with_context(|| {
-        format!(
-            "reading user {user:?} from the agent image: {:?}",
-            out.stdout.trim()
-        )
+    let resource = Resource::Container(name.clone());
+    guard.adopt(resource.clone());
+    timing::step("agent: create", || {
+        engine
+            .create_container(&spec(plan, forwarded_env(plan)))
+            .with_context(|| format!("creating the agent container {name}"))
+    })?;
+    guard.created(&resource);
+    let ctx = provision::Ctx {
+        plan,
+        manifest,
+        ca_cert_pem: ca.cert_pem(),
+        agent_owner: Owner::new(plan.agent.uid.into(), plan.agent.gid.into()),
+    };
+    let files = provision::tarball(&ctx)?;
+    timing::step("agent: copy provisioning", || {
+        engine
+            .copy_tar_into(name, "/", &files)
+            .with_context(|| format!("copying provisioning files into {name}"))
+    })?;
+    timing::step("agent: check network isolation", || {
+        network::check_isolated(engine, &plan.networks.internal)
+    })?;
+    signals::check()?;
+    timing::step("agent: start", || {
+        engine
+            .start_container(name)
+            .with_context(|| format!("starting {name}"))
     })
 }
 
-fn parse_passwd_ids(line: &str) -> anyhow::Result<Owner> {
-    let fields: Vec<&str> = line.trim().split(':').collect();
-    if fields.len() < 4 {
-        bail!("not a passwd line");
-    }
-    Ok(Owner::new(fields[2].parse()?, fields[3].parse()?))
-}
+/// The last step of a launch, run as root in the started agent. Its arguments: the agent
+/// user and the uid the plan gave its files, the sidecar's address and name, the bottle CA's
+/// cert and the trust bundle, the sidecar's health URL, and seconds to wait for it. It
+/// - checks that the image's agent user has the uid the provisioned files were given;
+/// - maps the sidecar's name to its address in `/etc/hosts` (the engines write that file at
+///   start, the sidecar's address is only known once it runs, and the isolated network has
+///   no DNS);
+/// - appends the CA to the image's bundle (what `update-ca-certificates` would do, in a
+///   millisecond instead of a second), then says `provisioned`;
+/// - waits until the sidecar's health endpoint answers through that name, polling with a
+///   deadline, and prints its status (nothing when the image has no curl).
+///
+/// A fixed script: every value is an argument, never part of the text. Root in the agent has
+/// no capabilities (docker drops them all for `exec -u 0` under no-new-privileges), which is
+/// enough: every file written here is root's.
+const FINISH: &str = r#"uid=$(id -u "$1") || exit 3
+[ "$uid" = "$2" ] || { echo "the agent user $1 has uid $uid in this image; bot-bottle needs $2" >&2; exit 3; }
+printf '%s %s\n' "$3" "$4" >> /etc/hosts || exit 4
+if [ -f "$6" ]; then cat "$5" >> "$6" || exit 5; fi
+echo provisioned
+command -v curl > /dev/null || exit 0
+deadline=$(( $(date +%s) + $8 ))
+while :; do
+  code=$(curl -sS -m 5 --noproxy '*' -o /dev/null -w '%{http_code}' "$7") && [ "$code" = 200 ] && break
+  [ "$(date +%s)" -lt "$deadline" ] || { echo "$code"; exit 6; }
+  sleep 0.05
+done
+echo "$code""#;
 
-/// Checks that the agent can reach its sidecar, so that a host whose firewall drops traffic
-/// inside the internal network fails here, clearly, and not as a hanging agent. Uses the agent
-/// image's curl; an image without curl skips the check.
-pub fn check_reaches_proxy(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
+/// How long the sidecar gets to answer after it started.
+const PROXY_READY_WITHIN_SECS: u32 = 30;
+
+/// Finishes the agent once both containers run ([`FINISH`]): its user checked, the sidecar in
+/// its `/etc/hosts`, the CA in its trust bundle, and the sidecar answering through that name,
+/// so that a sidecar that died or a host whose firewall drops traffic inside the internal
+/// network fails here, clearly, and not as a hanging agent.
+pub fn finish(engine: &dyn Engine, plan: &Plan, proxy_ip: &str) -> anyhow::Result<()> {
     let url = format!(
         "http://{}:{}/health",
         plan.containers.proxy,
         crate::defaults::PROXY_PORT
     );
-    let probe = ExecSpec::new([
-        "curl",
-        "-sS",
-        "-m",
-        "10",
-        "--noproxy",
-        "*",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-        url.as_str(),
-    ]);
-    let out = engine.exec(&plan.containers.agent, &probe)?;
-    match out.status {
-        0 if out.stdout.trim() == "200" => Ok(()),
-        // The engine's "cannot invoke" and "not found": no curl in this image.
-        126 | 127 => Ok(()),
-        _ => bail!(
-            "the agent cannot reach its pipelock sidecar at {url} ({}{}); if dockerd runs on this host next to rootful podman, \
-             its FORWARD DROP policy also drops traffic inside podman's internal networks: see \"Known host issues\" in the README",
-            out.stderr.trim(),
-            out.stdout.trim()
-        ),
+    let uid = plan.agent.uid.to_string();
+    let wait = PROXY_READY_WITHIN_SECS.to_string();
+    let script = ExecSpec {
+        user: Some("0".to_owned()),
+        ..ExecSpec::new([
+            "sh",
+            "-c",
+            FINISH,
+            "sh",
+            plan.agent.user.as_str(),
+            uid.as_str(),
+            proxy_ip,
+            plan.containers.proxy.as_str(),
+            defaults::AGENT_CA_CERT_PATH,
+            defaults::AGENT_CA_BUNDLE_PATH,
+            url.as_str(),
+            wait.as_str(),
+        ])
+    };
+    let out = engine.exec(&plan.containers.agent, &script)?;
+    let Some(code) = out.stdout.strip_prefix("provisioned\n") else {
+        bail!(
+            "finishing the agent {} failed (exit {}): {}",
+            plan.containers.agent,
+            out.status,
+            out.stderr.trim()
+        );
+    };
+    if out.status == 0 && (code.is_empty() || code.trim() == "200") {
+        return Ok(());
     }
+    if let Some(why) = sidecar::failure(engine, &plan.containers.proxy)? {
+        bail!(why);
+    }
+    bail!(
+        "the agent cannot reach its pipelock sidecar at {url} within {wait} s ({}{}); if dockerd runs on this host next to rootful podman, \
+         its FORWARD DROP policy also drops traffic inside podman's internal networks: see \"Known host issues\" in the README",
+        out.stderr.trim(),
+        code.trim()
+    )
 }
 
 /// The exec that runs the agent's command, attached to the terminal when there is one.
@@ -163,16 +229,4 @@ pub fn attach_hint(program: &str, plan: &Plan) -> String {
         plan.containers.agent,
         plan.agent.command.join(" ")
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_passwd_ids;
-
-    #[test]
-    fn reads_uid_and_gid() {
-        let owner = parse_passwd_ids("node:x:1000:1001::/home/node:/bin/sh\n").unwrap();
-        assert_eq!((owner.uid, owner.gid), (1000, 1001));
-        assert!(parse_passwd_ids("garbage").is_err());
-    }
 }

@@ -4,6 +4,7 @@
 mod agent;
 pub mod lock;
 mod network;
+pub mod parallel;
 pub mod sidecar;
 pub mod stage;
 pub mod teardown;
@@ -19,8 +20,8 @@ use crate::ca::{self, BottleCa};
 use crate::exit::Interrupted;
 use crate::manifest::Manifest;
 use crate::plan::Plan;
-use crate::provision;
 use crate::signals;
+use crate::timing;
 use teardown::{Guard, Resource};
 
 /// How the launch should end.
@@ -52,35 +53,45 @@ pub struct Outcome {
 pub const JSON_SCHEMA: &str = "bot-bottle.launch/v1";
 
 /// Checks, before anything is created, that the launch can work: both images are present and
-/// no resource of a bottle with this name exists.
+/// no resource of a bottle with this name exists. The four questions are asked at once.
+///
+/// A container of the same name that bot-bottle did not label is not looked for: the engine
+/// refuses to create a second container of a name, and the launch then fails and removes what
+/// it made.
 pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
-    for (role, image) in [("agent", &plan.images.agent), ("proxy", &plan.images.proxy)] {
-        if !engine.image_exists(image)? {
-            bail!(
-                "the {role} image {image} is not present in {} ({}); build or tag it first (see the README)",
-                engine.kind(),
-                engine.program()
-            );
-        }
-    }
-    // By label (a crashed launch of this bottle), and by name (anything else in the way).
     let label = format!("{}={}", crate::plan::LABEL_BOTTLE, plan.bottle.slug);
+    let image_check = |role: &'static str, image: &str| -> anyhow::Result<BTreeSet<String>> {
+        if engine.image_exists(image)? {
+            return Ok(BTreeSet::new());
+        }
+        bail!(
+            "the {role} image {image} is not present in {} ({}); build or tag it first (see the README)",
+            engine.kind(),
+            engine.program()
+        )
+    };
+    let label = label.as_str();
+    let answers = parallel::all(vec![
+        Box::new(|| image_check("agent", &plan.images.agent)),
+        Box::new(|| image_check("proxy", &plan.images.proxy)),
+        Box::new(|| {
+            Ok(engine
+                .list_containers(label)?
+                .into_iter()
+                .map(|c| format!("container {}", c.name))
+                .collect())
+        }),
+        Box::new(|| {
+            Ok(engine
+                .list_networks(label)?
+                .into_iter()
+                .map(|n| format!("network {}", n.name))
+                .collect())
+        }),
+    ]);
     let mut existing = BTreeSet::new();
-    for c in engine.list_containers(&label)? {
-        existing.insert(format!("container {}", c.name));
-    }
-    for n in engine.list_networks(&label)? {
-        existing.insert(format!("network {}", n.name));
-    }
-    for name in [&plan.containers.agent, &plan.containers.proxy] {
-        if engine.inspect_container(name)?.is_some() {
-            existing.insert(format!("container {name}"));
-        }
-    }
-    for name in [&plan.networks.internal, &plan.networks.egress] {
-        if engine.inspect_network(name)?.is_some() {
-            existing.insert(format!("network {name}"));
-        }
+    for answer in answers {
+        existing.extend(answer?);
     }
     if !existing.is_empty() {
         bail!(
@@ -104,7 +115,7 @@ pub fn launch(
     signals::install()?;
     // Held until this function returns: for the whole session when attached.
     let _lock = lock::acquire(&plan.stage_dir)?;
-    preflight(engine, plan)?;
+    timing::step("preflight", || preflight(engine, plan))?;
     let ca = ca::generate(
         &plan.bottle.slug,
         &plan.egress.tls_interception.ca_permitted_domains,
@@ -113,8 +124,8 @@ pub fn launch(
     .context("generating the bottle CA")?;
     eprintln!("bot-bottle: mitm ca fingerprint: {}", ca.fingerprint());
 
-    let mut guard = Guard::new(engine, &plan.launch_id);
-    let brought_up = bring_up(engine, plan, manifest, &ca, &mut guard);
+    let guard = Guard::new(engine, &plan.launch_id);
+    let brought_up = bring_up(engine, plan, manifest, &ca, &guard);
     if let Err(err) = brought_up {
         report_teardown(guard.teardown());
         return Err(if signals::interrupted() {
@@ -169,62 +180,33 @@ fn report_teardown(result: Result<(), teardown::TeardownErrors>) {
     }
 }
 
-/// Creates everything, recording each resource in `guard` before creating it.
+/// Creates everything, recording each resource in `guard` before creating it. After the two
+/// networks, the sidecar and the agent come up side by side: the sidecar's config and CA and
+/// the agent's provisioning are each copied in before their container starts, and the only
+/// step that needs both is the last, which points the agent at its sidecar.
 fn bring_up(
     engine: &dyn Engine,
     plan: &Plan,
     manifest: &Manifest,
     ca: &BottleCa,
-    guard: &mut Guard,
+    guard: &Guard,
 ) -> anyhow::Result<()> {
     guard.adopt(Resource::StageDir(plan.stage_dir.clone()));
-    stage::create(&plan.stage_dir)?;
-    stage::write(
-        &plan.stage_dir,
-        "pipelock.yaml",
-        plan.proxy.config.render().as_bytes(),
-        0o600,
-    )?;
-    stage::write(&plan.stage_dir, "ca.pem", ca.cert_pem().as_bytes(), 0o644)?;
+    timing::step("stage directory", || -> anyhow::Result<()> {
+        stage::create(&plan.stage_dir)?;
+        stage::write(&plan.stage_dir, "ca.pem", ca.cert_pem().as_bytes(), 0o644)
+    })?;
 
-    for spec in network::specs(plan) {
-        signals::check()?;
-        let resource = Resource::Network(spec.name.clone());
-        guard.adopt(resource.clone());
-        engine
-            .create_network(&spec)
-            .with_context(|| format!("creating network {}", spec.name))?;
-        guard.created(&resource);
-        if spec.isolated {
-            network::check_isolated(engine, &spec.name)?;
-        }
-    }
-
+    timing::step("networks", || network::create(engine, plan, guard))?;
     signals::check()?;
-    guard.adopt(Resource::Container(plan.containers.proxy.clone()));
-    let proxy_ip = sidecar::start(engine, plan, ca)?;
-
+    let (proxy_ip, agent_up) = parallel::both(
+        || timing::step("sidecar", || sidecar::start(engine, plan, ca, guard)),
+        || timing::step("agent", || agent::start(engine, plan, manifest, ca, guard)),
+    );
+    let proxy_ip = proxy_ip?;
+    agent_up?;
     signals::check()?;
-    let name = &plan.containers.agent;
-    let resource = Resource::Container(name.clone());
-    guard.adopt(resource.clone());
-    engine
-        .create_container(&agent::spec(plan, agent::forwarded_env(plan), &proxy_ip))
-        .with_context(|| format!("creating the agent container {name}"))?;
-    guard.created(&resource);
-    engine
-        .start_container(name)
-        .with_context(|| format!("starting {name}"))?;
-
-    signals::check()?;
-    let ctx = provision::Ctx {
-        plan,
-        manifest,
-        ca_cert_pem: ca.cert_pem(),
-        agent_owner: agent::owner(engine, plan)?,
-    };
-    provision::run(engine, name, &ctx)?;
-    agent::check_reaches_proxy(engine, plan)?;
+    timing::step("agent: finish", || agent::finish(engine, plan, &proxy_ip))?;
     signals::check()?;
     Ok(())
 }

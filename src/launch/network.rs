@@ -4,6 +4,8 @@
 use anyhow::{bail, Context as _};
 use backends::{Engine, NetworkSpec};
 
+use super::parallel;
+use super::teardown::{Guard, Resource};
 use crate::plan::{Plan, LABEL_ROLE};
 
 /// The networks to create, internal first.
@@ -26,6 +28,26 @@ pub fn specs(plan: &Plan) -> [NetworkSpec; 2] {
             labels,
         },
     ]
+}
+
+/// Creates both networks at once, each recorded in `guard` before its create.
+pub fn create(engine: &dyn Engine, plan: &Plan, guard: &Guard) -> anyhow::Result<()> {
+    let specs = specs(plan);
+    let jobs: Vec<Box<dyn FnOnce() -> anyhow::Result<()> + Send + '_>> = specs
+        .iter()
+        .map(|spec| {
+            Box::new(move || {
+                let resource = Resource::Network(spec.name.clone());
+                guard.adopt(resource.clone());
+                engine
+                    .create_network(spec)
+                    .with_context(|| format!("creating network {}", spec.name))?;
+                guard.created(&resource);
+                Ok(())
+            }) as Box<dyn FnOnce() -> _ + Send>
+        })
+        .collect();
+    parallel::all(jobs).into_iter().collect()
 }
 
 /// Refuses a network the engine did not really isolate: an engine that quietly ignores the

@@ -1,22 +1,18 @@
 //! The pipelock sidecar: created on both networks, its config and CA copied in between create
-//! and start (the image has no shell), then started and waited on until healthy.
+//! and start (the image has no shell), then started. The agent's last launch step waits until
+//! it answers.
 
-use std::time::{Duration, Instant};
-
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use backends::{
-    ContainerSpec, ContainerState, Engine, ExecSpec, NetworkAttachment, Owner, Tarball,
+    ContainerSpec, ContainerState, Engine, NetworkAttachment, Owner, Tarball,
 };
 
+use super::teardown::{Guard, Resource};
 use crate::ca::BottleCa;
 use crate::defaults;
 use crate::plan::Plan;
 use crate::signals;
-
-/// How long pipelock gets to answer its health check after start.
-const HEALTHY_WITHIN: Duration = Duration::from_secs(30);
-/// Pause between health probes.
-const PROBE_EVERY: Duration = Duration::from_millis(100);
+use crate::timing;
 
 /// The sidecar's container spec.
 pub fn spec(plan: &Plan) -> ContainerSpec {
@@ -61,23 +57,36 @@ pub fn files(plan: &Plan, ca: &BottleCa) -> anyhow::Result<Vec<u8>> {
     tar.finish()
 }
 
-/// Copies the files in, starts the sidecar and waits until pipelock answers its health check.
-/// Returns the sidecar's address on the internal network.
-pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa) -> anyhow::Result<String> {
+/// Creates the sidecar (recorded in `guard` first), copies its files in, starts it and waits
+/// until pipelock answers its health check. Returns its address on the internal network.
+pub fn start(
+    engine: &dyn Engine,
+    plan: &Plan,
+    ca: &BottleCa,
+    guard: &Guard,
+) -> anyhow::Result<String> {
     let name = &plan.containers.proxy;
-    engine
-        .create_container(&spec(plan))
-        .with_context(|| format!("creating the pipelock sidecar {name}"))?;
-    engine
-        .copy_tar_into(name, "/", &files(plan, ca)?)
-        .with_context(|| format!("copying pipelock's config and CA into {name}"))?;
+    let resource = Resource::Container(name.clone());
+    guard.adopt(resource.clone());
+    timing::step("sidecar: create", || {
+        engine
+            .create_container(&spec(plan))
+            .with_context(|| format!("creating the pipelock sidecar {name}"))
+    })?;
+    guard.created(&resource);
+    let files = files(plan, ca)?;
+    timing::step("sidecar: copy config and CA", || {
+        engine
+            .copy_tar_into(name, "/", &files)
+            .with_context(|| format!("copying pipelock's config and CA into {name}"))
+    })?;
     signals::check()?;
-    engine
-        .start_container(name)
-        .with_context(|| format!("starting {name}"))?;
-    wait_healthy(engine, name)?;
-    let info = engine
-        .inspect_container(name)?
+    timing::step("sidecar: start", || {
+        engine
+            .start_container(name)
+            .with_context(|| format!("starting {name}"))
+    })?;
+    let info = timing::step("sidecar: address", || engine.inspect_container(name))?
         .with_context(|| format!("{name} disappeared"))?;
     info.networks
         .get(&plan.networks.internal)
@@ -85,33 +94,20 @@ pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa) -> anyhow::Result<
         .with_context(|| format!("{name} has no address on {}", plan.networks.internal))
 }
 
-fn wait_healthy(engine: &dyn Engine, name: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + HEALTHY_WITHIN;
-    let probe = ExecSpec::new(["/pipelock", "healthcheck"]);
-    loop {
-        signals::check()?;
-        let state = engine
-            .inspect_container(name)?
-            .with_context(|| format!("{name} disappeared"))?;
-        if state.state != ContainerState::Running {
-            bail!(
-                "the pipelock sidecar {name} stopped (exit code {}) before it became healthy; its log:\n{}",
-                state.exit_code,
-                log_of(engine, name)
-            );
-        }
-        if engine.exec(name, &probe).is_ok_and(|out| out.status == 0) {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            bail!(
-                "the pipelock sidecar {name} was not healthy within {} s; its log:\n{}",
-                HEALTHY_WITHIN.as_secs(),
-                log_of(engine, name)
-            );
-        }
-        std::thread::sleep(PROBE_EVERY);
+/// Why the sidecar is not serving, when the reason is on its side: it stopped (with its exit
+/// code and log). `None` while it still runs.
+pub fn failure(engine: &dyn Engine, name: &str) -> anyhow::Result<Option<String>> {
+    let state = engine
+        .inspect_container(name)?
+        .with_context(|| format!("{name} disappeared"))?;
+    if state.state == ContainerState::Running {
+        return Ok(None);
     }
+    Ok(Some(format!(
+        "the pipelock sidecar {name} stopped (exit code {}) before it served the agent; its log:\n{}",
+        state.exit_code,
+        log_of(engine, name)
+    )))
 }
 
 fn log_of(engine: &dyn Engine, name: &str) -> String {

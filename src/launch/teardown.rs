@@ -7,10 +7,12 @@
 //! carries this launch's id ([`crate::plan::LABEL_LAUNCH`]).
 
 use std::fmt;
+use std::sync::Mutex;
 
 use backends::Engine;
 use camino::Utf8PathBuf;
 
+use super::parallel;
 use crate::plan::LABEL_LAUNCH;
 
 /// One thing to remove. Recorded *before* it is created, so a launch killed mid-create still
@@ -31,6 +33,8 @@ impl Resource {
             Resource::StageDir(_) => 2,
         }
     }
+
+    const LAST_RANK: u8 = 2;
 }
 
 impl fmt::Display for Resource {
@@ -59,21 +63,28 @@ impl fmt::Display for TeardownErrors {
 
 impl std::error::Error for TeardownErrors {}
 
-/// Removes `resources` (listed in creation order) in teardown order: containers newest first
-/// (the agent before the sidecar it talks to), then networks, then the stage directory.
+/// Removes `resources` (listed in creation order) in teardown order: containers (the agent and
+/// the sidecar at once), then the networks they sat on, then the stage directory. Removals of
+/// one rank run side by side; every error is collected.
 pub fn remove_all(engine: &dyn Engine, resources: &[Resource]) -> Result<(), TeardownErrors> {
-    let mut ordered: Vec<&Resource> = resources.iter().rev().collect();
-    ordered.sort_by_key(|r| r.rank());
     let mut errors = Vec::new();
-    for resource in ordered {
-        let result = match resource {
-            Resource::Container(name) => engine.remove_container(name),
-            Resource::Network(name) => engine.remove_network(name),
-            Resource::StageDir(dir) => remove_stage_dir(dir),
-        };
-        if let Err(err) = result {
-            errors.push((resource.clone(), err));
-        }
+    for rank in 0..=Resource::LAST_RANK {
+        let jobs: Vec<Box<dyn FnOnce() -> Option<(Resource, anyhow::Error)> + Send + '_>> =
+            resources
+                .iter()
+                .filter(|r| r.rank() == rank)
+                .map(|resource| {
+                    Box::new(move || {
+                        let result = match resource {
+                            Resource::Container(name) => engine.remove_container(name),
+                            Resource::Network(name) => engine.remove_network(name),
+                            Resource::StageDir(dir) => remove_stage_dir(dir),
+                        };
+                        result.err().map(|err| (resource.clone(), err))
+                    }) as Box<dyn FnOnce() -> _ + Send>
+                })
+                .collect();
+        errors.extend(parallel::all(jobs).into_iter().flatten());
     }
     if errors.is_empty() {
         Ok(())
@@ -100,10 +111,12 @@ enum Claim {
 
 /// Owns what a launch created; tears it all down when dropped unless [`Self::keep`] was called
 /// (a detached bottle). Teardown errors at drop time are printed, since drop cannot return them.
+///
+/// Launch steps that run side by side share one guard: its record is behind a lock.
 pub struct Guard<'e> {
     engine: &'e dyn Engine,
     launch_id: String,
-    resources: Vec<(Resource, Claim)>,
+    resources: Mutex<Vec<(Resource, Claim)>>,
     armed: bool,
 }
 
@@ -113,20 +126,20 @@ impl<'e> Guard<'e> {
         Guard {
             engine,
             launch_id: launch_id.to_owned(),
-            resources: Vec::new(),
+            resources: Mutex::new(Vec::new()),
             armed: true,
         }
     }
 
     /// Records `resource` as this launch's before it is created, to be removed at teardown if
     /// it turns out to be this launch's.
-    pub fn adopt(&mut self, resource: Resource) {
-        self.resources.push((resource, Claim::Attempted));
+    pub fn adopt(&self, resource: Resource) {
+        self.record().push((resource, Claim::Attempted));
     }
 
     /// Notes that the engine created `resource` for this launch.
-    pub fn created(&mut self, resource: &Resource) {
-        for (held, claim) in &mut self.resources {
+    pub fn created(&self, resource: &Resource) {
+        for (held, claim) in self.record().iter_mut() {
             if held == resource {
                 *claim = Claim::Created;
             }
@@ -144,7 +157,8 @@ impl<'e> Guard<'e> {
     fn remove_ours(&self) -> Result<(), TeardownErrors> {
         let mut ours = Vec::new();
         let mut errors = Vec::new();
-        for (resource, claim) in &self.resources {
+        let record = self.record().clone();
+        for (resource, claim) in &record {
             let mine = match claim {
                 Claim::Created => Ok(true),
                 Claim::Attempted => carries_launch(self.engine, resource, &self.launch_id),
@@ -164,6 +178,12 @@ impl<'e> Guard<'e> {
         } else {
             Err(TeardownErrors(errors))
         }
+    }
+
+    fn record(&self) -> std::sync::MutexGuard<'_, Vec<(Resource, Claim)>> {
+        self.resources
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Keeps everything (a detached bottle, removed later by `bot-bottle stop`).

@@ -61,7 +61,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         let slug = slug::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
         (dir_name.to_owned(), slug)
     };
-    let names = ResourceNames::for_slug(&slug);
+    let names = ResourceNames::for_launch(&slug, &inputs.launch_id);
     let labels = |role: &str| {
         BTreeMap::from([
             (LABEL_BOTTLE.to_owned(), slug.clone()),
@@ -185,7 +185,7 @@ fn agent_plan(
     let rootless_podman = inputs
         .engine
         .as_ref()
-        .is_some_and(|e| e.kind == "podman" && e.rootless);
+        .is_some_and(|e| e.kind == "podman" && e.rootless == Some(true));
     let userns = rootless_podman.then(|| {
         format!(
             "keep-id:uid={},gid={}",
@@ -196,6 +196,8 @@ fn agent_plan(
     Ok(AgentPlan {
         command,
         user,
+        uid: defaults::AGENT_UID,
+        gid: defaults::AGENT_GID,
         home,
         workspace,
         workdir: defaults::AGENT_WORKDIR.to_owned(),
@@ -228,8 +230,10 @@ fn agent_env(proxy_name: &str) -> BTreeMap<String, String> {
     .collect()
 }
 
-/// Names of everything a bottle creates, derived from its slug alone so that `stop NAME`
-/// and a later cleanup find them again.
+/// Names of everything a bottle creates. Containers are named by the slug alone: the engine
+/// refuses a second container of a name, which makes the sidecar's create the point where one
+/// of two launches of a bottle wins. Networks also carry the launch id, because docker allows
+/// two networks of one name; `stop` and cleanup find them by label.
 pub struct ResourceNames {
     pub agent: String,
     pub proxy: String,
@@ -238,13 +242,22 @@ pub struct ResourceNames {
 }
 
 impl ResourceNames {
-    pub fn for_slug(slug: &str) -> Self {
+    pub fn for_launch(slug: &str, launch_id: &str) -> Self {
+        let short: String = launch_id.chars().take(8).collect();
         ResourceNames {
-            agent: format!("bot-bottle-{slug}"),
-            proxy: format!("bot-bottle-{slug}-pipelock"),
-            internal_network: format!("bot-bottle-{slug}-internal"),
-            egress_network: format!("bot-bottle-{slug}-egress"),
+            agent: Self::agent(slug),
+            proxy: Self::proxy(slug),
+            internal_network: format!("bot-bottle-{slug}-internal-{short}"),
+            egress_network: format!("bot-bottle-{slug}-egress-{short}"),
         }
+    }
+
+    pub fn agent(slug: &str) -> String {
+        format!("bot-bottle-{slug}")
+    }
+
+    pub fn proxy(slug: &str) -> String {
+        format!("bot-bottle-{slug}-pipelock")
     }
 }
 

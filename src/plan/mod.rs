@@ -64,10 +64,14 @@ pub struct EngineSummary {
     /// `docker` or `podman`.
     pub kind: String,
     pub program: Utf8PathBuf,
-    pub version: String,
-    pub rootless: bool,
-    /// False when the binary exists but the engine did not answer (e.g. dockerd not running).
-    pub reachable: bool,
+    /// The engine's version; `null` unless the engine was asked (a plan does not ask: the
+    /// question costs podman a third of a second).
+    pub version: Option<String>,
+    /// Whether the engine runs rootless: known for podman from the caller's uid, `null` for
+    /// docker unless the daemon was asked.
+    pub rootless: Option<bool>,
+    /// Whether the engine answered; `null` when it was not asked.
+    pub reachable: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,6 +98,10 @@ pub struct Networks {
 pub struct AgentPlan {
     pub command: Vec<String>,
     pub user: String,
+    /// The uid and gid the image must give [`Self::user`]: provisioned files are owned by
+    /// them, and rootless podman maps the invoking user to them.
+    pub uid: u32,
+    pub gid: u32,
     pub home: String,
     /// Host directory mounted read-write at [`Self::workdir`].
     pub workspace: Utf8PathBuf,

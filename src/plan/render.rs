@@ -85,12 +85,17 @@ fn engine(plan: &Plan) -> String {
     let Some(e) = &plan.engine else {
         return "none found (looked for podman, then docker, on PATH)".to_owned();
     };
+    let version = e
+        .version
+        .as_ref()
+        .map(|v| format!(" {v}"))
+        .unwrap_or_default();
     let mode = match (e.reachable, e.rootless) {
-        (false, _) => ", not answering",
-        (true, true) => ", rootless",
-        (true, false) => "",
+        (Some(false), _) => ", not answering",
+        (_, Some(true)) => ", rootless",
+        _ => "",
     };
-    format!("{} {} at {}{mode}", e.kind, e.version, e.program)
+    format!("{}{version} at {}{mode}", e.kind, e.program)
 }
 
 fn forwarded(plan: &Plan) -> String {

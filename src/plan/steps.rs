@@ -48,8 +48,9 @@ impl ProvisionStep {
 
 fn ca() -> ProvisionStep {
     let detail = format!(
-        "copy the bottle CA's public cert to {}, run update-ca-certificates as root",
-        defaults::AGENT_CA_CERT_PATH
+        "copy the bottle CA's public cert to {} and append it to {}",
+        defaults::AGENT_CA_CERT_PATH,
+        defaults::AGENT_CA_BUNDLE_PATH
     );
     ProvisionStep::run("ca", detail, vec![])
 }

@@ -1,8 +1,11 @@
-//! Step `ca`: the bottle CA's public cert into the agent's trust store.
+//! Step `ca`: the bottle CA's public cert where `update-ca-certificates` keeps local CAs; the
+//! launch's last step ([`crate::launch`]'s agent finish) appends it to the image's trust bundle,
+//! which `SSL_CERT_FILE` and `REQUESTS_CA_BUNDLE` point at. Node reads the cert itself via
+//! `NODE_EXTRA_CA_CERTS`.
 
-use backends::{ExecSpec, Owner, Tarball};
+use backends::{Owner, Tarball};
 
-use super::{as_root, Ctx, Step};
+use super::{Ctx, Step};
 use crate::defaults;
 
 pub struct Ca;
@@ -16,11 +19,5 @@ impl Step for Ca {
         let path = defaults::AGENT_CA_CERT_PATH.trim_start_matches('/');
         tar.file(path, ctx.ca_cert_pem.as_bytes(), 0o644, Owner::ROOT)?;
         Ok(())
-    }
-
-    fn commands(&self, _ctx: &Ctx) -> Vec<ExecSpec> {
-        // Rebuilds /etc/ssl/certs/ca-certificates.crt, which SSL_CERT_FILE and
-        // REQUESTS_CA_BUNDLE point at; Node reads the cert itself via NODE_EXTRA_CA_CERTS.
-        vec![as_root(["update-ca-certificates"])]
     }
 }

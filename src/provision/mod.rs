@@ -1,6 +1,6 @@
-//! Provisioning a started agent, in order: ca → prompt → skills → ssh → git. Each step adds its
-//! files to one shared tar stream (copied in once) and names the commands to run afterwards;
-//! a step whose manifest section is empty adds nothing.
+//! Provisioning the agent, in order: ca → prompt → skills → ssh → git. Each step adds its files
+//! to one shared tar stream, copied in once before the agent starts, so nothing runs in the
+//! agent to provision it; a step whose manifest section is empty adds nothing.
 
 mod ca;
 mod git;
@@ -8,8 +8,8 @@ mod prompt;
 mod skills;
 mod ssh;
 
-use anyhow::{bail, Context as _};
-use backends::{Engine, ExecSpec, Owner, Tarball};
+use anyhow::Context as _;
+use backends::{Owner, Tarball};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::manifest::Manifest;
@@ -43,10 +43,6 @@ pub trait Step {
     fn name(&self) -> &'static str;
     /// Adds this step's files to the shared tar stream.
     fn add_files(&self, ctx: &Ctx, tar: &mut Tarball) -> anyhow::Result<()>;
-    /// Commands to run after the copy, in order; most steps only copy files.
-    fn commands(&self, _ctx: &Ctx) -> Vec<ExecSpec> {
-        Vec::new()
-    }
 }
 
 /// The steps in run order.
@@ -60,45 +56,14 @@ pub fn steps() -> Vec<Box<dyn Step>> {
     ]
 }
 
-/// Runs every step against the running agent container.
-pub fn run(engine: &dyn Engine, container: &str, ctx: &Ctx) -> anyhow::Result<()> {
-    let steps = steps();
+/// Every step's files as one tar stream, to be copied into the agent before it starts.
+pub fn tarball(ctx: &Ctx) -> anyhow::Result<Vec<u8>> {
     let mut tar = Tarball::new();
-    for step in &steps {
+    for step in steps() {
         step.add_files(ctx, &mut tar)
             .with_context(|| format!("provisioning step {}", step.name()))?;
     }
-    let bytes = tar.finish()?;
-    engine
-        .copy_tar_into(container, "/", &bytes)
-        .with_context(|| format!("copying provisioning files into {container}"))?;
-    for step in &steps {
-        for cmd in step.commands(ctx) {
-            let out = engine.exec(container, &cmd)?;
-            if out.status != 0 {
-                bail!(
-                    "provisioning step {}: `{}` in {container} exited with {}: {}",
-                    step.name(),
-                    cmd.argv.join(" "),
-                    out.status,
-                    out.stderr.trim()
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-/// An exec as root (provisioning runs system tools that need it).
-fn as_root<I, S>(argv: I) -> ExecSpec
-where
-    I: IntoIterator<Item = S>,
-    S: Into<String>,
-{
-    ExecSpec {
-        user: Some("0".to_owned()),
-        ..ExecSpec::new(argv)
-    }
+    tar.finish()
 }
 
 /// Adds `rel` under the agent's home and every missing parent below the home as directories

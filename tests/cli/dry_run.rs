@@ -29,13 +29,15 @@ fn json_plan_of_the_example_has_the_documented_fields() {
         plan["containers"]["proxy"],
         "bot-bottle-example-project-pipelock"
     );
+    // Network names end in the launch's id: two launches never share one.
+    let short_id = &plan["launch_id"].as_str().unwrap()[..8];
     assert_eq!(
         plan["networks"]["internal"],
-        "bot-bottle-example-project-internal"
+        format!("bot-bottle-example-project-internal-{short_id}")
     );
     assert_eq!(
         plan["networks"]["egress"],
-        "bot-bottle-example-project-egress"
+        format!("bot-bottle-example-project-egress-{short_id}")
     );
     assert_eq!(
         plan["engine"],
@@ -122,7 +124,8 @@ fn text_plan_of_the_example_names_every_part() {
         "engine:            none found",
         "agent image:       localhost/bot-bottle/agent:latest",
         "proxy image:       localhost/bot-bottle/pipelock:2.3.0",
-        "bot-bottle-example-project-internal (internal: agent + sidecar)",
+        "bot-bottle-example-project-internal-",
+        " (internal: agent + sidecar)",
         "egress:            10 hosts allowed (",
         "tls interception:  on, per-bottle CA made at launch",
         "passthrough: api.anthropic.com",

@@ -160,8 +160,10 @@ pub fn network_connect(network: &str, container: &str, aliases: &[String]) -> Ve
 }
 
 /// `network rm NAME`.
-pub fn network_rm(name: &str) -> Vec<String> {
-    owned(&["network", "rm", name])
+pub fn network_rm(names: &[String]) -> Vec<String> {
+    let mut args = owned(&["network", "rm"]);
+    args.extend(names.iter().cloned());
+    args
 }
 
 /// `network inspect NAME`.
@@ -588,7 +590,11 @@ mod tests {
             network_connect("n", "c", &["x".into()]),
             owned(&["network", "connect", "--alias", "x", "n", "c"])
         );
-        assert_eq!(network_rm("n"), owned(&["network", "rm", "n"]));
+        assert_eq!(network_rm(&owned(&["n"])), owned(&["network", "rm", "n"]));
+        assert_eq!(
+            network_rm(&owned(&["n", "m"])),
+            owned(&["network", "rm", "n", "m"])
+        );
         assert_eq!(
             network_ls("io.bot-bottle.test=1"),
             owned(&[

@@ -151,6 +151,29 @@ impl<D: Dialect> CliEngine<D> {
         }
     }
 
+    /// Runs a removal of `names`: it succeeded if the engine removed them all, or if every
+    /// complaint on stderr is the engine saying one of them is missing.
+    fn remove_all_of(&self, args: Vec<String>, object: Object, names: &[String]) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let cmd = self.command(args);
+        let out = cmd.run_unchecked()?;
+        if out.status == 0 {
+            return Ok(());
+        }
+        let stderr = out.stderr_trimmed();
+        let only_missing = stderr
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .all(|line| names.iter().any(|n| says_missing::<D>(object, n, line)));
+        if only_missing && !stderr.trim().is_empty() {
+            Ok(())
+        } else {
+            Err(cmd.failure(&out).into())
+        }
+    }
+
     /// `exec` with the spec's environment; the env file, if one was needed, lives as long as
     /// the returned guard.
     fn exec_command(&self, container: &str, spec: &ExecSpec) -> Result<(Command, Option<EnvFile>)> {
@@ -242,10 +265,9 @@ impl<D: Dialect> Engine for CliEngine<D> {
         Ok(())
     }
 
-    fn remove_network(&self, name: &str) -> Result<()> {
-        self.run_unless_missing(argv::network_rm(name), Object::Network, name)
-            .with_context(|| format!("removing network {name}"))?;
-        Ok(())
+    fn remove_networks(&self, names: &[String]) -> Result<()> {
+        self.remove_all_of(argv::network_rm(names), Object::Network, names)
+            .with_context(|| format!("removing network(s) {}", names.join(", ")))
     }
 
     fn inspect_network(&self, name: &str) -> Result<Option<NetworkInfo>> {

@@ -285,7 +285,13 @@ pub trait Engine: Send + Sync {
     fn connect_network(&self, network: &str, container: &str, aliases: &[String]) -> Result<()>;
 
     /// Removes a network; a missing network is success.
-    fn remove_network(&self, name: &str) -> Result<()>;
+    fn remove_network(&self, name: &str) -> Result<()> {
+        self.remove_networks(&[name.to_owned()])
+    }
+
+    /// Removes networks with one engine command (one process: cheaper than one each); missing
+    /// ones are success.
+    fn remove_networks(&self, names: &[String]) -> Result<()>;
 
     /// Inspects a network; `None` when there is none by that name.
     fn inspect_network(&self, name: &str) -> Result<Option<NetworkInfo>>;
@@ -315,7 +321,9 @@ pub trait Engine: Send + Sync {
     /// Stops a container, killing it after `timeout`; a missing container is success.
     fn stop_container(&self, name: &str, timeout: Duration) -> Result<()>;
 
-    /// Removes a container, killing it if it runs; a missing container is success.
+    /// Removes a container, killing it if it runs; a missing container is success. One name a
+    /// command: podman 4.3's `rm --force` given several names, one of them missing, removes
+    /// none of them and still exits 0.
     fn remove_container(&self, name: &str) -> Result<()>;
 
     /// Inspects a container; `None` when there is none by that name.

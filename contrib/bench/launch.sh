@@ -303,6 +303,16 @@ floor_leftovers() { # setup name
   true
 }
 
+# "STEP MEDIAN, …" for the "STEP<tab>SECONDS" lines of a file, steps in first-seen order.
+step_medians() { # file
+  local file=$1 name sep=""
+  while IFS= read -r name; do
+    printf '%s%s %s' "$sep" "$name" \
+      "$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$file" | stats | awk '{ print $1 }')"
+    sep=", "
+  done < <(awk -F'\t' '$1 != "engine calls" && !seen[$1]++ { print $1 }' "$file")
+}
+
 # Median seconds of `start --dry-run --json` over 10 runs.
 dry_run_latency() { # setup dir
   local setup=$1 dir=$2 i t0 t1
@@ -403,11 +413,7 @@ EOF
     "$(awk -v a="$down_med" -v b="$fdown_med" 'BEGIN { printf "%.2fx", a / b }')" "$dry" \
     "$(awk -F'\t' '$1 == "engine calls" { print $2 }' "$work/steps-$setup" | stats | awk '{ print $1 }')" \
     "$CYCLES")")
-  step_rows+=("$setup: $(awk -F'\t' '$1 != "engine calls" { n[$1]++; t[$1] = t[$1] " " $2; if (!($1 in o)) o[$1] = ++k }
-    END { for (s in o) order[o[s]] = s
-      for (i = 1; i <= k; i++) { s = order[i]; c = split(substr(t[s], 2), v, " "); asort(v)
-        m = (c % 2) ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2
-        printf "%s%s %.3f", (i > 1 ? ", " : ""), s, m } }' "$work/steps-$setup")")
+  step_rows+=("$setup: $(step_medians "$work/steps-$setup")")
 done
 
 # --- the check that nothing remains ------------------------------------------------------------

@@ -51,7 +51,9 @@ impl StopArgs {
                 .into_iter()
                 .map(|c| teardown::Resource::Container(c.name)),
         );
-        timing::step("remove", || teardown::remove_all(engine.as_ref(), &resources))?;
+        timing::step("remove", || {
+            teardown::remove_all(engine.as_ref(), &resources)
+        })?;
         eprintln!("bot-bottle: bottle {slug} removed");
         Ok(())
     }

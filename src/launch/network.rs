@@ -33,7 +33,7 @@ pub fn specs(plan: &Plan) -> [NetworkSpec; 2] {
 /// Creates both networks at once, each recorded in `guard` before its create.
 pub fn create(engine: &dyn Engine, plan: &Plan, guard: &Guard) -> anyhow::Result<()> {
     let specs = specs(plan);
-    let jobs: Vec<Box<dyn FnOnce() -> anyhow::Result<()> + Send + '_>> = specs
+    let jobs: Vec<parallel::Job<'_, anyhow::Result<()>>> = specs
         .iter()
         .map(|spec| {
             Box::new(move || {

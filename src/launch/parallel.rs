@@ -1,8 +1,11 @@
 //! Independent engine calls run side by side: each engine command is a process that spends
 //! most of its life waiting on the engine, so two at once take about as long as one.
 
+/// One piece of work for [`all`].
+pub type Job<'a, T> = Box<dyn FnOnce() -> T + Send + 'a>;
+
 /// Runs every job on a thread of its own and returns their results in order.
-pub fn all<T: Send>(jobs: Vec<Box<dyn FnOnce() -> T + Send + '_>>) -> Vec<T> {
+pub fn all<T: Send>(jobs: Vec<Job<'_, T>>) -> Vec<T> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = jobs.into_iter().map(|job| scope.spawn(job)).collect();
         handles
@@ -34,13 +37,13 @@ pub fn both<A: Send, B: Send>(
 mod tests {
     use std::sync::Barrier;
 
-    use super::{all, both};
+    use super::{all, both, Job};
 
     #[test]
     fn jobs_run_at_the_same_time_and_results_keep_their_order() {
         // Each job waits for all the others: this only finishes if they run concurrently.
         let barrier = Barrier::new(3);
-        let jobs: Vec<Box<dyn FnOnce() -> usize + Send + '_>> = (0..3usize)
+        let jobs: Vec<Job<'_, usize>> = (0..3usize)
             .map(|i| {
                 let barrier = &barrier;
                 Box::new(move || {

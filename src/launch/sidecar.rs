@@ -3,9 +3,7 @@
 //! it answers.
 
 use anyhow::Context as _;
-use backends::{
-    ContainerSpec, ContainerState, Engine, NetworkAttachment, Owner, Tarball,
-};
+use backends::{ContainerSpec, ContainerState, Engine, NetworkAttachment, Owner, Tarball};
 
 use super::teardown::{Guard, Resource};
 use crate::ca::BottleCa;

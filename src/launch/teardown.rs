@@ -33,8 +33,6 @@ impl Resource {
             Resource::StageDir(_) => 2,
         }
     }
-
-    const LAST_RANK: u8 = 2;
 }
 
 impl fmt::Display for Resource {
@@ -63,28 +61,55 @@ impl fmt::Display for TeardownErrors {
 
 impl std::error::Error for TeardownErrors {}
 
-/// Removes `resources` (listed in creation order) in teardown order: containers (the agent and
-/// the sidecar at once), then the networks they sat on, then the stage directory. Removals of
-/// one rank run side by side; every error is collected.
+/// Removes `resources` in teardown order: the containers (agent and sidecar at once), then the
+/// networks they sat on (one command), then the stage directory. Every error is collected.
 pub fn remove_all(engine: &dyn Engine, resources: &[Resource]) -> Result<(), TeardownErrors> {
     let mut errors = Vec::new();
-    for rank in 0..=Resource::LAST_RANK {
-        let jobs: Vec<Box<dyn FnOnce() -> Option<(Resource, anyhow::Error)> + Send + '_>> =
-            resources
-                .iter()
-                .filter(|r| r.rank() == rank)
-                .map(|resource| {
-                    Box::new(move || {
-                        let result = match resource {
-                            Resource::Container(name) => engine.remove_container(name),
-                            Resource::Network(name) => engine.remove_network(name),
-                            Resource::StageDir(dir) => remove_stage_dir(dir),
-                        };
-                        result.err().map(|err| (resource.clone(), err))
-                    }) as Box<dyn FnOnce() -> _ + Send>
-                })
-                .collect();
-        errors.extend(parallel::all(jobs).into_iter().flatten());
+    let named = |rank: u8| -> Vec<String> {
+        resources
+            .iter()
+            .filter(|r| r.rank() == rank)
+            .filter_map(|r| match r {
+                Resource::Container(name) | Resource::Network(name) => Some(name.clone()),
+                Resource::StageDir(_) => None,
+            })
+            .collect()
+    };
+    // The containers side by side, one command each (see `Engine::remove_container`).
+    let jobs: Vec<parallel::Job<'_, Option<(Resource, anyhow::Error)>>> = resources
+        .iter()
+        .filter_map(|resource| match resource {
+            Resource::Container(name) => Some(Box::new(move || {
+                engine
+                    .remove_container(name)
+                    .err()
+                    .map(|err| (resource.clone(), err))
+            }) as Box<dyn FnOnce() -> _ + Send>),
+            _ => None,
+        })
+        .collect();
+    errors.extend(parallel::all(jobs).into_iter().flatten());
+    // Then the networks they sat on, in one command; should it fail, each on its own, so that
+    // one failure neither hides nor blocks the other.
+    let networks: Vec<&Resource> = resources
+        .iter()
+        .filter(|r| matches!(r, Resource::Network(_)))
+        .collect();
+    if engine.remove_networks(&named(1)).is_err() {
+        for resource in networks {
+            if let Resource::Network(name) = resource {
+                if let Err(err) = engine.remove_network(name) {
+                    errors.push((resource.clone(), err));
+                }
+            }
+        }
+    }
+    for resource in resources {
+        if let Resource::StageDir(dir) = resource {
+            if let Err(err) = remove_stage_dir(dir) {
+                errors.push((resource.clone(), err));
+            }
+        }
     }
     if errors.is_empty() {
         Ok(())

@@ -11,7 +11,7 @@ use super::Global;
 use crate::defaults;
 use crate::exit::UsageError;
 use crate::launch::{self, stage};
-use crate::manifest::{self, Manifest, ManifestSource};
+use crate::manifest::{self, ManifestSource};
 use crate::plan::{self, EngineSummary, Plan, PlanInputs};
 
 /// The manifest `start` picks up from the current directory when none is named.
@@ -51,7 +51,7 @@ impl StartArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         // No engine at all is fine for a dry run: the plan says "none found".
         let found = crate::engine::find(global.engine.as_deref(), global.verbose)?;
-        let (manifest, plan) = self.plan(found.as_ref().map(|f| f.summary.clone()))?;
+        let plan = self.plan(found.as_ref().map(|f| f.summary.clone()))?;
         if self.dry_run {
             let mut out = std::io::stdout().lock();
             if self.json {
@@ -73,7 +73,6 @@ impl StartArgs {
         let outcome = launch::launch(
             engine.as_ref(),
             &plan,
-            &manifest,
             launch::Options {
                 detach: self.detach,
             },
@@ -94,7 +93,7 @@ impl StartArgs {
         }
     }
 
-    fn plan(&self, engine: Option<EngineSummary>) -> anyhow::Result<(Manifest, Plan)> {
+    fn plan(&self, engine: Option<EngineSummary>) -> anyhow::Result<Plan> {
         let cwd = current_dir()?;
         let source = match &self.manifest {
             Some(path) => ManifestSource::File(path.clone()),
@@ -116,8 +115,7 @@ impl StartArgs {
             ca_validity_seconds: crate::ca::DEFAULT_VALIDITY.as_secs(),
             launch_id: new_launch_id()?,
         };
-        let plan = plan::build(&manifest, &inputs)?;
-        Ok((manifest, plan))
+        Ok(plan::build(&manifest, &inputs)?)
     }
 }
 

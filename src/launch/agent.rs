@@ -3,13 +3,12 @@
 //! command starts (as an `exec`, attached to the user's terminal).
 
 use anyhow::{bail, Context as _};
-use backends::{ContainerSpec, Engine, EnvVar, ExecSpec, Mount, NetworkAttachment, Owner};
+use backends::{ContainerSpec, Engine, EnvVar, ExecSpec, Mount, NetworkAttachment};
 
 use super::teardown::{Guard, Resource};
 use super::{network, sidecar};
 use crate::ca::BottleCa;
 use crate::defaults;
-use crate::manifest::Manifest;
 use crate::plan::Plan;
 use crate::provision;
 use crate::signals;
@@ -86,13 +85,7 @@ pub fn forwarded_env(plan: &Plan) -> Vec<EnvVar> {
 
 /// Creates the agent (recorded in `guard` first), copies its provisioning in, and starts it
 /// once the internal network is known to be isolated.
-pub fn start(
-    engine: &dyn Engine,
-    plan: &Plan,
-    manifest: &Manifest,
-    ca: &BottleCa,
-    guard: &Guard,
-) -> anyhow::Result<()> {
+pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa, guard: &Guard) -> anyhow::Result<()> {
     let name = &plan.containers.agent;
     let resource = Resource::Container(name.clone());
     guard.adopt(resource.clone());
@@ -102,13 +95,7 @@ pub fn start(
             .with_context(|| format!("creating the agent container {name}"))
     })?;
     guard.created(&resource);
-    let ctx = provision::Ctx {
-        plan,
-        manifest,
-        ca_cert_pem: ca.cert_pem(),
-        agent_owner: Owner::new(plan.agent.uid.into(), plan.agent.gid.into()),
-    };
-    let files = provision::tarball(&ctx)?;
+    let files = provision::tarball(plan, ca.cert_pem())?;
     timing::step("agent: copy provisioning", || {
         engine
             .copy_tar_into(name, "/", &files)

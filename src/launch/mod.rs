@@ -18,7 +18,6 @@ use serde::Serialize;
 
 use crate::ca::{self, BottleCa};
 use crate::exit::Interrupted;
-use crate::manifest::Manifest;
 use crate::plan::Plan;
 use crate::signals;
 use crate::timing;
@@ -106,12 +105,7 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
 
 /// Runs the whole launch. Everything created is removed again on error, on a signal, and
 /// (unless detached) when the agent's command exits.
-pub fn launch(
-    engine: &dyn Engine,
-    plan: &Plan,
-    manifest: &Manifest,
-    options: Options,
-) -> anyhow::Result<Outcome> {
+pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Result<Outcome> {
     signals::install()?;
     // Held until this function returns: for the whole session when attached.
     let _lock = lock::acquire(&plan.stage_dir)?;
@@ -125,7 +119,7 @@ pub fn launch(
     eprintln!("bot-bottle: mitm ca fingerprint: {}", ca.fingerprint());
 
     let guard = Guard::new(engine, &plan.launch_id);
-    let brought_up = bring_up(engine, plan, manifest, &ca, &guard);
+    let brought_up = bring_up(engine, plan, &ca, &guard);
     if let Err(err) = brought_up {
         report_teardown(guard.teardown());
         return Err(if signals::interrupted() {
@@ -181,16 +175,11 @@ fn report_teardown(result: Result<(), teardown::TeardownErrors>) {
 }
 
 /// Creates everything, recording each resource in `guard` before creating it. After the two
-/// networks, the sidecar and the agent come up side by side: the sidecar's config and CA and
-/// the agent's provisioning are each copied in before their container starts, and the only
-/// step that needs both is the last, which points the agent at its sidecar.
-fn bring_up(
-    engine: &dyn Engine,
-    plan: &Plan,
-    manifest: &Manifest,
-    ca: &BottleCa,
-    guard: &Guard,
-) -> anyhow::Result<()> {
+/// networks and the sidecar's create (the claim on the bottle's name), the sidecar and the
+/// agent come up side by side: the sidecar's config and CA and the agent's provisioning are
+/// each copied in before their container starts, and the only step that needs both is the
+/// last, which points the agent at its sidecar.
+fn bring_up(engine: &dyn Engine, plan: &Plan, ca: &BottleCa, guard: &Guard) -> anyhow::Result<()> {
     guard.adopt(Resource::StageDir(plan.stage_dir.clone()));
     timing::step("stage directory", || -> anyhow::Result<()> {
         stage::create(&plan.stage_dir)?;
@@ -199,9 +188,10 @@ fn bring_up(
 
     timing::step("networks", || network::create(engine, plan, guard))?;
     signals::check()?;
+    timing::step("sidecar: create", || sidecar::create(engine, plan, guard))?;
     let (proxy_ip, agent_up) = parallel::both(
-        || timing::step("sidecar", || sidecar::start(engine, plan, ca, guard)),
-        || timing::step("agent", || agent::start(engine, plan, manifest, ca, guard)),
+        || timing::step("sidecar", || sidecar::start(engine, plan, ca)),
+        || timing::step("agent", || agent::start(engine, plan, ca, guard)),
     );
     let proxy_ip = proxy_ip?;
     agent_up?;

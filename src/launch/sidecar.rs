@@ -55,23 +55,24 @@ pub fn files(plan: &Plan, ca: &BottleCa) -> anyhow::Result<Vec<u8>> {
     tar.finish()
 }
 
-/// Creates the sidecar (recorded in `guard` first), copies its files in, starts it and waits
-/// until pipelock answers its health check. Returns its address on the internal network.
-pub fn start(
-    engine: &dyn Engine,
-    plan: &Plan,
-    ca: &BottleCa,
-    guard: &Guard,
-) -> anyhow::Result<String> {
+/// Creates the sidecar, recorded in `guard` first. This create is where one of two launches
+/// of a bottle wins: the engine refuses a second container of the name, and the loser stops
+/// before it creates its agent, so the two can never end up holding one container each.
+pub fn create(engine: &dyn Engine, plan: &Plan, guard: &Guard) -> anyhow::Result<()> {
     let name = &plan.containers.proxy;
     let resource = Resource::Container(name.clone());
     guard.adopt(resource.clone());
-    timing::step("sidecar: create", || {
-        engine
-            .create_container(&spec(plan))
-            .with_context(|| format!("creating the pipelock sidecar {name}"))
-    })?;
+    engine
+        .create_container(&spec(plan))
+        .with_context(|| format!("creating the pipelock sidecar {name}"))?;
     guard.created(&resource);
+    Ok(())
+}
+
+/// Copies the created sidecar's files in and starts it. Returns its address on the internal
+/// network.
+pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa) -> anyhow::Result<String> {
+    let name = &plan.containers.proxy;
     let files = files(plan, ca)?;
     timing::step("sidecar: copy config and CA", || {
         engine

@@ -79,7 +79,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     );
     let agent = agent_plan(manifest, inputs, workspace, &names.proxy, labels("agent"))
         .map_err(|(field, message)| in_manifest(field, message))?;
-    let provisioning = super::steps::plan(manifest, &base_dir, &agent.home)
+    let provisioning = super::steps::plan(manifest, &base_dir, &agent.home, &agent.workdir)
         .map_err(|(field, message)| in_manifest(field, message))?;
 
     Ok(Plan {
@@ -92,7 +92,6 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
                 ManifestSource::File(p) => Some(absolute(&inputs.cwd, p)),
                 ManifestSource::Builtin => None,
             },
-            base_dir,
         },
         engine: inputs.engine.clone(),
         images: Images {
@@ -296,26 +295,6 @@ pub(super) fn resolve_existing(
         }
         _ => Ok(full),
     }
-}
-
-/// Skills are copied as regular files and directories only: a symlink could carry a host
-/// file the user never meant to share, and a device or socket makes no sense in a skill.
-pub(super) fn only_files_and_dirs(dir: &Utf8Path) -> Result<(), String> {
-    let entries = dir
-        .read_dir_utf8()
-        .map_err(|e| format!("reading {dir}: {e}"))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("reading {dir}: {e}"))?;
-        let kind = entry
-            .file_type()
-            .map_err(|e| format!("reading {}: {e}", entry.path()))?;
-        if kind.is_dir() {
-            only_files_and_dirs(entry.path())?;
-        } else if !kind.is_file() {
-            return Err(format!("{} is a symlink or special file; skills may hold only regular files and directories", entry.path()));
-        }
-    }
-    Ok(())
 }
 
 fn absolute(base: &Utf8Path, path: &Utf8Path) -> Utf8PathBuf {

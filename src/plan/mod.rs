@@ -54,9 +54,6 @@ pub struct Bottle {
     pub slug: String,
     /// The manifest file, or `None` for the built-in default.
     pub manifest: Option<Utf8PathBuf>,
-    /// Where the manifest's relative paths resolve.
-    #[serde(skip)]
-    pub base_dir: Utf8PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -162,8 +159,47 @@ pub struct ProvisionStep {
     pub action: StepAction,
     /// Human description of what happens, or why it is skipped.
     pub detail: String,
-    /// Host files or directories this step copies in.
+    /// Host files this step copies in.
     pub sources: Vec<Utf8PathBuf>,
+    /// Every file and directory it puts in the agent, in order.
+    pub files: Vec<AgentFile>,
+}
+
+/// One file or directory a provisioning step puts in the agent before it starts.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentFile {
+    /// Absolute path in the agent.
+    pub path: String,
+    /// Permission bits, written in octal (`"0644"`).
+    #[serde(serialize_with = "octal")]
+    pub mode: u32,
+    pub owner: FileOwner,
+    pub content: FileContent,
+}
+
+/// Who owns a provisioned file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileOwner {
+    Root,
+    /// The agent user ([`AgentPlan::uid`], [`AgentPlan::gid`]).
+    Agent,
+}
+
+/// What a provisioned path holds: `"directory"`, `{"host_file": PATH}` (read at launch),
+/// `{"text": TEXT}`, or `"bottle_ca_cert"` (made at launch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileContent {
+    Directory,
+    HostFile(Utf8PathBuf),
+    Text(String),
+    BottleCaCert,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's serialize_with passes a reference
+fn octal<S: serde::Serializer>(mode: &u32, out: S) -> Result<S::Ok, S::Error> {
+    out.serialize_str(&format!("{mode:04o}"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

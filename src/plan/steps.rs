@@ -1,13 +1,15 @@
-//! The provisioning steps of a plan, in run order (ca → prompt → skills → ssh → git): what each
-//! copies from the host and does in the agent, or why it is skipped. The host files are checked
-//! here, before anything is created.
+//! The provisioning steps of a plan, in run order (ca → prompt → skills → ssh → git): each says
+//! what it does, or why it is skipped, and lists every file and directory it puts in the agent.
+//! The launch copies exactly these files in ([`crate::provision::tarball`]); nothing else
+//! describes them. The host files are checked here, before anything is created.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::build::{only_files_and_dirs, resolve_existing, FieldError, Kind};
-use super::{ProvisionStep, StepAction};
+use super::build::{resolve_existing, FieldError, Kind};
+use super::{AgentFile, FileContent, FileOwner, ProvisionStep, StepAction};
 use crate::defaults;
 use crate::manifest::Manifest;
 
@@ -16,23 +18,25 @@ pub fn plan(
     manifest: &Manifest,
     base: &Utf8Path,
     home: &str,
+    workdir: &str,
 ) -> Result<Vec<ProvisionStep>, FieldError> {
     Ok(vec![
         ca(),
         prompt(manifest, base, home)?,
         skills(manifest, base, home)?,
         ssh(manifest, base, home)?,
-        git(manifest, home),
+        git(manifest, home, workdir),
     ])
 }
 
 impl ProvisionStep {
-    fn run(step: &'static str, detail: String, sources: Vec<Utf8PathBuf>) -> Self {
+    fn run(step: &'static str, detail: String, files: Files) -> Self {
         ProvisionStep {
             step,
             action: StepAction::Run,
             detail,
-            sources,
+            sources: files.sources(),
+            files: files.0,
         }
     }
 
@@ -42,17 +46,75 @@ impl ProvisionStep {
             action: StepAction::Skip,
             detail: why.to_owned(),
             sources: vec![],
+            files: vec![],
         }
     }
 }
 
+/// The files of one step, built up in the order they land.
+struct Files(Vec<AgentFile>);
+
+impl Files {
+    fn new() -> Self {
+        Files(Vec::new())
+    }
+
+    fn add(&mut self, path: String, mode: u32, owner: FileOwner, content: FileContent) {
+        self.0.push(AgentFile {
+            path,
+            mode,
+            owner,
+            content,
+        });
+    }
+
+    /// `home/rel` and each missing directory between, owned by the agent user.
+    fn home_dirs(&mut self, home: &str, rel: &str, mode: u32) {
+        let mut path = home.to_owned();
+        for part in rel.split('/') {
+            let _ = write!(path, "/{part}");
+            self.add(path.clone(), mode, FileOwner::Agent, FileContent::Directory);
+        }
+    }
+
+    /// A host file at `home/rel`, owned by the agent user.
+    fn home_file(&mut self, home: &str, rel: &str, mode: u32, source: Utf8PathBuf) {
+        self.add(
+            format!("{home}/{rel}"),
+            mode,
+            FileOwner::Agent,
+            FileContent::HostFile(source),
+        );
+    }
+
+    /// The host files and directories the files come from, each once, in order.
+    fn sources(&self) -> Vec<Utf8PathBuf> {
+        let mut seen = BTreeSet::new();
+        self.0
+            .iter()
+            .filter_map(|f| match &f.content {
+                FileContent::HostFile(path) => Some(path.clone()),
+                _ => None,
+            })
+            .filter(|path| seen.insert(path.clone()))
+            .collect()
+    }
+}
+
 fn ca() -> ProvisionStep {
+    let mut files = Files::new();
+    files.add(
+        defaults::AGENT_CA_CERT_PATH.to_owned(),
+        0o644,
+        FileOwner::Root,
+        FileContent::BottleCaCert,
+    );
     let detail = format!(
-        "copy the bottle CA's public cert to {} and append it to {}",
+        "copy the bottle CA's public cert to {}; the launch's last step appends it to {}",
         defaults::AGENT_CA_CERT_PATH,
         defaults::AGENT_CA_BUNDLE_PATH
     );
-    ProvisionStep::run("ca", detail, vec![])
+    ProvisionStep::run("ca", detail, files)
 }
 
 fn prompt(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<ProvisionStep, FieldError> {
@@ -60,10 +122,13 @@ fn prompt(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<ProvisionS
         return Ok(ProvisionStep::skip("prompt", "no prompt in the manifest"));
     };
     let source = resolve_existing(base, path, Kind::File).map_err(|m| ("prompt", m))?;
+    let mut files = Files::new();
+    files.home_dirs(home, ".claude", 0o755);
+    files.home_file(home, ".claude/CLAUDE.md", 0o644, source);
     Ok(ProvisionStep::run(
         "prompt",
         format!("copy the prompt to {home}/.claude/CLAUDE.md"),
-        vec![source],
+        files,
     ))
 }
 
@@ -71,18 +136,19 @@ fn skills(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<ProvisionS
     if manifest.skills.is_empty() {
         return Ok(ProvisionStep::skip("skills", "no skills in the manifest"));
     }
-    let mut sources = Vec::new();
+    let mut files = Files::new();
+    files.home_dirs(home, ".claude/skills", 0o755);
     let mut names = BTreeSet::new();
     for path in &manifest.skills {
         let dir = resolve_existing(base, path, Kind::Dir).map_err(|m| ("skills", m))?;
-        only_files_and_dirs(&dir).map_err(|m| ("skills", m))?;
         let name = dir.file_name().unwrap_or_default().to_owned();
         if !names.insert(name.clone()) {
             return Err(("skills", format!("two skill directories are named {name:?}; each lands in {home}/.claude/skills/<name>")));
         }
-        sources.push(dir);
+        add_tree(&mut files, &dir, &format!("{home}/.claude/skills/{name}"))
+            .map_err(|m| ("skills", m))?;
     }
-    let count = sources.len();
+    let count = names.len();
     let noun = if count == 1 {
         "directory"
     } else {
@@ -91,40 +157,116 @@ fn skills(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<ProvisionS
     Ok(ProvisionStep::run(
         "skills",
         format!("copy {count} skill {noun} to {home}/.claude/skills/"),
-        sources,
+        files,
     ))
 }
 
+/// The host directory `dir` at `target`: its regular files (0755 when executable on the host,
+/// else 0644) and directories, sorted. A symlink could carry a host file the user never meant
+/// to share, and a device or socket makes no sense in a skill: either is an error.
+fn add_tree(files: &mut Files, dir: &Utf8Path, target: &str) -> Result<(), String> {
+    files.add(
+        target.to_owned(),
+        0o755,
+        FileOwner::Agent,
+        FileContent::Directory,
+    );
+    let mut entries = dir
+        .read_dir_utf8()
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .map_err(|e| format!("reading {dir}: {e}"))?;
+    entries.sort_by(|a, b| a.file_name().cmp(b.file_name()));
+    for entry in entries {
+        let path = entry.path();
+        let child = format!("{target}/{}", entry.file_name());
+        let meta = entry
+            .metadata()
+            .map_err(|e| format!("reading {path}: {e}"))?;
+        let kind = entry
+            .file_type()
+            .map_err(|e| format!("reading {path}: {e}"))?;
+        if kind.is_dir() {
+            add_tree(files, path, &child)?;
+        } else if kind.is_file() {
+            let executable =
+                std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
+            let mode = if executable { 0o755 } else { 0o644 };
+            files.add(
+                child,
+                mode,
+                FileOwner::Agent,
+                FileContent::HostFile(path.to_owned()),
+            );
+        } else {
+            return Err(format!("{path} is a symlink or special file; skills may hold only regular files and directories"));
+        }
+    }
+    Ok(())
+}
+
+/// The identity's name in the agent; `~/.ssh/config` points ssh at it.
+const SSH_IDENTITY: &str = ".ssh/id_bottle";
+
 fn ssh(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<ProvisionStep, FieldError> {
-    let mut sources = Vec::new();
-    let mut parts = Vec::new();
-    if let Some(path) = &manifest.ssh.identity {
-        sources.push(resolve_existing(base, path, Kind::File).map_err(|m| ("ssh.identity", m))?);
-        parts.push(format!("identity to {home}/.ssh/id_bottle (0600)"));
-    }
-    if let Some(path) = &manifest.ssh.known_hosts {
-        sources.push(resolve_existing(base, path, Kind::File).map_err(|m| ("ssh.known_hosts", m))?);
-        parts.push(format!("known_hosts to {home}/.ssh/known_hosts"));
-    }
-    if parts.is_empty() {
+    let ssh = &manifest.ssh;
+    if ssh.identity.is_none() && ssh.known_hosts.is_none() {
         return Ok(ProvisionStep::skip(
             "ssh",
             "no [ssh] section in the manifest",
         ));
     }
+    let mut files = Files::new();
+    let mut parts = Vec::new();
+    files.home_dirs(home, ".ssh", 0o700);
+    if let Some(path) = &ssh.identity {
+        let source = resolve_existing(base, path, Kind::File).map_err(|m| ("ssh.identity", m))?;
+        files.home_file(home, SSH_IDENTITY, 0o600, source);
+        files.add(
+            format!("{home}/.ssh/config"),
+            0o600,
+            FileOwner::Agent,
+            FileContent::Text(format!("Host *\n    IdentityFile ~/{SSH_IDENTITY}\n")),
+        );
+        parts.push(format!("identity to {home}/{SSH_IDENTITY} (0600)"));
+    }
+    if let Some(path) = &ssh.known_hosts {
+        let source =
+            resolve_existing(base, path, Kind::File).map_err(|m| ("ssh.known_hosts", m))?;
+        files.home_file(home, ".ssh/known_hosts", 0o644, source);
+        parts.push(format!("known_hosts to {home}/.ssh/known_hosts"));
+    }
     Ok(ProvisionStep::run(
         "ssh",
         format!("copy {}", parts.join(" and ")),
-        sources,
+        files,
     ))
 }
 
-fn git(manifest: &Manifest, home: &str) -> ProvisionStep {
+fn git(manifest: &Manifest, home: &str, workdir: &str) -> ProvisionStep {
     let git = &manifest.git;
     let has_identity = git.user_name.is_some() || git.user_email.is_some();
     if !has_identity && git.upstreams.is_empty() {
         return ProvisionStep::skip("git", "no [git] section in the manifest");
     }
+    let mut text = String::from("# Written by bot-bottle.\n");
+    if has_identity {
+        text.push_str("[user]\n");
+        if let Some(name) = &git.user_name {
+            let _ = writeln!(text, "\tname = {}", quote(name.as_str()));
+        }
+        if let Some(email) = &git.user_email {
+            let _ = writeln!(text, "\temail = {}", quote(email.as_str()));
+        }
+    }
+    // The workspace belongs to a host uid, which git would otherwise call dubious.
+    let _ = write!(text, "[safe]\n\tdirectory = {}\n", quote(workdir));
+    let mut files = Files::new();
+    files.add(
+        format!("{home}/.gitconfig"),
+        0o644,
+        FileOwner::Agent,
+        FileContent::Text(text),
+    );
     let identity = if has_identity {
         "user.name/user.email, "
     } else {
@@ -139,5 +281,21 @@ fn git(manifest: &Manifest, home: &str) -> ProvisionStep {
         detail.push_str("; upstreams for the git gate, not pipelock: ");
         detail.push_str(&names.join(", "));
     }
-    ProvisionStep::run("git", detail, vec![])
+    ProvisionStep::run("git", detail, files)
+}
+
+/// A git-config value in double quotes, with `"` and `\` escaped (control characters were
+/// refused when the manifest was read).
+fn quote(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn quoting_keeps_values_on_one_line_and_literal() {
+        assert_eq!(quote(r#"A "B" \C"#), r#""A \"B\" \\C""#);
+    }
 }

@@ -171,6 +171,7 @@ impl Command {
             .expression()
             .before_spawn(|cmd| {
                 cmd.process_group(0);
+                fork_not_spawn(cmd);
                 Ok(())
             })
             .stdout_capture()
@@ -247,6 +248,21 @@ impl Started {
             .wait()
             .with_context(|| format!("waiting for `{}`", self.display))?;
         Ok(exit_code(out.status))
+    }
+}
+
+/// Makes std start `cmd` with fork and exec instead of `posix_spawn`.
+///
+/// The child joins its own process group only after it has started. Under `posix_spawn`,
+/// glibc resets every handled signal to its default action first, so a Ctrl-C that reaches
+/// bot-bottle's group in that window kills the engine call outright (exit 130, a removal
+/// half done). After a fork the child keeps bot-bottle's handler until it execs, and that
+/// handler only records the signal. A pre-exec hook, even an empty one, is what selects fork.
+#[allow(unsafe_code)]
+fn fork_not_spawn(cmd: &mut std::process::Command) {
+    // SAFETY: the hook does nothing, so it is trivially async-signal-safe between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| Ok(()));
     }
 }
 

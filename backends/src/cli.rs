@@ -27,6 +27,10 @@ pub trait Dialect: Send + Sync + 'static {
     const CREATE_FLAGS: &'static [&'static str];
     /// Extra flags for `cp - CTR:DIR` so the tar's owners and modes are kept.
     const COPY_FLAGS: &'static [&'static str];
+    /// Whether `cp -` copies its stdin to a file under `$TMPDIR` first (and, podman 4.3, leaves
+    /// it there: with the sidecar's tar, a copy of its CA key in `/var/tmp`). Such a copy is
+    /// pointed at a private scratch directory that goes when the copy returns.
+    const COPY_SPOOLS_STDIN: bool;
     /// Extra flags for `rm --force` so a running container is killed at once.
     const FORCE_REMOVE_FLAGS: &'static [&'static str];
 
@@ -311,10 +315,22 @@ impl<D: Dialect> Engine for CliEngine<D> {
     }
 
     fn copy_tar_into(&self, container: &str, dir: &str, tar: &[u8]) -> Result<()> {
+        let spool = D::COPY_SPOOLS_STDIN
+            .then(crate::scratch::private_dir)
+            .transpose()?;
+        let spool_env = spool.iter().map(|dir| {
+            (
+                "TMPDIR".to_owned(),
+                dir.path().to_string_lossy().into_owned(),
+            )
+        });
         self.command(argv::copy_tar_into(container, dir, D::COPY_FLAGS))
+            .envs(spool_env)
             .stdin_bytes(tar.to_vec())
             .run()
             .with_context(|| format!("copying files into {container}:{dir}"))?;
+        // Dropping the scratch directory removes whatever the engine left in it.
+        drop(spool);
         Ok(())
     }
 

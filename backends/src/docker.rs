@@ -182,6 +182,7 @@ impl Dialect for Docker {
     const CREATE_FLAGS: &'static [&'static str] = &[];
     // `docker cp -` keeps the tar's owners and modes as they are.
     const COPY_FLAGS: &'static [&'static str] = &[];
+    const COPY_SPOOLS_STDIN: bool = false;
     // `docker rm --force` kills at once.
     const FORCE_REMOVE_FLAGS: &'static [&'static str] = &[];
     const LISTING: Listing = Listing::Ndjson;

@@ -2,8 +2,8 @@
 //!
 //! Such a variable cannot travel in the engine CLI's own environment (the engine would act on
 //! it), and an inline `--env NAME=value` puts the value in `/proc/*/cmdline`, where every local
-//! user can read it. So it goes in a file only this user can read (0600, in the private temp
-//! directory), handed over with `--env-file` and deleted as soon as the engine has read it.
+//! user can read it. So it goes in a file only this user can read (0600, in memory where the host
+//! allows: see [`crate::scratch`]), handed over with `--env-file` and deleted as soon as the engine has read it.
 
 use std::io::Write as _;
 
@@ -31,7 +31,7 @@ impl EnvFile {
         // tempfile creates the file with O_EXCL and mode 0600 under a random name.
         let mut file = tempfile::Builder::new()
             .prefix("bot-bottle-env-")
-            .tempfile()
+            .tempfile_in(crate::scratch::place())
             .context("creating a private env file")?;
         file.write_all(contents.as_bytes())
             .and_then(|()| file.flush())

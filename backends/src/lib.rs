@@ -19,6 +19,7 @@ pub mod envfile;
 pub mod inspect;
 pub mod podman;
 pub mod process;
+pub mod scratch;
 pub mod tarball;
 
 pub use detect::{select_engine, NoEngineFound, ENGINE_ENV};

@@ -144,6 +144,7 @@ impl Dialect for Podman {
     // `--archive` (the default) chowns everything to the container's user; off, the tar's
     // owners stay (measured with podman 4.3, rootful and rootless).
     const COPY_FLAGS: &'static [&'static str] = &["--archive=false"];
+    const COPY_SPOOLS_STDIN: bool = true;
     // Without `--time 0`, `rm --force` waits the stop timeout (10 s) for a process that
     // ignores SIGTERM.
     const FORCE_REMOVE_FLAGS: &'static [&'static str] = &["--time", "0"];

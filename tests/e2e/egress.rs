@@ -9,7 +9,9 @@ use sha2::{Digest as _, Sha256};
 use std::fmt::Write as _;
 use std::os::unix::fs::MetadataExt as _;
 
-use crate::support::{harness, Bottle, Harness, FORWARDED_ENV, FORWARDED_VALUE};
+use crate::support::{
+    harness, scratch_files_holding, Bottle, Harness, FORWARDED_ENV, FORWARDED_VALUE,
+};
 
 /// A GitHub token shape pipelock's DLP knows ("ghp_" and 36 letters or digits).
 const GITHUB_TOKEN: &str = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
@@ -278,6 +280,11 @@ fn the_ca_key_stays_in_the_sidecar(h: &Harness, bottle: &Bottle) {
     assert!(
         !printed.contains(&key_line),
         "bot-bottle printed the CA key"
+    );
+    let spooled = scratch_files_holding(&key_line);
+    assert!(
+        spooled.is_empty(),
+        "a copy of the CA key is on the host: {spooled:?}"
     );
     let stage = std::path::PathBuf::from(bottle.launch["stage_dir"].as_str().unwrap());
     for entry in std::fs::read_dir(&stage).unwrap() {

@@ -501,3 +501,40 @@ pub fn first_host(subnet: &str) -> String {
     let ip: std::net::Ipv4Addr = base.parse().unwrap();
     std::net::Ipv4Addr::from(u32::from(ip) + 1).to_string()
 }
+
+/// Files this user can read in the host's scratch places (`/tmp`, `/var/tmp`, `/dev/shm`,
+/// `$XDG_RUNTIME_DIR`, `$TMPDIR`, three levels down) that hold `needle`: where an engine CLI
+/// or bot-bottle would leave a spooled copy of something secret.
+pub fn scratch_files_holding(needle: &str) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = ["/tmp", "/var/tmp", "/dev/shm"]
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+    roots.extend(std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from));
+    roots.push(std::env::temp_dir());
+    roots.sort();
+    roots.dedup();
+    let mut found = Vec::new();
+    let mut pending: Vec<(PathBuf, usize)> = roots.into_iter().map(|r| (r, 0)).collect();
+    while let Some((dir, depth)) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if kind.is_dir() && depth < 3 {
+                pending.push((path, depth + 1));
+            } else if kind.is_file()
+                && entry.metadata().is_ok_and(|m| m.len() < 4 << 20)
+                && std::fs::read(&path)
+                    .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains(needle))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}

@@ -504,8 +504,11 @@ pub fn first_host(subnet: &str) -> String {
 
 /// Files this user can read in the host's scratch places (`/tmp`, `/var/tmp`, `/dev/shm`,
 /// `$XDG_RUNTIME_DIR`, `$TMPDIR`, three levels down) that hold `needle`: where an engine CLI
-/// or bot-bottle would leave a spooled copy of something secret.
+/// or bot-bottle would leave a spooled copy of something secret. Mounts below a place (a
+/// container's `/proc`, whose `kmsg` blocks a reader) are not entered, and empty files not read.
 pub fn scratch_files_holding(needle: &str) -> Vec<PathBuf> {
+    use std::os::unix::fs::MetadataExt as _;
+
     let mut roots: Vec<PathBuf> = ["/tmp", "/var/tmp", "/dev/shm"]
         .into_iter()
         .map(PathBuf::from)
@@ -515,8 +518,12 @@ pub fn scratch_files_holding(needle: &str) -> Vec<PathBuf> {
     roots.sort();
     roots.dedup();
     let mut found = Vec::new();
-    let mut pending: Vec<(PathBuf, usize)> = roots.into_iter().map(|r| (r, 0)).collect();
-    while let Some((dir, depth)) = pending.pop() {
+    let mut pending: Vec<(PathBuf, u64, usize)> = roots
+        .into_iter()
+        .filter_map(|root| Some((std::fs::metadata(&root).ok()?.dev(), root)))
+        .map(|(dev, root)| (root, dev, 0))
+        .collect();
+    while let Some((dir, dev, depth)) = pending.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
@@ -524,11 +531,17 @@ pub fn scratch_files_holding(needle: &str) -> Vec<PathBuf> {
             let Ok(kind) = entry.file_type() else {
                 continue;
             };
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            if meta.dev() != dev {
+                continue;
+            }
             let path = entry.path();
             if kind.is_dir() && depth < 3 {
-                pending.push((path, depth + 1));
+                pending.push((path, dev, depth + 1));
             } else if kind.is_file()
-                && entry.metadata().is_ok_and(|m| m.len() < 4 << 20)
+                && (1..4 << 20).contains(&meta.len())
                 && std::fs::read(&path)
                     .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains(needle))
             {

@@ -139,7 +139,7 @@ _bot-bottle_commands() {
 'start:Plan and launch a bottle' \
 'stop:Remove a bottle\: its agent, its pipelock sidecar, both networks and its stage directory' \
 'list:List bottles (running, detached, or left over by a crashed launch)' \
-'logs:Print a bottle'\''s egress audit log\: pipelock'\''s JSON events (allowed, blocked, DLP hits)' \
+'logs:Print a bottle'\''s audit log\: pipelock'\''s JSON events (allowed, blocked, DLP hits), and the git gate'\''s (pushes, refused pushes)' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -156,7 +156,7 @@ _bot-bottle__subcmd__help_commands() {
 'start:Plan and launch a bottle' \
 'stop:Remove a bottle\: its agent, its pipelock sidecar, both networks and its stage directory' \
 'list:List bottles (running, detached, or left over by a crashed launch)' \
-'logs:Print a bottle'\''s egress audit log\: pipelock'\''s JSON events (allowed, blocked, DLP hits)' \
+'logs:Print a bottle'\''s audit log\: pipelock'\''s JSON events (allowed, blocked, DLP hits), and the git gate'\''s (pushes, refused pushes)' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )

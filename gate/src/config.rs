@@ -37,6 +37,15 @@ pub enum Transport {
     Https,
 }
 
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Ssh => "ssh",
+            Transport::Https => "https",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Upstream {

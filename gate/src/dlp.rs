@@ -11,14 +11,23 @@ const PATTERNS: &[(&str, &str)] = &[
     ("GitHub Fine-Grained PAT", r"\bgithub_pat_[A-Za-z0-9_]{22,}"),
     ("GitLab Token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
     ("Anthropic API Key", r"\bsk-ant-[A-Za-z0-9_-]{20,}"),
-    ("OpenAI API Key", r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}"),
-    ("AWS Access ID", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"),
+    (
+        "OpenAI API Key",
+        r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}",
+    ),
+    (
+        "AWS Access ID",
+        r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b",
+    ),
     (
         "AWS Secret Key",
         r#"(?i)aws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}\b"#,
     ),
     ("Slack Token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-    ("Private Key Header", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"),
+    (
+        "Private Key Header",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----",
+    ),
     ("Google API Key", r"\bAIza[A-Za-z0-9_-]{35}"),
     ("Stripe Secret Key", r"\b[sr]k_live_[A-Za-z0-9]{24,}"),
     ("npm Token", r"\bnpm_[A-Za-z0-9]{36}\b"),
@@ -64,7 +73,9 @@ mod tests {
             "Private Key Header"
         );
         assert_eq!(
-            scan("key: sk-ant-api03-abcdefghijklmnopqrstuvwxyz").unwrap().0,
+            scan("key: sk-ant-api03-abcdefghijklmnopqrstuvwxyz")
+                .unwrap()
+                .0,
             "Anthropic API Key"
         );
     }

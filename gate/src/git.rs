@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use gate::config::{Transport, Upstream, REPO_ROOT, SSH_IDENTITY_PATH, SSH_KNOWN_HOSTS_PATH};
+use bot_bottle_gate::config::{
+    Transport, Upstream, REPO_ROOT, SSH_IDENTITY_PATH, SSH_KNOWN_HOSTS_PATH,
+};
 
 /// The mirror of `upstream`.
 pub fn mirror(upstream: &Upstream) -> PathBuf {
@@ -14,7 +16,8 @@ pub fn mirror(upstream: &Upstream) -> PathBuf {
 
 /// Where the mirrors are: [`REPO_ROOT`], or `BOT_BOTTLE_GATE_REPOS` (for tests on a host).
 pub fn repo_root() -> PathBuf {
-    std::env::var_os("BOT_BOTTLE_GATE_REPOS").map_or_else(|| PathBuf::from(REPO_ROOT), PathBuf::from)
+    std::env::var_os("BOT_BOTTLE_GATE_REPOS")
+        .map_or_else(|| PathBuf::from(REPO_ROOT), PathBuf::from)
 }
 
 /// The remote every mirror names its upstream by.
@@ -83,8 +86,11 @@ pub fn init_mirror(upstream: &Upstream, gate_binary: &str) -> Result<(), String>
         }
     }
     let hook = dir.join("hooks/pre-receive");
-    std::fs::write(&hook, format!("#!/bin/sh\nexec {gate_binary} pre-receive\n"))
-        .map_err(|e| format!("writing {}: {e}", hook.display()))?;
+    std::fs::write(
+        &hook,
+        format!("#!/bin/sh\nexec {gate_binary} pre-receive\n"),
+    )
+    .map_err(|e| format!("writing {}: {e}", hook.display()))?;
     set_mode(&hook, 0o755)
 }
 

@@ -8,11 +8,11 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
 use std::process::Stdio;
 
-use gate::config::{GateConfig, Upstream};
-use gate::dlp;
+use bot_bottle_gate::config::{GateConfig, Upstream};
 use serde_json::json;
 
 use crate::audit::{self, AUDIT_FILE_ENV};
+use crate::dlp;
 use crate::git;
 
 const ZERO: &str = "0000000000000000000000000000000000000000";
@@ -75,7 +75,11 @@ pub fn pre_receive(config: &GateConfig) -> Result<(), String> {
             err,
             "bot-bottle git gate: pushed to {} ({})",
             upstream.name,
-            updates.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", ")
+            updates
+                .iter()
+                .map(|u| u.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         return Ok(());
     }
@@ -90,7 +94,11 @@ pub fn pre_receive(config: &GateConfig) -> Result<(), String> {
             update.name
         );
     }
-    let _ = writeln!(err, "error: nothing was pushed to the upstream {}", upstream.name);
+    let _ = writeln!(
+        err,
+        "error: nothing was pushed to the upstream {}",
+        upstream.name
+    );
     std::process::exit(1);
 }
 
@@ -135,7 +143,9 @@ fn short(sha: &str) -> &str {
 }
 
 fn default_branch() -> Option<String> {
-    let out = git::command(&["symbolic-ref", "-q", "HEAD"]).output().ok()?;
+    let out = git::command(&["symbolic-ref", "-q", "HEAD"])
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())

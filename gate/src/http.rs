@@ -170,7 +170,8 @@ mod tests {
 
     #[test]
     fn reads_query_and_length() {
-        let raw = b"GET /a/info/refs?service=git-upload-pack HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi";
+        let raw =
+            b"GET /a/info/refs?service=git-upload-pack HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi";
         let mut reader = BufReader::new(&raw[..]);
         let req = read_head(&mut reader).unwrap();
         assert_eq!(req.query, "service=git-upload-pack");

@@ -4,6 +4,7 @@
 //! forwards it upstream before the gate accepts it. Audit events are JSON lines on stdout.
 
 mod audit;
+mod dlp;
 mod git;
 mod hook;
 mod http;
@@ -11,7 +12,7 @@ mod server;
 
 use std::process::ExitCode;
 
-use gate::config::{GateConfig, CONFIG_PATH};
+use bot_bottle_gate::config::{GateConfig, CONFIG_PATH};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -12,7 +12,7 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use gate::config::{GateConfig, Upstream};
+use bot_bottle_gate::config::{GateConfig, Upstream};
 use serde_json::json;
 
 use crate::audit::{self, AUDIT_FILE_ENV};
@@ -73,8 +73,7 @@ fn handle(state: &State, conn: TcpStream) -> Result<(), String> {
     let rest = parts.next().unwrap_or("");
     let Some((upstream, lock)) = state.upstreams.get(name) else {
         let text = format!("this git gate serves no upstream named {name:?}\n");
-        return http::respond(&mut out, "404 Not Found", "text/plain", text.as_bytes())
-            .map_err(io);
+        return http::respond(&mut out, "404 Not Found", "text/plain", text.as_bytes()).map_err(io);
     };
     let service = match (request.method.as_str(), rest) {
         ("GET", "info/refs") => request
@@ -95,9 +94,10 @@ fn handle(state: &State, conn: TcpStream) -> Result<(), String> {
         )
         .map_err(io);
     }
-    let id = state.next.fetch_add(1, Ordering::Relaxed);
     if rest == "info/refs" {
-        let _held = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _held = lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Err(e) = git::refresh(upstream) {
             audit::emit(
                 "upstream_unreachable",
@@ -123,13 +123,37 @@ fn handle(state: &State, conn: TcpStream) -> Result<(), String> {
         }
         return cgi(&request, name, rest, None, None, &mut out);
     }
+    post(
+        state,
+        &mut reader,
+        &request,
+        (upstream, lock),
+        service,
+        &mut out,
+    )
+}
+
+/// A POST: the body into a file, then `git http-backend`; a push holds the upstream's lock
+/// and its hook's audit events are printed once it is over.
+fn post(
+    state: &State,
+    reader: &mut BufReader<TcpStream>,
+    request: &Request,
+    (upstream, lock): (&Upstream, &Mutex<()>),
+    service: &str,
+    out: &mut TcpStream,
+) -> Result<(), String> {
+    let io = |e: std::io::Error| e.to_string();
+    let name = upstream.name.as_str();
+    let rest = service;
+    let id = state.next.fetch_add(1, Ordering::Relaxed);
     let limit = if service == "git-receive-pack" {
         upstream.policy.max_push_bytes + 1024 * 1024
     } else {
         MAX_UPLOAD_PACK_REQUEST
     };
     let body_path = std::env::temp_dir().join(format!("gate-{id}.body"));
-    let body = read_body_to(&mut reader, &request, &body_path, limit);
+    let body = read_body_to(reader, request, &body_path, limit);
     let result = match body {
         Err(e) if service == "git-receive-pack" => {
             audit::emit(
@@ -138,7 +162,7 @@ fn handle(state: &State, conn: TcpStream) -> Result<(), String> {
                         "max_push_bytes": upstream.policy.max_push_bytes }),
             );
             http::respond(
-                &mut out,
+                out,
                 "413 Payload Too Large",
                 "text/plain",
                 format!(
@@ -152,14 +176,16 @@ fn handle(state: &State, conn: TcpStream) -> Result<(), String> {
         Err(e) => Err(format!("reading a request body: {e}")),
         Ok(length) if service == "git-receive-pack" => {
             let audit_path = std::env::temp_dir().join(format!("gate-{id}.audit"));
-            let _held = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _held = lock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let served = cgi(
-                &request,
+                request,
                 name,
                 rest,
                 Some((&body_path, length)),
                 Some(&audit_path),
-                &mut out,
+                out,
             );
             if let Ok(events) = std::fs::read_to_string(&audit_path) {
                 let mut stdout = std::io::stdout().lock();
@@ -169,14 +195,7 @@ fn handle(state: &State, conn: TcpStream) -> Result<(), String> {
             let _ = std::fs::remove_file(&audit_path);
             served
         }
-        Ok(length) => cgi(
-            &request,
-            name,
-            rest,
-            Some((&body_path, length)),
-            None,
-            &mut out,
-        ),
+        Ok(length) => cgi(request, name, rest, Some((&body_path, length)), None, out),
     };
     let _ = std::fs::remove_file(&body_path);
     result
@@ -265,7 +284,7 @@ fn cgi(
             out,
             "HTTP/1.1 {status}\r\n{headers}Connection: close\r\n\r\n"
         )?;
-        let mut buf = [0u8; 64 * 1024];
+        let mut buf = vec![0u8; 64 * 1024];
         loop {
             let n = cgi_out.read(&mut buf)?;
             if n == 0 {

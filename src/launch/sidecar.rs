@@ -96,6 +96,12 @@ pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa) -> anyhow::Result<
 /// Why the sidecar is not serving, when the reason is on its side: it stopped (with its exit
 /// code and log). `None` while it still runs.
 pub fn failure(engine: &dyn Engine, name: &str) -> anyhow::Result<Option<String>> {
+    stopped(engine, name, "the pipelock sidecar")
+}
+
+/// Why the container `name` (`what`, for the message) is not serving, when it stopped: its
+/// exit code and log. `None` while it runs.
+pub fn stopped(engine: &dyn Engine, name: &str, what: &str) -> anyhow::Result<Option<String>> {
     let state = engine
         .inspect_container(name)?
         .with_context(|| format!("{name} disappeared"))?;
@@ -103,7 +109,7 @@ pub fn failure(engine: &dyn Engine, name: &str) -> anyhow::Result<Option<String>
         return Ok(None);
     }
     Ok(Some(format!(
-        "the pipelock sidecar {name} stopped (exit code {}) before it served the agent; its log:\n{}",
+        "{what} {name} stopped (exit code {}) before it served the agent; its log:\n{}",
         state.exit_code,
         log_of(engine, name)
     )))

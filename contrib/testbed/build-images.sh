@@ -18,7 +18,7 @@ usage: build-images.sh [--cache-dir DIR] [--engines "LIST"] [--force]
   --force           rebuild and reload every image even when its inputs did not change
 
   env BOT_BOTTLE_PIPELOCK_DOUBLE_BIN=PATH uses that static pipelock-double binary instead of
-  building it with cargo.
+  building it with cargo; BOT_BOTTLE_GATE_BIN=PATH the same for bot-bottle-gate.
 USAGE
 }
 
@@ -44,6 +44,14 @@ done
 AGENT_REF=localhost/bot-bottle-test/agent:latest
 PIPELOCK_REF=localhost/bot-bottle-test/pipelock:2.3.0
 UPSTREAM_REF=localhost/bot-bottle-test/upstream:latest
+# The git gate (bot-bottle-gate on Debian with git and OpenSSH's client) and the git server its
+# end-to-end tests push to, each built on a Debian rootfs of its own.
+GATE_BASE_REF=localhost/bot-bottle-test/gitgate-base:latest
+GATE_REF=localhost/bot-bottle-test/gitgate:latest
+GITSERVER_BASE_REF=localhost/bot-bottle-test/gitserver-base:latest
+GITSERVER_REF=localhost/bot-bottle-test/gitserver:latest
+GATE_PACKAGES="ca-certificates git openssh-client"
+GITSERVER_PACKAGES="ca-certificates git nodejs openssh-server"
 HASH_LABEL=io.bot-bottle.testbed.inputs
 
 # Names the upstream certificate answers for: the hosts the e2e tests alias onto it.
@@ -73,6 +81,16 @@ MMDEBSTRAP_ARGS=(--variant=apt --format=tar
   --customize-hook='chroot "$1" update-ca-certificates >/dev/null'
   # Fresh apt lists are useless offline and only make the image bigger.
   --customize-hook='rm -rf "$1"/var/lib/apt/lists/*')
+# The git gate's and the git server's rootfs: the packages alone.
+BASE_MMDEBSTRAP_ARGS=(--variant=apt --format=tar
+  --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*'
+  --dpkgopt='path-exclude=/usr/share/locale/*'
+  --customize-hook='rm -rf "$1"/var/lib/apt/lists/*')
+# The git server's SSH user: git-shell only, no password, but not locked (sshd without PAM
+# refuses a locked account even for a key).
+GITSERVER_MMDEBSTRAP_ARGS=("${BASE_MMDEBSTRAP_ARGS[@]}"
+  --customize-hook='chroot "$1" useradd --create-home --uid 1001 --shell /usr/bin/git-shell git'
+  --customize-hook='chroot "$1" usermod -p "*" git')
 
 say() { printf 'build-images: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -180,6 +198,21 @@ case $ldd_out in
 esac
 step_done "pipelock-double built: $DOUBLE"
 
+# --- the git gate, built static like the double ----------------------------------------------
+if [ -n "${BOT_BOTTLE_GATE_BIN:-}" ]; then
+  GATE_BIN=$BOT_BOTTLE_GATE_BIN
+  say "using prebuilt bot-bottle-gate $GATE_BIN"
+else
+  say "building bot-bottle-gate (release, static)"
+  TARGET=x86_64-unknown-linux-gnu
+  (cd "$REPO_ROOT" && RUSTFLAGS='-C target-feature=+crt-static' \
+    cargo build --quiet --release -p bot-bottle-gate --target "$TARGET")
+  target_dir=$(cd "$REPO_ROOT" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
+  GATE_BIN=$target_dir/$TARGET/release/bot-bottle-gate
+fi
+[ -x "$GATE_BIN" ] || die "no executable bot-bottle-gate at $GATE_BIN"
+step_done "bot-bottle-gate built: $GATE_BIN"
+
 # --- inputs hashes: what each image is made from -----------------------------------------------
 packages=$(grep -v '^[[:space:]]*\(#\|$\)' "$SCRIPT_DIR/agent-packages.txt" | tr -d ' ' | sort -u)
 AGENT_HASH=$( { printf '%s\n' "$SUITE" "${MMDEBSTRAP_ARGS[@]}" "$packages" \
@@ -188,6 +221,13 @@ PIPELOCK_HASH=$(cat "$DOUBLE" "$CERTS/ca.crt" | sha)
 UPSTREAM_HASH=$(cat "$SCRIPT_DIR/upstream/Containerfile" "$SCRIPT_DIR/upstream/server.js" \
   "$SCRIPT_DIR/upstream/anthropic.js" "$CERTS/ca.crt" "$CERTS/upstream.crt" "$CERTS/upstream.key" \
   "$ANTHROPIC_CERTS/anthropic.crt" "$ANTHROPIC_CERTS/anthropic.key" <(printf '%s' "$AGENT_HASH") | sha)
+
+GATE_BASE_HASH=$(printf '%s\n' "$SUITE" "${BASE_MMDEBSTRAP_ARGS[@]}" $GATE_PACKAGES | sha)
+GATE_HASH=$(cat "$SCRIPT_DIR/gitgate/Containerfile" "$GATE_BIN" "$CERTS/ca.crt" \
+  <(printf '%s' "$GATE_BASE_HASH") | sha)
+GITSERVER_BASE_HASH=$(printf '%s\n' "$SUITE" "${GITSERVER_MMDEBSTRAP_ARGS[@]}" $GITSERVER_PACKAGES | sha)
+GITSERVER_HASH=$(cat "$SCRIPT_DIR"/gitserver/{Containerfile,entrypoint.sh,https.js,sshd_config} \
+  "$CERTS/upstream.crt" "$CERTS/upstream.key" <(printf '%s' "$GITSERVER_BASE_HASH") | sha)
 
 # --- artifacts, made only when some engine needs them ------------------------------------------
 CLAUDE_DIR=$CACHE_DIR/claude-code-$CLAUDE_CODE_VERSION
@@ -268,6 +308,55 @@ upstream_context() { # prints the staged build context of the upstream image
   printf '%s\n' "$ctx"
 }
 
+# plain_rootfs NAME HASH PACKAGES ARGS...: prints the staged path of a rootfs tar of PACKAGES made
+# with mmdebstrap ARGS, cached by HASH as NAME-rootfs-HASH.tar.
+plain_rootfs() {
+  local name=$1 hash=$2 packages=$3 cached staged=$STAGE/$1-rootfs.tar
+  shift 3
+  cached=$CACHE_DIR/$name-rootfs-$hash.tar
+  if [ ! -s "$cached" ]; then
+    say "running mmdebstrap for $name: $packages"
+    local t0=$SECONDS
+    rm -f "$CACHE_DIR/$name"-rootfs-*.tar "$CACHE_DIR/$name"-rootfs-*.tar.partial
+    # shellcheck disable=SC2086 # the package list is words
+    mmdebstrap --quiet "$@" --include="$(printf '%s,' $packages)" "$SUITE" "$cached.partial" </dev/null
+    mv "$cached.partial" "$cached"
+    say "mmdebstrap done ($((SECONDS - t0)) s, $(du -h "$cached" | cut -f1))"
+  fi
+  if [ ! -e "$staged" ]; then
+    ln "$cached" "$staged" 2>/dev/null || cp "$cached" "$staged"
+    chmod 0644 "$staged"
+  fi
+  printf '%s\n' "$staged"
+}
+
+gate_context() { # prints the staged build context of the gitgate image
+  local ctx=$STAGE/gitgate rootfs
+  if [ ! -d "$ctx" ]; then
+    rootfs=$(plain_rootfs gitgate "$GATE_BASE_HASH" "$GATE_PACKAGES" "${BASE_MMDEBSTRAP_ARGS[@]}")
+    mkdir -p "$ctx/files/usr/local/bin" "$ctx/files/etc/ssl/certs" "$ctx/files/var/lib/bot-bottle-gate"
+    install -m 0644 "$SCRIPT_DIR/gitgate/Containerfile" "$ctx/"
+    install -m 0755 "$GATE_BIN" "$ctx/files/usr/local/bin/bot-bottle-gate"
+    # The image's bundle plus the testbed CA: what update-ca-certificates would make.
+    { tar -xOf "$rootfs" ./etc/ssl/certs/ca-certificates.crt; cat "$CERTS/ca.crt"; } \
+      >"$ctx/files/etc/ssl/certs/ca-certificates.crt"
+    chmod -R a+rX "$ctx"
+  fi
+  printf '%s\n' "$ctx"
+}
+
+gitserver_context() { # prints the staged build context of the gitserver image
+  local ctx=$STAGE/gitserver
+  if [ ! -d "$ctx" ]; then
+    mkdir -p "$ctx/files/tls"
+    install -m 0644 "$SCRIPT_DIR/gitserver/Containerfile" "$ctx/"
+    install -m 0644 "$SCRIPT_DIR"/gitserver/{entrypoint.sh,https.js,sshd_config} "$ctx/files/"
+    install -m 0644 "$CERTS/upstream.crt" "$CERTS/upstream.key" "$ctx/files/tls/"
+    chmod -R a+rX "$ctx"
+  fi
+  printf '%s\n' "$ctx"
+}
+
 # --- load into each engine setup ----------------------------------------------------------------
 stale_ids=()
 ensure_image() { # setup ref hash kind
@@ -304,6 +393,24 @@ ensure_image() { # setup ref hash kind
       [ "$setup" = docker ] || podman_opts=(--pull=never --layers=false)
       DOCKER_BUILDKIT=0 engine "$setup" build --quiet "${podman_opts[@]}" --label "$HASH_LABEL=$hash" \
         -t "$ref" -f "$ctx/Containerfile" "$ctx" >/dev/null ;;
+    gitgate-base|gitserver-base)
+      local tar
+      if [ "$kind" = gitgate-base ]; then
+        tar=$(plain_rootfs gitgate "$GATE_BASE_HASH" "$GATE_PACKAGES" "${BASE_MMDEBSTRAP_ARGS[@]}")
+      else
+        tar=$(plain_rootfs gitserver "$GITSERVER_BASE_HASH" "$GITSERVER_PACKAGES" \
+          "${GITSERVER_MMDEBSTRAP_ARGS[@]}")
+      fi
+      engine "$setup" import "${quiet[@]}" --change 'CMD ["/bin/sh"]' \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change "LABEL $HASH_LABEL=$hash" "$tar" "$ref" >/dev/null ;;
+    gitgate|gitserver)
+      local ctx base podman_opts=()
+      if [ "$kind" = gitgate ]; then ctx=$(gate_context) base=$GATE_BASE_REF
+      else ctx=$(gitserver_context) base=$GITSERVER_BASE_REF; fi
+      [ "$setup" = docker ] || podman_opts=(--pull=never --layers=false)
+      DOCKER_BUILDKIT=0 engine "$setup" build --quiet "${podman_opts[@]}" --build-arg "BASE=$base" \
+        --label "$HASH_LABEL=$hash" -t "$ref" -f "$ctx/Containerfile" "$ctx" >/dev/null ;;
   esac
   [ "$(image_hash "$setup" "$ref")" = "$hash" ] || die "$setup: $ref lacks its inputs label after build"
   [ -z "$old" ] || stale_ids+=("$setup $old")
@@ -313,6 +420,10 @@ for setup in $ENGINES; do
   ensure_image "$setup" "$AGENT_REF" "$AGENT_HASH" agent
   ensure_image "$setup" "$PIPELOCK_REF" "$PIPELOCK_HASH" pipelock
   ensure_image "$setup" "$UPSTREAM_REF" "$UPSTREAM_HASH" upstream
+  ensure_image "$setup" "$GATE_BASE_REF" "$GATE_BASE_HASH" gitgate-base
+  ensure_image "$setup" "$GATE_REF" "$GATE_HASH" gitgate
+  ensure_image "$setup" "$GITSERVER_BASE_REF" "$GITSERVER_BASE_HASH" gitserver-base
+  ensure_image "$setup" "$GITSERVER_REF" "$GITSERVER_HASH" gitserver
   step_done "$setup ready"
 done
 
@@ -324,4 +435,4 @@ for ((i = ${#stale_ids[@]} - 1; i >= 0; i--)); do
   engine "${entry% *}" rmi "${entry#* }" >/dev/null 2>&1 || true
 done
 
-say "done in $((SECONDS - started)) s: $AGENT_REF $PIPELOCK_REF $UPSTREAM_REF on: $ENGINES"
+say "done in $((SECONDS - started)) s: $AGENT_REF $PIPELOCK_REF $UPSTREAM_REF $GATE_REF $GITSERVER_REF on: $ENGINES"

@@ -151,7 +151,7 @@ impl<'h> GitServer<'h> {
         let out = self.h.sh(
             &self.name,
             None,
-            &format!("git -C /srv/git/{repo} rev-parse --verify -q {git_ref} || true"),
+            &format!("git -c 'safe.directory=*' -C /srv/git/{repo} rev-parse --verify -q {git_ref} || true"),
         );
         out.stdout.trim().to_owned()
     }

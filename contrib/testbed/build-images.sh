@@ -257,26 +257,11 @@ install_claude() { # into CLAUDE_DIR, unless a working copy of the pinned versio
   say "Claude Code installed ($((SECONDS - t0)) s, $(du -sh "$CLAUDE_DIR" | cut -f1))"
 }
 
-ROOTFS=$CACHE_DIR/agent-rootfs-$AGENT_HASH.tar
 agent_tar() { # prints the staged path of the agent rootfs tar
-  if [ ! -s "$ROOTFS" ]; then
-    install_claude
-    say "running mmdebstrap for $SUITE with: $(tr '\n' ' ' <<<"$packages")"
-    local t0=$SECONDS
-    # Older rootfs tars and a .partial left by an interrupted run are of no further use.
-    rm -f "$CACHE_DIR"/agent-rootfs-*.tar "$CACHE_DIR"/agent-rootfs-*.tar.partial
-    BB_CLAUDE_BIN=$CLAUDE_BIN BB_ANTHROPIC_CA=$ANTHROPIC_CERTS/ca.crt \
-      mmdebstrap --quiet "${MMDEBSTRAP_ARGS[@]}" \
-      --include="$(printf '%s' "$packages" | paste -sd,)" "$SUITE" "$ROOTFS.partial" </dev/null
-    mv "$ROOTFS.partial" "$ROOTFS"
-    say "mmdebstrap done ($((SECONDS - t0)) s, $(du -h "$ROOTFS" | cut -f1))"
-  fi
-  if [ ! -e "$STAGE/agent.tar" ]; then
-    # A hard link costs nothing; a copy when the cache sits on another filesystem.
-    ln "$ROOTFS" "$STAGE/agent.tar" 2>/dev/null || cp "$ROOTFS" "$STAGE/agent.tar"
-    chmod 0644 "$STAGE/agent.tar"
-  fi
-  printf '%s\n' "$STAGE/agent.tar"
+  # Claude Code and the Anthropic stand-in's CA reach mmdebstrap's hooks in the environment.
+  [ -s "$CACHE_DIR/agent-rootfs-$AGENT_HASH.tar" ] || install_claude
+  BB_CLAUDE_BIN=$CLAUDE_BIN BB_ANTHROPIC_CA=$ANTHROPIC_CERTS/ca.crt \
+    plain_rootfs agent "$AGENT_HASH" "$packages" "${MMDEBSTRAP_ARGS[@]}"
 }
 
 pipelock_tar() { # prints the staged path of the pipelock image tar
@@ -309,7 +294,8 @@ upstream_context() { # prints the staged build context of the upstream image
 }
 
 # plain_rootfs NAME HASH PACKAGES ARGS...: prints the staged path of a rootfs tar of PACKAGES made
-# with mmdebstrap ARGS, cached by HASH as NAME-rootfs-HASH.tar.
+# with mmdebstrap ARGS (it passes the environment on to its hooks), cached by HASH as
+# NAME-rootfs-HASH.tar; older ones of NAME and a .partial left by an interrupted run go.
 plain_rootfs() {
   local name=$1 hash=$2 packages=$3 cached staged=$STAGE/$1-rootfs.tar
   shift 3
@@ -324,6 +310,7 @@ plain_rootfs() {
     say "mmdebstrap done ($((SECONDS - t0)) s, $(du -h "$cached" | cut -f1))"
   fi
   if [ ! -e "$staged" ]; then
+    # A hard link costs nothing; a copy when the cache sits on another filesystem.
     ln "$cached" "$staged" 2>/dev/null || cp "$cached" "$staged"
     chmod 0644 "$staged"
   fi

@@ -8,7 +8,6 @@ use backends::{ContainerSpec, Engine, NetworkAttachment, Owner, Tarball};
 use super::teardown::{Guard, Resource};
 use crate::plan::gate::GatePlan;
 use crate::plan::{FileContent, Plan};
-use crate::signals;
 use crate::timing;
 
 /// Where the image keeps the gate's binary.
@@ -66,23 +65,13 @@ pub fn start(
     })?;
     guard.created(&resource);
     let files = files(gate)?;
-    timing::step("gate: copy config and credentials", || {
-        engine
-            .copy_tar_into(name, "/", &files)
-            .with_context(|| format!("copying the git gate's config and credentials into {name}"))
-    })?;
-    signals::check()?;
-    timing::step("gate: start", || {
-        engine
-            .start_container(name)
-            .with_context(|| format!("starting {name}"))
-    })?;
-    let info = timing::step("gate: address", || engine.inspect_container(name))?
-        .with_context(|| format!("{name} disappeared"))?;
-    info.networks
-        .get(&plan.networks.internal)
-        .and_then(|endpoint| endpoint.ip.clone())
-        .with_context(|| format!("{name} has no address on {}", plan.networks.internal))
+    super::sidecar::fill_and_start(
+        engine,
+        plan,
+        name,
+        &files,
+        ["gate", "the git gate's config and credentials"],
+    )
 }
 
 /// Why the gate is not serving, when it stopped: its exit code and log. `None` while it runs.

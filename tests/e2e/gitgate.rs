@@ -241,37 +241,36 @@ fn the_agent_pushes_through_its_gate_and_the_policy_holds() {
 
 /// Over SSH and over HTTPS: clone, commit, push a branch; the server has it.
 fn pushes_reach_the_upstream(bottle: &Bottle<'_>, server: &GitServer<'_>) {
-    // Over SSH: clone, commit, push a branch; the server has it.
-    let (ok, out) = agent(
-        bottle,
-        &format!(
-            "set -e; cd /tmp && git clone -q git@{GIT_HOST}:/srv/git/ssh/app.git app && cd app && \
-             git checkout -q -b bot/feature && echo change > change.txt && git add . && \
-             git commit -qm 'a change' && git push -q origin bot/feature 2>&1 && git rev-parse HEAD"
+    // Over SSH, with the key only the gate holds; over HTTPS, with its token.
+    for (url, dir, branch, repo) in [
+        (
+            format!("git@{GIT_HOST}:/srv/git/ssh/app.git"),
+            "app",
+            "bot/feature",
+            "ssh/app.git",
         ),
-    );
-    assert!(
-        ok,
-        "clone and push over SSH through the gate failed:\n{out}"
-    );
-    let pushed = out.lines().last().unwrap_or("").trim().to_owned();
-    assert_eq!(server.rev("ssh/app.git", "refs/heads/bot/feature"), pushed);
-
-    // Over HTTPS, with the token only the gate holds.
-    let (ok, out) = agent(
-        bottle,
-        &format!(
-            "set -e; cd /tmp && git clone -q https://{GIT_HOST}/web.git web && cd web && \
-             git checkout -q -b bot/web && echo change > change.txt && git add . && \
-             git commit -qm 'a change' && git push -q origin bot/web 2>&1 && git rev-parse HEAD"
+        (
+            format!("https://{GIT_HOST}/web.git"),
+            "web",
+            "bot/web",
+            "https/web.git",
         ),
-    );
-    assert!(
-        ok,
-        "clone and push over HTTPS through the gate failed:\n{out}"
-    );
-    let pushed = out.lines().last().unwrap_or("").trim().to_owned();
-    assert_eq!(server.rev("https/web.git", "refs/heads/bot/web"), pushed);
+    ] {
+        let (ok, out) = agent(
+            bottle,
+            &format!(
+                "set -e; cd /tmp && git clone -q {url} {dir} && cd {dir} && \
+                 git checkout -q -b {branch} && echo change > change.txt && git add . && \
+                 git commit -qm 'a change' && git push -q origin {branch} 2>&1 && git rev-parse HEAD"
+            ),
+        );
+        assert!(
+            ok,
+            "clone and push of {url} through the gate failed:\n{out}"
+        );
+        let pushed = out.lines().last().unwrap_or("").trim().to_owned();
+        assert_eq!(server.rev(repo, &format!("refs/heads/{branch}")), pushed);
+    }
 }
 
 /// A push to the default branch, a force-push and a commit carrying a GitHub token are each

@@ -157,50 +157,79 @@ fn is_ancestor(old: &str, new: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// The added lines of the commits `update` brings that the mirror does not have, scanned for
-/// credentials. A finding names the commit, the file and the kind, never the secret.
+/// The commits `update` brings that the mirror does not have, scanned for credentials: their
+/// messages and authors, the paths they touch, and every added line (binary files as text;
+/// a merge against its first parent, so a change made in the merge itself is seen). A finding
+/// names the commit, the file and the kind, never the secret. A scan that cannot run refuses.
 fn scan(update: &Update) -> Option<String> {
-    let mut child = git::command(&[
+    let spawned = git::command(&[
         "log",
         "-p",
+        "--text",
+        "--diff-merges=first-parent",
         "--no-color",
         "--no-ext-diff",
         "--no-textconv",
-        "--format=commit %H",
+        "--no-renames",
+        "--format=%x00commit %H%n%an <%ae>%n%cn <%ce>%n%B%n%x00end",
         &update.new,
         "--not",
         "--all",
     ])
     .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .ok()?;
+    .stderr(Stdio::piped())
+    .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => return Some(format!("the credential scan could not run: {e}")),
+    };
     let reader = BufReader::new(child.stdout.take().expect("piped"));
-    let (mut commit, mut file) = (String::new(), String::new());
+    let (mut commit, mut file, mut in_message) = (String::new(), String::new(), false);
     let mut finding = None;
     for line in reader.split(b'\n') {
         let Ok(line) = line else { break };
         let line = String::from_utf8_lossy(&line);
-        if let Some(sha) = line.strip_prefix("commit ") {
+        let (text, place) = if let Some(sha) = line.strip_prefix("\0commit ") {
             sha.clone_into(&mut commit);
+            in_message = true;
+            continue;
+        } else if line == "\0end" {
+            in_message = false;
+            continue;
+        } else if in_message {
+            (line.as_ref(), "its message or author".to_owned())
         } else if let Some(path) = line.strip_prefix("+++ ") {
             path.trim_start_matches("b/").clone_into(&mut file);
+            (path, "a file name".to_owned())
         } else if let Some(added) = line.strip_prefix('+') {
-            if let Some((kind, hint)) = dlp::scan(added) {
-                let mut why = String::new();
-                let _ = write!(
-                    why,
-                    "commit {} adds what looks like a {kind} ({hint}) to {file}; remove it from the history (the gate pushes no credentials)",
-                    short(&commit)
-                );
-                finding = Some(why);
-                break;
-            }
+            (added, file.clone())
+        } else {
+            continue;
+        };
+        if let Some((kind, hint)) = dlp::scan(text) {
+            let mut why = String::new();
+            let _ = write!(
+                why,
+                "commit {} adds what looks like a {kind} ({hint}) in {place}; remove it from the history (the gate pushes no credentials)",
+                short(&commit)
+            );
+            finding = Some(why);
+            break;
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    finding
+    if finding.is_some() {
+        let _ = child.kill();
+        let _ = child.wait();
+        return finding;
+    }
+    match child.wait_with_output() {
+        Ok(out) if out.status.success() => None,
+        Ok(out) => Some(format!(
+            "the credential scan failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(e) => Some(format!("the credential scan failed: {e}")),
+    }
 }
 
 /// Pushes the updates to the real upstream, in one push.

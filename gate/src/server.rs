@@ -40,10 +40,10 @@ pub fn serve(config: &GateConfig) -> Result<(), String> {
     let listener = TcpListener::bind(&config.listen)
         .map_err(|e| format!("listening on {}: {e}", config.listen))?;
     let names: Vec<&String> = upstreams.keys().collect();
-    audit::emit(
-        "listening",
-        json!({ "listen": config.listen, "upstreams": names }),
-    );
+    let bound = listener
+        .local_addr()
+        .map_or_else(|_| config.listen.clone(), |a| a.to_string());
+    audit::emit("listening", json!({ "listen": bound, "upstreams": names }));
     let state = Arc::new(State {
         upstreams,
         next: AtomicU64::new(0),

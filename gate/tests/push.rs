@@ -77,7 +77,7 @@ fn start_gate(root: &Path, upstream: &Path) -> Gate {
                 "push_default_branch": false,
                 "allow_force_push": false,
                 "allow_delete": false,
-                "max_push_bytes": 200_000
+                "max_push_bytes": 3_000_000
             }
         }]
     });
@@ -145,7 +145,6 @@ fn pushes_go_upstream_and_the_policy_refuses_with_reasons() {
     assert_eq!(upstream_rev("refs/heads/topic"), head.trim());
 
     let main = upstream_rev("refs/heads/main");
-    let topic = upstream_rev("refs/heads/topic");
     let refused = |args: &[&str], reason: &str| {
         let (ok, out) = git(home, &work, args);
         assert!(!ok, "git {args:?} went through: {out}");
@@ -185,20 +184,29 @@ fn pushes_go_upstream_and_the_policy_refuses_with_reasons() {
     refused(&["push", "origin", "topic"], "its message or author");
     must(home, &work, &["reset", "-q", "--hard", "origin/topic"]);
 
-    // 300 kB that do not compress: over the 200 kB limit.
+    // Pushes over git's 1 MiB post buffer arrive chunked: 1.5 MB that do not compress go
+    // through, 3.5 MB are over the 3 MB limit.
     let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-    let noise: Vec<u8> = (0..300_000)
-        .map(|_| {
-            // xorshift64: no pattern zlib can use.
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state.to_le_bytes()[3]
-        })
-        .collect();
-    std::fs::write(work.join("big.bin"), noise).unwrap();
+    let mut noise = |len: usize| -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                // xorshift64: no pattern zlib can use.
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state.to_le_bytes()[3]
+            })
+            .collect()
+    };
+    std::fs::write(work.join("big.bin"), noise(1_500_000)).unwrap();
     must(home, &work, &["add", "."]);
     must(home, &work, &["commit", "-qm", "big"]);
+    must(home, &work, &["push", "-q", "origin", "topic"]);
+    let topic = must(home, &work, &["rev-parse", "HEAD"]).trim().to_owned();
+    assert_eq!(upstream_rev("refs/heads/topic"), topic);
+    std::fs::write(work.join("bigger.bin"), noise(3_500_000)).unwrap();
+    must(home, &work, &["add", "."]);
+    must(home, &work, &["commit", "-qm", "bigger"]);
     refused(&["push", "origin", "topic"], "over this bottle's limit");
 
     assert_eq!(upstream_rev("refs/heads/main"), main);
@@ -213,7 +221,7 @@ fn pushes_go_upstream_and_the_policy_refuses_with_reasons() {
         .filter_map(|l| serde_json::from_str(&l).ok())
         .collect();
     let count = |name: &str| events.iter().filter(|e| e["event"] == name).count();
-    assert_eq!(count("push"), 1, "{events:#?}");
+    assert_eq!(count("push"), 2, "{events:#?}");
     assert_eq!(count("push_refused"), 7, "{events:#?}");
     assert!(events.iter().all(|e| e["source"] == "git-gate"));
     assert!(

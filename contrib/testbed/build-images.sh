@@ -176,42 +176,34 @@ ensure_chain "$ANTHROPIC_CERTS" 'bot-bottle testbed Anthropic stand-in CA' anthr
   api.anthropic.com "$ANTHROPIC_SANS" "$ANTHROPIC_CA_CONSTRAINT"
 step_done "certificates ready"
 
-# --- the pipelock double, built static so it runs in an image with no libc ---------------------
-if [ -n "${BOT_BOTTLE_PIPELOCK_DOUBLE_BIN:-}" ]; then
-  DOUBLE=$BOT_BOTTLE_PIPELOCK_DOUBLE_BIN
-  say "using prebuilt pipelock-double $DOUBLE"
-else
-  say "building pipelock-double (release, static)"
-  TARGET=x86_64-unknown-linux-gnu
-  (cd "$REPO_ROOT" && RUSTFLAGS='-C target-feature=+crt-static' \
-    cargo build --quiet --release -p pipelock-double --target "$TARGET")
-  target_dir=$(cd "$REPO_ROOT" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
-  DOUBLE=$target_dir/$TARGET/release/pipelock-double
-fi
-[ -x "$DOUBLE" ] || die "no executable pipelock-double at $DOUBLE"
-# glibc's ldd says "not a dynamic executable" for static binaries and "statically linked" for
-# static-pie ones; anything else means the image, which has no libc, could not run it.
-ldd_out=$(ldd "$DOUBLE" 2>&1 || true)
-case $ldd_out in
-  *'not a dynamic executable'*|*'statically linked'*) ;;
-  *) die "$DOUBLE is not static; ldd says: $ldd_out" ;;
-esac
-step_done "pipelock-double built: $DOUBLE"
-
-# --- the git gate, built static like the double ----------------------------------------------
-if [ -n "${BOT_BOTTLE_GATE_BIN:-}" ]; then
-  GATE_BIN=$BOT_BOTTLE_GATE_BIN
-  say "using prebuilt bot-bottle-gate $GATE_BIN"
-else
-  say "building bot-bottle-gate (release, static)"
-  TARGET=x86_64-unknown-linux-gnu
-  (cd "$REPO_ROOT" && RUSTFLAGS='-C target-feature=+crt-static' \
-    cargo build --quiet --release -p bot-bottle-gate --target "$TARGET")
-  target_dir=$(cd "$REPO_ROOT" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
-  GATE_BIN=$target_dir/$TARGET/release/bot-bottle-gate
-fi
-[ -x "$GATE_BIN" ] || die "no executable bot-bottle-gate at $GATE_BIN"
-step_done "bot-bottle-gate built: $GATE_BIN"
+# --- the pipelock double and the git gate, built static -----------------------------------------
+# static_binary PACKAGE PREBUILT: prints the path of PACKAGE's binary, built static with cargo
+# (release) unless PREBUILT names one. Static, so it runs in the double's image, which has no
+# libc, and in the gate's whatever its libc.
+static_binary() {
+  local package=$1 bin=$2 target=x86_64-unknown-linux-gnu target_dir ldd_out
+  if [ -n "$bin" ]; then
+    say "using prebuilt $package $bin"
+  else
+    say "building $package (release, static)"
+    (cd "$REPO_ROOT" && RUSTFLAGS='-C target-feature=+crt-static' \
+      cargo build --quiet --release -p "$package" --target "$target")
+    target_dir=$(cd "$REPO_ROOT" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
+    bin=$target_dir/$target/release/$package
+  fi
+  [ -x "$bin" ] || die "no executable $package at $bin"
+  # glibc's ldd says "not a dynamic executable" for static binaries and "statically linked" for
+  # static-pie ones; anything else needs a libc.
+  ldd_out=$(ldd "$bin" 2>&1 || true)
+  case $ldd_out in
+    *'not a dynamic executable'*|*'statically linked'*) ;;
+    *) die "$bin is not static; ldd says: $ldd_out" ;;
+  esac
+  printf '%s\n' "$bin"
+}
+DOUBLE=$(static_binary pipelock-double "${BOT_BOTTLE_PIPELOCK_DOUBLE_BIN:-}")
+GATE_BIN=$(static_binary bot-bottle-gate "${BOT_BOTTLE_GATE_BIN:-}")
+step_done "static binaries ready: $DOUBLE $GATE_BIN"
 
 # --- inputs hashes: what each image is made from -----------------------------------------------
 packages=$(grep -v '^[[:space:]]*\(#\|$\)' "$SCRIPT_DIR/agent-packages.txt" | tr -d ' ' | sort -u)
@@ -278,16 +270,19 @@ pipelock_tar() { # prints the staged path of the pipelock image tar
   printf '%s\n' "$tar"
 }
 
-upstream_context() { # prints the staged build context of the upstream image
-  local ctx=$STAGE/upstream
+# build_context NAME FILE... -- TLS_FILE...: prints the staged build context of an image built
+# from NAME/Containerfile, with NAME/FILE... under files/ and the TLS_FILEs under files/tls/.
+build_context() {
+  local name=$1 ctx=$STAGE/$1 files=()
+  shift
+  while [ "$1" != -- ]; do files+=("$SCRIPT_DIR/$name/$1"); shift; done
+  shift
   if [ ! -d "$ctx" ]; then
     mkdir -p "$ctx/files/tls"
-    install -m 0644 "$SCRIPT_DIR/upstream/Containerfile" "$ctx/"
-    install -m 0644 "$SCRIPT_DIR/upstream/server.js" "$SCRIPT_DIR/upstream/anthropic.js" \
-      "$ctx/files/"
+    install -m 0644 "$SCRIPT_DIR/$name/Containerfile" "$ctx/"
+    install -m 0644 "${files[@]}" "$ctx/files/"
     # The keys are throwaway test keys: they must be readable by the rootless user's build.
-    install -m 0644 "$CERTS/upstream.crt" "$CERTS/upstream.key" "$CERTS/ca.crt" \
-      "$ANTHROPIC_CERTS/anthropic.crt" "$ANTHROPIC_CERTS/anthropic.key" "$ctx/files/tls/"
+    install -m 0644 "$@" "$ctx/files/tls/"
     chmod -R a+rX "$ctx"
   fi
   printf '%s\n' "$ctx"
@@ -332,18 +327,6 @@ gate_context() { # prints the staged build context of the gitgate image
   printf '%s\n' "$ctx"
 }
 
-gitserver_context() { # prints the staged build context of the gitserver image
-  local ctx=$STAGE/gitserver
-  if [ ! -d "$ctx" ]; then
-    mkdir -p "$ctx/files/tls"
-    install -m 0644 "$SCRIPT_DIR/gitserver/Containerfile" "$ctx/"
-    install -m 0644 "$SCRIPT_DIR"/gitserver/{entrypoint.sh,https.js,sshd_config} "$ctx/files/"
-    install -m 0644 "$CERTS/upstream.crt" "$CERTS/upstream.key" "$ctx/files/tls/"
-    chmod -R a+rX "$ctx"
-  fi
-  printf '%s\n' "$ctx"
-}
-
 # --- load into each engine setup ----------------------------------------------------------------
 stale_ids=()
 ensure_image() { # setup ref hash kind
@@ -373,7 +356,9 @@ ensure_image() { # setup ref hash kind
         --change "LABEL $HASH_LABEL=$hash" "$tar" "$ref" >/dev/null ;;
     upstream)
       local ctx podman_opts=()
-      ctx=$(upstream_context)
+      ctx=$(build_context upstream server.js anthropic.js -- "$CERTS/upstream.crt" \
+        "$CERTS/upstream.key" "$CERTS/ca.crt" "$ANTHROPIC_CERTS/anthropic.crt" \
+        "$ANTHROPIC_CERTS/anthropic.key")
       # docker 20.10's classic builder uses the local FROM image without asking a registry;
       # podman does too with --pull=never. --layers=false commits once instead of per step,
       # which matters where rootless storage is vfs (a full copy per layer).
@@ -394,7 +379,11 @@ ensure_image() { # setup ref hash kind
     gitgate|gitserver)
       local ctx base podman_opts=()
       if [ "$kind" = gitgate ]; then ctx=$(gate_context) base=$GATE_BASE_REF
-      else ctx=$(gitserver_context) base=$GITSERVER_BASE_REF; fi
+      else
+        ctx=$(build_context gitserver entrypoint.sh https.js sshd_config -- "$CERTS/upstream.crt" \
+          "$CERTS/upstream.key")
+        base=$GITSERVER_BASE_REF
+      fi
       [ "$setup" = docker ] || podman_opts=(--pull=never --layers=false)
       DOCKER_BUILDKIT=0 engine "$setup" build --quiet "${podman_opts[@]}" --build-arg "BASE=$base" \
         --label "$HASH_LABEL=$hash" -t "$ref" -f "$ctx/Containerfile" "$ctx" >/dev/null ;;

@@ -161,13 +161,12 @@ pub fn finish(
     proxy_ip: &str,
     gate_ip: Option<&str>,
 ) -> anyhow::Result<()> {
-    let url = format!(
+    let mut hosts = format!("{proxy_ip} {}\n", plan.containers.proxy);
+    let mut urls = vec![format!(
         "http://{}:{}/health",
         plan.containers.proxy,
         crate::defaults::PROXY_PORT
-    );
-    let mut hosts = format!("{proxy_ip} {}\n", plan.containers.proxy);
-    let mut urls = vec![url.clone()];
+    )];
     if let (Some(gate), Some(ip)) = (&plan.gate, gate_ip) {
         let _ = writeln!(hosts, "{ip} {}", gate.container);
         urls.push(format!("{}/health", gate.url));

@@ -306,6 +306,33 @@ fn git_upstreams_add_a_gate_that_holds_the_key() {
         ),
         "{gitconfig}"
     );
+    let text = stdout_of(
+        &bot_bottle(dir.path())
+            .args(["start", "--dry-run"])
+            .arg(&manifest)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        text.contains(
+            "git gate:          bot-bottle-g-gitgate (localhost/bot-bottle/gitgate:latest)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("upstream web: https://git.example.com/org/web.git (https, credential: the token in /etc/bot-bottle-gate/tokens/web)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "may push refs/heads/bot/*, not the default branch, force-push allowed, no deletion"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("ssh     skip: ssh.identity and ssh.known_hosts go to the git gate"),
+        "{text}"
+    );
     assert!(plan["agent"]["env"]["NO_PROXY"]
         .as_str()
         .unwrap()

@@ -347,3 +347,25 @@ fn no_gate_without_git_upstreams() {
     assert_eq!(plan["gate"], Value::Null);
     assert_eq!(plan["containers"]["gate"], Value::Null);
 }
+
+#[test]
+fn gate_image_override_from_env() {
+    let dir = Scratch::new("gate-image-plan");
+    let manifest = dir.write(
+        "bottle.toml",
+        "[[git.upstreams]]\nname = \"web\"\nurl = \"https://git.example.com/web.git\"\n",
+    );
+    let out = bot_bottle(dir.path())
+        .args(["start", "--dry-run", "--json"])
+        .arg(&manifest)
+        .env("BOT_BOTTLE_GATE_IMAGE", "localhost/other/gate:1")
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["gate"]["image"], "localhost/other/gate:1");
+    assert_eq!(
+        plan["gate"]["files"].as_array().unwrap().len(),
+        2,
+        "{plan:#}"
+    );
+}

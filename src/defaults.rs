@@ -35,6 +35,12 @@ pub const ALLOWLIST: &[&str] = &[
 /// the allowlist to the CONNECT.
 pub const TLS_PASSTHROUGH: &[&str] = &["api.anthropic.com"];
 
+/// The git gate image `contrib/testbed/build-images.sh` builds (Debian, git, OpenSSH's client
+/// and `bot-bottle-gate`), under a local name.
+pub const GATE_IMAGE: &str = "localhost/bot-bottle/gitgate:latest";
+/// Overrides [`GATE_IMAGE`].
+pub const GATE_IMAGE_ENV: &str = "BOT_BOTTLE_GATE_IMAGE";
+
 /// Port pipelock listens on inside the sidecar.
 pub const PROXY_PORT: u16 = 8888;
 /// Where the sidecar reads its config and CA (copied in between create and start).

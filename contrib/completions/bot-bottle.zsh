@@ -137,9 +137,9 @@ esac
 _bot-bottle_commands() {
     local commands; commands=(
 'start:Plan and launch a bottle' \
-'stop:Remove a bottle\: its agent, its pipelock sidecar, both networks and its stage directory' \
+'stop:Remove a bottle\: its agent, its pipelock sidecar and git gate, both networks and its stage directory' \
 'list:List bottles (running, detached, or left over by a crashed launch)' \
-'logs:Print a bottle'\''s egress audit log\: pipelock'\''s JSON events (allowed, blocked, DLP hits)' \
+'logs:Print a bottle'\''s audit log\: pipelock'\''s JSON events (allowed, blocked, DLP hits), and the git gate'\''s (pushes, refused pushes)' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -154,9 +154,9 @@ _bot-bottle__subcmd__completions_commands() {
 _bot-bottle__subcmd__help_commands() {
     local commands; commands=(
 'start:Plan and launch a bottle' \
-'stop:Remove a bottle\: its agent, its pipelock sidecar, both networks and its stage directory' \
+'stop:Remove a bottle\: its agent, its pipelock sidecar and git gate, both networks and its stage directory' \
 'list:List bottles (running, detached, or left over by a crashed launch)' \
-'logs:Print a bottle'\''s egress audit log\: pipelock'\''s JSON events (allowed, blocked, DLP hits)' \
+'logs:Print a bottle'\''s audit log\: pipelock'\''s JSON events (allowed, blocked, DLP hits), and the git gate'\''s (pushes, refused pushes)' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )

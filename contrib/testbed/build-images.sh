@@ -18,7 +18,7 @@ usage: build-images.sh [--cache-dir DIR] [--engines "LIST"] [--force]
   --force           rebuild and reload every image even when its inputs did not change
 
   env BOT_BOTTLE_PIPELOCK_DOUBLE_BIN=PATH uses that static pipelock-double binary instead of
-  building it with cargo.
+  building it with cargo; BOT_BOTTLE_GATE_BIN=PATH the same for bot-bottle-gate.
 USAGE
 }
 
@@ -44,6 +44,14 @@ done
 AGENT_REF=localhost/bot-bottle-test/agent:latest
 PIPELOCK_REF=localhost/bot-bottle-test/pipelock:2.3.0
 UPSTREAM_REF=localhost/bot-bottle-test/upstream:latest
+# The git gate (bot-bottle-gate on Debian with git and OpenSSH's client) and the git server its
+# end-to-end tests push to, each built on a Debian rootfs of its own.
+GATE_BASE_REF=localhost/bot-bottle-test/gitgate-base:latest
+GATE_REF=localhost/bot-bottle-test/gitgate:latest
+GITSERVER_BASE_REF=localhost/bot-bottle-test/gitserver-base:latest
+GITSERVER_REF=localhost/bot-bottle-test/gitserver:latest
+GATE_PACKAGES="ca-certificates git openssh-client"
+GITSERVER_PACKAGES="ca-certificates git nodejs openssh-server"
 HASH_LABEL=io.bot-bottle.testbed.inputs
 
 # Names the upstream certificate answers for: the hosts the e2e tests alias onto it.
@@ -73,6 +81,16 @@ MMDEBSTRAP_ARGS=(--variant=apt --format=tar
   --customize-hook='chroot "$1" update-ca-certificates >/dev/null'
   # Fresh apt lists are useless offline and only make the image bigger.
   --customize-hook='rm -rf "$1"/var/lib/apt/lists/*')
+# The git gate's and the git server's rootfs: the packages alone.
+BASE_MMDEBSTRAP_ARGS=(--variant=apt --format=tar
+  --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*'
+  --dpkgopt='path-exclude=/usr/share/locale/*'
+  --customize-hook='rm -rf "$1"/var/lib/apt/lists/*')
+# The git server's SSH user: git-shell only, no password, but not locked (sshd without PAM
+# refuses a locked account even for a key).
+GITSERVER_MMDEBSTRAP_ARGS=("${BASE_MMDEBSTRAP_ARGS[@]}"
+  --customize-hook='chroot "$1" useradd --create-home --uid 1001 --shell /usr/bin/git-shell git'
+  --customize-hook='chroot "$1" usermod -p "*" git')
 
 say() { printf 'build-images: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -158,27 +176,34 @@ ensure_chain "$ANTHROPIC_CERTS" 'bot-bottle testbed Anthropic stand-in CA' anthr
   api.anthropic.com "$ANTHROPIC_SANS" "$ANTHROPIC_CA_CONSTRAINT"
 step_done "certificates ready"
 
-# --- the pipelock double, built static so it runs in an image with no libc ---------------------
-if [ -n "${BOT_BOTTLE_PIPELOCK_DOUBLE_BIN:-}" ]; then
-  DOUBLE=$BOT_BOTTLE_PIPELOCK_DOUBLE_BIN
-  say "using prebuilt pipelock-double $DOUBLE"
-else
-  say "building pipelock-double (release, static)"
-  TARGET=x86_64-unknown-linux-gnu
-  (cd "$REPO_ROOT" && RUSTFLAGS='-C target-feature=+crt-static' \
-    cargo build --quiet --release -p pipelock-double --target "$TARGET")
-  target_dir=$(cd "$REPO_ROOT" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
-  DOUBLE=$target_dir/$TARGET/release/pipelock-double
-fi
-[ -x "$DOUBLE" ] || die "no executable pipelock-double at $DOUBLE"
-# glibc's ldd says "not a dynamic executable" for static binaries and "statically linked" for
-# static-pie ones; anything else means the image, which has no libc, could not run it.
-ldd_out=$(ldd "$DOUBLE" 2>&1 || true)
-case $ldd_out in
-  *'not a dynamic executable'*|*'statically linked'*) ;;
-  *) die "$DOUBLE is not static; ldd says: $ldd_out" ;;
-esac
-step_done "pipelock-double built: $DOUBLE"
+# --- the pipelock double and the git gate, built static -----------------------------------------
+# static_binary PACKAGE PREBUILT: prints the path of PACKAGE's binary, built static with cargo
+# (release) unless PREBUILT names one. Static, so it runs in the double's image, which has no
+# libc, and in the gate's whatever its libc.
+static_binary() {
+  local package=$1 bin=$2 target=x86_64-unknown-linux-gnu target_dir ldd_out
+  if [ -n "$bin" ]; then
+    say "using prebuilt $package $bin"
+  else
+    say "building $package (release, static)"
+    (cd "$REPO_ROOT" && RUSTFLAGS='-C target-feature=+crt-static' \
+      cargo build --quiet --release -p "$package" --target "$target")
+    target_dir=$(cd "$REPO_ROOT" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)
+    bin=$target_dir/$target/release/$package
+  fi
+  [ -x "$bin" ] || die "no executable $package at $bin"
+  # glibc's ldd says "not a dynamic executable" for static binaries and "statically linked" for
+  # static-pie ones; anything else needs a libc.
+  ldd_out=$(ldd "$bin" 2>&1 || true)
+  case $ldd_out in
+    *'not a dynamic executable'*|*'statically linked'*) ;;
+    *) die "$bin is not static; ldd says: $ldd_out" ;;
+  esac
+  printf '%s\n' "$bin"
+}
+DOUBLE=$(static_binary pipelock-double "${BOT_BOTTLE_PIPELOCK_DOUBLE_BIN:-}")
+GATE_BIN=$(static_binary bot-bottle-gate "${BOT_BOTTLE_GATE_BIN:-}")
+step_done "static binaries ready: $DOUBLE $GATE_BIN"
 
 # --- inputs hashes: what each image is made from -----------------------------------------------
 packages=$(grep -v '^[[:space:]]*\(#\|$\)' "$SCRIPT_DIR/agent-packages.txt" | tr -d ' ' | sort -u)
@@ -188,6 +213,13 @@ PIPELOCK_HASH=$(cat "$DOUBLE" "$CERTS/ca.crt" | sha)
 UPSTREAM_HASH=$(cat "$SCRIPT_DIR/upstream/Containerfile" "$SCRIPT_DIR/upstream/server.js" \
   "$SCRIPT_DIR/upstream/anthropic.js" "$CERTS/ca.crt" "$CERTS/upstream.crt" "$CERTS/upstream.key" \
   "$ANTHROPIC_CERTS/anthropic.crt" "$ANTHROPIC_CERTS/anthropic.key" <(printf '%s' "$AGENT_HASH") | sha)
+
+GATE_BASE_HASH=$(printf '%s\n' "$SUITE" "${BASE_MMDEBSTRAP_ARGS[@]}" $GATE_PACKAGES | sha)
+GATE_HASH=$(cat "$SCRIPT_DIR/gitgate/Containerfile" "$GATE_BIN" "$CERTS/ca.crt" \
+  <(printf '%s' "$GATE_BASE_HASH") | sha)
+GITSERVER_BASE_HASH=$(printf '%s\n' "$SUITE" "${GITSERVER_MMDEBSTRAP_ARGS[@]}" $GITSERVER_PACKAGES | sha)
+GITSERVER_HASH=$(cat "$SCRIPT_DIR"/gitserver/{Containerfile,entrypoint.sh,https.js,sshd_config} \
+  "$CERTS/upstream.crt" "$CERTS/upstream.key" <(printf '%s' "$GITSERVER_BASE_HASH") | sha)
 
 # --- artifacts, made only when some engine needs them ------------------------------------------
 CLAUDE_DIR=$CACHE_DIR/claude-code-$CLAUDE_CODE_VERSION
@@ -217,26 +249,11 @@ install_claude() { # into CLAUDE_DIR, unless a working copy of the pinned versio
   say "Claude Code installed ($((SECONDS - t0)) s, $(du -sh "$CLAUDE_DIR" | cut -f1))"
 }
 
-ROOTFS=$CACHE_DIR/agent-rootfs-$AGENT_HASH.tar
 agent_tar() { # prints the staged path of the agent rootfs tar
-  if [ ! -s "$ROOTFS" ]; then
-    install_claude
-    say "running mmdebstrap for $SUITE with: $(tr '\n' ' ' <<<"$packages")"
-    local t0=$SECONDS
-    # Older rootfs tars and a .partial left by an interrupted run are of no further use.
-    rm -f "$CACHE_DIR"/agent-rootfs-*.tar "$CACHE_DIR"/agent-rootfs-*.tar.partial
-    BB_CLAUDE_BIN=$CLAUDE_BIN BB_ANTHROPIC_CA=$ANTHROPIC_CERTS/ca.crt \
-      mmdebstrap --quiet "${MMDEBSTRAP_ARGS[@]}" \
-      --include="$(printf '%s' "$packages" | paste -sd,)" "$SUITE" "$ROOTFS.partial" </dev/null
-    mv "$ROOTFS.partial" "$ROOTFS"
-    say "mmdebstrap done ($((SECONDS - t0)) s, $(du -h "$ROOTFS" | cut -f1))"
-  fi
-  if [ ! -e "$STAGE/agent.tar" ]; then
-    # A hard link costs nothing; a copy when the cache sits on another filesystem.
-    ln "$ROOTFS" "$STAGE/agent.tar" 2>/dev/null || cp "$ROOTFS" "$STAGE/agent.tar"
-    chmod 0644 "$STAGE/agent.tar"
-  fi
-  printf '%s\n' "$STAGE/agent.tar"
+  # Claude Code and the Anthropic stand-in's CA reach mmdebstrap's hooks in the environment.
+  [ -s "$CACHE_DIR/agent-rootfs-$AGENT_HASH.tar" ] || install_claude
+  BB_CLAUDE_BIN=$CLAUDE_BIN BB_ANTHROPIC_CA=$ANTHROPIC_CERTS/ca.crt \
+    plain_rootfs agent "$AGENT_HASH" "$packages" "${MMDEBSTRAP_ARGS[@]}"
 }
 
 pipelock_tar() { # prints the staged path of the pipelock image tar
@@ -253,16 +270,58 @@ pipelock_tar() { # prints the staged path of the pipelock image tar
   printf '%s\n' "$tar"
 }
 
-upstream_context() { # prints the staged build context of the upstream image
-  local ctx=$STAGE/upstream
+# build_context NAME FILE... -- TLS_FILE...: prints the staged build context of an image built
+# from NAME/Containerfile, with NAME/FILE... under files/ and the TLS_FILEs under files/tls/.
+build_context() {
+  local name=$1 ctx=$STAGE/$1 files=()
+  shift
+  while [ "$1" != -- ]; do files+=("$SCRIPT_DIR/$name/$1"); shift; done
+  shift
   if [ ! -d "$ctx" ]; then
     mkdir -p "$ctx/files/tls"
-    install -m 0644 "$SCRIPT_DIR/upstream/Containerfile" "$ctx/"
-    install -m 0644 "$SCRIPT_DIR/upstream/server.js" "$SCRIPT_DIR/upstream/anthropic.js" \
-      "$ctx/files/"
+    install -m 0644 "$SCRIPT_DIR/$name/Containerfile" "$ctx/"
+    install -m 0644 "${files[@]}" "$ctx/files/"
     # The keys are throwaway test keys: they must be readable by the rootless user's build.
-    install -m 0644 "$CERTS/upstream.crt" "$CERTS/upstream.key" "$CERTS/ca.crt" \
-      "$ANTHROPIC_CERTS/anthropic.crt" "$ANTHROPIC_CERTS/anthropic.key" "$ctx/files/tls/"
+    install -m 0644 "$@" "$ctx/files/tls/"
+    chmod -R a+rX "$ctx"
+  fi
+  printf '%s\n' "$ctx"
+}
+
+# plain_rootfs NAME HASH PACKAGES ARGS...: prints the staged path of a rootfs tar of PACKAGES made
+# with mmdebstrap ARGS (it passes the environment on to its hooks), cached by HASH as
+# NAME-rootfs-HASH.tar; older ones of NAME and a .partial left by an interrupted run go.
+plain_rootfs() {
+  local name=$1 hash=$2 packages=$3 cached staged=$STAGE/$1-rootfs.tar
+  shift 3
+  cached=$CACHE_DIR/$name-rootfs-$hash.tar
+  if [ ! -s "$cached" ]; then
+    say "running mmdebstrap for $name: $packages"
+    local t0=$SECONDS
+    rm -f "$CACHE_DIR/$name"-rootfs-*.tar "$CACHE_DIR/$name"-rootfs-*.tar.partial
+    # shellcheck disable=SC2086 # the package list is words
+    mmdebstrap --quiet "$@" --include="$(printf '%s,' $packages)" "$SUITE" "$cached.partial" </dev/null
+    mv "$cached.partial" "$cached"
+    say "mmdebstrap done ($((SECONDS - t0)) s, $(du -h "$cached" | cut -f1))"
+  fi
+  if [ ! -e "$staged" ]; then
+    # A hard link costs nothing; a copy when the cache sits on another filesystem.
+    ln "$cached" "$staged" 2>/dev/null || cp "$cached" "$staged"
+    chmod 0644 "$staged"
+  fi
+  printf '%s\n' "$staged"
+}
+
+gate_context() { # prints the staged build context of the gitgate image
+  local ctx=$STAGE/gitgate rootfs
+  if [ ! -d "$ctx" ]; then
+    rootfs=$(plain_rootfs gitgate "$GATE_BASE_HASH" "$GATE_PACKAGES" "${BASE_MMDEBSTRAP_ARGS[@]}")
+    mkdir -p "$ctx/files/usr/local/bin" "$ctx/files/etc/ssl/certs" "$ctx/files/var/lib/bot-bottle-gate"
+    install -m 0644 "$SCRIPT_DIR/gitgate/Containerfile" "$ctx/"
+    install -m 0755 "$GATE_BIN" "$ctx/files/usr/local/bin/bot-bottle-gate"
+    # The image's bundle plus the testbed CA: what update-ca-certificates would make.
+    { tar -xOf "$rootfs" ./etc/ssl/certs/ca-certificates.crt; cat "$CERTS/ca.crt"; } \
+      >"$ctx/files/etc/ssl/certs/ca-certificates.crt"
     chmod -R a+rX "$ctx"
   fi
   printf '%s\n' "$ctx"
@@ -297,13 +356,37 @@ ensure_image() { # setup ref hash kind
         --change "LABEL $HASH_LABEL=$hash" "$tar" "$ref" >/dev/null ;;
     upstream)
       local ctx podman_opts=()
-      ctx=$(upstream_context)
+      ctx=$(build_context upstream server.js anthropic.js -- "$CERTS/upstream.crt" \
+        "$CERTS/upstream.key" "$CERTS/ca.crt" "$ANTHROPIC_CERTS/anthropic.crt" \
+        "$ANTHROPIC_CERTS/anthropic.key")
       # docker 20.10's classic builder uses the local FROM image without asking a registry;
       # podman does too with --pull=never. --layers=false commits once instead of per step,
       # which matters where rootless storage is vfs (a full copy per layer).
       [ "$setup" = docker ] || podman_opts=(--pull=never --layers=false)
       DOCKER_BUILDKIT=0 engine "$setup" build --quiet "${podman_opts[@]}" --label "$HASH_LABEL=$hash" \
         -t "$ref" -f "$ctx/Containerfile" "$ctx" >/dev/null ;;
+    gitgate-base|gitserver-base)
+      local tar
+      if [ "$kind" = gitgate-base ]; then
+        tar=$(plain_rootfs gitgate "$GATE_BASE_HASH" "$GATE_PACKAGES" "${BASE_MMDEBSTRAP_ARGS[@]}")
+      else
+        tar=$(plain_rootfs gitserver "$GITSERVER_BASE_HASH" "$GITSERVER_PACKAGES" \
+          "${GITSERVER_MMDEBSTRAP_ARGS[@]}")
+      fi
+      engine "$setup" import "${quiet[@]}" --change 'CMD ["/bin/sh"]' \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change "LABEL $HASH_LABEL=$hash" "$tar" "$ref" >/dev/null ;;
+    gitgate|gitserver)
+      local ctx base podman_opts=()
+      if [ "$kind" = gitgate ]; then ctx=$(gate_context) base=$GATE_BASE_REF
+      else
+        ctx=$(build_context gitserver entrypoint.sh https.js sshd_config -- "$CERTS/upstream.crt" \
+          "$CERTS/upstream.key")
+        base=$GITSERVER_BASE_REF
+      fi
+      [ "$setup" = docker ] || podman_opts=(--pull=never --layers=false)
+      DOCKER_BUILDKIT=0 engine "$setup" build --quiet "${podman_opts[@]}" --build-arg "BASE=$base" \
+        --label "$HASH_LABEL=$hash" -t "$ref" -f "$ctx/Containerfile" "$ctx" >/dev/null ;;
   esac
   [ "$(image_hash "$setup" "$ref")" = "$hash" ] || die "$setup: $ref lacks its inputs label after build"
   [ -z "$old" ] || stale_ids+=("$setup $old")
@@ -313,6 +396,10 @@ for setup in $ENGINES; do
   ensure_image "$setup" "$AGENT_REF" "$AGENT_HASH" agent
   ensure_image "$setup" "$PIPELOCK_REF" "$PIPELOCK_HASH" pipelock
   ensure_image "$setup" "$UPSTREAM_REF" "$UPSTREAM_HASH" upstream
+  ensure_image "$setup" "$GATE_BASE_REF" "$GATE_BASE_HASH" gitgate-base
+  ensure_image "$setup" "$GATE_REF" "$GATE_HASH" gitgate
+  ensure_image "$setup" "$GITSERVER_BASE_REF" "$GITSERVER_BASE_HASH" gitserver-base
+  ensure_image "$setup" "$GITSERVER_REF" "$GITSERVER_HASH" gitserver
   step_done "$setup ready"
 done
 
@@ -324,4 +411,4 @@ for ((i = ${#stale_ids[@]} - 1; i >= 0; i--)); do
   engine "${entry% *}" rmi "${entry#* }" >/dev/null 2>&1 || true
 done
 
-say "done in $((SECONDS - started)) s: $AGENT_REF $PIPELOCK_REF $UPSTREAM_REF on: $ENGINES"
+say "done in $((SECONDS - started)) s: $AGENT_REF $PIPELOCK_REF $UPSTREAM_REF $GATE_REF $GITSERVER_REF on: $ENGINES"

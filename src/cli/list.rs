@@ -22,6 +22,8 @@ struct Row {
     bottle: String,
     agent: Option<String>,
     proxy: Option<String>,
+    /// The git gate's state; `null` for a bottle without one.
+    gate: Option<String>,
 }
 
 impl ListArgs {
@@ -40,6 +42,7 @@ impl ListArgs {
             match c.labels.get(LABEL_ROLE).map(String::as_str) {
                 Some("agent") => row.agent = Some(state),
                 Some("proxy") => row.proxy = Some(state),
+                Some("gate") => row.gate = Some(state),
                 _ => {}
             }
         }
@@ -56,15 +59,20 @@ impl ListArgs {
             serde_json::to_writer_pretty(&mut out, &rows.values().collect::<Vec<_>>())?;
             writeln!(out)?;
         } else {
-            writeln!(out, "{:<40} {:<10} {:<10}", "BOTTLE", "AGENT", "PROXY")?;
+            writeln!(
+                out,
+                "{:<40} {:<10} {:<10} {:<10}",
+                "BOTTLE", "AGENT", "PROXY", "GIT GATE"
+            )?;
             for row in rows.values() {
                 let show = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_owned());
                 writeln!(
                     out,
-                    "{:<40} {:<10} {:<10}",
+                    "{:<40} {:<10} {:<10} {:<10}",
                     row.bottle,
                     show(&row.agent),
-                    show(&row.proxy)
+                    show(&row.proxy),
+                    show(&row.gate)
                 )?;
             }
         }

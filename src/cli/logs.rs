@@ -1,4 +1,5 @@
-//! `bot-bottle logs NAME`: the pipelock sidecar's audit events (JSON lines) for a bottle.
+//! `bot-bottle logs NAME`: a bottle's audit events (JSON lines): the pipelock sidecar's, then
+//! the git gate's (pushes and refusals, each with `"source": "git-gate"`) when it has one.
 
 use std::io::Write as _;
 
@@ -8,7 +9,8 @@ use clap::Args;
 use super::Global;
 use crate::plan::build::ResourceNames;
 
-/// Print a bottle's egress audit log: pipelock's JSON events (allowed, blocked, DLP hits).
+/// Print a bottle's audit log: pipelock's JSON events (allowed, blocked, DLP hits), and the git
+/// gate's (pushes, refused pushes).
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// The bottle's name or slug.
@@ -32,17 +34,32 @@ impl LogsArgs {
                 engine.program()
             );
         }
+        let gate = ResourceNames::gate(&slug);
+        let has_gate = engine.inspect_container(&gate)?.is_some();
         if self.follow {
-            return engine.follow_logs(&proxy);
+            if !has_gate {
+                return engine.follow_logs(&proxy);
+            }
+            let (a, b) = crate::launch::parallel::both(
+                || engine.follow_logs(&proxy),
+                || engine.follow_logs(&gate),
+            );
+            return a.and(b);
         }
-        let out = engine.logs(&proxy)?;
-        // Pipelock writes its audit events to stdout and its banner and warnings to stderr.
-        std::io::stdout()
-            .write_all(out.stdout.as_bytes())
-            .context("writing the log")?;
-        std::io::stderr()
-            .write_all(out.stderr.as_bytes())
-            .context("writing the log")?;
+        // Pipelock and the gate write their audit events to stdout, banners and warnings to
+        // stderr.
+        let mut logs = vec![engine.logs(&proxy)?];
+        if has_gate {
+            logs.push(engine.logs(&gate)?);
+        }
+        for out in logs {
+            std::io::stdout()
+                .write_all(out.stdout.as_bytes())
+                .context("writing the log")?;
+            std::io::stderr()
+                .write_all(out.stderr.as_bytes())
+                .context("writing the log")?;
+        }
         Ok(())
     }
 }

@@ -110,6 +110,9 @@ impl StartArgs {
             proxy_image_override: std::env::var(defaults::PROXY_IMAGE_ENV)
                 .ok()
                 .filter(|v| !v.is_empty()),
+            gate_image_override: std::env::var(defaults::GATE_IMAGE_ENV)
+                .ok()
+                .filter(|v| !v.is_empty()),
             stage_root: stage::root()?,
             env_is_set: |name| std::env::var_os(name).is_some(),
             ca_validity_seconds: crate::ca::DEFAULT_VALIDITY.as_secs(),

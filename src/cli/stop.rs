@@ -9,7 +9,8 @@ use crate::launch::{lock, parallel, stage, teardown};
 use crate::plan::LABEL_BOTTLE;
 use crate::timing;
 
-/// Remove a bottle: its agent, its pipelock sidecar, both networks and its stage directory.
+/// Remove a bottle: its agent, its pipelock sidecar and git gate, both networks and its stage
+/// directory.
 #[derive(Debug, Args)]
 pub struct StopArgs {
     /// The bottle's name or slug, as `start` printed it.

@@ -2,6 +2,8 @@
 //! workspace mounted, kept alive by `sleep` so provisioning can run before the agent's own
 //! command starts (as an `exec`, attached to the user's terminal).
 
+use std::fmt::Write as _;
+
 use anyhow::{bail, Context as _};
 use backends::{ContainerSpec, Engine, EnvVar, ExecSpec, Mount, NetworkAttachment};
 
@@ -113,65 +115,80 @@ pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa, guard: &Guard) -> 
 }
 
 /// The last step of a launch, run as root in the started agent. Its arguments: the agent
-/// user and the uid the plan gave its files, the sidecar's address and name, the bottle CA's
-/// cert and the trust bundle, the sidecar's health URL, and seconds to wait for it. It
+/// user and the uid the plan gave its files, the `/etc/hosts` lines (the sidecar's address
+/// and name, and the git gate's when there is one), the bottle CA's cert and the trust
+/// bundle, seconds to wait, and the health URLs to wait for. It
 /// - checks that the image's agent user has the uid the provisioned files were given;
-/// - maps the sidecar's name to its address in `/etc/hosts` (the engines write that file at
-///   start, the sidecar's address is only known once it runs, and the isolated network has
-///   no DNS);
+/// - maps the sidecars' names to their addresses in `/etc/hosts` (the engines write that file
+///   at start, the sidecars' addresses are only known once they run, and the isolated network
+///   has no DNS);
 /// - appends the CA to the image's bundle (what `update-ca-certificates` would do, in a
 ///   millisecond instead of a second), then says `provisioned`;
-/// - waits until the sidecar's health endpoint answers through that name, polling with a
-///   deadline, and prints its status (nothing when the image has no curl).
+/// - waits until each health endpoint answers through those names, polling with one
+///   deadline, and prints `200`, or the URL and status that did not answer (nothing when the
+///   image has no curl).
 ///
 /// A fixed script: every value is an argument, never part of the text. Root in the agent has
 /// no capabilities (docker drops them all for `exec -u 0` under no-new-privileges), which is
 /// enough: every file written here is root's.
 const FINISH: &str = r#"uid=$(id -u "$1") || exit 3
 [ "$uid" = "$2" ] || { echo "the agent user $1 has uid $uid in this image; bot-bottle needs $2" >&2; exit 3; }
-printf '%s %s\n' "$3" "$4" >> /etc/hosts || exit 4
-if [ -f "$6" ]; then cat "$5" >> "$6" || exit 5; fi
+printf '%s' "$3" >> /etc/hosts || exit 4
+if [ -f "$5" ]; then cat "$4" >> "$5" || exit 5; fi
 echo provisioned
 command -v curl > /dev/null || exit 0
-deadline=$(( $(date +%s) + $8 ))
-while :; do
-  code=$(curl -sS -m 5 --noproxy '*' -o /dev/null -w '%{http_code}' "$7") && [ "$code" = 200 ] && break
-  [ "$(date +%s)" -lt "$deadline" ] || { echo "$code"; exit 6; }
-  sleep 0.05
+deadline=$(( $(date +%s) + $6 ))
+shift 6
+for url in "$@"; do
+  while :; do
+    code=$(curl -sS -m 5 --noproxy '*' -o /dev/null -w '%{http_code}' "$url") && [ "$code" = 200 ] && break
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "$url $code"; exit 6; }
+    sleep 0.05
+  done
 done
-echo "$code""#;
+echo 200"#;
 
-/// How long the sidecar gets to answer after it started.
+/// How long the sidecars get to answer after they started.
 const PROXY_READY_WITHIN_SECS: u32 = 30;
 
-/// Finishes the agent once both containers run ([`FINISH`]): its user checked, the sidecar in
-/// its `/etc/hosts`, the CA in its trust bundle, and the sidecar answering through that name,
-/// so that a sidecar that died or a host whose firewall drops traffic inside the internal
-/// network fails here, clearly, and not as a hanging agent.
-pub fn finish(engine: &dyn Engine, plan: &Plan, proxy_ip: &str) -> anyhow::Result<()> {
-    let url = format!(
+/// Finishes the agent once its sidecars run ([`FINISH`]): its user checked, the sidecar and
+/// the git gate in its `/etc/hosts`, the CA in its trust bundle, and both answering through
+/// those names, so that a sidecar that died or a host whose firewall drops traffic inside the
+/// internal network fails here, clearly, and not as a hanging agent.
+pub fn finish(
+    engine: &dyn Engine,
+    plan: &Plan,
+    proxy_ip: &str,
+    gate_ip: Option<&str>,
+) -> anyhow::Result<()> {
+    let mut hosts = format!("{proxy_ip} {}\n", plan.containers.proxy);
+    let mut urls = vec![format!(
         "http://{}:{}/health",
         plan.containers.proxy,
         crate::defaults::PROXY_PORT
-    );
+    )];
+    if let (Some(gate), Some(ip)) = (&plan.gate, gate_ip) {
+        let _ = writeln!(hosts, "{ip} {}", gate.container);
+        urls.push(format!("{}/health", gate.url));
+    }
     let uid = plan.agent.uid.to_string();
     let wait = PROXY_READY_WITHIN_SECS.to_string();
+    let mut argv = vec![
+        "sh",
+        "-c",
+        FINISH,
+        "sh",
+        plan.agent.user.as_str(),
+        uid.as_str(),
+        hosts.as_str(),
+        defaults::AGENT_CA_CERT_PATH,
+        defaults::AGENT_CA_BUNDLE_PATH,
+        wait.as_str(),
+    ];
+    argv.extend(urls.iter().map(String::as_str));
     let script = ExecSpec {
         user: Some("0".to_owned()),
-        ..ExecSpec::new([
-            "sh",
-            "-c",
-            FINISH,
-            "sh",
-            plan.agent.user.as_str(),
-            uid.as_str(),
-            proxy_ip,
-            plan.containers.proxy.as_str(),
-            defaults::AGENT_CA_CERT_PATH,
-            defaults::AGENT_CA_BUNDLE_PATH,
-            url.as_str(),
-            wait.as_str(),
-        ])
+        ..ExecSpec::new(argv)
     };
     let out = engine.exec(&plan.containers.agent, &script)?;
     let Some(code) = out.stdout.strip_prefix("provisioned\n") else {
@@ -188,8 +205,13 @@ pub fn finish(engine: &dyn Engine, plan: &Plan, proxy_ip: &str) -> anyhow::Resul
     if let Some(why) = sidecar::failure(engine, &plan.containers.proxy)? {
         bail!(why);
     }
+    if let Some(gate) = &plan.gate {
+        if let Some(why) = super::gate::failure(engine, &gate.container)? {
+            bail!(why);
+        }
+    }
     bail!(
-        "the agent cannot reach its pipelock sidecar at {url} within {wait} s ({}{}); if dockerd runs on this host next to rootful podman, \
+        "the agent cannot reach its sidecars within {wait} s ({} {}); if dockerd runs on this host next to rootful podman, \
          its FORWARD DROP policy also drops traffic inside podman's internal networks: see \"Known host issues\" in the README",
         out.stderr.trim(),
         code.trim()

@@ -2,6 +2,7 @@
 //! provisioning, the agent's session, and teardown — whatever fails, and on Ctrl-C/SIGTERM.
 
 mod agent;
+mod gate;
 pub mod lock;
 mod network;
 pub mod parallel;
@@ -38,6 +39,8 @@ pub struct Outcome {
     pub ca_fingerprint: String,
     pub agent_container: String,
     pub proxy_container: String,
+    /// The git gate, when the manifest declares `git.upstreams`.
+    pub gate_container: Option<String>,
     pub networks: [String; 2],
     /// Holds the rendered config and the CA's public cert (never the key) while the bottle exists.
     pub stage_dir: camino::Utf8PathBuf,
@@ -51,8 +54,9 @@ pub struct Outcome {
 /// Version of the `start --json` launch document.
 pub const JSON_SCHEMA: &str = "bot-bottle.launch/v1";
 
-/// Checks, before anything is created, that the launch can work: both images are present and
-/// no resource of a bottle with this name exists. The four questions are asked at once.
+/// Checks, before anything is created, that the launch can work: the images (agent, proxy, and
+/// the git gate's when there is one) are present and no resource of a bottle with this name
+/// exists. The questions are asked at once.
 ///
 /// A container of the same name that bot-bottle did not label is not looked for: the engine
 /// refuses to create a second container of a name, and the launch then fails and removes what
@@ -70,7 +74,7 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
         )
     };
     let label = label.as_str();
-    let answers = parallel::all(vec![
+    let mut questions: Vec<parallel::Job<'_, anyhow::Result<BTreeSet<String>>>> = vec![
         Box::new(|| image_check("agent", &plan.images.agent)),
         Box::new(|| image_check("proxy", &plan.images.proxy)),
         Box::new(|| {
@@ -87,7 +91,11 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
                 .map(|n| format!("network {}", n.name))
                 .collect())
         }),
-    ]);
+    ];
+    if let Some(gate) = &plan.gate {
+        questions.push(Box::new(|| image_check("git gate", &gate.image)));
+    }
+    let answers = parallel::all(questions);
     let mut existing = BTreeSet::new();
     for answer in answers {
         existing.extend(answer?);
@@ -135,6 +143,7 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
         ca_fingerprint: ca.fingerprint().to_owned(),
         agent_container: plan.containers.agent.clone(),
         proxy_container: plan.containers.proxy.clone(),
+        gate_container: plan.containers.gate.clone(),
         networks: [plan.networks.internal.clone(), plan.networks.egress.clone()],
         stage_dir: plan.stage_dir.clone(),
         detached: options.detach,
@@ -175,10 +184,10 @@ fn report_teardown(result: Result<(), teardown::TeardownErrors>) {
 }
 
 /// Creates everything, recording each resource in `guard` before creating it. After the two
-/// networks and the sidecar's create (the claim on the bottle's name), the sidecar and the
-/// agent come up side by side: the sidecar's config and CA and the agent's provisioning are
-/// each copied in before their container starts, and the only step that needs both is the
-/// last, which points the agent at its sidecar.
+/// networks and the sidecar's create (the claim on the bottle's name), the sidecar, the git
+/// gate (when there is one) and the agent come up side by side: each one's files are copied
+/// in before its container starts, and the only step that needs them all is the last, which
+/// points the agent at its sidecar and gate.
 fn bring_up(engine: &dyn Engine, plan: &Plan, ca: &BottleCa, guard: &Guard) -> anyhow::Result<()> {
     guard.adopt(Resource::StageDir(plan.stage_dir.clone()));
     timing::step("stage directory", || -> anyhow::Result<()> {
@@ -189,14 +198,27 @@ fn bring_up(engine: &dyn Engine, plan: &Plan, ca: &BottleCa, guard: &Guard) -> a
     timing::step("networks", || network::create(engine, plan, guard))?;
     signals::check()?;
     timing::step("sidecar: create", || sidecar::create(engine, plan, guard))?;
-    let (proxy_ip, agent_up) = parallel::both(
-        || timing::step("sidecar", || sidecar::start(engine, plan, ca)),
+    let ((proxy_ip, gate_ip), agent_up) = parallel::both(
+        || {
+            parallel::both(
+                || timing::step("sidecar", || sidecar::start(engine, plan, ca)),
+                || {
+                    plan.gate
+                        .as_ref()
+                        .map(|g| timing::step("gate", || gate::start(engine, plan, g, guard)))
+                        .transpose()
+                },
+            )
+        },
         || timing::step("agent", || agent::start(engine, plan, ca, guard)),
     );
     let proxy_ip = proxy_ip?;
+    let gate_ip = gate_ip?;
     agent_up?;
     signals::check()?;
-    timing::step("agent: finish", || agent::finish(engine, plan, &proxy_ip))?;
+    timing::step("agent: finish", || {
+        agent::finish(engine, plan, &proxy_ip, gate_ip.as_deref())
+    })?;
     signals::check()?;
     Ok(())
 }

@@ -72,21 +72,41 @@ pub fn create(engine: &dyn Engine, plan: &Plan, guard: &Guard) -> anyhow::Result
 /// Copies the created sidecar's files in and starts it. Returns its address on the internal
 /// network.
 pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa) -> anyhow::Result<String> {
-    let name = &plan.containers.proxy;
     let files = files(plan, ca)?;
-    timing::step("sidecar: copy config and CA", || {
+    fill_and_start(
+        engine,
+        plan,
+        &plan.containers.proxy,
+        &files,
+        ["sidecar", "pipelock's config and CA"],
+    )
+}
+
+/// Copies `files` (a tar stream of `/`) into the created container `name`, starts it, and
+/// returns its address on the internal network. `[step, what]`: the timing steps' prefix and
+/// what the files are, for messages.
+pub fn fill_and_start(
+    engine: &dyn Engine,
+    plan: &Plan,
+    name: &str,
+    files: &[u8],
+    [step, what]: [&str; 2],
+) -> anyhow::Result<String> {
+    timing::step(&format!("{step}: copy files"), || {
         engine
-            .copy_tar_into(name, "/", &files)
-            .with_context(|| format!("copying pipelock's config and CA into {name}"))
+            .copy_tar_into(name, "/", files)
+            .with_context(|| format!("copying {what} into {name}"))
     })?;
     signals::check()?;
-    timing::step("sidecar: start", || {
+    timing::step(&format!("{step}: start"), || {
         engine
             .start_container(name)
             .with_context(|| format!("starting {name}"))
     })?;
-    let info = timing::step("sidecar: address", || engine.inspect_container(name))?
-        .with_context(|| format!("{name} disappeared"))?;
+    let info = timing::step(&format!("{step}: address"), || {
+        engine.inspect_container(name)
+    })?
+    .with_context(|| format!("{name} disappeared"))?;
     info.networks
         .get(&plan.networks.internal)
         .and_then(|endpoint| endpoint.ip.clone())
@@ -96,6 +116,12 @@ pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa) -> anyhow::Result<
 /// Why the sidecar is not serving, when the reason is on its side: it stopped (with its exit
 /// code and log). `None` while it still runs.
 pub fn failure(engine: &dyn Engine, name: &str) -> anyhow::Result<Option<String>> {
+    stopped(engine, name, "the pipelock sidecar")
+}
+
+/// Why the container `name` (`what`, for the message) is not serving, when it stopped: its
+/// exit code and log. `None` while it runs.
+pub fn stopped(engine: &dyn Engine, name: &str, what: &str) -> anyhow::Result<Option<String>> {
     let state = engine
         .inspect_container(name)?
         .with_context(|| format!("{name} disappeared"))?;
@@ -103,7 +129,7 @@ pub fn failure(engine: &dyn Engine, name: &str) -> anyhow::Result<Option<String>
         return Ok(None);
     }
     Ok(Some(format!(
-        "the pipelock sidecar {name} stopped (exit code {}) before it served the agent; its log:\n{}",
+        "{what} {name} stopped (exit code {}) before it served the agent; its log:\n{}",
         state.exit_code,
         log_of(engine, name)
     )))

@@ -101,16 +101,35 @@ pub struct Ssh {
 pub struct Git {
     pub user_name: Option<SafeText>,
     pub user_email: Option<SafeText>,
-    /// Remotes configured in the agent's workspace. Their traffic goes through a git gate,
-    /// not through pipelock, so they do not widen the egress allowlist.
+    /// Repositories the agent reaches through the bottle's git gate (their URLs are rewritten
+    /// to the gate's in the agent's git config), not through pipelock, so they do not widen
+    /// the egress allowlist.
     #[serde(default)]
     pub upstreams: Vec<GitUpstream>,
 }
 
-/// One `[[git.upstreams]]` entry.
+/// One `[[git.upstreams]]` entry: a repository the agent reaches through the git gate, and
+/// what it may push there.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GitUpstream {
+    /// Names the upstream at the gate (`http://GATE:8418/NAME`).
     pub name: GitRemoteName,
+    /// `ssh://[user@]host[:port]/path`, `user@host:path` or `https://host/path`.
     pub url: SafeText,
+    /// For an HTTPS upstream: a file holding the token the gate authenticates with.
+    pub token_file: Option<Utf8PathBuf>,
+    /// Ref patterns the bottle may push (`*` matches anything). Default: every branch.
+    pub push_refs: Option<Vec<SafeText>>,
+    /// Whether the upstream's default branch may be pushed to. Default: no.
+    #[serde(default)]
+    pub push_default_branch: bool,
+    /// Whether a push may rewrite history (a non-fast-forward). Default: no.
+    #[serde(default)]
+    pub allow_force_push: bool,
+    /// Whether a push may delete a ref. Default: no.
+    #[serde(default)]
+    pub allow_delete: bool,
+    /// The largest push, in bytes. Default: 50 MiB.
+    pub max_push_bytes: Option<u64>,
 }

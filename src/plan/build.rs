@@ -26,6 +26,8 @@ pub struct PlanInputs {
     pub engine: Option<EngineSummary>,
     /// `BOT_BOTTLE_PIPELOCK_IMAGE`, if set.
     pub proxy_image_override: Option<String>,
+    /// `BOT_BOTTLE_GATE_IMAGE`, if set.
+    pub gate_image_override: Option<String>,
     /// Where per-bottle stage directories go (`$XDG_RUNTIME_DIR/bot-bottle`, or a per-user
     /// directory under the temp dir).
     pub stage_root: Utf8PathBuf,
@@ -77,10 +79,34 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         &egress.tls_interception.passthrough_domains,
         egress.dlp_action,
     );
-    let agent = agent_plan(manifest, inputs, workspace, &names.proxy, labels("agent"))
-        .map_err(|(field, message)| in_manifest(field, message))?;
-    let provisioning = super::steps::plan(manifest, &base_dir, &agent.home, &agent.workdir)
-        .map_err(|(field, message)| in_manifest(field, message))?;
+    let gate_image = inputs.gate_image_override.as_deref();
+    let networks = [names.internal_network.clone(), names.egress_network.clone()];
+    let gate = super::gate::plan(
+        manifest,
+        &base_dir,
+        &names.gate,
+        gate_image,
+        networks,
+        labels("gate"),
+    )
+    .map_err(|(field, message)| in_manifest(&field, message))?;
+    let agent = agent_plan(
+        manifest,
+        inputs,
+        workspace,
+        &names.proxy,
+        gate.as_ref().map(|g| g.container.as_str()),
+        labels("agent"),
+    )
+    .map_err(|(field, message)| in_manifest(field, message))?;
+    let provisioning = super::steps::plan(
+        manifest,
+        &base_dir,
+        &agent.home,
+        &agent.workdir,
+        gate.as_ref(),
+    )
+    .map_err(|(field, message)| in_manifest(field, message))?;
 
     Ok(Plan {
         schema: JSON_SCHEMA,
@@ -94,19 +120,11 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
             },
         },
         engine: inputs.engine.clone(),
-        images: Images {
-            agent: manifest.agent.image.as_ref().map_or_else(
-                || defaults::AGENT_IMAGE.to_owned(),
-                |i| i.as_str().to_owned(),
-            ),
-            proxy: inputs
-                .proxy_image_override
-                .clone()
-                .unwrap_or_else(|| defaults::PROXY_IMAGE.to_owned()),
-        },
+        images: images(manifest, inputs),
         containers: Containers {
             agent: names.agent,
             proxy: names.proxy,
+            gate: gate.as_ref().map(|g| g.container.clone()),
         },
         networks: Networks {
             internal: names.internal_network,
@@ -121,9 +139,24 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
             config: proxy_config,
             labels: labels("proxy"),
         },
+        gate,
         provisioning,
         stage_dir: inputs.stage_root.join(&slug),
     })
+}
+
+/// The agent's image (the manifest's, or the default) and pipelock's.
+fn images(manifest: &Manifest, inputs: &PlanInputs) -> Images {
+    Images {
+        agent: manifest.agent.image.as_ref().map_or_else(
+            || defaults::AGENT_IMAGE.to_owned(),
+            |i| i.as_str().to_owned(),
+        ),
+        proxy: inputs
+            .proxy_image_override
+            .clone()
+            .unwrap_or_else(|| defaults::PROXY_IMAGE.to_owned()),
+    }
 }
 
 /// Allowlist, passthrough hosts and what the bottle CA will be.
@@ -152,6 +185,7 @@ fn agent_plan(
     inputs: &PlanInputs,
     workspace: Utf8PathBuf,
     proxy_name: &str,
+    gate_name: Option<&str>,
     labels: BTreeMap<String, String>,
 ) -> Result<AgentPlan, FieldError> {
     let command = match &manifest.agent.command {
@@ -201,16 +235,21 @@ fn agent_plan(
         workspace,
         workdir: defaults::AGENT_WORKDIR.to_owned(),
         userns,
-        env: agent_env(proxy_name),
+        env: agent_env(proxy_name, gate_name),
         forwarded_env,
         labels,
     })
 }
 
-/// Proxy routing and CA trust for the agent.
-fn agent_env(proxy_name: &str) -> BTreeMap<String, String> {
+/// Proxy routing and CA trust for the agent. The git gate, when there is one, is reached
+/// directly, not through the proxy.
+fn agent_env(proxy_name: &str, gate_name: Option<&str>) -> BTreeMap<String, String> {
     let proxy_url = format!("http://{proxy_name}:{}", defaults::PROXY_PORT);
-    let no_proxy = "localhost,127.0.0.1,::1";
+    let no_proxy = match gate_name {
+        Some(gate) => format!("localhost,127.0.0.1,::1,{gate}"),
+        None => "localhost,127.0.0.1,::1".to_owned(),
+    };
+    let no_proxy = no_proxy.as_str();
     let ca_cert = defaults::AGENT_CA_CERT_PATH;
     let ca_bundle = defaults::AGENT_CA_BUNDLE_PATH;
     [
@@ -236,6 +275,7 @@ fn agent_env(proxy_name: &str) -> BTreeMap<String, String> {
 pub struct ResourceNames {
     pub agent: String,
     pub proxy: String,
+    pub gate: String,
     pub internal_network: String,
     pub egress_network: String,
 }
@@ -246,6 +286,7 @@ impl ResourceNames {
         ResourceNames {
             agent: Self::agent(slug),
             proxy: Self::proxy(slug),
+            gate: Self::gate(slug),
             internal_network: format!("bot-bottle-{slug}-internal-{short}"),
             egress_network: format!("bot-bottle-{slug}-egress-{short}"),
         }
@@ -257,6 +298,10 @@ impl ResourceNames {
 
     pub fn proxy(slug: &str) -> String {
         format!("bot-bottle-{slug}-pipelock")
+    }
+
+    pub fn gate(slug: &str) -> String {
+        format!("bot-bottle-{slug}-gitgate")
     }
 }
 

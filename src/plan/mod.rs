@@ -2,6 +2,7 @@
 //! the manifest before anything is created. `start --dry-run` prints it; the launch executes it.
 
 pub mod build;
+pub mod gate;
 mod render;
 mod steps;
 
@@ -42,6 +43,8 @@ pub struct Plan {
     pub agent: AgentPlan,
     pub egress: EgressPlan,
     pub proxy: ProxyPlan,
+    /// The git gate sidecar, when the manifest declares `git.upstreams`.
+    pub gate: Option<gate::GatePlan>,
     /// Provisioners in the order they run.
     pub provisioning: Vec<ProvisionStep>,
     /// Private directory (0700) holding the rendered config and public cert during the launch.
@@ -81,6 +84,8 @@ pub struct Images {
 pub struct Containers {
     pub agent: String,
     pub proxy: String,
+    /// The git gate, when there is one.
+    pub gate: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -11,6 +11,57 @@ pub fn render_text(plan: &Plan) -> String {
     for (key, value) in summary(plan) {
         let _ = writeln!(out, "{:<19}{value}", format!("{key}:"));
     }
+    if let Some(gate) = &plan.gate {
+        let _ = writeln!(
+            out,
+            "{:<19}{} ({}) on {} and {}, reached by the agent at {}; it connects to {} only",
+            "git gate:",
+            gate.container,
+            gate.image,
+            gate.networks[0],
+            gate.networks[1],
+            gate.url,
+            gate.upstream_hosts.join(", ")
+        );
+        for (upstream, config) in gate.upstreams.iter().zip(&gate.config.upstreams) {
+            let p = &config.policy;
+            let mut rules = vec![format!("may push {}", p.push_refs.join(", "))];
+            if !p.push_default_branch {
+                rules.push("not the default branch".to_owned());
+            }
+            rules.push(
+                if p.allow_force_push {
+                    "force-push allowed"
+                } else {
+                    "no force-push"
+                }
+                .to_owned(),
+            );
+            rules.push(
+                if p.allow_delete {
+                    "deletion allowed"
+                } else {
+                    "no deletion"
+                }
+                .to_owned(),
+            );
+            rules.push(format!("at most {} bytes a push", p.max_push_bytes));
+            rules.push("added lines scanned for credentials".to_owned());
+            let _ = writeln!(
+                out,
+                "  upstream {}: {} ({}, credential: {}) via {}; {}",
+                upstream.name,
+                upstream.url,
+                upstream.transport.as_str(),
+                upstream.credential,
+                upstream.via,
+                rules.join(", ")
+            );
+        }
+        for file in &gate.files {
+            let _ = writeln!(out, "  gate file {} ({:04o})", file.path, file.mode);
+        }
+    }
     let _ = writeln!(out, "provisioning:");
     for (i, step) in plan.provisioning.iter().enumerate() {
         let mark = match step.action {

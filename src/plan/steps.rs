@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::build::{resolve_existing, FieldError, Kind};
+use super::gate::{rewrite_prefix, GatePlan};
 use super::{AgentFile, FileContent, FileOwner, ProvisionStep, StepAction};
 use crate::defaults;
 use crate::manifest::Manifest;
@@ -19,13 +20,27 @@ pub fn plan(
     base: &Utf8Path,
     home: &str,
     workdir: &str,
+    gate: Option<&GatePlan>,
 ) -> Result<Vec<ProvisionStep>, FieldError> {
+    let ssh = match gate {
+        // The identity is the gate's: it never enters the agent.
+        Some(gate) if manifest.ssh.identity.is_some() || manifest.ssh.known_hosts.is_some() => {
+            ProvisionStep::skip(
+                "ssh",
+                &format!(
+                    "ssh.identity and ssh.known_hosts go to the git gate {}, never into the agent",
+                    gate.container
+                ),
+            )
+        }
+        _ => ssh(manifest, base, home)?,
+    };
     Ok(vec![
         ca(),
         prompt(manifest, base, home)?,
         skills(manifest, base, home)?,
-        ssh(manifest, base, home)?,
-        git(manifest, home, workdir),
+        ssh,
+        git(manifest, home, workdir, gate),
     ])
 }
 
@@ -242,7 +257,7 @@ fn ssh(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<ProvisionStep
     ))
 }
 
-fn git(manifest: &Manifest, home: &str, workdir: &str) -> ProvisionStep {
+fn git(manifest: &Manifest, home: &str, workdir: &str, gate: Option<&GatePlan>) -> ProvisionStep {
     let git = &manifest.git;
     let has_identity = git.user_name.is_some() || git.user_email.is_some();
     if !has_identity && git.upstreams.is_empty() {
@@ -260,6 +275,15 @@ fn git(manifest: &Manifest, home: &str, workdir: &str) -> ProvisionStep {
     }
     // The workspace belongs to a host uid, which git would otherwise call dubious.
     let _ = write!(text, "[safe]\n\tdirectory = {}\n", quote(workdir));
+    // Each upstream's own URL, with or without `.git`, leads to the gate instead.
+    for upstream in gate.map(|g| g.upstreams.as_slice()).unwrap_or_default() {
+        let _ = write!(
+            text,
+            "[url {}]\n\tinsteadOf = {}\n",
+            quote(&upstream.via),
+            quote(rewrite_prefix(&upstream.url))
+        );
+    }
     let mut files = Files::new();
     files.add(
         format!("{home}/.gitconfig"),
@@ -276,10 +300,14 @@ fn git(manifest: &Manifest, home: &str, workdir: &str) -> ProvisionStep {
         "write {home}/.gitconfig ({identity}safe.directory {})",
         defaults::AGENT_WORKDIR
     );
-    if !git.upstreams.is_empty() {
-        let names: Vec<_> = git.upstreams.iter().map(|u| u.name.as_str()).collect();
-        detail.push_str("; upstreams for the git gate, not pipelock: ");
-        detail.push_str(&names.join(", "));
+    if let Some(gate) = gate {
+        let names: Vec<_> = gate.upstreams.iter().map(|u| u.name.as_str()).collect();
+        let _ = write!(
+            detail,
+            "; url.<gate>.insteadOf for {}: their URLs lead to the git gate at {}",
+            names.join(", "),
+            gate.url
+        );
     }
     ProvisionStep::run("git", detail, files)
 }

@@ -247,3 +247,125 @@ fn committed_completion_scripts_match_the_cli() {
         );
     }
 }
+
+#[test]
+fn git_upstreams_add_a_gate_that_holds_the_key() {
+    let dir = Scratch::new("gate-plan");
+    dir.write("id", "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n");
+    dir.write("known_hosts", "git.example.com ssh-ed25519 AAAA\n");
+    dir.write("token", "t\n");
+    let manifest = dir.write(
+        "bottle.toml",
+        "name = \"g\"\n[ssh]\nidentity = \"id\"\nknown_hosts = \"known_hosts\"\n\
+         [[git.upstreams]]\nname = \"app\"\nurl = \"git@git.example.com:org/app.git\"\n\
+         [[git.upstreams]]\nname = \"web\"\nurl = \"https://git.example.com/org/web.git\"\n\
+         token_file = \"token\"\npush_refs = [\"refs/heads/bot/*\"]\nallow_force_push = true\n",
+    );
+    let plan = dry_run_json(&[manifest.to_str().unwrap()], dir.path());
+    let gate = &plan["gate"];
+    assert_eq!(plan["containers"]["gate"], "bot-bottle-g-gitgate");
+    assert_eq!(gate["container"], "bot-bottle-g-gitgate");
+    assert_eq!(gate["url"], "http://bot-bottle-g-gitgate:8418");
+    assert_eq!(gate["networks"][0], plan["networks"]["internal"]);
+    assert_eq!(gate["networks"][1], plan["networks"]["egress"]);
+    assert_eq!(gate["upstream_hosts"], json!(["git.example.com"]));
+    let web = &gate["config"]["upstreams"][1];
+    assert_eq!(web["transport"], "https");
+    assert_eq!(web["token_file"], "/etc/bot-bottle-gate/tokens/web");
+    assert_eq!(web["policy"]["push_refs"], json!(["refs/heads/bot/*"]));
+    assert_eq!(web["policy"]["allow_force_push"], true);
+    assert_eq!(
+        gate["config"]["upstreams"][0]["policy"]["push_default_branch"],
+        false
+    );
+    let files: Vec<&str> = gate["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        files.contains(&"/etc/bot-bottle-gate/ssh/identity"),
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&"/etc/bot-bottle-gate/tokens/web"),
+        "{files:?}"
+    );
+    // The key goes to the gate, never into the agent.
+    let steps = plan["provisioning"].as_array().unwrap();
+    let ssh = steps.iter().find(|s| s["step"] == "ssh").unwrap();
+    assert_eq!(ssh["action"], "skip");
+    let agent_files = serde_json::to_string(&plan["provisioning"]).unwrap();
+    assert!(!agent_files.contains("id_bottle"), "{agent_files}");
+    let git = steps.iter().find(|s| s["step"] == "git").unwrap();
+    let gitconfig = git["files"][0]["content"]["text"].as_str().unwrap();
+    assert!(
+        gitconfig.contains(
+            "[url \"http://bot-bottle-g-gitgate:8418/app\"]\n\tinsteadOf = \"git@git.example.com:org/app\"\n"
+        ),
+        "{gitconfig}"
+    );
+    let text = stdout_of(
+        &bot_bottle(dir.path())
+            .args(["start", "--dry-run"])
+            .arg(&manifest)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        text.contains(
+            "git gate:          bot-bottle-g-gitgate (localhost/bot-bottle/gitgate:latest)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("upstream web: https://git.example.com/org/web.git (https, credential: the token in /etc/bot-bottle-gate/tokens/web)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "may push refs/heads/bot/*, not the default branch, force-push allowed, no deletion"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("ssh     skip: ssh.identity and ssh.known_hosts go to the git gate"),
+        "{text}"
+    );
+    assert!(plan["agent"]["env"]["NO_PROXY"]
+        .as_str()
+        .unwrap()
+        .ends_with(",bot-bottle-g-gitgate"));
+}
+
+#[test]
+fn no_gate_without_git_upstreams() {
+    let dir = Scratch::new("no-gate-plan");
+    let manifest = dir.write("bottle.toml", "name = \"n\"\n");
+    let plan = dry_run_json(&[manifest.to_str().unwrap()], dir.path());
+    assert_eq!(plan["gate"], Value::Null);
+    assert_eq!(plan["containers"]["gate"], Value::Null);
+}
+
+#[test]
+fn gate_image_override_from_env() {
+    let dir = Scratch::new("gate-image-plan");
+    let manifest = dir.write(
+        "bottle.toml",
+        "[[git.upstreams]]\nname = \"web\"\nurl = \"https://git.example.com/web.git\"\n",
+    );
+    let out = bot_bottle(dir.path())
+        .args(["start", "--dry-run", "--json"])
+        .arg(&manifest)
+        .env("BOT_BOTTLE_GATE_IMAGE", "localhost/other/gate:1")
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["gate"]["image"], "localhost/other/gate:1");
+    assert_eq!(
+        plan["gate"]["files"].as_array().unwrap().len(),
+        2,
+        "{plan:#}"
+    );
+}

@@ -198,3 +198,38 @@ fn an_engine_that_is_neither_docker_nor_podman_exits_2() {
         );
     }
 }
+
+#[test]
+fn bad_git_upstreams_exit_2_naming_the_field_and_value() {
+    for (upstream, field, why) in [
+        (
+            "name = \"a\"\nurl = \"http://git.example.com/r.git\"",
+            "git.upstreams[0].url",
+            "\"http://git.example.com/r.git\"",
+        ),
+        (
+            "name = \"a\"\nurl = \"/srv/r.git\"",
+            "git.upstreams[0].url",
+            "\"/srv/r.git\"",
+        ),
+        (
+            "name = \"a\"\nurl = \"git@git.example.com:r.git\"",
+            "ssh.identity",
+            "needs both ssh.identity and ssh.known_hosts",
+        ),
+        (
+            "name = \"a\"\nurl = \"https://git.example.com/r.git\"\npush_refs = [\"main\"]",
+            "git.upstreams[0].push_refs",
+            "\"main\" is not a ref pattern",
+        ),
+        (
+            "name = \"a\"\nurl = \"https://git.example.com/r.git\"\ntoken_file = \"nope\"",
+            "git.upstreams[0].token_file",
+            "\"nope\"",
+        ),
+    ] {
+        let e = rejected("bottle.toml", &format!("[[git.upstreams]]\n{upstream}\n"));
+        assert!(e.contains(&format!("{field}: ")), "{field}: {e}");
+        assert!(e.contains(why), "{why}: {e}");
+    }
+}

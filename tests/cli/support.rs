@@ -52,6 +52,7 @@ pub fn bot_bottle(cwd: &Path) -> Command {
     cmd.current_dir(cwd)
         .env("BOT_BOTTLE_ENGINE", "/nonexistent/engine-for-cli-tests")
         .env_remove("BOT_BOTTLE_PIPELOCK_IMAGE")
+        .env_remove("BOT_BOTTLE_GATE_IMAGE")
         .env("XDG_RUNTIME_DIR", "/run/user/4242");
     cmd
 }

@@ -4,6 +4,7 @@
 
 mod claude;
 mod egress;
+mod gitgate;
 mod isolation;
 mod lifecycle;
 mod support;

@@ -13,6 +13,9 @@ use serde_json::Value;
 pub const AGENT_IMAGE: &str = "localhost/bot-bottle-test/agent:latest";
 pub const UPSTREAM_IMAGE: &str = "localhost/bot-bottle-test/upstream:latest";
 pub const DOUBLE_IMAGE: &str = "localhost/bot-bottle-test/pipelock:2.3.0";
+/// The git gate the testbed builds (it trusts the testbed CA), and the git server it reaches.
+pub const GATE_IMAGE: &str = "localhost/bot-bottle-test/gitgate:latest";
+pub const GITSERVER_IMAGE: &str = "localhost/bot-bottle-test/gitserver:latest";
 /// Names the upstream answers to on the bottle's egress network.
 pub const UPSTREAM_ALIASES: &[&str] = &[
     "raw.githubusercontent.com",
@@ -139,6 +142,7 @@ impl Harness {
         cmd.current_dir(&ws.0)
             .env("BOT_BOTTLE_ENGINE", self.engine.program().as_str())
             .env("BOT_BOTTLE_PIPELOCK_IMAGE", &self.proxy_image)
+            .env("BOT_BOTTLE_GATE_IMAGE", GATE_IMAGE)
             .env(FORWARDED_ENV, FORWARDED_VALUE)
             .env(API_KEY_ENV, DUMMY_API_KEY)
             .stdin(Stdio::null());

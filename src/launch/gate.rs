@@ -1,0 +1,80 @@
+//! The git gate sidecar: created on both networks, its config and credentials copied in as one
+//! tar stream between create and start (as pipelock's key is), then started. The agent's last
+//! launch step maps its name and waits until it answers.
+
+use anyhow::Context as _;
+use backends::{ContainerSpec, Engine, NetworkAttachment, Owner, Tarball};
+
+use super::teardown::{Guard, Resource};
+use crate::plan::gate::GatePlan;
+use crate::plan::{FileContent, Plan};
+use crate::timing;
+
+/// Where the image keeps the gate's binary.
+pub const GATE_BINARY: &str = "/usr/local/bin/bot-bottle-gate";
+
+/// The gate's container spec.
+pub fn spec(gate: &GatePlan) -> ContainerSpec {
+    ContainerSpec {
+        networks: gate.networks.iter().map(NetworkAttachment::new).collect(),
+        labels: gate.labels.clone(),
+        entrypoint: Some(vec![GATE_BINARY.to_owned()]),
+        cmd: gate.command.clone(),
+        // It binds an unprivileged port and reads and writes files that are its own.
+        cap_drop: vec!["ALL".to_owned()],
+        security_opts: vec!["no-new-privileges".to_owned()],
+        ..ContainerSpec::new(&gate.container, &gate.image)
+    }
+}
+
+/// The tar stream of the plan's gate files: config, SSH identity and `known_hosts`, tokens.
+pub fn files(gate: &GatePlan) -> anyhow::Result<Vec<u8>> {
+    let mut tar = Tarball::new();
+    for file in &gate.files {
+        let path = file.path.trim_start_matches('/');
+        let written = match &file.content {
+            FileContent::Directory => tar.dir(path, file.mode, Owner::ROOT),
+            FileContent::Text(text) => tar.file(path, text.as_bytes(), file.mode, Owner::ROOT),
+            FileContent::HostFile(source) => {
+                let bytes = std::fs::read(source)
+                    .with_context(|| format!("reading {source} for the git gate"))?;
+                tar.file(path, &bytes, file.mode, Owner::ROOT)
+            }
+            FileContent::BottleCaCert => anyhow::bail!("the git gate takes no bottle CA"),
+        };
+        written.with_context(|| format!("the git gate's {}", file.path))?;
+    }
+    tar.finish()
+}
+
+/// Creates the gate (recorded in `guard` first), copies its files in and starts it. Returns
+/// its address on the internal network.
+pub fn start(
+    engine: &dyn Engine,
+    plan: &Plan,
+    gate: &GatePlan,
+    guard: &Guard,
+) -> anyhow::Result<String> {
+    let name = &gate.container;
+    let resource = Resource::Container(name.clone());
+    guard.adopt(resource.clone());
+    timing::step("gate: create", || {
+        engine
+            .create_container(&spec(gate))
+            .with_context(|| format!("creating the git gate {name}"))
+    })?;
+    guard.created(&resource);
+    let files = files(gate)?;
+    super::sidecar::fill_and_start(
+        engine,
+        plan,
+        name,
+        &files,
+        ["gate", "the git gate's config and credentials"],
+    )
+}
+
+/// Why the gate is not serving, when it stopped: its exit code and log. `None` while it runs.
+pub fn failure(engine: &dyn Engine, name: &str) -> anyhow::Result<Option<String>> {
+    super::sidecar::stopped(engine, name, "the git gate")
+}

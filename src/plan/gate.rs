@@ -1,0 +1,343 @@
+//! The git gate in the plan: when the manifest declares `git.upstreams`, a second sidecar that
+//! holds the git credentials and serves the agent each upstream over git smart HTTP, pushing
+//! for it after the push policy. Its container, networks, config and every file copied into it
+//! are decided here, before anything is created.
+
+use std::collections::BTreeMap;
+
+use bot_bottle_gate::config::{
+    GateConfig, PushPolicy, Transport, Upstream, DEFAULT_MAX_PUSH_BYTES, PORT, SSH_IDENTITY_PATH,
+    SSH_KNOWN_HOSTS_PATH, TOKEN_DIR,
+};
+use camino::Utf8Path;
+use serde::Serialize;
+
+use super::build::{resolve_existing, Kind};
+use super::{AgentFile, FileContent, FileOwner};
+use crate::manifest::{GitUpstream, Manifest};
+
+/// Where the gate reads its config.
+pub use bot_bottle_gate::config::CONFIG_PATH;
+
+/// The gate sidecar.
+#[derive(Debug, Clone, Serialize)]
+pub struct GatePlan {
+    pub container: String,
+    pub image: String,
+    /// `[internal, egress]`: the agent reaches it on the first; it reaches the upstreams over
+    /// the second.
+    pub networks: [String; 2],
+    /// Where the agent's git finds it: `http://CONTAINER:8418`.
+    pub url: String,
+    pub command: Vec<String>,
+    pub upstreams: Vec<GateUpstream>,
+    /// The hosts the gate connects to: the upstreams' (nothing in the gate connects anywhere
+    /// else; its egress network itself is not filtered).
+    pub upstream_hosts: Vec<String>,
+    /// The exact config the gate loads.
+    pub config: GateConfig,
+    /// Every file copied into the gate before it starts (owner root).
+    pub files: Vec<AgentFile>,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// One upstream as the plan shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct GateUpstream {
+    pub name: String,
+    pub url: String,
+    pub host: String,
+    pub transport: Transport,
+    /// What the agent's git uses instead of [`Self::url`].
+    pub via: String,
+    /// The credential the gate uses, described (never its content).
+    pub credential: String,
+}
+
+/// A manifest error: the field path and the message.
+pub type FieldError = (String, String);
+
+/// The gate of a bottle whose manifest declares `git.upstreams`, or `None`. `image` overrides
+/// the default image.
+pub fn plan(
+    manifest: &Manifest,
+    base: &Utf8Path,
+    container: &str,
+    image: Option<&str>,
+    networks: [String; 2],
+    labels: BTreeMap<String, String>,
+) -> Result<Option<GatePlan>, FieldError> {
+    let git = &manifest.git;
+    if git.upstreams.is_empty() {
+        return Ok(None);
+    }
+    let url = format!("http://{container}:{PORT}");
+    let mut files = vec![dir("/etc/bot-bottle-gate", 0o755)];
+    let mut upstreams = Vec::new();
+    let mut configs = Vec::new();
+    let mut hosts = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut tokens = Vec::new();
+    for (i, declared) in git.upstreams.iter().enumerate() {
+        let name = declared.name.as_str();
+        if !seen.insert(name) {
+            return Err((
+                format!("git.upstreams[{i}].name"),
+                format!("{name:?} names two upstreams"),
+            ));
+        }
+        let (config, shown, token) = upstream(i, declared, base, &url)?;
+        if !hosts.contains(&shown.host) {
+            hosts.push(shown.host.clone());
+        }
+        configs.push(config);
+        upstreams.push(shown);
+        tokens.extend(token);
+    }
+    if configs.iter().any(|u| u.transport == Transport::Ssh) {
+        files.extend(ssh_files(manifest, base)?);
+    }
+    if !tokens.is_empty() {
+        files.push(dir(TOKEN_DIR, 0o700));
+        files.extend(tokens);
+    }
+    let config = GateConfig {
+        listen: format!("0.0.0.0:{PORT}"),
+        upstreams: configs,
+    };
+    files.push(AgentFile {
+        path: CONFIG_PATH.to_owned(),
+        mode: 0o644,
+        owner: FileOwner::Root,
+        content: FileContent::Text(render(&config)),
+    });
+    Ok(Some(GatePlan {
+        container: container.to_owned(),
+        image: image.unwrap_or(crate::defaults::GATE_IMAGE).to_owned(),
+        networks,
+        url,
+        command: vec!["serve".to_owned()],
+        upstreams,
+        upstream_hosts: hosts,
+        config,
+        files,
+        labels,
+    }))
+}
+
+/// One upstream: its config for the gate, how the plan shows it, and its token file.
+fn upstream(
+    i: usize,
+    declared: &GitUpstream,
+    base: &Utf8Path,
+    gate_url: &str,
+) -> Result<(Upstream, GateUpstream, Option<AgentFile>), FieldError> {
+    let field = |f: &str| format!("git.upstreams[{i}].{f}");
+    let name = declared.name.as_str().to_owned();
+    let (transport, host) = parse_url(declared.url.as_str()).map_err(|m| (field("url"), m))?;
+    let token = match (&declared.token_file, transport) {
+        (Some(_), Transport::Ssh) => {
+            return Err((
+                field("token_file"),
+                "an SSH upstream authenticates with ssh.identity, not a token".to_owned(),
+            ))
+        }
+        (Some(path), Transport::Https) => {
+            let source =
+                resolve_existing(base, path, Kind::File).map_err(|m| (field("token_file"), m))?;
+            Some(host_file(&format!("{TOKEN_DIR}/{name}"), 0o600, source))
+        }
+        (None, _) => None,
+    };
+    let token_file = token.as_ref().map(|t| t.path.clone());
+    let credential = match (transport, &token_file) {
+        (Transport::Ssh, _) => "ssh.identity, checked against ssh.known_hosts".to_owned(),
+        (Transport::Https, Some(path)) => format!("the token in {path}"),
+        (Transport::Https, None) => "none".to_owned(),
+    };
+    let policy = policy(declared).map_err(|(f, m)| (field(f), m))?;
+    let config = Upstream {
+        name: name.clone(),
+        url: declared.url.as_str().to_owned(),
+        transport,
+        token_file,
+        policy,
+    };
+    let shown = GateUpstream {
+        via: format!("{gate_url}/{name}"),
+        name,
+        url: declared.url.as_str().to_owned(),
+        host,
+        transport,
+        credential,
+    };
+    Ok((config, shown, token))
+}
+
+/// The SSH identity and `known_hosts` for the gate; both are needed for an SSH upstream.
+fn ssh_files(manifest: &Manifest, base: &Utf8Path) -> Result<Vec<AgentFile>, FieldError> {
+    let (Some(identity), Some(known_hosts)) = (&manifest.ssh.identity, &manifest.ssh.known_hosts)
+    else {
+        let missing = if manifest.ssh.identity.is_none() {
+            "ssh.identity"
+        } else {
+            "ssh.known_hosts"
+        };
+        return Err((
+            missing.to_owned(),
+            "an SSH upstream in git.upstreams needs both ssh.identity and ssh.known_hosts (the gate checks the host key strictly)".to_owned(),
+        ));
+    };
+    let identity =
+        resolve_existing(base, identity, Kind::File).map_err(|m| ("ssh.identity".to_owned(), m))?;
+    let known_hosts = resolve_existing(base, known_hosts, Kind::File)
+        .map_err(|m| ("ssh.known_hosts".to_owned(), m))?;
+    Ok(vec![
+        dir("/etc/bot-bottle-gate/ssh", 0o700),
+        host_file(SSH_IDENTITY_PATH, 0o600, identity),
+        host_file(SSH_KNOWN_HOSTS_PATH, 0o644, known_hosts),
+    ])
+}
+
+/// The config as the gate reads it.
+pub fn render(config: &GateConfig) -> String {
+    let mut text = serde_json::to_string_pretty(config).expect("the gate config serializes");
+    text.push('\n');
+    text
+}
+
+fn dir(path: &str, mode: u32) -> AgentFile {
+    AgentFile {
+        path: path.to_owned(),
+        mode,
+        owner: FileOwner::Root,
+        content: FileContent::Directory,
+    }
+}
+
+fn host_file(path: &str, mode: u32, source: camino::Utf8PathBuf) -> AgentFile {
+    AgentFile {
+        path: path.to_owned(),
+        mode,
+        owner: FileOwner::Root,
+        content: FileContent::HostFile(source),
+    }
+}
+
+fn policy(upstream: &GitUpstream) -> Result<PushPolicy, (&'static str, String)> {
+    let defaults = PushPolicy::default();
+    let push_refs = match &upstream.push_refs {
+        Some(refs) if refs.is_empty() => {
+            return Err(("push_refs", "must name at least one ref pattern".to_owned()))
+        }
+        Some(refs) => {
+            for r in refs {
+                if !r.as_str().starts_with("refs/") || r.as_str().contains(char::is_whitespace) {
+                    return Err((
+                        "push_refs",
+                        format!("{:?} is not a ref pattern: write a full ref such as \"refs/heads/bot/*\"", r.as_str()),
+                    ));
+                }
+            }
+            refs.iter().map(|r| r.as_str().to_owned()).collect()
+        }
+        None => defaults.push_refs,
+    };
+    let max_push_bytes = match upstream.max_push_bytes {
+        Some(0) => return Err(("max_push_bytes", "must be more than 0".to_owned())),
+        Some(n) => n,
+        None => DEFAULT_MAX_PUSH_BYTES,
+    };
+    Ok(PushPolicy {
+        push_refs,
+        push_default_branch: upstream.push_default_branch,
+        allow_force_push: upstream.allow_force_push,
+        allow_delete: upstream.allow_delete,
+        max_push_bytes,
+    })
+}
+
+/// The transport and host of an upstream URL: `ssh://[user@]host[:port]/path`,
+/// `user@host:path` (scp-like) or `https://[user@]host[:port]/path`.
+pub fn parse_url(url: &str) -> Result<(Transport, String), String> {
+    let (transport, authority) = if let Some(rest) = url.strip_prefix("ssh://") {
+        (Transport::Ssh, rest.split('/').next().unwrap_or(""))
+    } else if let Some(rest) = url.strip_prefix("https://") {
+        (Transport::Https, rest.split('/').next().unwrap_or(""))
+    } else if url.contains("://") {
+        return Err(format!(
+            "{url:?}: the gate speaks to upstreams over ssh:// or https:// (or user@host:path) only"
+        ));
+    } else if let Some((authority, path)) = url.split_once(':') {
+        if path.is_empty() || authority.contains('/') {
+            return Err(format!(
+                "{url:?} is not a git URL such as git@host:org/repo.git"
+            ));
+        }
+        (Transport::Ssh, authority)
+    } else {
+        return Err(format!(
+            "{url:?} is not a git URL: write ssh://host/path, git@host:path or https://host/path"
+        ));
+    };
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = host_port
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let path_given = url.len() > url.find(authority).unwrap_or(0) + authority.len() + 1;
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        || !path_given
+    {
+        return Err(format!("{url:?} names no host and repository path"));
+    }
+    Ok((transport, host))
+}
+
+/// The URL prefix the agent's git rewrites to the gate: the upstream's URL without a trailing
+/// `.git`, so that the URL with and without it both reach the gate.
+pub fn rewrite_prefix(url: &str) -> &str {
+    url.strip_suffix(".git").unwrap_or(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            parse_url("git@git.example.com:org/repo.git").unwrap(),
+            (Transport::Ssh, "git.example.com".to_owned())
+        );
+        assert_eq!(
+            parse_url("ssh://git@Git.Example.com:2222/org/repo.git").unwrap(),
+            (Transport::Ssh, "git.example.com".to_owned())
+        );
+        assert_eq!(
+            parse_url("https://git.example.com/org/repo.git").unwrap(),
+            (Transport::Https, "git.example.com".to_owned())
+        );
+        for bad in [
+            "http://git.example.com/repo.git",
+            "file:///srv/repo.git",
+            "/srv/repo.git",
+            "git@host:",
+            "https://",
+            "https://host",
+            "ssh://ho st/x",
+        ] {
+            assert!(parse_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(rewrite_prefix("git@h:o/r.git"), "git@h:o/r");
+        assert_eq!(rewrite_prefix("https://h/o/r"), "https://h/o/r");
+    }
+}

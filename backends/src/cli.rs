@@ -11,9 +11,12 @@ use serde::de::DeserializeOwned;
 use crate::argv::{self, CreateNetworks};
 use crate::engine::{
     BuildSpec, ContainerSpec, Engine, EngineInfo, EngineKind, ExecOutput, ExecSpec, NetworkSpec,
+    VolumeSpec,
 };
 use crate::envfile::EnvFile;
-use crate::inspect::{self, ContainerInfo, ContainerSummary, Listing, NetworkInfo, NetworkSummary};
+use crate::inspect::{
+    self, ContainerInfo, ContainerSummary, Listing, NetworkInfo, NetworkSummary, VolumeInfo,
+};
 use crate::process::{Command, Output};
 
 /// What one engine CLI does its own way. Implemented by [`crate::docker::Docker`] and
@@ -47,6 +50,8 @@ pub trait Dialect: Send + Sync + 'static {
     type NetworkRow: DeserializeOwned + Into<NetworkSummary>;
     /// One row of `ps --format {{json .}}`.
     type ContainerRow: DeserializeOwned + Into<ContainerSummary>;
+    /// One row of `volume ls --format {{json .}}`.
+    type VolumeRow: DeserializeOwned + Into<VolumeInfo>;
 
     /// Parses `info --format {{json .}}`.
     fn parse_info(json: &str) -> Result<EngineInfo> {
@@ -67,6 +72,12 @@ pub trait Dialect: Send + Sync + 'static {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    /// Parses `volume ls --format {{json .}}`.
+    fn parse_volume_list(json: &str) -> Result<Vec<VolumeInfo>> {
+        let rows: Vec<Self::VolumeRow> = inspect::parse_listing(Self::LISTING, json)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// Parses `ps --format {{json .}}`.
     fn parse_container_list(json: &str) -> Result<Vec<ContainerSummary>> {
         let rows: Vec<Self::ContainerRow> = inspect::parse_listing(Self::LISTING, json)?;
@@ -83,6 +94,8 @@ pub enum Object {
     Network,
     /// An image.
     Image,
+    /// A named volume.
+    Volume,
 }
 
 /// Whether `stderr` is the dialect's own word that `object` named `name` does not exist.
@@ -249,6 +262,51 @@ impl<D: Dialect> Engine for CliEngine<D> {
             .envs(argv::child_env(&spec.build_args))
             .run()
             .with_context(|| format!("building image {}", spec.tag))?;
+        Ok(())
+    }
+
+    fn tag_image(&self, source: &str, target: &str) -> Result<()> {
+        self.run(argv::tag(source, target))
+            .with_context(|| format!("tagging image {source} as {target}"))?;
+        Ok(())
+    }
+
+    fn image_digests(&self, image: &str) -> Result<Vec<String>> {
+        let context = || format!("reading the digests of image {image}");
+        let out = self.run(argv::image_digests(image)).with_context(context)?;
+        let text = out.stdout_text();
+        if text.trim().is_empty() || text.trim() == "null" {
+            return Ok(Vec::new());
+        }
+        serde_json::from_str(text.trim()).with_context(context)
+    }
+
+    fn create_volume(&self, spec: &VolumeSpec) -> Result<()> {
+        self.run(argv::volume_create(spec))
+            .with_context(|| format!("creating volume {}", spec.name))?;
+        Ok(())
+    }
+
+    fn inspect_volume(&self, name: &str) -> Result<Option<VolumeInfo>> {
+        let context = || format!("inspecting volume {name}");
+        match self
+            .run_unless_missing(argv::volume_inspect(name), Object::Volume, name)
+            .with_context(context)?
+        {
+            Some(out) => inspect::parse_volume_inspect(&out.stdout_text()).with_context(context),
+            None => Ok(None),
+        }
+    }
+
+    fn list_volumes(&self, label: &str) -> Result<Vec<VolumeInfo>> {
+        let context = || format!("listing volumes labelled {label}");
+        let out = self.run(argv::volume_ls(label)).with_context(context)?;
+        D::parse_volume_list(&out.stdout_text()).with_context(context)
+    }
+
+    fn remove_volume(&self, name: &str) -> Result<()> {
+        self.run_unless_missing(argv::volume_rm(name), Object::Volume, name)
+            .with_context(|| format!("removing volume {name}"))?;
         Ok(())
     }
 
@@ -432,6 +490,11 @@ mod tests {
                 "localhost/img",
                 "Error: No such image: localhost/img",
             ),
+            (
+                Object::Volume,
+                "vol",
+                "Error response from daemon: get vol: no such volume",
+            ),
         ];
         for (object, name, stderr) in docker {
             assert!(says_missing::<Docker>(object, name, stderr), "{stderr}");
@@ -457,6 +520,16 @@ mod tests {
                 Object::Image,
                 "localhost/img",
                 "Error: inspecting object: localhost/img: image not known",
+            ),
+            (
+                Object::Volume,
+                "vol",
+                "Error: inspecting object: no such volume vol",
+            ),
+            (
+                Object::Volume,
+                "vol",
+                "Error: no volume with name \"vol\" found: no such volume",
             ),
         ];
         for (object, name, stderr) in podman {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::inspect::{ContainerInfo, ContainerSummary, NetworkInfo, NetworkSummary};
+use crate::inspect::{ContainerInfo, ContainerSummary, NetworkInfo, NetworkSummary, VolumeInfo};
 
 /// Which container engine CLI a driver speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,6 +75,15 @@ impl fmt::Debug for EnvVar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "EnvVar({}=…)", self.name)
     }
+}
+
+/// A named volume to create.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VolumeSpec {
+    /// Volume name.
+    pub name: String,
+    /// Labels to set.
+    pub labels: BTreeMap<String, String>,
 }
 
 /// A network to create.
@@ -277,6 +286,25 @@ pub trait Engine: Send + Sync {
 
     /// Builds an image.
     fn build_image(&self, spec: &BuildSpec) -> Result<()>;
+
+    /// Gives the local image `source` a second name `target`.
+    fn tag_image(&self, source: &str, target: &str) -> Result<()>;
+
+    /// The registry digests (`name@sha256:…`) the engine knows for a local image; empty for
+    /// an image that was built or imported rather than pulled.
+    fn image_digests(&self, image: &str) -> Result<Vec<String>>;
+
+    /// Creates a named volume.
+    fn create_volume(&self, spec: &VolumeSpec) -> Result<()>;
+
+    /// Inspects a volume; `None` when there is none by that name.
+    fn inspect_volume(&self, name: &str) -> Result<Option<VolumeInfo>>;
+
+    /// Volumes carrying `label` (`key` or `key=value`).
+    fn list_volumes(&self, label: &str) -> Result<Vec<VolumeInfo>>;
+
+    /// Removes a volume; a missing volume is success.
+    fn remove_volume(&self, name: &str) -> Result<()>;
 
     /// Creates a network.
     fn create_network(&self, spec: &NetworkSpec) -> Result<()>;

@@ -5,6 +5,7 @@ mod agent;
 pub mod lock;
 mod network;
 pub mod parallel;
+pub mod record;
 pub mod sidecar;
 pub mod stage;
 pub mod teardown;
@@ -51,13 +52,22 @@ pub struct Outcome {
 /// Version of the `start --json` launch document.
 pub const JSON_SCHEMA: &str = "bot-bottle.launch/v1";
 
+/// What the preflight learned besides "go".
+#[derive(Debug, Clone, Copy)]
+pub struct Preflight {
+    /// The bottle name's state volume exists already (a login from an earlier launch): the
+    /// launch mounts it and never removes it.
+    pub state_volume_exists: bool,
+}
+
 /// Checks, before anything is created, that the launch can work: both images are present and
-/// no resource of a bottle with this name exists. The four questions are asked at once.
+/// no resource of a bottle with this name exists; and asks whether its state volume exists.
+/// The five questions are asked at once.
 ///
 /// A container of the same name that bot-bottle did not label is not looked for: the engine
 /// refuses to create a second container of a name, and the launch then fails and removes what
 /// it made.
-pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
+pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> {
     let label = format!("{}={}", crate::plan::LABEL_BOTTLE, plan.bottle.slug);
     let image_check = |role: &'static str, image: &str| -> anyhow::Result<BTreeSet<String>> {
         if engine.image_exists(image)? {
@@ -70,6 +80,7 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
         )
     };
     let label = label.as_str();
+    let volume = &plan.state_volume.name;
     let answers = parallel::all(vec![
         Box::new(|| image_check("agent", &plan.images.agent)),
         Box::new(|| image_check("proxy", &plan.images.proxy)),
@@ -87,11 +98,20 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
                 .map(|n| format!("network {}", n.name))
                 .collect())
         }),
+        // Not a conflict: the answer travels as a marker in the set.
+        Box::new(|| {
+            Ok(engine
+                .inspect_volume(volume)?
+                .map(|_| VOLUME_EXISTS.to_owned())
+                .into_iter()
+                .collect())
+        }),
     ]);
     let mut existing = BTreeSet::new();
     for answer in answers {
         existing.extend(answer?);
     }
+    let state_volume_exists = existing.remove(VOLUME_EXISTS);
     if !existing.is_empty() {
         bail!(
             "a bottle named {:?} already exists ({}); stop it with `bot-bottle stop {}` or choose another name",
@@ -100,8 +120,13 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
             plan.bottle.slug
         );
     }
-    Ok(())
+    Ok(Preflight {
+        state_volume_exists,
+    })
 }
+
+/// How the preflight's volume question answers "it exists" among the conflicts it collects.
+const VOLUME_EXISTS: &str = "\0state volume exists";
 
 /// Runs the whole launch. Everything created is removed again on error, on a signal, and
 /// (unless detached) when the agent's command exits.
@@ -109,7 +134,7 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
     signals::install()?;
     // Held until this function returns: for the whole session when attached.
     let _lock = lock::acquire(&plan.stage_dir)?;
-    timing::step("preflight", || preflight(engine, plan))?;
+    let preflight = timing::step("preflight", || preflight(engine, plan))?;
     let ca = ca::generate(
         &plan.bottle.slug,
         &plan.egress.tls_interception.ca_permitted_domains,
@@ -119,7 +144,7 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
     eprintln!("bot-bottle: mitm ca fingerprint: {}", ca.fingerprint());
 
     let guard = Guard::new(engine, &plan.launch_id);
-    let brought_up = bring_up(engine, plan, &ca, &guard);
+    let brought_up = bring_up(engine, plan, &ca, &guard, preflight, options);
     if let Err(err) = brought_up {
         report_teardown(guard.teardown());
         return Err(if signals::interrupted() {
@@ -142,7 +167,7 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
         agent_exit_code: None,
     };
     if options.detach {
-        outcome.attach = Some(agent::attach_hint(engine.program().as_str(), plan));
+        outcome.attach = Some(agent::attach_hint(plan));
         guard.keep();
         return Ok(outcome);
     }
@@ -179,7 +204,14 @@ fn report_teardown(result: Result<(), teardown::TeardownErrors>) {
 /// agent come up side by side: the sidecar's config and CA and the agent's provisioning are
 /// each copied in before their container starts, and the only step that needs both is the
 /// last, which points the agent at its sidecar.
-fn bring_up(engine: &dyn Engine, plan: &Plan, ca: &BottleCa, guard: &Guard) -> anyhow::Result<()> {
+fn bring_up(
+    engine: &dyn Engine,
+    plan: &Plan,
+    ca: &BottleCa,
+    guard: &Guard,
+    preflight: Preflight,
+    options: Options,
+) -> anyhow::Result<()> {
     guard.adopt(Resource::StageDir(plan.stage_dir.clone()));
     timing::step("stage directory", || -> anyhow::Result<()> {
         stage::create(&plan.stage_dir)?;
@@ -191,13 +223,22 @@ fn bring_up(engine: &dyn Engine, plan: &Plan, ca: &BottleCa, guard: &Guard) -> a
     timing::step("sidecar: create", || sidecar::create(engine, plan, guard))?;
     let (proxy_ip, agent_up) = parallel::both(
         || timing::step("sidecar", || sidecar::start(engine, plan, ca)),
-        || timing::step("agent", || agent::start(engine, plan, ca, guard)),
+        || {
+            timing::step("agent", || {
+                agent::start(engine, plan, ca, guard, preflight.state_volume_exists)
+            })
+        },
     );
     let proxy_ip = proxy_ip?;
     agent_up?;
     signals::check()?;
     timing::step("agent: finish", || agent::finish(engine, plan, &proxy_ip))?;
     signals::check()?;
+    timing::step("launch record", || {
+        record::write(plan, ca.fingerprint(), options.detach)
+    })?;
+    // Up: from now on the state volume is the bottle name's, not this launch's.
+    guard.release(&Resource::Volume(plan.state_volume.name.clone()));
     Ok(())
 }
 

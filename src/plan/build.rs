@@ -7,7 +7,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{
     AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, ForwardedEnv, Images, Networks, Plan,
-    ProxyPlan, TlsInterceptionPlan, JSON_SCHEMA, LABEL_BOTTLE, LABEL_LAUNCH, LABEL_ROLE,
+    ProxyPlan, StateVolume, TlsInterceptionPlan, JSON_SCHEMA, LABEL_BOTTLE, LABEL_LAUNCH,
+    LABEL_ROLE,
 };
 use crate::allowlist;
 use crate::defaults;
@@ -79,6 +80,11 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     );
     let agent = agent_plan(manifest, inputs, workspace, &names.proxy, labels("agent"))
         .map_err(|(field, message)| in_manifest(field, message))?;
+    let state_volume = StateVolume {
+        name: ResourceNames::state_volume(&slug),
+        target: format!("{}/{}", agent.home, defaults::CLAUDE_STATE_DIR),
+        labels: labels("state"),
+    };
     let provisioning = super::steps::plan(manifest, &base_dir, &agent.home, &agent.workdir)
         .map_err(|(field, message)| in_manifest(field, message))?;
 
@@ -121,6 +127,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
             config: proxy_config,
             labels: labels("proxy"),
         },
+        state_volume,
         provisioning,
         stage_dir: inputs.stage_root.join(&slug),
     })
@@ -192,6 +199,7 @@ fn agent_plan(
             defaults::AGENT_GID
         )
     });
+    let env = agent_env(proxy_name, &home);
     Ok(AgentPlan {
         command,
         user,
@@ -201,14 +209,15 @@ fn agent_plan(
         workspace,
         workdir: defaults::AGENT_WORKDIR.to_owned(),
         userns,
-        env: agent_env(proxy_name),
+        env,
         forwarded_env,
         labels,
     })
 }
 
 /// Proxy routing and CA trust for the agent.
-fn agent_env(proxy_name: &str) -> BTreeMap<String, String> {
+fn agent_env(proxy_name: &str, home: &str) -> BTreeMap<String, String> {
+    let state_dir = format!("{home}/{}", defaults::CLAUDE_STATE_DIR);
     let proxy_url = format!("http://{proxy_name}:{}", defaults::PROXY_PORT);
     let no_proxy = "localhost,127.0.0.1,::1";
     let ca_cert = defaults::AGENT_CA_CERT_PATH;
@@ -223,6 +232,7 @@ fn agent_env(proxy_name: &str) -> BTreeMap<String, String> {
         ("NODE_EXTRA_CA_CERTS", ca_cert),
         ("SSL_CERT_FILE", ca_bundle),
         ("REQUESTS_CA_BUNDLE", ca_bundle),
+        (defaults::CLAUDE_CONFIG_ENV, &state_dir),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -257,6 +267,12 @@ impl ResourceNames {
 
     pub fn proxy(slug: &str) -> String {
         format!("bot-bottle-{slug}-pipelock")
+    }
+
+    /// The bottle name's Claude Code state volume: named by the slug alone, so every launch of
+    /// the name finds it.
+    pub fn state_volume(slug: &str) -> String {
+        format!("bot-bottle-{slug}-claude")
     }
 }
 

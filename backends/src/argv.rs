@@ -774,6 +774,7 @@ mod tests {
             file: Some("/ctx/Containerfile".into()),
             build_args: vec![EnvVar::new("V", "1")],
             labels: BTreeMap::from([("k".into(), "v".into())]),
+            progress: false,
         };
         assert_eq!(
             build(&spec),

@@ -238,8 +238,19 @@ impl<D: Dialect> Engine for CliEngine<D> {
     }
 
     fn pull_image(&self, image: &str) -> Result<()> {
-        self.run(argv::pull(image))
+        let cmd = self.command(argv::pull(image));
+        let status = cmd
+            .run_inherited()
             .with_context(|| format!("pulling image {image}"))?;
+        if status != 0 {
+            let ended = Output {
+                status,
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+            };
+            return Err(anyhow::Error::new(cmd.failure(&ended)))
+                .with_context(|| format!("pulling image {image}"));
+        }
         Ok(())
     }
 
@@ -258,10 +269,26 @@ impl<D: Dialect> Engine for CliEngine<D> {
                 D::KIND
             );
         }
-        self.command(argv::build(spec))
-            .envs(argv::child_env(&spec.build_args))
-            .run()
+        let cmd = self
+            .command(argv::build(spec))
+            .envs(argv::child_env(&spec.build_args));
+        if !spec.progress {
+            cmd.run()
+                .with_context(|| format!("building image {}", spec.tag))?;
+            return Ok(());
+        }
+        let status = cmd
+            .run_inherited()
             .with_context(|| format!("building image {}", spec.tag))?;
+        if status != 0 {
+            let ended = Output {
+                status,
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+            };
+            return Err(anyhow::Error::new(cmd.failure(&ended)))
+                .with_context(|| format!("building image {}", spec.tag));
+        }
         Ok(())
     }
 
@@ -455,6 +482,28 @@ impl<D: Dialect> Engine for CliEngine<D> {
         };
         Err(anyhow::Error::new(cmd.failure(&ended)))
             .with_context(|| format!("following the log of {name}"))
+    }
+
+    fn stream_logs(
+        &self,
+        name: &str,
+        follow: bool,
+        on_line: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
+        let cmd = self.command(argv::logs(name, follow));
+        let status = cmd
+            .stream_lines(on_line)
+            .with_context(|| format!("reading the log of {name}"))?;
+        if status == 0 {
+            return Ok(());
+        }
+        let ended = Output {
+            status,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        };
+        Err(anyhow::Error::new(cmd.failure(&ended)))
+            .with_context(|| format!("reading the log of {name}"))
     }
 
     fn wait(&self, name: &str) -> Result<i32> {

@@ -253,6 +253,8 @@ pub struct BuildSpec {
     pub build_args: Vec<EnvVar>,
     /// `--label` values.
     pub labels: BTreeMap<String, String>,
+    /// Show the engine's output as it builds instead of capturing it.
+    pub progress: bool,
 }
 
 /// What a captured exec or logs call produced.
@@ -281,7 +283,7 @@ pub trait Engine: Send + Sync {
     /// Whether `image` is present locally.
     fn image_exists(&self, image: &str) -> Result<bool>;
 
-    /// Pulls `image`.
+    /// Pulls `image`, the engine's progress shown on this process's stdout and stderr.
     fn pull_image(&self, image: &str) -> Result<()>;
 
     /// Builds an image.
@@ -365,6 +367,15 @@ pub trait Engine: Send + Sync {
 
     /// Streams a container's log to this process's stdout and stderr until it stops.
     fn follow_logs(&self, name: &str) -> Result<()>;
+
+    /// A container's log, each stdout line handed to `on_line` as it comes (stderr goes to this
+    /// process's stderr); with `follow`, until the container stops.
+    fn stream_logs(
+        &self,
+        name: &str,
+        follow: bool,
+        on_line: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()>;
 
     /// Waits for a container to stop and returns its exit code.
     fn wait(&self, name: &str) -> Result<i32>;

@@ -1,14 +1,23 @@
-//! `bot-bottle logs NAME`: the pipelock sidecar's audit events (JSON lines) for a bottle.
+//! `bot-bottle logs NAME`: the pipelock sidecar's audit events for a bottle, as readable lines
+//! (time, verdict, method, host, scanner, reason; blocked ones highlighted) or as JSON.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 
 use anyhow::{bail, Context as _};
 use clap::Args;
+use serde::Serialize;
+use serde_json::Value;
 
 use super::Global;
 use crate::plan::build::ResourceNames;
 
-/// Print a bottle's egress audit log: pipelock's JSON events (allowed, blocked, DLP hits).
+/// Version of each `logs --json` line.
+pub const JSON_SCHEMA: &str = "bot-bottle.logs/v1";
+
+/// Print a bottle's egress audit log: what pipelock allowed and blocked, one event a line.
+///
+/// Blocked requests are highlighted on a terminal (not when NO_COLOR is set). Lines pipelock
+/// prints that are not events (its banner, warnings) go to stderr.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// The bottle's name or slug.
@@ -18,6 +27,98 @@ pub struct LogsArgs {
     /// Keep printing new events until the sidecar stops (Ctrl-C to quit).
     #[arg(short, long)]
     pub follow: bool,
+
+    /// One JSON object per event (`"schema": "bot-bottle.logs/v1"`), with pipelock's own event
+    /// under `event`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One audit event, in the shape both outputs share.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Line {
+    schema: &'static str,
+    time: Option<String>,
+    /// `blocked`, `allowed`, `tunnel`, `anomaly`, or pipelock's event name.
+    verdict: String,
+    method: Option<String>,
+    host: Option<String>,
+    scanner: Option<String>,
+    reason: Option<String>,
+    /// The event as pipelock printed it.
+    event: Value,
+}
+
+impl Line {
+    /// Reads one line of pipelock's stdout; `None` for anything that is not a JSON event.
+    pub fn parse(text: &str) -> Option<Line> {
+        let event: Value = serde_json::from_str(text.trim()).ok()?;
+        let field = |name: &str| event.get(name).and_then(Value::as_str).map(str::to_owned);
+        let name = field("event")?;
+        let verdict = match name.as_str() {
+            "tunnel_open" | "tunnel_close" => "tunnel".to_owned(),
+            other => other.to_owned(),
+        };
+        let host = field("url")
+            .map(|url| host_of_url(&url))
+            .or_else(|| field("target"))
+            .or_else(|| field("host"));
+        Some(Line {
+            schema: JSON_SCHEMA,
+            time: field("time"),
+            verdict,
+            method: field("method"),
+            host,
+            scanner: field("scanner"),
+            reason: field("reason").or_else(|| {
+                // Events without a reason still say what happened.
+                (name != "allowed").then(|| field("message")).flatten()
+            }),
+            event,
+        })
+    }
+
+    /// Whether the line is a refusal.
+    pub fn blocked(&self) -> bool {
+        self.verdict == "blocked" || self.verdict.ends_with("_dlp")
+    }
+
+    /// The readable form, highlighted (bold red) when `color` and the line is a refusal.
+    pub fn render(&self, color: bool) -> String {
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+        let text = format!(
+            "{:<24} {:<8} {:<7} {:<32} {:<14} {}",
+            show(&self.time),
+            self.verdict,
+            show(&self.method),
+            show(&self.host),
+            show(&self.scanner),
+            show(&self.reason)
+        );
+        let text = text.trim_end().to_owned();
+        if color && self.blocked() {
+            format!("\x1b[1;31m{text}\x1b[0m")
+        } else {
+            text
+        }
+    }
+}
+
+/// The host (and port, if given) of an absolute URL; the URL itself when it has no scheme.
+fn host_of_url(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?', '#'])
+        .next()
+        .unwrap_or(rest)
+        .rsplit('@')
+        .next()
+        .unwrap_or(rest)
+        .to_owned()
+}
+
+/// Whether to highlight: a terminal, and `NO_COLOR` unset or empty (<https://no-color.org>).
+fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 impl LogsArgs {
@@ -32,17 +133,90 @@ impl LogsArgs {
                 engine.program()
             );
         }
-        if self.follow {
-            return engine.follow_logs(&proxy);
+        let color = !self.json && use_color();
+        let json = self.json;
+        let mut print = |text: &str| -> anyhow::Result<()> {
+            let Some(line) = Line::parse(text) else {
+                // Not an event: pipelock's banner or a warning.
+                eprintln!("{text}");
+                return Ok(());
+            };
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer(&mut out, &line).context("writing the log")?;
+                writeln!(out).context("writing the log")?;
+            } else {
+                writeln!(out, "{}", line.render(color)).context("writing the log")?;
+            }
+            if self.follow {
+                out.flush().context("writing the log")?;
+            }
+            Ok(())
+        };
+        engine.stream_logs(&proxy, self.follow, &mut print)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Events as the pipelock double prints them, with pipelock v2.3.0's field names.
+    const BLOCKED: &str = r#"{"level":"warn","time":"2026-12-02T00:20:01Z","component":"pipelock","event":"blocked","message":"request blocked","method":"CONNECT","target":"denied.bottle.test:443","client_ip":"10.89.0.3","request_id":"r1","scanner":"allowlist","reason":"domain not in allowlist: denied.bottle.test","agent":""}"#;
+    const ALLOWED: &str = r#"{"level":"info","time":"2026-12-02T00:20:02Z","component":"pipelock","event":"allowed","message":"request allowed","method":"GET","url":"http://upstream.bottle.test:80/hello?x=1","status":200}"#;
+    const TUNNEL: &str = r#"{"level":"info","time":"2026-12-02T00:20:03Z","component":"pipelock","event":"tunnel_close","message":"tunnel closed","target":"passthrough.bottle.test:443","total_bytes":10,"duration_ms":3}"#;
+
+    #[test]
+    fn blocked_events_read_and_highlight() {
+        let line = Line::parse(BLOCKED).unwrap();
+        assert!(line.blocked());
+        assert_eq!(line.host.as_deref(), Some("denied.bottle.test:443"));
+        let plain = line.render(false);
+        assert!(plain.starts_with("2026-12-02T00:20:01Z"), "{plain}");
+        for part in [
+            "blocked",
+            "CONNECT",
+            "allowlist",
+            "domain not in allowlist: denied.bottle.test",
+        ] {
+            assert!(plain.contains(part), "{plain}");
         }
-        let out = engine.logs(&proxy)?;
-        // Pipelock writes its audit events to stdout and its banner and warnings to stderr.
-        std::io::stdout()
-            .write_all(out.stdout.as_bytes())
-            .context("writing the log")?;
-        std::io::stderr()
-            .write_all(out.stderr.as_bytes())
-            .context("writing the log")?;
-        Ok(())
+        assert!(!plain.contains('\x1b'));
+        let colored = line.render(true);
+        assert!(colored.starts_with("\x1b[1;31m") && colored.ends_with("\x1b[0m"));
+    }
+
+    #[test]
+    fn allowed_and_tunnel_events_are_plain() {
+        let allowed = Line::parse(ALLOWED).unwrap();
+        assert_eq!(allowed.host.as_deref(), Some("upstream.bottle.test:80"));
+        assert_eq!(allowed.reason, None);
+        assert!(!allowed.blocked());
+        assert!(!allowed.render(true).contains('\x1b'));
+        let tunnel = Line::parse(TUNNEL).unwrap();
+        assert_eq!(tunnel.verdict, "tunnel");
+        assert_eq!(tunnel.host.as_deref(), Some("passthrough.bottle.test:443"));
+    }
+
+    #[test]
+    fn other_lines_are_not_events() {
+        assert_eq!(Line::parse("pipelock v2.3.0 starting"), None);
+        assert_eq!(Line::parse(r#"{"no_event":1}"#), None);
+        assert_eq!(Line::parse(""), None);
+    }
+
+    #[test]
+    fn json_lines_carry_the_schema_and_the_event() {
+        let json = serde_json::to_value(Line::parse(BLOCKED).unwrap()).unwrap();
+        assert_eq!(json["schema"], JSON_SCHEMA);
+        assert_eq!(json["verdict"], "blocked");
+        assert_eq!(json["event"]["request_id"], "r1");
+    }
+
+    #[test]
+    fn hosts_of_urls() {
+        assert_eq!(host_of_url("https://a.b:8443/x"), "a.b:8443");
+        assert_eq!(host_of_url("http://u:p@a.b/x"), "a.b");
+        assert_eq!(host_of_url("a.b"), "a.b");
     }
 }

@@ -2,6 +2,7 @@
 //! provisioning, the agent's session, and teardown — whatever fails, and on Ctrl-C/SIGTERM.
 
 mod agent;
+pub use agent::DEAD_RESOLVER;
 pub mod lock;
 mod network;
 pub mod parallel;
@@ -52,6 +53,33 @@ pub struct Outcome {
 /// Version of the `start --json` launch document.
 pub const JSON_SCHEMA: &str = "bot-bottle.launch/v1";
 
+/// An image the launch needs is not in the engine; nothing was created.
+#[derive(Debug)]
+pub struct MissingImage {
+    /// `agent` or `proxy`.
+    pub role: &'static str,
+    pub image: String,
+    pub engine: String,
+}
+
+impl std::fmt::Display for MissingImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fix = match self.role {
+            "agent" => "`bot-bottle image build agent`",
+            _ => {
+                "`bot-bottle image pull pipelock --from REF`, or `bot-bottle image build pipelock`"
+            }
+        };
+        write!(
+            f,
+            "the {} image {} is not present in {}; make it with {fix} (or build or tag it yourself)",
+            self.role, self.image, self.engine
+        )
+    }
+}
+
+impl std::error::Error for MissingImage {}
+
 /// What the preflight learned besides "go".
 #[derive(Debug, Clone, Copy)]
 pub struct Preflight {
@@ -73,11 +101,12 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
         if engine.image_exists(image)? {
             return Ok(BTreeSet::new());
         }
-        bail!(
-            "the {role} image {image} is not present in {} ({}); build or tag it first (see the README)",
-            engine.kind(),
-            engine.program()
-        )
+        Err(MissingImage {
+            role,
+            image: image.to_owned(),
+            engine: format!("{} ({})", engine.kind(), engine.program()),
+        }
+        .into())
     };
     let label = label.as_str();
     let volume = &plan.state_volume.name;

@@ -544,6 +544,7 @@ mod tests {
                 "vol",
                 "Error response from daemon: get vol: no such volume",
             ),
+            (Object::Volume, "vol", "Error: No such volume: vol"),
         ];
         for (object, name, stderr) in docker {
             assert!(says_missing::<Docker>(object, name, stderr), "{stderr}");

@@ -222,6 +222,8 @@ impl Dialect for Docker {
         (Object::Container, "No such container: {}"),
         (Object::Network, "No such network: {}"),
         (Object::Image, "No such image: {}"),
+        // `volume inspect` says the first, `volume rm` the second (docker 20.10).
+        (Object::Volume, "No such volume: {}"),
         (Object::Volume, "get {}: no such volume"),
     ];
 

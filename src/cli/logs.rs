@@ -87,8 +87,10 @@ impl Line {
     pub fn render(&self, color: bool) -> String {
         let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
         let text = format!(
-            "{:<24} {:<8} {:<7} {:<32} {:<14} {}",
-            show(&self.time),
+            "{:<20} {:<8} {:<7} {:<32} {:<14} {}",
+            self.time
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), short_time),
             self.verdict,
             show(&self.method),
             show(&self.host),
@@ -101,6 +103,17 @@ impl Line {
         } else {
             text
         }
+    }
+}
+
+/// An RFC 3339 time to the second: `2026-12-02T00:25:05.344490664Z` → `2026-12-02T00:25:05Z`.
+fn short_time(time: &str) -> String {
+    match time.split_once('.') {
+        Some((seconds, rest)) => {
+            let zone = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            format!("{seconds}{zone}")
+        }
+        None => time.to_owned(),
     }
 }
 
@@ -211,6 +224,19 @@ mod tests {
         assert_eq!(json["schema"], JSON_SCHEMA);
         assert_eq!(json["verdict"], "blocked");
         assert_eq!(json["event"]["request_id"], "r1");
+    }
+
+    #[test]
+    fn times_to_the_second() {
+        assert_eq!(
+            short_time("2026-12-02T00:25:05.344490664Z"),
+            "2026-12-02T00:25:05Z"
+        );
+        assert_eq!(
+            short_time("2026-12-02T00:25:05.1+01:00"),
+            "2026-12-02T00:25:05+01:00"
+        );
+        assert_eq!(short_time("2026-12-02T00:25:05Z"), "2026-12-02T00:25:05Z");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Claude Code from npm on a Debian-family Node.js base, and pipelock pulled by tag and pinned
 //! by digest, or built from source with Go when no registry is reachable.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::DirBuilderExt as _;
 
@@ -72,7 +73,10 @@ impl Context {
         crate::launch::stage::ensure_root(&root)?;
         let mut bytes = [0u8; 6];
         getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("random bytes: {e}"))?;
-        let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let suffix = bytes.iter().fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        });
         let dir = root.join(format!("image-{what}-{suffix}"));
         fs::DirBuilder::new()
             .mode(0o700)
@@ -251,7 +255,7 @@ pub fn source(target: Target, from: Option<&str>) -> anyhow::Result<String> {
     };
     from.map(str::to_owned)
         .or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty()))
-        .with_context(|| {
+        .ok_or_else(|| {
             let what = match target {
                 Target::Pipelock => "the published pipelock image at tag 2.3.0 (see pipelock's README for where it is published)",
                 Target::Agent => "a published agent image",
@@ -260,5 +264,6 @@ pub fn source(target: Target, from: Option<&str>) -> anyhow::Result<String> {
                 "name {what} with --from REF or {env}; or build it here: `bot-bottle image build {}`",
                 target.name()
             ))
+            .into()
         })
 }

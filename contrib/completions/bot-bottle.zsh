@@ -157,7 +157,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (pull)
 _arguments "${_arguments_options[@]}" : \
-'--from=[The published image to pull (e.g. pipelock'\''s, at tag 2.3.0). Also BOT_BOTTLE_PIPELOCK_SOURCE or BOT_BOTTLE_AGENT_SOURCE]:REF:_default' \
+'--from=[The published image to pull (e.g. pipelock'\''s, at tag 2.3.0). Also \`BOT_BOTTLE_PIPELOCK_SOURCE\` or \`BOT_BOTTLE_AGENT_SOURCE\`]:REF:_default' \
 '--tag=[The name to give the image (default\: the name \`start\` uses)]:NAME:_default' \
 '--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
 '-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \

@@ -37,7 +37,7 @@ pub struct PullArgs {
     pub target: Target,
 
     /// The published image to pull (e.g. pipelock's, at tag 2.3.0). Also
-    /// BOT_BOTTLE_PIPELOCK_SOURCE or BOT_BOTTLE_AGENT_SOURCE.
+    /// `BOT_BOTTLE_PIPELOCK_SOURCE` or `BOT_BOTTLE_AGENT_SOURCE`.
     #[arg(long, value_name = "REF")]
     pub from: Option<String>,
 
@@ -48,6 +48,11 @@ pub struct PullArgs {
 
 impl ImageCommand {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
+        // A pull needs its reference before anything else.
+        let source = match self {
+            ImageCommand::Pull(args) => Some(images::source(args.target, args.from.as_deref())?),
+            ImageCommand::Build(_) => None,
+        };
         let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
         match self {
             ImageCommand::Build(args) => {
@@ -71,7 +76,7 @@ impl ImageCommand {
                 Ok(())
             }
             ImageCommand::Pull(args) => {
-                let source = images::source(args.target, args.from.as_deref())?;
+                let source = source.unwrap_or_default();
                 let tag = args
                     .tag
                     .clone()

@@ -16,7 +16,7 @@ pub const JSON_SCHEMA: &str = "bot-bottle.logs/v1";
 
 /// Print a bottle's egress audit log: what pipelock allowed and blocked, one event a line.
 ///
-/// Blocked requests are highlighted on a terminal (not when NO_COLOR is set). Lines pipelock
+/// Blocked requests are highlighted on a terminal (not when `NO_COLOR` is set). Lines pipelock
 /// prints that are not events (its banner, warnings) go to stderr.
 #[derive(Debug, Args)]
 pub struct LogsArgs {

@@ -123,7 +123,9 @@ impl StartArgs {
                 "build it now from source (bot-bottle image build pipelock)"
             }
         };
-        if !self.yes {
+        if self.yes {
+            eprintln!("bot-bottle: {missing}; -y: going to {how}");
+        } else {
             if !std::io::stdin().is_terminal() {
                 return Ok(false);
             }
@@ -137,8 +139,6 @@ impl StartArgs {
             if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
                 return Ok(false);
             }
-        } else {
-            eprintln!("bot-bottle: {missing}; -y: going to {how}");
         }
         match target {
             crate::images::Target::Agent => crate::images::build_agent(

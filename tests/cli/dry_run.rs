@@ -224,7 +224,20 @@ fn forwarded_env_values_are_never_printed() {
 
 #[test]
 fn help_exists_for_every_command() {
-    for args in [&["--help"][..], &["start", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["start", "--help"],
+        &["stop", "--help"],
+        &["attach", "--help"],
+        &["exec", "--help"],
+        &["list", "--help"],
+        &["logs", "--help"],
+        &["gc", "--help"],
+        &["doctor", "--help"],
+        &["image", "build", "--help"],
+        &["image", "pull", "--help"],
+        &["man", "--help"],
+    ] {
         let out = bot_bottle(&repo()).args(args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
         assert!(stdout_of(&out).contains("Usage: bot-bottle"));

@@ -28,10 +28,15 @@ fn run(h: &Harness, ws: &Workspace, args: &[&str]) -> Output {
 fn a_detached_bottle_in_daily_use() {
     let Some(h) = harness() else { return };
     let bottle = Bottle::launch(&h, "daily");
-    let slug = bottle.slug.as_str();
+    list_shows(&h, &bottle);
+    exec_passes_exit_codes_and_runs_claude(&h, &bottle);
+    logs_show_a_request_blocked_inside(&h, &bottle);
+}
 
-    // `list` shows it, with its age, allowlist and state volume.
-    let out = run(&h, &bottle.ws, &["list", "--json"]);
+/// `list` shows the bottle, with its age, allowlist and state volume.
+fn list_shows(h: &Harness, bottle: &Bottle) {
+    let slug = bottle.slug.as_str();
+    let out = run(h, &bottle.ws, &["list", "--json"]);
     assert!(out.status.success(), "{}", said(&out));
     let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listing["schema"], "bot-bottle.list/v1");
@@ -51,26 +56,30 @@ fn a_detached_bottle_in_daily_use() {
         row["state_volume"],
         format!("bot-bottle-{slug}-claude").as_str()
     );
-    let table = run(&h, &bottle.ws, &["list"]);
+    let table = run(h, &bottle.ws, &["list"]);
     assert!(
         String::from_utf8_lossy(&table.stdout).contains(slug),
         "{}",
         said(&table)
     );
+}
 
-    // `exec` passes the exit code and the output through.
+/// `exec` passes the exit code and the output through; Claude Code runs, its state in the
+/// volume.
+fn exec_passes_exit_codes_and_runs_claude(h: &Harness, bottle: &Bottle) {
+    let slug = bottle.slug.as_str();
     let out = run(
-        &h,
+        h,
         &bottle.ws,
         &["exec", slug, "--", "sh", "-c", "echo hi; exit 7"],
     );
     assert_eq!(out.status.code(), Some(7), "{}", said(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n");
-    let out = run(&h, &bottle.ws, &["exec", slug, "--", "true"]);
+    let out = run(h, &bottle.ws, &["exec", slug, "--", "true"]);
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
 
     // Claude Code runs in the bottle, with its state in the volume.
-    let out = run(&h, &bottle.ws, &["exec", slug, "--", "claude", "--version"]);
+    let out = run(h, &bottle.ws, &["exec", slug, "--", "claude", "--version"]);
     assert!(out.status.success(), "{}", said(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("(Claude Code)"),
@@ -78,7 +87,7 @@ fn a_detached_bottle_in_daily_use() {
         said(&out)
     );
     let out = run(
-        &h,
+        h,
         &bottle.ws,
         &[
             "exec",
@@ -92,9 +101,17 @@ fn a_detached_bottle_in_daily_use() {
     assert!(out.status.success(), "{}", said(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "/home/node/.claude\n");
 
-    // A request blocked inside shows in `logs`, readable and as JSON.
+    // `exec` of a bottle that does not exist fails clearly.
+    let out = run(h, &bottle.ws, &["exec", "e2e-no-such-bottle", "--", "true"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no bottle named"));
+}
+
+/// A request blocked inside shows in `logs`, readable and as JSON.
+fn logs_show_a_request_blocked_inside(h: &Harness, bottle: &Bottle) {
+    let slug = bottle.slug.as_str();
     let out = run(
-        &h,
+        h,
         &bottle.ws,
         &[
             "exec",
@@ -120,7 +137,7 @@ fn a_detached_bottle_in_daily_use() {
         "logs to show the blocked request",
         Duration::from_secs(20),
         || {
-            let out = run(&h, &bottle.ws, &["logs", slug]);
+            let out = run(h, &bottle.ws, &["logs", slug]);
             assert!(out.status.success(), "{}", said(&out));
             text = String::from_utf8_lossy(&out.stdout).into_owned();
             text.lines()
@@ -131,7 +148,7 @@ fn a_detached_bottle_in_daily_use() {
         !text.contains('\x1b'),
         "no colour when not a terminal: {text}"
     );
-    let out = run(&h, &bottle.ws, &["logs", "--json", slug]);
+    let out = run(h, &bottle.ws, &["logs", "--json", slug]);
     assert!(out.status.success(), "{}", said(&out));
     let blocked: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -148,11 +165,7 @@ fn a_detached_bottle_in_daily_use() {
     );
 
     // `exec` and `logs` of a bottle that does not exist fail clearly.
-    let out = run(
-        &h,
-        &bottle.ws,
-        &["exec", "e2e-no-such-bottle", "--", "true"],
-    );
+    let out = run(h, &bottle.ws, &["exec", "e2e-no-such-bottle", "--", "true"]);
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no bottle named"));
 }
@@ -280,13 +293,6 @@ fn gc_removes_what_a_killed_launch_left_and_nothing_else() {
             ..ContainerSpec::new(&unrelated, crate::support::AGENT_IMAGE)
         })
         .unwrap();
-    struct Unrelated<'h>(&'h Harness, String);
-    impl Drop for Unrelated<'_> {
-        fn drop(&mut self) {
-            let _ = self.0.engine.remove_container(&self.1);
-            let _ = self.0.engine.remove_network(&self.1);
-        }
-    }
     let _unrelated = Unrelated(&h, unrelated.clone());
 
     // A detached bottle from the same stage root: running, so gc keeps it.
@@ -351,6 +357,16 @@ fn gc_removes_what_a_killed_launch_left_and_nothing_else() {
     assert!(h.engine.inspect_network(&unrelated).unwrap().is_some());
     assert_eq!(h.leftovers(&kept).len(), 4, "the detached bottle is whole");
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A container and a network of the same name that are not bot-bottle's; removed on drop.
+struct Unrelated<'h>(&'h Harness, String);
+
+impl Drop for Unrelated<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.engine.remove_container(&self.1);
+        let _ = self.0.engine.remove_network(&self.1);
+    }
 }
 
 /// [`Purge`] with a stage root of its own.

@@ -208,7 +208,7 @@ fn exec_needs_a_command_after_two_dashes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
     assert!(
-        stderr_of(&out).contains("bot-bottle exec [OPTIONS] <NAME> -- <CMD>..."),
+        stderr_of(&out).contains("<NAME> -- <CMD>..."),
         "{}",
         stderr_of(&out)
     );

@@ -118,6 +118,20 @@ fn stands_alone(line: &str, message: &str) -> bool {
     })
 }
 
+/// The exit `status` of `cmd`, whose output went to the terminal, as a result: non-zero is
+/// the command's failure.
+fn ended_well(cmd: &Command, status: i32) -> Result<()> {
+    if status == 0 {
+        return Ok(());
+    }
+    let ended = Output {
+        status,
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+    };
+    Err(cmd.failure(&ended).into())
+}
+
 /// An [`Engine`] driving the CLI at `program` in dialect `D`.
 pub struct CliEngine<D> {
     program: Utf8PathBuf,
@@ -242,16 +256,7 @@ impl<D: Dialect> Engine for CliEngine<D> {
         let status = cmd
             .run_inherited()
             .with_context(|| format!("pulling image {image}"))?;
-        if status != 0 {
-            let ended = Output {
-                status,
-                stdout: Vec::new(),
-                stderr: Vec::new(),
-            };
-            return Err(anyhow::Error::new(cmd.failure(&ended)))
-                .with_context(|| format!("pulling image {image}"));
-        }
-        Ok(())
+        ended_well(&cmd, status).with_context(|| format!("pulling image {image}"))
     }
 
     fn build_image(&self, spec: &BuildSpec) -> Result<()> {
@@ -280,16 +285,7 @@ impl<D: Dialect> Engine for CliEngine<D> {
         let status = cmd
             .run_inherited()
             .with_context(|| format!("building image {}", spec.tag))?;
-        if status != 0 {
-            let ended = Output {
-                status,
-                stdout: Vec::new(),
-                stderr: Vec::new(),
-            };
-            return Err(anyhow::Error::new(cmd.failure(&ended)))
-                .with_context(|| format!("building image {}", spec.tag));
-        }
-        Ok(())
+        ended_well(&cmd, status).with_context(|| format!("building image {}", spec.tag))
     }
 
     fn tag_image(&self, source: &str, target: &str) -> Result<()> {
@@ -467,23 +463,6 @@ impl<D: Dialect> Engine for CliEngine<D> {
         Ok(Self::captured(&out))
     }
 
-    fn follow_logs(&self, name: &str) -> Result<()> {
-        let cmd = self.command(argv::logs(name, true));
-        let status = cmd
-            .run_inherited()
-            .with_context(|| format!("following the log of {name}"))?;
-        if status == 0 {
-            return Ok(());
-        }
-        let ended = Output {
-            status,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-        };
-        Err(anyhow::Error::new(cmd.failure(&ended)))
-            .with_context(|| format!("following the log of {name}"))
-    }
-
     fn stream_logs(
         &self,
         name: &str,
@@ -494,16 +473,7 @@ impl<D: Dialect> Engine for CliEngine<D> {
         let status = cmd
             .stream_lines(on_line)
             .with_context(|| format!("reading the log of {name}"))?;
-        if status == 0 {
-            return Ok(());
-        }
-        let ended = Output {
-            status,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-        };
-        Err(anyhow::Error::new(cmd.failure(&ended)))
-            .with_context(|| format!("reading the log of {name}"))
+        ended_well(&cmd, status).with_context(|| format!("reading the log of {name}"))
     }
 
     fn wait(&self, name: &str) -> Result<i32> {

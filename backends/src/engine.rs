@@ -365,9 +365,6 @@ pub trait Engine: Send + Sync {
     /// A container's log so far.
     fn logs(&self, name: &str) -> Result<ExecOutput>;
 
-    /// Streams a container's log to this process's stdout and stderr until it stops.
-    fn follow_logs(&self, name: &str) -> Result<()>;
-
     /// A container's log, each stdout line handed to `on_line` as it comes (stderr goes to this
     /// process's stderr); with `follow`, until the container stops.
     fn stream_logs(

@@ -195,19 +195,9 @@ fn claude_state_survives_stop_and_goes_with_purge() {
         serde_json::from_slice::<Value>(&out.stdout).unwrap()
     };
 
+    let exec_sh = |script: &str| run(&h, &ws, &["exec", &name, "--", "sh", "-c", script]);
     let first = start(&h);
-    let out = run(
-        &h,
-        &ws,
-        &[
-            "exec",
-            &name,
-            "--",
-            "sh",
-            "-c",
-            "echo logged-in > \"$CLAUDE_CONFIG_DIR/marker\" && echo x > /tmp/not-kept",
-        ],
-    );
+    let out = exec_sh("echo logged-in > \"$CLAUDE_CONFIG_DIR/marker\" && echo x > /tmp/not-kept");
     assert!(out.status.success(), "{}", said(&out));
 
     // `stop` removes everything but the state volume.
@@ -233,18 +223,7 @@ fn claude_state_survives_stop_and_goes_with_purge() {
 
     // A new start of the name finds the file; the rest of the agent is new.
     start(&h);
-    let out = run(
-        &h,
-        &ws,
-        &[
-            "exec",
-            &name,
-            "--",
-            "sh",
-            "-c",
-            "cat \"$CLAUDE_CONFIG_DIR/marker\"; test ! -e /tmp/not-kept",
-        ],
-    );
+    let out = exec_sh("cat \"$CLAUDE_CONFIG_DIR/marker\"; test ! -e /tmp/not-kept");
     assert!(out.status.success(), "{}", said(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "logged-in\n");
 

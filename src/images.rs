@@ -192,7 +192,9 @@ pub fn build_pipelock(engine: &dyn Engine, tag: &str, verbose: bool) -> anyhow::
         ])
         .verbose(verbose);
     run_visible(&go).context(
-        "building pipelock with Go (is Go 1.24+ installed, and its module proxy reachable?)",
+        "building pipelock with Go failed: it needs Go 1.24+ and a module proxy that serves pipelock's module; \
+         where neither a registry nor such a proxy is reachable, `docker save` / `podman save` the image on a machine \
+         that has it, load it here and tag it (or point BOT_BOTTLE_PIPELOCK_IMAGE at it)",
     )?;
     step(&format!("building {tag} with {}", engine.program()));
     engine.build_image(&BuildSpec {

@@ -26,6 +26,15 @@ pub fn tarball(plan: &Plan, ca_cert_pem: &str) -> anyhow::Result<Vec<u8>> {
     tar.finish()
 }
 
+/// Whether any step that runs puts a file in the state volume.
+pub fn has_state_files(plan: &Plan) -> bool {
+    plan.provisioning
+        .iter()
+        .filter(|s| s.action == StepAction::Run)
+        .flat_map(|s| &s.files)
+        .any(|f| in_state_volume(plan, &f.path))
+}
+
 /// The files that land in the state volume, with the volume's root first (owned by the agent
 /// user, so Claude Code can write its state there). Copied in once the agent runs: podman
 /// copies into a created container's image layer, under the volume, where nothing sees them.

@@ -136,6 +136,10 @@ pub fn start(
             .start_container(name)
             .with_context(|| format!("starting {name}"))
     })?;
+    // A volume that existed is already the agent user's; with nothing to add, no copy.
+    if state_volume_exists && !provision::has_state_files(plan) {
+        return Ok(());
+    }
     let state = provision::state_tarball(plan)?;
     timing::step("agent: copy into the state volume", || {
         engine

@@ -183,7 +183,12 @@ impl Drop for Purge<'_> {
 fn claude_state_survives_stop_and_goes_with_purge() {
     let Some(h) = harness() else { return };
     let name = unique_name("state");
-    let ws = Workspace::new(&name, &manifest(&name, &["sleep", "infinity"]));
+    // With a prompt: the provisioner writes it into the state volume, next to Claude Code's
+    // own state, at every launch.
+    let with_prompt =
+        manifest(&name, &["sleep", "infinity"]).replacen("\n", "\nprompt = \"prompt.md\"\n", 1);
+    let ws = Workspace::new(&name, &with_prompt);
+    std::fs::write(ws.0.join("prompt.md"), "be brief\n").unwrap();
     let _purge = Purge(&h, &ws, name.clone());
     let start = |h: &Harness| {
         let out = run(
@@ -197,6 +202,13 @@ fn claude_state_survives_stop_and_goes_with_purge() {
 
     let exec_sh = |script: &str| run(&h, &ws, &["exec", &name, "--", "sh", "-c", script]);
     let first = start(&h);
+    let out = exec_sh("test -w \"$CLAUDE_CONFIG_DIR\" && cat \"$CLAUDE_CONFIG_DIR/CLAUDE.md\"");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "be brief\n",
+        "{}",
+        said(&out)
+    );
     let out = exec_sh("echo logged-in > \"$CLAUDE_CONFIG_DIR/marker\" && echo x > /tmp/not-kept");
     assert!(out.status.success(), "{}", said(&out));
 
@@ -223,9 +235,14 @@ fn claude_state_survives_stop_and_goes_with_purge() {
 
     // A new start of the name finds the file; the rest of the agent is new.
     start(&h);
-    let out = exec_sh("cat \"$CLAUDE_CONFIG_DIR/marker\"; test ! -e /tmp/not-kept");
+    let out = exec_sh(
+        "cat \"$CLAUDE_CONFIG_DIR/marker\" \"$CLAUDE_CONFIG_DIR/CLAUDE.md\"; test ! -e /tmp/not-kept",
+    );
     assert!(out.status.success(), "{}", said(&out));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "logged-in\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "logged-in\nbe brief\n"
+    );
 
     // `stop --purge` removes it too.
     let out = run(&h, &ws, &["stop", "--purge", &name]);

@@ -105,17 +105,40 @@ fn run_visible(cmd: &Command) -> anyhow::Result<()> {
 }
 
 /// Builds the agent image `tag` on `base`: Claude Code from npm (with the host's npm and its
-/// registry settings) into the context, then the Containerfile.
+/// registry settings) into the context, or copied from `installed` (a directory where
+/// `npm install --prefix DIR @anthropic-ai/claude-code` ran), then the Containerfile.
 pub fn build_agent(
     engine: &dyn Engine,
     tag: &str,
     base: &str,
+    installed: Option<&Utf8Path>,
     verbose: bool,
 ) -> anyhow::Result<()> {
     let ctx = Context::new("agent")?;
     fs::write(ctx.0.join("Containerfile"), AGENT_CONTAINERFILE)
         .context("writing the agent Containerfile")?;
     let prefix = ctx.0.join("claude-code");
+    if let Some(dir) = installed {
+        let bin = dir
+            .join("node_modules")
+            .join(CLAUDE_CODE_PACKAGE)
+            .join("bin");
+        if !bin.is_dir() {
+            return Err(crate::exit::UsageError(format!(
+                "--claude-code-dir {dir}: no {bin}; give a directory where `npm install --prefix DIR {CLAUDE_CODE_PACKAGE}` ran"
+            ))
+            .into());
+        }
+        step(&format!(
+            "copying Claude Code from {dir} into the build context"
+        ));
+        let cp = Command::new("cp")
+            .args(["-a", dir.as_str(), prefix.as_str()])
+            .verbose(verbose);
+        cp.run()
+            .with_context(|| format!("copying Claude Code from {dir}"))?;
+        return build_agent_image(engine, tag, base, &ctx.0);
+    }
     step(&format!(
         "installing {CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION} with npm into the build context"
     ));
@@ -140,14 +163,23 @@ pub fn build_agent(
     run_visible(&npm).context(
         "installing Claude Code with npm (is npm installed, and its registry reachable?)",
     )?;
+    build_agent_image(engine, tag, base, &ctx.0)
+}
+
+fn build_agent_image(
+    engine: &dyn Engine,
+    tag: &str,
+    base: &str,
+    ctx: &Utf8Path,
+) -> anyhow::Result<()> {
     step(&format!(
         "building {tag} on {base} with {}",
         engine.program()
     ));
     engine.build_image(&BuildSpec {
         tag: tag.to_owned(),
-        context: ctx.0.clone(),
-        file: Some(ctx.0.join("Containerfile")),
+        context: ctx.to_owned(),
+        file: Some(ctx.join("Containerfile")),
         build_args: vec![EnvVar::new("BASE", base)],
         labels: [(
             "io.bot-bottle.claude-code".to_owned(),

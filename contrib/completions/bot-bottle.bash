@@ -463,7 +463,7 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__image__subcmd__build)
-            opts="-v -h --base --tag --engine --verbose --help agent pipelock"
+            opts="-v -h --base --tag --claude-code-dir --engine --verbose --help agent pipelock"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -474,6 +474,10 @@ _bot__bottle() {
                     return 0
                     ;;
                 --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --claude-code-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -84,6 +84,7 @@ complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and not __f
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and not __fish_seen_subcommand_from build pull help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from build" -l base -d 'The agent image\'s base: a Debian-family Node.js image' -r
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from build" -l tag -d 'The name to give the image (default: the name `start` uses)' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from build" -l claude-code-dir -d 'Take Claude Code from DIR, where `npm install --prefix DIR @anthropic-ai/claude-code` ran, instead of installing it with npm now (for a build without the npm registry)' -r
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from build" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from build" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help'

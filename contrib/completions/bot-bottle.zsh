@@ -147,6 +147,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--base=[The agent image'\''s base\: a Debian-family Node.js image]:IMAGE:_default' \
 '--tag=[The name to give the image (default\: the name \`start\` uses)]:NAME:_default' \
+'--claude-code-dir=[Take Claude Code from DIR, where \`npm install --prefix DIR @anthropic-ai/claude-code\` ran, instead of installing it with npm now (for a build without the npm registry)]:DIR:_default' \
 '--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
 '-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \

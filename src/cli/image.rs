@@ -28,6 +28,11 @@ pub struct BuildArgs {
     /// The name to give the image (default: the name `start` uses).
     #[arg(long, value_name = "NAME", requires = "target")]
     pub tag: Option<String>,
+
+    /// Take Claude Code from DIR, where `npm install --prefix DIR @anthropic-ai/claude-code`
+    /// ran, instead of installing it with npm now (for a build without the npm registry).
+    #[arg(long, value_name = "DIR")]
+    pub claude_code_dir: Option<camino::Utf8PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -66,7 +71,13 @@ impl ImageCommand {
                         .unwrap_or_else(|| target.default_tag().to_owned());
                     match target {
                         Target::Agent => {
-                            images::build_agent(engine.as_ref(), &tag, &args.base, global.verbose)?;
+                            images::build_agent(
+                                engine.as_ref(),
+                                &tag,
+                                &args.base,
+                                args.claude_code_dir.as_deref(),
+                                global.verbose,
+                            )?;
                         }
                         Target::Pipelock => {
                             images::build_pipelock(engine.as_ref(), &tag, global.verbose)?;

@@ -145,6 +145,7 @@ impl StartArgs {
                 engine,
                 defaults::AGENT_IMAGE,
                 crate::images::AGENT_BASE,
+                None,
                 verbose,
             )?,
             crate::images::Target::Pipelock => {

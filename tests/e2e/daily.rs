@@ -186,7 +186,7 @@ fn claude_state_survives_stop_and_goes_with_purge() {
     // With a prompt: the provisioner writes it into the state volume, next to Claude Code's
     // own state, at every launch.
     let with_prompt =
-        manifest(&name, &["sleep", "infinity"]).replacen("\n", "\nprompt = \"prompt.md\"\n", 1);
+        manifest(&name, &["sleep", "infinity"]).replacen('\n', "\nprompt = \"prompt.md\"\n", 1);
     let ws = Workspace::new(&name, &with_prompt);
     std::fs::write(ws.0.join("prompt.md"), "be brief\n").unwrap();
     let _purge = Purge(&h, &ws, name.clone());
@@ -426,4 +426,73 @@ fn doctor_passes_and_names_the_fix_for_a_missing_image() {
         "{}",
         said(&out)
     );
+}
+
+/// Where `contrib/testbed/build-images.sh` keeps the Claude Code it installed with npm.
+fn testbed_claude_code() -> std::path::PathBuf {
+    let cache = std::env::var("BOT_BOTTLE_TESTBED_CACHE")
+        .unwrap_or_else(|_| "/var/cache/bot-bottle-testbed".to_owned());
+    std::path::Path::new(&cache).join("claude-code-2.1.332")
+}
+
+/// Removes an image when dropped.
+struct Image<'h>(&'h Harness, String);
+
+impl Drop for Image<'_> {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(self.0.engine.program().as_str())
+            .args(["rmi", "--force", &self.1])
+            .output();
+    }
+}
+
+#[test]
+fn the_agent_image_builds_on_the_offline_base_and_claude_runs_in_a_bottle() {
+    let Some(h) = harness() else { return };
+    // The npm install the testbed made, so that the test reaches no registry.
+    let installed = testbed_claude_code();
+    if !installed.join("node_modules").is_dir() {
+        eprintln!(
+            "\n*** SKIPPING the agent image build: no Claude Code installed by the testbed at {} ***\n",
+            installed.display()
+        );
+        return;
+    }
+    let name = unique_name("built");
+    let tag = format!("localhost/bot-bottle-e2e/agent-{name}:test");
+    let image = Image(&h, tag.clone());
+    let ws = Workspace::new(
+        &name,
+        &manifest(&name, &["sleep", "infinity"]).replace(crate::support::AGENT_IMAGE, &tag),
+    );
+    let out = run(
+        &h,
+        &ws,
+        &[
+            "image",
+            "build",
+            "agent",
+            "--base",
+            crate::support::AGENT_IMAGE,
+            "--tag",
+            &tag,
+            "--claude-code-dir",
+            installed.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(h.engine.image_exists(&tag).unwrap());
+
+    let purge = Purge(&h, &ws, name.clone());
+    let out = run(&h, &ws, &["start", "-y", "--detach", "bottle.toml"]);
+    assert!(out.status.success(), "{}", said(&out));
+    let out = run(&h, &ws, &["exec", &name, "--", "claude", "--version"]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("2.1.332 (Claude Code)"),
+        "{}",
+        said(&out)
+    );
+    drop(purge);
+    drop(image);
 }

@@ -176,7 +176,7 @@ fn build_agent_image(
         "building {tag} on {base} with {}",
         engine.program()
     ));
-    engine.build_image(&BuildSpec {
+    let spec = BuildSpec {
         tag: tag.to_owned(),
         context: ctx.to_owned(),
         file: Some(ctx.join("Containerfile")),
@@ -187,6 +187,12 @@ fn build_agent_image(
         )]
         .into(),
         progress: true,
+    };
+    engine.build_image(&spec).with_context(|| {
+        format!(
+            "building on {base}; where no registry is reachable, pass --base with a local \
+             Debian-family Node.js image"
+        )
     })?;
     step(&format!("{tag} is ready"));
     Ok(())

@@ -46,6 +46,9 @@ _bot__bottle() {
             bot__bottle,man)
                 cmd="bot__bottle__subcmd__man"
                 ;;
+            bot__bottle,rm)
+                cmd="bot__bottle__subcmd__rm"
+                ;;
             bot__bottle,start)
                 cmd="bot__bottle__subcmd__start"
                 ;;
@@ -81,6 +84,9 @@ _bot__bottle() {
                 ;;
             bot__bottle__subcmd__help,man)
                 cmd="bot__bottle__subcmd__help__subcmd__man"
+                ;;
+            bot__bottle__subcmd__help,rm)
+                cmd="bot__bottle__subcmd__help__subcmd__rm"
                 ;;
             bot__bottle__subcmd__help,start)
                 cmd="bot__bottle__subcmd__help__subcmd__start"
@@ -119,7 +125,7 @@ _bot__bottle() {
 
     case "${cmd}" in
         bot__bottle)
-            opts="-v -h -V --engine --verbose --help --version start stop attach exec list logs gc doctor image completions man help"
+            opts="-v -h -V --engine --verbose --help --version start stop rm attach exec list logs gc doctor image completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,7 +241,7 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__help)
-            opts="start stop attach exec list logs gc doctor image completions man help"
+            opts="start stop rm attach exec list logs gc doctor image completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -403,6 +409,20 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__rm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -621,6 +641,24 @@ _bot__bottle() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__rm)
+            opts="-v -h --engine --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --engine)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

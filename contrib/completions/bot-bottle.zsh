@@ -57,6 +57,16 @@ _arguments "${_arguments_options[@]}" : \
 ':name -- The bottle'\''s name or slug, as `start` printed it:_default' \
 && ret=0
 ;;
+(rm)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':name -- The bottle'\''s name or slug:_default' \
+&& ret=0
+;;
 (attach)
 _arguments "${_arguments_options[@]}" : \
 '--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
@@ -240,6 +250,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(rm)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (attach)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -314,6 +328,7 @@ _bot-bottle_commands() {
     local commands; commands=(
 'start:Plan and launch a bottle' \
 'stop:Remove a bottle\: its agent, its pipelock sidecar, both networks and its stage directory. Its state volume (Claude Code'\''s login and settings) stays unless --purge' \
+'rm:Remove a bottle and its state volume\: \`stop --purge NAME\`' \
 'attach:Start the agent'\''s command again in a running (detached) bottle, attached to this terminal' \
 'exec:Run a command in a running bottle'\''s agent (as the agent user, in /workspace) and exit with its exit code. It gets a TTY when stdin and stdout are terminals' \
 'list:List bottles (running, detached, or left over by a crashed launch), and the state volumes of stopped ones' \
@@ -357,6 +372,7 @@ _bot-bottle__subcmd__help_commands() {
     local commands; commands=(
 'start:Plan and launch a bottle' \
 'stop:Remove a bottle\: its agent, its pipelock sidecar, both networks and its stage directory. Its state volume (Claude Code'\''s login and settings) stays unless --purge' \
+'rm:Remove a bottle and its state volume\: \`stop --purge NAME\`' \
 'attach:Start the agent'\''s command again in a running (detached) bottle, attached to this terminal' \
 'exec:Run a command in a running bottle'\''s agent (as the agent user, in /workspace) and exit with its exit code. It gets a TTY when stdin and stdout are terminals' \
 'list:List bottles (running, detached, or left over by a crashed launch), and the state volumes of stopped ones' \
@@ -433,6 +449,11 @@ _bot-bottle__subcmd__help__subcmd__man_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle help man commands' commands "$@"
 }
+(( $+functions[_bot-bottle__subcmd__help__subcmd__rm_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__rm_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help rm commands' commands "$@"
+}
 (( $+functions[_bot-bottle__subcmd__help__subcmd__start_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__start_commands() {
     local commands; commands=()
@@ -500,6 +521,11 @@ _bot-bottle__subcmd__logs_commands() {
 _bot-bottle__subcmd__man_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle man commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__rm_commands] )) ||
+_bot-bottle__subcmd__rm_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle rm commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__start_commands] )) ||
 _bot-bottle__subcmd__start_commands() {

@@ -41,6 +41,7 @@ pub struct Cli {
 pub enum Command {
     Start(start::StartArgs),
     Stop(stop::StopArgs),
+    Rm(stop::RmArgs),
     Attach(attach::AttachArgs),
     Exec(exec::ExecArgs),
     List(list::ListArgs),
@@ -69,6 +70,7 @@ impl Cli {
         match self.command {
             Command::Start(args) => args.run(&global),
             Command::Stop(args) => args.run(&global),
+            Command::Rm(args) => args.run(&global),
             Command::Attach(args) => args.run(&global),
             Command::Exec(args) => args.run(&global),
             Command::List(args) => args.run(&global),

@@ -23,6 +23,24 @@ pub struct StopArgs {
     pub purge: bool,
 }
 
+/// Remove a bottle and its state volume: `stop --purge NAME`.
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// The bottle's name or slug.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+impl RmArgs {
+    pub fn run(&self, global: &Global) -> anyhow::Result<()> {
+        StopArgs {
+            name: self.name.clone(),
+            purge: true,
+        }
+        .run(global)
+    }
+}
+
 impl StopArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         let slug = crate::slug::slugify(&self.name)?;

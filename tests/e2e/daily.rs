@@ -31,6 +31,7 @@ fn a_detached_bottle_in_daily_use() {
     list_shows(&h, &bottle);
     exec_passes_exit_codes_and_runs_claude(&h, &bottle);
     logs_show_a_request_blocked_inside(&h, &bottle);
+    logs_follow_prints_new_events(&h, &bottle);
 }
 
 /// `list` shows the bottle, with its age, allowlist and state volume.
@@ -170,6 +171,61 @@ fn logs_show_a_request_blocked_inside(h: &Harness, bottle: &Bottle) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no bottle named"));
 }
 
+/// `logs -f` prints new events as they come.
+fn logs_follow_prints_new_events(h: &Harness, bottle: &Bottle) {
+    let slug = bottle.slug.as_str();
+    let mut follower = h
+        .bot_bottle(&bottle.ws)
+        .args(["logs", "-f", "--json", slug])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let out = run(
+        h,
+        &bottle.ws,
+        &[
+            "exec",
+            slug,
+            "--",
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "https://followed.bottle.test/",
+        ],
+    );
+    assert_ne!(out.status.code(), Some(0), "{}", said(&out));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let new_line = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains("followed.bottle.test") => break Some(line),
+            Ok(_) => {}
+            Err(_) => break None,
+        }
+    };
+    let _ = follower.kill();
+    let _ = follower.wait();
+    let _ = reader.join();
+    let new_line = new_line.expect("logs -f printed the new blocked request within 20 s");
+    let event: Value = serde_json::from_str(&new_line).unwrap();
+    assert_eq!(event["verdict"], "blocked", "{event}");
+}
+
 /// Removes a bottle with `stop --purge` when dropped, whatever happened (errors ignored).
 struct Purge<'h>(&'h Harness, &'h Workspace, String);
 
@@ -185,8 +241,12 @@ fn claude_state_survives_stop_and_goes_with_purge() {
     let name = unique_name("state");
     // With a prompt: the provisioner writes it into the state volume, next to Claude Code's
     // own state, at every launch.
-    let with_prompt =
-        manifest(&name, &["sleep", "infinity"]).replacen('\n', "\nprompt = \"prompt.md\"\n", 1);
+    // The agent's command is what `attach` runs in the detached bottle.
+    let with_prompt = manifest(
+        &name,
+        &["sh", "-c", "echo \"attached as $(id -un)\"; exit 5"],
+    )
+    .replacen('\n', "\nprompt = \"prompt.md\"\n", 1);
     let ws = Workspace::new(&name, &with_prompt);
     std::fs::write(ws.0.join("prompt.md"), "be brief\n").unwrap();
     let _purge = Purge(&h, &ws, name.clone());
@@ -202,6 +262,10 @@ fn claude_state_survives_stop_and_goes_with_purge() {
 
     let exec_sh = |script: &str| run(&h, &ws, &["exec", &name, "--", "sh", "-c", script]);
     let first = start(&h);
+    // `attach` runs the agent's command again, its exit code passed through.
+    let out = run(&h, &ws, &["attach", &name]);
+    assert_eq!(out.status.code(), Some(5), "{}", said(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "attached as node\n");
     let out = exec_sh("test -w \"$CLAUDE_CONFIG_DIR\" && cat \"$CLAUDE_CONFIG_DIR/CLAUDE.md\"");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -225,6 +289,41 @@ fn claude_state_survives_stop_and_goes_with_purge() {
         "stop keeps the state volume"
     );
 
+    // A launch that fails (here: SIGTERM half-way) removes what it made, but not a state
+    // volume that was there before it.
+    let mut child = h
+        .bot_bottle(&ws)
+        .args(["start", "-y", "bottle.toml"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let proxy = format!("bot-bottle-{name}-pipelock");
+    wait_for("the sidecar to be created", Duration::from_secs(60), || {
+        h.engine.inspect_container(&proxy).unwrap().is_some()
+    });
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let mut status = None;
+    wait_for(
+        "the interrupted launch to exit",
+        Duration::from_secs(60),
+        || {
+            status = child.try_wait().unwrap();
+            status.is_some()
+        },
+    );
+    assert_eq!(status.unwrap().code(), Some(130));
+    assert!(h.leftovers(&name).is_empty(), "{:?}", h.leftovers(&name));
+    assert!(
+        h.state_volume(&name).is_some(),
+        "the user's state volume stays"
+    );
+
     // The dry-run shows the volume a launch mounts.
     let out = run(&h, &ws, &["start", "--dry-run", "--json", "bottle.toml"]);
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -244,8 +343,8 @@ fn claude_state_survives_stop_and_goes_with_purge() {
         "logged-in\nbe brief\n"
     );
 
-    // `stop --purge` removes it too.
-    let out = run(&h, &ws, &["stop", "--purge", &name]);
+    // `rm` (`stop --purge`) removes it too.
+    let out = run(&h, &ws, &["rm", &name]);
     assert!(out.status.success(), "{}", said(&out));
     assert!(h.leftovers(&name).is_empty());
     assert_eq!(

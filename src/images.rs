@@ -267,24 +267,27 @@ pub fn pull(
         };
         format!("no registry reachable, or no such image? {instead}")
     })?;
-    let repo = source
-        .rsplit_once('@')
-        .map_or(source, |(r, _)| r)
-        .to_owned();
-    let repo = match repo.rsplit_once(':') {
-        Some((r, t)) if !t.contains('/') => r.to_owned(),
-        _ => repo,
-    };
-    let digests = engine.image_digests(source)?;
-    let pinned = digests
-        .iter()
-        .find(|d| d.starts_with(&format!("{repo}@")))
-        .or_else(|| digests.first())
-        .cloned()
-        .unwrap_or_else(|| source.to_owned());
+    let pinned = pinned_reference(source, &engine.image_digests(source)?);
     engine.tag_image(&pinned, tag)?;
     step(&format!("{tag} is {pinned}"));
     Ok(pinned)
+}
+
+/// `source` pinned by the digest the engine recorded for its repository (`repo@sha256:…`);
+/// `source` itself when the engine recorded none.
+fn pinned_reference(source: &str, digests: &[String]) -> String {
+    let repo = source.rsplit_once('@').map_or(source, |(r, _)| r);
+    // A tag follows the last colon, unless that colon is a registry's port (a slash follows).
+    let repo = match repo.rsplit_once(':') {
+        Some((r, t)) if !t.contains('/') => r,
+        _ => repo,
+    };
+    digests
+        .iter()
+        .find(|d| d.split_once('@').is_some_and(|(r, _)| r == repo))
+        .or_else(|| digests.first())
+        .cloned()
+        .unwrap_or_else(|| source.to_owned())
 }
 
 /// The reference to pull for `target`: `from`, else its environment variable.
@@ -306,4 +309,30 @@ pub fn source(target: Target, from: Option<&str>) -> anyhow::Result<String> {
             ))
             .into()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pinned_reference;
+
+    #[test]
+    fn a_pull_is_pinned_by_its_repository_s_digest() {
+        let digests = vec![
+            "other.example:5000/x@sha256:aaa".to_owned(),
+            "reg.example:5000/team/pipelock@sha256:bbb".to_owned(),
+        ];
+        assert_eq!(
+            pinned_reference("reg.example:5000/team/pipelock:2.3.0", &digests),
+            "reg.example:5000/team/pipelock@sha256:bbb"
+        );
+        assert_eq!(
+            pinned_reference("reg.example:5000/team/pipelock", &digests),
+            "reg.example:5000/team/pipelock@sha256:bbb"
+        );
+        assert_eq!(
+            pinned_reference("reg.example:5000/team/pipelock@sha256:bbb", &digests),
+            "reg.example:5000/team/pipelock@sha256:bbb"
+        );
+        assert_eq!(pinned_reference("local/x:1", &[]), "local/x:1");
+    }
 }

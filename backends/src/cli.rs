@@ -297,11 +297,7 @@ impl<D: Dialect> Engine for CliEngine<D> {
     fn image_digests(&self, image: &str) -> Result<Vec<String>> {
         let context = || format!("reading the digests of image {image}");
         let out = self.run(argv::image_digests(image)).with_context(context)?;
-        let text = out.stdout_text();
-        if text.trim().is_empty() || text.trim() == "null" {
-            return Ok(Vec::new());
-        }
-        serde_json::from_str(text.trim()).with_context(context)
+        inspect::parse_digests(&out.stdout_text()).with_context(context)
     }
 
     fn create_volume(&self, spec: &VolumeSpec) -> Result<()> {

@@ -143,6 +143,17 @@ pub fn parse_volume_inspect(json: &str) -> Result<Option<VolumeInfo>> {
     }))
 }
 
+/// Parses `image inspect --format {{json .RepoDigests}}`: a JSON array of `name@sha256:…`
+/// (docker prints `[]` for an image that was built or imported; podman names a digest even
+/// then), or `null`.
+pub fn parse_digests(text: &str) -> Result<Vec<String>> {
+    let text = text.trim();
+    if text.is_empty() || text == "null" {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(text).context("parsing the image's RepoDigests")
+}
+
 /// Seconds since the Unix epoch of a timestamp that starts `YYYY-MM-DD HH:MM:SS` or
 /// `YYYY-MM-DDTHH:MM:SS`, optionally followed by fractions and a `+HHMM`/`-HHMM` offset
 /// (docker's `ps` prints `2026-12-02 00:11:27 +0000 UTC`). `None` for anything else.
@@ -295,6 +306,17 @@ pub fn parse_ndjson<T: DeserializeOwned>(json: &str) -> Result<Vec<T>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digests_of_both_engines() {
+        // Captured from docker 20.10 and podman 4.3 for an imported image.
+        assert!(parse_digests("[]\n").unwrap().is_empty());
+        assert!(parse_digests("null\n").unwrap().is_empty());
+        assert_eq!(
+            parse_digests(r#"["localhost/bot-bottle-test/agent@sha256:600eab96acdfaaedc027505e50c17292bfe12a7728cfd875b770ce3c43c925ee"]"#).unwrap(),
+            ["localhost/bot-bottle-test/agent@sha256:600eab96acdfaaedc027505e50c17292bfe12a7728cfd875b770ce3c43c925ee"]
+        );
+    }
 
     #[test]
     fn timestamps_of_both_engines() {

@@ -108,25 +108,27 @@ fn exec_passes_exit_codes_and_runs_claude(h: &Harness, bottle: &Bottle) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no bottle named"));
 }
 
+/// `curl URL` in the agent (through its proxy), printing the HTTP status.
+fn curl_inside(h: &Harness, bottle: &Bottle, url: &str) -> Output {
+    let args = [
+        "exec",
+        &bottle.slug,
+        "--",
+        "curl",
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        url,
+    ];
+    run(h, &bottle.ws, &args)
+}
+
 /// A request blocked inside shows in `logs`, readable and as JSON.
 fn logs_show_a_request_blocked_inside(h: &Harness, bottle: &Bottle) {
     let slug = bottle.slug.as_str();
-    let out = run(
-        h,
-        &bottle.ws,
-        &[
-            "exec",
-            slug,
-            "--",
-            "curl",
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "https://denied.bottle.test/",
-        ],
-    );
+    let out = curl_inside(h, bottle, "https://denied.bottle.test/");
     assert_ne!(
         String::from_utf8_lossy(&out.stdout),
         "200",
@@ -194,20 +196,7 @@ fn logs_follow_prints_new_events(h: &Harness, bottle: &Bottle) {
             }
         }
     });
-    let out = run(
-        h,
-        &bottle.ws,
-        &[
-            "exec",
-            slug,
-            "--",
-            "curl",
-            "-s",
-            "-o",
-            "/dev/null",
-            "https://followed.bottle.test/",
-        ],
-    );
+    let out = curl_inside(h, bottle, "https://followed.bottle.test/");
     assert_ne!(out.status.code(), Some(0), "{}", said(&out));
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let new_line = loop {

@@ -143,7 +143,7 @@ impl DoctorArgs {
         checks.push(stage_root());
         checks.extend(images(engine, &plan));
         let agent_present = checks.iter().any(|c| c.name == "agent image" && c.ok);
-        checks.push(isolation(engine, &plan, agent_present));
+        checks.extend(isolation(engine, &plan, agent_present));
         Ok(checks)
     }
 }
@@ -205,26 +205,65 @@ const ISOLATION_PROBE: &str = r#"for target in "http://$1:80/" "http://$1:22/" "
   (curl -s -m 2 -o /dev/null "$target" 2>/dev/null && echo "reached $target") &
 done
 (timeout 3 getent hosts example.com >/dev/null 2>&1 && echo "reached DNS for example.com") &
+if [ -n "$3" ]; then
+  (end=$(( $(date +%s) + 5 ))
+   until curl -s --connect-timeout 2 -m 3 -o /dev/null "http://$3:8080/"; do
+     [ "$(date +%s)" -lt "$end" ] || { echo "unreached peer $3"; break; }
+     sleep 0.1
+   done) &
+fi
 wait
 echo probed"#;
 
-/// Creates an isolated network as a launch does, checks the engine says it is isolated, and
-/// from a container on it (when the agent image is here) tries the host and the outside.
-/// Everything it creates is removed again.
-fn isolation(engine: &dyn Engine, plan: &Plan, agent_present: bool) -> Check {
-    let id: String = plan.launch_id.chars().take(8).collect();
-    let network = format!("bot-bottle-doctor-{id}");
-    let container = format!("bot-bottle-doctor-{id}-probe");
-    let labels = std::collections::BTreeMap::from([(LABEL_DOCTOR.to_owned(), id.clone())]);
-    let result = (|| -> anyhow::Result<String> {
+/// Run in the peer container: an HTTP server on 8080 when the image has node (the agent
+/// image does); without node it exits and the peer check is skipped.
+const PEER: &str = r#"command -v node >/dev/null || exit 0
+exec node -e 'require("http").createServer((q, r) => r.end("ok")).listen(8080)'"#;
+
+/// What the live check creates: an isolated network, a peer that answers on it and a probe
+/// that tries every way out; all labelled [`LABEL_DOCTOR`] and removed again.
+struct Live<'a> {
+    engine: &'a dyn Engine,
+    plan: &'a Plan,
+    network: String,
+    probe: String,
+    peer: String,
+    labels: std::collections::BTreeMap<String, String>,
+}
+
+/// What the probe found: the check's detail, and the line saying the peer did not answer.
+type Probed = (String, Option<String>);
+
+impl Live<'_> {
+    /// A container of the agent image on the network, running `sh -c SCRIPT doctor ARGS…`.
+    fn spec(&self, name: &str, script: &str, args: &[&str]) -> ContainerSpec {
+        ContainerSpec {
+            networks: vec![NetworkAttachment::new(&self.network)],
+            labels: self.labels.clone(),
+            dns: vec![crate::launch::DEAD_RESOLVER.to_owned()],
+            entrypoint: Some(vec!["sh".to_owned()]),
+            cmd: ["-c", script, "doctor"]
+                .iter()
+                .chain(args)
+                .map(|a| (*a).to_owned())
+                .collect(),
+            user: Some(self.plan.agent.user.clone()),
+            userns: self.plan.agent.userns.clone(),
+            ..ContainerSpec::new(name, &self.plan.images.agent)
+        }
+    }
+
+    fn run(&self, agent_present: bool) -> anyhow::Result<Probed> {
+        let engine = self.engine;
+        let network = &self.network;
         engine.create_network(&NetworkSpec {
             name: network.clone(),
             internal: true,
             isolated: true,
-            labels: labels.clone(),
+            labels: self.labels.clone(),
         })?;
         let info = engine
-            .inspect_network(&network)?
+            .inspect_network(network)?
             .context("the network disappeared")?;
         if !info.isolated {
             anyhow::bail!(
@@ -233,35 +272,31 @@ fn isolation(engine: &dyn Engine, plan: &Plan, agent_present: bool) -> Check {
             );
         }
         if !agent_present {
-            return Ok(format!(
+            let detail = format!(
                 "{} isolates networks as bot-bottle asks (no probe: the agent image is missing)",
                 engine.kind()
-            ));
+            );
+            return Ok((detail, None));
         }
         let gateway = info
             .subnets
             .first()
             .and_then(|s| first_host(s))
             .unwrap_or_else(|| "10.0.0.1".to_owned());
-        engine.create_container(&ContainerSpec {
-            networks: vec![NetworkAttachment::new(&network)],
-            labels,
-            dns: vec![crate::launch::DEAD_RESOLVER.to_owned()],
-            entrypoint: Some(vec!["sh".to_owned()]),
-            cmd: vec![
-                "-c".to_owned(),
-                ISOLATION_PROBE.to_owned(),
-                "probe".to_owned(),
-                gateway,
-                "198.51.100.7".to_owned(),
-            ],
-            user: Some(plan.agent.user.clone()),
-            userns: plan.agent.userns.clone(),
-            ..ContainerSpec::new(&container, &plan.images.agent)
-        })?;
-        engine.start_container(&container)?;
-        let code = engine.wait(&container)?;
-        let log = engine.logs(&container)?;
+        // A peer that answers: containers on the network must reach each other (the agent
+        // its sidecar), which a host firewall can forbid.
+        engine.create_container(&self.spec(&self.peer, PEER, &[]))?;
+        engine.start_container(&self.peer)?;
+        let peer_ip = engine
+            .inspect_container(&self.peer)?
+            .filter(|c| c.state == backends::ContainerState::Running)
+            .and_then(|c| c.networks.get(network).and_then(|e| e.ip.clone()))
+            .unwrap_or_default();
+        let args = [gateway.as_str(), "198.51.100.7", peer_ip.as_str()];
+        engine.create_container(&self.spec(&self.probe, ISOLATION_PROBE, &args))?;
+        engine.start_container(&self.probe)?;
+        let code = engine.wait(&self.probe)?;
+        let log = engine.logs(&self.probe)?;
         let reached: Vec<&str> = log
             .stdout
             .lines()
@@ -280,36 +315,86 @@ fn isolation(engine: &dyn Engine, plan: &Plan, agent_present: bool) -> Check {
                 log.stderr.trim()
             );
         }
-        Ok(format!(
-            "a container on an isolated {} network reaches neither the host nor the outside",
+        let unreached = log
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("unreached peer"))
+            .map(str::to_owned);
+        let peers = if peer_ip.is_empty() {
+            " (whether containers on it reach each other is not known: the agent image has no node to serve)"
+        } else if unreached.is_none() {
+            ", and containers on it reach each other"
+        } else {
+            ""
+        };
+        let detail = format!(
+            "a container on an isolated {} network reaches neither the host nor the outside{peers}",
             engine.kind()
-        ))
-    })();
-    let cleanup = [
-        engine.remove_container(&container),
-        engine.remove_network(&network),
-    ];
-    let leftover: Vec<String> = cleanup
+        );
+        Ok((detail, unreached))
+    }
+
+    /// Removes everything; the errors of what could not be removed.
+    fn remove(&self) -> Vec<String> {
+        [
+            self.engine.remove_container(&self.probe),
+            self.engine.remove_container(&self.peer),
+            self.engine.remove_network(&self.network),
+        ]
         .into_iter()
         .filter_map(Result::err)
         .map(|e| format!("{e:#}"))
-        .collect();
+        .collect()
+    }
+}
+
+/// Creates an isolated network as a launch does, checks the engine says it is isolated, and
+/// from a container on it (when the agent image is here) tries the host and the outside, and a
+/// peer on the same network. Everything it creates is removed again.
+fn isolation(engine: &dyn Engine, plan: &Plan, agent_present: bool) -> Vec<Check> {
+    let id: String = plan.launch_id.chars().take(8).collect();
+    let live = Live {
+        engine,
+        plan,
+        network: format!("bot-bottle-doctor-{id}"),
+        probe: format!("bot-bottle-doctor-{id}-probe"),
+        peer: format!("bot-bottle-doctor-{id}-peer"),
+        labels: [(LABEL_DOCTOR.to_owned(), id.clone())].into(),
+    };
+    let result = live.run(agent_present);
+    let leftover = live.remove();
+    let mut checks = Vec::new();
     match result {
-        Ok(detail) if leftover.is_empty() => Check::pass("isolation", detail),
-        Ok(_) => Check::fail(
+        Ok(_) if !leftover.is_empty() => checks.push(Check::fail(
             "isolation",
             format!(
                 "could not remove the check's resources: {}",
                 leftover.join("; ")
             ),
             format!("remove what carries the label {LABEL_DOCTOR}"),
-        ),
-        Err(e) => Check::fail(
+        )),
+        Ok((detail, unreached)) => {
+            checks.push(Check::pass("isolation", detail));
+            if let Some(line) = unreached {
+                checks.push(Check::fail(
+                    "peers",
+                    format!(
+                        "containers on an isolated network cannot reach each other ({line}): \
+                         a bottle's agent would not reach its sidecar"
+                    ),
+                    "if dockerd runs on this host next to rootful podman, as root: \
+                     iptables -I DOCKER-USER -i 'podman+' -o 'podman+' -j ACCEPT \
+                     (see \"Known host issues\" in the README)",
+                ));
+            }
+        }
+        Err(e) => checks.push(Check::fail(
             "isolation",
             format!("{e:#}"),
             "use podman 4 (netavark) or docker 20.10+, and see \"Known host issues\" in the README",
-        ),
+        )),
     }
+    checks
 }
 
 /// The first host address of an IPv4 subnet ("10.89.0.0/24" → "10.89.0.1").

@@ -491,8 +491,7 @@ fn doctor_passes_and_names_the_fix_for_a_missing_image() {
     assert!(
         isolation["detail"]
             .as_str()
-            .unwrap()
-            .contains("reaches neither"),
+            .is_some_and(|d| d.contains("reaches neither") && d.contains("reach each other")),
         "the live probe ran: {report}"
     );
 

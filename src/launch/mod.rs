@@ -109,38 +109,33 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
         .into())
     };
     let label = label.as_str();
-    let volume = &plan.state_volume.name;
-    let answers = parallel::all(vec![
-        Box::new(|| image_check("agent", &plan.images.agent)),
-        Box::new(|| image_check("proxy", &plan.images.proxy)),
-        Box::new(|| {
-            Ok(engine
-                .list_containers(label)?
-                .into_iter()
-                .map(|c| format!("container {}", c.name))
-                .collect())
-        }),
-        Box::new(|| {
-            Ok(engine
-                .list_networks(label)?
-                .into_iter()
-                .map(|n| format!("network {}", n.name))
-                .collect())
-        }),
-        // Not a conflict: the answer travels as a marker in the set.
-        Box::new(|| {
-            Ok(engine
-                .inspect_volume(volume)?
-                .map(|_| VOLUME_EXISTS.to_owned())
-                .into_iter()
-                .collect())
-        }),
-    ]);
+    let conflicts = || {
+        parallel::all(vec![
+            Box::new(|| image_check("agent", &plan.images.agent)),
+            Box::new(|| image_check("proxy", &plan.images.proxy)),
+            Box::new(|| {
+                Ok(engine
+                    .list_containers(label)?
+                    .into_iter()
+                    .map(|c| format!("container {}", c.name))
+                    .collect())
+            }),
+            Box::new(|| {
+                Ok(engine
+                    .list_networks(label)?
+                    .into_iter()
+                    .map(|n| format!("network {}", n.name))
+                    .collect())
+            }),
+        ])
+    };
+    let (answers, volume) =
+        parallel::both(conflicts, || engine.inspect_volume(&plan.state_volume.name));
     let mut existing = BTreeSet::new();
     for answer in answers {
         existing.extend(answer?);
     }
-    let state_volume_exists = existing.remove(VOLUME_EXISTS);
+    let state_volume_exists = volume?.is_some();
     if !existing.is_empty() {
         bail!(
             "a bottle named {:?} already exists ({}); stop it with `bot-bottle stop {}` or choose another name",
@@ -153,9 +148,6 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
         state_volume_exists,
     })
 }
-
-/// How the preflight's volume question answers "it exists" among the conflicts it collects.
-const VOLUME_EXISTS: &str = "\0state volume exists";
 
 /// Runs the whole launch. Everything created is removed again on error, on a signal, and
 /// (unless detached) when the agent's command exits.

@@ -102,6 +102,35 @@ fn exec_passes_exit_codes_and_runs_claude(h: &Harness, bottle: &Bottle) {
     assert!(out.status.success(), "{}", said(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "/home/node/.claude\n");
 
+    // On a terminal (`script` gives it one), the command gets a TTY too.
+    let on_terminal = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} exec {slug} -- tty", h.bin.display()),
+            "/dev/null",
+        ])
+        .current_dir(&bottle.ws.0)
+        .env("BOT_BOTTLE_ENGINE", h.engine.program().as_str())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&on_terminal.stdout).contains("/dev/pts/"),
+        "{}",
+        said(&on_terminal)
+    );
+    let out = run(
+        h,
+        &bottle.ws,
+        &["exec", slug, "--", "sh", "-c", "tty || true"],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "not a tty\n",
+        "{}",
+        said(&out)
+    );
+
     // `exec` of a bottle that does not exist fails clearly.
     let out = run(h, &bottle.ws, &["exec", "e2e-no-such-bottle", "--", "true"]);
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));

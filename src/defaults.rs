@@ -54,3 +54,9 @@ pub const AGENT_CA_CERT_PATH: &str = "/usr/local/share/ca-certificates/bot-bottl
 pub const AGENT_CA_BUNDLE_PATH: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// Where the workspace is mounted in the agent.
 pub const AGENT_WORKDIR: &str = "/workspace";
+
+/// Claude Code's state directory under the agent's home: the state volume is mounted there and
+/// `CLAUDE_CONFIG_DIR` points at it, so `.claude.json` lives in it too.
+pub const CLAUDE_STATE_DIR: &str = ".claude";
+/// The variable that tells Claude Code where its state lives.
+pub const CLAUDE_CONFIG_ENV: &str = "CLAUDE_CONFIG_DIR";

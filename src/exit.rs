@@ -39,9 +39,33 @@ impl fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
+/// A command run in a bottle (`exec`, `attach`) exited non-zero: bot-bottle exits with the
+/// same code and prints nothing more.
+#[derive(Debug)]
+pub struct PassThrough(pub u8);
+
+impl fmt::Display for PassThrough {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the command exited with status {}", self.0)
+    }
+}
+
+impl std::error::Error for PassThrough {}
+
+/// The exit status of a command run in a bottle as bot-bottle's own result.
+pub fn pass_through(status: i32) -> anyhow::Result<()> {
+    match u8::try_from(status) {
+        Ok(0) => Ok(()),
+        Ok(code) => Err(PassThrough(code).into()),
+        Err(_) => Err(PassThrough(FAILURE).into()),
+    }
+}
+
 /// The documented exit code for an error chain.
 pub fn code_for(err: &anyhow::Error) -> u8 {
-    if err.chain().any(<dyn std::error::Error>::is::<Interrupted>) {
+    if let Some(PassThrough(code)) = err.downcast_ref::<PassThrough>() {
+        *code
+    } else if err.chain().any(<dyn std::error::Error>::is::<Interrupted>) {
         INTERRUPTED
     } else if err.chain().any(<dyn std::error::Error>::is::<UsageError>) {
         USAGE
@@ -72,6 +96,13 @@ mod tests {
     fn interrupted_wins_over_usage() {
         let err = anyhow::Error::new(Interrupted).context(UsageError("x".into()));
         assert_eq!(code_for(&err), INTERRUPTED);
+    }
+
+    #[test]
+    fn a_command_s_exit_code_passes_through() {
+        assert_eq!(code_for(&pass_through(7).unwrap_err()), 7);
+        assert!(pass_through(0).is_ok());
+        assert_eq!(code_for(&pass_through(-1).unwrap_err()), FAILURE);
     }
 
     #[test]

@@ -3,11 +3,13 @@
 //! `main` only parses the command line, runs it, and maps the error chain to an exit code.
 
 mod allowlist;
+mod bottles;
 mod ca;
 mod cli;
 mod defaults;
 mod engine;
 mod exit;
+mod images;
 mod launch;
 mod manifest;
 mod plan;
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     timing::report();
     match result {
         Ok(()) => exit::exit_code(exit::OK),
+        Err(err) if err.is::<exit::PassThrough>() => exit::exit_code(exit::code_for(&err)),
         Err(err) => {
             eprintln!("bot-bottle: error: {err:#}");
             exit::exit_code(exit::code_for(&err))

@@ -7,17 +7,62 @@ use backends::{Owner, Tarball};
 
 use crate::plan::{FileContent, FileOwner, Plan, StepAction};
 
-/// Every file of every step that runs, read from the host now; `ca_cert_pem` is the bottle
-/// CA's cert, made at launch.
+/// Whether `path` lies in the state volume's mount (or is its root).
+fn in_state_volume(plan: &Plan, path: &str) -> bool {
+    let target = plan.state_volume.target.as_str();
+    path == target
+        || path
+            .strip_prefix(target)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Every file of every step that runs, read from the host now, except those that land in the
+/// state volume ([`state_tarball`]); `ca_cert_pem` is the bottle CA's cert, made at launch.
 pub fn tarball(plan: &Plan, ca_cert_pem: &str) -> anyhow::Result<Vec<u8>> {
+    let mut tar = Tarball::new();
+    add_files(plan, ca_cert_pem, &mut tar, |path| {
+        !in_state_volume(plan, path)
+    })?;
+    tar.finish()
+}
+
+/// Whether any step that runs puts a file in the state volume.
+pub fn has_state_files(plan: &Plan) -> bool {
+    plan.provisioning
+        .iter()
+        .filter(|s| s.action == StepAction::Run)
+        .flat_map(|s| &s.files)
+        .any(|f| in_state_volume(plan, &f.path))
+}
+
+/// The files that land in the state volume, with the volume's root first (owned by the agent
+/// user, so Claude Code can write its state there). Copied in once the agent runs: podman
+/// copies into a created container's image layer, under the volume, where nothing sees them.
+/// Only these paths are written; whatever else the volume holds stays.
+pub fn state_tarball(plan: &Plan) -> anyhow::Result<Vec<u8>> {
     let agent = Owner::new(plan.agent.uid.into(), plan.agent.gid.into());
     let mut tar = Tarball::new();
+    let root = plan.state_volume.target.trim_start_matches('/');
+    tar.dir(root, 0o700, agent)?;
+    add_files(plan, "", &mut tar, |path| {
+        in_state_volume(plan, path) && path != plan.state_volume.target
+    })?;
+    tar.finish()
+}
+
+fn add_files(
+    plan: &Plan,
+    ca_cert_pem: &str,
+    tar: &mut Tarball,
+    wanted: impl Fn(&str) -> bool,
+) -> anyhow::Result<()> {
+    let agent = Owner::new(plan.agent.uid.into(), plan.agent.gid.into());
     for step in plan
         .provisioning
         .iter()
         .filter(|s| s.action == StepAction::Run)
     {
-        for file in &step.files {
+        for file in step.files.iter().filter(|f| wanted(&f.path)) {
             let owner = match file.owner {
                 FileOwner::Root => Owner::ROOT,
                 FileOwner::Agent => agent,
@@ -38,5 +83,5 @@ pub fn tarball(plan: &Plan, ca_cert_pem: &str) -> anyhow::Result<Vec<u8>> {
             written.with_context(|| format!("provisioning step {}: {}", step.step, file.path))?;
         }
     }
-    tar.finish()
+    Ok(())
 }

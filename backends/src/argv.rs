@@ -8,7 +8,7 @@ use std::time::Duration;
 use camino::Utf8Path;
 
 use crate::engine::{
-    BuildSpec, ContainerSpec, EnvVar, ExecSpec, Mount, NetworkAttachment, NetworkSpec,
+    BuildSpec, ContainerSpec, EnvVar, ExecSpec, Mount, NetworkAttachment, NetworkSpec, VolumeSpec,
 };
 
 /// The Go template both engines accept for JSON output (podman turns it into one array).
@@ -118,6 +118,52 @@ pub fn info() -> Vec<String> {
 /// `image inspect --format {{.Id}} IMAGE`.
 pub fn image_inspect(image: &str) -> Vec<String> {
     owned(&["image", "inspect", "--format", "{{.Id}}", image])
+}
+
+/// `image inspect --format {{json .RepoDigests}} IMAGE`.
+pub fn image_digests(image: &str) -> Vec<String> {
+    owned(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .RepoDigests}}",
+        image,
+    ])
+}
+
+/// `tag SOURCE TARGET`.
+pub fn tag(source: &str, target: &str) -> Vec<String> {
+    owned(&["tag", source, target])
+}
+
+/// `volume create [--label K=V]… NAME`.
+pub fn volume_create(spec: &VolumeSpec) -> Vec<String> {
+    let mut args = owned(&["volume", "create"]);
+    args.extend(labels(&spec.labels));
+    args.push(spec.name.clone());
+    args
+}
+
+/// `volume inspect NAME`.
+pub fn volume_inspect(name: &str) -> Vec<String> {
+    owned(&["volume", "inspect", name])
+}
+
+/// `volume ls --filter label=LABEL --format {{json .}}`.
+pub fn volume_ls(label: &str) -> Vec<String> {
+    owned(&[
+        "volume",
+        "ls",
+        "--filter",
+        &format!("label={label}"),
+        "--format",
+        JSON_FORMAT,
+    ])
+}
+
+/// `volume rm NAME`.
+pub fn volume_rm(name: &str) -> Vec<String> {
+    owned(&["volume", "rm", name])
 }
 
 /// `pull IMAGE`.
@@ -609,6 +655,31 @@ mod tests {
     }
 
     #[test]
+    fn volume_commands() {
+        let spec = VolumeSpec {
+            name: "v".into(),
+            labels: BTreeMap::from([("a".into(), "1".into())]),
+        };
+        assert_eq!(
+            volume_create(&spec),
+            owned(&["volume", "create", "--label", "a=1", "v"])
+        );
+        assert_eq!(volume_inspect("v"), owned(&["volume", "inspect", "v"]));
+        assert_eq!(volume_rm("v"), owned(&["volume", "rm", "v"]));
+        assert_eq!(
+            volume_ls("k=v"),
+            owned(&[
+                "volume",
+                "ls",
+                "--filter",
+                "label=k=v",
+                "--format",
+                "{{json .}}"
+            ])
+        );
+    }
+
+    #[test]
     fn exec_with_stdin_is_interactive() {
         let spec = ExecSpec {
             user: Some("0".into()),
@@ -692,12 +763,18 @@ mod tests {
             owned(&["image", "inspect", "--format", "{{.Id}}", "i"])
         );
         assert_eq!(pull("i"), owned(&["pull", "i"]));
+        assert_eq!(tag("a", "b"), owned(&["tag", "a", "b"]));
+        assert_eq!(
+            image_digests("i"),
+            owned(&["image", "inspect", "--format", "{{json .RepoDigests}}", "i"])
+        );
         let spec = BuildSpec {
             tag: "t".into(),
             context: "/ctx".into(),
             file: Some("/ctx/Containerfile".into()),
             build_args: vec![EnvVar::new("V", "1")],
             labels: BTreeMap::from([("k".into(), "v".into())]),
+            progress: false,
         };
         assert_eq!(
             build(&spec),

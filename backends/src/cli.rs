@@ -11,9 +11,12 @@ use serde::de::DeserializeOwned;
 use crate::argv::{self, CreateNetworks};
 use crate::engine::{
     BuildSpec, ContainerSpec, Engine, EngineInfo, EngineKind, ExecOutput, ExecSpec, NetworkSpec,
+    VolumeSpec,
 };
 use crate::envfile::EnvFile;
-use crate::inspect::{self, ContainerInfo, ContainerSummary, Listing, NetworkInfo, NetworkSummary};
+use crate::inspect::{
+    self, ContainerInfo, ContainerSummary, Listing, NetworkInfo, NetworkSummary, VolumeInfo,
+};
 use crate::process::{Command, Output};
 
 /// What one engine CLI does its own way. Implemented by [`crate::docker::Docker`] and
@@ -51,6 +54,8 @@ pub trait Dialect: Send + Sync + 'static {
     type NetworkRow: DeserializeOwned + Into<NetworkSummary>;
     /// One row of `ps --format {{json .}}`.
     type ContainerRow: DeserializeOwned + Into<ContainerSummary>;
+    /// One row of `volume ls --format {{json .}}`.
+    type VolumeRow: DeserializeOwned + Into<VolumeInfo>;
 
     /// Parses `info --format {{json .}}`.
     fn parse_info(json: &str) -> Result<EngineInfo> {
@@ -71,6 +76,12 @@ pub trait Dialect: Send + Sync + 'static {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    /// Parses `volume ls --format {{json .}}`.
+    fn parse_volume_list(json: &str) -> Result<Vec<VolumeInfo>> {
+        let rows: Vec<Self::VolumeRow> = inspect::parse_listing(Self::LISTING, json)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// Parses `ps --format {{json .}}`.
     fn parse_container_list(json: &str) -> Result<Vec<ContainerSummary>> {
         let rows: Vec<Self::ContainerRow> = inspect::parse_listing(Self::LISTING, json)?;
@@ -87,6 +98,8 @@ pub enum Object {
     Network,
     /// An image.
     Image,
+    /// A named volume.
+    Volume,
 }
 
 /// Whether `stderr` is the dialect's own word that `object` named `name` does not exist.
@@ -107,6 +120,20 @@ fn stands_alone(line: &str, message: &str) -> bool {
         before.is_none_or(char::is_whitespace)
             && after.is_none_or(|c| c.is_whitespace() || c == ':')
     })
+}
+
+/// The exit `status` of `cmd`, whose output went to the terminal, as a result: non-zero is
+/// the command's failure.
+fn ended_well(cmd: &Command, status: i32) -> Result<()> {
+    if status == 0 {
+        return Ok(());
+    }
+    let ended = Output {
+        status,
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+    };
+    Err(cmd.failure(&ended).into())
 }
 
 /// An [`Engine`] driving the CLI at `program` in dialect `D`.
@@ -229,9 +256,11 @@ impl<D: Dialect> Engine for CliEngine<D> {
     }
 
     fn pull_image(&self, image: &str) -> Result<()> {
-        self.run(argv::pull(image))
+        let cmd = self.command(argv::pull(image));
+        let status = cmd
+            .run_inherited()
             .with_context(|| format!("pulling image {image}"))?;
-        Ok(())
+        ended_well(&cmd, status).with_context(|| format!("pulling image {image}"))
     }
 
     fn build_image(&self, spec: &BuildSpec) -> Result<()> {
@@ -249,10 +278,58 @@ impl<D: Dialect> Engine for CliEngine<D> {
                 D::KIND
             );
         }
-        self.command(argv::build(spec))
-            .envs(argv::child_env(&spec.build_args))
-            .run()
+        let cmd = self
+            .command(argv::build(spec))
+            .envs(argv::child_env(&spec.build_args));
+        if !spec.progress {
+            cmd.run()
+                .with_context(|| format!("building image {}", spec.tag))?;
+            return Ok(());
+        }
+        let status = cmd
+            .run_inherited()
             .with_context(|| format!("building image {}", spec.tag))?;
+        ended_well(&cmd, status).with_context(|| format!("building image {}", spec.tag))
+    }
+
+    fn tag_image(&self, source: &str, target: &str) -> Result<()> {
+        self.run(argv::tag(source, target))
+            .with_context(|| format!("tagging image {source} as {target}"))?;
+        Ok(())
+    }
+
+    fn image_digests(&self, image: &str) -> Result<Vec<String>> {
+        let context = || format!("reading the digests of image {image}");
+        let out = self.run(argv::image_digests(image)).with_context(context)?;
+        inspect::parse_digests(&out.stdout_text()).with_context(context)
+    }
+
+    fn create_volume(&self, spec: &VolumeSpec) -> Result<()> {
+        self.run(argv::volume_create(spec))
+            .with_context(|| format!("creating volume {}", spec.name))?;
+        Ok(())
+    }
+
+    fn inspect_volume(&self, name: &str) -> Result<Option<VolumeInfo>> {
+        let context = || format!("inspecting volume {name}");
+        match self
+            .run_unless_missing(argv::volume_inspect(name), Object::Volume, name)
+            .with_context(context)?
+        {
+            Some(out) => inspect::parse_volume_inspect(&out.stdout_text()).with_context(context),
+            None => Ok(None),
+        }
+    }
+
+    fn list_volumes(&self, label: &str) -> Result<Vec<VolumeInfo>> {
+        let context = || format!("listing volumes labelled {label}");
+        let out = self.run(argv::volume_ls(label)).with_context(context)?;
+        D::parse_volume_list(&out.stdout_text()).with_context(context)
+    }
+
+    fn remove_volume(&self, name: &str) -> Result<()> {
+        self.run_unless_missing(argv::volume_rm(name), Object::Volume, name)
+            .with_context(|| format!("removing volume {name}"))?;
         Ok(())
     }
 
@@ -398,21 +475,17 @@ impl<D: Dialect> Engine for CliEngine<D> {
         Ok(Self::captured(&out))
     }
 
-    fn follow_logs(&self, name: &str) -> Result<()> {
-        let cmd = self.command(argv::logs(name, true));
+    fn stream_logs(
+        &self,
+        name: &str,
+        follow: bool,
+        on_line: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
+        let cmd = self.command(argv::logs(name, follow));
         let status = cmd
-            .run_inherited()
-            .with_context(|| format!("following the log of {name}"))?;
-        if status == 0 {
-            return Ok(());
-        }
-        let ended = Output {
-            status,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-        };
-        Err(anyhow::Error::new(cmd.failure(&ended)))
-            .with_context(|| format!("following the log of {name}"))
+            .stream_lines(on_line)
+            .with_context(|| format!("reading the log of {name}"))?;
+        ended_well(&cmd, status).with_context(|| format!("reading the log of {name}"))
     }
 
     fn wait(&self, name: &str) -> Result<i32> {
@@ -448,6 +521,12 @@ mod tests {
                 "localhost/img",
                 "Error: No such image: localhost/img",
             ),
+            (
+                Object::Volume,
+                "vol",
+                "Error response from daemon: get vol: no such volume",
+            ),
+            (Object::Volume, "vol", "Error: No such volume: vol"),
         ];
         for (object, name, stderr) in docker {
             assert!(says_missing::<Docker>(object, name, stderr), "{stderr}");
@@ -473,6 +552,16 @@ mod tests {
                 Object::Image,
                 "localhost/img",
                 "Error: inspecting object: localhost/img: image not known",
+            ),
+            (
+                Object::Volume,
+                "vol",
+                "Error: inspecting object: no such volume vol",
+            ),
+            (
+                Object::Volume,
+                "vol",
+                "Error: no volume with name \"vol\" found: no such volume",
             ),
         ];
         for (object, name, stderr) in podman {

@@ -7,7 +7,10 @@ use serde::Deserialize;
 
 use crate::cli::{CliEngine, Dialect, Object};
 use crate::engine::{EngineInfo, EngineKind};
-use crate::inspect::{ContainerState, ContainerSummary, Listing, NetworkInfo, NetworkSummary};
+use crate::inspect::{
+    parse_timestamp, ContainerState, ContainerSummary, Listing, NetworkInfo, NetworkSummary,
+    VolumeInfo,
+};
 
 /// The docker dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -133,6 +136,26 @@ pub struct ContainerRow {
     state: String,
     #[serde(default)]
     labels: String,
+    #[serde(default)]
+    created_at: String,
+}
+
+/// A `volume ls --format {{json .}}` line: every field is a string.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VolumeRow {
+    name: String,
+    #[serde(default)]
+    labels: String,
+}
+
+impl From<VolumeRow> for VolumeInfo {
+    fn from(row: VolumeRow) -> Self {
+        VolumeInfo {
+            labels: split_labels(&row.labels),
+            name: row.name,
+        }
+    }
 }
 
 impl From<ContainerRow> for ContainerSummary {
@@ -146,6 +169,7 @@ impl From<ContainerRow> for ContainerSummary {
             id: row.id,
             state,
             labels,
+            created: parse_timestamp(&row.created_at),
         }
     }
 }
@@ -199,12 +223,16 @@ impl Dialect for Docker {
         (Object::Container, "No such container: {}"),
         (Object::Network, "No such network: {}"),
         (Object::Image, "No such image: {}"),
+        // `volume inspect` says the first, `volume rm` the second (docker 20.10).
+        (Object::Volume, "No such volume: {}"),
+        (Object::Volume, "get {}: no such volume"),
     ];
 
     type Info = Info;
     type Network = Network;
     type NetworkRow = NetworkRow;
     type ContainerRow = ContainerRow;
+    type VolumeRow = VolumeRow;
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::inspect::{ContainerInfo, ContainerSummary, NetworkInfo, NetworkSummary};
+use crate::inspect::{ContainerInfo, ContainerSummary, NetworkInfo, NetworkSummary, VolumeInfo};
 
 /// Which container engine CLI a driver speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,6 +75,15 @@ impl fmt::Debug for EnvVar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "EnvVar({}=…)", self.name)
     }
+}
+
+/// A named volume to create.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VolumeSpec {
+    /// Volume name.
+    pub name: String,
+    /// Labels to set.
+    pub labels: BTreeMap<String, String>,
 }
 
 /// A network to create.
@@ -244,6 +253,8 @@ pub struct BuildSpec {
     pub build_args: Vec<EnvVar>,
     /// `--label` values.
     pub labels: BTreeMap<String, String>,
+    /// Show the engine's output as it builds instead of capturing it.
+    pub progress: bool,
 }
 
 /// What a captured exec or logs call produced.
@@ -272,11 +283,30 @@ pub trait Engine: Send + Sync {
     /// Whether `image` is present locally.
     fn image_exists(&self, image: &str) -> Result<bool>;
 
-    /// Pulls `image`.
+    /// Pulls `image`, the engine's progress shown on this process's stdout and stderr.
     fn pull_image(&self, image: &str) -> Result<()>;
 
     /// Builds an image.
     fn build_image(&self, spec: &BuildSpec) -> Result<()>;
+
+    /// Gives the local image `source` a second name `target`.
+    fn tag_image(&self, source: &str, target: &str) -> Result<()>;
+
+    /// The registry digests (`name@sha256:…`) the engine knows for a local image; empty for
+    /// an image that was built or imported rather than pulled.
+    fn image_digests(&self, image: &str) -> Result<Vec<String>>;
+
+    /// Creates a named volume.
+    fn create_volume(&self, spec: &VolumeSpec) -> Result<()>;
+
+    /// Inspects a volume; `None` when there is none by that name.
+    fn inspect_volume(&self, name: &str) -> Result<Option<VolumeInfo>>;
+
+    /// Volumes carrying `label` (`key` or `key=value`).
+    fn list_volumes(&self, label: &str) -> Result<Vec<VolumeInfo>>;
+
+    /// Removes a volume; a missing volume is success.
+    fn remove_volume(&self, name: &str) -> Result<()>;
 
     /// Creates a network.
     fn create_network(&self, spec: &NetworkSpec) -> Result<()>;
@@ -335,8 +365,14 @@ pub trait Engine: Send + Sync {
     /// A container's log so far.
     fn logs(&self, name: &str) -> Result<ExecOutput>;
 
-    /// Streams a container's log to this process's stdout and stderr until it stops.
-    fn follow_logs(&self, name: &str) -> Result<()>;
+    /// A container's log, each stdout line handed to `on_line` as it comes (stderr goes to this
+    /// process's stderr); with `follow`, until the container stops.
+    fn stream_logs(
+        &self,
+        name: &str,
+        follow: bool,
+        on_line: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()>;
 
     /// Waits for a container to stop and returns its exit code.
     fn wait(&self, name: &str) -> Result<i32>;

@@ -112,6 +112,81 @@ pub struct ContainerSummary {
     pub state: ContainerState,
     /// Labels.
     pub labels: BTreeMap<String, String>,
+    /// When it was created, in seconds since the Unix epoch, when the engine says.
+    pub created: Option<i64>,
+}
+
+/// A named volume as `volume inspect` or `volume ls` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeInfo {
+    /// Name.
+    pub name: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// One volume of `volume inspect` (both engines print the same `PascalCase` fields).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawVolume {
+    name: String,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+/// Parses `volume inspect NAME` (a one-element array on both engines).
+pub fn parse_volume_inspect(json: &str) -> Result<Option<VolumeInfo>> {
+    let raw: Vec<RawVolume> = parse_array(json).context("parsing volume inspect")?;
+    Ok(raw.into_iter().next().map(|v| VolumeInfo {
+        name: v.name,
+        labels: v.labels.unwrap_or_default(),
+    }))
+}
+
+/// Parses `image inspect --format {{json .RepoDigests}}`: a JSON array of `name@sha256:…`
+/// (docker prints `[]` for an image that was built or imported; podman names a digest even
+/// then), or `null`.
+pub fn parse_digests(text: &str) -> Result<Vec<String>> {
+    let text = text.trim();
+    if text.is_empty() || text == "null" {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(text).context("parsing the image's RepoDigests")
+}
+
+/// Seconds since the Unix epoch of a timestamp that starts `YYYY-MM-DD HH:MM:SS` or
+/// `YYYY-MM-DDTHH:MM:SS`, optionally followed by fractions and a `+HHMM`/`-HHMM` offset
+/// (docker's `ps` prints `2026-12-02 00:11:27 +0000 UTC`). `None` for anything else.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    if bytes.len() < 19 || !matches!(bytes[10], b' ' | b'T') {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<i64> { text.get(range)?.parse().ok() };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let mut secs = days * 86_400 + hour * 3_600 + minute * 60 + second;
+    let offset = text[19..]
+        .split_whitespace()
+        .find(|w| w.len() == 5 && (w.starts_with('+') || w.starts_with('-')));
+    if let Some(offset) = offset {
+        let sign = if offset.starts_with('-') { -1 } else { 1 };
+        let hours: i64 = offset[1..3].parse().ok()?;
+        let minutes: i64 = offset[3..5].parse().ok()?;
+        secs -= sign * (hours * 3_600 + minutes * 60);
+    }
+    Some(secs)
 }
 
 /// A network as a label listing shows it.
@@ -231,6 +306,49 @@ pub fn parse_ndjson<T: DeserializeOwned>(json: &str) -> Result<Vec<T>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digests_of_both_engines() {
+        // Captured from docker 20.10 and podman 4.3 for an imported image.
+        assert!(parse_digests("[]\n").unwrap().is_empty());
+        assert!(parse_digests("null\n").unwrap().is_empty());
+        assert_eq!(
+            parse_digests(r#"["localhost/bot-bottle-test/agent@sha256:600eab96acdfaaedc027505e50c17292bfe12a7728cfd875b770ce3c43c925ee"]"#).unwrap(),
+            ["localhost/bot-bottle-test/agent@sha256:600eab96acdfaaedc027505e50c17292bfe12a7728cfd875b770ce3c43c925ee"]
+        );
+    }
+
+    #[test]
+    fn timestamps_of_both_engines() {
+        // docker `ps`'s CreatedAt; podman's `volume inspect` CreatedAt.
+        assert_eq!(
+            parse_timestamp("2026-12-02 00:11:27 +0000 UTC"),
+            Some(1_796_170_287)
+        );
+        assert_eq!(
+            parse_timestamp("2026-12-02T00:12:28.613827148Z"),
+            Some(1_796_170_348)
+        );
+        assert_eq!(
+            parse_timestamp("2026-12-02 01:11:27 +0100 CET"),
+            Some(1_796_170_287)
+        );
+        assert_eq!(parse_timestamp("1970-01-01 00:00:00 +0000 UTC"), Some(0));
+        assert_eq!(parse_timestamp("2 seconds ago"), None);
+    }
+
+    #[test]
+    fn volume_inspect_of_both_engines() {
+        // Captured from docker 20.10 and podman 4.3.
+        let docker = r#"[{"CreatedAt":"2026-12-02T00:11:27Z","Driver":"local","Labels":{"io.bot-bottle.test":"x"},"Mountpoint":"/var/lib/docker/volumes/v/_data","Name":"v","Options":null,"Scope":"local"}]"#;
+        let podman = r#"[{"Name":"v","Driver":"local","Mountpoint":"/var/lib/containers/storage/volumes/v/_data","CreatedAt":"2026-12-02T00:12:28.613827148Z","Labels":{"io.bot-bottle.test":"x"},"Scope":"local","Options":{},"MountCount":0,"NeedsCopyUp":true,"NeedsChown":true}]"#;
+        for json in [docker, podman] {
+            let v = parse_volume_inspect(json).unwrap().unwrap();
+            assert_eq!(v.name, "v");
+            assert_eq!(v.labels["io.bot-bottle.test"], "x");
+        }
+        assert_eq!(parse_volume_inspect("[]").unwrap(), None);
+    }
 
     #[test]
     fn empty_inspect_is_none() {

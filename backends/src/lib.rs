@@ -25,10 +25,11 @@ pub mod tarball;
 pub use detect::{select_engine, NoEngineFound, ENGINE_ENV};
 pub use engine::{
     BuildSpec, ContainerSpec, Engine, EngineInfo, EngineKind, EnvVar, ExecOutput, ExecSpec, Mount,
-    NetworkAttachment, NetworkSpec,
+    NetworkAttachment, NetworkSpec, VolumeSpec,
 };
 pub use inspect::{
     ContainerInfo, ContainerState, ContainerSummary, Endpoint, NetworkInfo, NetworkSummary,
+    VolumeInfo,
 };
 pub use process::CommandError;
 pub use tarball::{Owner, Tarball};

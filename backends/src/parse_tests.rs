@@ -159,3 +159,48 @@ fn podman_captures() {
     check_networks::<Podman>(&PODMAN);
     check_containers::<Podman>(&PODMAN);
 }
+
+/// `volume ls --filter label=… --format {{json .}}` and `ps` creation times, captured from
+/// docker 20.10 and podman 4.3.
+#[test]
+fn volume_listings_and_creation_times() {
+    let docker = r#"{"Availability":"N/A","Driver":"local","Group":"N/A","Labels":"a=b,io.bot-bottle.test=x","Links":"N/A","Mountpoint":"/var/lib/docker/volumes/bbdaily-v2/_data","Name":"bbdaily-v2","Scope":"local","Size":"N/A","Status":"N/A"}
+"#;
+    let podman = r#"[
+  {
+    "Name": "bbdaily-v2",
+    "Driver": "local",
+    "Mountpoint": "/var/lib/containers/storage/volumes/bbdaily-v2/_data",
+    "CreatedAt": "2026-12-02T00:12:28.613827148Z",
+    "Labels": {
+      "a": "b",
+      "io.bot-bottle.test": "x"
+    },
+    "Scope": "local",
+    "Options": {},
+    "MountCount": 0,
+    "NeedsCopyUp": true,
+    "NeedsChown": true
+  }
+]
+"#;
+    for volumes in [
+        Docker::parse_volume_list(docker).unwrap(),
+        Podman::parse_volume_list(podman).unwrap(),
+    ] {
+        assert_eq!(volumes.len(), 1);
+        assert_eq!(volumes[0].name, "bbdaily-v2");
+        assert_eq!(volumes[0].labels["io.bot-bottle.test"], "x");
+        assert_eq!(volumes[0].labels["a"], "b");
+    }
+    assert!(Podman::parse_volume_list("[]\n").unwrap().is_empty());
+    assert!(Docker::parse_volume_list("").unwrap().is_empty());
+
+    let docker_ps = r#"{"Command":"\"sleep infinity\"","CreatedAt":"2026-12-02 00:13:38 +0000 UTC","ID":"94d9b70979e9","Image":"localhost/bot-bottle-test/agent:latest","Labels":"io.bot-bottle.bottle=x,io.bot-bottle.testbed.inputs=290fd4f5","LocalVolumes":"0","Mounts":"","Names":"bbdaily-cap","Networks":"bridge","Platform":null,"Ports":"","RunningFor":"1 second ago","Size":"0B (virtual 664MB)","State":"created","Status":"Created"}
+"#;
+    let rows = Docker::parse_container_list(docker_ps).unwrap();
+    assert_eq!(rows[0].created, Some(1_796_170_418));
+    let podman_ps = r#"[{"AutoRemove":false,"Command":["infinity"],"CreatedAt":"2 seconds ago","Exited":false,"ExitedAt":-62135596800,"ExitCode":0,"Id":"03e9","Image":"img","Labels":{"io.bot-bottle.bottle":"x"},"Mounts":[],"Names":["c"],"Networks":["n"],"Pid":1,"Pod":"","PodName":"","Ports":null,"Size":null,"StartedAt":1796170346,"State":"running","Status":"Up 2 seconds ago","Created":1796170346}]"#;
+    let rows = Podman::parse_container_list(podman_ps).unwrap();
+    assert_eq!(rows[0].created, Some(1_796_170_346));
+}

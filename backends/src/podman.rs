@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use crate::cli::{CliEngine, Dialect, Object};
 use crate::engine::{EngineInfo, EngineKind};
-use crate::inspect::{ContainerState, ContainerSummary, Listing, NetworkInfo, NetworkSummary};
+use crate::inspect::{
+    ContainerState, ContainerSummary, Listing, NetworkInfo, NetworkSummary, VolumeInfo,
+};
 
 /// The podman dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -113,6 +115,27 @@ pub struct ContainerRow {
     state: String,
     #[serde(default)]
     labels: Option<BTreeMap<String, String>>,
+    /// Seconds since the epoch.
+    #[serde(default)]
+    created: Option<i64>,
+}
+
+/// One element of `volume ls --format {{json .}}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VolumeRow {
+    name: String,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+impl From<VolumeRow> for VolumeInfo {
+    fn from(row: VolumeRow) -> Self {
+        VolumeInfo {
+            name: row.name,
+            labels: row.labels.unwrap_or_default(),
+        }
+    }
 }
 
 impl From<ContainerRow> for ContainerSummary {
@@ -124,6 +147,7 @@ impl From<ContainerRow> for ContainerSummary {
             id: row.id,
             state,
             labels: row.labels.unwrap_or_default(),
+            created: row.created,
         }
     }
 }
@@ -134,6 +158,7 @@ impl Dialect for Podman {
     type NetworkRow = Network;
     type Network = Network;
     type ContainerRow = ContainerRow;
+    type VolumeRow = VolumeRow;
 
     const KIND: EngineKind = EngineKind::Podman;
     const LISTING: Listing = Listing::Array;
@@ -163,5 +188,7 @@ impl Dialect for Podman {
             "unable to find network with name or ID {}: network not found",
         ),
         (Object::Image, "{}: image not known"),
+        (Object::Volume, "no such volume {}"),
+        (Object::Volume, "no volume with name \"{}\" found"),
     ];
 }

@@ -208,6 +208,35 @@ impl Command {
         })
     }
 
+    /// Runs with stderr inherited and hands each line of stdout (without its line break) to
+    /// `on_line` as it arrives; returns the exit status once stdout ends. Only failing to start
+    /// the child, reading its output or `on_line` failing is an error.
+    pub fn stream_lines(&self, on_line: &mut dyn FnMut(&str) -> Result<()>) -> Result<i32> {
+        use std::io::BufRead as _;
+        let reader = self
+            .expression()
+            .reader()
+            .with_context(|| format!("running `{}`", self.display()))?;
+        let mut lines = std::io::BufReader::new(&reader);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = lines
+                .read_until(b'\n', &mut line)
+                .with_context(|| format!("reading the output of `{}`", self.display()))?;
+            if n == 0 {
+                break;
+            }
+            let text = String::from_utf8_lossy(&line);
+            on_line(text.trim_end_matches(['\n', '\r']))?;
+        }
+        let status = reader
+            .try_wait()
+            .with_context(|| format!("waiting for `{}`", self.display()))?
+            .map_or(-1, |out| exit_code(out.status));
+        Ok(status)
+    }
+
     /// The error describing this command's failed `output`.
     pub fn failure(&self, output: &Output) -> CommandError {
         CommandError {
@@ -403,6 +432,20 @@ mod tests {
             .run()
             .unwrap();
         assert_eq!(out.stdout_text(), "s3cret-in");
+    }
+
+    #[test]
+    fn lines_stream_as_they_come() {
+        let mut seen = Vec::new();
+        let status = Command::new("sh")
+            .args(["-c", "printf 'a\\nb\\r\\nc'; exit 4"])
+            .stream_lines(&mut |line| {
+                seen.push(line.to_owned());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, ["a", "b", "c"]);
+        assert_eq!(status, 4);
     }
 
     #[test]

@@ -399,3 +399,44 @@ fn engine_kind_matches_what_detection_found() {
         .expect("setup found it");
     assert_eq!(found.kind, engine.kind());
 }
+
+/// Removes a volume when dropped, test passing or not.
+struct VolumeCleanup<'a>(&'a dyn Engine, String);
+
+impl Drop for VolumeCleanup<'_> {
+    fn drop(&mut self) {
+        if let Err(err) = self.0.remove_volume(&self.1) {
+            eprintln!("cleanup: {err:#}");
+        }
+    }
+}
+
+#[test]
+fn volume_lifecycle() {
+    let Some((engine, _image)) = setup() else {
+        return;
+    };
+    let engine = engine.as_ref();
+    let name = format!("bbe2e-vol-{}", random_id());
+    let _cleanup = VolumeCleanup(engine, name.clone());
+    assert_eq!(engine.inspect_volume(&name).unwrap(), None);
+    let labels = BTreeMap::from([(TEST_LABEL.to_owned(), name.clone())]);
+    engine
+        .create_volume(&backends::VolumeSpec {
+            name: name.clone(),
+            labels: labels.clone(),
+        })
+        .unwrap();
+    let info = engine.inspect_volume(&name).unwrap().expect("created");
+    assert_eq!(info.labels, labels);
+    let listed = engine
+        .list_volumes(&format!("{TEST_LABEL}={name}"))
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, name);
+    assert_eq!(listed[0].labels, labels);
+    engine.remove_volume(&name).unwrap();
+    assert_eq!(engine.inspect_volume(&name).unwrap(), None);
+    // Removing a missing volume is success: the engine says it is missing.
+    engine.remove_volume(&name).unwrap();
+}

@@ -93,7 +93,7 @@ cleanup() {
     read -r setup name <<<"$entry"
     if [ -n "$(leftovers "$setup" "$name")" ]; then
       say "cleanup: removing what bottle $name left on $setup"
-      run_bb "$setup" stop "$name" >/dev/null 2>&1 || true
+      run_bb "$setup" stop --purge "$name" >/dev/null 2>&1 || true
       force_remove "$setup" "$name"
       left=$(leftovers "$setup" "$name")
       if [ -n "$left" ]; then
@@ -384,6 +384,9 @@ EOF
     left=$(leftovers "$setup" "$name")
     [ -z "$left" ] || { say "$setup: stop of $name left: $(tr '\n' ' ' <<<"$left")"; exit 1; }
     down=$elapsed
+    # `stop` keeps the bottle name's Claude Code state volume; it goes here, untimed.
+    cwd=$dir run_bb "$setup" stop --purge "$name" >/dev/null 2>&1 ||
+      { say "$setup: stop --purge of $name failed"; exit 1; }
     if ! ((i % 2)); then
       floor_step up "$setup" "floor-$name"; fup=$elapsed
       floor_step down "$setup" "floor-$name"; fdown=$elapsed

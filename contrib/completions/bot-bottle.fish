@@ -29,10 +29,17 @@ complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -s v -l verbose -d '
 complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -s h -l help -d 'Print help'
 complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -s V -l version -d 'Print version'
 complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "start" -d 'Plan and launch a bottle'
-complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "stop" -d 'Remove a bottle: its agent, its pipelock sidecar and git gate, both networks and its stage directory'
-complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "list" -d 'List bottles (running, detached, or left over by a crashed launch)'
-complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "logs" -d 'Print a bottle\'s audit log: pipelock\'s JSON events (allowed, blocked, DLP hits), and the git gate\'s (pushes, refused pushes)'
+complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "stop" -d 'Remove a bottle: its agent, its pipelock sidecar and git gate, both networks and its stage directory. Its state volume (Claude Code\'s login and settings) stays unless --purge'
+complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "rm" -d 'Remove a bottle and its state volume: `stop --purge NAME`'
+complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "attach" -d 'Start the agent\'s command again in a running (detached) bottle, attached to this terminal'
+complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "exec" -d 'Run a command in a running bottle\'s agent (as the agent user, in /workspace) and exit with its exit code. It gets a TTY when stdin and stdout are terminals'
+complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "list" -d 'List bottles (running, detached, or left over by a crashed launch), and the state volumes of stopped ones'
+complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "logs" -d 'Print a bottle\'s audit log: what pipelock allowed and blocked, and what the git gate pushed and refused, one event a line'
+complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "gc" -d 'Remove what crashed launches left: containers, networks and stage directories of bottles whose launch no longer runs. Running and detached bottles, state volumes and anything without bot-bottle\'s labels are left alone'
+complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "doctor" -d 'Check this host: the engine, the images MANIFEST\'s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix'
+complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "image" -d 'Build or pull the agent and pipelock images under the names `start` uses by default'
 complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "completions" -d 'Print a completion script for SHELL (e.g. `bot-bottle completions bash > /etc/bash_completion.d/bot-bottle`)'
+complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "man" -d 'Print the manual page, or write one per command into DIR (as contrib/man/generate.sh does)'
 complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand start" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand start" -l dry-run -d 'Print the plan and exit without creating anything'
@@ -42,22 +49,76 @@ complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand start" -l detach -
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand start" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand stop" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand stop" -l purge -d 'Also remove the bottle\'s state volume: the next start logs in afresh'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand stop" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand rm" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand rm" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand rm" -s h -l help -d 'Print help'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand attach" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand attach" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand attach" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand exec" -s u -l user -d 'Run as this user instead of the agent user (e.g. `0` for root, who has no capabilities)' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand exec" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand exec" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand list" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand list" -l json -d 'Print JSON instead of a table'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand list" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand list" -s h -l help -d 'Print help'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand logs" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand logs" -s f -l follow -d 'Keep printing new events until the sidecar stops (Ctrl-C to quit)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand logs" -l json -d 'One JSON object per event (`"schema": "bot-bottle.logs/v1"`), with pipelock\'s own event under `event`'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand logs" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
-complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand logs" -s h -l help -d 'Print help'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand gc" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand gc" -l dry-run -d 'Only say what would be removed'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand gc" -l json -d 'Print JSON on stdout'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand gc" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand gc" -s h -l help -d 'Print help'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand doctor" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand doctor" -l json -d 'Print JSON on stdout'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand doctor" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and not __fish_seen_subcommand_from build pull help" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and not __fish_seen_subcommand_from build pull help" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and not __fish_seen_subcommand_from build pull help" -s h -l help -d 'Print help'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and not __fish_seen_subcommand_from build pull help" -f -a "build" -d 'Build images here: the agent from contrib/agent (Claude Code from npm on a Debian-family Node.js base), pipelock 2.3.0 from source with Go'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and not __fish_seen_subcommand_from build pull help" -f -a "pull" -d 'Pull a published image, pin it by digest and name it as `start` expects'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and not __fish_seen_subcommand_from build pull help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from build" -l base -d 'The agent image\'s base: a Debian-family Node.js image' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from build" -l tag -d 'The name to give the image (default: the name `start` uses)' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from build" -l claude-code-dir -d 'Take Claude Code from DIR, where `npm install --prefix DIR @anthropic-ai/claude-code` ran, instead of installing it with npm now (for a build without the npm registry)' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from build" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from build" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from pull" -l from -d 'The published image to pull (e.g. pipelock\'s, at tag 2.3.0). Also `BOT_BOTTLE_PIPELOCK_SOURCE` or `BOT_BOTTLE_AGENT_SOURCE`' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from pull" -l tag -d 'The name to give the image (default: the name `start` uses)' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from pull" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from pull" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from pull" -s h -l help -d 'Print help'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "build" -d 'Build images here: the agent from contrib/agent (Claude Code from npm on a Debian-family Node.js base), pipelock 2.3.0 from source with Go'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "pull" -d 'Pull a published image, pin it by digest and name it as `start` expects'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand completions" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand completions" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop list logs completions help" -f -a "start" -d 'Plan and launch a bottle'
-complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop list logs completions help" -f -a "stop" -d 'Remove a bottle: its agent, its pipelock sidecar and git gate, both networks and its stage directory'
-complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop list logs completions help" -f -a "list" -d 'List bottles (running, detached, or left over by a crashed launch)'
-complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop list logs completions help" -f -a "logs" -d 'Print a bottle\'s audit log: pipelock\'s JSON events (allowed, blocked, DLP hits), and the git gate\'s (pushes, refused pushes)'
-complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop list logs completions help" -f -a "completions" -d 'Print a completion script for SHELL (e.g. `bot-bottle completions bash > /etc/bash_completion.d/bot-bottle`)'
-complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop list logs completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand man" -l dir -d 'Write bot-bottle.1 and one page per subcommand (bot-bottle-start.1, …) into DIR' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand man" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand man" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand man" -s h -l help -d 'Print help'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop rm attach exec list logs gc doctor image completions man help" -f -a "start" -d 'Plan and launch a bottle'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop rm attach exec list logs gc doctor image completions man help" -f -a "stop" -d 'Remove a bottle: its agent, its pipelock sidecar and git gate, both networks and its stage directory. Its state volume (Claude Code\'s login and settings) stays unless --purge'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop rm attach exec list logs gc doctor image completions man help" -f -a "rm" -d 'Remove a bottle and its state volume: `stop --purge NAME`'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop rm attach exec list logs gc doctor image completions man help" -f -a "attach" -d 'Start the agent\'s command again in a running (detached) bottle, attached to this terminal'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop rm attach exec list logs gc doctor image completions man help" -f -a "exec" -d 'Run a command in a running bottle\'s agent (as the agent user, in /workspace) and exit with its exit code. It gets a TTY when stdin and stdout are terminals'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop rm attach exec list logs gc doctor image completions man help" -f -a "list" -d 'List bottles (running, detached, or left over by a crashed launch), and the state volumes of stopped ones'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop rm attach exec list logs gc doctor image completions man help" -f -a "logs" -d 'Print a bottle\'s audit log: what pipelock allowed and blocked, and what the git gate pushed and refused, one event a line'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop rm attach exec list logs gc doctor image completions man help" -f -a "gc" -d 'Remove what crashed launches left: containers, networks and stage directories of bottles whose launch no longer runs. Running and detached bottles, state volumes and anything without bot-bottle\'s labels are left alone'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop rm attach exec list logs gc doctor image completions man help" -f -a "doctor" -d 'Check this host: the engine, the images MANIFEST\'s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop rm attach exec list logs gc doctor image completions man help" -f -a "image" -d 'Build or pull the agent and pipelock images under the names `start` uses by default'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop rm attach exec list logs gc doctor image completions man help" -f -a "completions" -d 'Print a completion script for SHELL (e.g. `bot-bottle completions bash > /etc/bash_completion.d/bot-bottle`)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop rm attach exec list logs gc doctor image completions man help" -f -a "man" -d 'Print the manual page, or write one per command into DIR (as contrib/man/generate.sh does)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and not __fish_seen_subcommand_from start stop rm attach exec list logs gc doctor image completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "build" -d 'Build images here: the agent from contrib/agent (Claude Code from npm on a Debian-family Node.js base), pipelock 2.3.0 from source with Go'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "pull" -d 'Pull a published image, pin it by digest and name it as `start` expects'

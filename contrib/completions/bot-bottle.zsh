@@ -49,11 +49,46 @@ _arguments "${_arguments_options[@]}" : \
 (stop)
 _arguments "${_arguments_options[@]}" : \
 '--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'--purge[Also remove the bottle'\''s state volume\: the next start logs in afresh]' \
 '-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':name -- The bottle'\''s name or slug, as `start` printed it:_default' \
+&& ret=0
+;;
+(rm)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':name -- The bottle'\''s name or slug:_default' \
+&& ret=0
+;;
+(attach)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':name -- The bottle'\''s name or slug:_default' \
+'*::args -- Extra arguments for the agent'\''s command, after `--` (e.g. `-- --continue`):_default' \
+&& ret=0
+;;
+(exec)
+_arguments "${_arguments_options[@]}" : \
+'-u+[Run as this user instead of the agent user (e.g. \`0\` for root, who has no capabilities)]:USER:_default' \
+'--user=[Run as this user instead of the agent user (e.g. \`0\` for root, who has no capabilities)]:USER:_default' \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':name -- The bottle'\''s name or slug:_default' \
+'*::command -- The command and its arguments, after `--`:_default' \
 && ret=0
 ;;
 (list)
@@ -71,12 +106,109 @@ _arguments "${_arguments_options[@]}" : \
 '--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
 '-f[Keep printing new events until the sidecar stops (Ctrl-C to quit)]' \
 '--follow[Keep printing new events until the sidecar stops (Ctrl-C to quit)]' \
+'--json[One JSON object per event (\`"schema"\: "bot-bottle.logs/v1"\`), with pipelock'\''s own event under \`event\`]' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':name -- The bottle'\''s name or slug:_default' \
+&& ret=0
+;;
+(gc)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'--dry-run[Only say what would be removed]' \
+'--json[Print JSON on stdout]' \
 '-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '-h[Print help]' \
 '--help[Print help]' \
-':name -- The bottle'\''s name or slug:_default' \
 && ret=0
+;;
+(doctor)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'--json[Print JSON on stdout]' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'::manifest -- The manifest whose images to look for (default\: ./bottle.toml if it exists, else the built-in default):_default' \
+&& ret=0
+;;
+(image)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_bot-bottle__subcmd__image_commands" \
+"*::: :->image" \
+&& ret=0
+
+    case $state in
+    (image)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-image-command-$line[1]:"
+        case $line[1] in
+            (build)
+_arguments "${_arguments_options[@]}" : \
+'--base=[The agent image'\''s base\: a Debian-family Node.js image]:IMAGE:_default' \
+'--tag=[The name to give the image (default\: the name \`start\` uses)]:NAME:_default' \
+'--claude-code-dir=[Take Claude Code from DIR, where \`npm install --prefix DIR @anthropic-ai/claude-code\` ran, instead of installing it with npm now (for a build without the npm registry)]:DIR:_default' \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'::target -- Which image; both when left out:(agent pipelock)' \
+&& ret=0
+;;
+(pull)
+_arguments "${_arguments_options[@]}" : \
+'--from=[The published image to pull (e.g. pipelock'\''s, at tag 2.3.0). Also \`BOT_BOTTLE_PIPELOCK_SOURCE\` or \`BOT_BOTTLE_AGENT_SOURCE\`]:REF:_default' \
+'--tag=[The name to give the image (default\: the name \`start\` uses)]:NAME:_default' \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':target -- Which image:(agent pipelock)' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_bot-bottle__subcmd__image__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-image-help-command-$line[1]:"
+        case $line[1] in
+            (build)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(pull)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
 ;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
@@ -86,6 +218,16 @@ _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
 '--help[Print help]' \
 ':shell -- The shell to complete for:(bash elvish fish powershell zsh)' \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+'--dir=[Write bot-bottle.1 and one page per subcommand (bot-bottle-start.1, …) into DIR]:DIR:_default' \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help]' \
+'--help[Print help]' \
 && ret=0
 ;;
 (help)
@@ -108,6 +250,18 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(rm)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(attach)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(exec)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (list)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -116,7 +270,43 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(gc)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(doctor)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(image)
+_arguments "${_arguments_options[@]}" : \
+":: :_bot-bottle__subcmd__help__subcmd__image_commands" \
+"*::: :->image" \
+&& ret=0
+
+    case $state in
+    (image)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-help-image-command-$line[1]:"
+        case $line[1] in
+            (build)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(pull)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (completions)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(man)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -137,40 +327,112 @@ esac
 _bot-bottle_commands() {
     local commands; commands=(
 'start:Plan and launch a bottle' \
-'stop:Remove a bottle\: its agent, its pipelock sidecar and git gate, both networks and its stage directory' \
-'list:List bottles (running, detached, or left over by a crashed launch)' \
-'logs:Print a bottle'\''s audit log\: pipelock'\''s JSON events (allowed, blocked, DLP hits), and the git gate'\''s (pushes, refused pushes)' \
+'stop:Remove a bottle\: its agent, its pipelock sidecar and git gate, both networks and its stage directory. Its state volume (Claude Code'\''s login and settings) stays unless --purge' \
+'rm:Remove a bottle and its state volume\: \`stop --purge NAME\`' \
+'attach:Start the agent'\''s command again in a running (detached) bottle, attached to this terminal' \
+'exec:Run a command in a running bottle'\''s agent (as the agent user, in /workspace) and exit with its exit code. It gets a TTY when stdin and stdout are terminals' \
+'list:List bottles (running, detached, or left over by a crashed launch), and the state volumes of stopped ones' \
+'logs:Print a bottle'\''s audit log\: what pipelock allowed and blocked, and what the git gate pushed and refused, one event a line' \
+'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
+'doctor:Check this host\: the engine, the images MANIFEST'\''s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix' \
+'image:Build or pull the agent and pipelock images under the names \`start\` uses by default' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
+'man:Print the manual page, or write one per command into DIR (as contrib/man/generate.sh does)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'bot-bottle commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__attach_commands] )) ||
+_bot-bottle__subcmd__attach_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle attach commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__completions_commands] )) ||
 _bot-bottle__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle completions commands' commands "$@"
 }
+(( $+functions[_bot-bottle__subcmd__doctor_commands] )) ||
+_bot-bottle__subcmd__doctor_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle doctor commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__exec_commands] )) ||
+_bot-bottle__subcmd__exec_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle exec commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__gc_commands] )) ||
+_bot-bottle__subcmd__gc_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle gc commands' commands "$@"
+}
 (( $+functions[_bot-bottle__subcmd__help_commands] )) ||
 _bot-bottle__subcmd__help_commands() {
     local commands; commands=(
 'start:Plan and launch a bottle' \
-'stop:Remove a bottle\: its agent, its pipelock sidecar and git gate, both networks and its stage directory' \
-'list:List bottles (running, detached, or left over by a crashed launch)' \
-'logs:Print a bottle'\''s audit log\: pipelock'\''s JSON events (allowed, blocked, DLP hits), and the git gate'\''s (pushes, refused pushes)' \
+'stop:Remove a bottle\: its agent, its pipelock sidecar and git gate, both networks and its stage directory. Its state volume (Claude Code'\''s login and settings) stays unless --purge' \
+'rm:Remove a bottle and its state volume\: \`stop --purge NAME\`' \
+'attach:Start the agent'\''s command again in a running (detached) bottle, attached to this terminal' \
+'exec:Run a command in a running bottle'\''s agent (as the agent user, in /workspace) and exit with its exit code. It gets a TTY when stdin and stdout are terminals' \
+'list:List bottles (running, detached, or left over by a crashed launch), and the state volumes of stopped ones' \
+'logs:Print a bottle'\''s audit log\: what pipelock allowed and blocked, and what the git gate pushed and refused, one event a line' \
+'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
+'doctor:Check this host\: the engine, the images MANIFEST'\''s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix' \
+'image:Build or pull the agent and pipelock images under the names \`start\` uses by default' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
+'man:Print the manual page, or write one per command into DIR (as contrib/man/generate.sh does)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'bot-bottle help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__attach_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__attach_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help attach commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__help__subcmd__completions_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle help completions commands' commands "$@"
 }
+(( $+functions[_bot-bottle__subcmd__help__subcmd__doctor_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__doctor_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help doctor commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__exec_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__exec_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help exec commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__gc_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__gc_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help gc commands' commands "$@"
+}
 (( $+functions[_bot-bottle__subcmd__help__subcmd__help_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle help help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__image_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__image_commands() {
+    local commands; commands=(
+'build:Build images here\: the agent from contrib/agent (Claude Code from npm on a Debian-family Node.js base), pipelock 2.3.0 from source with Go' \
+'pull:Pull a published image, pin it by digest and name it as \`start\` expects' \
+    )
+    _describe -t commands 'bot-bottle help image commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__image__subcmd__build_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__image__subcmd__build_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help image build commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__image__subcmd__pull_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__image__subcmd__pull_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help image pull commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__help__subcmd__list_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__list_commands() {
@@ -182,6 +444,16 @@ _bot-bottle__subcmd__help__subcmd__logs_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle help logs commands' commands "$@"
 }
+(( $+functions[_bot-bottle__subcmd__help__subcmd__man_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help man commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__rm_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__rm_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help rm commands' commands "$@"
+}
 (( $+functions[_bot-bottle__subcmd__help__subcmd__start_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__start_commands() {
     local commands; commands=()
@@ -192,6 +464,49 @@ _bot-bottle__subcmd__help__subcmd__stop_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle help stop commands' commands "$@"
 }
+(( $+functions[_bot-bottle__subcmd__image_commands] )) ||
+_bot-bottle__subcmd__image_commands() {
+    local commands; commands=(
+'build:Build images here\: the agent from contrib/agent (Claude Code from npm on a Debian-family Node.js base), pipelock 2.3.0 from source with Go' \
+'pull:Pull a published image, pin it by digest and name it as \`start\` expects' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'bot-bottle image commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__image__subcmd__build_commands] )) ||
+_bot-bottle__subcmd__image__subcmd__build_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle image build commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__image__subcmd__help_commands] )) ||
+_bot-bottle__subcmd__image__subcmd__help_commands() {
+    local commands; commands=(
+'build:Build images here\: the agent from contrib/agent (Claude Code from npm on a Debian-family Node.js base), pipelock 2.3.0 from source with Go' \
+'pull:Pull a published image, pin it by digest and name it as \`start\` expects' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'bot-bottle image help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__image__subcmd__help__subcmd__build_commands] )) ||
+_bot-bottle__subcmd__image__subcmd__help__subcmd__build_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle image help build commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__image__subcmd__help__subcmd__help_commands] )) ||
+_bot-bottle__subcmd__image__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle image help help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__image__subcmd__help__subcmd__pull_commands] )) ||
+_bot-bottle__subcmd__image__subcmd__help__subcmd__pull_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle image help pull commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__image__subcmd__pull_commands] )) ||
+_bot-bottle__subcmd__image__subcmd__pull_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle image pull commands' commands "$@"
+}
 (( $+functions[_bot-bottle__subcmd__list_commands] )) ||
 _bot-bottle__subcmd__list_commands() {
     local commands; commands=()
@@ -201,6 +516,16 @@ _bot-bottle__subcmd__list_commands() {
 _bot-bottle__subcmd__logs_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle logs commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__man_commands] )) ||
+_bot-bottle__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle man commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__rm_commands] )) ||
+_bot-bottle__subcmd__rm_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle rm commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__start_commands] )) ||
 _bot-bottle__subcmd__start_commands() {

@@ -1,15 +1,18 @@
 //! `bot-bottle list`: the bottles that exist on this engine, found by their labels.
 
-use std::collections::BTreeMap;
 use std::io::Write as _;
 
 use clap::Args;
 use serde::Serialize;
 
 use super::Global;
-use crate::plan::{LABEL_BOTTLE, LABEL_ROLE};
+use crate::launch::{record, stage};
 
-/// List bottles (running, detached, or left over by a crashed launch).
+/// Version of the `list --json` document.
+pub const JSON_SCHEMA: &str = "bot-bottle.list/v1";
+
+/// List bottles (running, detached, or left over by a crashed launch), and the state volumes
+/// of stopped ones.
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Print JSON instead of a table.
@@ -17,65 +20,117 @@ pub struct ListArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Serialize)]
+struct Listing {
+    schema: &'static str,
+    bottles: Vec<Row>,
+}
+
 #[derive(Debug, Default, Serialize)]
 struct Row {
     bottle: String,
+    /// The agent container's state, `null` when there is none.
     agent: Option<String>,
+    /// The sidecar's state, `null` when there is none.
     proxy: Option<String>,
     /// The git gate's state; `null` for a bottle without one.
     gate: Option<String>,
+    /// When the bottle was created (seconds since the Unix epoch), and how long ago.
+    created: Option<i64>,
+    age_seconds: Option<i64>,
+    /// Hosts on its allowlist (from its launch record), `null` when unknown.
+    allowlist_size: Option<usize>,
+    /// Its Claude Code state volume, `null` when there is none.
+    state_volume: Option<String>,
+    networks: Vec<String>,
 }
 
 impl ListArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
-        let mut rows: BTreeMap<String, Row> = BTreeMap::new();
-        for c in engine.list_containers(LABEL_BOTTLE)? {
-            let Some(bottle) = c.labels.get(LABEL_BOTTLE) else {
-                continue;
-            };
-            let row = rows.entry(bottle.clone()).or_insert_with(|| Row {
-                bottle: bottle.clone(),
-                ..Row::default()
-            });
-            let state = c.state.as_str().to_owned();
-            match c.labels.get(LABEL_ROLE).map(String::as_str) {
-                Some("agent") => row.agent = Some(state),
-                Some("proxy") => row.proxy = Some(state),
-                Some("gate") => row.gate = Some(state),
-                _ => {}
-            }
-        }
-        for n in engine.list_networks(LABEL_BOTTLE)? {
-            if let Some(bottle) = n.labels.get(LABEL_BOTTLE) {
-                rows.entry(bottle.clone()).or_insert_with(|| Row {
-                    bottle: bottle.clone(),
-                    ..Row::default()
-                });
-            }
-        }
+        let root = stage::root()?;
+        let now = i64::try_from(record::now()).unwrap_or(i64::MAX);
+        let rows: Vec<Row> = crate::bottles::find(engine.as_ref(), None)?
+            .into_iter()
+            .map(|(slug, found)| {
+                let launch = record::read(&root.join(&slug));
+                let created = found
+                    .containers
+                    .iter()
+                    .filter_map(|c| c.created)
+                    .min()
+                    .or_else(|| {
+                        launch
+                            .as_ref()
+                            .and_then(|r| i64::try_from(r.started_at).ok())
+                    })
+                    .filter(|_| !found.containers.is_empty());
+                Row {
+                    agent: found.role("agent").map(|c| c.state.as_str().to_owned()),
+                    proxy: found.role("proxy").map(|c| c.state.as_str().to_owned()),
+                    gate: found.role("gate").map(|c| c.state.as_str().to_owned()),
+                    created,
+                    age_seconds: created.map(|c| (now - c).max(0)),
+                    allowlist_size: launch.map(|r| r.allowlist.len()),
+                    state_volume: found.volumes.first().map(|v| v.name.clone()),
+                    networks: found.networks.iter().map(|n| n.name.clone()).collect(),
+                    bottle: slug,
+                }
+            })
+            .collect();
         let mut out = std::io::stdout().lock();
         if self.json {
-            serde_json::to_writer_pretty(&mut out, &rows.values().collect::<Vec<_>>())?;
+            let listing = Listing {
+                schema: JSON_SCHEMA,
+                bottles: rows,
+            };
+            serde_json::to_writer_pretty(&mut out, &listing)?;
             writeln!(out)?;
-        } else {
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "{:<32} {:<9} {:<9} {:<9} {:>6} {:>9}  STATE VOLUME",
+            "BOTTLE", "AGENT", "PROXY", "GIT GATE", "AGE", "ALLOWLIST"
+        )?;
+        for row in &rows {
+            let show = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_owned());
             writeln!(
                 out,
-                "{:<40} {:<10} {:<10} {:<10}",
-                "BOTTLE", "AGENT", "PROXY", "GIT GATE"
+                "{:<32} {:<9} {:<9} {:<9} {:>6} {:>9}  {}",
+                row.bottle,
+                show(&row.agent),
+                show(&row.proxy),
+                show(&row.gate),
+                row.age_seconds.map_or_else(|| "-".to_owned(), human_age),
+                row.allowlist_size
+                    .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+                show(&row.state_volume),
             )?;
-            for row in rows.values() {
-                let show = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_owned());
-                writeln!(
-                    out,
-                    "{:<40} {:<10} {:<10} {:<10}",
-                    row.bottle,
-                    show(&row.agent),
-                    show(&row.proxy),
-                    show(&row.gate)
-                )?;
-            }
         }
         Ok(())
+    }
+}
+
+/// `42s`, `5m`, `3h`, `2d`.
+fn human_age(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3_600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3_600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_age;
+
+    #[test]
+    fn ages_are_short() {
+        assert_eq!(human_age(5), "5s");
+        assert_eq!(human_age(300), "5m");
+        assert_eq!(human_age(7_200), "2h");
+        assert_eq!(human_age(200_000), "2d");
     }
 }

@@ -1,8 +1,14 @@
 //! The command line: global flags and dispatch to one module per subcommand.
 
+mod attach;
 mod completions;
+mod doctor;
+mod exec;
+mod gc;
+mod image;
 mod list;
 mod logs;
+pub mod man;
 mod start;
 mod stop;
 
@@ -35,9 +41,17 @@ pub struct Cli {
 pub enum Command {
     Start(start::StartArgs),
     Stop(stop::StopArgs),
+    Rm(stop::RmArgs),
+    Attach(attach::AttachArgs),
+    Exec(exec::ExecArgs),
     List(list::ListArgs),
     Logs(logs::LogsArgs),
+    Gc(gc::GcArgs),
+    Doctor(doctor::DoctorArgs),
+    #[command(subcommand)]
+    Image(image::ImageCommand),
     Completions(completions::CompletionsArgs),
+    Man(man::ManArgs),
 }
 
 /// Options every subcommand may read.
@@ -56,9 +70,16 @@ impl Cli {
         match self.command {
             Command::Start(args) => args.run(&global),
             Command::Stop(args) => args.run(&global),
+            Command::Rm(args) => args.run(&global),
+            Command::Attach(args) => args.run(&global),
+            Command::Exec(args) => args.run(&global),
             Command::List(args) => args.run(&global),
             Command::Logs(args) => args.run(&global),
+            Command::Gc(args) => args.run(&global),
+            Command::Doctor(args) => args.run(&global),
+            Command::Image(cmd) => cmd.run(&global),
             Command::Completions(args) => args.run(),
+            Command::Man(args) => args.run(),
         }
     }
 }

@@ -70,13 +70,21 @@ impl StartArgs {
                 looked_for: backends::detect::looked_for(global.engine.as_deref()),
             })?
             .engine;
-        let outcome = launch::launch(
-            engine.as_ref(),
-            &plan,
-            launch::Options {
-                detach: self.detach,
-            },
-        )?;
+        let options = launch::Options {
+            detach: self.detach,
+        };
+        // Each missing image may be made once (there are two).
+        let mut offers = 2;
+        let outcome = loop {
+            match launch::launch(engine.as_ref(), &plan, options) {
+                Err(err)
+                    if offers > 0 && self.offer_image(engine.as_ref(), &err, global.verbose)? =>
+                {
+                    offers -= 1;
+                }
+                other => break other?,
+            }
+        };
         if self.json {
             let mut out = std::io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &outcome)
@@ -93,9 +101,73 @@ impl StartArgs {
         }
     }
 
+    /// When `err` is a missing image that `bot-bottle image` makes (the default names), offers
+    /// to make it now (`-y` accepts) and says whether it did, so the launch can go again.
+    fn offer_image(
+        &self,
+        engine: &dyn backends::Engine,
+        err: &anyhow::Error,
+        verbose: bool,
+    ) -> anyhow::Result<bool> {
+        let Some(missing) = err.downcast_ref::<launch::MissingImage>() else {
+            return Ok(false);
+        };
+        let target = match missing.role {
+            "agent" if missing.image == defaults::AGENT_IMAGE => crate::images::Target::Agent,
+            "proxy" if missing.image == defaults::PROXY_IMAGE => crate::images::Target::Pipelock,
+            _ => return Ok(false),
+        };
+        let how = match target {
+            crate::images::Target::Agent => "build it now (bot-bottle image build agent)",
+            crate::images::Target::Pipelock => {
+                "build it now from source (bot-bottle image build pipelock)"
+            }
+        };
+        if self.yes {
+            eprintln!("bot-bottle: {missing}; -y: going to {how}");
+        } else {
+            if !std::io::stdin().is_terminal() {
+                return Ok(false);
+            }
+            eprint!("bot-bottle: {missing}.\n{how}? [y/N] ");
+            std::io::stderr().flush()?;
+            let mut answer = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut answer)
+                .context("reading the answer")?;
+            if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+                return Ok(false);
+            }
+        }
+        match target {
+            crate::images::Target::Agent => crate::images::build_agent(
+                engine,
+                defaults::AGENT_IMAGE,
+                crate::images::AGENT_BASE,
+                None,
+                verbose,
+            )?,
+            crate::images::Target::Pipelock => {
+                crate::images::build_pipelock(engine, defaults::PROXY_IMAGE, verbose)?;
+            }
+        }
+        Ok(true)
+    }
+
     fn plan(&self, engine: Option<EngineSummary>) -> anyhow::Result<Plan> {
+        plan_for(self.manifest.as_ref(), engine)
+    }
+}
+
+/// The plan for MANIFEST (or `./bottle.toml`, or the built-in default), as `start` makes it.
+pub(super) fn plan_for(
+    manifest: Option<&Utf8PathBuf>,
+    engine: Option<EngineSummary>,
+) -> anyhow::Result<Plan> {
+    {
         let cwd = current_dir()?;
-        let source = match &self.manifest {
+        let source = match manifest {
             Some(path) => ManifestSource::File(path.clone()),
             None if Utf8Path::new(DEFAULT_MANIFEST).is_file() => {
                 ManifestSource::File(DEFAULT_MANIFEST.into())

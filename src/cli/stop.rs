@@ -1,21 +1,44 @@
-//! `bot-bottle stop NAME`: remove a bottle (detached, or left over by a crashed launch) exactly
-//! as the end of an attached `start` does.
+//! `bot-bottle stop NAME [--purge]`: remove a bottle (detached, or left over by a crashed
+//! launch) exactly as the end of an attached `start` does; `--purge` also removes its state
+//! volume (Claude Code's login).
 
 use anyhow::bail;
 use clap::Args;
 
 use super::Global;
-use crate::launch::{lock, parallel, stage, teardown};
-use crate::plan::LABEL_BOTTLE;
+use crate::launch::{lock, stage, teardown};
+use crate::plan::build::ResourceNames;
 use crate::timing;
 
 /// Remove a bottle: its agent, its pipelock sidecar and git gate, both networks and its stage
-/// directory.
+/// directory. Its state volume (Claude Code's login and settings) stays unless --purge.
 #[derive(Debug, Args)]
 pub struct StopArgs {
     /// The bottle's name or slug, as `start` printed it.
     #[arg(value_name = "NAME")]
     pub name: String,
+
+    /// Also remove the bottle's state volume: the next start logs in afresh.
+    #[arg(long)]
+    pub purge: bool,
+}
+
+/// Remove a bottle and its state volume: `stop --purge NAME`.
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// The bottle's name or slug.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+impl RmArgs {
+    pub fn run(&self, global: &Global) -> anyhow::Result<()> {
+        StopArgs {
+            name: self.name.clone(),
+            purge: true,
+        }
+        .run(global)
+    }
 }
 
 impl StopArgs {
@@ -25,37 +48,57 @@ impl StopArgs {
         let stage_dir = stage::root()?.join(&slug);
         // Not while a launch of this name is still bringing it up or running it attached.
         let _lock = lock::acquire(&stage_dir)?;
-        let label = format!("{LABEL_BOTTLE}={slug}");
-        let (containers, networks) = timing::step("list", || {
-            parallel::both(
-                || engine.list_containers(&label),
-                || engine.list_networks(&label),
-            )
-        });
-        let (containers, networks) = (containers?, networks?);
+        let found = timing::step("list", || {
+            crate::bottles::find(engine.as_ref(), Some(&slug))
+        })?
+        .remove(&slug)
+        .unwrap_or_default();
         let has_stage = stage_dir.exists();
-        if containers.is_empty() && networks.is_empty() && !has_stage {
+        let mut volumes: Vec<String> = found.volumes.iter().map(|v| v.name.clone()).collect();
+        let named = ResourceNames::state_volume(&slug);
+        if self.purge && !volumes.contains(&named) && engine.inspect_volume(&named)?.is_some() {
+            volumes.push(named);
+        }
+        let nothing_running = found.containers.is_empty() && found.networks.is_empty();
+        if nothing_running && !has_stage && (!self.purge || volumes.is_empty()) {
             bail!(
-                "no bottle named {slug:?} found in {} ({})",
+                "no bottle named {slug:?} found in {} ({}){}",
                 engine.kind(),
-                engine.program()
+                engine.program(),
+                if volumes.is_empty() {
+                    ""
+                } else {
+                    "; only its state volume is left: `--purge` removes it"
+                }
             );
         }
         let mut resources = vec![teardown::Resource::StageDir(stage_dir)];
         resources.extend(
-            networks
+            found
+                .networks
                 .into_iter()
                 .map(|n| teardown::Resource::Network(n.name)),
         );
         resources.extend(
-            containers
+            found
+                .containers
                 .into_iter()
                 .map(|c| teardown::Resource::Container(c.name)),
         );
+        if self.purge {
+            resources.extend(volumes.iter().cloned().map(teardown::Resource::Volume));
+        }
         timing::step("remove", || {
             teardown::remove_all(engine.as_ref(), &resources)
         })?;
-        eprintln!("bot-bottle: bottle {slug} removed");
+        if self.purge || volumes.is_empty() {
+            eprintln!("bot-bottle: bottle {slug} removed");
+        } else {
+            eprintln!(
+                "bot-bottle: bottle {slug} removed; its state volume {} stays (`bot-bottle stop --purge {slug}` removes it)",
+                volumes.join(", ")
+            );
+        }
         Ok(())
     }
 }

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use anyhow::{bail, Context as _};
-use backends::{ContainerSpec, Engine, EnvVar, ExecSpec, Mount, NetworkAttachment};
+use backends::{ContainerSpec, Engine, EnvVar, ExecSpec, Mount, NetworkAttachment, VolumeSpec};
 
 use super::teardown::{Guard, Resource};
 use super::{network, sidecar};
@@ -53,11 +53,18 @@ pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>) -> ContainerSpec {
             .collect(),
         env,
         labels: plan.agent.labels.clone(),
-        mounts: vec![Mount::Bind {
-            source: plan.agent.workspace.clone(),
-            target: plan.agent.workdir.clone().into(),
-            read_only: false,
-        }],
+        mounts: vec![
+            Mount::Bind {
+                source: plan.agent.workspace.clone(),
+                target: plan.agent.workdir.clone().into(),
+                read_only: false,
+            },
+            Mount::Volume {
+                name: plan.state_volume.name.clone(),
+                target: plan.state_volume.target.clone().into(),
+                read_only: false,
+            },
+        ],
         user: Some(plan.agent.user.clone()),
         userns: plan.agent.userns.clone(),
         workdir: Some(plan.agent.workdir.clone()),
@@ -85,10 +92,29 @@ pub fn forwarded_env(plan: &Plan) -> Vec<EnvVar> {
         .collect()
 }
 
-/// Creates the agent (recorded in `guard` first), copies its provisioning in, and starts it
-/// once the internal network is known to be isolated.
-pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa, guard: &Guard) -> anyhow::Result<()> {
+/// Creates the state volume unless it exists (recorded in `guard` first: a launch that fails
+/// removes only a volume it created), then the agent (likewise), copies its provisioning in,
+/// starts it once the internal network is known to be isolated, and copies in the files that
+/// land in the state volume.
+pub fn start(
+    engine: &dyn Engine,
+    plan: &Plan,
+    ca: &BottleCa,
+    guard: &Guard,
+    state_volume_exists: bool,
+) -> anyhow::Result<()> {
     let name = &plan.containers.agent;
+    if !state_volume_exists {
+        let volume = Resource::Volume(plan.state_volume.name.clone());
+        guard.adopt(volume.clone());
+        timing::step("agent: create state volume", || {
+            engine.create_volume(&VolumeSpec {
+                name: plan.state_volume.name.clone(),
+                labels: plan.state_volume.labels.clone(),
+            })
+        })?;
+        guard.created(&volume);
+    }
     let resource = Resource::Container(name.clone());
     guard.adopt(resource.clone());
     timing::step("agent: create", || {
@@ -111,6 +137,16 @@ pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa, guard: &Guard) -> 
         engine
             .start_container(name)
             .with_context(|| format!("starting {name}"))
+    })?;
+    // A volume that existed is already the agent user's; with nothing to add, no copy.
+    if state_volume_exists && !provision::has_state_files(plan) {
+        return Ok(());
+    }
+    let state = provision::state_tarball(plan)?;
+    timing::step("agent: copy into the state volume", || {
+        engine
+            .copy_tar_into(name, "/", &state)
+            .with_context(|| format!("copying files into the state volume of {name}"))
     })
 }
 
@@ -230,12 +266,6 @@ pub fn command(plan: &Plan, tty: bool) -> ExecSpec {
 }
 
 /// How a user reaches a detached agent.
-pub fn attach_hint(program: &str, plan: &Plan) -> String {
-    format!(
-        "{program} exec -it -u {} -w {} {} {}",
-        plan.agent.user,
-        plan.agent.workdir,
-        plan.containers.agent,
-        plan.agent.command.join(" ")
-    )
+pub fn attach_hint(plan: &Plan) -> String {
+    format!("bot-bottle attach {}", plan.bottle.slug)
 }

@@ -3,9 +3,11 @@
 
 mod agent;
 mod gate;
+pub use agent::DEAD_RESOLVER;
 pub mod lock;
 mod network;
 pub mod parallel;
+pub mod record;
 pub mod sidecar;
 pub mod stage;
 pub mod teardown;
@@ -54,52 +56,94 @@ pub struct Outcome {
 /// Version of the `start --json` launch document.
 pub const JSON_SCHEMA: &str = "bot-bottle.launch/v1";
 
+/// An image the launch needs is not in the engine; nothing was created.
+#[derive(Debug)]
+pub struct MissingImage {
+    /// `agent`, `proxy` or `git gate`.
+    pub role: &'static str,
+    pub image: String,
+    pub engine: String,
+}
+
+impl std::fmt::Display for MissingImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fix = match self.role {
+            "agent" => "`bot-bottle image build agent`",
+            "git gate" => "the recipe in the README's \"Install and run\" section",
+            _ => {
+                "`bot-bottle image pull pipelock --from REF`, or `bot-bottle image build pipelock`"
+            }
+        };
+        write!(
+            f,
+            "the {} image {} is not present in {}; make it with {fix} (or build or tag it yourself)",
+            self.role, self.image, self.engine
+        )
+    }
+}
+
+impl std::error::Error for MissingImage {}
+
+/// What the preflight learned besides "go".
+#[derive(Debug, Clone, Copy)]
+pub struct Preflight {
+    /// The bottle name's state volume exists already (a login from an earlier launch): the
+    /// launch mounts it and never removes it.
+    pub state_volume_exists: bool,
+}
+
 /// Checks, before anything is created, that the launch can work: the images (agent, proxy, and
 /// the git gate's when there is one) are present and no resource of a bottle with this name
-/// exists. The questions are asked at once.
+/// exists; and asks whether its state volume exists. The questions are asked at once.
 ///
 /// A container of the same name that bot-bottle did not label is not looked for: the engine
 /// refuses to create a second container of a name, and the launch then fails and removes what
 /// it made.
-pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
+pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> {
     let label = format!("{}={}", crate::plan::LABEL_BOTTLE, plan.bottle.slug);
     let image_check = |role: &'static str, image: &str| -> anyhow::Result<BTreeSet<String>> {
         if engine.image_exists(image)? {
             return Ok(BTreeSet::new());
         }
-        bail!(
-            "the {role} image {image} is not present in {} ({}); build or tag it first (see the README)",
-            engine.kind(),
-            engine.program()
-        )
+        Err(MissingImage {
+            role,
+            image: image.to_owned(),
+            engine: format!("{} ({})", engine.kind(), engine.program()),
+        }
+        .into())
     };
     let label = label.as_str();
-    let mut questions: Vec<parallel::Job<'_, anyhow::Result<BTreeSet<String>>>> = vec![
-        Box::new(|| image_check("agent", &plan.images.agent)),
-        Box::new(|| image_check("proxy", &plan.images.proxy)),
-        Box::new(|| {
-            Ok(engine
-                .list_containers(label)?
-                .into_iter()
-                .map(|c| format!("container {}", c.name))
-                .collect())
-        }),
-        Box::new(|| {
-            Ok(engine
-                .list_networks(label)?
-                .into_iter()
-                .map(|n| format!("network {}", n.name))
-                .collect())
-        }),
-    ];
-    if let Some(gate) = &plan.gate {
-        questions.push(Box::new(|| image_check("git gate", &gate.image)));
-    }
-    let answers = parallel::all(questions);
+    let conflicts = || {
+        let mut questions: Vec<parallel::Job<'_, anyhow::Result<BTreeSet<String>>>> = vec![
+            Box::new(|| image_check("agent", &plan.images.agent)),
+            Box::new(|| image_check("proxy", &plan.images.proxy)),
+            Box::new(|| {
+                Ok(engine
+                    .list_containers(label)?
+                    .into_iter()
+                    .map(|c| format!("container {}", c.name))
+                    .collect())
+            }),
+            Box::new(|| {
+                Ok(engine
+                    .list_networks(label)?
+                    .into_iter()
+                    .map(|n| format!("network {}", n.name))
+                    .collect())
+            }),
+        ];
+        if let Some(gate) = &plan.gate {
+            questions.push(Box::new(|| image_check("git gate", &gate.image)));
+        }
+        parallel::all(questions)
+    };
+    let (answers, volume) =
+        parallel::both(conflicts, || engine.inspect_volume(&plan.state_volume.name));
     let mut existing = BTreeSet::new();
     for answer in answers {
         existing.extend(answer?);
     }
+    let state_volume_exists = volume?.is_some();
     if !existing.is_empty() {
         bail!(
             "a bottle named {:?} already exists ({}); stop it with `bot-bottle stop {}` or choose another name",
@@ -108,7 +152,9 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
             plan.bottle.slug
         );
     }
-    Ok(())
+    Ok(Preflight {
+        state_volume_exists,
+    })
 }
 
 /// Runs the whole launch. Everything created is removed again on error, on a signal, and
@@ -117,7 +163,7 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
     signals::install()?;
     // Held until this function returns: for the whole session when attached.
     let _lock = lock::acquire(&plan.stage_dir)?;
-    timing::step("preflight", || preflight(engine, plan))?;
+    let preflight = timing::step("preflight", || preflight(engine, plan))?;
     let ca = ca::generate(
         &plan.bottle.slug,
         &plan.egress.tls_interception.ca_permitted_domains,
@@ -127,7 +173,7 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
     eprintln!("bot-bottle: mitm ca fingerprint: {}", ca.fingerprint());
 
     let guard = Guard::new(engine, &plan.launch_id);
-    let brought_up = bring_up(engine, plan, &ca, &guard);
+    let brought_up = bring_up(engine, plan, &ca, &guard, preflight, options);
     if let Err(err) = brought_up {
         report_teardown(guard.teardown());
         return Err(if signals::interrupted() {
@@ -151,7 +197,7 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
         agent_exit_code: None,
     };
     if options.detach {
-        outcome.attach = Some(agent::attach_hint(engine.program().as_str(), plan));
+        outcome.attach = Some(agent::attach_hint(plan));
         guard.keep();
         return Ok(outcome);
     }
@@ -188,7 +234,14 @@ fn report_teardown(result: Result<(), teardown::TeardownErrors>) {
 /// gate (when there is one) and the agent come up side by side: each one's files are copied
 /// in before its container starts, and the only step that needs them all is the last, which
 /// points the agent at its sidecar and gate.
-fn bring_up(engine: &dyn Engine, plan: &Plan, ca: &BottleCa, guard: &Guard) -> anyhow::Result<()> {
+fn bring_up(
+    engine: &dyn Engine,
+    plan: &Plan,
+    ca: &BottleCa,
+    guard: &Guard,
+    preflight: Preflight,
+    options: Options,
+) -> anyhow::Result<()> {
     guard.adopt(Resource::StageDir(plan.stage_dir.clone()));
     timing::step("stage directory", || -> anyhow::Result<()> {
         stage::create(&plan.stage_dir)?;
@@ -210,7 +263,11 @@ fn bring_up(engine: &dyn Engine, plan: &Plan, ca: &BottleCa, guard: &Guard) -> a
                 },
             )
         },
-        || timing::step("agent", || agent::start(engine, plan, ca, guard)),
+        || {
+            timing::step("agent", || {
+                agent::start(engine, plan, ca, guard, preflight.state_volume_exists)
+            })
+        },
     );
     let proxy_ip = proxy_ip?;
     let gate_ip = gate_ip?;
@@ -220,6 +277,11 @@ fn bring_up(engine: &dyn Engine, plan: &Plan, ca: &BottleCa, guard: &Guard) -> a
         agent::finish(engine, plan, &proxy_ip, gate_ip.as_deref())
     })?;
     signals::check()?;
+    timing::step("launch record", || {
+        record::write(plan, ca.fingerprint(), options.detach)
+    })?;
+    // Up: from now on the state volume is the bottle name's, not this launch's.
+    guard.release(&Resource::Volume(plan.state_volume.name.clone()));
     Ok(())
 }
 

@@ -21,6 +21,8 @@ use crate::plan::LABEL_LAUNCH;
 pub enum Resource {
     Container(String),
     Network(String),
+    /// A named volume: only a launch that created it removes it, and only when it fails.
+    Volume(String),
     StageDir(Utf8PathBuf),
 }
 
@@ -30,7 +32,8 @@ impl Resource {
         match self {
             Resource::Container(_) => 0,
             Resource::Network(_) => 1,
-            Resource::StageDir(_) => 2,
+            Resource::Volume(_) => 2,
+            Resource::StageDir(_) => 3,
         }
     }
 }
@@ -40,6 +43,7 @@ impl fmt::Display for Resource {
         match self {
             Resource::Container(n) => write!(f, "container {n}"),
             Resource::Network(n) => write!(f, "network {n}"),
+            Resource::Volume(n) => write!(f, "volume {n}"),
             Resource::StageDir(p) => write!(f, "stage directory {p}"),
         }
     }
@@ -71,7 +75,7 @@ pub fn remove_all(engine: &dyn Engine, resources: &[Resource]) -> Result<(), Tea
             .filter(|r| r.rank() == rank)
             .filter_map(|r| match r {
                 Resource::Container(name) | Resource::Network(name) => Some(name.clone()),
-                Resource::StageDir(_) => None,
+                Resource::Volume(_) | Resource::StageDir(_) => None,
             })
             .collect()
     };
@@ -101,6 +105,14 @@ pub fn remove_all(engine: &dyn Engine, resources: &[Resource]) -> Result<(), Tea
                 if let Err(err) = engine.remove_network(name) {
                     errors.push((resource.clone(), err));
                 }
+            }
+        }
+    }
+    // Volumes once no container uses them.
+    for resource in resources {
+        if let Resource::Volume(name) = resource {
+            if let Err(err) = engine.remove_volume(name) {
+                errors.push((resource.clone(), err));
             }
         }
     }
@@ -171,6 +183,12 @@ impl<'e> Guard<'e> {
         }
     }
 
+    /// Takes `resource` off the record: it outlives the launch from now on (the state volume,
+    /// once the bottle is up).
+    pub fn release(&self, resource: &Resource) {
+        self.record().retain(|(held, _)| held != resource);
+    }
+
     /// Tears down now and reports every error.
     pub fn teardown(mut self) -> Result<(), TeardownErrors> {
         self.armed = false;
@@ -237,6 +255,7 @@ fn carries_launch(
     let labels = match resource {
         Resource::Container(name) => engine.inspect_container(name)?.map(|c| c.labels),
         Resource::Network(name) => engine.inspect_network(name)?.map(|n| n.labels),
+        Resource::Volume(name) => engine.inspect_volume(name)?.map(|v| v.labels),
         Resource::StageDir(_) => return Ok(true),
     };
     Ok(labels.is_some_and(|l| l.get(LABEL_LAUNCH).map(String::as_str) == Some(launch_id)))
@@ -250,6 +269,7 @@ mod tests {
     fn containers_go_before_networks_before_the_stage_dir() {
         let created = [
             Resource::StageDir("/tmp/x".into()),
+            Resource::Volume("v".into()),
             Resource::Network("n".into()),
             Resource::Container("proxy".into()),
             Resource::Container("agent".into()),
@@ -259,6 +279,7 @@ mod tests {
         assert_eq!(all[0], Resource::Container("agent".into()));
         assert_eq!(all[1], Resource::Container("proxy".into()));
         assert_eq!(all[2], Resource::Network("n".into()));
-        assert_eq!(all[3], Resource::StageDir("/tmp/x".into()));
+        assert_eq!(all[3], Resource::Volume("v".into()));
+        assert_eq!(all[4], Resource::StageDir("/tmp/x".into()));
     }
 }

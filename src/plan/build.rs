@@ -7,7 +7,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{
     AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, ForwardedEnv, Images, Networks, Plan,
-    ProxyPlan, TlsInterceptionPlan, JSON_SCHEMA, LABEL_BOTTLE, LABEL_LAUNCH, LABEL_ROLE,
+    ProxyPlan, StateVolume, TlsInterceptionPlan, JSON_SCHEMA, LABEL_BOTTLE, LABEL_LAUNCH,
+    LABEL_ROLE,
 };
 use crate::allowlist;
 use crate::defaults;
@@ -74,11 +75,6 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
 
     let egress = egress_plan(manifest, inputs.ca_validity_seconds)
         .map_err(|e| UsageError(format!("{origin}: {}", e.0)))?;
-    let proxy_config = PipelockConfig::for_bottle(
-        &egress.allowlist,
-        &egress.tls_interception.passthrough_domains,
-        egress.dlp_action,
-    );
     let gate_image = inputs.gate_image_override.as_deref();
     let networks = [names.internal_network.clone(), names.egress_network.clone()];
     let gate = super::gate::plan(
@@ -99,6 +95,11 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         labels("agent"),
     )
     .map_err(|(field, message)| in_manifest(field, message))?;
+    let state_volume = StateVolume {
+        name: ResourceNames::state_volume(&slug),
+        target: format!("{}/{}", agent.home, defaults::CLAUDE_STATE_DIR),
+        labels: labels("state"),
+    };
     let provisioning = super::steps::plan(
         manifest,
         &base_dir,
@@ -130,19 +131,29 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
             internal: names.internal_network,
             egress: names.egress_network,
         },
+        proxy: proxy_plan(&egress, labels("proxy")),
         agent,
         egress,
-        proxy: ProxyPlan {
-            command: proxy_config::sidecar_command(),
-            listen: proxy_config::listen_address(),
-            config_path: defaults::PROXY_CONFIG_PATH.to_owned(),
-            config: proxy_config,
-            labels: labels("proxy"),
-        },
         gate,
+        state_volume,
         provisioning,
         stage_dir: inputs.stage_root.join(&slug),
     })
+}
+
+/// The pipelock sidecar: its command and the config it loads.
+fn proxy_plan(egress: &EgressPlan, labels: BTreeMap<String, String>) -> ProxyPlan {
+    ProxyPlan {
+        command: proxy_config::sidecar_command(),
+        listen: proxy_config::listen_address(),
+        config_path: defaults::PROXY_CONFIG_PATH.to_owned(),
+        config: PipelockConfig::for_bottle(
+            &egress.allowlist,
+            &egress.tls_interception.passthrough_domains,
+            egress.dlp_action,
+        ),
+        labels,
+    }
 }
 
 /// The agent's image (the manifest's, or the default) and pipelock's.
@@ -226,6 +237,7 @@ fn agent_plan(
             defaults::AGENT_GID
         )
     });
+    let env = agent_env(proxy_name, gate_name, &home);
     Ok(AgentPlan {
         command,
         user,
@@ -235,15 +247,16 @@ fn agent_plan(
         workspace,
         workdir: defaults::AGENT_WORKDIR.to_owned(),
         userns,
-        env: agent_env(proxy_name, gate_name),
+        env,
         forwarded_env,
         labels,
     })
 }
 
-/// Proxy routing and CA trust for the agent. The git gate, when there is one, is reached
-/// directly, not through the proxy.
-fn agent_env(proxy_name: &str, gate_name: Option<&str>) -> BTreeMap<String, String> {
+/// Proxy routing and CA trust for the agent, and where Claude Code keeps its state. The git
+/// gate, when there is one, is reached directly, not through the proxy.
+fn agent_env(proxy_name: &str, gate_name: Option<&str>, home: &str) -> BTreeMap<String, String> {
+    let state_dir = format!("{home}/{}", defaults::CLAUDE_STATE_DIR);
     let proxy_url = format!("http://{proxy_name}:{}", defaults::PROXY_PORT);
     let no_proxy = match gate_name {
         Some(gate) => format!("localhost,127.0.0.1,::1,{gate}"),
@@ -262,6 +275,7 @@ fn agent_env(proxy_name: &str, gate_name: Option<&str>) -> BTreeMap<String, Stri
         ("NODE_EXTRA_CA_CERTS", ca_cert),
         ("SSL_CERT_FILE", ca_bundle),
         ("REQUESTS_CA_BUNDLE", ca_bundle),
+        (defaults::CLAUDE_CONFIG_ENV, &state_dir),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -302,6 +316,12 @@ impl ResourceNames {
 
     pub fn gate(slug: &str) -> String {
         format!("bot-bottle-{slug}-gitgate")
+    }
+
+    /// The bottle name's Claude Code state volume: named by the slug alone, so every launch of
+    /// the name finds it.
+    pub fn state_volume(slug: &str) -> String {
+        format!("bot-bottle-{slug}-claude")
     }
 }
 

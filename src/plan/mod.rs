@@ -45,6 +45,9 @@ pub struct Plan {
     pub proxy: ProxyPlan,
     /// The git gate sidecar, when the manifest declares `git.upstreams`.
     pub gate: Option<gate::GatePlan>,
+    /// Claude Code's state (its login and settings), kept from one launch of this bottle
+    /// name to the next.
+    pub state_volume: StateVolume,
     /// Provisioners in the order they run.
     pub provisioning: Vec<ProvisionStep>,
     /// Private directory (0700) holding the rendered config and public cert during the launch.
@@ -72,6 +75,18 @@ pub struct EngineSummary {
     pub rootless: Option<bool>,
     /// Whether the engine answered; `null` when it was not asked.
     pub reachable: Option<bool>,
+}
+
+/// The named volume that holds Claude Code's state (`~/.claude`, and `~/.claude.json` in it
+/// through `CLAUDE_CONFIG_DIR`). Created by the first launch of a bottle name when missing,
+/// kept by `stop`, removed by `stop --purge`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StateVolume {
+    pub name: String,
+    /// Where it is mounted in the agent.
+    pub target: String,
+    /// Labels it gets when a launch creates it.
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -125,6 +125,16 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
                 passthrough.join(", ")
             ),
         ),
+        (
+            "state volume",
+            format!(
+                "{} -> {} (Claude Code's login and settings; {}={}; created if missing, kept by stop, removed by stop --purge)",
+                plan.state_volume.name,
+                plan.state_volume.target,
+                crate::defaults::CLAUDE_CONFIG_ENV,
+                plan.state_volume.target
+            ),
+        ),
         ("workspace", format!("{} -> {}{mapping}", plan.agent.workspace, plan.agent.workdir)),
         ("command", plan.agent.command.join(" ")),
         ("forwarded env", forwarded(plan)),

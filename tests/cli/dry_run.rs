@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{bot_bottle, repo, stdout_of, Scratch};
+use crate::support::{bot_bottle, repo, stderr_of, stdout_of, Scratch};
 
 fn dry_run_json(args: &[&str], cwd: &std::path::Path) -> Value {
     let out = bot_bottle(cwd)
@@ -224,7 +224,20 @@ fn forwarded_env_values_are_never_printed() {
 
 #[test]
 fn help_exists_for_every_command() {
-    for args in [&["--help"][..], &["start", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["start", "--help"],
+        &["stop", "--help"],
+        &["attach", "--help"],
+        &["exec", "--help"],
+        &["list", "--help"],
+        &["logs", "--help"],
+        &["gc", "--help"],
+        &["doctor", "--help"],
+        &["image", "build", "--help"],
+        &["image", "pull", "--help"],
+        &["man", "--help"],
+    ] {
         let out = bot_bottle(&repo()).args(args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
         assert!(stdout_of(&out).contains("Usage: bot-bottle"));
@@ -243,7 +256,7 @@ fn committed_completion_scripts_match_the_cli() {
             std::fs::read(repo().join(format!("contrib/completions/bot-bottle.{shell}"))).unwrap();
         assert!(
             out.stdout == committed,
-            "contrib/completions/bot-bottle.{shell} is stale: regenerate it with `bot-bottle completions {shell}`"
+            "contrib/completions/bot-bottle.{shell} is stale: regenerate it with contrib/man/generate.sh"
         );
     }
 }
@@ -367,5 +380,34 @@ fn gate_image_override_from_env() {
         plan["gate"]["files"].as_array().unwrap().len(),
         2,
         "{plan:#}"
+    );
+}
+
+#[test]
+fn committed_man_pages_match_the_cli() {
+    let scratch = Scratch::new("man");
+    let out = bot_bottle(&repo())
+        .args(["man", "--dir"])
+        .arg(scratch.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let pages = |dir: &std::path::Path| -> std::collections::BTreeMap<String, Vec<u8>> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "1"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect()
+    };
+    let generated = pages(scratch.path());
+    assert!(generated.contains_key("bot-bottle.1"));
+    assert!(generated.contains_key("bot-bottle-exec.1"));
+    assert!(
+        generated == pages(&repo().join("contrib/man")),
+        "contrib/man is stale: regenerate it with contrib/man/generate.sh"
     );
 }

@@ -233,3 +233,52 @@ fn bad_git_upstreams_exit_2_naming_the_field_and_value() {
         assert!(e.contains(why), "{why}: {e}");
     }
 }
+
+#[test]
+fn exec_needs_a_command_after_two_dashes() {
+    let scratch = Scratch::new("exec-usage");
+    let out = bot_bottle(scratch.path())
+        .args(["exec", "somebottle"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("<NAME> -- <CMD>..."),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn image_pull_without_a_reference_says_where_to_get_one() {
+    let scratch = Scratch::new("pull-usage");
+    let out = bot_bottle(scratch.path())
+        .env_remove("BOT_BOTTLE_PIPELOCK_SOURCE")
+        .args(["image", "pull", "pipelock"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("--from REF") && err.contains("bot-bottle image build pipelock"),
+        "{err}"
+    );
+}
+
+#[test]
+fn doctor_without_an_engine_names_the_fix() {
+    let scratch = Scratch::new("doctor-none");
+    let out = bot_bottle(scratch.path())
+        .args(["doctor", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["schema"], "bot-bottle.doctor/v1");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["checks"][0]["name"], "engine");
+    assert!(report["checks"][0]["fix"]
+        .as_str()
+        .unwrap()
+        .contains("install podman or docker"));
+}

@@ -368,14 +368,15 @@ fn audited_and_listed(h: &Harness, bottle: &Bottle<'_>, name: &str) {
     // Every push and refusal is in the bottle's audit log.
     let logs = h
         .bot_bottle(&bottle.ws)
-        .args(["logs", name])
+        .args(["logs", "--json", name])
         .output()
         .unwrap();
     assert!(logs.status.success());
     let events: Vec<serde_json::Value> = String::from_utf8_lossy(&logs.stdout)
         .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .filter(|e: &serde_json::Value| e["source"] == "git-gate")
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|line| line["event"].clone())
+        .filter(|e| e["source"] == "git-gate")
         .collect();
     let count = |event: &str| events.iter().filter(|e| e["event"] == event).count();
     assert_eq!(count("push"), 2, "{events:?}");
@@ -388,7 +389,7 @@ fn audited_and_listed(h: &Harness, bottle: &Bottle<'_>, name: &str) {
         .output()
         .unwrap();
     let rows: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
-    let row = rows
+    let row = rows["bottles"]
         .as_array()
         .unwrap()
         .iter()

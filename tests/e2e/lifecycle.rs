@@ -10,9 +10,11 @@ use crate::support::{
     harness, manifest, manifest_forwarding, unique_name, wait_for, Bottle, Harness, Workspace,
 };
 
-/// Asserts that no container, network or stage directory of `slug` remains.
+/// Asserts that no container, network or stage directory of `slug` remains; then removes its
+/// state volume, which a bottle keeps by design.
 fn assert_gone(h: &Harness, slug: &str, stage_dir: Option<&str>) {
     let left = h.leftovers(slug);
+    h.remove_state_volume(slug);
     assert!(left.is_empty(), "left behind: {left:?}");
     if let Some(dir) = stage_dir {
         assert!(
@@ -107,6 +109,8 @@ fn sigterm_half_way_through_the_launch_tears_down() {
         s
     });
     assert_eq!(code, 130, "exit code after SIGTERM; stderr: {stderr:?}");
+    // The launch created the state volume, and failed: it goes too.
+    assert_eq!(h.state_volume(&name), None, "stderr: {stderr:?}");
     assert_gone(&h, &name, None);
 }
 
@@ -167,7 +171,8 @@ fn a_second_bottle_of_the_same_name_fails_before_creating_anything() {
         String::from_utf8_lossy(&out.stderr)
     );
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let row = rows
+    assert_eq!(rows["schema"], "bot-bottle.list/v1");
+    let row = rows["bottles"]
         .as_array()
         .unwrap()
         .iter()

@@ -3,6 +3,7 @@
 //! they skip loudly, unless `BOT_BOTTLE_E2E=required`, when they fail.
 
 mod claude;
+mod daily;
 mod egress;
 mod gitgate;
 mod isolation;

@@ -169,6 +169,23 @@ impl Harness {
         left
     }
 
+    /// The bottle's Claude Code state volume, if it exists.
+    pub fn state_volume(&self, slug: &str) -> Option<String> {
+        let name = format!("bot-bottle-{slug}-claude");
+        self.engine
+            .inspect_volume(&name)
+            .unwrap_or_else(|e| panic!("{e:#}"))
+            .map(|v| v.name)
+    }
+
+    /// Removes the bottle's state volume: kept by design when a bottle ends, so a test that
+    /// launched one removes it itself.
+    pub fn remove_state_volume(&self, slug: &str) {
+        self.engine
+            .remove_volume(&format!("bot-bottle-{slug}-claude"))
+            .unwrap();
+    }
+
     /// Runs a shell script in `container` (as its default user unless `user` is given).
     pub fn sh(&self, container: &str, user: Option<&str>, script: &str) -> ExecOutput {
         let spec = ExecSpec {
@@ -289,10 +306,13 @@ impl Drop for Bottle<'_> {
         let out = self
             .h
             .bot_bottle(&self.ws)
-            .args(["stop", &self.slug])
+            .args(["stop", "--purge", &self.slug])
             .output()
             .unwrap();
-        let left = self.h.leftovers(&self.slug);
+        let mut left = self.h.leftovers(&self.slug);
+        if !std::thread::panicking() {
+            left.extend(self.h.state_volume(&self.slug));
+        }
         if !std::thread::panicking() {
             assert!(
                 out.status.success(),

@@ -1,0 +1,56 @@
+//! `bot-bottle attach NAME`: back into a running bottle's agent. It runs the agent's command
+//! again (what the launch ran, from its launch record) attached to this terminal; Claude Code's
+//! state lives in the bottle's state volume, so its login and conversations are there.
+
+use std::io::IsTerminal as _;
+
+use anyhow::Context as _;
+use backends::ExecSpec;
+use clap::Args;
+
+use super::Global;
+use crate::launch::{record, stage};
+
+/// Start the agent's command again in a running (detached) bottle, attached to this terminal.
+///
+/// A new session of the agent's command: for Claude Code, its login and settings are in the
+/// bottle's state volume; pass `-- --continue` to resume the last conversation.
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// The bottle's name or slug.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Extra arguments for the agent's command, after `--` (e.g. `-- --continue`).
+    #[arg(last = true, value_name = "ARG")]
+    pub args: Vec<String>,
+}
+
+impl AttachArgs {
+    pub fn run(&self, global: &Global) -> anyhow::Result<()> {
+        let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
+        let agent = crate::bottles::running_agent(engine.as_ref(), &self.name)?;
+        let slug = crate::slug::slugify(&self.name)?;
+        // The launch's own command when its record is here, else the default.
+        let mut argv = record::read(&stage::root()?.join(&slug)).map_or_else(
+            || {
+                crate::defaults::AGENT_COMMAND
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            },
+            |r| r.agent_command,
+        );
+        argv.extend(self.args.iter().cloned());
+        let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+        let spec = ExecSpec {
+            tty,
+            interactive: true,
+            ..ExecSpec::new(argv)
+        };
+        let status = engine
+            .exec_interactive(&agent, &spec)
+            .with_context(|| format!("attaching to {agent}"))?;
+        crate::exit::pass_through(status)
+    }
+}

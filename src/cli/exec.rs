@@ -1,0 +1,44 @@
+//! `bot-bottle exec NAME -- CMD…`: a command in a running bottle's agent, its exit code passed
+//! through.
+
+use std::io::IsTerminal as _;
+
+use anyhow::Context as _;
+use backends::ExecSpec;
+use clap::Args;
+
+use super::Global;
+
+/// Run a command in a running bottle's agent (as the agent user, in /workspace) and exit with
+/// its exit code. It gets a TTY when stdin and stdout are terminals.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The bottle's name or slug.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Run as this user instead of the agent user (e.g. `0` for root, who has no capabilities).
+    #[arg(short, long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+impl ExecArgs {
+    pub fn run(&self, global: &Global) -> anyhow::Result<()> {
+        let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
+        let agent = crate::bottles::running_agent(engine.as_ref(), &self.name)?;
+        let spec = ExecSpec {
+            user: self.user.clone(),
+            tty: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
+            interactive: true,
+            ..ExecSpec::new(self.command.clone())
+        };
+        let status = engine
+            .exec_interactive(&agent, &spec)
+            .with_context(|| format!("running {:?} in {agent}", self.command.join(" ")))?;
+        crate::exit::pass_through(status)
+    }
+}

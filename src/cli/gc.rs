@@ -1,0 +1,170 @@
+//! `bot-bottle gc`: removes what crashed launches left behind, and nothing else.
+//!
+//! A bottle is a crash's leftover when this user's stage root holds its lock file, nobody holds
+//! that lock (the kernel drops it when its holder dies, however it dies), and it is not a
+//! detached bottle that came up (its launch record says so, for the launch id its resources
+//! carry). Only resources carrying bot-bottle's labels are looked at; bottles of other users or
+//! other stage roots have no lock file here and are never touched. State volumes (Claude Code's
+//! login) are never removed by `gc`: `stop --purge` does that.
+
+use std::io::Write as _;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::Global;
+use crate::launch::{lock, record, stage, teardown};
+
+/// Version of the `gc --json` document.
+pub const JSON_SCHEMA: &str = "bot-bottle.gc/v1";
+
+/// Remove what crashed launches left: containers, networks and stage directories of bottles
+/// whose launch no longer runs. Running and detached bottles, state volumes and anything
+/// without bot-bottle's labels are left alone.
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Only say what would be removed.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    schema: &'static str,
+    dry_run: bool,
+    /// What was removed (or would be, with `--dry-run`).
+    removed: Vec<Item>,
+    /// Bottles left alone, and why.
+    kept: Vec<Kept>,
+}
+
+#[derive(Debug, Serialize)]
+struct Item {
+    bottle: String,
+    /// `container`, `network` or `stage_dir`.
+    kind: &'static str,
+    name: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Kept {
+    bottle: String,
+    why: String,
+}
+
+impl GcArgs {
+    pub fn run(&self, global: &Global) -> anyhow::Result<()> {
+        let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
+        let root = stage::root()?;
+        let mut bottles = crate::bottles::find(engine.as_ref(), None)?;
+        // Stage directories or locks of launches that died before creating anything.
+        for slug in locked_slugs(&root) {
+            bottles.entry(slug).or_default();
+        }
+        let mut report = Report {
+            schema: JSON_SCHEMA,
+            dry_run: self.dry_run,
+            removed: Vec::new(),
+            kept: Vec::new(),
+        };
+        let mut errors = Vec::new();
+        for (slug, found) in bottles {
+            let stage_dir = root.join(&slug);
+            let mut keep = |why: String| {
+                report.kept.push(Kept {
+                    bottle: slug.clone(),
+                    why,
+                });
+            };
+            if !lock::path_for(&stage_dir).exists() {
+                if !found.containers.is_empty() || !found.networks.is_empty() {
+                    keep(format!("not launched from this stage root ({root})"));
+                }
+                continue;
+            }
+            let Ok(_lock) = lock::acquire(&stage_dir) else {
+                keep("its launch is running (it holds the bottle lock)".to_owned());
+                continue;
+            };
+            if let Some(r) = record::read(&stage_dir) {
+                if r.detached && found.launch_ids().contains(&r.launch_id) {
+                    keep(format!(
+                        "detached and running; `bot-bottle stop {slug}` removes it"
+                    ));
+                    continue;
+                }
+            }
+            let mut resources = Vec::new();
+            for c in &found.containers {
+                resources.push(teardown::Resource::Container(c.name.clone()));
+            }
+            for n in &found.networks {
+                resources.push(teardown::Resource::Network(n.name.clone()));
+            }
+            if stage_dir.exists() {
+                resources.push(teardown::Resource::StageDir(stage_dir.clone()));
+            }
+            if resources.is_empty() {
+                continue;
+            }
+            for resource in &resources {
+                let (kind, name) = match resource {
+                    teardown::Resource::Container(n) => ("container", n.clone()),
+                    teardown::Resource::Network(n) => ("network", n.clone()),
+                    teardown::Resource::Volume(n) => ("volume", n.clone()),
+                    teardown::Resource::StageDir(p) => ("stage_dir", p.to_string()),
+                };
+                report.removed.push(Item {
+                    bottle: slug.clone(),
+                    kind,
+                    name,
+                });
+            }
+            if !self.dry_run {
+                if let Err(e) = teardown::remove_all(engine.as_ref(), &resources) {
+                    errors.push(e.to_string());
+                }
+            }
+        }
+        let mut out = std::io::stdout().lock();
+        if self.json {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        } else {
+            let verb = if self.dry_run {
+                "would remove"
+            } else {
+                "removed"
+            };
+            for item in &report.removed {
+                writeln!(out, "{verb} {} {} ({})", item.kind, item.name, item.bottle)?;
+            }
+            for kept in &report.kept {
+                writeln!(out, "kept {}: {}", kept.bottle, kept.why)?;
+            }
+            if report.removed.is_empty() {
+                writeln!(out, "nothing to remove")?;
+            }
+        }
+        if !errors.is_empty() {
+            anyhow::bail!("{}", errors.join("\n"));
+        }
+        Ok(())
+    }
+}
+
+/// The bottle names with a lock file in `root`.
+fn locked_slugs(root: &camino::Utf8Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|name| name.strip_suffix(".lock").map(str::to_owned))
+        .collect()
+}

@@ -1,0 +1,83 @@
+//! The launch record: `bottle.json` in the stage directory, written once a launch is up, read
+//! by `list` (age, allowlist), `attach` (the agent's command) and `gc` (a detached bottle that
+//! came up is not a crash's leftover). It lives and dies with the stage directory.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use camino::Utf8Path;
+use serde::{Deserialize, Serialize};
+
+use super::stage;
+use crate::plan::Plan;
+
+/// The record's file name in the stage directory.
+pub const FILE: &str = "bottle.json";
+
+/// Version of the record.
+pub const SCHEMA: &str = "bot-bottle.record/v1";
+
+/// What a launch that came up wrote about itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LaunchRecord {
+    pub schema: String,
+    /// The slug.
+    pub bottle: String,
+    pub name: String,
+    pub launch_id: String,
+    /// Seconds since the Unix epoch when the bottle was up.
+    pub started_at: u64,
+    pub detached: bool,
+    pub agent_container: String,
+    pub proxy_container: String,
+    pub networks: Vec<String>,
+    pub state_volume: String,
+    pub allowlist: Vec<String>,
+    pub agent_command: Vec<String>,
+    pub agent_user: String,
+    pub agent_workdir: String,
+    pub ca_fingerprint: String,
+}
+
+/// Seconds since the Unix epoch now.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Writes the record of `plan`'s launch into its stage directory (0600).
+pub fn write(plan: &Plan, ca_fingerprint: &str, detached: bool) -> anyhow::Result<()> {
+    let record = LaunchRecord {
+        schema: SCHEMA.to_owned(),
+        bottle: plan.bottle.slug.clone(),
+        name: plan.bottle.name.clone(),
+        launch_id: plan.launch_id.clone(),
+        started_at: now(),
+        detached,
+        agent_container: plan.containers.agent.clone(),
+        proxy_container: plan.containers.proxy.clone(),
+        networks: vec![plan.networks.internal.clone(), plan.networks.egress.clone()],
+        state_volume: plan.state_volume.name.clone(),
+        allowlist: plan
+            .egress
+            .allowlist
+            .iter()
+            .map(|h| h.as_str().to_owned())
+            .collect(),
+        agent_command: plan.agent.command.clone(),
+        agent_user: plan.agent.user.clone(),
+        agent_workdir: plan.agent.workdir.clone(),
+        ca_fingerprint: ca_fingerprint.to_owned(),
+    };
+    let json = serde_json::to_vec_pretty(&record).context("serializing the launch record")?;
+    stage::write(&plan.stage_dir, FILE, &json, 0o600)
+}
+
+/// The record in `stage_dir`, if a launch left one there that this version can read.
+pub fn read(stage_dir: &Utf8Path) -> Option<LaunchRecord> {
+    let bytes = std::fs::read(stage_dir.join(FILE)).ok()?;
+    serde_json::from_slice::<LaunchRecord>(&bytes)
+        .ok()
+        .filter(|r| r.schema == SCHEMA)
+}

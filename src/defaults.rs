@@ -35,8 +35,8 @@ pub const ALLOWLIST: &[&str] = &[
 /// the allowlist to the CONNECT.
 pub const TLS_PASSTHROUGH: &[&str] = &["api.anthropic.com"];
 
-/// The git gate image `contrib/testbed/build-images.sh` builds (Debian, git, OpenSSH's client
-/// and `bot-bottle-gate`), under a local name.
+/// The git gate image `bot-bottle image build gate` builds from `contrib/gate` (Debian, git,
+/// OpenSSH's client and `bot-bottle-gate`), under a local name.
 pub const GATE_IMAGE: &str = "localhost/bot-bottle/gitgate:latest";
 /// Overrides [`GATE_IMAGE`].
 pub const GATE_IMAGE_ENV: &str = "BOT_BOTTLE_GATE_IMAGE";

@@ -1,6 +1,7 @@
-//! The two images a bottle runs, made in one step: the agent built from `contrib/agent` with
-//! Claude Code from npm on a Debian-family Node.js base, and pipelock pulled by tag and pinned
-//! by digest, or built from source with Go when no registry is reachable.
+//! The images a bottle runs, made in one step: the agent built from `contrib/agent` with
+//! Claude Code from npm on a Debian-family Node.js base; pipelock pulled by tag and pinned by
+//! digest, or built from source with Go when no registry is reachable; and the git gate built
+//! from `contrib/gate` with a static `bot-bottle-gate` from a checkout of this workspace.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -17,9 +18,16 @@ use crate::defaults;
 const AGENT_CONTAINERFILE: &str = include_str!("../contrib/agent/Containerfile");
 /// The pipelock image's recipe.
 const PIPELOCK_CONTAINERFILE: &str = include_str!("../contrib/pipelock/Containerfile");
+/// The git gate image's recipe.
+const GATE_CONTAINERFILE: &str = include_str!("../contrib/gate/Containerfile");
 
 /// The default base of the agent image.
 pub const AGENT_BASE: &str = "node:22-slim";
+/// The default base of the git gate image.
+pub const GATE_BASE: &str = "debian:bookworm-slim";
+/// The gate's package and binary in this workspace.
+const GATE_PACKAGE: &str = "bot-bottle-gate";
+
 /// Claude Code from npm, pinned; the testbed installs the same version.
 pub const CLAUDE_CODE_PACKAGE: &str = "@anthropic-ai/claude-code";
 pub const CLAUDE_CODE_VERSION: &str = "2.1.332";
@@ -39,12 +47,15 @@ const PIPELOCK_VERSION_VARS: &[&str] = &[
 pub const PIPELOCK_SOURCE_ENV: &str = "BOT_BOTTLE_PIPELOCK_SOURCE";
 /// Names a published agent image to pull instead of building one.
 pub const AGENT_SOURCE_ENV: &str = "BOT_BOTTLE_AGENT_SOURCE";
+/// Names a published git gate image to pull instead of building one.
+pub const GATE_SOURCE_ENV: &str = "BOT_BOTTLE_GATE_SOURCE";
 
 /// Which image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Target {
     Agent,
     Pipelock,
+    Gate,
 }
 
 impl Target {
@@ -53,6 +64,7 @@ impl Target {
         match self {
             Target::Agent => defaults::AGENT_IMAGE,
             Target::Pipelock => defaults::PROXY_IMAGE,
+            Target::Gate => defaults::GATE_IMAGE,
         }
     }
 
@@ -60,6 +72,7 @@ impl Target {
         match self {
             Target::Agent => "agent",
             Target::Pipelock => "pipelock",
+            Target::Gate => "gate",
         }
     }
 }
@@ -251,6 +264,241 @@ pub fn build_pipelock(engine: &dyn Engine, tag: &str, verbose: bool) -> anyhow::
     Ok(())
 }
 
+/// The checkout bot-bottle was built from, when it is still there: where `image build gate`
+/// takes the gate's source by default.
+pub fn default_gate_source() -> Option<Utf8PathBuf> {
+    let dir = Utf8PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    is_workspace(&dir).then_some(dir)
+}
+
+/// Whether `dir` is a checkout of this workspace (it has the gate crate).
+fn is_workspace(dir: &Utf8Path) -> bool {
+    dir.join("Cargo.toml").is_file() && dir.join("gate").join("Cargo.toml").is_file()
+}
+
+/// The checkout to build the gate from: `given` (checked), else [`default_gate_source`].
+pub fn gate_source(given: Option<&Utf8Path>) -> anyhow::Result<Utf8PathBuf> {
+    match given {
+        Some(dir) if is_workspace(dir) => Ok(dir.to_owned()),
+        Some(dir) => Err(crate::exit::UsageError(format!(
+            "--source {dir}: no {} there; give a checkout of bot-bottle's workspace (the \
+             directory holding Cargo.toml and gate/)",
+            dir.join("gate").join("Cargo.toml")
+        ))
+        .into()),
+        None => default_gate_source().ok_or_else(|| {
+            crate::exit::UsageError(format!(
+                "the checkout bot-bottle was built from ({}) is gone; pass --source DIR with a \
+                 checkout of bot-bottle's workspace to build the git gate from",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .into()
+        }),
+    }
+}
+
+/// How cargo builds a binary that runs on any base, whatever its libc.
+#[derive(Debug, PartialEq, Eq)]
+struct StaticBuild {
+    target: String,
+    /// `RUSTFLAGS` for the build, when the target is not static by default.
+    rustflags: Option<&'static str>,
+}
+
+/// The static build for `host` (rustc's host triple): the host's musl twin when its standard
+/// library is installed (`musl_installed`), else the host's glibc target with `crt-static`, as
+/// `contrib/testbed/build-images.sh` builds it (so a build the testbed made is reused).
+fn static_build(host: &str, musl_installed: impl Fn(&str) -> bool) -> anyhow::Result<StaticBuild> {
+    if host.ends_with("-linux-musl") {
+        return Ok(StaticBuild {
+            target: host.to_owned(),
+            rustflags: None,
+        });
+    }
+    let Some(arch) = host.strip_suffix("-linux-gnu") else {
+        bail!(
+            "rustc's host is {host}: the git gate runs in a Linux container, so build it on \
+             Linux, or install a Linux musl target and build there"
+        );
+    };
+    let musl = format!("{arch}-linux-musl");
+    if musl_installed(&musl) {
+        return Ok(StaticBuild {
+            target: musl,
+            rustflags: None,
+        });
+    }
+    Ok(StaticBuild {
+        target: host.to_owned(),
+        rustflags: Some("-C target-feature=+crt-static"),
+    })
+}
+
+/// The `host:` line of `rustc -vV`.
+fn rustc_host(version: &str) -> Option<&str> {
+    version
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(str::trim)
+}
+
+/// The binary a line of cargo's `--message-format=json` names, when it is the gate's.
+fn gate_executable(line: &str) -> Option<Utf8PathBuf> {
+    let message: serde_json::Value = serde_json::from_str(line).ok()?;
+    if message["reason"] != "compiler-artifact" || message["target"]["name"] != GATE_PACKAGE {
+        return None;
+    }
+    message["executable"].as_str().map(Utf8PathBuf::from)
+}
+
+/// Whether `elf` (a 64-bit little-endian ELF file) needs no program interpreter, i.e. no
+/// dynamic loader and so no libc of the image's: a static or static-pie executable.
+fn is_static_elf(elf: &[u8]) -> Result<bool, String> {
+    const PT_INTERP: u32 = 3;
+    let field = |at: usize, len: usize| -> Result<u64, String> {
+        let bytes = elf
+            .get(at..at + len)
+            .ok_or_else(|| "truncated ELF header".to_owned())?;
+        Ok(bytes
+            .iter()
+            .rev()
+            .fold(0u64, |n, b| (n << 8) | u64::from(*b)))
+    };
+    if elf.get(..6) != Some(b"\x7fELF\x02\x01".as_slice()) {
+        return Err("not a 64-bit little-endian ELF file".to_owned());
+    }
+    let too_big = |_| "ELF header field out of range".to_owned();
+    let phoff = usize::try_from(field(0x20, 8)?).map_err(too_big)?;
+    let phentsize = usize::try_from(field(0x36, 2)?).map_err(too_big)?;
+    let phnum = usize::try_from(field(0x38, 2)?).map_err(too_big)?;
+    for i in 0..phnum {
+        if field(phoff + i * phentsize, 4)? == u64::from(PT_INTERP) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Builds `bot-bottle-gate` static with cargo from the checkout `source` and returns it.
+fn build_gate_binary(source: &Utf8Path, verbose: bool) -> anyhow::Result<Utf8PathBuf> {
+    let version = Command::new("rustc")
+        .args(["-vV"])
+        .verbose(verbose)
+        .run()
+        .context("asking rustc for its host (is a Rust toolchain installed?)")?
+        .stdout_text();
+    let host = rustc_host(&version)
+        .with_context(|| format!("no host in `rustc -vV`: {version}"))?
+        .to_owned();
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .verbose(verbose)
+        .run()
+        .context("asking rustc for its sysroot")?
+        .stdout_text();
+    let sysroot = Utf8PathBuf::from(sysroot.trim());
+    let build = static_build(&host, |target| {
+        sysroot
+            .join("lib/rustlib")
+            .join(target)
+            .join("lib")
+            .is_dir()
+    })?;
+    let musl = format!(
+        "{}-linux-musl",
+        host.split("-linux").next().unwrap_or(&host)
+    );
+    let install = format!(
+        "for a static build, install the musl target (`rustup target add {musl}`) or glibc's \
+         static library (Debian: libc6-dev)"
+    );
+    step(&format!(
+        "building {GATE_PACKAGE} (release, static, {}) with cargo in {source}",
+        build.target
+    ));
+    let manifest = source.join("Cargo.toml");
+    let mut cargo = Command::new("cargo")
+        .args([
+            "build",
+            "--release",
+            "--package",
+            GATE_PACKAGE,
+            "--target",
+            build.target.as_str(),
+            "--manifest-path",
+            manifest.as_str(),
+            "--message-format=json-render-diagnostics",
+        ])
+        .verbose(verbose);
+    if let Some(flags) = build.rustflags {
+        cargo = cargo.envs([("RUSTFLAGS".to_owned(), flags.to_owned())]);
+    }
+    let mut built = None;
+    let status = cargo.stream_lines(&mut |line| {
+        if let Some(path) = gate_executable(line) {
+            built = Some(path);
+        }
+        Ok(())
+    })?;
+    if status != 0 {
+        bail!(
+            "`{}` exited with status {status}: {install}; cargo also needs the workspace's \
+             dependencies (fetched once, or vendored)",
+            cargo.display()
+        );
+    }
+    let built = built.with_context(|| format!("cargo named no {GATE_PACKAGE} binary"))?;
+    let elf = fs::read(&built).with_context(|| format!("reading {built}"))?;
+    match is_static_elf(&elf) {
+        Ok(true) => Ok(built),
+        Ok(false) => {
+            bail!("{built} is linked dynamically, so it would need the image's libc: {install}")
+        }
+        Err(why) => bail!("{built}: {why}"),
+    }
+}
+
+/// Builds the git gate image `tag` on `base`: `bot-bottle-gate` built static with cargo from
+/// the checkout `source`, then `contrib/gate/Containerfile`.
+pub fn build_gate(
+    engine: &dyn Engine,
+    tag: &str,
+    base: &str,
+    source: &Utf8Path,
+    verbose: bool,
+) -> anyhow::Result<()> {
+    let binary = build_gate_binary(source, verbose)?;
+    let ctx = Context::new("gate")?;
+    fs::write(ctx.0.join("Containerfile"), GATE_CONTAINERFILE)
+        .context("writing the git gate Containerfile")?;
+    fs::copy(&binary, ctx.0.join(GATE_PACKAGE))
+        .with_context(|| format!("copying {binary} into the build context"))?;
+    step(&format!(
+        "building {tag} on {base} with {}",
+        engine.program()
+    ));
+    let spec = BuildSpec {
+        tag: tag.to_owned(),
+        context: ctx.0.clone(),
+        file: Some(ctx.0.join("Containerfile")),
+        build_args: vec![EnvVar::new("BASE", base)],
+        labels: [(
+            "io.bot-bottle.gate".to_owned(),
+            env!("CARGO_PKG_VERSION").to_owned(),
+        )]
+        .into(),
+        progress: true,
+    };
+    engine.build_image(&spec).with_context(|| {
+        format!(
+            "building on {base}; where no registry is reachable, pass --base with a local \
+             Debian-family image that has git, openssh-client and ca-certificates"
+        )
+    })?;
+    step(&format!("{tag} is ready"));
+    Ok(())
+}
+
 /// Pulls `source`, pins it by the digest the engine recorded, and names it `tag`. Returns the
 /// pinned reference.
 pub fn pull(
@@ -264,6 +512,7 @@ pub fn pull(
         let instead = match target {
             Target::Pipelock => "`bot-bottle image build pipelock` builds it from source instead",
             Target::Agent => "`bot-bottle image build agent` builds it instead",
+            Target::Gate => "`bot-bottle image build gate` builds it instead",
         };
         format!("no registry reachable, or no such image? {instead}")
     })?;
@@ -295,6 +544,7 @@ pub fn source(target: Target, from: Option<&str>) -> anyhow::Result<String> {
     let env = match target {
         Target::Agent => AGENT_SOURCE_ENV,
         Target::Pipelock => PIPELOCK_SOURCE_ENV,
+        Target::Gate => GATE_SOURCE_ENV,
     };
     from.map(str::to_owned)
         .or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty()))
@@ -302,6 +552,7 @@ pub fn source(target: Target, from: Option<&str>) -> anyhow::Result<String> {
             let what = match target {
                 Target::Pipelock => "the published pipelock image at tag 2.3.0 (see pipelock's README for where it is published)",
                 Target::Agent => "a published agent image",
+                Target::Gate => "a published git gate image",
             };
             crate::exit::UsageError(format!(
                 "name {what} with --from REF or {env}; or build it here: `bot-bottle image build {}`",
@@ -313,7 +564,94 @@ pub fn source(target: Target, from: Option<&str>) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::pinned_reference;
+    use super::{
+        gate_executable, gate_source, is_static_elf, pinned_reference, rustc_host, static_build,
+        StaticBuild,
+    };
+
+    #[test]
+    fn the_gate_is_built_static_with_musl_when_it_is_installed_else_with_crt_static() {
+        let musl = static_build("x86_64-unknown-linux-gnu", |t| {
+            t == "x86_64-unknown-linux-musl"
+        })
+        .unwrap();
+        assert_eq!(
+            musl,
+            StaticBuild {
+                target: "x86_64-unknown-linux-musl".to_owned(),
+                rustflags: None
+            }
+        );
+        let glibc = static_build("aarch64-unknown-linux-gnu", |_| false).unwrap();
+        assert_eq!(glibc.target, "aarch64-unknown-linux-gnu");
+        assert_eq!(glibc.rustflags, Some("-C target-feature=+crt-static"));
+        let native = static_build("x86_64-unknown-linux-musl", |_| false).unwrap();
+        assert_eq!(native.rustflags, None);
+        let err = static_build("aarch64-apple-darwin", |_| true).unwrap_err();
+        assert!(format!("{err}").contains("aarch64-apple-darwin"), "{err}");
+    }
+
+    #[test]
+    fn rustc_s_host_and_cargo_s_gate_binary_are_read_from_their_output() {
+        let version = "rustc 1.89.0 (29483883e 2025-08-04)\nbinary: rustc\nhost: x86_64-unknown-linux-gnu\nrelease: 1.89.0\n";
+        assert_eq!(rustc_host(version), Some("x86_64-unknown-linux-gnu"));
+        assert_eq!(rustc_host("rustc 1.89.0\n"), None);
+        let gate = r#"{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"bot-bottle-gate"},"executable":"/w/target/x86_64-unknown-linux-gnu/release/bot-bottle-gate","fresh":true}"#;
+        assert_eq!(
+            gate_executable(gate).unwrap(),
+            "/w/target/x86_64-unknown-linux-gnu/release/bot-bottle-gate"
+        );
+        let lib = r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"bot-bottle-gate"},"executable":null}"#;
+        assert_eq!(gate_executable(lib), None);
+        let other = r#"{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"x"},"executable":"/x"}"#;
+        assert_eq!(gate_executable(other), None);
+        assert_eq!(
+            gate_executable(r#"{"reason":"build-finished","success":true}"#),
+            None
+        );
+        assert_eq!(gate_executable("Compiling x"), None);
+    }
+
+    /// A 64-bit little-endian ELF header with program headers of these types.
+    fn elf(types: &[u32]) -> Vec<u8> {
+        let mut bytes = vec![0u8; 64];
+        bytes[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        bytes[0x20..0x28].copy_from_slice(&64u64.to_le_bytes());
+        bytes[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
+        bytes[0x38..0x3a].copy_from_slice(&u16::try_from(types.len()).unwrap().to_le_bytes());
+        for t in types {
+            let mut header = vec![0u8; 56];
+            header[..4].copy_from_slice(&t.to_le_bytes());
+            bytes.extend(header);
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_binary_with_a_program_interpreter_is_not_static() {
+        assert_eq!(is_static_elf(&elf(&[6, 1, 1, 2])), Ok(true));
+        assert_eq!(is_static_elf(&elf(&[6, 3, 1, 2])), Ok(false));
+        assert!(is_static_elf(b"#!/bin/sh\n").is_err());
+        let mut truncated = elf(&[1, 3]);
+        truncated.truncate(100);
+        assert!(is_static_elf(&truncated).is_err());
+        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        assert!(is_static_elf(&me).is_ok());
+    }
+
+    #[test]
+    fn a_gate_source_must_be_a_checkout_of_this_workspace() {
+        let here = camino::Utf8Path::new(env!("CARGO_MANIFEST_DIR"));
+        assert_eq!(gate_source(Some(here)).unwrap(), here);
+        assert_eq!(gate_source(None).unwrap(), here);
+        let err = gate_source(Some(&here.join("gate"))).unwrap_err();
+        assert!(err.downcast_ref::<crate::exit::UsageError>().is_some());
+        assert!(
+            format!("{err}").contains("--source ")
+                && format!("{err}").contains("/gate/gate/Cargo.toml"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn a_pull_is_pinned_by_its_repository_s_digest() {

@@ -16,6 +16,11 @@ use bot_bottle_gate::config::{GateConfig, CONFIG_PATH};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // Answered before the config is read, so that an image build can check the binary runs.
+    if args.first().is_some_and(|a| a == "--version") {
+        println!("bot-bottle-gate {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
     let config_path = std::env::var("BOT_BOTTLE_GATE_CONFIG").unwrap_or(CONFIG_PATH.to_owned());
     let config = match load(&config_path) {
         Ok(c) => c,
@@ -27,7 +32,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("serve") => server::serve(&config),
         Some("pre-receive") => hook::pre_receive(&config),
-        _ => Err("usage: bot-bottle-gate serve | pre-receive".to_owned()),
+        _ => Err("usage: bot-bottle-gate serve | pre-receive | --version".to_owned()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

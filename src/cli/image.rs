@@ -1,15 +1,17 @@
-//! `bot-bottle image build|pull [agent|pipelock]`: the images a bottle runs, in one step.
+//! `bot-bottle image build|pull [agent|pipelock|gate]`: the images a bottle runs, in one step.
 
 use clap::{Args, Subcommand};
 
 use super::Global;
 use crate::images::{self, Target};
 
-/// Build or pull the agent and pipelock images under the names `start` uses by default.
+/// Build or pull the agent, pipelock and git gate images under the names `start` uses by
+/// default.
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
     /// Build images here: the agent from contrib/agent (Claude Code from npm on a Debian-family
-    /// Node.js base), pipelock 2.3.0 from source with Go.
+    /// Node.js base), pipelock 2.3.0 from source with Go, the git gate from contrib/gate (a
+    /// static bot-bottle-gate built with cargo on a Debian-family base).
     Build(BuildArgs),
     /// Pull a published image, pin it by digest and name it as `start` expects.
     Pull(PullArgs),
@@ -17,13 +19,15 @@ pub enum ImageCommand {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// Which image; both when left out.
+    /// Which image; the agent and pipelock when left out (the git gate only when named).
     #[arg(value_enum)]
     pub target: Option<Target>,
 
-    /// The agent image's base: a Debian-family Node.js image.
-    #[arg(long, value_name = "IMAGE", default_value = images::AGENT_BASE)]
-    pub base: String,
+    /// The base image: for the agent a Debian-family Node.js image (default node:22-slim), for
+    /// the git gate a Debian-family image (default debian:bookworm-slim; one that has git,
+    /// openssh-client and ca-certificates builds offline).
+    #[arg(long, value_name = "IMAGE")]
+    pub base: Option<String>,
 
     /// The name to give the image (default: the name `start` uses).
     #[arg(long, value_name = "NAME", requires = "target")]
@@ -33,6 +37,11 @@ pub struct BuildArgs {
     /// ran, instead of installing it with npm now (for a build without the npm registry).
     #[arg(long, value_name = "DIR")]
     pub claude_code_dir: Option<camino::Utf8PathBuf>,
+
+    /// The git gate: build bot-bottle-gate from DIR, a checkout of bot-bottle's workspace
+    /// (default: the checkout this bot-bottle was built from, while it exists).
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<camino::Utf8PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -42,7 +51,7 @@ pub struct PullArgs {
     pub target: Target,
 
     /// The published image to pull (e.g. pipelock's, at tag 2.3.0). Also
-    /// `BOT_BOTTLE_PIPELOCK_SOURCE` or `BOT_BOTTLE_AGENT_SOURCE`.
+    /// `BOT_BOTTLE_PIPELOCK_SOURCE`, `BOT_BOTTLE_AGENT_SOURCE` or `BOT_BOTTLE_GATE_SOURCE`.
     #[arg(long, value_name = "REF")]
     pub from: Option<String>,
 
@@ -53,10 +62,13 @@ pub struct PullArgs {
 
 impl ImageCommand {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
-        // A pull needs its reference before anything else.
-        let source = match self {
-            ImageCommand::Pull(args) => Some(images::source(args.target, args.from.as_deref())?),
-            ImageCommand::Build(_) => None,
+        // A pull needs its reference, and a build its options checked, before anything else.
+        let (source, gate_source) = match self {
+            ImageCommand::Pull(args) => (
+                Some(images::source(args.target, args.from.as_deref())?),
+                None,
+            ),
+            ImageCommand::Build(args) => (None, args.check()?),
         };
         let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
         match self {
@@ -74,13 +86,25 @@ impl ImageCommand {
                             images::build_agent(
                                 engine.as_ref(),
                                 &tag,
-                                &args.base,
+                                args.base.as_deref().unwrap_or(images::AGENT_BASE),
                                 args.claude_code_dir.as_deref(),
                                 global.verbose,
                             )?;
                         }
                         Target::Pipelock => {
                             images::build_pipelock(engine.as_ref(), &tag, global.verbose)?;
+                        }
+                        Target::Gate => {
+                            let source = gate_source
+                                .as_deref()
+                                .expect("check() resolves the source of a gate build");
+                            images::build_gate(
+                                engine.as_ref(),
+                                &tag,
+                                args.base.as_deref().unwrap_or(images::GATE_BASE),
+                                source,
+                                global.verbose,
+                            )?;
                         }
                     }
                 }
@@ -96,6 +120,50 @@ impl ImageCommand {
                 println!("{pinned}");
                 Ok(())
             }
+        }
+    }
+}
+
+impl BuildArgs {
+    /// Refuses options the chosen image does not take, naming the option and its value; for the
+    /// git gate, returns the checkout to build it from.
+    fn check(&self) -> anyhow::Result<Option<camino::Utf8PathBuf>> {
+        let refuse = |option: &str, value: &str, why: &str| -> anyhow::Result<_> {
+            let building = self.target.map_or_else(
+                || "the agent and pipelock images".to_owned(),
+                |t| format!("the {} image", t.name()),
+            );
+            Err(crate::exit::UsageError(format!(
+                "{option} {value}: {why}, and this builds {building}"
+            ))
+            .into())
+        };
+        if let Some(dir) = &self.source {
+            if self.target != Some(Target::Gate) {
+                return refuse("--source", dir.as_str(), "only `image build gate` takes it");
+            }
+        }
+        if let Some(dir) = &self.claude_code_dir {
+            if !matches!(self.target, None | Some(Target::Agent)) {
+                return refuse(
+                    "--claude-code-dir",
+                    dir.as_str(),
+                    "only the agent image takes it",
+                );
+            }
+        }
+        if let Some(base) = &self.base {
+            if self.target == Some(Target::Pipelock) {
+                return refuse(
+                    "--base",
+                    base,
+                    "pipelock's image has no base (it is FROM scratch)",
+                );
+            }
+        }
+        match self.target {
+            Some(Target::Gate) => Ok(Some(images::gate_source(self.source.as_deref())?)),
+            _ => Ok(None),
         }
     }
 }

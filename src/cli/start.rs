@@ -73,8 +73,8 @@ impl StartArgs {
         let options = launch::Options {
             detach: self.detach,
         };
-        // Each missing image may be made once (there are two).
-        let mut offers = 2;
+        // Each missing image may be made once (there are three).
+        let mut offers = 3;
         let outcome = loop {
             match launch::launch(engine.as_ref(), &plan, options) {
                 Err(err)
@@ -115,12 +115,23 @@ impl StartArgs {
         let target = match missing.role {
             "agent" if missing.image == defaults::AGENT_IMAGE => crate::images::Target::Agent,
             "proxy" if missing.image == defaults::PROXY_IMAGE => crate::images::Target::Pipelock,
+            // Built from the checkout bot-bottle was built from; without one, the error names
+            // the command (and its --source).
+            "git gate"
+                if missing.image == defaults::GATE_IMAGE
+                    && crate::images::default_gate_source().is_some() =>
+            {
+                crate::images::Target::Gate
+            }
             _ => return Ok(false),
         };
         let how = match target {
             crate::images::Target::Agent => "build it now (bot-bottle image build agent)",
             crate::images::Target::Pipelock => {
                 "build it now from source (bot-bottle image build pipelock)"
+            }
+            crate::images::Target::Gate => {
+                "build it now from this bot-bottle's checkout (bot-bottle image build gate)"
             }
         };
         if self.yes {
@@ -151,6 +162,13 @@ impl StartArgs {
             crate::images::Target::Pipelock => {
                 crate::images::build_pipelock(engine, defaults::PROXY_IMAGE, verbose)?;
             }
+            crate::images::Target::Gate => crate::images::build_gate(
+                engine,
+                defaults::GATE_IMAGE,
+                crate::images::GATE_BASE,
+                &crate::images::gate_source(None)?,
+                verbose,
+            )?,
         }
         Ok(true)
     }

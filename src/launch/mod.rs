@@ -69,7 +69,7 @@ impl std::fmt::Display for MissingImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let fix = match self.role {
             "agent" => "`bot-bottle image build agent`",
-            "git gate" => "the recipe in the README's \"Install and run\" section",
+            "git gate" => "`bot-bottle image build gate`",
             _ => {
                 "`bot-bottle image pull pipelock --from REF`, or `bot-bottle image build pipelock`"
             }

@@ -277,23 +277,26 @@ fn is_workspace(dir: &Utf8Path) -> bool {
 }
 
 /// The checkout to build the gate from: `given` (checked), else [`default_gate_source`].
-pub fn gate_source(given: Option<&Utf8Path>) -> anyhow::Result<Utf8PathBuf> {
+pub fn gate_source(given: Option<&Utf8Path>) -> anyhow::Result<GateBinary> {
     match given {
-        Some(dir) if is_workspace(dir) => Ok(dir.to_owned()),
+        Some(dir) if is_workspace(dir) => Ok(GateBinary::Source(dir.to_owned())),
         Some(dir) => Err(crate::exit::UsageError(format!(
             "--source {dir}: no {} there; give a checkout of bot-bottle's workspace (the \
              directory holding Cargo.toml and gate/)",
             dir.join("gate").join("Cargo.toml")
         ))
         .into()),
-        None => default_gate_source().ok_or_else(|| {
-            crate::exit::UsageError(format!(
+        None => default_gate_source()
+            .map(GateBinary::Source)
+            .ok_or_else(|| {
+                crate::exit::UsageError(format!(
                 "the checkout bot-bottle was built from ({}) is gone; pass --source DIR with a \
-                 checkout of bot-bottle's workspace to build the git gate from",
+                 checkout of bot-bottle's workspace to build the git gate from (or --binary \
+                 FILE with a static bot-bottle-gate)",
                 env!("CARGO_MANIFEST_DIR")
             ))
-            .into()
-        }),
+                .into()
+            }),
     }
 }
 
@@ -433,10 +436,10 @@ fn build_gate_binary(source: &Utf8Path, verbose: bool) -> anyhow::Result<Utf8Pat
     if let Some(flags) = build.rustflags {
         cargo = cargo.envs([("RUSTFLAGS".to_owned(), flags.to_owned())]);
     }
-    let mut built = None;
+    let mut executable = None;
     let status = cargo.stream_lines(&mut |line| {
         if let Some(path) = gate_executable(line) {
-            built = Some(path);
+            executable = Some(path);
         }
         Ok(())
     })?;
@@ -447,7 +450,7 @@ fn build_gate_binary(source: &Utf8Path, verbose: bool) -> anyhow::Result<Utf8Pat
             cargo.display()
         );
     }
-    let built = built.with_context(|| format!("cargo named no {GATE_PACKAGE} binary"))?;
+    let built = executable.with_context(|| format!("cargo named no {GATE_PACKAGE} binary"))?;
     let elf = fs::read(&built).with_context(|| format!("reading {built}"))?;
     match is_static_elf(&elf) {
         Ok(true) => Ok(built),
@@ -458,16 +461,50 @@ fn build_gate_binary(source: &Utf8Path, verbose: bool) -> anyhow::Result<Utf8Pat
     }
 }
 
-/// Builds the git gate image `tag` on `base`: `bot-bottle-gate` built static with cargo from
-/// the checkout `source`, then `contrib/gate/Containerfile`.
+/// Where the git gate's binary comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateBinary {
+    /// Built static with cargo from this checkout of the workspace.
+    Source(Utf8PathBuf),
+    /// A static `bot-bottle-gate` built before (`--binary FILE`).
+    Prebuilt(Utf8PathBuf),
+}
+
+/// Checks that `file` (given as `--binary`) is a static executable.
+pub fn prebuilt_gate(file: &Utf8Path) -> anyhow::Result<GateBinary> {
+    let refuse = |why: String| -> anyhow::Result<GateBinary> {
+        Err(crate::exit::UsageError(format!("--binary {file}: {why}")).into())
+    };
+    match fs::read(file) {
+        Err(e) => refuse(e.to_string()),
+        Ok(elf) => match is_static_elf(&elf) {
+            Ok(true) => Ok(GateBinary::Prebuilt(file.to_owned())),
+            Ok(false) => refuse(
+                "linked dynamically; give a static bot-bottle-gate (what `image build gate` \
+                 builds from --source)"
+                    .to_owned(),
+            ),
+            Err(why) => refuse(why),
+        },
+    }
+}
+
+/// Builds the git gate image `tag` on `base`: `bot-bottle-gate` built static with cargo from a
+/// checkout, or one built before, then `contrib/gate/Containerfile`.
 pub fn build_gate(
     engine: &dyn Engine,
     tag: &str,
     base: &str,
-    source: &Utf8Path,
+    binary: &GateBinary,
     verbose: bool,
 ) -> anyhow::Result<()> {
-    let binary = build_gate_binary(source, verbose)?;
+    let binary = match binary {
+        GateBinary::Source(source) => build_gate_binary(source, verbose)?,
+        GateBinary::Prebuilt(file) => {
+            step(&format!("using {file}"));
+            file.clone()
+        }
+    };
     let ctx = Context::new("gate")?;
     fs::write(ctx.0.join("Containerfile"), GATE_CONTAINERFILE)
         .context("writing the git gate Containerfile")?;
@@ -565,8 +602,8 @@ pub fn source(target: Target, from: Option<&str>) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::{
-        gate_executable, gate_source, is_static_elf, pinned_reference, rustc_host, static_build,
-        StaticBuild,
+        gate_executable, gate_source, is_static_elf, pinned_reference, prebuilt_gate, rustc_host,
+        static_build, GateBinary, StaticBuild,
     };
 
     #[test]
@@ -640,10 +677,43 @@ mod tests {
     }
 
     #[test]
+    fn a_prebuilt_gate_must_be_a_static_executable() {
+        let dir = std::env::temp_dir().join(format!("bb-prebuilt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let dir = camino::Utf8PathBuf::from_path_buf(dir).unwrap();
+        let file = dir.join("bot-bottle-gate");
+        std::fs::write(&file, elf(&[1])).unwrap();
+        assert_eq!(
+            prebuilt_gate(&file).unwrap(),
+            GateBinary::Prebuilt(file.clone())
+        );
+        std::fs::write(&file, elf(&[3, 1])).unwrap();
+        let err = prebuilt_gate(&file).unwrap_err();
+        assert!(err.downcast_ref::<crate::exit::UsageError>().is_some());
+        assert!(
+            format!("{err}").starts_with(&format!("--binary {file}: linked dynamically")),
+            "{err}"
+        );
+        let missing = dir.join("missing");
+        let err = prebuilt_gate(&missing).unwrap_err();
+        assert!(
+            format!("{err}").starts_with(&format!("--binary {missing}: ")),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn a_gate_source_must_be_a_checkout_of_this_workspace() {
         let here = camino::Utf8Path::new(env!("CARGO_MANIFEST_DIR"));
-        assert_eq!(gate_source(Some(here)).unwrap(), here);
-        assert_eq!(gate_source(None).unwrap(), here);
+        assert_eq!(
+            gate_source(Some(here)).unwrap(),
+            GateBinary::Source(here.to_owned())
+        );
+        assert_eq!(
+            gate_source(None).unwrap(),
+            GateBinary::Source(here.to_owned())
+        );
         let err = gate_source(Some(&here.join("gate"))).unwrap_err();
         assert!(err.downcast_ref::<crate::exit::UsageError>().is_some());
         assert!(

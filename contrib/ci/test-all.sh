@@ -89,10 +89,16 @@ as_rootless podman run --detach --name "$keeper" --network "$keeper" \
   localhost/bot-bottle-test/agent:latest sleep infinity >/dev/null
 chmod 755 "$stage"
 install -m 755 "$bot_bottle_bin" "$stage/bot-bottle"
+# The static bot-bottle-gate the testbed built (or was given): the rootless user has no cargo
+# and may not read this checkout, so its gate image build test takes this one (--binary).
+gate_bin=${BOT_BOTTLE_GATE_BIN:-$(cargo metadata --format-version 1 --no-deps --locked |
+  jq -r .target_directory)/x86_64-unknown-linux-gnu/release/bot-bottle-gate}
+install -m 755 "$gate_bin" "$stage/bot-bottle-gate"
 for bin in "${e2e_bins[@]}"; do
   install -m 755 "$bin" "$stage/$(basename "$bin")"
   as_rootless \
     BOT_BOTTLE_E2E=required BOT_BOTTLE_ENGINE=podman BOT_BOTTLE_BIN="$stage/bot-bottle" \
+    BOT_BOTTLE_GATE_BIN="$stage/bot-bottle-gate" \
     BOT_BOTTLE_E2E_LEAK_WATCH=outside \
     BOT_BOTTLE_PIPELOCK_IMAGE="$BOT_BOTTLE_PIPELOCK_IMAGE" PATH=/usr/local/bin:/usr/bin:/bin \
     "$stage/$(basename "$bin")"

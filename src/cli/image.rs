@@ -42,6 +42,10 @@ pub struct BuildArgs {
     /// (default: the checkout this bot-bottle was built from, while it exists).
     #[arg(long, value_name = "DIR")]
     pub source: Option<camino::Utf8PathBuf>,
+
+    /// The git gate: take FILE, a static bot-bottle-gate built before, instead of building one.
+    #[arg(long, value_name = "FILE", conflicts_with = "source")]
+    pub binary: Option<camino::Utf8PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -63,7 +67,7 @@ pub struct PullArgs {
 impl ImageCommand {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         // A pull needs its reference, and a build its options checked, before anything else.
-        let (source, gate_source) = match self {
+        let (source, gate_binary) = match self {
             ImageCommand::Pull(args) => (
                 Some(images::source(args.target, args.from.as_deref())?),
                 None,
@@ -95,14 +99,14 @@ impl ImageCommand {
                             images::build_pipelock(engine.as_ref(), &tag, global.verbose)?;
                         }
                         Target::Gate => {
-                            let source = gate_source
-                                .as_deref()
-                                .expect("check() resolves the source of a gate build");
+                            let binary = gate_binary
+                                .as_ref()
+                                .expect("check() resolves where a gate build takes its binary");
                             images::build_gate(
                                 engine.as_ref(),
                                 &tag,
                                 args.base.as_deref().unwrap_or(images::GATE_BASE),
-                                source,
+                                binary,
                                 global.verbose,
                             )?;
                         }
@@ -127,7 +131,7 @@ impl ImageCommand {
 impl BuildArgs {
     /// Refuses options the chosen image does not take, naming the option and its value; for the
     /// git gate, returns the checkout to build it from.
-    fn check(&self) -> anyhow::Result<Option<camino::Utf8PathBuf>> {
+    fn check(&self) -> anyhow::Result<Option<images::GateBinary>> {
         let refuse = |option: &str, value: &str, why: &str| -> anyhow::Result<_> {
             let building = self.target.map_or_else(
                 || "the agent and pipelock images".to_owned(),
@@ -141,6 +145,15 @@ impl BuildArgs {
         if let Some(dir) = &self.source {
             if self.target != Some(Target::Gate) {
                 return refuse("--source", dir.as_str(), "only `image build gate` takes it");
+            }
+        }
+        if let Some(file) = &self.binary {
+            if self.target != Some(Target::Gate) {
+                return refuse(
+                    "--binary",
+                    file.as_str(),
+                    "only `image build gate` takes it",
+                );
             }
         }
         if let Some(dir) = &self.claude_code_dir {
@@ -162,7 +175,10 @@ impl BuildArgs {
             }
         }
         match self.target {
-            Some(Target::Gate) => Ok(Some(images::gate_source(self.source.as_deref())?)),
+            Some(Target::Gate) => match &self.binary {
+                Some(file) => Ok(Some(images::prebuilt_gate(file)?)),
+                None => Ok(Some(images::gate_source(self.source.as_deref())?)),
+            },
             _ => Ok(None),
         }
     }

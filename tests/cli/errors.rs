@@ -282,3 +282,92 @@ fn doctor_without_an_engine_names_the_fix() {
         .unwrap()
         .contains("install podman or docker"));
 }
+
+/// Runs `bot-bottle ARGS` in `dir` with no engine to be found, asserting exit 2; returns stderr.
+/// Bad options are refused before an engine is looked for.
+fn image_usage_error(dir: &Scratch, args: &[&str]) -> String {
+    let out = bot_bottle(dir.path())
+        .env("BOT_BOTTLE_ENGINE", "/nonexistent/engine")
+        .env_remove("BOT_BOTTLE_GATE_SOURCE")
+        .args(args)
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    err
+}
+
+#[test]
+fn image_build_gate_refuses_a_source_that_is_not_this_workspace() {
+    let scratch = Scratch::new("gate-source");
+    let dir = scratch.path().to_str().unwrap();
+    let err = image_usage_error(&scratch, &["image", "build", "gate", "--source", dir]);
+    assert!(
+        err.contains(&format!("--source {dir}: no {dir}/gate/Cargo.toml")),
+        "{err}"
+    );
+}
+
+#[test]
+fn image_build_gate_refuses_a_binary_that_is_not_a_static_executable() {
+    let scratch = Scratch::new("gate-binary");
+    let file = scratch.write("bot-bottle-gate", "#!/bin/sh\necho hi\n");
+    let file = file.to_str().unwrap();
+    let err = image_usage_error(&scratch, &["image", "build", "gate", "--binary", file]);
+    assert!(err.contains(&format!("--binary {file}: not")), "{err}");
+    let missing = format!("{}/missing", scratch.path().to_str().unwrap());
+    let err = image_usage_error(&scratch, &["image", "build", "gate", "--binary", &missing]);
+    assert!(err.contains(&format!("--binary {missing}: ")), "{err}");
+}
+
+#[test]
+fn image_build_refuses_options_the_image_does_not_take() {
+    let scratch = Scratch::new("image-options");
+    let err = image_usage_error(
+        &scratch,
+        &["image", "build", "pipelock", "--source", "/src"],
+    );
+    assert!(
+        err.contains("--source /src: only `image build gate` takes it")
+            && err.contains("the pipelock image"),
+        "{err}"
+    );
+    let err = image_usage_error(&scratch, &["image", "build", "--binary", "/bin/gate"]);
+    assert!(
+        err.contains("--binary /bin/gate: only `image build gate` takes it")
+            && err.contains("the agent and pipelock images"),
+        "{err}"
+    );
+    let err = image_usage_error(
+        &scratch,
+        &["image", "build", "gate", "--claude-code-dir", "/cc"],
+    );
+    assert!(
+        err.contains("--claude-code-dir /cc: only the agent image takes it"),
+        "{err}"
+    );
+    let err = image_usage_error(&scratch, &["image", "build", "pipelock", "--base", "x:1"]);
+    assert!(err.contains("--base x:1: "), "{err}");
+    let err = image_usage_error(
+        &scratch,
+        &["image", "build", "gate", "--source", "/a", "--binary", "/b"],
+    );
+    assert!(
+        err.contains("--source") && err.contains("--binary"),
+        "{err}"
+    );
+    let err = image_usage_error(&scratch, &["image", "build", "gaet"]);
+    assert!(err.contains("'gaet'") && err.contains("gate"), "{err}");
+}
+
+#[test]
+fn image_pull_gate_without_a_reference_says_how_to_build_it() {
+    let scratch = Scratch::new("pull-gate");
+    let err = image_usage_error(&scratch, &["image", "pull", "gate"]);
+    assert!(
+        err.contains("--from REF")
+            && err.contains("BOT_BOTTLE_GATE_SOURCE")
+            && err.contains("bot-bottle image build gate"),
+        "{err}"
+    );
+}

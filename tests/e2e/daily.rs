@@ -612,3 +612,101 @@ fn the_agent_image_builds_on_the_offline_base_and_claude_runs_in_a_bottle() {
     drop(purge);
     drop(image);
 }
+
+#[test]
+fn the_gate_image_builds_on_the_offline_base_and_serves_a_bottle() {
+    let Some(h) = harness() else { return };
+    let name = unique_name("gatebuilt");
+    let tag = format!("localhost/bot-bottle-e2e/gate-{name}:test");
+    let image = Image(&h, tag.clone());
+    // An HTTPS upstream needs no keys; the launch waits until the gate answers /health, which
+    // reaches no upstream.
+    let ws = Workspace::new(
+        &name,
+        &format!(
+            "{}\n[[git.upstreams]]\nname = \"web\"\nurl = \"https://git.bottle.test/web.git\"\n",
+            manifest(&name, &["sleep", "infinity"])
+        ),
+    );
+    // The binary: BOT_BOTTLE_GATE_BIN (a static one built before, as the testbed takes it),
+    // else cargo's static build in this checkout, which the testbed's made fresh.
+    let binary = match std::env::var("BOT_BOTTLE_GATE_BIN") {
+        Ok(file) if !file.is_empty() => ["--binary".to_owned(), file],
+        _ => {
+            let checkout = env!("CARGO_MANIFEST_DIR");
+            let cargo = std::process::Command::new("cargo")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if !cargo || std::fs::metadata(format!("{checkout}/Cargo.toml")).is_err() {
+                eprintln!(
+                    "\n*** SKIPPING the gate image build: no BOT_BOTTLE_GATE_BIN, and no cargo or no readable checkout at {checkout} ***\n"
+                );
+                return;
+            }
+            ["--source".to_owned(), checkout.to_owned()]
+        }
+    };
+    // The test agent image has git, openssh-client and ca-certificates: nothing is installed,
+    // so the build reaches no registry.
+    let started = std::time::Instant::now();
+    let out = run(
+        &h,
+        &ws,
+        &[
+            "image",
+            "build",
+            "gate",
+            "--base",
+            crate::support::AGENT_IMAGE,
+            "--tag",
+            &tag,
+            &binary[0],
+            &binary[1],
+        ],
+    );
+    assert!(out.status.success(), "{}", said(&out));
+    eprintln!("image build gate took {:?}", started.elapsed());
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("Reading package lists"),
+        "apt-get ran on a base that has the packages: {}",
+        said(&out)
+    );
+    assert!(h.engine.image_exists(&tag).unwrap());
+
+    let purge = Purge(&h, &ws, name.clone());
+    let out = h
+        .bot_bottle(&ws)
+        .env("BOT_BOTTLE_GATE_IMAGE", &tag)
+        .args(["start", "-y", "--detach", "--json", "bottle.toml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", said(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gate = report["gate_container"].as_str().unwrap().to_owned();
+    let out = std::process::Command::new(h.engine.program().as_str())
+        .args([
+            "container",
+            "inspect",
+            "--format",
+            "{{.Config.Image}}",
+            &gate,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        tag,
+        "{}",
+        said(&out)
+    );
+    let out = h.sh(
+        &gate,
+        None,
+        "bot-bottle-gate --version && test -d /var/lib/bot-bottle-gate/web.git && ssh -V 2>&1",
+    );
+    assert_eq!(out.status, 0, "{out:?}");
+    assert!(out.stdout.starts_with("bot-bottle-gate "), "{out:?}");
+    drop(purge);
+    drop(image);
+}

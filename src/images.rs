@@ -400,7 +400,7 @@ fn build_gate_binary(source: &Utf8Path, verbose: bool) -> anyhow::Result<Utf8Pat
         .context("asking rustc for its sysroot")?
         .stdout_text();
     let sysroot = Utf8PathBuf::from(sysroot.trim());
-    let build = static_build(&host, |target| {
+    let how = static_build(&host, |target| {
         sysroot
             .join("lib/rustlib")
             .join(target)
@@ -417,7 +417,7 @@ fn build_gate_binary(source: &Utf8Path, verbose: bool) -> anyhow::Result<Utf8Pat
     );
     step(&format!(
         "building {GATE_PACKAGE} (release, static, {}) with cargo in {source}",
-        build.target
+        how.target
     ));
     let manifest = source.join("Cargo.toml");
     let mut cargo = Command::new("cargo")
@@ -427,13 +427,13 @@ fn build_gate_binary(source: &Utf8Path, verbose: bool) -> anyhow::Result<Utf8Pat
             "--package",
             GATE_PACKAGE,
             "--target",
-            build.target.as_str(),
+            how.target.as_str(),
             "--manifest-path",
             manifest.as_str(),
             "--message-format=json-render-diagnostics",
         ])
         .verbose(verbose);
-    if let Some(flags) = build.rustflags {
+    if let Some(flags) = how.rustflags {
         cargo = cargo.envs([("RUSTFLAGS".to_owned(), flags.to_owned())]);
     }
     let mut executable = None;

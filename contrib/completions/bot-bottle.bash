@@ -483,7 +483,7 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__image__subcmd__build)
-            opts="-v -h --base --tag --claude-code-dir --engine --verbose --help agent pipelock"
+            opts="-v -h --base --tag --claude-code-dir --source --binary --engine --verbose --help agent pipelock gate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -498,6 +498,14 @@ _bot__bottle() {
                     return 0
                     ;;
                 --claude-code-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --binary)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -569,7 +577,7 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__image__subcmd__pull)
-            opts="-v -h --from --tag --engine --verbose --help agent pipelock"
+            opts="-v -h --from --tag --engine --verbose --help agent pipelock gate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

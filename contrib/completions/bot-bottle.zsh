@@ -155,27 +155,29 @@ _arguments "${_arguments_options[@]}" : \
         case $line[1] in
             (build)
 _arguments "${_arguments_options[@]}" : \
-'--base=[The agent image'\''s base\: a Debian-family Node.js image]:IMAGE:_default' \
+'--base=[The base image\: for the agent a Debian-family Node.js image (default node\:22-slim), for the git gate a Debian-family image (default debian\:bookworm-slim; one that has git, openssh-client and ca-certificates builds offline)]:IMAGE:_default' \
 '--tag=[The name to give the image (default\: the name \`start\` uses)]:NAME:_default' \
 '--claude-code-dir=[Take Claude Code from DIR, where \`npm install --prefix DIR @anthropic-ai/claude-code\` ran, instead of installing it with npm now (for a build without the npm registry)]:DIR:_default' \
+'--source=[The git gate\: build bot-bottle-gate from DIR, a checkout of bot-bottle'\''s workspace (default\: the checkout this bot-bottle was built from, while it exists)]:DIR:_default' \
+'(--source)--binary=[The git gate\: take FILE, a static bot-bottle-gate built before, instead of building one]:FILE:_default' \
 '--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
 '-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '-h[Print help]' \
 '--help[Print help]' \
-'::target -- Which image; both when left out:(agent pipelock)' \
+'::target -- Which image; the agent and pipelock when left out (the git gate only when named):(agent pipelock gate)' \
 && ret=0
 ;;
 (pull)
 _arguments "${_arguments_options[@]}" : \
-'--from=[The published image to pull (e.g. pipelock'\''s, at tag 2.3.0). Also \`BOT_BOTTLE_PIPELOCK_SOURCE\` or \`BOT_BOTTLE_AGENT_SOURCE\`]:REF:_default' \
+'--from=[The published image to pull (e.g. pipelock'\''s, at tag 2.3.0). Also \`BOT_BOTTLE_PIPELOCK_SOURCE\`, \`BOT_BOTTLE_AGENT_SOURCE\` or \`BOT_BOTTLE_GATE_SOURCE\`]:REF:_default' \
 '--tag=[The name to give the image (default\: the name \`start\` uses)]:NAME:_default' \
 '--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
 '-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '-h[Print help]' \
 '--help[Print help]' \
-':target -- Which image:(agent pipelock)' \
+':target -- Which image:(agent pipelock gate)' \
 && ret=0
 ;;
 (help)
@@ -335,7 +337,7 @@ _bot-bottle_commands() {
 'logs:Print a bottle'\''s audit log\: what pipelock allowed and blocked, and what the git gate pushed and refused, one event a line' \
 'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
 'doctor:Check this host\: the engine, the images MANIFEST'\''s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix' \
-'image:Build or pull the agent and pipelock images under the names \`start\` uses by default' \
+'image:Build or pull the agent, pipelock and git gate images under the names \`start\` uses by default' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
 'man:Print the manual page, or write one per command into DIR (as contrib/man/generate.sh does)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -379,7 +381,7 @@ _bot-bottle__subcmd__help_commands() {
 'logs:Print a bottle'\''s audit log\: what pipelock allowed and blocked, and what the git gate pushed and refused, one event a line' \
 'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
 'doctor:Check this host\: the engine, the images MANIFEST'\''s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix' \
-'image:Build or pull the agent and pipelock images under the names \`start\` uses by default' \
+'image:Build or pull the agent, pipelock and git gate images under the names \`start\` uses by default' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
 'man:Print the manual page, or write one per command into DIR (as contrib/man/generate.sh does)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -419,7 +421,7 @@ _bot-bottle__subcmd__help__subcmd__help_commands() {
 (( $+functions[_bot-bottle__subcmd__help__subcmd__image_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__image_commands() {
     local commands; commands=(
-'build:Build images here\: the agent from contrib/agent (Claude Code from npm on a Debian-family Node.js base), pipelock 2.3.0 from source with Go' \
+'build:Build images here\: the agent from contrib/agent (Claude Code from npm on a Debian-family Node.js base), pipelock 2.3.0 from source with Go, the git gate from contrib/gate (a static bot-bottle-gate built with cargo on a Debian-family base)' \
 'pull:Pull a published image, pin it by digest and name it as \`start\` expects' \
     )
     _describe -t commands 'bot-bottle help image commands' commands "$@"
@@ -467,7 +469,7 @@ _bot-bottle__subcmd__help__subcmd__stop_commands() {
 (( $+functions[_bot-bottle__subcmd__image_commands] )) ||
 _bot-bottle__subcmd__image_commands() {
     local commands; commands=(
-'build:Build images here\: the agent from contrib/agent (Claude Code from npm on a Debian-family Node.js base), pipelock 2.3.0 from source with Go' \
+'build:Build images here\: the agent from contrib/agent (Claude Code from npm on a Debian-family Node.js base), pipelock 2.3.0 from source with Go, the git gate from contrib/gate (a static bot-bottle-gate built with cargo on a Debian-family base)' \
 'pull:Pull a published image, pin it by digest and name it as \`start\` expects' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
@@ -481,7 +483,7 @@ _bot-bottle__subcmd__image__subcmd__build_commands() {
 (( $+functions[_bot-bottle__subcmd__image__subcmd__help_commands] )) ||
 _bot-bottle__subcmd__image__subcmd__help_commands() {
     local commands; commands=(
-'build:Build images here\: the agent from contrib/agent (Claude Code from npm on a Debian-family Node.js base), pipelock 2.3.0 from source with Go' \
+'build:Build images here\: the agent from contrib/agent (Claude Code from npm on a Debian-family Node.js base), pipelock 2.3.0 from source with Go, the git gate from contrib/gate (a static bot-bottle-gate built with cargo on a Debian-family base)' \
 'pull:Pull a published image, pin it by digest and name it as \`start\` expects' \
 'help:Print this message or the help of the given subcommand(s)' \
     )

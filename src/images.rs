@@ -185,26 +185,47 @@ fn build_agent_image(
     base: &str,
     ctx: &Utf8Path,
 ) -> anyhow::Result<()> {
+    build_on_base(
+        engine,
+        &OnBase {
+            tag,
+            base,
+            ctx,
+            label: ("io.bot-bottle.claude-code", CLAUDE_CODE_VERSION),
+            offline_base: "a local Debian-family Node.js image",
+        },
+    )
+}
+
+/// An image built from the Containerfile in `ctx` with `base` as its `BASE` argument.
+struct OnBase<'a> {
+    tag: &'a str,
+    base: &'a str,
+    ctx: &'a Utf8Path,
+    /// The label that says what the image holds.
+    label: (&'a str, &'a str),
+    /// What to pass as `--base` where no registry is reachable.
+    offline_base: &'a str,
+}
+
+fn build_on_base(engine: &dyn Engine, image: &OnBase<'_>) -> anyhow::Result<()> {
+    let (tag, base) = (image.tag, image.base);
     step(&format!(
         "building {tag} on {base} with {}",
         engine.program()
     ));
     let spec = BuildSpec {
         tag: tag.to_owned(),
-        context: ctx.to_owned(),
-        file: Some(ctx.join("Containerfile")),
+        context: image.ctx.to_owned(),
+        file: Some(image.ctx.join("Containerfile")),
         build_args: vec![EnvVar::new("BASE", base)],
-        labels: [(
-            "io.bot-bottle.claude-code".to_owned(),
-            CLAUDE_CODE_VERSION.to_owned(),
-        )]
-        .into(),
+        labels: [(image.label.0.to_owned(), image.label.1.to_owned())].into(),
         progress: true,
     };
     engine.build_image(&spec).with_context(|| {
         format!(
-            "building on {base}; where no registry is reachable, pass --base with a local \
-             Debian-family Node.js image"
+            "building on {base}; where no registry is reachable, pass --base with {}",
+            image.offline_base
         )
     })?;
     step(&format!("{tag} is ready"));
@@ -510,30 +531,17 @@ pub fn build_gate(
         .context("writing the git gate Containerfile")?;
     fs::copy(&binary, ctx.0.join(GATE_PACKAGE))
         .with_context(|| format!("copying {binary} into the build context"))?;
-    step(&format!(
-        "building {tag} on {base} with {}",
-        engine.program()
-    ));
-    let spec = BuildSpec {
-        tag: tag.to_owned(),
-        context: ctx.0.clone(),
-        file: Some(ctx.0.join("Containerfile")),
-        build_args: vec![EnvVar::new("BASE", base)],
-        labels: [(
-            "io.bot-bottle.gate".to_owned(),
-            env!("CARGO_PKG_VERSION").to_owned(),
-        )]
-        .into(),
-        progress: true,
-    };
-    engine.build_image(&spec).with_context(|| {
-        format!(
-            "building on {base}; where no registry is reachable, pass --base with a local \
-             Debian-family image that has git, openssh-client and ca-certificates"
-        )
-    })?;
-    step(&format!("{tag} is ready"));
-    Ok(())
+    build_on_base(
+        engine,
+        &OnBase {
+            tag,
+            base,
+            ctx: &ctx.0,
+            label: ("io.bot-bottle.gate", env!("CARGO_PKG_VERSION")),
+            offline_base: "a local Debian-family image that has git, openssh-client and \
+                           ca-certificates",
+        },
+    )
 }
 
 /// Pulls `source`, pins it by the digest the engine recorded, and names it `tag`. Returns the

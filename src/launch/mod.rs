@@ -303,3 +303,28 @@ fn run_agent(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<i32> {
     })
     .with_context(|| format!("running the agent in {}", plan.containers.agent))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MissingImage;
+
+    #[test]
+    fn a_missing_image_names_the_command_that_makes_it() {
+        let missing = |role| {
+            MissingImage {
+                role,
+                image: "localhost/x:1".to_owned(),
+                engine: "podman (/usr/bin/podman)".to_owned(),
+            }
+            .to_string()
+        };
+        assert!(missing("agent").contains("`bot-bottle image build agent`"));
+        assert!(missing("proxy").contains("`bot-bottle image build pipelock`"));
+        let gate = missing("git gate");
+        assert!(
+            gate.starts_with("the git gate image localhost/x:1 is not present in podman")
+                && gate.contains("`bot-bottle image build gate`"),
+            "{gate}"
+        );
+    }
+}

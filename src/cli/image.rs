@@ -130,7 +130,7 @@ impl ImageCommand {
 
 impl BuildArgs {
     /// Refuses options the chosen image does not take, naming the option and its value; for the
-    /// git gate, returns the checkout to build it from.
+    /// git gate, returns where its binary comes from (checked).
     fn check(&self) -> anyhow::Result<Option<images::GateBinary>> {
         let refuse = |option: &str, value: &str, why: &str| -> anyhow::Result<_> {
             let building = self.target.map_or_else(

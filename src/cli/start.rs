@@ -116,7 +116,7 @@ impl StartArgs {
             "agent" if missing.image == defaults::AGENT_IMAGE => crate::images::Target::Agent,
             "proxy" if missing.image == defaults::PROXY_IMAGE => crate::images::Target::Pipelock,
             // Built from the checkout bot-bottle was built from; without one, the error names
-            // the command (and its --source).
+            // the command, which takes --source.
             "git gate"
                 if missing.image == defaults::GATE_IMAGE
                     && crate::images::default_gate_source().is_some() =>

@@ -380,6 +380,15 @@ pub fn rm(name: &str, extra: &[&str]) -> Vec<String> {
     args
 }
 
+/// `rm --force [EXTRA]… --filter label=LABEL`: every container carrying `LABEL` (podman).
+pub fn rm_labelled(label: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = owned(&["rm", "--force"]);
+    args.extend(owned(extra));
+    args.push("--filter".to_owned());
+    args.push(format!("label={label}"));
+    args
+}
+
 /// `container inspect NAME`.
 pub fn container_inspect(name: &str) -> Vec<String> {
     owned(&["container", "inspect", name])
@@ -735,6 +744,10 @@ mod tests {
         assert_eq!(
             rm("c", &["--time", "0"]),
             owned(&["rm", "--force", "--time", "0", "c"])
+        );
+        assert_eq!(
+            rm_labelled("k=v", &["--time", "0"]),
+            owned(&["rm", "--force", "--time", "0", "--filter", "label=k=v"])
         );
         assert_eq!(
             ps("k=v"),

@@ -34,6 +34,9 @@ pub trait Dialect: Send + Sync + 'static {
     /// it there: with the sidecar's tar, a copy of its CA key in `/var/tmp`). Such a copy is
     /// pointed at a private scratch directory that goes when the copy returns.
     const COPY_SPOOLS_STDIN: bool;
+    /// Whether `rm --force` takes `--filter label=…` (podman): then the containers of a label go
+    /// in one command, with no listing first.
+    const REMOVES_BY_LABEL: bool;
     /// Extra flags for `rm --force` so a running container is killed at once.
     const FORCE_REMOVE_FLAGS: &'static [&'static str];
 
@@ -449,6 +452,46 @@ impl<D: Dialect> Engine for CliEngine<D> {
         )
         .with_context(|| format!("removing container {name}"))?;
         Ok(())
+    }
+
+    fn remove_containers_labelled(&self, label: &str) -> Result<usize> {
+        let context = || format!("removing the containers labelled {label}");
+        if D::REMOVES_BY_LABEL {
+            let out = self
+                .run(argv::rm_labelled(label, D::FORCE_REMOVE_FLAGS))
+                .with_context(context)?;
+            // One line per container removed (its id).
+            return Ok(out
+                .stdout_text()
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .count());
+        }
+        let names: Vec<String> = self
+            .list_containers(label)
+            .with_context(context)?
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        let failures: Vec<String> = std::thread::scope(|scope| {
+            let removals: Vec<_> = names
+                .iter()
+                .map(|name| scope.spawn(move || self.remove_container(name)))
+                .collect();
+            removals
+                .into_iter()
+                .filter_map(|removal| match removal.join() {
+                    Ok(Ok(())) => None,
+                    Ok(Err(err)) => Some(format!("{err:#}")),
+                    Err(_) => Some("a removal panicked".to_owned()),
+                })
+                .collect()
+        });
+        if failures.is_empty() {
+            Ok(names.len())
+        } else {
+            Err(anyhow::anyhow!(failures.join("; "))).with_context(context)
+        }
     }
 
     fn inspect_container(&self, name: &str) -> Result<Option<ContainerInfo>> {

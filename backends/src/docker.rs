@@ -208,6 +208,7 @@ impl Dialect for Docker {
     const COPY_FLAGS: &'static [&'static str] = &[];
     const COPY_SPOOLS_STDIN: bool = false;
     // `docker rm --force` kills at once.
+    const REMOVES_BY_LABEL: bool = false;
     const FORCE_REMOVE_FLAGS: &'static [&'static str] = &[];
     const LISTING: Listing = Listing::Ndjson;
     // The host keeps no IPv4 address on the bridge, so the gateway a container on it routes

@@ -356,6 +356,11 @@ pub trait Engine: Send + Sync {
     /// none of them and still exits 0.
     fn remove_container(&self, name: &str) -> Result<()>;
 
+    /// Force-removes every container carrying `label` (`KEY=VALUE`) and says how many went: in
+    /// one command where the CLI can filter its `rm` by label, else listed first and removed
+    /// side by side.
+    fn remove_containers_labelled(&self, label: &str) -> Result<usize>;
+
     /// Inspects a container; `None` when there is none by that name.
     fn inspect_container(&self, name: &str) -> Result<Option<ContainerInfo>>;
 

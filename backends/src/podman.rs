@@ -172,6 +172,7 @@ impl Dialect for Podman {
     const COPY_SPOOLS_STDIN: bool = true;
     // Without `--time 0`, `rm --force` waits the stop timeout (10 s) for a process that
     // ignores SIGTERM.
+    const REMOVES_BY_LABEL: bool = true;
     const FORCE_REMOVE_FLAGS: &'static [&'static str] = &["--time", "0"];
     // An internal network with DNS disabled gets no gateway: netavark puts no host address on
     // the bridge (nothing on the host answers there) and runs no aardvark-dns, which would

@@ -440,3 +440,54 @@ fn volume_lifecycle() {
     // Removing a missing volume is success: the engine says it is missing.
     engine.remove_volume(&name).unwrap();
 }
+
+#[test]
+fn removal_by_label_takes_the_labelled_containers_and_nothing_else() {
+    let Some((engine, image)) = setup() else {
+        return;
+    };
+    let mut run = Run::new(engine.as_ref(), image.clone());
+    let ours = [run.container("ours-a"), run.container("ours-b")];
+    // Carries the same label key with another value, and one more label: it must stay.
+    let other = run.container("other");
+    let sleeper = |name: &str, labels: BTreeMap<String, String>| ContainerSpec {
+        labels,
+        entrypoint: Some(vec!["sleep".into()]),
+        cmd: vec!["infinity".into()],
+        ..ContainerSpec::new(name, &image)
+    };
+    let mut other_labels = BTreeMap::from([(TEST_LABEL.to_owned(), format!("{}-x", run.id))]);
+    other_labels.insert("io.bot-bottle.test.extra".to_owned(), run.id.clone());
+    for name in &ours {
+        engine
+            .create_container(&sleeper(name, run.labels()))
+            .unwrap();
+    }
+    engine.start_container(&ours[0]).unwrap();
+    engine
+        .create_container(&sleeper(&other, other_labels))
+        .unwrap();
+    assert_eq!(
+        engine
+            .remove_containers_labelled(&run.label_filter())
+            .unwrap(),
+        2
+    );
+    for name in &ours {
+        assert!(
+            engine.inspect_container(name).unwrap().is_none(),
+            "{name} stays"
+        );
+    }
+    assert!(
+        engine.inspect_container(&other).unwrap().is_some(),
+        "a container with another label value went too"
+    );
+    assert_eq!(
+        engine
+            .remove_containers_labelled(&run.label_filter())
+            .unwrap(),
+        0
+    );
+    run.finish();
+}

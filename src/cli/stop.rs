@@ -6,8 +6,9 @@ use anyhow::bail;
 use clap::Args;
 
 use super::Global;
-use crate::launch::{lock, stage, teardown};
+use crate::launch::{lock, parallel, stage, teardown};
 use crate::plan::build::ResourceNames;
+use crate::plan::LABEL_BOTTLE;
 use crate::timing;
 
 /// Remove a bottle: its agent, its pipelock sidecar and git gate, both networks and its stage
@@ -48,18 +49,32 @@ impl StopArgs {
         let stage_dir = stage::root()?.join(&slug);
         // Not while a launch of this name is still bringing it up or running it attached.
         let _lock = lock::acquire(&stage_dir)?;
-        let found = timing::step("list", || {
-            crate::bottles::find(engine.as_ref(), Some(&slug))
-        })?
-        .remove(&slug)
-        .unwrap_or_default();
+        // The containers go at once, found by their label; what they sat on is listed
+        // meanwhile, and goes after them.
+        let label = format!("{LABEL_BOTTLE}={slug}");
+        let (containers, (networks, volumes)) = parallel::both(
+            || {
+                timing::step("remove containers", || {
+                    engine.remove_containers_labelled(&label)
+                })
+            },
+            || {
+                timing::step("list", || {
+                    parallel::both(
+                        || engine.list_networks(&label),
+                        || engine.list_volumes(&label),
+                    )
+                })
+            },
+        );
+        let (containers, networks) = (containers?, networks?);
+        let mut volumes: Vec<String> = volumes?.into_iter().map(|v| v.name).collect();
         let has_stage = stage_dir.exists();
-        let mut volumes: Vec<String> = found.volumes.iter().map(|v| v.name.clone()).collect();
         let named = ResourceNames::state_volume(&slug);
         if self.purge && !volumes.contains(&named) && engine.inspect_volume(&named)?.is_some() {
             volumes.push(named);
         }
-        let nothing_running = found.containers.is_empty() && found.networks.is_empty();
+        let nothing_running = containers == 0 && networks.is_empty();
         if nothing_running && !has_stage && (!self.purge || volumes.is_empty()) {
             bail!(
                 "no bottle named {slug:?} found in {} ({}){}",
@@ -74,16 +89,9 @@ impl StopArgs {
         }
         let mut resources = vec![teardown::Resource::StageDir(stage_dir)];
         resources.extend(
-            found
-                .networks
+            networks
                 .into_iter()
                 .map(|n| teardown::Resource::Network(n.name)),
-        );
-        resources.extend(
-            found
-                .containers
-                .into_iter()
-                .map(|c| teardown::Resource::Container(c.name)),
         );
         if self.purge {
             resources.extend(volumes.iter().cloned().map(teardown::Resource::Volume));

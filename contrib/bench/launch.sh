@@ -267,12 +267,23 @@ floor_up() { # setup name
     engine "$setup" network create "$n-egr" >/dev/null &&
     engine "$setup" create --name "$n-side" --label "$LABEL_KEY=$n" --network "$n-int" "$PIPELOCK_IMAGE" >/dev/null &&
     engine "$setup" network connect "$n-egr" "$n-side" &&
-    engine "$setup" cp - "$n-side:/" <"$work/floor.tar" &&
+    floor_cp "$setup" "$n-side" &&
     engine "$setup" create --name "$n-agent" --label "$LABEL_KEY=$n" --network "$n-int" "$AGENT_IMAGE" sleep infinity >/dev/null &&
-    engine "$setup" cp - "$n-agent:/" <"$work/floor.tar" &&
+    floor_cp "$setup" "$n-agent" &&
     engine "$setup" start "$n-side" >/dev/null &&
     engine "$setup" start "$n-agent" >/dev/null &&
     engine "$setup" exec -u 0 "$n-agent" true
+}
+# podman's `cp -` copies its stdin to a file in $TMPDIR and leaves it there (see "Known host
+# issues" in the top-level README), as bot-bottle's copies would without their scratch
+# directory: the floor's copies spool into the run's temp dir, which goes at exit.
+floor_cp() { # setup container
+  local setup=$1 spool=$work/spool-$1
+  case $setup in
+    docker) "$DOCKER" cp - "$2:/" <"$work/floor.tar" ;;
+    podman) TMPDIR=$spool podman cp - "$2:/" <"$work/floor.tar" ;;
+    podman-rootless) as_rootless TMPDIR="$spool" podman cp - "$2:/" <"$work/floor.tar" ;;
+  esac
 }
 floor_down() { # setup name
   local setup=$1 n=$2 rm_flags=(-f)
@@ -338,6 +349,10 @@ mkdir -p "$work/floor-src/etc"
 echo floor >"$work/floor-src/etc/bot-bottle-floor"
 tar -C "$work/floor-src" -cf "$work/floor.tar" etc
 chmod 644 "$work/floor.tar"
+for setup in $ENGINES; do
+  mkdir -m 700 "$work/spool-$setup"
+  [ "$setup" != podman-rootless ] || chown "$ROOTLESS_USER" "$work/spool-$setup"
+done
 for setup in $ENGINES; do
   tag=${setup/podman-rootless/rootless}
   if [ "$setup" = podman-rootless ] && [ "$KEEPER" = 1 ]; then

@@ -30,7 +30,7 @@ impl EnvFile {
         let contents = render(&vars)?;
         // tempfile creates the file with O_EXCL and mode 0600 under a random name.
         let mut file = tempfile::Builder::new()
-            .prefix("bot-bottle-env-")
+            .prefix(crate::scratch::ENV_FILE_PREFIX)
             .tempfile_in(crate::scratch::place())
             .context("creating a private env file")?;
         file.write_all(contents.as_bytes())

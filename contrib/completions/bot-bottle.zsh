@@ -335,7 +335,7 @@ _bot-bottle_commands() {
 'exec:Run a command in a running bottle'\''s agent (as the agent user, in /workspace) and exit with its exit code. It gets a TTY when stdin and stdout are terminals' \
 'list:List bottles (running, detached, or left over by a crashed launch), and the state volumes of stopped ones' \
 'logs:Print a bottle'\''s audit log\: what pipelock allowed and blocked, and what the git gate pushed and refused, one event a line' \
-'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
+'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs, and private scratch files (env files, podman'\''s copy spools) a killed bot-bottle left in its scratch place. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
 'doctor:Check this host\: the engine, the images MANIFEST'\''s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix' \
 'image:Build or pull the agent, pipelock and git gate images under the names \`start\` uses by default' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
@@ -379,7 +379,7 @@ _bot-bottle__subcmd__help_commands() {
 'exec:Run a command in a running bottle'\''s agent (as the agent user, in /workspace) and exit with its exit code. It gets a TTY when stdin and stdout are terminals' \
 'list:List bottles (running, detached, or left over by a crashed launch), and the state volumes of stopped ones' \
 'logs:Print a bottle'\''s audit log\: what pipelock allowed and blocked, and what the git gate pushed and refused, one event a line' \
-'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
+'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs, and private scratch files (env files, podman'\''s copy spools) a killed bot-bottle left in its scratch place. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
 'doctor:Check this host\: the engine, the images MANIFEST'\''s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix' \
 'image:Build or pull the agent, pipelock and git gate images under the names \`start\` uses by default' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \

@@ -19,7 +19,8 @@ use crate::launch::{lock, record, stage, teardown};
 pub const JSON_SCHEMA: &str = "bot-bottle.gc/v1";
 
 /// Remove what crashed launches left: containers, networks and stage directories of bottles
-/// whose launch no longer runs. Running and detached bottles, state volumes and anything
+/// whose launch no longer runs, and private scratch files (env files, podman's copy spools) a
+/// killed bot-bottle left in its scratch place. Running and detached bottles, state volumes and anything
 /// without bot-bottle's labels are left alone.
 #[derive(Debug, Args)]
 pub struct GcArgs {
@@ -44,11 +45,16 @@ struct Report {
 
 #[derive(Debug, Serialize)]
 struct Item {
-    bottle: String,
-    /// `container`, `network` or `stage_dir`.
+    /// `None` for scratch files, which belong to no bottle in particular.
+    bottle: Option<String>,
+    /// `container`, `network`, `stage_dir` or `scratch`.
     kind: &'static str,
     name: String,
 }
+
+/// How long a scratch directory or env file must have been left untouched before `gc` counts
+/// it as a killed process's: no engine call that uses one takes this long.
+const SCRATCH_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(600);
 
 #[derive(Debug, Serialize)]
 struct Kept {
@@ -119,7 +125,7 @@ impl GcArgs {
                     teardown::Resource::StageDir(p) => ("stage_dir", p.to_string()),
                 };
                 report.removed.push(Item {
-                    bottle: slug.clone(),
+                    bottle: Some(slug.clone()),
                     kind,
                     name,
                 });
@@ -130,9 +136,34 @@ impl GcArgs {
                 }
             }
         }
+        // Private copies a bot-bottle killed mid-call left (see `backends::scratch`).
+        for path in backends::scratch::stale(SCRATCH_MIN_AGE) {
+            if !self.dry_run {
+                if let Err(e) = backends::scratch::remove(&path) {
+                    errors.push(format!("{e:#}"));
+                    continue;
+                }
+            }
+            report.removed.push(Item {
+                bottle: None,
+                kind: "scratch",
+                name: path.display().to_string(),
+            });
+        }
+        report.print(self.json)?;
+        if !errors.is_empty() {
+            anyhow::bail!("{}", errors.join("\n"));
+        }
+        Ok(())
+    }
+}
+
+impl Report {
+    /// Prints the report: JSON, or a line per removal and per bottle kept.
+    fn print(&self, json: bool) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
-        if self.json {
-            serde_json::to_writer_pretty(&mut out, &report)?;
+        if json {
+            serde_json::to_writer_pretty(&mut out, self)?;
             writeln!(out)?;
         } else {
             let verb = if self.dry_run {
@@ -140,18 +171,18 @@ impl GcArgs {
             } else {
                 "removed"
             };
-            for item in &report.removed {
-                writeln!(out, "{verb} {} {} ({})", item.kind, item.name, item.bottle)?;
+            for item in &self.removed {
+                match &item.bottle {
+                    Some(bottle) => writeln!(out, "{verb} {} {} ({bottle})", item.kind, item.name)?,
+                    None => writeln!(out, "{verb} {} {}", item.kind, item.name)?,
+                }
             }
-            for kept in &report.kept {
+            for kept in &self.kept {
                 writeln!(out, "kept {}: {}", kept.bottle, kept.why)?;
             }
-            if report.removed.is_empty() {
+            if self.removed.is_empty() {
                 writeln!(out, "nothing to remove")?;
             }
-        }
-        if !errors.is_empty() {
-            anyhow::bail!("{}", errors.join("\n"));
         }
         Ok(())
     }

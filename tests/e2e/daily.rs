@@ -428,14 +428,17 @@ fn gc_removes_what_a_killed_launch_left_and_nothing_else() {
         .spawn()
         .unwrap();
     let agent = format!("bot-bottle-{name}");
+    // Killed in its session, once its copies are done: a kill during a copy would leave a
+    // scratch directory that only a gc ten minutes later removes (`scratch_dirs` covers that).
     wait_for(
-        "the killed launch's agent to run",
+        "the killed launch's agent command to run",
         Duration::from_secs(60),
         || {
             h.engine
                 .inspect_container(&agent)
                 .unwrap()
                 .is_some_and(|c| c.state == backends::ContainerState::Running)
+                && h.sh(&agent, None, "pgrep -f 'sleep 600'").status == 0
         },
     );
     child.kill().unwrap();
@@ -445,15 +448,28 @@ fn gc_removes_what_a_killed_launch_left_and_nothing_else() {
         "the killed launch left something"
     );
 
+    let (stale, fresh, _scratch) = scratch_dirs(&name);
+
     let out = gc_run(&ws, &["gc", "--dry-run", "--json"]);
     assert!(out.status.success(), "{}", said(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["schema"], "bot-bottle.gc/v1");
     let removed: Vec<&Value> = report["removed"].as_array().unwrap().iter().collect();
+    // Scratch belongs to no bottle; it may include other killed processes' old leftovers.
     assert!(
-        removed.iter().all(|r| r["bottle"] == name.as_str()),
+        removed
+            .iter()
+            .all(|r| r["bottle"] == name.as_str() || r["kind"] == "scratch"),
         "{report}"
     );
+    let scratch_named = |path: &std::path::Path| {
+        removed
+            .iter()
+            .any(|r| r["kind"] == "scratch" && r["name"] == path.to_str().unwrap())
+    };
+    assert!(scratch_named(&stale), "{report}");
+    assert!(!scratch_named(&fresh), "{report}");
+    assert!(stale.exists(), "--dry-run removes no scratch");
     assert!(
         removed.iter().any(|r| r["name"] == agent.as_str()),
         "{report}"
@@ -465,11 +481,42 @@ fn gc_removes_what_a_killed_launch_left_and_nothing_else() {
     let left = h.leftovers(&name);
     assert!(left.is_empty(), "gc left {left:?}: {}", said(&out));
     assert!(!root.join(&name).exists(), "gc removes the stage directory");
+    assert!(!stale.exists(), "gc removes the stale scratch directory");
+    assert!(fresh.exists(), "gc keeps a scratch directory in use");
     // Nothing else went.
     assert!(h.engine.inspect_container(&unrelated).unwrap().is_some());
     assert!(h.engine.inspect_network(&unrelated).unwrap().is_some());
     assert_eq!(h.leftovers(&kept).len(), 4, "the detached bottle is whole");
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// A scratch directory as a call killed an hour ago leaves it (a spooled copy in it), and one
+/// in use; both removed on drop.
+fn scratch_dirs(name: &str) -> (std::path::PathBuf, std::path::PathBuf, RemoveDirs) {
+    let scratch = backends::scratch::place();
+    let stale = scratch.join(format!("{}{name}", backends::scratch::DIR_PREFIX));
+    let fresh = scratch.join(format!("{}{name}-fresh", backends::scratch::DIR_PREFIX));
+    for dir in [&stale, &fresh] {
+        std::fs::create_dir(dir).unwrap();
+        std::fs::write(dir.join("1234567890"), "spooled").unwrap();
+    }
+    let guard = RemoveDirs(vec![stale.clone(), fresh.clone()]);
+    std::fs::File::open(&stale)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+    (stale, fresh, guard)
+}
+
+/// Directories a test made, removed on drop.
+struct RemoveDirs(Vec<std::path::PathBuf>);
+
+impl Drop for RemoveDirs {
+    fn drop(&mut self) {
+        for dir in &self.0 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 /// A container and a network of the same name that are not bot-bottle's; removed on drop.

@@ -5,7 +5,7 @@
 use anyhow::Context as _;
 use backends::{Owner, Tarball};
 
-use crate::plan::{FileContent, FileOwner, Plan, StepAction};
+use crate::plan::{AgentFile, FileContent, FileOwner, Plan, StepAction};
 
 /// Whether `path` lies in the state volume's mount (or is its root).
 fn in_state_volume(plan: &Plan, path: &str) -> bool {
@@ -67,21 +67,36 @@ fn add_files(
                 FileOwner::Root => Owner::ROOT,
                 FileOwner::Agent => agent,
             };
-            let path = file.path.trim_start_matches('/');
-            let written = match &file.content {
-                FileContent::Directory => tar.dir(path, file.mode, owner),
-                FileContent::Text(text) => tar.file(path, text.as_bytes(), file.mode, owner),
-                FileContent::BottleCaCert => {
-                    tar.file(path, ca_cert_pem.as_bytes(), file.mode, owner)
-                }
-                FileContent::HostFile(source) => {
-                    let bytes = std::fs::read(source)
-                        .with_context(|| format!("reading {source} for {}", file.path))?;
-                    tar.file(path, &bytes, file.mode, owner)
-                }
-            };
-            written.with_context(|| format!("provisioning step {}: {}", step.step, file.path))?;
+            add_file(tar, file, owner, Some(ca_cert_pem))
+                .with_context(|| format!("provisioning step {}: {}", step.step, file.path))?;
         }
     }
     Ok(())
+}
+
+/// Writes one planned file into `tar`, owned by `owner`, a host file read now.
+/// `ca_cert_pem` is the bottle CA's cert; `None` where no file may take it.
+pub fn add_file(
+    tar: &mut Tarball,
+    file: &AgentFile,
+    owner: Owner,
+    ca_cert_pem: Option<&str>,
+) -> anyhow::Result<()> {
+    let path = file.path.trim_start_matches('/');
+    let written = match &file.content {
+        FileContent::Directory => tar.dir(path, file.mode, owner),
+        FileContent::Text(text) => tar.file(path, text.as_bytes(), file.mode, owner),
+        FileContent::BottleCaCert => {
+            let pem = ca_cert_pem.with_context(|| {
+                format!("{} takes the bottle CA, which has no place here", file.path)
+            })?;
+            tar.file(path, pem.as_bytes(), file.mode, owner)
+        }
+        FileContent::HostFile(source) => {
+            let bytes = std::fs::read(source)
+                .with_context(|| format!("reading {source} for {}", file.path))?;
+            tar.file(path, &bytes, file.mode, owner)
+        }
+    };
+    written.map(|_| ())
 }

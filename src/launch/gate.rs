@@ -7,7 +7,7 @@ use backends::{ContainerSpec, Engine, NetworkAttachment, Owner, Tarball};
 
 use super::teardown::{Guard, Resource};
 use crate::plan::gate::GatePlan;
-use crate::plan::{FileContent, Plan};
+use crate::plan::Plan;
 use crate::timing;
 
 /// Where the image keeps the gate's binary.
@@ -31,18 +31,8 @@ pub fn spec(gate: &GatePlan) -> ContainerSpec {
 pub fn files(gate: &GatePlan) -> anyhow::Result<Vec<u8>> {
     let mut tar = Tarball::new();
     for file in &gate.files {
-        let path = file.path.trim_start_matches('/');
-        let written = match &file.content {
-            FileContent::Directory => tar.dir(path, file.mode, Owner::ROOT),
-            FileContent::Text(text) => tar.file(path, text.as_bytes(), file.mode, Owner::ROOT),
-            FileContent::HostFile(source) => {
-                let bytes = std::fs::read(source)
-                    .with_context(|| format!("reading {source} for the git gate"))?;
-                tar.file(path, &bytes, file.mode, Owner::ROOT)
-            }
-            FileContent::BottleCaCert => anyhow::bail!("the git gate takes no bottle CA"),
-        };
-        written.with_context(|| format!("the git gate's {}", file.path))?;
+        crate::provision::add_file(&mut tar, file, Owner::ROOT, None)
+            .with_context(|| format!("the git gate's {}", file.path))?;
     }
     tar.finish()
 }

@@ -1,9 +1,6 @@
 //! How the binary finds and describes its container engine (the drivers live in `backends`).
 //! Takes plain arguments, not the CLI's types: the CLI depends on this module, not the reverse.
 
-use std::os::unix::fs::MetadataExt as _;
-
-use anyhow::Context as _;
 use backends::{detect, Engine, EngineKind, NoEngineFound};
 
 use crate::exit::UsageError;
@@ -52,9 +49,4 @@ pub fn select(choice: Option<&str>, verbose: bool) -> anyhow::Result<Box<dyn Eng
         })
 }
 
-/// The caller's effective uid, read from `/proc/self` so no `unsafe` libc call is needed.
-pub fn current_uid() -> anyhow::Result<u32> {
-    Ok(std::fs::metadata("/proc/self")
-        .context("reading /proc/self to learn the uid")?
-        .uid())
-}
+pub use backends::process::current_uid;

@@ -280,6 +280,14 @@ impl Started {
     }
 }
 
+/// This process's effective uid: the owner of `/proc/self`, so no `unsafe` libc call is needed.
+pub fn current_uid() -> Result<u32> {
+    use std::os::unix::fs::MetadataExt as _;
+    Ok(std::fs::metadata("/proc/self")
+        .context("reading /proc/self to learn the uid")?
+        .uid())
+}
+
 /// Makes std start `cmd` with fork and exec instead of `posix_spawn`.
 ///
 /// The child joins its own process group only after it has started. Under `posix_spawn`,

@@ -51,8 +51,7 @@ pub fn stale(min_age: Duration) -> Vec<PathBuf> {
 }
 
 fn stale_in(place: &Path, min_age: Duration) -> Vec<PathBuf> {
-    // The owner of /proc/self is this process's effective uid.
-    let Ok(me) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+    let Ok(me) = crate::process::current_uid() else {
         return Vec::new();
     };
     let Ok(entries) = std::fs::read_dir(place) else {

@@ -2,8 +2,9 @@
 //!
 //! Such a variable cannot travel in the engine CLI's own environment (the engine would act on
 //! it), and an inline `--env NAME=value` puts the value in `/proc/*/cmdline`, where every local
-//! user can read it. So it goes in a file only this user can read (0600, in memory where the host
-//! allows: see [`crate::scratch`]), handed over with `--env-file` and deleted as soon as the engine has read it.
+//! user can read it. So it goes in a file only this user can read (0600, in memory where the
+//! host allows: see [`crate::scratch`]), handed over with `--env-file` and deleted as soon as
+//! the engine has read it.
 
 use std::io::Write as _;
 

@@ -20,8 +20,8 @@ pub const JSON_SCHEMA: &str = "bot-bottle.gc/v1";
 
 /// Remove what crashed launches left: containers, networks and stage directories of bottles
 /// whose launch no longer runs, and private scratch files (env files, podman's copy spools) a
-/// killed bot-bottle left in its scratch place. Running and detached bottles, state volumes and anything
-/// without bot-bottle's labels are left alone.
+/// killed bot-bottle left in its scratch place. Running and detached bottles, state volumes
+/// and anything without bot-bottle's labels are left alone.
 #[derive(Debug, Args)]
 pub struct GcArgs {
     /// Only say what would be removed.

@@ -309,11 +309,9 @@ impl Drop for Bottle<'_> {
             .args(["stop", "--purge", &self.slug])
             .output()
             .unwrap();
-        let mut left = self.h.leftovers(&self.slug);
         if !std::thread::panicking() {
+            let mut left = self.h.leftovers(&self.slug);
             left.extend(self.h.state_volume(&self.slug));
-        }
-        if !std::thread::panicking() {
             assert!(
                 out.status.success(),
                 "stop failed: {}",

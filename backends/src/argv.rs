@@ -229,26 +229,43 @@ pub fn network_ls(label: &str) -> Vec<String> {
     ])
 }
 
+/// The `--mount` value. Docker and podman (4.x) both split it with Go's CSV reader, so a
+/// `key=value` field holding a comma, a quote or a line break is written as a quoted CSV
+/// field (quotes doubled); any other is written as it is. A path with a comma would otherwise
+/// end the field and start another option (`/home/me/a,readonly=false`).
 fn mount(mount: &Mount) -> String {
-    let read_only = |on: bool| if on { ",readonly=true" } else { "" };
-    match mount {
+    let (kind, source, target, read_only) = match mount {
         Mount::Bind {
             source,
             target,
-            read_only: ro,
-        } => format!(
-            "type=bind,source={source},target={target}{}",
-            read_only(*ro)
-        ),
+            read_only,
+        } => ("bind", Some(source.as_str()), target, *read_only),
         Mount::Volume {
             name,
             target,
-            read_only: ro,
-        } => format!(
-            "type=volume,source={name},target={target}{}",
-            read_only(*ro)
-        ),
-        Mount::Tmpfs { target } => format!("type=tmpfs,target={target}"),
+            read_only,
+        } => ("volume", Some(name.as_str()), target, *read_only),
+        Mount::Tmpfs { target } => ("tmpfs", None, target, false),
+    };
+    let mut fields = vec![format!("type={kind}")];
+    fields.extend(source.map(|s| format!("source={s}")));
+    fields.push(format!("target={target}"));
+    if read_only {
+        fields.push("readonly=true".to_owned());
+    }
+    fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One field of a CSV record, quoted only when it has to be.
+fn csv_field(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_owned()
     }
 }
 
@@ -537,6 +554,38 @@ mod tests {
                 "-c",
                 "exec claude",
             ])
+        );
+    }
+
+    #[test]
+    fn mount_fields_with_a_comma_or_quote_are_quoted_as_csv() {
+        // Both engines split `--mount` with Go's CSV reader (docker 28.2, podman 4.3.1): a
+        // comma in a path must sit in a quoted field, and a quote in it is doubled.
+        let bind = |source: &str| Mount::Bind {
+            source: source.into(),
+            target: "/workspace".into(),
+            read_only: false,
+        };
+        assert_eq!(
+            mount(&bind("/home/me/a,b=c")),
+            "type=bind,\"source=/home/me/a,b=c\",target=/workspace"
+        );
+        assert_eq!(
+            mount(&bind("/home/me/q\"x")),
+            "type=bind,\"source=/home/me/q\"\"x\",target=/workspace"
+        );
+        assert_eq!(
+            mount(&bind("/home/me/plain")),
+            "type=bind,source=/home/me/plain,target=/workspace"
+        );
+        let volume = Mount::Volume {
+            name: "v".into(),
+            target: "/in,side".into(),
+            read_only: true,
+        };
+        assert_eq!(
+            mount(&volume),
+            "type=volume,source=v,\"target=/in,side\",readonly=true"
         );
     }
 

@@ -9,3 +9,4 @@ mod gitgate;
 mod isolation;
 mod lifecycle;
 mod support;
+mod trust;

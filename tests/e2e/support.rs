@@ -98,7 +98,12 @@ pub struct Workspace(pub PathBuf);
 
 impl Workspace {
     pub fn new(name: &str, manifest: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("bot-bottle-{name}"));
+        Self::named(&format!("bot-bottle-{name}"), manifest)
+    }
+
+    /// A workspace in the directory `dir_name` under the temp dir.
+    pub fn named(dir_name: &str, manifest: &str) -> Self {
+        let dir = std::env::temp_dir().join(dir_name);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("bottle.toml"), manifest).unwrap();

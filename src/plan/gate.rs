@@ -280,6 +280,7 @@ pub fn parse_url(url: &str) -> Result<(Transport, String), String> {
             "{url:?} is not a git URL: write ssh://host/path, git@host:path or https://host/path"
         ));
     };
+    refuse_credentials(url, transport, authority)?;
     let host_port = authority.rsplit('@').next().unwrap_or("");
     let host = host_port
         .split(':')
@@ -296,6 +297,29 @@ pub fn parse_url(url: &str) -> Result<(Transport, String), String> {
         return Err(format!("{url:?} names no host and repository path"));
     }
     Ok((transport, host))
+}
+
+/// A credential in an upstream's URL would be written into the agent's `~/.gitconfig` (its
+/// `insteadOf`) and onto git's command lines in the gate, so none is taken: an HTTPS URL may
+/// carry no user information, query or fragment (the token goes in `token_file`), an SSH URL
+/// a user name (`git@`, no secret) but no password.
+fn refuse_credentials(url: &str, transport: Transport, authority: &str) -> Result<(), String> {
+    let userinfo = authority.rsplit_once('@').map(|(info, _)| info);
+    match transport {
+        Transport::Https if userinfo.is_some() => Err(format!(
+            "{url:?} carries a user name or password, which would be written into the agent's git config: \
+             write the URL without it and put the token in a file named by token_file"
+        )),
+        Transport::Https if url.contains(['?', '#']) => Err(format!(
+            "{url:?} has a query or fragment, which could carry a credential into the agent's git config: \
+             write the URL without it (a token goes in a file named by token_file)"
+        )),
+        Transport::Ssh if userinfo.is_some_and(|info| info.contains(':')) => Err(format!(
+            "{url:?} carries a password, which would be written into the agent's git config: \
+             the gate authenticates SSH upstreams with ssh.identity (and HTTPS ones with token_file)"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The URL prefix the agent's git rewrites to the gate: the upstream's URL without a trailing
@@ -330,6 +354,10 @@ mod tests {
             "https://",
             "https://host",
             "ssh://ho st/x",
+            "https://u:p@host/r.git",
+            "https://u@host/r.git",
+            "https://host/r.git?t=1",
+            "ssh://git:pw@host/r.git",
         ] {
             assert!(parse_url(bad).is_err(), "{bad}");
         }

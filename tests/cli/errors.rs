@@ -235,6 +235,32 @@ fn bad_git_upstreams_exit_2_naming_the_field_and_value() {
 }
 
 #[test]
+fn credentials_in_git_urls_exit_2() {
+    // A credential in an upstream's URL would land in the agent's ~/.gitconfig and in the
+    // gate's and git's argv; an SSH user name (git@) is no secret and stays.
+    for (url, why) in [
+        (
+            "https://user:ghp_secret@git.example.com/r.git",
+            "user name or password",
+        ),
+        (
+            "https://x-access-token@git.example.com/r.git",
+            "user name or password",
+        ),
+        ("ssh://git:hunter2@git.example.com/r.git", "password"),
+        ("https://git.example.com/r.git?access_token=abc", "query"),
+    ] {
+        let e = rejected(
+            "bottle.toml",
+            &format!("[[git.upstreams]]\nname = \"a\"\nurl = \"{url}\"\n"),
+        );
+        assert!(e.contains("git.upstreams[0].url: "), "{url}: {e}");
+        assert!(e.contains(why), "{url}: {why}: {e}");
+        assert!(e.contains("token_file"), "says what to use instead: {e}");
+    }
+}
+
+#[test]
 fn exec_needs_a_command_after_two_dashes() {
     let scratch = Scratch::new("exec-usage");
     let out = bot_bottle(scratch.path())

@@ -85,6 +85,10 @@ pub fn init_mirror(upstream: &Upstream, gate_binary: &str) -> Result<(), String>
             run_in(&dir, &["config", "credential.helper", &helper])?;
         }
     }
+    // Until the upstream names its default branch, the mirror's HEAD names none: git's init
+    // default could differ from the upstream's, and the push hook would then guard the wrong
+    // branch.
+    run_in(&dir, &["symbolic-ref", "HEAD", NO_DEFAULT_BRANCH])?;
     let hook = dir.join("hooks/pre-receive");
     std::fs::write(
         &hook,
@@ -100,8 +104,14 @@ fn set_mode(path: &std::path::Path, mode: u32) -> Result<(), String> {
         .map_err(|e| format!("chmod {}: {e}", path.display()))
 }
 
+/// What the mirror's `HEAD` names while the upstream names no default branch (before the first
+/// refresh, or an upstream that is empty or whose `HEAD` is detached): no branch, so the push
+/// hook knows it does not know which branch to guard.
+pub const NO_DEFAULT_BRANCH: &str = "refs/bot-bottle/no-default-branch";
+
 /// Brings the mirror up to date with the upstream: its branches and tags (pruned), and its
-/// `HEAD` pointing where the upstream's does.
+/// `HEAD` naming the upstream's default branch as the upstream reports it now, or
+/// [`NO_DEFAULT_BRANCH`].
 pub fn refresh(upstream: &Upstream) -> Result<(), String> {
     let dir = mirror(upstream);
     run_in(
@@ -118,12 +128,12 @@ pub fn refresh(upstream: &Upstream) -> Result<(), String> {
     )?;
     let out = run_in(&dir, &["ls-remote", "--symref", REMOTE, "HEAD"])?;
     let text = String::from_utf8_lossy(&out.stdout);
-    if let Some(target) = text
+    let target = text
         .lines()
         .find_map(|l| l.strip_prefix("ref: "))
         .and_then(|l| l.split('\t').next())
-    {
-        run_in(&dir, &["symbolic-ref", "HEAD", target])?;
-    }
+        .filter(|r| r.starts_with("refs/heads/"))
+        .unwrap_or(NO_DEFAULT_BRANCH);
+    run_in(&dir, &["symbolic-ref", "HEAD", target])?;
     Ok(())
 }

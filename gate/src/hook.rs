@@ -112,11 +112,23 @@ fn check(upstream: &Upstream, update: &Update, pack_bytes: u64) -> Option<String
             upstream.name
         ));
     }
-    if !policy.push_default_branch && default_branch().as_deref() == Some(update.name.as_str()) {
-        return Some(format!(
-            "{} is the default branch of {}, which this bottle may not push to; push another branch and merge it there",
-            update.name, upstream.name
-        ));
+    if !policy.push_default_branch {
+        match default_branch() {
+            None => {
+                return Some(format!(
+                    "{} has no default branch (it is empty, or its HEAD names no branch), so any push could make one; \
+                     a bottle that may do that needs push_default_branch = true",
+                    upstream.name
+                ))
+            }
+            Some(branch) if branch == update.name => {
+                return Some(format!(
+                    "{} is the default branch of {}, which this bottle may not push to; push another branch and merge it there",
+                    update.name, upstream.name
+                ))
+            }
+            Some(_) => {}
+        }
     }
     if update.is_delete() {
         return (!policy.allow_delete)
@@ -142,13 +154,14 @@ fn short(sha: &str) -> &str {
     &sha[..sha.len().min(12)]
 }
 
+/// The upstream's default branch as the mirror's last refresh read it from the upstream, or
+/// `None` when the upstream names none (or HEAD cannot be read).
 fn default_branch() -> Option<String> {
     let out = git::command(&["symbolic-ref", "-q", "HEAD"])
         .output()
         .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    let branch = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (out.status.success() && branch != git::NO_DEFAULT_BRANCH).then_some(branch)
 }
 
 fn is_ancestor(old: &str, new: &str) -> bool {

@@ -152,7 +152,7 @@ fn post(
     } else {
         MAX_UPLOAD_PACK_REQUEST
     };
-    let body_path = std::env::temp_dir().join(format!("gate-{id}.body"));
+    let body_path = std::env::temp_dir().join(format!("gate-{}-{id}.body", std::process::id()));
     let body = read_body_to(reader, request, &body_path, limit);
     let result = match body {
         Err(e) if service == "git-receive-pack" => {
@@ -175,10 +175,17 @@ fn post(
         }
         Err(e) => Err(format!("reading a request body: {e}")),
         Ok(length) if service == "git-receive-pack" => {
-            let audit_path = std::env::temp_dir().join(format!("gate-{id}.audit"));
+            let audit_path =
+                std::env::temp_dir().join(format!("gate-{}-{id}.audit", std::process::id()));
             let _held = lock
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Refreshed here too, not only when refs were advertised: a client may send its push
+            // without asking for them, and the hook must judge it against the upstream as it
+            // is now (its refs, and which branch is its default).
+            if let Err(e) = git::refresh(upstream) {
+                return unreachable(out, name, service, &e);
+            }
             let served = cgi(
                 request,
                 name,
@@ -199,6 +206,18 @@ fn post(
     };
     let _ = std::fs::remove_file(&body_path);
     result
+}
+
+/// The answer to a push whose upstream could not be refreshed: nothing was pushed.
+fn unreachable(out: &mut TcpStream, name: &str, service: &str, error: &str) -> Result<(), String> {
+    audit::emit(
+        "upstream_unreachable",
+        json!({ "upstream": name, "service": service, "error": error }),
+    );
+    let text = format!(
+        "bot-bottle git gate: refused: the upstream {name} cannot be reached, so nothing was pushed: {error}\n"
+    );
+    http::respond(out, "502 Bad Gateway", "text/plain", text.as_bytes()).map_err(|e| e.to_string())
 }
 
 fn read_body_to(

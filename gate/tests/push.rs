@@ -2,7 +2,7 @@
 //! upstream, the host's git for the agent. Clone and push go through; the policy's refusals
 //! reach the pusher with their reasons, leave the upstream as it was, and are audit events.
 
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 
@@ -228,4 +228,144 @@ fn pushes_go_upstream_and_the_policy_refuses_with_reasons() {
         !serde_json::to_string(&events).unwrap().contains(&token),
         "an audit event repeats the token"
     );
+}
+
+/// A scratch directory for one test, removed on drop.
+fn scratch(test: &str) -> (Scratch, PathBuf) {
+    let root = std::env::temp_dir().join(format!("bot-bottle-gate-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    (Scratch(root.clone()), root)
+}
+
+/// A bare upstream `up.git` whose default branch is `branch`, with one commit on it.
+fn seeded_upstream(root: &Path, branch: &str) -> PathBuf {
+    let upstream = root.join("up.git");
+    must(
+        root,
+        root,
+        &["init", "-q", "--bare", "-b", branch, "up.git"],
+    );
+    must(root, root, &["init", "-q", "-b", branch, "seed"]);
+    let seed = root.join("seed");
+    std::fs::write(seed.join("README"), "seed\n").unwrap();
+    must(root, &seed, &["add", "."]);
+    must(root, &seed, &["commit", "-qm", "seed"]);
+    must(
+        root,
+        &seed,
+        &["push", "-q", upstream.to_str().unwrap(), branch],
+    );
+    upstream
+}
+
+/// POSTs `body` to the gate's `path` below the upstream's URL, as a client that skipped the
+/// ref advertisement would, and returns the whole answer.
+fn raw_post(gate: &Gate, path: &str, content_type: &str, body: &[u8]) -> String {
+    let rest = gate.url.strip_prefix("http://").unwrap();
+    let (addr, base) = rest.split_once('/').unwrap();
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        conn,
+        "POST /{base}/{path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    conn.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    conn.read_to_end(&mut answer).unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn pkt_line(text: &str) -> Vec<u8> {
+    format!("{:04x}{text}", text.len() + 4).into_bytes()
+}
+
+#[test]
+fn a_push_that_skips_the_advertisement_meets_the_upstream_s_default_branch() {
+    let (_scratch, root) = scratch("raw-post");
+    // Not git's init default: the mirror must learn it from the upstream.
+    let upstream = seeded_upstream(&root, "trunk");
+    let trunk = must(&root, &upstream, &["rev-parse", "refs/heads/trunk"]);
+    let gate = start_gate(&root, &upstream);
+
+    // A commit on top of trunk, made beside the gate, and its pack.
+    must(
+        &root,
+        &root,
+        &["clone", "-q", upstream.to_str().unwrap(), "side"],
+    );
+    let side = root.join("side");
+    must(
+        &root,
+        &side,
+        &["commit", "-q", "--allow-empty", "-m", "onto trunk"],
+    );
+    let new = must(&root, &side, &["rev-parse", "HEAD"]).trim().to_owned();
+    let mut pack = Command::new("git")
+        .current_dir(&side)
+        .args(["pack-objects", "--stdout", "--revs", "-q"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(pack.stdin.take().unwrap(), "{new}").unwrap();
+    let pack = pack.wait_with_output().unwrap().stdout;
+
+    // Straight to receive-pack, as the creation of trunk: no GET of info/refs came first.
+    let zero = "0".repeat(40);
+    let mut body = pkt_line(&format!(
+        "{zero} {new} refs/heads/trunk\0report-status side-band-64k\n"
+    ));
+    body.extend_from_slice(b"0000");
+    body.extend_from_slice(&pack);
+    let answer = raw_post(
+        &gate,
+        "git-receive-pack",
+        "application/x-git-receive-pack-request",
+        &body,
+    );
+    assert!(
+        answer.contains("default branch"),
+        "the push was not refused as one to the default branch: {answer}"
+    );
+    assert_eq!(
+        must(&root, &upstream, &["rev-parse", "refs/heads/trunk"]),
+        trunk,
+        "the upstream's default branch moved"
+    );
+
+    // A clone through the gate checks out the upstream's default branch.
+    must(&root, &root, &["clone", "-q", &gate.url, "work"]);
+    let head = must(&root, &root.join("work"), &["symbolic-ref", "HEAD"]);
+    assert_eq!(head.trim(), "refs/heads/trunk");
+}
+
+#[test]
+fn an_upstream_with_no_default_branch_takes_no_push() {
+    let (_scratch, root) = scratch("no-default");
+    // Empty: its first branch would become its default.
+    must(
+        &root,
+        &root,
+        &["init", "-q", "--bare", "-b", "trunk", "up.git"],
+    );
+    let upstream = root.join("up.git");
+    let gate = start_gate(&root, &upstream);
+    must(&root, &root, &["init", "-q", "-b", "topic", "work"]);
+    let work = root.join("work");
+    must(
+        &root,
+        &work,
+        &["commit", "-q", "--allow-empty", "-m", "first"],
+    );
+    let (ok, out) = git(&root, &work, &["push", &gate.url, "topic"]);
+    assert!(
+        !ok,
+        "a push to an upstream with no default branch went through: {out}"
+    );
+    assert!(out.contains("has no default branch"), "{out}");
+    let (_, refs) = git(&root, &upstream, &["for-each-ref"]);
+    assert_eq!(refs, "", "the upstream got a ref");
 }

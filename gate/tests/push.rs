@@ -104,28 +104,9 @@ fn start_gate(root: &Path, upstream: &Path) -> Gate {
 
 #[test]
 fn pushes_go_upstream_and_the_policy_refuses_with_reasons() {
-    let root = std::env::temp_dir().join(format!("bot-bottle-gate-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
-    let _scratch = Scratch(root.clone());
+    let (_scratch, root) = scratch("policy");
     let home = root.as_path();
-
-    let upstream = root.join("up.git");
-    must(
-        home,
-        &root,
-        &["init", "-q", "--bare", "-b", "main", "up.git"],
-    );
-    must(home, &root, &["init", "-q", "-b", "main", "seed"]);
-    let seed = root.join("seed");
-    std::fs::write(seed.join("README"), "seed\n").unwrap();
-    must(home, &seed, &["add", "."]);
-    must(home, &seed, &["commit", "-qm", "seed"]);
-    must(
-        home,
-        &seed,
-        &["push", "-q", upstream.to_str().unwrap(), "main"],
-    );
+    let upstream = seeded_upstream(&root, "main");
     let upstream_rev = |r: &str| {
         git(home, &upstream, &["rev-parse", "--verify", "-q", r])
             .1

@@ -75,10 +75,15 @@ pub struct PushPolicy {
     pub max_push_bytes: u64,
 }
 
+/// The refs a bottle may push when its manifest names none: branches under `bot/`, a
+/// namespace of their own, so that the agent cannot move a branch people work on (a release
+/// branch, someone's topic) however the upstream names its default branch.
+pub const DEFAULT_PUSH_REFS: &str = "refs/heads/bot/*";
+
 impl Default for PushPolicy {
     fn default() -> Self {
         PushPolicy {
-            push_refs: vec!["refs/heads/*".to_owned()],
+            push_refs: vec![DEFAULT_PUSH_REFS.to_owned()],
             push_default_branch: false,
             allow_force_push: false,
             allow_delete: false,
@@ -134,9 +139,13 @@ mod tests {
     }
 
     #[test]
-    fn default_policy_allows_branches_only() {
+    fn default_policy_allows_the_bot_branches_only() {
         let p = PushPolicy::default();
-        assert!(p.ref_allowed("refs/heads/topic"));
+        assert!(p.ref_allowed("refs/heads/bot/topic"));
+        assert!(p.ref_allowed("refs/heads/bot/a/b"));
+        assert!(!p.ref_allowed("refs/heads/topic"));
+        assert!(!p.ref_allowed("refs/heads/main"));
+        assert!(!p.ref_allowed("refs/heads/bot"));
         assert!(!p.ref_allowed("refs/tags/v1"));
     }
 }

@@ -119,7 +119,8 @@ pub struct GitUpstream {
     pub url: SafeText,
     /// For an HTTPS upstream: a file holding the token the gate authenticates with.
     pub token_file: Option<Utf8PathBuf>,
-    /// Ref patterns the bottle may push (`*` matches anything). Default: every branch.
+    /// Ref patterns the bottle may push (`*` matches anything). Default: the branches under
+    /// `bot/` (`refs/heads/bot/*`).
     pub push_refs: Option<Vec<SafeText>>,
     /// Whether the upstream's default branch may be pushed to. Default: no.
     #[serde(default)]

@@ -167,7 +167,8 @@ fn gate_manifest(name: &str, keys: &Keys) -> String {
     format!(
         "{}\n[ssh]\nidentity = {:?}\nknown_hosts = {:?}\n\n\
          [git]\nuser_name = \"Bottle Agent\"\nuser_email = \"agent@bottle.test\"\n\n\
-         [[git.upstreams]]\nname = \"app\"\nurl = \"git@{GIT_HOST}:/srv/git/ssh/app.git\"\n\n\
+         [[git.upstreams]]\nname = \"app\"\nurl = \"git@{GIT_HOST}:/srv/git/ssh/app.git\"\n\
+         push_refs = [\"refs/heads/*\"]\n\n\
          [[git.upstreams]]\nname = \"web\"\nurl = \"https://{GIT_HOST}/web.git\"\ntoken_file = {:?}\n",
         manifest(name, &["sleep", "infinity"]),
         keys.path("id"),
@@ -283,6 +284,15 @@ fn the_policy_refuses(h: &Harness, bottle: &Bottle<'_>, server: &GitServer<'_>) 
     assert!(out.contains("default branch"), "no reason given:\n{out}");
     assert_eq!(server.rev("ssh/app.git", "refs/heads/main"), main_before);
 
+    // Without push_refs, only branches under bot/.
+    let (ok, out) = agent(bottle, "cd /tmp/web && git push origin HEAD:topic 2>&1");
+    assert!(!ok, "a push outside bot/ went through:\n{out}");
+    assert!(
+        out.contains("may push only to refs/heads/bot/*"),
+        "no reason given:\n{out}"
+    );
+    assert_eq!(server.rev("https/web.git", "refs/heads/topic"), "");
+
     // No force-push.
     let (ok, out) = agent(
         bottle,
@@ -380,7 +390,7 @@ fn audited_and_listed(h: &Harness, bottle: &Bottle<'_>, name: &str) {
         .collect();
     let count = |event: &str| events.iter().filter(|e| e["event"] == event).count();
     assert_eq!(count("push"), 2, "{events:?}");
-    assert_eq!(count("push_refused"), 3, "{events:?}");
+    assert_eq!(count("push_refused"), 4, "{events:?}");
 
     // `list` knows the gate.
     let list = h

@@ -18,6 +18,8 @@ mod proxy_config;
 mod signals;
 mod slug;
 mod timing;
+mod userconfig;
+mod userdirs;
 
 use std::process::ExitCode;
 

@@ -2,8 +2,12 @@
 //! the plan's steps list ([`crate::plan::ProvisionStep::files`]), in order, so nothing runs in
 //! the agent to provision it.
 
+use std::io::Read as _;
+use std::os::fd::AsRawFd as _;
+
 use anyhow::Context as _;
 use backends::{Owner, Tarball};
+use camino::Utf8Path;
 
 use crate::plan::{AgentFile, FileContent, FileOwner, Plan, StepAction};
 
@@ -93,10 +97,52 @@ pub fn add_file(
             tar.file(path, pem.as_bytes(), file.mode, owner)
         }
         FileContent::HostFile(source) => {
-            let bytes = std::fs::read(source)
+            let bytes = read_planned(source)
                 .with_context(|| format!("reading {source} for {}", file.path))?;
             tar.file(path, &bytes, file.mode, owner)
         }
     };
     written.map(|_| ())
+}
+
+/// Reads the host file the plan resolved to `planned` (absolute, symlinks followed), refusing
+/// it when what opens is another file: something (an agent with the workspace mounted, say) put
+/// a symlink on the way since the plan was made. The kernel says which file the open reached.
+fn read_planned(planned: &Utf8Path) -> anyhow::Result<Vec<u8>> {
+    let mut file = std::fs::File::open(planned)?;
+    let opened = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+        .context("asking the kernel which file was opened")?;
+    if opened != planned.as_std_path() {
+        anyhow::bail!(
+            "it now leads to {}, not the file the plan named: refusing it (was a symlink put in its way?)",
+            opened.display()
+        );
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_planned;
+    use camino::Utf8PathBuf;
+
+    #[test]
+    fn a_planned_file_replaced_by_a_symlink_is_refused() {
+        let dir =
+            std::env::temp_dir().join(format!("bot-bottle-read-planned-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let dir = Utf8PathBuf::try_from(dir.canonicalize().unwrap()).unwrap();
+        let planned = dir.join("prompt.md");
+        std::fs::write(&planned, "prompt\n").unwrap();
+        std::fs::write(dir.join("secret"), "secret\n").unwrap();
+        assert_eq!(read_planned(&planned).unwrap(), b"prompt\n");
+        std::fs::remove_file(&planned).unwrap();
+        std::os::unix::fs::symlink(dir.join("secret"), &planned).unwrap();
+        let e = format!("{:#}", read_planned(&planned).unwrap_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(e.contains("now leads to") && e.contains("/secret"), "{e}");
+    }
 }

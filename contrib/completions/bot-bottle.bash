@@ -179,12 +179,16 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__doctor)
-            opts="-v -h --json --engine --verbose --help"
+            opts="-v -h --allow-path --json --engine --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --allow-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --engine)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -679,12 +683,16 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__start)
-            opts="-y -v -h --dry-run --json --yes --detach --engine --verbose --help"
+            opts="-y -v -h --allow-path --dry-run --json --yes --detach --engine --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --allow-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --engine)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

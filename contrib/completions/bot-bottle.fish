@@ -41,6 +41,7 @@ complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "image" -d 'Bu
 complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "completions" -d 'Print a completion script for SHELL (e.g. `bot-bottle completions bash > /etc/bash_completion.d/bot-bottle`)'
 complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "man" -d 'Print the manual page, or write one per command into DIR (as contrib/man/generate.sh does)'
 complete -c bot-bottle -n "__fish_bot_bottle_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand start" -l allow-path -d 'A host file or directory (everything under it) the manifest may name outside its own directory, such as an SSH key kept out of the workspace; repeatable. `allow_paths` in bot-bottle\'s config file does the same for every launch' -r
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand start" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand start" -l dry-run -d 'Print the plan and exit without creating anything'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand start" -l json -d 'Print machine-readable JSON on stdout instead of text'
@@ -76,6 +77,7 @@ complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand gc" -l dry-run -d 
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand gc" -l json -d 'Print JSON on stdout'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand gc" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand gc" -s h -l help -d 'Print help'
+complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand doctor" -l allow-path -d 'A host file or directory (everything under it) the manifest may name outside its own directory, such as an SSH key kept out of the workspace; repeatable. `allow_paths` in bot-bottle\'s config file does the same for every launch' -r
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand doctor" -l engine -d 'Container engine to use: `docker`, `podman`, or a path to either binary. Default: podman, then docker, found on PATH' -r
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand doctor" -l json -d 'Print JSON on stdout'
 complete -c bot-bottle -n "__fish_bot_bottle_using_subcommand doctor" -s v -l verbose -d 'Echo every engine command as `+ podman …` on stderr (values of forwarded env vars are never shown)'

@@ -33,6 +33,7 @@ _bot-bottle() {
         case $line[1] in
             (start)
 _arguments "${_arguments_options[@]}" : \
+'*--allow-path=[A host file or directory (everything under it) the manifest may name outside its own directory, such as an SSH key kept out of the workspace; repeatable. \`allow_paths\` in bot-bottle'\''s config file does the same for every launch]:PATH:_default' \
 '--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
 '--dry-run[Print the plan and exit without creating anything]' \
 '--json[Print machine-readable JSON on stdout instead of text]' \
@@ -43,7 +44,7 @@ _arguments "${_arguments_options[@]}" : \
 '--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
-'::manifest -- The bottle manifest (TOML; JSON when the name ends in .json):_default' \
+'::manifest -- The bottle manifest (TOML; JSON when the name ends in .json). Default\: ./bottle.toml if it exists, else the built-in default:_default' \
 && ret=0
 ;;
 (stop)
@@ -127,13 +128,14 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (doctor)
 _arguments "${_arguments_options[@]}" : \
+'*--allow-path=[A host file or directory (everything under it) the manifest may name outside its own directory, such as an SSH key kept out of the workspace; repeatable. \`allow_paths\` in bot-bottle'\''s config file does the same for every launch]:PATH:_default' \
 '--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
 '--json[Print JSON on stdout]' \
 '-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '-h[Print help]' \
 '--help[Print help]' \
-'::manifest -- The manifest whose images to look for (default\: ./bottle.toml if it exists, else the built-in default):_default' \
+'::manifest -- The bottle manifest (TOML; JSON when the name ends in .json). Default\: ./bottle.toml if it exists, else the built-in default:_default' \
 && ret=0
 ;;
 (image)

@@ -7,7 +7,6 @@ use std::io::Write as _;
 
 use anyhow::Context as _;
 use backends::{ContainerSpec, Engine, NetworkAttachment, NetworkSpec};
-use camino::Utf8PathBuf;
 use clap::Args;
 use serde::Serialize;
 
@@ -25,10 +24,9 @@ const LABEL_DOCTOR: &str = "io.bot-bottle.doctor";
 /// isolated network isolates. Exits 1 when it finds a problem, each with its fix.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// The manifest whose images to look for (default: ./bottle.toml if it exists, else the
-    /// built-in default).
-    #[arg(value_name = "MANIFEST")]
-    pub manifest: Option<Utf8PathBuf>,
+    /// The manifest whose images to look for.
+    #[command(flatten)]
+    pub manifest: super::planning::ManifestArgs,
 
     /// Print JSON on stdout.
     #[arg(long)]
@@ -139,7 +137,7 @@ impl DoctorArgs {
                 return Ok(checks);
             }
         }
-        let plan = super::start::plan_for(self.manifest.as_ref(), Some(found.summary.clone()))?;
+        let plan = self.manifest.plan(Some(found.summary.clone()))?;
         checks.push(stage_root());
         checks.extend(images(engine, &plan));
         let agent_present = checks.iter().any(|c| c.name == "agent image" && c.ok);

@@ -9,6 +9,7 @@ mod image;
 mod list;
 mod logs;
 pub mod man;
+mod planning;
 mod start;
 mod stop;
 

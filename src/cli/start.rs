@@ -1,21 +1,16 @@
 //! `bot-bottle start`: plan a bottle from its manifest, show the plan, and launch it.
 
-use std::fmt::Write as _;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 
 use anyhow::Context as _;
-use camino::{Utf8Path, Utf8PathBuf};
 use clap::Args;
 
+use super::planning::ManifestArgs;
 use super::Global;
 use crate::defaults;
 use crate::exit::UsageError;
-use crate::launch::{self, stage};
-use crate::manifest::{self, ManifestSource};
-use crate::plan::{self, EngineSummary, Plan, PlanInputs};
-
-/// The manifest `start` picks up from the current directory when none is named.
-const DEFAULT_MANIFEST: &str = "bottle.toml";
+use crate::launch;
+use crate::plan::{self, EngineSummary, Plan};
 
 /// Plan and launch a bottle.
 ///
@@ -25,9 +20,8 @@ const DEFAULT_MANIFEST: &str = "bottle.toml";
 #[derive(Debug, Args)]
 #[allow(clippy::struct_excessive_bools)] // independent command-line switches
 pub struct StartArgs {
-    /// The bottle manifest (TOML; JSON when the name ends in .json).
-    #[arg(value_name = "MANIFEST")]
-    pub manifest: Option<Utf8PathBuf>,
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
 
     /// Print the plan and exit without creating anything.
     #[arg(long)]
@@ -174,41 +168,7 @@ impl StartArgs {
     }
 
     fn plan(&self, engine: Option<EngineSummary>) -> anyhow::Result<Plan> {
-        plan_for(self.manifest.as_ref(), engine)
-    }
-}
-
-/// The plan for MANIFEST (or `./bottle.toml`, or the built-in default), as `start` makes it.
-pub(super) fn plan_for(
-    manifest: Option<&Utf8PathBuf>,
-    engine: Option<EngineSummary>,
-) -> anyhow::Result<Plan> {
-    {
-        let cwd = current_dir()?;
-        let source = match manifest {
-            Some(path) => ManifestSource::File(path.clone()),
-            None if Utf8Path::new(DEFAULT_MANIFEST).is_file() => {
-                ManifestSource::File(DEFAULT_MANIFEST.into())
-            }
-            None => ManifestSource::Builtin,
-        };
-        let manifest = manifest::load(&source)?;
-        let inputs = PlanInputs {
-            source,
-            cwd,
-            engine,
-            proxy_image_override: std::env::var(defaults::PROXY_IMAGE_ENV)
-                .ok()
-                .filter(|v| !v.is_empty()),
-            gate_image_override: std::env::var(defaults::GATE_IMAGE_ENV)
-                .ok()
-                .filter(|v| !v.is_empty()),
-            stage_root: stage::root()?,
-            env_is_set: |name| std::env::var_os(name).is_some(),
-            ca_validity_seconds: crate::ca::DEFAULT_VALIDITY.as_secs(),
-            launch_id: new_launch_id()?,
-        };
-        Ok(plan::build(&manifest, &inputs)?)
+        self.manifest.plan(engine)
     }
 }
 
@@ -235,24 +195,4 @@ fn confirm(plan: &Plan) -> anyhow::Result<()> {
     } else {
         anyhow::bail!("not launched: the answer was not yes; nothing was created")
     }
-}
-
-/// 64 random bits as hex: enough that two launches never share one.
-fn new_launch_id() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 8];
-    getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("reading random bytes: {e}"))?;
-    Ok(bytes.iter().fold(String::new(), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    }))
-}
-
-fn current_dir() -> anyhow::Result<Utf8PathBuf> {
-    let dir = std::env::current_dir().context("reading the current directory")?;
-    Utf8PathBuf::from_path_buf(dir).map_err(|p| {
-        anyhow::Error::new(UsageError(format!(
-            "the current directory {} is not UTF-8",
-            p.display()
-        )))
-    })
 }

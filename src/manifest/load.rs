@@ -48,8 +48,17 @@ fn is_json(path: &Utf8Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
-/// Parses TOML text; `origin` names it in errors.
+/// Parses TOML text into a manifest; `origin` names it in errors.
 pub fn parse_toml(text: &str, origin: &str) -> Result<Manifest, UsageError> {
+    parse_toml_as(text, origin)
+}
+
+/// Parses TOML text into `T` (a manifest, the user's config), with errors that name `origin`,
+/// the line and column, and the field.
+pub fn parse_toml_as<T: serde::de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+) -> Result<T, UsageError> {
     let de = toml::de::Deserializer::parse(text).map_err(|e| toml_error(text, origin, &e, ""))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

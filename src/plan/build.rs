@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use super::hostpaths::HostPaths;
 use super::{
     AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, ForwardedEnv, Images, Networks, Plan,
     ProxyPlan, StateVolume, TlsInterceptionPlan, JSON_SCHEMA, LABEL_BOTTLE, LABEL_LAUNCH,
@@ -16,6 +17,7 @@ use crate::exit::UsageError;
 use crate::manifest::{Manifest, ManifestSource};
 use crate::proxy_config::{self, PipelockConfig};
 use crate::slug;
+use crate::userconfig::AllowedPath;
 
 /// Everything outside the manifest that the plan depends on, gathered by the caller so that
 /// building stays deterministic and testable.
@@ -37,6 +39,13 @@ pub struct PlanInputs {
     pub ca_validity_seconds: u64,
     /// A fresh random id for this launch (see [`super::LABEL_LAUNCH`]).
     pub launch_id: String,
+    /// Host paths the user allows a manifest to name outside its own directory.
+    pub allowed_paths: Vec<AllowedPath>,
+    /// The user's config file (where paths are allowed), named in errors.
+    pub config_file: Utf8PathBuf,
+    /// bot-bottle's own files (the user's config, the approvals): no workspace may hold one,
+    /// or the agent could rewrite it.
+    pub user_paths: Vec<Utf8PathBuf>,
 }
 
 /// Checks the manifest against the world and computes the plan.
@@ -50,11 +59,32 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         }
         ManifestSource::Builtin => inputs.cwd.clone(),
     };
-    let workspace = match &manifest.agent.workspace {
-        Some(dir) => resolve_existing(&base_dir, dir, Kind::Dir)
-            .map_err(|m| in_manifest("agent.workspace", m))?,
-        None => inputs.cwd.clone(),
+    let (workspace, workspace_field) = match &manifest.agent.workspace {
+        Some(dir) => (
+            existing_dir(&base_dir, dir).map_err(|m| in_manifest("agent.workspace", m))?,
+            "agent.workspace",
+        ),
+        None => (
+            inputs.cwd.clone(),
+            "agent.workspace (the current directory)",
+        ),
     };
+    // What is mounted is where the symlinks lead; the plan shows that, and the state volume
+    // is keyed by it.
+    let workspace = workspace
+        .canonicalize_utf8()
+        .map_err(|e| in_manifest(workspace_field, format!("{workspace}: {e}")))?;
+    if let Some(own) = inputs.user_paths.iter().find(|p| holds(&workspace, p)) {
+        return Err(in_manifest(
+            workspace_field,
+            format!(
+                "{workspace} holds {own}, which is bot-bottle's own (the user's config or the manifest approvals): \
+                 mounted in the agent, it could be rewritten there; choose a workspace that does not hold it"
+            ),
+        ));
+    }
+    let host_paths = HostPaths::new(base_dir.clone(), &inputs.allowed_paths, &inputs.config_file)
+        .map_err(|m| UsageError(format!("{origin}: {m}")))?;
     let (name, slug) = if let Some(name) = &manifest.name {
         let slug = slug::slugify(name).map_err(|e| in_manifest("name", e.0))?;
         (name.clone(), slug)
@@ -79,7 +109,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     let networks = [names.internal_network.clone(), names.egress_network.clone()];
     let gate = super::gate::plan(
         manifest,
-        &base_dir,
+        &host_paths,
         &names.gate,
         gate_image,
         networks,
@@ -102,7 +132,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     };
     let provisioning = super::steps::plan(
         manifest,
-        &base_dir,
+        &host_paths,
         &agent.home,
         &agent.workdir,
         gate.as_ref(),
@@ -137,6 +167,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         gate,
         state_volume,
         provisioning,
+        host_files: host_paths.into_found(),
         stage_dir: inputs.stage_root.join(&slug),
     })
 }
@@ -336,33 +367,26 @@ fn permitted_domains(allowlist: &[crate::manifest::Hostname]) -> Vec<String> {
     domains
 }
 
-#[derive(Clone, Copy)]
-pub(super) enum Kind {
-    File,
-    Dir,
-}
-
-/// `path` made absolute against `base`, which must exist as the given kind.
-pub(super) fn resolve_existing(
-    base: &Utf8Path,
-    path: &Utf8Path,
-    kind: Kind,
-) -> Result<Utf8PathBuf, String> {
+/// The directory `path` names, made absolute against `base`.
+fn existing_dir(base: &Utf8Path, path: &Utf8Path) -> Result<Utf8PathBuf, String> {
     let full = absolute(base, path);
     let meta =
         std::fs::metadata(&full).map_err(|e| format!("{path:?} (resolved to {full}): {e}"))?;
-    match kind {
-        Kind::File if !meta.is_file() => {
-            Err(format!("{path:?} (resolved to {full}) is not a file"))
-        }
-        Kind::Dir if !meta.is_dir() => {
-            Err(format!("{path:?} (resolved to {full}) is not a directory"))
-        }
-        _ => Ok(full),
+    if meta.is_dir() {
+        Ok(full)
+    } else {
+        Err(format!("{path:?} (resolved to {full}) is not a directory"))
     }
 }
 
-fn absolute(base: &Utf8Path, path: &Utf8Path) -> Utf8PathBuf {
+/// Whether `dir` is `path` or a directory above it; `path` is compared with its symlinks
+/// resolved when it exists (else as written, for a file not made yet).
+fn holds(dir: &Utf8Path, path: &Utf8Path) -> bool {
+    let path = path.canonicalize_utf8().unwrap_or_else(|_| path.to_owned());
+    path.starts_with(dir)
+}
+
+pub(super) fn absolute(base: &Utf8Path, path: &Utf8Path) -> Utf8PathBuf {
     if path.is_absolute() {
         path.to_owned()
     } else {

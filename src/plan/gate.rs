@@ -9,10 +9,9 @@ use bot_bottle_gate::config::{
     GateConfig, PushPolicy, Transport, Upstream, DEFAULT_MAX_PUSH_BYTES, PORT, SSH_IDENTITY_PATH,
     SSH_KNOWN_HOSTS_PATH, TOKEN_DIR,
 };
-use camino::Utf8Path;
 use serde::Serialize;
 
-use super::build::{resolve_existing, Kind};
+use super::hostpaths::HostPaths;
 use super::{AgentFile, FileContent, FileOwner};
 use crate::manifest::{GitUpstream, Manifest};
 
@@ -61,7 +60,7 @@ pub type FieldError = (String, String);
 /// the default image.
 pub fn plan(
     manifest: &Manifest,
-    base: &Utf8Path,
+    host: &HostPaths<'_>,
     container: &str,
     image: Option<&str>,
     networks: [String; 2],
@@ -86,7 +85,7 @@ pub fn plan(
                 format!("{name:?} names two upstreams"),
             ));
         }
-        let (config, shown, token) = upstream(i, declared, base, &url)?;
+        let (config, shown, token) = upstream(i, declared, host, &url)?;
         if !hosts.contains(&shown.host) {
             hosts.push(shown.host.clone());
         }
@@ -95,7 +94,7 @@ pub fn plan(
         tokens.extend(token);
     }
     if configs.iter().any(|u| u.transport == Transport::Ssh) {
-        files.extend(ssh_files(manifest, base)?);
+        files.extend(ssh_files(manifest, host)?);
     }
     if !tokens.is_empty() {
         files.push(dir(TOKEN_DIR, 0o700));
@@ -129,7 +128,7 @@ pub fn plan(
 fn upstream(
     i: usize,
     declared: &GitUpstream,
-    base: &Utf8Path,
+    paths: &HostPaths<'_>,
     gate_url: &str,
 ) -> Result<(Upstream, GateUpstream, Option<AgentFile>), FieldError> {
     let field = |f: &str| format!("git.upstreams[{i}].{f}");
@@ -143,8 +142,9 @@ fn upstream(
             ))
         }
         (Some(path), Transport::Https) => {
-            let source =
-                resolve_existing(base, path, Kind::File).map_err(|m| (field("token_file"), m))?;
+            let source = paths
+                .file(&field("token_file"), path)
+                .map_err(|m| (field("token_file"), m))?;
             Some(host_file(&format!("{TOKEN_DIR}/{name}"), 0o600, source))
         }
         (None, _) => None,
@@ -175,7 +175,7 @@ fn upstream(
 }
 
 /// The SSH identity and `known_hosts` for the gate; both are needed for an SSH upstream.
-fn ssh_files(manifest: &Manifest, base: &Utf8Path) -> Result<Vec<AgentFile>, FieldError> {
+fn ssh_files(manifest: &Manifest, host: &HostPaths<'_>) -> Result<Vec<AgentFile>, FieldError> {
     let (Some(identity), Some(known_hosts)) = (&manifest.ssh.identity, &manifest.ssh.known_hosts)
     else {
         let missing = if manifest.ssh.identity.is_none() {
@@ -188,9 +188,11 @@ fn ssh_files(manifest: &Manifest, base: &Utf8Path) -> Result<Vec<AgentFile>, Fie
             "an SSH upstream in git.upstreams needs both ssh.identity and ssh.known_hosts (the gate checks the host key strictly)".to_owned(),
         ));
     };
-    let identity =
-        resolve_existing(base, identity, Kind::File).map_err(|m| ("ssh.identity".to_owned(), m))?;
-    let known_hosts = resolve_existing(base, known_hosts, Kind::File)
+    let identity = host
+        .file("ssh.identity", identity)
+        .map_err(|m| ("ssh.identity".to_owned(), m))?;
+    let known_hosts = host
+        .file("ssh.known_hosts", known_hosts)
         .map_err(|m| ("ssh.known_hosts".to_owned(), m))?;
     Ok(vec![
         dir("/etc/bot-bottle-gate/ssh", 0o700),

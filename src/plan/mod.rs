@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod gate;
+pub mod hostpaths;
 mod render;
 mod steps;
 
@@ -50,6 +51,8 @@ pub struct Plan {
     pub state_volume: StateVolume,
     /// Provisioners in the order they run.
     pub provisioning: Vec<ProvisionStep>,
+    /// Every host file and directory the manifest names, resolved, and why it may be read.
+    pub host_files: Vec<HostFile>,
     /// Private directory (0700) holding the rendered config and public cert during the launch.
     pub stage_dir: Utf8PathBuf,
 }
@@ -170,6 +173,21 @@ pub struct ProxyPlan {
     pub config_path: String,
     pub config: PipelockConfig,
     pub labels: BTreeMap<String, String>,
+}
+
+/// A host file or directory the manifest names (`prompt`, `skills[i]`, `ssh.identity`,
+/// `ssh.known_hosts`, `git.upstreams[i].token_file`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostFile {
+    /// The manifest field that names it.
+    pub field: String,
+    /// As the manifest wrote it.
+    pub declared: Utf8PathBuf,
+    /// What bot-bottle reads: absolute, every symlink followed.
+    pub resolved: Utf8PathBuf,
+    /// Why it may be read: `manifest directory` (it lies under it), or the user's config file
+    /// or `--allow-path` that allows it.
+    pub allowed_by: String,
 }
 
 /// One provisioner, in run order; `action: "skip"` where its manifest section is empty.

@@ -62,6 +62,16 @@ pub fn render_text(plan: &Plan) -> String {
             let _ = writeln!(out, "  gate file {} ({:04o})", file.path, file.mode);
         }
     }
+    if !plan.host_files.is_empty() {
+        let _ = writeln!(out, "host files:");
+        for file in &plan.host_files {
+            let _ = writeln!(
+                out,
+                "  {}: {} -> {} (allowed by {})",
+                file.field, file.declared, file.resolved, file.allowed_by
+            );
+        }
+    }
     let _ = writeln!(out, "provisioning:");
     for (i, step) in plan.provisioning.iter().enumerate() {
         let mark = match step.action {

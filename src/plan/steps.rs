@@ -8,20 +8,24 @@ use std::fmt::Write as _;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::build::{resolve_existing, FieldError, Kind};
+use super::build::FieldError;
 use super::gate::{rewrite_prefix, GatePlan};
+use super::hostpaths::HostPaths;
 use super::{AgentFile, FileContent, FileOwner, ProvisionStep, StepAction};
 use crate::defaults;
 use crate::manifest::Manifest;
 
-/// Every step; manifest paths resolve against `base`, in-agent paths under `home`.
+/// Every step; manifest paths resolve through `host`, in-agent paths under `home`.
 pub fn plan(
     manifest: &Manifest,
-    base: &Utf8Path,
+    host: &HostPaths<'_>,
     home: &str,
     workdir: &str,
     gate: Option<&GatePlan>,
 ) -> Result<Vec<ProvisionStep>, FieldError> {
+    // In run order, so that the plan lists the host files in that order too.
+    let prompt = prompt(manifest, host, home)?;
+    let skills = skills(manifest, host, home)?;
     let ssh = match gate {
         // The identity is the gate's: it never enters the agent.
         Some(gate) if manifest.ssh.identity.is_some() || manifest.ssh.known_hosts.is_some() => {
@@ -33,12 +37,12 @@ pub fn plan(
                 ),
             )
         }
-        _ => ssh(manifest, base, home)?,
+        _ => ssh(manifest, host, home)?,
     };
     Ok(vec![
         ca(),
-        prompt(manifest, base, home)?,
-        skills(manifest, base, home)?,
+        prompt,
+        skills,
         ssh,
         git(manifest, home, workdir, gate),
     ])
@@ -132,36 +136,45 @@ fn ca() -> ProvisionStep {
     ProvisionStep::run("ca", detail, files)
 }
 
-fn prompt(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<ProvisionStep, FieldError> {
+fn prompt(
+    manifest: &Manifest,
+    host: &HostPaths<'_>,
+    home: &str,
+) -> Result<ProvisionStep, FieldError> {
     let Some(path) = &manifest.prompt else {
         return Ok(ProvisionStep::skip("prompt", "no prompt in the manifest"));
     };
-    let source = resolve_existing(base, path, Kind::File).map_err(|m| ("prompt", m))?;
+    let source = host.file("prompt", path).map_err(|m| ("prompt", m))?;
+    let detail = format!("copy the prompt {source} to {home}/.claude/CLAUDE.md");
     let mut files = Files::new();
     files.home_dirs(home, ".claude", 0o755);
     files.home_file(home, ".claude/CLAUDE.md", 0o644, source);
-    Ok(ProvisionStep::run(
-        "prompt",
-        format!("copy the prompt to {home}/.claude/CLAUDE.md"),
-        files,
-    ))
+    Ok(ProvisionStep::run("prompt", detail, files))
 }
 
-fn skills(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<ProvisionStep, FieldError> {
+fn skills(
+    manifest: &Manifest,
+    host: &HostPaths<'_>,
+    home: &str,
+) -> Result<ProvisionStep, FieldError> {
     if manifest.skills.is_empty() {
         return Ok(ProvisionStep::skip("skills", "no skills in the manifest"));
     }
     let mut files = Files::new();
     files.home_dirs(home, ".claude/skills", 0o755);
     let mut names = BTreeSet::new();
-    for path in &manifest.skills {
-        let dir = resolve_existing(base, path, Kind::Dir).map_err(|m| ("skills", m))?;
+    let mut dirs = Vec::new();
+    for (i, path) in manifest.skills.iter().enumerate() {
+        let dir = host
+            .dir(&format!("skills[{i}]"), path)
+            .map_err(|m| ("skills", m))?;
         let name = dir.file_name().unwrap_or_default().to_owned();
         if !names.insert(name.clone()) {
             return Err(("skills", format!("two skill directories are named {name:?}; each lands in {home}/.claude/skills/<name>")));
         }
         add_tree(&mut files, &dir, &format!("{home}/.claude/skills/{name}"))
             .map_err(|m| ("skills", m))?;
+        dirs.push(dir.to_string());
     }
     let count = names.len();
     let noun = if count == 1 {
@@ -171,7 +184,10 @@ fn skills(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<ProvisionS
     };
     Ok(ProvisionStep::run(
         "skills",
-        format!("copy {count} skill {noun} to {home}/.claude/skills/"),
+        format!(
+            "copy {count} skill {noun} ({}) to {home}/.claude/skills/",
+            dirs.join(", ")
+        ),
         files,
     ))
 }
@@ -222,7 +238,7 @@ fn add_tree(files: &mut Files, dir: &Utf8Path, target: &str) -> Result<(), Strin
 /// The identity's name in the agent; `~/.ssh/config` points ssh at it.
 const SSH_IDENTITY: &str = ".ssh/id_bottle";
 
-fn ssh(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<ProvisionStep, FieldError> {
+fn ssh(manifest: &Manifest, host: &HostPaths<'_>, home: &str) -> Result<ProvisionStep, FieldError> {
     let ssh = &manifest.ssh;
     if ssh.identity.is_none() && ssh.known_hosts.is_none() {
         return Ok(ProvisionStep::skip(
@@ -234,7 +250,10 @@ fn ssh(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<ProvisionStep
     let mut parts = Vec::new();
     files.home_dirs(home, ".ssh", 0o700);
     if let Some(path) = &ssh.identity {
-        let source = resolve_existing(base, path, Kind::File).map_err(|m| ("ssh.identity", m))?;
+        let source = host
+            .file("ssh.identity", path)
+            .map_err(|m| ("ssh.identity", m))?;
+        parts.push(format!("identity {source} to {home}/{SSH_IDENTITY} (0600)"));
         files.home_file(home, SSH_IDENTITY, 0o600, source);
         files.add(
             format!("{home}/.ssh/config"),
@@ -242,13 +261,13 @@ fn ssh(manifest: &Manifest, base: &Utf8Path, home: &str) -> Result<ProvisionStep
             FileOwner::Agent,
             FileContent::Text(format!("Host *\n    IdentityFile ~/{SSH_IDENTITY}\n")),
         );
-        parts.push(format!("identity to {home}/{SSH_IDENTITY} (0600)"));
     }
     if let Some(path) = &ssh.known_hosts {
-        let source =
-            resolve_existing(base, path, Kind::File).map_err(|m| ("ssh.known_hosts", m))?;
+        let source = host
+            .file("ssh.known_hosts", path)
+            .map_err(|m| ("ssh.known_hosts", m))?;
+        parts.push(format!("known_hosts {source} to {home}/.ssh/known_hosts"));
         files.home_file(home, ".ssh/known_hosts", 0o644, source);
-        parts.push(format!("known_hosts to {home}/.ssh/known_hosts"));
     }
     Ok(ProvisionStep::run(
         "ssh",

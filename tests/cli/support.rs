@@ -46,11 +46,20 @@ impl Drop for Scratch {
 }
 
 /// `bot-bottle` with an engine choice that cannot exist, so no test depends on (or touches)
-/// whatever engine this machine has.
+/// whatever engine this machine has, and with a config file and state directory that do not
+/// exist, so none reads or writes the user's.
 pub fn bot_bottle(cwd: &Path) -> Command {
     let mut cmd = Command::cargo_bin("bot-bottle").unwrap();
     cmd.current_dir(cwd)
         .env("BOT_BOTTLE_ENGINE", "/nonexistent/engine-for-cli-tests")
+        .env(
+            "BOT_BOTTLE_CONFIG",
+            "/nonexistent/bot-bottle-cli-tests/config.toml",
+        )
+        .env(
+            "BOT_BOTTLE_STATE_DIR",
+            "/nonexistent/bot-bottle-cli-tests/state",
+        )
         .env_remove("BOT_BOTTLE_PIPELOCK_IMAGE")
         .env_remove("BOT_BOTTLE_GATE_IMAGE")
         .env("XDG_RUNTIME_DIR", "/run/user/4242");

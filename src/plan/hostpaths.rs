@@ -1,0 +1,116 @@
+//! The host files and directories a manifest names (prompt, skills, SSH files, tokens), resolved
+//! and confined: each must lead, once every symlink is followed, to a place under the manifest's
+//! own directory, or to one the user allowed in their own config or on the command line. A
+//! manifest may come from a cloned repository or have been rewritten by the agent, and a path
+//! such as `notes.md -> ../../.aws/credentials` would otherwise carry a host secret in.
+
+use std::cell::RefCell;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::build::absolute;
+use super::HostFile;
+use crate::userconfig::AllowedPath;
+
+/// What [`HostFile::allowed_by`] says for a path under the manifest's directory.
+pub const IN_MANIFEST_DIR: &str = "manifest directory";
+
+/// Resolves the manifest's host paths and records each one for the plan.
+pub struct HostPaths<'a> {
+    /// The manifest's directory as the user named it (absolute): relative paths start here.
+    base: Utf8PathBuf,
+    /// The same directory with its symlinks resolved: what a path must lead under.
+    root: Utf8PathBuf,
+    allowed: &'a [AllowedPath],
+    /// The user's config file, named in the error that says how to allow a path.
+    config_file: &'a Utf8Path,
+    found: RefCell<Vec<HostFile>>,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    File,
+    Dir,
+}
+
+impl<'a> HostPaths<'a> {
+    pub fn new(
+        base: Utf8PathBuf,
+        allowed: &'a [AllowedPath],
+        config_file: &'a Utf8Path,
+    ) -> Result<Self, String> {
+        let root = base
+            .canonicalize_utf8()
+            .map_err(|e| format!("the manifest's directory {base}: {e}"))?;
+        Ok(HostPaths {
+            base,
+            root,
+            allowed,
+            config_file,
+            found: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// The regular file the manifest's `field` names as `declared`.
+    pub fn file(&self, field: &str, declared: &Utf8Path) -> Result<Utf8PathBuf, String> {
+        self.resolve(field, declared, Kind::File)
+    }
+
+    /// The directory the manifest's `field` names as `declared`.
+    pub fn dir(&self, field: &str, declared: &Utf8Path) -> Result<Utf8PathBuf, String> {
+        self.resolve(field, declared, Kind::Dir)
+    }
+
+    /// Every path resolved so far, in order.
+    pub fn into_found(self) -> Vec<HostFile> {
+        self.found.into_inner()
+    }
+
+    fn resolve(&self, field: &str, declared: &Utf8Path, kind: Kind) -> Result<Utf8PathBuf, String> {
+        let full = absolute(&self.base, declared);
+        let resolved = full
+            .canonicalize_utf8()
+            .map_err(|e| format!("{declared:?} (resolved to {full}): {e}"))?;
+        let meta = std::fs::metadata(&resolved)
+            .map_err(|e| format!("{declared:?} (resolved to {resolved}): {e}"))?;
+        match kind {
+            Kind::File if !meta.is_file() => {
+                return Err(format!(
+                    "{declared:?} (resolved to {resolved}) is not a file"
+                ))
+            }
+            Kind::Dir if !meta.is_dir() => {
+                return Err(format!(
+                    "{declared:?} (resolved to {resolved}) is not a directory"
+                ))
+            }
+            _ => {}
+        }
+        let allowed_by = if resolved.starts_with(&self.root) {
+            IN_MANIFEST_DIR.to_owned()
+        } else if let Some(allowed) = self.allowed.iter().find(|a| resolved.starts_with(&a.path)) {
+            allowed.by.clone()
+        } else {
+            return Err(format!(
+                "{declared:?} resolves to {resolved}, outside the manifest's directory {}: a manifest \
+                 may name only files under its own directory, since a repository or the agent may have \
+                 written it; if this file is yours to share, allow it in {} (allow_paths = [{:?}]) or \
+                 with --allow-path {resolved}",
+                self.root, self.config_file, resolved.as_str()
+            ));
+        };
+        let mut found = self.found.borrow_mut();
+        if !found
+            .iter()
+            .any(|f| f.field == field && f.resolved == resolved)
+        {
+            found.push(HostFile {
+                field: field.to_owned(),
+                declared: declared.to_owned(),
+                resolved: resolved.clone(),
+                allowed_by,
+            });
+        }
+        Ok(resolved)
+    }
+}

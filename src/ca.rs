@@ -20,7 +20,7 @@
 //!   structure. The key is held in memory only in a zeroize-on-drop buffer whose `Debug` is
 //!   redacted.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -33,7 +33,6 @@ use rcgen::{
 };
 use sec1::der::{pem::LineEnding, Encode};
 use sec1::pkcs8::der::pem::PemLabel;
-use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
 /// Lifetime of a bottle CA when the caller has no better bound: a week covers a long-running
@@ -177,13 +176,7 @@ pub fn fingerprint_of_pem(pem: &str) -> Result<String> {
     block
         .parse_x509()
         .map_err(|e| anyhow!("parsing certificate: {e}"))?;
-    let digest = Sha256::digest(&block.contents);
-    let mut out = String::with_capacity("sha256:".len() + 2 * digest.len());
-    out.push_str("sha256:");
-    for byte in digest {
-        write!(out, "{byte:02x}").expect("writing to a String cannot fail");
-    }
-    Ok(out)
+    Ok(crate::digest::sha256(&block.contents))
 }
 
 /// The permitted DNS subtree for one allowlist entry: `*.x.com` and `x.com` both give `x.com`
@@ -252,6 +245,8 @@ mod tests {
     use std::process::{Command, Output};
 
     use p256::pkcs8::EncodePrivateKey;
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
     use rcgen::{ExtendedKeyUsagePurpose, Issuer, SanType};
     use sec1::der::Decode;
     use x509_parser::certificate::X509Certificate;
@@ -455,7 +450,7 @@ mod tests {
 
         assert_eq!(fingerprint_of_pem(ca.cert_pem()).unwrap(), fp);
         assert_eq!(fingerprint_of_pem(ca.cert_pem()).unwrap(), fp);
-        let digest = Sha256::digest(der_of(ca.cert_pem()));
+        let digest = sha2::Sha256::digest(der_of(ca.cert_pem()));
         let manual = digest.iter().fold(String::new(), |mut s, b| {
             write!(s, "{b:02x}").unwrap();
             s

@@ -11,6 +11,8 @@ pub const OK: u8 = 0;
 pub const FAILURE: u8 = 1;
 /// The command line or the manifest is wrong; nothing was created.
 pub const USAGE: u8 = 2;
+/// The manifest is not approved and no one could be asked (no terminal); nothing was created.
+pub const NEEDS_APPROVAL: u8 = 3;
 /// Interrupted by Ctrl-C or SIGTERM; everything created was torn down.
 pub const INTERRUPTED: u8 = 130;
 
@@ -26,6 +28,20 @@ impl fmt::Display for UsageError {
 }
 
 impl std::error::Error for UsageError {}
+
+/// The manifest (or what else its plan comes from) is new or changed in a way that widens
+/// egress, env or files, and there was no terminal to ask on. Anywhere in an error chain, it
+/// turns the exit code into [`NEEDS_APPROVAL`].
+#[derive(Debug)]
+pub struct NeedsApproval(pub String);
+
+impl fmt::Display for NeedsApproval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NeedsApproval {}
 
 /// The launch was interrupted by a signal; teardown has already run.
 #[derive(Debug)]
@@ -67,6 +83,11 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         *code
     } else if err.chain().any(<dyn std::error::Error>::is::<Interrupted>) {
         INTERRUPTED
+    } else if err
+        .chain()
+        .any(<dyn std::error::Error>::is::<NeedsApproval>)
+    {
+        NEEDS_APPROVAL
     } else if err.chain().any(<dyn std::error::Error>::is::<UsageError>) {
         USAGE
     } else {
@@ -103,6 +124,12 @@ mod tests {
         assert_eq!(code_for(&pass_through(7).unwrap_err()), 7);
         assert!(pass_through(0).is_ok());
         assert_eq!(code_for(&pass_through(-1).unwrap_err()), FAILURE);
+    }
+
+    #[test]
+    fn an_unapproved_manifest_is_exit_3() {
+        let err = anyhow::Error::new(NeedsApproval("new".into())).context("starting");
+        assert_eq!(code_for(&err), NEEDS_APPROVAL);
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! `main` only parses the command line, runs it, and maps the error chain to an exit code.
 
 mod allowlist;
+mod approval;
 mod bottles;
 mod ca;
 mod cli;
 mod defaults;
+mod digest;
 mod engine;
 mod exit;
 mod images;

@@ -16,6 +16,9 @@ _bot__bottle() {
             ",$1")
                 cmd="bot__bottle"
                 ;;
+            bot__bottle,approve)
+                cmd="bot__bottle__subcmd__approve"
+                ;;
             bot__bottle,attach)
                 cmd="bot__bottle__subcmd__attach"
                 ;;
@@ -54,6 +57,9 @@ _bot__bottle() {
                 ;;
             bot__bottle,stop)
                 cmd="bot__bottle__subcmd__stop"
+                ;;
+            bot__bottle__subcmd__help,approve)
+                cmd="bot__bottle__subcmd__help__subcmd__approve"
                 ;;
             bot__bottle__subcmd__help,attach)
                 cmd="bot__bottle__subcmd__help__subcmd__attach"
@@ -125,12 +131,34 @@ _bot__bottle() {
 
     case "${cmd}" in
         bot__bottle)
-            opts="-v -h -V --engine --verbose --help --version start stop rm attach exec list logs gc doctor image completions man help"
+            opts="-v -h -V --engine --verbose --help --version start approve stop rm attach exec list logs gc doctor image completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__approve)
+            opts="-v -h --allow-path --json --engine --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --allow-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --engine)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -245,8 +273,22 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__help)
-            opts="start stop rm attach exec list logs gc doctor image completions man help"
+            opts="start approve stop rm attach exec list logs gc doctor image completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__approve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -47,6 +47,18 @@ _arguments "${_arguments_options[@]}" : \
 '::manifest -- The bottle manifest (TOML; JSON when the name ends in .json). Default\: ./bottle.toml if it exists, else the built-in default:_default' \
 && ret=0
 ;;
+(approve)
+_arguments "${_arguments_options[@]}" : \
+'*--allow-path=[A host file or directory (everything under it) the manifest may name outside its own directory, such as an SSH key kept out of the workspace; repeatable. \`allow_paths\` in bot-bottle'\''s config file does the same for every launch]:PATH:_default' \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'--json[Print JSON on stdout]' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::manifest -- The bottle manifest (TOML; JSON when the name ends in .json). Default\: ./bottle.toml if it exists, else the built-in default:_default' \
+&& ret=0
+;;
 (stop)
 _arguments "${_arguments_options[@]}" : \
 '--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
@@ -250,6 +262,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(approve)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (stop)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -331,6 +347,7 @@ esac
 _bot-bottle_commands() {
     local commands; commands=(
 'start:Plan and launch a bottle' \
+'approve:Approve a manifest\: print the effective policy a launch of it runs with (egress, forwarded env, host files, git pushes) and what changed since its last approval, and record it so that \`start -y\` launches it' \
 'stop:Remove a bottle\: its agent, its pipelock sidecar and git gate, both networks and its stage directory. Its state volume (Claude Code'\''s login and settings) stays unless --purge' \
 'rm:Remove a bottle and its state volume\: \`stop --purge NAME\`' \
 'attach:Start the agent'\''s command again in a running (detached) bottle, attached to this terminal' \
@@ -345,6 +362,11 @@ _bot-bottle_commands() {
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'bot-bottle commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__approve_commands] )) ||
+_bot-bottle__subcmd__approve_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle approve commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__attach_commands] )) ||
 _bot-bottle__subcmd__attach_commands() {
@@ -375,6 +397,7 @@ _bot-bottle__subcmd__gc_commands() {
 _bot-bottle__subcmd__help_commands() {
     local commands; commands=(
 'start:Plan and launch a bottle' \
+'approve:Approve a manifest\: print the effective policy a launch of it runs with (egress, forwarded env, host files, git pushes) and what changed since its last approval, and record it so that \`start -y\` launches it' \
 'stop:Remove a bottle\: its agent, its pipelock sidecar and git gate, both networks and its stage directory. Its state volume (Claude Code'\''s login and settings) stays unless --purge' \
 'rm:Remove a bottle and its state volume\: \`stop --purge NAME\`' \
 'attach:Start the agent'\''s command again in a running (detached) bottle, attached to this terminal' \
@@ -389,6 +412,11 @@ _bot-bottle__subcmd__help_commands() {
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'bot-bottle help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__approve_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__approve_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help approve commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__help__subcmd__attach_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__attach_commands() {

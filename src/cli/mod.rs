@@ -1,5 +1,6 @@
 //! The command line: global flags and dispatch to one module per subcommand.
 
+mod approve;
 mod attach;
 mod completions;
 mod doctor;
@@ -18,7 +19,9 @@ use clap::{Parser, Subcommand};
 /// Run an AI coding agent in a container whose only way out is a pipelock egress proxy.
 #[derive(Debug, Parser)]
 #[command(name = "bot-bottle", version, about, long_about = None)]
-#[command(after_help = "Exit codes: 0 ok, 1 failure, 2 usage or manifest error, 130 interrupted.")]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 failure, 2 usage or manifest error, 3 manifest not approved, 130 interrupted."
+)]
 pub struct Cli {
     /// Container engine to use: `docker`, `podman`, or a path to either binary.
     /// Default: podman, then docker, found on PATH.
@@ -41,6 +44,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Start(start::StartArgs),
+    Approve(approve::ApproveArgs),
     Stop(stop::StopArgs),
     Rm(stop::RmArgs),
     Attach(attach::AttachArgs),
@@ -70,6 +74,7 @@ impl Cli {
         };
         match self.command {
             Command::Start(args) => args.run(&global),
+            Command::Approve(args) => args.run(),
             Command::Stop(args) => args.run(&global),
             Command::Rm(args) => args.run(&global),
             Command::Attach(args) => args.run(&global),

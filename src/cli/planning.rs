@@ -13,7 +13,7 @@ use crate::exit::UsageError;
 use crate::launch::stage;
 use crate::manifest::{self, ManifestSource};
 use crate::plan::{self, EngineSummary, Plan, PlanInputs};
-use crate::{userconfig, userdirs};
+use crate::{approval, userconfig, userdirs};
 
 /// The manifest `start` picks up from the current directory when none is named.
 const DEFAULT_MANIFEST: &str = "bottle.toml";
@@ -49,7 +49,7 @@ impl ManifestArgs {
     pub fn plan(&self, engine: Option<EngineSummary>) -> anyhow::Result<Plan> {
         let cwd = current_dir()?;
         let source = self.source();
-        let manifest = manifest::load(&source)?;
+        let (manifest, manifest_sha256) = manifest::load_with_digest(&source)?;
         let config_file = userdirs::config_file()?;
         let config = userconfig::load(&config_file)?;
         let home = userdirs::home().ok();
@@ -62,6 +62,7 @@ impl ManifestArgs {
         )?;
         let inputs = PlanInputs {
             source,
+            manifest_sha256,
             cwd,
             engine,
             proxy_image_override: std::env::var(defaults::PROXY_IMAGE_ENV)
@@ -78,7 +79,9 @@ impl ManifestArgs {
             user_paths: vec![config_file.clone(), userdirs::state_dir()?],
             config_file,
         };
-        Ok(plan::build(&manifest, &inputs)?)
+        let mut plan = plan::build(&manifest, &inputs)?;
+        plan.approval = Some(approval::check(&plan, &userdirs::state_dir()?)?);
+        Ok(plan)
     }
 }
 

@@ -7,8 +7,9 @@ use clap::Args;
 
 use super::planning::ManifestArgs;
 use super::Global;
+use crate::approval;
 use crate::defaults;
-use crate::exit::UsageError;
+use crate::exit::{NeedsApproval, UsageError};
 use crate::launch;
 use crate::plan::{self, EngineSummary, Plan};
 
@@ -56,7 +57,8 @@ impl StartArgs {
             }
             return Ok(());
         }
-        if !self.yes {
+        let asked = settle_approval(&plan, self.yes)?;
+        if !self.yes && !asked {
             confirm(&plan)?;
         }
         let engine = found
@@ -172,18 +174,65 @@ impl StartArgs {
     }
 }
 
+/// Settles the manifest's approval before anything is created, and says whether the user was
+/// asked (and said yes) on the way. An approved manifest (or the built-in default) needs
+/// nothing; with `-y`, a change that widens nothing is approved; anything else needs a yes on
+/// the terminal, or, without one, fails with [`NeedsApproval`] showing what would change. The
+/// approval is recorded before the launch: a launch that fails afterwards does not undo it.
+fn settle_approval(plan: &Plan, yes: bool) -> anyhow::Result<bool> {
+    let Some(approval) = plan.approval.as_ref().filter(|a| a.pending()) else {
+        return Ok(false);
+    };
+    let manifest = approval
+        .manifest
+        .as_ref()
+        .map_or_else(String::new, ToString::to_string);
+    if yes && approval.yes_suffices() {
+        approval::record(approval)?;
+        eprintln!(
+            "bot-bottle: {manifest} changed since approved, widening nothing; -y approved it"
+        );
+        return Ok(false);
+    }
+    if !std::io::stdin().is_terminal() {
+        if approval.yes_suffices() {
+            // Not -y: the usual question, which needs a terminal, says so.
+            return Ok(false);
+        }
+        let what = match approval.state {
+            approval::State::New => "is new to bot-bottle (never approved); what it asks for",
+            _ => "changed since you approved it, widening egress, env or files; what changed",
+        };
+        return Err(NeedsApproval(format!(
+            "{manifest} {what}:\n{}\
+             nothing was created. Read it, then approve it with `bot-bottle approve {manifest}`, \
+             or run `bot-bottle start` on a terminal to answer",
+            approval::render_changes(&approval.changes)
+        ))
+        .into());
+    }
+    ask(plan, "Approve this manifest and launch this bottle? [y/N] ")?;
+    approval::record(approval)?;
+    Ok(true)
+}
+
 /// Shows the plan on stderr and asks y/N on the terminal.
 fn confirm(plan: &Plan) -> anyhow::Result<()> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
+    if !std::io::stdin().is_terminal() {
         return Err(UsageError(
             "refusing to launch without confirmation: stdin is not a terminal; pass --yes (or -y) to launch, or --dry-run to see the plan".to_owned(),
         )
         .into());
     }
+    ask(plan, "Launch this bottle? [y/N] ")
+}
+
+/// Shows the plan on stderr and asks `question` on the terminal; anything but yes is an error.
+fn ask(plan: &Plan, question: &str) -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
     let mut err = std::io::stderr().lock();
     err.write_all(plan::render_text(plan).as_bytes())?;
-    write!(err, "Launch this bottle? [y/N] ")?;
+    write!(err, "{question}")?;
     err.flush()?;
     let mut answer = String::new();
     stdin

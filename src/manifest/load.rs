@@ -27,18 +27,23 @@ impl ManifestSource {
     }
 }
 
-/// Parses the manifest at `source`.
-pub fn load(source: &ManifestSource) -> Result<Manifest, UsageError> {
+/// Parses the manifest at `source`, and gives the SHA-256 of the very bytes parsed (`None` for
+/// the built-in default): what an approval of this manifest records.
+pub fn load_with_digest(source: &ManifestSource) -> Result<(Manifest, Option<String>), UsageError> {
     match source {
-        ManifestSource::Builtin => parse_toml(BUILTIN_TOML, "<built-in default>"),
+        ManifestSource::Builtin => Ok((parse_toml(BUILTIN_TOML, "<built-in default>")?, None)),
         ManifestSource::File(path) => {
-            let text = std::fs::read_to_string(path)
+            let bytes = std::fs::read(path)
                 .map_err(|e| UsageError(format!("{path}: cannot read the manifest: {e}")))?;
-            if is_json(path) {
+            let digest = crate::digest::sha256(&bytes);
+            let text = String::from_utf8(bytes)
+                .map_err(|e| UsageError(format!("{path}: the manifest is not UTF-8: {e}")))?;
+            let manifest = if is_json(path) {
                 parse_json(&text, path.as_str())
             } else {
                 parse_toml(&text, path.as_str())
-            }
+            }?;
+            Ok((manifest, Some(digest)))
         }
     }
 }
@@ -140,7 +145,8 @@ mod tests {
 
     #[test]
     fn builtin_default_parses() {
-        let m = load(&ManifestSource::Builtin).unwrap();
+        let (m, digest) = load_with_digest(&ManifestSource::Builtin).unwrap();
+        assert!(digest.is_none());
         assert!(m.egress.allowlist.is_empty());
     }
 
@@ -206,7 +212,7 @@ mod tests {
 
     #[test]
     fn unreadable_file_is_a_usage_error_naming_it() {
-        let e = load(&ManifestSource::File("/nonexistent/bottle.toml".into()))
+        let e = load_with_digest(&ManifestSource::File("/nonexistent/bottle.toml".into()))
             .unwrap_err()
             .0;
         assert!(

@@ -11,7 +11,7 @@ use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use hostname::Hostname;
-pub use load::{load, parse_toml_as, ManifestSource};
+pub use load::{load_with_digest, parse_toml_as, ManifestSource};
 pub use names::{EnvName, GitRemoteName, ImageRef, SafeText};
 
 /// The whole manifest. Every table is optional; unknown fields are errors.

@@ -24,6 +24,8 @@ use crate::userconfig::AllowedPath;
 #[derive(Debug, Clone)]
 pub struct PlanInputs {
     pub source: ManifestSource,
+    /// The SHA-256 of the manifest's bytes as parsed (`None` for the built-in default).
+    pub manifest_sha256: Option<String>,
     /// The current directory: the default workspace, and the base for the built-in manifest.
     pub cwd: Utf8PathBuf,
     pub engine: Option<EngineSummary>,
@@ -59,30 +61,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         }
         ManifestSource::Builtin => inputs.cwd.clone(),
     };
-    let (workspace, workspace_field) = match &manifest.agent.workspace {
-        Some(dir) => (
-            existing_dir(&base_dir, dir).map_err(|m| in_manifest("agent.workspace", m))?,
-            "agent.workspace",
-        ),
-        None => (
-            inputs.cwd.clone(),
-            "agent.workspace (the current directory)",
-        ),
-    };
-    // What is mounted is where the symlinks lead; the plan shows that, and the state volume
-    // is keyed by it.
-    let workspace = workspace
-        .canonicalize_utf8()
-        .map_err(|e| in_manifest(workspace_field, format!("{workspace}: {e}")))?;
-    if let Some(own) = inputs.user_paths.iter().find(|p| holds(&workspace, p)) {
-        return Err(in_manifest(
-            workspace_field,
-            format!(
-                "{workspace} holds {own}, which is bot-bottle's own (the user's config or the manifest approvals): \
-                 mounted in the agent, it could be rewritten there; choose a workspace that does not hold it"
-            ),
-        ));
-    }
+    let workspace = workspace(manifest, inputs, &base_dir).map_err(|(f, m)| in_manifest(f, m))?;
     let host_paths = HostPaths::new(base_dir.clone(), &inputs.allowed_paths, &inputs.config_file)
         .map_err(|m| UsageError(format!("{origin}: {m}")))?;
     let (name, slug) = if let Some(name) = &manifest.name {
@@ -149,6 +128,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
                 ManifestSource::File(p) => Some(absolute(&inputs.cwd, p)),
                 ManifestSource::Builtin => None,
             },
+            manifest_sha256: inputs.manifest_sha256.clone(),
         },
         engine: inputs.engine.clone(),
         images: images(manifest, inputs),
@@ -169,7 +149,38 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         provisioning,
         host_files: host_paths.into_found(),
         stage_dir: inputs.stage_root.join(&slug),
+        approval: None,
     })
+}
+
+/// The host directory mounted as the workspace (the manifest's, or the current directory),
+/// with its symlinks resolved: what is mounted is where they lead, the plan shows that, and the
+/// state volume is keyed by it. It may not hold bot-bottle's own files.
+fn workspace(
+    manifest: &Manifest,
+    inputs: &PlanInputs,
+    base_dir: &Utf8Path,
+) -> Result<Utf8PathBuf, FieldError> {
+    let (workspace, field) = match &manifest.agent.workspace {
+        Some(dir) => (
+            existing_dir(base_dir, dir).map_err(|m| ("agent.workspace", m))?,
+            "agent.workspace",
+        ),
+        None => (inputs.cwd.clone(), "agent.workspace (the current directory)"),
+    };
+    let workspace = workspace
+        .canonicalize_utf8()
+        .map_err(|e| (field, format!("{workspace}: {e}")))?;
+    if let Some(own) = inputs.user_paths.iter().find(|p| holds(&workspace, p)) {
+        return Err((
+            field,
+            format!(
+                "{workspace} holds {own}, which is bot-bottle's own (the user's config or the manifest approvals): \
+                 mounted in the agent, it could be rewritten there; choose a workspace that does not hold it"
+            ),
+        ));
+    }
+    Ok(workspace)
 }
 
 /// The pipelock sidecar: its command and the config it loads.

@@ -55,6 +55,9 @@ pub struct Plan {
     pub host_files: Vec<HostFile>,
     /// Private directory (0700) holding the rendered config and public cert during the launch.
     pub stage_dir: Utf8PathBuf,
+    /// Where the manifest stands with the user's approval; filled in once the plan is built
+    /// (it reads the user's state), `None` until then.
+    pub approval: Option<crate::approval::Approval>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +66,8 @@ pub struct Bottle {
     pub slug: String,
     /// The manifest file, or `None` for the built-in default.
     pub manifest: Option<Utf8PathBuf>,
+    /// The SHA-256 of the manifest's bytes the plan was made from (`None` for the default).
+    pub manifest_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

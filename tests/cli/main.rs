@@ -1,5 +1,6 @@
 //! CLI tests: the real `bot-bottle` binary, run with `assert_cmd`, no container engine needed.
 
+mod approval;
 mod confinement;
 mod dry_run;
 mod errors;

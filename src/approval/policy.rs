@@ -1,0 +1,531 @@
+//! A bottle's effective policy: what a launch of its plan may reach, forward and read on the
+//! host, in a form that can be recorded, compared and shown as a diff. Computed from the plan,
+//! not the manifest text, so whatever else feeds the plan (the current directory as the default
+//! workspace, where symlinks lead, files next to the manifest) counts too: a new input only has
+//! to reach the plan to be approved with it.
+
+use std::collections::BTreeSet;
+use std::fmt::{self, Write as _};
+
+use bot_bottle_gate::config::PushPolicy;
+use camino::Utf8PathBuf;
+use serde::{Deserialize, Serialize};
+
+use crate::plan::Plan;
+
+/// What an approval covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// The bottle's name (its containers and its state volume follow it).
+    pub name: String,
+    pub image: String,
+    pub command: Vec<String>,
+    /// The host directory mounted read-write in the agent, symlinks followed.
+    pub workspace: Utf8PathBuf,
+    pub egress: Egress,
+    /// Host variables forwarded into the agent, by name.
+    pub env: Vec<String>,
+    /// Every host file and directory copied into the agent or the git gate.
+    pub files: Vec<HostFile>,
+    /// The git gate's upstreams and what may be pushed to each.
+    pub git: Vec<GitUpstream>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Egress {
+    /// Every host the agent may reach through pipelock, built-in ones included.
+    pub allowlist: Vec<String>,
+    /// Hosts whose traffic pipelock does not decrypt, so no DLP sees it.
+    pub passthrough: Vec<String>,
+    pub dlp_action: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostFile {
+    /// The manifest field that names it.
+    pub field: String,
+    /// Absolute, symlinks followed.
+    pub path: Utf8PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitUpstream {
+    pub name: String,
+    pub url: String,
+    pub push: PushPolicy,
+}
+
+impl Policy {
+    /// The policy a launch of `plan` would run with.
+    pub fn of(plan: &Plan) -> Self {
+        let tls = &plan.egress.tls_interception;
+        Policy {
+            name: plan.bottle.name.clone(),
+            image: plan.images.agent.clone(),
+            command: plan.agent.command.clone(),
+            workspace: plan.agent.workspace.clone(),
+            egress: Egress {
+                allowlist: plan
+                    .egress
+                    .allowlist
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                passthrough: tls
+                    .passthrough_domains
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                dlp_action: plan.egress.dlp_action.as_str().to_owned(),
+            },
+            env: plan
+                .agent
+                .forwarded_env
+                .iter()
+                .map(|f| f.name.to_string())
+                .collect(),
+            files: plan
+                .host_files
+                .iter()
+                .map(|f| HostFile {
+                    field: f.field.clone(),
+                    path: f.resolved.clone(),
+                })
+                .collect(),
+            git: plan
+                .gate
+                .iter()
+                .flat_map(|g| &g.config.upstreams)
+                .map(|u| GitUpstream {
+                    name: u.name.clone(),
+                    url: u.url.clone(),
+                    push: u.policy.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Policy {
+    /// The policy as lines, indented by two spaces.
+    pub fn render(&self) -> String {
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "none".to_owned()
+            } else {
+                items.join(", ")
+            }
+        };
+        let mut out = String::new();
+        for (key, value) in [
+            ("name", self.name.clone()),
+            ("image", self.image.clone()),
+            ("command", words(&self.command)),
+            ("workspace", self.workspace.to_string()),
+            ("egress.allowlist", list(&self.egress.allowlist)),
+            ("egress.passthrough", list(&self.egress.passthrough)),
+            ("egress.dlp_action", self.egress.dlp_action.clone()),
+            ("env", list(&self.env)),
+        ] {
+            let _ = writeln!(out, "  {key}: {value}");
+        }
+        for file in &self.files {
+            let _ = writeln!(out, "  files: {} {}", file.field, file.path);
+        }
+        for git in &self.git {
+            let p = &git.push;
+            let _ = writeln!(
+                out,
+                "  git.{}: {}; push_refs {}, push_default_branch {}, allow_force_push {}, allow_delete {}, max_push_bytes {}",
+                git.name,
+                git.url,
+                p.push_refs.join(", "),
+                p.push_default_branch,
+                p.allow_force_push,
+                p.allow_delete,
+                p.max_push_bytes
+            );
+        }
+        out
+    }
+}
+
+/// What a change gives the agent more of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Widens {
+    /// More places to send data, or less scanning of it.
+    Egress,
+    /// More host variables in the agent.
+    Env,
+    /// More host files or directories in the agent or the gate.
+    Files,
+}
+
+impl fmt::Display for Widens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Widens::Egress => "egress",
+            Widens::Env => "env",
+            Widens::Files => "files",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Removed,
+    Changed,
+}
+
+/// One difference between an approved policy and the one a launch would run with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The policy's field, e.g. `egress.allowlist` or `git.origin.push.allow_force_push`.
+    pub field: String,
+    pub kind: ChangeKind,
+    /// The old value (`null` when added).
+    pub before: Option<String>,
+    /// The new value (`null` when removed).
+    pub after: Option<String>,
+    /// What the change gives the agent more of; `null` when it gives nothing more.
+    pub widens: Option<Widens>,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = |v: &Option<String>| v.clone().unwrap_or_default();
+        match self.kind {
+            ChangeKind::Added => write!(f, "+ {}: {}", self.field, value(&self.after))?,
+            ChangeKind::Removed => write!(f, "- {}: {}", self.field, value(&self.before))?,
+            ChangeKind::Changed => write!(
+                f,
+                "~ {}: {} -> {}",
+                self.field,
+                value(&self.before),
+                value(&self.after)
+            )?,
+        }
+        if let Some(widens) = self.widens {
+            write!(f, "  (widens {widens})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The changes from `before` (nothing, for a manifest never approved) to `after`, field by
+/// field, each marked with what it widens.
+pub fn diff(before: Option<&Policy>, after: &Policy) -> Vec<Change> {
+    let mut d = Diff(Vec::new());
+    let b = before;
+    d.scalar("name", b.map(|p| p.name.as_str()), &after.name, None);
+    d.scalar("image", b.map(|p| p.image.as_str()), &after.image, None);
+    d.scalar(
+        "command",
+        b.map(|p| words(&p.command)).as_deref(),
+        &words(&after.command),
+        None,
+    );
+    d.scalar(
+        "workspace",
+        b.map(|p| p.workspace.as_str()),
+        after.workspace.as_str(),
+        Some(Widens::Files),
+    );
+    d.set(
+        "egress.allowlist",
+        b.map(|p| p.egress.allowlist.as_slice()),
+        &after.egress.allowlist,
+        Widens::Egress,
+    );
+    d.set(
+        "egress.passthrough",
+        b.map(|p| p.egress.passthrough.as_slice()),
+        &after.egress.passthrough,
+        Widens::Egress,
+    );
+    let warns = after.egress.dlp_action != "block";
+    d.scalar(
+        "egress.dlp_action",
+        b.map(|p| p.egress.dlp_action.as_str()),
+        &after.egress.dlp_action,
+        warns.then_some(Widens::Egress),
+    );
+    d.set("env", b.map(|p| p.env.as_slice()), &after.env, Widens::Env);
+    let files = |p: &Policy| -> Vec<String> {
+        p.files
+            .iter()
+            .map(|f| format!("{} {}", f.field, f.path))
+            .collect()
+    };
+    d.set(
+        "files",
+        b.map(files).as_deref(),
+        &files(after),
+        Widens::Files,
+    );
+    d.git(b.map_or(&[][..], |p| p.git.as_slice()), &after.git);
+    d.0
+}
+
+fn words(command: &[String]) -> String {
+    command.join(" ")
+}
+
+struct Diff(Vec<Change>);
+
+impl Diff {
+    fn push(
+        &mut self,
+        field: &str,
+        change: ChangeKind,
+        values: [Option<String>; 2],
+        widens: Option<Widens>,
+    ) {
+        let [before, after] = values;
+        self.0.push(Change {
+            field: field.to_owned(),
+            kind: change,
+            before,
+            after,
+            widens,
+        });
+    }
+
+    /// A single value; `widens` says what a different new value widens.
+    fn scalar(&mut self, field: &str, before: Option<&str>, after: &str, widens: Option<Widens>) {
+        match before {
+            None => self.push(
+                field,
+                ChangeKind::Added,
+                [None, Some(after.to_owned())],
+                widens,
+            ),
+            Some(old) if old != after => self.push(
+                field,
+                ChangeKind::Changed,
+                [Some(old.to_owned()), Some(after.to_owned())],
+                widens,
+            ),
+            Some(_) => {}
+        }
+    }
+
+    /// A set of values: each added one widens, a removed one does not.
+    fn set(&mut self, field: &str, before: Option<&[String]>, after: &[String], widens: Widens) {
+        let old: BTreeSet<&String> = before.unwrap_or_default().iter().collect();
+        let new: BTreeSet<&String> = after.iter().collect();
+        for removed in old.difference(&new) {
+            self.push(
+                field,
+                ChangeKind::Removed,
+                [Some((*removed).clone()), None],
+                None,
+            );
+        }
+        for added in new.difference(&old) {
+            self.push(
+                field,
+                ChangeKind::Added,
+                [None, Some((*added).clone())],
+                Some(widens),
+            );
+        }
+    }
+
+    /// The git gate's upstreams, by name: a new one, a new URL, a new ref pattern, a permission
+    /// turned on or a larger push limit widens egress.
+    fn git(&mut self, before: &[GitUpstream], after: &[GitUpstream]) {
+        for old in before {
+            if !after.iter().any(|u| u.name == old.name) {
+                self.push(
+                    &format!("git.{}", old.name),
+                    ChangeKind::Removed,
+                    [Some(old.url.clone()), None],
+                    None,
+                );
+            }
+        }
+        for new in after {
+            let field = |f: &str| format!("git.{}.{f}", new.name);
+            let old = before.iter().find(|u| u.name == new.name);
+            let egress = Some(Widens::Egress);
+            self.scalar(&field("url"), old.map(|u| u.url.as_str()), &new.url, egress);
+            let (p, q) = (old.map(|u| &u.push), &new.push);
+            self.set(
+                &field("push.push_refs"),
+                p.map(|p| p.push_refs.as_slice()),
+                &q.push_refs,
+                Widens::Egress,
+            );
+            for (name, was, is) in [
+                (
+                    "push_default_branch",
+                    p.map(|p| p.push_default_branch),
+                    q.push_default_branch,
+                ),
+                (
+                    "allow_force_push",
+                    p.map(|p| p.allow_force_push),
+                    q.allow_force_push,
+                ),
+                ("allow_delete", p.map(|p| p.allow_delete), q.allow_delete),
+            ] {
+                self.scalar(
+                    &field(&format!("push.{name}")),
+                    was.map(bool_str),
+                    bool_str(is),
+                    is.then_some(Widens::Egress),
+                );
+            }
+            let was = p.map(|p| p.max_push_bytes);
+            self.scalar(
+                &field("push.max_push_bytes"),
+                was.map(|n| n.to_string()).as_deref(),
+                &q.max_push_bytes.to_string(),
+                was.is_none_or(|w| q.max_push_bytes > w)
+                    .then_some(Widens::Egress),
+            );
+        }
+    }
+}
+
+fn bool_str(b: bool) -> &'static str {
+    if b {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// The changes as lines, indented by two spaces.
+pub fn render(changes: &[Change]) -> String {
+    changes.iter().fold(String::new(), |mut out, c| {
+        let _ = writeln!(out, "  {c}");
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy {
+            name: "app".into(),
+            image: "img".into(),
+            command: vec!["claude".into()],
+            workspace: "/w".into(),
+            egress: Egress {
+                allowlist: vec!["a.example.com".into()],
+                passthrough: vec![],
+                dlp_action: "block".into(),
+            },
+            env: vec!["FOO".into()],
+            files: vec![HostFile {
+                field: "prompt".into(),
+                path: "/w/p.md".into(),
+            }],
+            git: vec![GitUpstream {
+                name: "origin".into(),
+                url: "https://git.example.com/r.git".into(),
+                push: PushPolicy::default(),
+            }],
+        }
+    }
+
+    fn widening(changes: &[Change]) -> Vec<String> {
+        changes
+            .iter()
+            .filter(|c| c.widens.is_some())
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn the_same_policy_has_no_changes() {
+        assert_eq!(diff(Some(&policy()), &policy()), vec![]);
+    }
+
+    #[test]
+    fn a_new_manifest_widens_from_nothing() {
+        let changes = diff(None, &policy());
+        assert!(changes.iter().all(|c| c.kind == ChangeKind::Added));
+        let w = widening(&changes);
+        assert!(
+            w.contains(&"+ egress.allowlist: a.example.com  (widens egress)".to_owned()),
+            "{w:?}"
+        );
+        assert!(w.contains(&"+ env: FOO  (widens env)".to_owned()), "{w:?}");
+        assert!(
+            w.contains(&"+ files: prompt /w/p.md  (widens files)".to_owned()),
+            "{w:?}"
+        );
+        assert!(
+            w.contains(&"+ workspace: /w  (widens files)".to_owned()),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn what_widens_and_what_does_not() {
+        let old = policy();
+        let mut new = policy();
+        new.egress.allowlist = vec!["evil.example.net".into()];
+        new.egress.dlp_action = "warn".into();
+        new.env.push("AWS_SECRET_ACCESS_KEY".into());
+        new.files[0].path = "/home/me/.aws/credentials".into();
+        new.workspace = "/home/me".into();
+        new.image = "other".into();
+        new.git[0].push.allow_force_push = true;
+        new.git[0].push.max_push_bytes += 1;
+        new.git[0].push.push_refs = vec!["refs/heads/*".into()];
+        let w = widening(&diff(Some(&old), &new));
+        assert_eq!(
+            w,
+            [
+                "~ workspace: /w -> /home/me  (widens files)",
+                "+ egress.allowlist: evil.example.net  (widens egress)",
+                "~ egress.dlp_action: block -> warn  (widens egress)",
+                "+ env: AWS_SECRET_ACCESS_KEY  (widens env)",
+                "+ files: prompt /home/me/.aws/credentials  (widens files)",
+                "+ git.origin.push.push_refs: refs/heads/*  (widens egress)",
+                "~ git.origin.push.allow_force_push: false -> true  (widens egress)",
+                "~ git.origin.push.max_push_bytes: 52428800 -> 52428801  (widens egress)",
+            ]
+        );
+        // Taking away only narrows: nothing widens, an image change is shown all the same.
+        let mut narrower = policy();
+        narrower.egress.allowlist.clear();
+        narrower.env.clear();
+        narrower.files.clear();
+        narrower.image = "other".into();
+        narrower.git[0].push.max_push_bytes -= 1;
+        let changes = diff(Some(&old), &narrower);
+        assert!(widening(&changes).is_empty(), "{changes:?}");
+        assert_eq!(changes.len(), 5, "{changes:?}");
+    }
+
+    #[test]
+    fn a_new_upstream_widens_egress() {
+        let mut new = policy();
+        new.git.push(GitUpstream {
+            name: "other".into(),
+            url: "ssh://git@evil.example.net/x.git".into(),
+            push: PushPolicy::default(),
+        });
+        let w = widening(&diff(Some(&policy()), &new));
+        assert!(
+            w.contains(
+                &"+ git.other.url: ssh://git@evil.example.net/x.git  (widens egress)".to_owned()
+            ),
+            "{w:?}"
+        );
+    }
+}

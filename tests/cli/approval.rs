@@ -1,0 +1,215 @@
+//! Manifest approval through the real binary: a manifest nobody approved, or one whose change
+//! widens egress, env or files, does not launch with `-y` and no terminal (exit 3, the diff,
+//! nothing created); `approve` records one; a dry run shows where it stands and records nothing.
+//! No engine is needed: approval is settled before any engine command runs, and a launch that
+//! got past it fails at once on the engine the tests name (exit 1, "no container engine").
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::support::{bot_bottle, stderr_of, stdout_of, Scratch};
+
+/// A project directory with a manifest, and a state directory of its own (elsewhere: no
+/// workspace may hold it).
+struct Project {
+    scratch: Scratch,
+    state: Scratch,
+}
+
+impl Project {
+    fn new(name: &str, manifest: &str) -> Self {
+        let scratch = Scratch::new(name);
+        scratch.write("proj/bottle.toml", manifest);
+        Project {
+            scratch,
+            state: Scratch::new(&format!("{name}-state")),
+        }
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.scratch.path().join("proj")
+    }
+
+    fn state(&self) -> PathBuf {
+        self.state.path().join("state")
+    }
+
+    fn edit(&self, manifest: &str) {
+        std::fs::write(self.dir().join("bottle.toml"), manifest).unwrap();
+    }
+
+    fn run_in(&self, cwd: &Path, args: &[&str]) -> std::process::Output {
+        bot_bottle(cwd)
+            .env("BOT_BOTTLE_STATE_DIR", self.state())
+            .args(args)
+            .write_stdin("")
+            .output()
+            .unwrap()
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.run_in(&self.dir(), args)
+    }
+}
+
+const MANIFEST: &str =
+    "name = \"app\"\n[egress]\nallowlist = [\"a.example.com\", \"b.example.com\"]\n";
+
+/// Exit 3 with the diff on stderr, and nothing written (no state directory appears).
+fn refused(out: &std::process::Output) -> String {
+    let e = stderr_of(out);
+    assert_eq!(out.status.code(), Some(3), "{e}");
+    assert!(out.stdout.is_empty());
+    assert!(e.contains("nothing was created"), "{e}");
+    assert!(e.contains("bot-bottle approve"), "says how to approve: {e}");
+    e
+}
+
+/// Got past the approval: fails only on the engine the tests name.
+fn past_approval(out: &std::process::Output) -> String {
+    let e = stderr_of(out);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert!(e.contains("no container engine found"), "{e}");
+    e
+}
+
+#[test]
+fn a_new_manifest_does_not_launch_with_yes_alone() {
+    let p = Project::new("approval-new", MANIFEST);
+    let e = refused(&p.run(&["start", "-y", "bottle.toml"]));
+    assert!(e.contains("is new to bot-bottle"), "{e}");
+    assert!(
+        e.contains("+ egress.allowlist: a.example.com  (widens egress)"),
+        "{e}"
+    );
+    assert!(
+        !p.state().exists(),
+        "a refused start wrote {}",
+        p.state().display()
+    );
+
+    // A dry run shows where it stands, and records nothing either.
+    let text = stdout_of(&p.run(&["start", "--dry-run", "bottle.toml"]));
+    assert!(
+        text.contains("approval:          new: never approved"),
+        "{text}"
+    );
+    let out = p.run(&["start", "--dry-run", "--json", "bottle.toml"]);
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["approval"]["state"], "new");
+    assert_eq!(plan["approval"]["widens"], true);
+    assert_eq!(
+        plan["bottle"]["manifest_sha256"],
+        plan["approval"]["inputs"][0]["sha256"]
+    );
+    assert!(
+        !p.state().exists(),
+        "a dry run wrote {}",
+        p.state().display()
+    );
+
+    // Approved deliberately, it launches with -y.
+    let out = p.run(&["approve", "bottle.toml"]);
+    let text = stdout_of(&out);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(
+        text.contains("egress.allowlist: a.example.com, api.anthropic.com"),
+        "{text}"
+    );
+    assert!(text.contains("approved (first approval)"), "{text}");
+    past_approval(&p.run(&["start", "-y", "bottle.toml"]));
+    let out = p.run(&["start", "--dry-run", "--json", "bottle.toml"]);
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["approval"]["state"], "approved");
+}
+
+#[test]
+fn a_widening_change_needs_approval_again_and_a_narrowing_one_does_not() {
+    let p = Project::new("approval-change", MANIFEST);
+    assert!(p.run(&["approve"]).status.success());
+
+    // The agent (or a pull) adds an env variable and a host: -y is not enough.
+    p.edit(&format!(
+        "{MANIFEST}dlp_action = \"warn\"\n[agent]\nenv = [\"AWS_SECRET_ACCESS_KEY\"]\n"
+    ));
+    let e = refused(&p.run(&["start", "-y"]));
+    assert!(e.contains("changed since you approved it"), "{e}");
+    assert!(
+        e.contains("+ env: AWS_SECRET_ACCESS_KEY  (widens env)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("~ egress.dlp_action: block -> warn  (widens egress)"),
+        "{e}"
+    );
+    // Refused again: the refusal recorded nothing.
+    refused(&p.run(&["start", "-y"]));
+
+    // Back to what was approved, less one host: -y takes it, and records it.
+    p.edit("name = \"app\"\n[egress]\nallowlist = [\"a.example.com\"]\n");
+    let e = past_approval(&p.run(&["start", "-y"]));
+    assert!(e.contains("widening nothing; -y approved it"), "{e}");
+    let out = p.run(&["start", "--dry-run", "--json"]);
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["approval"]["state"], "approved");
+
+    // Adding the host back is a widening now.
+    p.edit(MANIFEST);
+    let e = refused(&p.run(&["start", "-y"]));
+    assert!(
+        e.contains("+ egress.allowlist: b.example.com  (widens egress)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_default_workspace_counts_as_part_of_the_policy() {
+    // No agent.workspace: the current directory is mounted. Approved from the project, the
+    // same manifest started from its parent directory would mount the parent.
+    let p = Project::new("approval-cwd", "name = \"app\"\n");
+    assert!(p.run(&["approve"]).status.success());
+    past_approval(&p.run(&["start", "-y"]));
+    let e = refused(&p.run_in(p.scratch.path(), &["start", "-y", "proj/bottle.toml"]));
+    assert!(e.contains("~ workspace: "), "{e}");
+    assert!(e.contains("(widens files)"), "{e}");
+}
+
+#[test]
+fn approve_json_and_the_built_in_default() {
+    let p = Project::new("approval-json", MANIFEST);
+    let out = p.run(&["approve", "--json", "bottle.toml"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["schema"], "bot-bottle.approval/v1");
+    assert_eq!(report["outcome"], "approved");
+    assert_eq!(report["policy"]["egress"]["dlp_action"], "block");
+    assert_eq!(report["policy"]["name"], "app");
+    assert!(report["inputs"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+    let record = report["record"].as_str().unwrap();
+    assert!(record.starts_with(p.state().to_str().unwrap()), "{record}");
+    let again: Value = serde_json::from_slice(&p.run(&["approve", "--json"]).stdout).unwrap();
+    assert_eq!(again["outcome"], "unchanged");
+
+    // The built-in default: nothing to approve, -y is enough.
+    let empty = Scratch::new("approval-default");
+    let out = bot_bottle(empty.path())
+        .env("BOT_BOTTLE_STATE_DIR", p.state())
+        .args(["approve"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout_of(&out).contains("nothing to approve"),
+        "{}",
+        stdout_of(&out)
+    );
+    let out = bot_bottle(empty.path())
+        .env("BOT_BOTTLE_STATE_DIR", p.state())
+        .args(["start", "-y"])
+        .output()
+        .unwrap();
+    past_approval(&out);
+}

@@ -245,10 +245,10 @@ mod tests {
     use std::process::{Command, Output};
 
     use p256::pkcs8::EncodePrivateKey;
-    use sha2::Digest as _;
-    use std::fmt::Write as _;
     use rcgen::{ExtendedKeyUsagePurpose, Issuer, SanType};
     use sec1::der::Decode;
+    use sha2::Digest as _;
+    use std::fmt::Write as _;
     use x509_parser::certificate::X509Certificate;
     use x509_parser::extensions::GeneralName;
     use x509_parser::oid_registry::{OID_EC_P256, OID_SIG_ECDSA_WITH_SHA256};

@@ -154,12 +154,15 @@ run_bb() { # setup args...
   local setup=$1; shift
   local timed=(/usr/bin/time -f %M -o "$work/time.out" "$BIN" "$@")
   case $setup in
-    docker) env -C "${cwd:-$work}" BOT_BOTTLE_ENGINE="$DOCKER" BOT_BOTTLE_PIPELOCK_IMAGE="$PIPELOCK_IMAGE" "${timed[@]}" ;;
-    podman) env -C "${cwd:-$work}" BOT_BOTTLE_ENGINE=podman BOT_BOTTLE_PIPELOCK_IMAGE="$PIPELOCK_IMAGE" "${timed[@]}" ;;
+    docker) env -C "${cwd:-$work}" BOT_BOTTLE_ENGINE="$DOCKER" BOT_BOTTLE_PIPELOCK_IMAGE="$PIPELOCK_IMAGE" \
+      BOT_BOTTLE_STATE_DIR="$work/state-$setup" "${timed[@]}" ;;
+    podman) env -C "${cwd:-$work}" BOT_BOTTLE_ENGINE=podman BOT_BOTTLE_PIPELOCK_IMAGE="$PIPELOCK_IMAGE" \
+      BOT_BOTTLE_STATE_DIR="$work/state-$setup" "${timed[@]}" ;;
     podman-rootless)
       # GNU time runs as the rootless user too, so it needs a file that user may write.
       touch "$work/time.out"; chown "$ROOTLESS_USER" "$work/time.out"
-      as_rootless BOT_BOTTLE_ENGINE=podman BOT_BOTTLE_PIPELOCK_IMAGE="$PIPELOCK_IMAGE" "${timed[@]}" ;;
+      as_rootless BOT_BOTTLE_ENGINE=podman BOT_BOTTLE_PIPELOCK_IMAGE="$PIPELOCK_IMAGE" \
+        BOT_BOTTLE_STATE_DIR="$work/state-$setup" "${timed[@]}" ;;
   esac </dev/null
 }
 
@@ -350,8 +353,10 @@ echo floor >"$work/floor-src/etc/bot-bottle-floor"
 tar -C "$work/floor-src" -cf "$work/floor.tar" etc
 chmod 644 "$work/floor.tar"
 for setup in $ENGINES; do
-  mkdir -m 700 "$work/spool-$setup"
-  [ "$setup" != podman-rootless ] || chown "$ROOTLESS_USER" "$work/spool-$setup"
+  # The spool, and the manifest approvals (each cycle's manifest is approved, untimed, before
+  # its start), kept out of the users' own state directories.
+  mkdir -m 700 "$work/spool-$setup" "$work/state-$setup"
+  [ "$setup" != podman-rootless ] || chown "$ROOTLESS_USER" "$work/spool-$setup" "$work/state-$setup"
 done
 for setup in $ENGINES; do
   tag=${setup/podman-rootless/rootless}
@@ -386,6 +391,8 @@ EOF
       floor_step up "$setup" "floor-$name"; fup=$elapsed
       floor_step down "$setup" "floor-$name"; fdown=$elapsed
     fi
+    cwd=$dir run_bb "$setup" approve "$dir/bottle.toml" >"$dir/approve.out" 2>&1 ||
+      { say "$setup: approve of $name failed:"; cat "$dir/approve.out" >&2; exit 1; }
     if ! cwd=$dir BOT_BOTTLE_TIMINGS=1 timed_step "$setup" "$dir/start.json" "$dir/start.err" 1 \
         start -y --detach --json "$dir/bottle.toml"; then
       say "$setup: start of $name failed after ${elapsed}s:"; cat "$dir/start.err" >&2; exit 1

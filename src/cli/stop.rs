@@ -70,7 +70,8 @@ impl StopArgs {
         let (containers, networks) = (containers?, networks?);
         let mut volumes: Vec<String> = volumes?.into_iter().map(|v| v.name).collect();
         let has_stage = stage_dir.exists();
-        let named = ResourceNames::state_volume(&slug);
+        // A volume named by the slug alone (an earlier bot-bottle's) may carry no label.
+        let named = ResourceNames::legacy_state_volume(&slug);
         if self.purge && !volumes.contains(&named) && engine.inspect_volume(&named)?.is_some() {
             volumes.push(named);
         }

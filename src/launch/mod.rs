@@ -85,11 +85,14 @@ impl std::fmt::Display for MissingImage {
 impl std::error::Error for MissingImage {}
 
 /// What the preflight learned besides "go".
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Preflight {
     /// The bottle name's state volume exists already (a login from an earlier launch): the
     /// launch mounts it and never removes it.
     pub state_volume_exists: bool,
+    /// A state volume named by the slug alone, from a bot-bottle that kept one per bottle name,
+    /// when it exists: it is not mounted (it may be another workspace's), and the user is told.
+    pub legacy_state_volume: Option<String>,
 }
 
 /// Checks, before anything is created, that the launch can work: the images (agent, proxy, and
@@ -137,13 +140,19 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
         }
         parallel::all(questions)
     };
-    let (answers, volume) =
-        parallel::both(conflicts, || engine.inspect_volume(&plan.state_volume.name));
+    let legacy = crate::plan::build::ResourceNames::legacy_state_volume(&plan.bottle.slug);
+    let (answers, (volume, legacy_volume)) = parallel::both(conflicts, || {
+        parallel::both(
+            || engine.inspect_volume(&plan.state_volume.name),
+            || engine.inspect_volume(&legacy),
+        )
+    });
     let mut existing = BTreeSet::new();
     for answer in answers {
         existing.extend(answer?);
     }
     let state_volume_exists = volume?.is_some();
+    let legacy_state_volume = legacy_volume?.map(|v| v.name);
     if !existing.is_empty() {
         bail!(
             "a bottle named {:?} already exists ({}); stop it with `bot-bottle stop {}` or choose another name",
@@ -154,6 +163,7 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
     }
     Ok(Preflight {
         state_volume_exists,
+        legacy_state_volume,
     })
 }
 
@@ -164,6 +174,20 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
     // Held until this function returns: for the whole session when attached.
     let _lock = lock::acquire(&plan.stage_dir)?;
     let preflight = timing::step("preflight", || preflight(engine, plan))?;
+    if let (false, Some(legacy)) = (
+        preflight.state_volume_exists,
+        &preflight.legacy_state_volume,
+    ) {
+        eprintln!(
+            "bot-bottle: the state volume {legacy} (an earlier bot-bottle's, one per bottle name) is not mounted: \
+             state volumes are per bottle name and workspace now, so that two projects named {slug} do not share \
+             a login; this bottle gets {new}, and Claude Code asks you to log in again. The old volume stays \
+             (`{engine} volume rm {legacy}`, or `bot-bottle stop --purge {slug}`, removes it)",
+            slug = plan.bottle.slug,
+            new = plan.state_volume.name,
+            engine = engine.kind(),
+        );
+    }
     let ca = ca::generate(
         &plan.bottle.slug,
         &plan.egress.tls_interception.ca_permitted_domains,
@@ -173,7 +197,7 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
     eprintln!("bot-bottle: mitm ca fingerprint: {}", ca.fingerprint());
 
     let guard = Guard::new(engine, &plan.launch_id);
-    let brought_up = bring_up(engine, plan, &ca, &guard, preflight, options);
+    let brought_up = bring_up(engine, plan, &ca, &guard, &preflight, options);
     if let Err(err) = brought_up {
         report_teardown(guard.teardown());
         return Err(if signals::interrupted() {
@@ -239,7 +263,7 @@ fn bring_up(
     plan: &Plan,
     ca: &BottleCa,
     guard: &Guard,
-    preflight: Preflight,
+    preflight: &Preflight,
     options: Options,
 ) -> anyhow::Result<()> {
     guard.adopt(Resource::StageDir(plan.stage_dir.clone()));

@@ -105,7 +105,8 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     )
     .map_err(|(field, message)| in_manifest(field, message))?;
     let state_volume = StateVolume {
-        name: ResourceNames::state_volume(&slug),
+        name: ResourceNames::state_volume(&slug, &agent.workspace),
+        workspace: agent.workspace.clone(),
         target: format!("{}/{}", agent.home, defaults::CLAUDE_STATE_DIR),
         labels: labels("state"),
     };
@@ -166,7 +167,10 @@ fn workspace(
             existing_dir(base_dir, dir).map_err(|m| ("agent.workspace", m))?,
             "agent.workspace",
         ),
-        None => (inputs.cwd.clone(), "agent.workspace (the current directory)"),
+        None => (
+            inputs.cwd.clone(),
+            "agent.workspace (the current directory)",
+        ),
     };
     let workspace = workspace
         .canonicalize_utf8()
@@ -360,9 +364,19 @@ impl ResourceNames {
         format!("bot-bottle-{slug}-gitgate")
     }
 
-    /// The bottle name's Claude Code state volume: named by the slug alone, so every launch of
-    /// the name finds it.
-    pub fn state_volume(slug: &str) -> String {
+    /// The Claude Code state volume of the bottle name `slug` in `workspace` (canonical): every
+    /// launch of the name in that workspace finds it, and two projects that share a name do not
+    /// share a login, hooks or transcripts. The workspace is in it as the first 8 hex digits of
+    /// the SHA-256 of its path.
+    pub fn state_volume(slug: &str, workspace: &Utf8Path) -> String {
+        let digest = crate::digest::sha256(workspace.as_str().as_bytes());
+        let short = &digest["sha256:".len().."sha256:".len() + 8];
+        format!("bot-bottle-{slug}-{short}-claude")
+    }
+
+    /// The state volume bot-bottle named by the slug alone before volumes were per workspace:
+    /// never mounted now, but named to the user when it exists, and removed by `stop --purge`.
+    pub fn legacy_state_volume(slug: &str) -> String {
         format!("bot-bottle-{slug}-claude")
     }
 }

@@ -86,11 +86,15 @@ pub struct EngineSummary {
 }
 
 /// The named volume that holds Claude Code's state (`~/.claude`, and `~/.claude.json` in it
-/// through `CLAUDE_CONFIG_DIR`). Created by the first launch of a bottle name when missing,
-/// kept by `stop`, removed by `stop --purge`.
+/// through `CLAUDE_CONFIG_DIR`), one per bottle name and workspace. Created by the first launch
+/// of a bottle name in a workspace when missing, kept by `stop`, removed by `stop --purge`.
 #[derive(Debug, Clone, Serialize)]
 pub struct StateVolume {
+    /// `bot-bottle-<slug>-<8 hex of the workspace path's SHA-256>-claude`.
     pub name: String,
+    /// The workspace it belongs to, with the bottle name: the same name in another workspace
+    /// gets another volume.
+    pub workspace: Utf8PathBuf,
     /// Where it is mounted in the agent.
     pub target: String,
     /// Labels it gets when a launch creates it.

@@ -144,9 +144,10 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
         (
             "state volume",
             format!(
-                "{} -> {} (Claude Code's login and settings; {}={}; created if missing, kept by stop, removed by stop --purge)",
+                "{} -> {} (Claude Code's login and settings, for this bottle name in the workspace {}; {}={}; created if missing, kept by stop, removed by stop --purge)",
                 plan.state_volume.name,
                 plan.state_volume.target,
+                plan.state_volume.workspace,
                 crate::defaults::CLAUDE_CONFIG_ENV,
                 plan.state_volume.target
             ),

@@ -8,7 +8,7 @@ use backends::{ContainerSpec, NetworkSpec};
 use serde_json::Value;
 
 use crate::support::{
-    harness, manifest, unique_name, wait_for, Bottle, Harness, Workspace, TEST_LABEL,
+    harness, manifest, unique_name, wait_for, Bottle, Harness, Purge, Workspace, TEST_LABEL,
 };
 
 fn said(out: &Output) -> String {
@@ -53,9 +53,16 @@ fn list_shows(h: &Harness, bottle: &Bottle) {
     assert!(row["age_seconds"].as_i64().is_some_and(|a| a >= 0), "{row}");
     // The built-in seven plus the manifest's two.
     assert_eq!(row["allowlist_size"], 9, "{row}");
-    assert_eq!(
-        row["state_volume"],
-        format!("bot-bottle-{slug}-claude").as_str()
+    let volume = h.state_volume(slug).expect("the bottle has a state volume");
+    assert_eq!(row["state_volume"], volume.as_str());
+    // Named by the bottle and its workspace: `bot-bottle-<slug>-<8 hex>-claude`.
+    let key = volume
+        .strip_prefix(&format!("bot-bottle-{slug}-"))
+        .and_then(|rest| rest.strip_suffix("-claude"))
+        .unwrap_or_else(|| panic!("{volume}"));
+    assert!(
+        key.len() == 8 && key.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{volume}"
     );
     let table = run(h, &bottle.ws, &["list"]);
     assert!(
@@ -245,14 +252,6 @@ fn logs_follow_prints_new_events(h: &Harness, bottle: &Bottle) {
 }
 
 /// Removes a bottle with `stop --purge` when dropped, whatever happened (errors ignored).
-struct Purge<'h>(&'h Harness, &'h Workspace, String);
-
-impl Drop for Purge<'_> {
-    fn drop(&mut self) {
-        let _ = run(self.0, self.1, &["stop", "--purge", &self.2]);
-    }
-}
-
 #[test]
 fn claude_state_survives_stop_and_goes_with_purge() {
     let Some(h) = harness() else { return };
@@ -267,6 +266,7 @@ fn claude_state_survives_stop_and_goes_with_purge() {
     .replacen('\n', "\nprompt = \"prompt.md\"\n", 1);
     let ws = Workspace::new(&name, &with_prompt);
     std::fs::write(ws.0.join("prompt.md"), "be brief\n").unwrap();
+    h.approve(&ws);
     let _purge = Purge(&h, &ws, name.clone());
     let start = |h: &Harness| {
         let out = run(
@@ -347,7 +347,7 @@ fn claude_state_survives_stop_and_goes_with_purge() {
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         plan["state_volume"]["name"],
-        format!("bot-bottle-{name}-claude").as_str()
+        h.state_volume(&name).unwrap().as_str()
     );
 
     // A new start of the name finds the file; the rest of the agent is new.
@@ -410,14 +410,14 @@ fn gc_removes_what_a_killed_launch_left_and_nothing_else() {
 
     // A detached bottle from the same stage root: running, so gc keeps it.
     let kept = unique_name("gc-kept");
-    let kept_ws = Workspace::new(&kept, &manifest(&kept, &["sleep", "infinity"]));
+    let kept_ws = h.approved(&kept, &manifest(&kept, &["sleep", "infinity"]));
     let _kept_purge = PurgeIn(&h, &kept_ws, kept.clone(), root_str.clone());
     let out = gc_run(&kept_ws, &["start", "-y", "--detach", "bottle.toml"]);
     assert!(out.status.success(), "{}", said(&out));
 
     // A launch killed with SIGKILL once its agent runs.
     let name = unique_name("gc-killed");
-    let ws = Workspace::new(&name, &manifest(&name, &["sleep", "600"]));
+    let ws = h.approved(&name, &manifest(&name, &["sleep", "600"]));
     let _purge = PurgeIn(&h, &ws, name.clone(), root_str.clone());
     let mut child = h
         .bot_bottle(&ws)
@@ -628,6 +628,7 @@ fn the_agent_image_builds_on_the_offline_base_and_claude_runs_in_a_bottle() {
         &name,
         &manifest(&name, &["sleep", "infinity"]).replace(crate::support::AGENT_IMAGE, &tag),
     );
+    h.approve(&ws);
     let out = run(
         &h,
         &ws,
@@ -675,6 +676,7 @@ fn the_gate_image_builds_on_the_offline_base_and_serves_a_bottle() {
             manifest(&name, &["sleep", "infinity"])
         ),
     );
+    h.approve(&ws);
     // The binary: BOT_BOTTLE_GATE_BIN (a static one built before, as the testbed takes it),
     // else cargo's static build in this checkout, which the testbed's made fresh.
     let binary = match std::env::var("BOT_BOTTLE_GATE_BIN") {

@@ -40,6 +40,7 @@ fn attached_session_ends_and_everything_goes() {
                 ],
             ),
         );
+        h.approve(&ws);
         let out = h
             .bot_bottle(&ws)
             .args(["start", "-y", "--json", "bottle.toml"])
@@ -97,6 +98,7 @@ fn sigterm_half_way_through_the_launch_tears_down() {
     let Some(h) = harness() else { return };
     let name = unique_name("sigterm-launch");
     let ws = Workspace::new(&name, &manifest(&name, &["sleep", "600"]));
+    h.approve(&ws);
     let mut child = spawn_start(&h, &ws);
     let proxy = format!("bot-bottle-{name}-pipelock");
     wait_for("the sidecar to be created", Duration::from_secs(60), || {
@@ -119,6 +121,7 @@ fn sigterm_during_the_session_tears_down() {
     let Some(h) = harness() else { return };
     let name = unique_name("sigterm-session");
     let ws = Workspace::new(&name, &manifest(&name, &["sleep", "600"]));
+    h.approve(&ws);
     let mut child = spawn_start(&h, &ws);
     let agent = format!("bot-bottle-{name}");
     wait_for(
@@ -141,6 +144,7 @@ fn a_second_bottle_of_the_same_name_fails_before_creating_anything() {
         &format!("{}-again", first.slug),
         &manifest(&first.slug, &["true"]),
     );
+    h.approve(&ws);
     let out = h
         .bot_bottle(&ws)
         .args(["start", "-y", "bottle.toml"])
@@ -198,6 +202,7 @@ fn a_forwarded_secret_never_reaches_a_command_line() {
         &name,
         &manifest_forwarding(&name, &["sleep", "infinity"], &["DOCKER_PASSWORD"]),
     );
+    h.approve(&ws);
     // Every process's command line, read as fast as we can for as long as the launch runs.
     let done = Arc::new(AtomicBool::new(false));
     let watcher = {
@@ -257,6 +262,7 @@ fn two_launches_of_one_name_leave_one_working_bottle() {
             "race-engine"
         });
         let ws = Workspace::new(&name, &manifest(&name, &["sleep", "infinity"]));
+        h.approve(&ws);
         let roots: Vec<std::path::PathBuf> = (0..2)
             .map(|i| {
                 let dir = ws.0.join(format!("run{i}"));
@@ -347,6 +353,7 @@ fn repeated_ctrl_c_does_not_break_teardown() {
     let Some(h) = harness() else { return };
     let name = unique_name("ctrl-c");
     let ws = Workspace::new(&name, &manifest(&name, &["sleep", "600"]));
+    h.approve(&ws);
     let mut child = h
         .bot_bottle(&ws)
         .args(["start", "-y", "bottle.toml"])

@@ -93,7 +93,8 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
-/// A private working directory holding the manifest; removed on drop.
+/// A private working directory holding the manifest, and beside it (never in it) the user's
+/// bot-bottle config and state for the runs in it; both removed on drop.
 pub struct Workspace(pub PathBuf);
 
 impl Workspace {
@@ -111,9 +112,34 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// The user's side of this workspace's runs: `config.toml` and the state directory
+    /// (approvals), where a user's home would hold them.
+    pub fn user_dir(&self) -> PathBuf {
+        let mut dir = self.0.clone().into_os_string();
+        dir.push(".user");
+        PathBuf::from(dir)
+    }
+
+    /// Writes the user's config allowing `paths` outside the manifest's directory.
+    pub fn allow_paths(&self, paths: &[&std::path::Path]) {
+        let list: Vec<String> = paths
+            .iter()
+            .map(|p| format!("{:?}", p.to_str().unwrap()))
+            .collect();
+        std::fs::create_dir_all(self.user_dir()).unwrap();
+        std::fs::write(
+            self.user_dir().join("config.toml"),
+            format!("allow_paths = [{}]\n", list.join(", ")),
+        )
+        .unwrap();
+    }
+}
+
 impl Drop for Workspace {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_dir_all(self.user_dir());
     }
 }
 
@@ -141,10 +167,13 @@ pub fn manifest_forwarding(name: &str, command: &[&str], extra_env: &[&str]) -> 
 }
 
 impl Harness {
-    /// `bot-bottle ARGS` in `ws`, pointed at this engine and proxy image.
+    /// `bot-bottle ARGS` in `ws`, pointed at this engine and proxy image, and at the user's
+    /// config and state beside `ws`.
     pub fn bot_bottle(&self, ws: &Workspace) -> Command {
         let mut cmd = Command::new(&self.bin);
         cmd.current_dir(&ws.0)
+            .env("BOT_BOTTLE_CONFIG", ws.user_dir().join("config.toml"))
+            .env("BOT_BOTTLE_STATE_DIR", ws.user_dir().join("state"))
             .env("BOT_BOTTLE_ENGINE", self.engine.program().as_str())
             .env("BOT_BOTTLE_PIPELOCK_IMAGE", &self.proxy_image)
             .env("BOT_BOTTLE_GATE_IMAGE", GATE_IMAGE)
@@ -152,6 +181,35 @@ impl Harness {
             .env(API_KEY_ENV, DUMMY_API_KEY)
             .stdin(Stdio::null());
         cmd
+    }
+
+    /// Approves `ws`'s manifest, deliberately, as a user would before `start -y`.
+    pub fn approve(&self, ws: &Workspace) {
+        let out = self
+            .bot_bottle(ws)
+            .args(["approve", "bottle.toml"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "approve failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A workspace holding `manifest`, approved.
+    pub fn approved(&self, name: &str, manifest: &str) -> Workspace {
+        let ws = Workspace::new(name, manifest);
+        self.approve(&ws);
+        ws
+    }
+
+    /// `start -y --detach --json bottle.toml` in `ws`.
+    pub fn start_detached(&self, ws: &Workspace) -> Output {
+        self.bot_bottle(ws)
+            .args(["start", "-y", "--detach", "--json", "bottle.toml"])
+            .output()
+            .unwrap()
     }
 
     /// Everything labelled for `slug`: containers and networks, by name.
@@ -174,21 +232,33 @@ impl Harness {
         left
     }
 
-    /// The bottle's Claude Code state volume, if it exists.
+    /// The bottle's Claude Code state volume (one per bottle name and workspace: the tests
+    /// launch a name in one workspace), found by its label, if it exists.
     pub fn state_volume(&self, slug: &str) -> Option<String> {
-        let name = format!("bot-bottle-{slug}-claude");
-        self.engine
-            .inspect_volume(&name)
-            .unwrap_or_else(|e| panic!("{e:#}"))
-            .map(|v| v.name)
+        let mut names = self.state_volumes(slug);
+        assert!(
+            names.len() <= 1,
+            "{slug} has several state volumes: {names:?}"
+        );
+        names.pop()
     }
 
-    /// Removes the bottle's state volume: kept by design when a bottle ends, so a test that
+    /// Every state volume labelled for `slug`.
+    pub fn state_volumes(&self, slug: &str) -> Vec<String> {
+        self.engine
+            .list_volumes(&format!("io.bot-bottle.bottle={slug}"))
+            .unwrap_or_else(|e| panic!("{e:#}"))
+            .into_iter()
+            .map(|v| v.name)
+            .collect()
+    }
+
+    /// Removes the bottle's state volumes: kept by design when a bottle ends, so a test that
     /// launched one removes it itself.
     pub fn remove_state_volume(&self, slug: &str) {
-        self.engine
-            .remove_volume(&format!("bot-bottle-{slug}-claude"))
-            .unwrap();
+        for name in self.state_volumes(slug) {
+            self.engine.remove_volume(&name).unwrap();
+        }
     }
 
     /// Runs a shell script in `container` (as its default user unless `user` is given).
@@ -215,12 +285,8 @@ pub struct Bottle<'h> {
 impl<'h> Bottle<'h> {
     pub fn launch(h: &'h Harness, prefix: &str) -> Self {
         let name = unique_name(prefix);
-        let ws = Workspace::new(&name, &manifest(&name, &["sleep", "infinity"]));
-        let start_output = h
-            .bot_bottle(&ws)
-            .args(["start", "-y", "--detach", "--json", "bottle.toml"])
-            .output()
-            .unwrap();
+        let ws = h.approved(&name, &manifest(&name, &["sleep", "infinity"]));
+        let start_output = h.start_detached(&ws);
         Self::started(h, &name, ws, start_output)
     }
 
@@ -324,6 +390,19 @@ impl Drop for Bottle<'_> {
             );
             assert!(left.is_empty(), "stop left {left:?}");
         }
+    }
+}
+
+/// Runs `stop --purge NAME` in a workspace when dropped, whatever the test did.
+pub struct Purge<'h>(pub &'h Harness, pub &'h Workspace, pub String);
+
+impl Drop for Purge<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .0
+            .bot_bottle(self.1)
+            .args(["stop", "--purge", &self.2])
+            .output();
     }
 }
 

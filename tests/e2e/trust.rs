@@ -1,7 +1,13 @@
-//! What the agent or a cloned repository writes cannot widen the next bottle: workspace paths
-//! reach the engine as they are.
+//! What the agent or a cloned repository writes cannot widen the next bottle: a manifest the
+//! agent edited does not launch without the user's approval, workspace paths reach the engine
+//! as they are, and a bottle name's login is its workspace's alone.
 
-use crate::support::{harness, manifest, unique_name, Bottle, Workspace};
+use std::fs::Permissions;
+use std::os::unix::fs::PermissionsExt as _;
+
+use backends::VolumeSpec;
+
+use crate::support::{harness, manifest, unique_name, Bottle, Purge, Workspace};
 
 #[test]
 fn a_workspace_path_with_a_comma_is_mounted_as_it_is() {
@@ -13,12 +19,147 @@ fn a_workspace_path_with_a_comma_is_mounted_as_it_is() {
         &manifest(&name, &["sleep", "infinity"]),
     );
     std::fs::write(ws.0.join("marker"), "comma-marker\n").unwrap();
-    let out = h
-        .bot_bottle(&ws)
-        .args(["start", "-y", "--detach", "--json", "bottle.toml"])
-        .output()
-        .unwrap();
+    h.approve(&ws);
+    let out = h.start_detached(&ws);
     let bottle = Bottle::started(&h, &name, ws, out);
     let seen = bottle.agent_sh("cat /workspace/marker");
     assert_eq!(seen.stdout, "comma-marker\n", "{}", seen.stderr);
+}
+
+#[test]
+fn the_agent_edits_its_manifest_and_the_next_start_refuses() {
+    let Some(h) = harness() else { return };
+    let name = unique_name("edit");
+    let ws = Workspace::new(&name, &manifest(&name, &["sleep", "infinity"]));
+    // The agent (uid 1000) may write the manifest whatever uid the test runs as: on a rootful
+    // engine the host's ownership shows through.
+    std::fs::set_permissions(ws.0.join("bottle.toml"), Permissions::from_mode(0o666)).unwrap();
+    h.approve(&ws);
+    let out = h.start_detached(&ws);
+    let bottle = Bottle::started(&h, &name, ws, out);
+
+    // Inside: widen the next bottle's egress and env through the mounted manifest.
+    let edit = bottle.agent_sh(
+        "cd /workspace && new=$(sed -e 's/allowlist = \\[/allowlist = [\"evil.bottle.test\", /' \
+         -e 's/env = \\[/env = [\"AWS_SECRET_ACCESS_KEY\", /' bottle.toml) && \
+         printf '%s\\n' \"$new\" > bottle.toml && grep -c evil.bottle.test bottle.toml",
+    );
+    assert_eq!(
+        edit.stdout.trim(),
+        "1",
+        "the agent could not edit: {}",
+        edit.stderr
+    );
+
+    // The upstream the harness put on the egress network first, as the bottle's drop does.
+    h.engine.remove_container(&bottle.upstream).unwrap();
+    let out = h
+        .bot_bottle(&bottle.ws)
+        .args(["stop", &name])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = h.start_detached(&bottle.ws);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the edited manifest launched: {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for change in [
+        "+ egress.allowlist: evil.bottle.test  (widens egress)",
+        "+ env: AWS_SECRET_ACCESS_KEY  (widens env)",
+    ] {
+        assert!(stderr.contains(change), "no {change:?} in: {stderr}");
+    }
+    let left = h.leftovers(&name);
+    assert!(left.is_empty(), "the refused start created {left:?}");
+}
+
+#[test]
+fn two_workspaces_of_one_bottle_name_do_not_share_a_login() {
+    let Some(h) = harness() else { return };
+    let name = unique_name("one-name");
+    let bottle = manifest(&name, &["sleep", "infinity"]);
+    let (a, b) = (
+        Workspace::named(&format!("bot-bottle-{name}-a"), &bottle),
+        Workspace::named(&format!("bot-bottle-{name}-b"), &bottle),
+    );
+    let _purge = Purge(&h, &a, name.clone());
+    // An earlier bot-bottle's volume, named by the bottle alone: never mounted, but named.
+    let legacy = format!("bot-bottle-{name}-claude");
+    h.engine
+        .create_volume(&VolumeSpec {
+            name: legacy.clone(),
+            labels: [("io.bot-bottle.bottle".to_owned(), name.clone())].into(),
+        })
+        .unwrap();
+    let agent = format!("bot-bottle-{name}");
+    let launch = |ws: &Workspace| {
+        h.approve(ws);
+        let out = h
+            .bot_bottle(ws)
+            .args(["start", "-y", "--detach", "bottle.toml"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        stderr
+    };
+    let stop = |ws: &Workspace| {
+        let out = h.bot_bottle(ws).args(["stop", &name]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let marker = |expect: bool| {
+        let out = h.sh(&agent, None, "cat \"$CLAUDE_CONFIG_DIR/marker\"");
+        assert_eq!(out.status == 0, expect, "{}{}", out.stdout, out.stderr);
+    };
+
+    let said = launch(&a);
+    assert!(
+        said.contains(&format!("the state volume {legacy}")) && said.contains("is not mounted"),
+        "{said}"
+    );
+    assert_eq!(
+        h.sh(&agent, None, "echo a > \"$CLAUDE_CONFIG_DIR/marker\"")
+            .status,
+        0
+    );
+    stop(&a);
+
+    // The same name in another workspace: a volume of its own, without a's login.
+    launch(&b);
+    marker(false);
+    stop(&b);
+
+    // Back in the first: its own state is there.
+    launch(&a);
+    marker(true);
+    stop(&a);
+    let mut volumes = h.state_volumes(&name);
+    volumes.sort();
+    assert_eq!(volumes.len(), 3, "{volumes:?}");
+    assert!(volumes.contains(&legacy), "{volumes:?}");
+
+    // `rm` takes every state volume of the name, the old one too.
+    let out = h.bot_bottle(&a).args(["rm", &name]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(h.state_volumes(&name), Vec::<String>::new());
 }

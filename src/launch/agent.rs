@@ -164,9 +164,9 @@ pub fn start(
 ///   deadline, and prints `200`, or the URL and status that did not answer (nothing when the
 ///   image has no curl).
 ///
-/// A fixed script: every value is an argument, never part of the text. Root in the agent has
-/// no capabilities (docker drops them all for `exec -u 0` under no-new-privileges), which is
-/// enough: every file written here is root's.
+/// A fixed script: every value is an argument, never part of the text. It needs no capability
+/// (docker gives `exec -u 0` none under no-new-privileges; podman its default set): every file
+/// written here is root's.
 const FINISH: &str = r#"uid=$(id -u "$1") || exit 3
 [ "$uid" = "$2" ] || { echo "the agent user $1 has uid $uid in this image; bot-bottle needs $2" >&2; exit 3; }
 printf '%s' "$3" >> /etc/hosts || exit 4

@@ -1,13 +1,16 @@
 //! What the agent or a cloned repository writes cannot widen the next bottle: a manifest the
 //! agent edited does not launch without the user's approval, workspace paths reach the engine
-//! as they are, and a bottle name's login is its workspace's alone.
+//! as they are, and a bottle name's login is its workspace's alone. And what the threat model
+//! says of the CA key's place on the host and of root in the agent.
 
 use std::fs::Permissions;
-use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+use std::path::PathBuf;
+use std::process::Command;
 
-use backends::VolumeSpec;
+use backends::{EngineKind, VolumeSpec};
 
-use crate::support::{harness, manifest, unique_name, Bottle, Purge, Workspace};
+use crate::support::{harness, manifest, unique_name, Bottle, Harness, Purge, Workspace};
 
 #[test]
 fn a_workspace_path_with_a_comma_is_mounted_as_it_is() {
@@ -162,4 +165,91 @@ fn two_workspaces_of_one_bottle_name_do_not_share_a_login() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(h.state_volumes(&name), Vec::<String>::new());
+}
+
+/// `inspect --format TEMPLATE NAME`, trimmed.
+fn inspect(h: &Harness, name: &str, template: &str) -> String {
+    let out = Command::new(h.engine.program().as_str())
+        .args(["inspect", "--format", template, name])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn the_ca_key_lives_in_the_sidecar_s_writable_layer_until_the_bottle_goes() {
+    let Some(h) = harness() else { return };
+    let bottle = Bottle::launch(&h, "ca-layer");
+    // The tar stream lands in the sidecar's filesystem: its writable layer, a directory in the
+    // engine's storage on the host, owned by root (rootful) or by you (rootless), mode 0600.
+    let upper = PathBuf::from(inspect(
+        &h,
+        &bottle.proxy(),
+        "{{.GraphDriver.Data.UpperDir}}",
+    ));
+    let key_file = upper.join("etc/pipelock/ca-key.pem");
+    let meta = std::fs::metadata(&key_file)
+        .unwrap_or_else(|e| panic!("the key is not at {}: {e}", key_file.display()));
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(meta.uid(), std::fs::metadata("/proc/self").unwrap().uid());
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    assert!(
+        key.starts_with("-----BEGIN EC PRIVATE KEY-----\n"),
+        "{key_file:?}"
+    );
+    // Removing the bottle removes the layer, and the key with it.
+    drop(bottle);
+    assert!(!upper.exists(), "{} outlived the bottle", upper.display());
+}
+
+#[test]
+fn the_agent_holds_no_capability_and_root_in_it_holds_the_engine_s() {
+    const CHOWN: u64 = 1;
+    const DAC_OVERRIDE: u64 = 1 << 1;
+    const NET_RAW: u64 = 1 << 13;
+    let Some(h) = harness() else { return };
+    let bottle = Bottle::launch(&h, "caps");
+    let status = |user: Option<&str>| {
+        let out = h.sh(
+            &bottle.agent(),
+            user,
+            "grep -E '^(CapEff|NoNewPrivs):' /proc/self/status",
+        );
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        out.stdout
+    };
+    // The agent's user: no capability, and no way to gain one (no setuid binary works).
+    let agent = status(None);
+    assert!(agent.contains("CapEff:\t0000000000000000"), "{agent}");
+    assert!(agent.contains("NoNewPrivs:\t1"), "{agent}");
+    assert_eq!(
+        h.sh(&bottle.agent(), None, "id -u").stdout.trim(),
+        "1000",
+        "the agent runs as its user"
+    );
+    // Root in the agent (`exec -u 0`, or an exploit): docker gives it no capability, podman
+    // the engine's default set without NET_RAW; no-new-privileges either way.
+    let root = status(Some("0"));
+    assert!(root.contains("NoNewPrivs:\t1"), "{root}");
+    let caps = root
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:\t"))
+        .map(|hex| u64::from_str_radix(hex, 16).unwrap())
+        .unwrap();
+    match h.engine.kind() {
+        EngineKind::Docker => assert_eq!(caps, 0, "{root}"),
+        EngineKind::Podman => {
+            assert_eq!(caps & NET_RAW, 0, "{root}");
+            assert_eq!(
+                caps & (CHOWN | DAC_OVERRIDE),
+                CHOWN | DAC_OVERRIDE,
+                "{root}"
+            );
+        }
+    }
 }

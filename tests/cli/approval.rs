@@ -4,6 +4,7 @@
 //! No engine is needed: approval is settled before any engine command runs, and a launch that
 //! got past it fails at once on the engine the tests name (exit 1, "no container engine").
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -212,4 +213,58 @@ fn approve_json_and_the_built_in_default() {
         .output()
         .unwrap();
     past_approval(&out);
+}
+
+/// `start -y` on a terminal (`script` gives it one), answering `answer` there.
+fn start_on_a_terminal(p: &Project, answer: &str) -> String {
+    let mut child = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} start -y bottle.toml", env!("CARGO_BIN_EXE_bot-bottle")),
+            "/dev/null",
+        ])
+        .current_dir(p.dir())
+        .env("BOT_BOTTLE_ENGINE", "/nonexistent/engine-for-cli-tests")
+        .env(
+            "BOT_BOTTLE_CONFIG",
+            "/nonexistent/bot-bottle-cli-tests/config.toml",
+        )
+        .env("BOT_BOTTLE_STATE_DIR", p.state())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn on_a_terminal_a_yes_approves_even_with_yes_and_a_no_records_nothing() {
+    let p = Project::new("approval-tty", MANIFEST);
+    let said = start_on_a_terminal(&p, "n\n");
+    assert!(
+        said.contains("Approve this manifest and launch this bottle? [y/N]"),
+        "{said}"
+    );
+    assert!(
+        said.contains("+ egress.allowlist: a.example.com  (widens egress)"),
+        "{said}"
+    );
+    assert!(said.contains("not launched"), "{said}");
+    assert!(!p.state().exists(), "a no recorded an approval");
+    let said = start_on_a_terminal(&p, "y\n");
+    assert!(
+        said.contains("no container engine found"),
+        "past the approval: {said}"
+    );
+    let out = p.run(&["start", "--dry-run", "--json"]);
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["approval"]["state"], "approved");
 }

@@ -33,7 +33,12 @@ pub const ALLOWLIST: &[&str] = &[
 /// conversation, which legitimately trips DLP scanners (the BIP-39 seed-phrase detector fires on
 /// ordinary English, and header DLP matches the agent's own `x-api-key`). Pipelock still applies
 /// the allowlist to the CONNECT.
-pub const TLS_PASSTHROUGH: &[&str] = &["api.anthropic.com"];
+///
+/// `downloads.claude.ai` serves Claude Code's own updates, a native binary of about 400 MB:
+/// pipelock buffers every intercepted response whole to scan it, so interception would either
+/// refuse the update or hold it all in the sidecar's memory. The host only serves files (it has
+/// no API that stores what a request carries), so nothing is lost by not reading its traffic.
+pub const TLS_PASSTHROUGH: &[&str] = &["api.anthropic.com", "downloads.claude.ai"];
 
 /// The git gate image `bot-bottle image build gate` builds from `contrib/gate` (Debian, git,
 /// OpenSSH's client and `bot-bottle-gate`), under a local name.

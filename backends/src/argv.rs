@@ -192,6 +192,9 @@ pub fn network_create(spec: &NetworkSpec, isolated: &[&str]) -> Vec<String> {
     } else {
         args.extend(switch("--internal", spec.internal));
     }
+    if let Some(subnet) = &spec.subnet {
+        args.extend(["--subnet".to_owned(), subnet.clone()]);
+    }
     args.extend(labels(&spec.labels));
     args.push(spec.name.clone());
     args
@@ -640,6 +643,25 @@ mod tests {
                 &["--internal", "--isolate-me"]
             ),
             owned(&["network", "create", "--internal", "--isolate-me", "n"])
+        );
+        assert_eq!(
+            network_create(
+                &NetworkSpec {
+                    name: "n".into(),
+                    internal: true,
+                    subnet: Some("203.0.113.16/28".into()),
+                    ..NetworkSpec::default()
+                },
+                &["--isolate-me"]
+            ),
+            owned(&[
+                "network",
+                "create",
+                "--internal",
+                "--subnet",
+                "203.0.113.16/28",
+                "n"
+            ])
         );
         assert_eq!(
             network_connect("n", "c", &["x".into()]),

@@ -52,7 +52,7 @@ fn list_shows(h: &Harness, bottle: &Bottle) {
     assert_eq!(row["proxy"], "running", "{row}");
     assert!(row["age_seconds"].as_i64().is_some_and(|a| a >= 0), "{row}");
     // The built-in seven plus the manifest's two.
-    assert_eq!(row["allowlist_size"], 9, "{row}");
+    assert_eq!(row["allowlist_size"], 10, "{row}");
     assert_eq!(
         row["state_volume"],
         format!("bot-bottle-{slug}-claude").as_str()

@@ -33,10 +33,13 @@ pub fn handle(
     let host = policy::normalize(&host);
 
     let fields = json!({ "method": head.method, "url": head.target });
-    if let Some(reason) = shared.refuse_unlisted(ctx, &host, fields) {
-        http::write_text(writer, 403, &format!("blocked: {reason}"))?;
-        return Ok(());
-    }
+    let ips = match shared.screen(ctx, &host, &fields) {
+        Ok(ips) => ips,
+        Err((status, reason)) => {
+            http::write_text(writer, status, &format!("blocked: {reason}"))?;
+            return Ok(());
+        }
+    };
     let body = match shared.inspect(ctx, head, &head.target, reader, false)? {
         Verdict::Block(status, text) => {
             http::write_text(writer, status, &text)?;
@@ -45,7 +48,7 @@ pub fn handle(
         Verdict::Allow(body) => body,
     };
 
-    let upstream = match shared.dialer.dial(&host, port) {
+    let upstream = match policy::dial(&host, &ips, port) {
         Ok(upstream) => upstream,
         Err(err) => {
             http::write_text(writer, 502, &format!("bad gateway: {err:#}"))?;
@@ -58,11 +61,15 @@ pub fn handle(
         let conn = rustls::ClientConnection::new(shared.upstream_tls.clone(), name)?;
         let mut tls = rustls::StreamOwned::new(conn, upstream);
         http::write_request(&mut tls, head, &path, authority, &body)?;
-        http::relay_response(&mut BufReader::new(tls), writer)?.0
+        sent_status(http::relay_response(
+            &mut BufReader::new(tls),
+            writer,
+            None,
+        )?)
     } else {
         let mut up = upstream;
         http::write_request(&mut up, head, &path, authority, &body)?;
-        http::relay_response(&mut BufReader::new(up), writer)?.0
+        sent_status(http::relay_response(&mut BufReader::new(up), writer, None)?)
     };
     writer.flush()?;
     shared.events.emit(
@@ -72,4 +79,12 @@ pub fn handle(
         ctx.fields(json!({ "method": head.method, "url": head.target, "status": status })),
     );
     Ok(())
+}
+
+/// The status of a response relayed without buffering (which is always sent).
+fn sent_status(relayed: http::Relayed) -> u16 {
+    match relayed {
+        http::Relayed::Sent(status, _) => status,
+        http::Relayed::TooLarge => unreachable!("only a buffered relay refuses a response"),
+    }
 }

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use ipnet::IpNet;
 
 use crate::ca::LoadedCa;
-use crate::proxy::ssrf::{Guard, CORE, DEFAULT_INTERNAL};
+use crate::proxy::ssrf::{Guard, CORE};
 
 const MIB: i64 = 1024 * 1024;
 
@@ -304,7 +304,7 @@ fn resolve_ssrf(
 ) -> Result<Guard> {
     let internal = match internal {
         Some(list) => cidrs(&list, "internal")?,
-        None => Guard::parse_all(DEFAULT_INTERNAL),
+        None => Guard::default_internal(),
     };
     let ip_allowlist = cidrs(
         &ssrf.unwrap_or_default().ip_allowlist.unwrap_or_default(),

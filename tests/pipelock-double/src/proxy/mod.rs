@@ -188,6 +188,18 @@ struct Hit<'a> {
     wants_block: bool,
 }
 
+impl<'a> Hit<'a> {
+    /// A check that refuses when pipelock enforces, and is logged as an anomaly when not.
+    fn refusal(scanner: &'a str) -> Self {
+        Hit {
+            block_event: "blocked",
+            warn_event: "anomaly",
+            scanner,
+            wants_block: true,
+        }
+    }
+}
+
 impl Shared {
     /// Logs a scanner hit. Returns whether the request is to be blocked.
     fn hit(&self, ctx: &Ctx, hit: &Hit<'_>, reason: &str, fields: Value) -> bool {
@@ -214,12 +226,7 @@ impl Shared {
     fn screen(&self, ctx: &Ctx, host: &str, fields: &Value) -> Result<Vec<IpAddr>, (u16, String)> {
         if !policy::allowlisted(&self.cfg, host) {
             let reason = format!("domain not in allowlist: {host}");
-            let hit = Hit {
-                block_event: "blocked",
-                warn_event: "anomaly",
-                scanner: "allowlist",
-                wants_block: true,
-            };
+            let hit = Hit::refusal("allowlist");
             if self.hit(ctx, &hit, &reason, fields.clone()) {
                 return Err((403, reason));
             }
@@ -227,12 +234,7 @@ impl Shared {
         let ips = match self.cfg.ssrf.check(&self.dialer, host) {
             Ok(ips) => ips,
             Err(refusal) => {
-                let hit = Hit {
-                    block_event: "blocked",
-                    warn_event: "anomaly",
-                    scanner: refusal.scanner,
-                    wants_block: true,
-                };
+                let hit = Hit::refusal(refusal.scanner);
                 // With enforcement off pipelock only logs here, but its dialer refuses the
                 // same addresses, so the request fails either way.
                 let status = if self.hit(ctx, &hit, &refusal.reason, fields.clone()) {
@@ -256,12 +258,7 @@ impl Shared {
             return None;
         }
         let reason = format!("rate limit exceeded for {host}");
-        let hit = Hit {
-            block_event: "blocked",
-            warn_event: "anomaly",
-            scanner: "ratelimit",
-            wants_block: true,
-        };
+        let hit = Hit::refusal("ratelimit");
         self.hit(ctx, &hit, &reason, fields.clone())
             .then_some(reason)
     }
@@ -280,12 +277,7 @@ impl Shared {
         let base = json!({ "method": head.method, "url": url });
         if let Some(name) = self.dlp.scan_core(url) {
             let reason = format!("core DLP match: {name} (critical)");
-            let hit = Hit {
-                block_event: "blocked",
-                warn_event: "anomaly",
-                scanner: "dlp",
-                wants_block: true,
-            };
+            let hit = Hit::refusal("dlp");
             if self.hit(ctx, &hit, &reason, base.clone()) {
                 return Ok(Verdict::Block(403, format!("blocked: {reason}")));
             }

@@ -26,21 +26,8 @@ pub const CORE: &[&str] = &[
     "fe80::/10",
 ];
 
-/// `internal` when the config does not set it: the core ranges plus multicast.
-pub const DEFAULT_INTERNAL: &[&str] = &[
-    "0.0.0.0/8",
-    "127.0.0.0/8",
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "169.254.0.0/16",
-    "100.64.0.0/10",
-    "224.0.0.0/4",
-    "::1/128",
-    "fc00::/7",
-    "fe80::/10",
-    "ff00::/8",
-];
+/// What `internal` adds to the core ranges when the config does not set it: multicast.
+const DEFAULT_EXTRA: &[&str] = &["224.0.0.0/4", "ff00::/8"];
 
 /// The guard's settings, from the config.
 #[derive(Clone, Debug)]
@@ -65,6 +52,14 @@ impl Guard {
         cidrs
             .iter()
             .map(|c| c.parse().expect("a valid CIDR"))
+            .collect()
+    }
+
+    /// `internal` when the config does not set it: the core ranges plus multicast.
+    pub fn default_internal() -> Vec<IpNet> {
+        Self::parse_all(CORE)
+            .into_iter()
+            .chain(Self::parse_all(DEFAULT_EXTRA))
             .collect()
     }
 
@@ -143,6 +138,13 @@ mod tests {
         }
     }
 
+    fn guard_default(trusted: &[&str], allow: &[&str]) -> Guard {
+        Guard {
+            internal: Guard::default_internal(),
+            ..guard(&[], trusted, allow)
+        }
+    }
+
     fn dialer() -> Dialer {
         Dialer::with_hosts(&[
             ("private.test", "10.1.2.3"),
@@ -159,7 +161,7 @@ mod tests {
 
     #[test]
     fn private_destinations_are_refused_after_resolution() {
-        let g = guard(DEFAULT_INTERNAL, &[], &[]);
+        let g = guard_default(&[], &[]);
         assert_eq!(
             refused(&g, "private.test").as_deref(),
             Some("ssrf: SSRF blocked: private.test resolves to internal IP 10.1.2.3")
@@ -189,13 +191,13 @@ mod tests {
 
     #[test]
     fn trusted_names_and_allowlisted_addresses_pass() {
-        let g = guard(DEFAULT_INTERNAL, &["*.test"], &[]);
+        let g = guard_default(&["*.test"], &[]);
         assert_eq!(refused(&g, "private.test"), None);
         assert!(
             refused(&g, "10.9.9.9").is_some(),
             "an IP literal is never trusted"
         );
-        let g = guard(DEFAULT_INTERNAL, &[], &["10.1.2.0/24"]);
+        let g = guard_default(&[], &["10.1.2.0/24"]);
         assert_eq!(refused(&g, "private.test"), None);
         assert!(refused(&g, "10.9.9.9").is_some());
     }

@@ -171,9 +171,11 @@ pub fn pull(image: &str) -> Vec<String> {
     owned(&["pull", image])
 }
 
-/// `build --tag T [--file F] [--build-arg NAME]… [--label K=V]… CONTEXT`.
-pub fn build(spec: &BuildSpec) -> Vec<String> {
-    let mut args = owned(&["build", "--tag", &spec.tag]);
+/// `build EXTRA… --tag T [--file F] [--build-arg NAME]… [--label K=V]… CONTEXT`.
+pub fn build(spec: &BuildSpec, extra: &[&str]) -> Vec<String> {
+    let mut args = owned(&["build"]);
+    args.extend(owned(extra));
+    args.extend(["--tag".to_owned(), spec.tag.clone()]);
     if let Some(file) = &spec.file {
         args.extend(["--file".to_owned(), file.to_string()]);
     }
@@ -812,9 +814,10 @@ mod tests {
             progress: false,
         };
         assert_eq!(
-            build(&spec),
+            build(&spec, &["--layers=false"]),
             owned(&[
                 "build",
+                "--layers=false",
                 "--tag",
                 "t",
                 "--file",

@@ -238,8 +238,10 @@ fn intercept_tunnel(
         upstream,
         reader.get_mut(),
     );
-    let (status, bytes) = match relayed {
-        Ok(http::Relayed::Sent(status, bytes)) => (status, bytes),
+    // Pipelock logs no event for an intercepted request it lets through: the tunnel's
+    // `tunnel_open` and `tunnel_close` are the record.
+    let bytes = match relayed {
+        Ok(http::Relayed::Sent(_, bytes)) => bytes,
         Ok(http::Relayed::TooLarge) => {
             let reason = "response too large for scanning";
             let hit = Hit {
@@ -268,12 +270,6 @@ fn intercept_tunnel(
             return finish(reader, 502, "bad gateway: upstream request failed");
         }
     };
-    shared.events.emit(
-        "info",
-        "allowed",
-        "request allowed",
-        ctx.fields(json!({ "method": head.method, "url": url, "status": status })),
-    );
     let tls = reader.get_mut();
     tls.conn.send_close_notify();
     let _ = tls.flush();

@@ -56,35 +56,33 @@ pub fn handle(
         }
     };
     upstream.set_read_timeout(Some(shared.cfg.forward_proxy.idle_timeout))?;
-    let status = if https {
+    let started = std::time::Instant::now();
+    let relayed = if https {
         let name = ServerName::try_from(host.clone()).context("upstream server name")?;
         let conn = rustls::ClientConnection::new(shared.upstream_tls.clone(), name)?;
         let mut tls = rustls::StreamOwned::new(conn, upstream);
         http::write_request(&mut tls, head, &path, authority, &body)?;
-        sent_status(http::relay_response(
-            &mut BufReader::new(tls),
-            writer,
-            None,
-        )?)
+        http::relay_response(&mut BufReader::new(tls), writer, None)?
     } else {
         let mut up = upstream;
         http::write_request(&mut up, head, &path, authority, &body)?;
-        sent_status(http::relay_response(&mut BufReader::new(up), writer, None)?)
+        http::relay_response(&mut BufReader::new(up), writer, None)?
+    };
+    let http::Relayed::Sent(status, size) = relayed else {
+        unreachable!("only a buffered relay refuses a response");
     };
     writer.flush()?;
     shared.events.emit(
         "info",
-        "allowed",
-        "request allowed",
-        ctx.fields(json!({ "method": head.method, "url": head.target, "status": status })),
+        "forward_http",
+        "forward proxy request",
+        ctx.fields(json!({
+            "method": head.method,
+            "url": head.target,
+            "status_code": status,
+            "size_bytes": size,
+            "duration_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })),
     );
     Ok(())
-}
-
-/// The status of a response relayed without buffering (which is always sent).
-fn sent_status(relayed: http::Relayed) -> u16 {
-    match relayed {
-        http::Relayed::Sent(status, _) => status,
-        http::Relayed::TooLarge => unreachable!("only a buffered relay refuses a response"),
-    }
 }

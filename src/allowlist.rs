@@ -182,9 +182,11 @@ mod tests {
             names,
             [
                 "api.anthropic.com",
+                "claude.ai",
                 "downloads.claude.ai",
                 "example.com",
-                "git.example.com"
+                "git.example.com",
+                "platform.claude.com"
             ]
         );
 

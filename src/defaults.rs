@@ -38,7 +38,18 @@ pub const ALLOWLIST: &[&str] = &[
 /// pipelock buffers every intercepted response whole to scan it, so interception would either
 /// refuse the update or hold it all in the sidecar's memory. The host only serves files (it has
 /// no API that stores what a request carries), so nothing is lost by not reading its traffic.
-pub const TLS_PASSTHROUGH: &[&str] = &["api.anthropic.com", "downloads.claude.ai"];
+///
+/// `platform.claude.com` is where Claude Code refreshes its login (`POST /v1/oauth/token`, the
+/// refresh token in the body) and `claude.ai` takes the same OAuth token as a bearer: both carry
+/// `sk-ant-…` tokens, which body and header DLP name "Anthropic API Key" and block. Pipelock's
+/// per-pattern `exempt_domains` applies to URLs only (measured with v2.3.0: a refresh body to an
+/// exempt host is still refused), so these hosts are spliced like the API.
+pub const TLS_PASSTHROUGH: &[&str] = &[
+    "api.anthropic.com",
+    "claude.ai",
+    "downloads.claude.ai",
+    "platform.claude.com",
+];
 
 /// The git gate image `bot-bottle image build gate` builds from `contrib/gate` (Debian, git,
 /// OpenSSH's client and `bot-bottle-gate`), under a local name.

@@ -50,7 +50,12 @@ fn json_plan_of_the_example_has_the_documented_fields() {
     assert_eq!(tls["ca_fingerprint"], Value::Null);
     assert_eq!(
         tls["passthrough_domains"],
-        json!(["api.anthropic.com", "downloads.claude.ai"])
+        json!([
+            "api.anthropic.com",
+            "claude.ai",
+            "downloads.claude.ai",
+            "platform.claude.com"
+        ])
     );
     assert_eq!(plan["egress"]["internal_hosts"], json!([]));
     assert_eq!(

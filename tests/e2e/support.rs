@@ -22,6 +22,8 @@ pub const GITSERVER_IMAGE: &str = "localhost/bot-bottle-test/gitserver:latest";
 pub const UPSTREAM_ALIASES: &[&str] = &[
     "raw.githubusercontent.com",
     "api.anthropic.com",
+    "platform.claude.com",
+    "claude.ai",
     "upstream.bottle.test",
     "passthrough.bottle.test",
     "denied.bottle.test",

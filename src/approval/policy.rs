@@ -40,6 +40,10 @@ pub struct Egress {
     /// Hosts whose traffic pipelock does not decrypt, so no DLP sees it.
     pub passthrough: Vec<String>,
     pub dlp_action: String,
+    /// Allowed hosts that may resolve to private addresses (`egress.internal_hosts`). A field a
+    /// record may lack (recorded before it existed): then none were allowed.
+    #[serde(default)]
+    pub internal_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -81,6 +85,12 @@ impl Policy {
                     .map(ToString::to_string)
                     .collect(),
                 dlp_action: plan.egress.dlp_action.as_str().to_owned(),
+                internal_hosts: plan
+                    .egress
+                    .internal_hosts
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
             },
             env: plan
                 .agent
@@ -129,6 +139,7 @@ impl Policy {
             ("egress.allowlist", list(&self.egress.allowlist)),
             ("egress.passthrough", list(&self.egress.passthrough)),
             ("egress.dlp_action", self.egress.dlp_action.clone()),
+            ("egress.internal_hosts", list(&self.egress.internal_hosts)),
             ("env", list(&self.env)),
         ] {
             let _ = writeln!(out, "  {key}: {value}");
@@ -256,6 +267,12 @@ pub fn diff(before: Option<&Policy>, after: &Policy) -> Vec<Change> {
         b.map(|p| p.egress.dlp_action.as_str()),
         &after.egress.dlp_action,
         warns.then_some(Widens::Egress),
+    );
+    d.set(
+        "egress.internal_hosts",
+        b.map(|p| p.egress.internal_hosts.as_slice()),
+        &after.egress.internal_hosts,
+        Widens::Egress,
     );
     d.set("env", b.map(|p| p.env.as_slice()), &after.env, Widens::Env);
     let files = |p: &Policy| -> Vec<String> {
@@ -426,6 +443,7 @@ mod tests {
                 allowlist: vec!["a.example.com".into()],
                 passthrough: vec![],
                 dlp_action: "block".into(),
+                internal_hosts: vec![],
             },
             env: vec!["FOO".into()],
             files: vec![HostFile {
@@ -479,6 +497,7 @@ mod tests {
         let mut new = policy();
         new.egress.allowlist = vec!["evil.example.net".into()];
         new.egress.dlp_action = "warn".into();
+        new.egress.internal_hosts = vec!["a.example.com".into()];
         new.env.push("AWS_SECRET_ACCESS_KEY".into());
         new.files[0].path = "/home/me/.aws/credentials".into();
         new.workspace = "/home/me".into();
@@ -493,6 +512,7 @@ mod tests {
                 "~ workspace: /w -> /home/me  (widens files)",
                 "+ egress.allowlist: evil.example.net  (widens egress)",
                 "~ egress.dlp_action: block -> warn  (widens egress)",
+                "+ egress.internal_hosts: a.example.com  (widens egress)",
                 "+ env: AWS_SECRET_ACCESS_KEY  (widens env)",
                 "+ files: prompt /home/me/.aws/credentials  (widens files)",
                 "+ git.origin.push.push_refs: refs/heads/*  (widens egress)",

@@ -63,6 +63,10 @@ pub struct Egress {
     /// Hosts whose TLS is passed through unread, on top of the built-in ones.
     #[serde(default)]
     pub tls_passthrough_domains: Vec<Hostname>,
+    /// Allowed hosts that may resolve to private addresses (a company's own servers).
+    /// Pipelock refuses every other destination in a private range (its SSRF guard).
+    #[serde(default)]
+    pub internal_hosts: Vec<Hostname>,
 }
 
 /// `egress.dlp_action`.

@@ -196,6 +196,7 @@ fn proxy_plan(egress: &EgressPlan, labels: BTreeMap<String, String>) -> ProxyPla
         config: PipelockConfig::for_bottle(
             &egress.allowlist,
             &egress.tls_interception.passthrough_domains,
+            &egress.internal_hosts,
             egress.dlp_action,
         ),
         labels,
@@ -220,9 +221,11 @@ fn images(manifest: &Manifest, inputs: &PlanInputs) -> Images {
 fn egress_plan(manifest: &Manifest, ca_validity_seconds: u64) -> Result<EgressPlan, UsageError> {
     let allowlist = allowlist::effective_allowlist(&manifest.egress);
     let passthrough = allowlist::effective_passthrough(&manifest.egress, &allowlist)?;
+    let internal_hosts = allowlist::effective_internal(&manifest.egress, &allowlist)?;
     Ok(EgressPlan {
         summary: allowlist::summary(&allowlist),
         dlp_action: manifest.egress.dlp_action,
+        internal_hosts,
         tls_interception: TlsInterceptionPlan {
             enabled: true,
             ca_fingerprint: None,

@@ -116,6 +116,11 @@ impl Double {
         }
     }
 
+    /// The events logged so far.
+    pub fn events(&self) -> Vec<Value> {
+        self.events.0.lock().unwrap().clone()
+    }
+
     /// Waits for an event whose fields include all of `want`.
     pub fn wait_event(&self, want: &[(&str, &str)]) -> Value {
         let deadline = Instant::now() + WAIT;

@@ -16,7 +16,7 @@ pub const AGENT_IMAGE: &str = "localhost/bot-bottle-test/agent:latest";
 pub const UPSTREAM_IMAGE: &str = "localhost/bot-bottle-test/upstream:latest";
 pub const DOUBLE_IMAGE: &str = "localhost/bot-bottle-test/pipelock:2.3.0";
 /// The git gate the testbed builds (it trusts the testbed CA), and the git server it reaches.
-pub const GATE_IMAGE: &str = "localhost/bot-bottle-test/gitgate:hardening";
+pub const GATE_IMAGE: &str = "localhost/bot-bottle-test/gitgate:latest";
 pub const GITSERVER_IMAGE: &str = "localhost/bot-bottle-test/gitserver:latest";
 /// Names the upstream answers to on the tests' internet (see [`Internet`]).
 pub const UPSTREAM_ALIASES: &[&str] = &[

@@ -298,7 +298,11 @@ fn agent(plan: &Plan, names: &Names) -> Container {
         // `kubectl attach -it` reaches an interactive agent.
         stdin: Some(true),
         tty: Some(true),
-        security_context: Some(unprivileged(plan.agent.uid, plan.agent.gid)),
+        security_context: Some(SecurityContext {
+            // The agent's tools write where they like (/tmp, caches), as in a launched bottle.
+            read_only_root_filesystem: Some(false),
+            ..unprivileged(plan.agent.uid, plan.agent.gid)
+        }),
         ..base_container()
     }
 }

@@ -186,6 +186,53 @@ impl Harness {
             .unwrap();
     }
 
+    /// Starts the testbed upstream `name` on `network`, answering to `aliases` there, labelled
+    /// for the test `slug`, and waits until it serves HTTPS.
+    pub fn start_upstream(&self, name: &str, network: &str, aliases: &[&str], slug: &str) {
+        let spec = ContainerSpec {
+            networks: vec![NetworkAttachment {
+                name: network.to_owned(),
+                aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            }],
+            labels: [(TEST_LABEL.to_owned(), slug.to_owned())].into(),
+            ..ContainerSpec::new(name, UPSTREAM_IMAGE)
+        };
+        self.engine.create_container(&spec).unwrap();
+        self.engine.start_container(name).unwrap();
+        wait_for(
+            "the upstream to serve HTTPS",
+            Duration::from_secs(30),
+            || {
+                self.sh(name, None, "curl -skf https://localhost/hello")
+                    .status
+                    == 0
+            },
+        );
+    }
+
+    /// The files in `container` (searched as root, `/proc`, `/sys` and `/dev` left out) that
+    /// hold `line`.
+    pub fn files_holding(&self, container: &str, line: &str) -> Vec<String> {
+        let found = self.sh(
+            container,
+            Some("0"),
+            &format!("grep -rlF -e '{line}' / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null; echo rc=$?"),
+        );
+        // grep -l lists every file holding the line; exit 2 only means some file was
+        // unreadable (docker's bind-mounted /etc/hostname and friends), so judge by the
+        // listing, and by a 0 exit, which means grep found it.
+        let mut listed: Vec<String> = found
+            .stdout
+            .lines()
+            .filter(|l| !l.starts_with("rc="))
+            .map(str::to_owned)
+            .collect();
+        if listed.is_empty() && found.stdout.contains("rc=0") {
+            listed.push(format!("(grep found it: {})", found.stdout));
+        }
+        listed
+    }
+
     /// Runs a shell script in `container` (as its default user unless `user` is given).
     pub fn sh(&self, container: &str, user: Option<&str>, script: &str) -> ExecOutput {
         let spec = ExecSpec {
@@ -253,25 +300,11 @@ impl<'h> Bottle<'h> {
     }
 
     fn start_upstream(&self) {
-        let spec = ContainerSpec {
-            networks: vec![NetworkAttachment {
-                name: self.egress_network(),
-                aliases: UPSTREAM_ALIASES.iter().map(|a| (*a).to_owned()).collect(),
-            }],
-            labels: [(TEST_LABEL.to_owned(), self.slug.clone())].into(),
-            ..ContainerSpec::new(&self.upstream, UPSTREAM_IMAGE)
-        };
-        self.h.engine.create_container(&spec).unwrap();
-        self.h.engine.start_container(&self.upstream).unwrap();
-        wait_for(
-            "the upstream to serve HTTPS",
-            Duration::from_secs(30),
-            || {
-                self.h
-                    .sh(&self.upstream, None, "curl -skf https://localhost/hello")
-                    .status
-                    == 0
-            },
+        self.h.start_upstream(
+            &self.upstream,
+            &self.egress_network(),
+            UPSTREAM_ALIASES,
+            &self.slug,
         );
     }
 

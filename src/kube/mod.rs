@@ -291,3 +291,354 @@ fn typed<T: serde::de::DeserializeOwned>(document: serde_json::Value) -> anyhow:
     anyhow::ensure!(unknown.is_empty(), "{kind}: unknown fields {unknown:?}");
     Ok(value)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read as _;
+
+    use camino::Utf8PathBuf;
+    use k8s_openapi::api::core::v1::Container;
+
+    use super::*;
+    use crate::manifest::{self, ManifestSource};
+    use crate::plan::{self, PlanInputs};
+
+    /// A scratch directory with a prompt file, removed on drop.
+    struct Dir(Utf8PathBuf);
+
+    impl Dir {
+        fn new(name: &str) -> Self {
+            let dir = Utf8PathBuf::from_path_buf(std::env::temp_dir())
+                .unwrap()
+                .join(format!("bb-kube-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("prompt.md"), "Be brief.\n").unwrap();
+            Dir(dir)
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn plan_of(dir: &Dir, toml: &str) -> Plan {
+        let path = dir.0.join("bottle.toml");
+        std::fs::write(&path, toml).unwrap();
+        let source = ManifestSource::File(path);
+        let manifest = manifest::load(&source).unwrap();
+        let inputs = PlanInputs {
+            source,
+            cwd: dir.0.clone(),
+            engine: None,
+            proxy_image_override: None,
+            gate_image_override: None,
+            stage_root: dir.0.join("stage"),
+            env_is_set: |_| false,
+            ca_validity_seconds: 3600,
+            launch_id: "0123456789abcdef".to_owned(),
+        };
+        plan::build(&manifest, &inputs).unwrap()
+    }
+
+    fn export_of(plan: &Plan) -> Export {
+        let ca = crate::ca::generate(
+            &plan.bottle.slug,
+            &plan.egress.tls_interception.ca_permitted_domains,
+            std::time::Duration::from_secs(3600),
+        )
+        .unwrap();
+        let options = Options {
+            init_image: DEFAULT_INIT_IMAGE.to_owned(),
+        };
+        build(plan, &ca, &options).unwrap()
+    }
+
+    const WITH_GATE: &str =
+        "name = \"g\"\nprompt = \"prompt.md\"\n\n[agent]\nenv = [\"API_KEY\"]\n\n\
+        [egress]\nallowlist = [\"example.com\"]\n\n[git]\nuser_name = \"Bot\"\n\n\
+        [[git.upstreams]]\nname = \"web\"\nurl = \"https://git.example.com/web.git\"\n";
+
+    fn pod(export: &Export) -> &Pod {
+        export
+            .objects
+            .iter()
+            .find_map(|o| match o {
+                Object::Pod(pod) => Some(pod),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    fn containers(pod: &Pod) -> Vec<&Container> {
+        let spec = pod.spec.as_ref().unwrap();
+        spec.init_containers
+            .iter()
+            .flatten()
+            .chain(&spec.containers)
+            .collect()
+    }
+
+    fn mounts(container: &Container) -> Vec<&str> {
+        container
+            .volume_mounts
+            .iter()
+            .flatten()
+            .map(|m| m.name.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn the_export_reads_back_as_the_same_typed_objects() {
+        let dir = Dir::new("roundtrip");
+        let plan = plan_of(&dir, WITH_GATE);
+        let export = export_of(&plan);
+        let yaml = render(&export, &plan).unwrap();
+        assert_eq!(parse(&yaml).unwrap(), export.objects);
+        let kinds: Vec<&str> = export
+            .objects
+            .iter()
+            .map(|o| match o {
+                Object::NetworkPolicy(_) => "NetworkPolicy",
+                Object::ConfigMap(_) => "ConfigMap",
+                Object::Secret(_) => "Secret",
+                Object::Pod(_) => "Pod",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "NetworkPolicy",
+                "ConfigMap",
+                "ConfigMap",
+                "ConfigMap",
+                "Secret",
+                "Secret",
+                "Secret",
+                "Pod"
+            ]
+        );
+        // A field the schema does not know is refused.
+        let typo = yaml.replacen(
+            "restartPolicy: Never",
+            "restartPolicy: Never\n  restartPolcy: Never",
+            1,
+        );
+        assert!(parse(&typo)
+            .unwrap_err()
+            .to_string()
+            .contains("unknown fields"));
+    }
+
+    #[test]
+    fn names_fit_a_dns_label_for_the_longest_slug() {
+        let names = Names::for_slug(&"x".repeat(40));
+        for name in [
+            &names.pod,
+            &names.config_netfilter,
+            &names.config_proxy,
+            &names.config_ca,
+            &names.secret_ca_key,
+            &names.secret_files,
+            &names.secret_gate,
+            &names.secret_env,
+            &names.volume_proxy_key,
+            &names.volume_home,
+            &names.volume_trust,
+            &names.volume_workspace,
+            &names.volume_gate_etc,
+            &names.volume_gate_state,
+        ] {
+            assert!(name.len() <= 63, "{name}");
+        }
+    }
+
+    #[test]
+    fn only_unpack_reads_the_key_and_only_the_proxy_mounts_it() {
+        let dir = Dir::new("key");
+        let plan = plan_of(&dir, WITH_GATE);
+        let export = export_of(&plan);
+        let names = &export.names;
+        let pod = pod(&export);
+        let all = containers(pod);
+        let order: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            order,
+            ["netfilter", "unpack", "prepare", "proxy", "gate", "agent"]
+        );
+        for container in &all {
+            let mounted = mounts(container);
+            let reads_key = mounted.contains(&names.secret_ca_key.as_str());
+            let has_key = mounted.contains(&names.volume_proxy_key.as_str());
+            assert_eq!(reads_key, container.name == "unpack", "{}", container.name);
+            assert_eq!(
+                has_key,
+                ["unpack", "proxy"].contains(&container.name.as_str()),
+                "{}",
+                container.name
+            );
+            let gate_files = mounted.contains(&names.volume_gate_etc.as_str())
+                || mounted.contains(&names.secret_gate.as_str());
+            assert_eq!(
+                gate_files,
+                ["unpack", "gate"].contains(&container.name.as_str()),
+                "{}",
+                container.name
+            );
+        }
+        let spec = pod.spec.as_ref().unwrap();
+        assert_eq!(spec.automount_service_account_token, Some(false));
+        assert_eq!(spec.share_process_namespace, Some(false));
+    }
+
+    #[test]
+    fn the_agent_gets_no_privilege_and_the_proxy_the_uid_the_filter_lets_out() {
+        let dir = Dir::new("agent");
+        let plan = plan_of(&dir, WITH_GATE);
+        let export = export_of(&plan);
+        let pod = pod(&export);
+        let all = containers(pod);
+        let by_name = |name: &str| *all.iter().find(|c| c.name == name).unwrap();
+        let agent = by_name("agent").security_context.clone().unwrap();
+        assert_eq!(agent.run_as_user, Some(1000));
+        assert_eq!(agent.run_as_non_root, Some(true));
+        assert_eq!(agent.allow_privilege_escalation, Some(false));
+        let caps = agent.capabilities.unwrap();
+        assert_eq!((caps.drop, caps.add), (Some(vec!["ALL".to_owned()]), None));
+        let proxy = by_name("proxy").security_context.clone().unwrap();
+        assert_eq!(proxy.run_as_user, Some(PROXY_UID.into()));
+        let rules = export
+            .objects
+            .iter()
+            .find_map(|o| match o {
+                Object::ConfigMap(cm)
+                    if cm.metadata.name == Some(export.names.config_netfilter.clone()) =>
+                {
+                    cm.data.clone()
+                }
+                _ => None,
+            })
+            .unwrap();
+        for rules in rules.values() {
+            assert!(rules.contains(&format!("--uid-owner {PROXY_UID} -j ACCEPT")));
+            assert!(rules.contains(&format!(
+                "--uid-owner {GATE_UID} --gid-owner {GATE_GID} -j ACCEPT"
+            )));
+        }
+        let gate = by_name("gate").security_context.clone().unwrap();
+        assert_eq!(
+            (gate.run_as_user, gate.run_as_group),
+            (Some(0), Some(GATE_GID.into()))
+        );
+        // Only the netfilter init container may change the pod's network.
+        for container in &all {
+            let add = container
+                .security_context
+                .as_ref()
+                .and_then(|s| s.capabilities.as_ref())
+                .and_then(|c| c.add.clone())
+                .unwrap_or_default();
+            assert_eq!(
+                add.contains(&"NET_ADMIN".to_owned()),
+                container.name == "netfilter",
+                "{}",
+                container.name
+            );
+        }
+        // The plan's variables, with the CA cert where the trust store puts it, and the
+        // forwarded one from the user's Secret.
+        let env = by_name("agent").env.clone().unwrap();
+        let value = |name: &str| env.iter().find(|e| e.name == name).unwrap().clone();
+        assert_eq!(
+            value("HTTPS_PROXY").value.unwrap(),
+            format!("http://{}:8888", plan.containers.proxy)
+        );
+        assert_eq!(
+            value("NODE_EXTRA_CA_CERTS").value.unwrap(),
+            "/etc/ssl/certs/bot-bottle-mitm.crt"
+        );
+        let key = value("API_KEY").value_from.unwrap().secret_key_ref.unwrap();
+        assert_eq!(
+            (key.name.as_str(), key.optional),
+            ("bot-bottle-g-env", Some(true))
+        );
+        let aliases = pod.spec.as_ref().unwrap().host_aliases.clone().unwrap();
+        assert_eq!(aliases[0].ip, "127.0.0.1");
+        assert_eq!(
+            aliases[0].hostnames,
+            Some(vec![
+                plan.containers.proxy.clone(),
+                plan.containers.gate.clone().unwrap()
+            ])
+        );
+    }
+
+    fn entries(tar: &[u8]) -> Vec<(String, u32, String)> {
+        let mut archive = tar::Archive::new(tar);
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let path = e.path().unwrap().to_string_lossy().into_owned();
+                let mode = e.header().mode().unwrap();
+                let mut text = String::new();
+                e.read_to_string(&mut text).unwrap();
+                (path, mode, text)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_home_and_gate_archives_hold_what_the_plan_lists() {
+        let dir = Dir::new("files");
+        let plan = plan_of(&dir, WITH_GATE);
+        let home = entries(&files::home_tar(&plan).unwrap());
+        let paths: Vec<&str> = home.iter().map(|(p, _, _)| p.as_str()).collect();
+        assert_eq!(paths[0], ".claude", "the state directory first");
+        assert_eq!(home[0].1, 0o700);
+        assert!(paths.contains(&".claude/CLAUDE.md"));
+        assert!(paths.contains(&".gitconfig"));
+        assert!(
+            !paths.iter().any(|p| p.contains("ca-certificates")),
+            "{paths:?}"
+        );
+        let gate = entries(&files::gate_tar(plan.gate.as_ref().unwrap()).unwrap());
+        let config = gate.iter().find(|(p, _, _)| p == "config.json").unwrap();
+        assert!(
+            config.2.contains("\"listen\": \"127.0.0.1:8418\""),
+            "{}",
+            config.2
+        );
+    }
+
+    #[test]
+    fn a_secret_over_the_limit_is_bad_input() {
+        let dir = Dir::new("big");
+        std::fs::create_dir_all(dir.0.join("skills/huge")).unwrap();
+        std::fs::write(
+            dir.0.join("skills/huge/SKILL.md"),
+            vec![b'x'; OBJECT_MAX_BYTES],
+        )
+        .unwrap();
+        let plan = plan_of(&dir, "skills = [\"skills/huge\"]\n");
+        let ca = crate::ca::generate(
+            "x",
+            &["example.com".to_owned()],
+            std::time::Duration::from_secs(60),
+        )
+        .unwrap();
+        let options = Options {
+            init_image: DEFAULT_INIT_IMAGE.to_owned(),
+        };
+        let err = build(&plan, &ca, &options).unwrap_err();
+        assert_eq!(crate::exit::code_for(&err), crate::exit::USAGE);
+        assert!(
+            err.to_string()
+                .contains("a Kubernetes Secret holds at most"),
+            "{err}"
+        );
+    }
+}

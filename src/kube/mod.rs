@@ -245,10 +245,35 @@ fn secret(
 /// The export as YAML: a comment naming the bottle and warning about the key, then one document
 /// per object.
 pub fn render(export: &Export, plan: &Plan) -> anyhow::Result<String> {
+    let named = |kind: fn(&Object) -> Option<&ObjectMeta>| -> Vec<String> {
+        export
+            .objects
+            .iter()
+            .filter_map(kind)
+            .filter_map(|meta| meta.name.clone())
+            .collect()
+    };
+    let secrets = named(|o| match o {
+        Object::Secret(s) => Some(&s.metadata),
+        _ => None,
+    });
+    let mut volumes = named(|o| match o {
+        Object::ConfigMap(c) => Some(&c.metadata),
+        _ => None,
+    });
+    volumes.extend(secrets.iter().cloned());
     let mut out = format!(
         "# bot-bottle export kube: the bottle {:?} (CA fingerprint {}).\n\
-         # The Secret {} holds the bottle CA's private key: keep this file private.\n",
-        plan.bottle.name, export.fingerprint, export.names.secret_ca_key
+         # The Secret {} holds the bottle CA's private key: keep this file private.\n\
+         # podman: after `podman kube down`, which leaves what it made of the ConfigMaps and\n\
+         # Secrets (the CA key among them), also run:\n\
+         #   podman secret rm {}\n\
+         #   podman volume rm {}\n",
+        plan.bottle.name,
+        export.fingerprint,
+        export.names.secret_ca_key,
+        secrets.join(" "),
+        volumes.join(" "),
     );
     for object in &export.objects {
         out.push_str("---\n");

@@ -447,7 +447,7 @@ _bot-bottle__subcmd__exec_commands() {
 (( $+functions[_bot-bottle__subcmd__export_commands] )) ||
 _bot-bottle__subcmd__export_commands() {
     local commands; commands=(
-'kube:Write the bottle as Kubernetes objects\: a Pod (pipelock, the git gate when declared, the agent), its NetworkPolicy, ConfigMaps and Secrets, for \`kubectl apply -f\` or \`podman kube play\`' \
+'kube:Write the bottle as Kubernetes objects\: a Pod (pipelock, the git gate when declared, the agent), its \`NetworkPolicy\`, \`ConfigMap\` and \`Secret\` objects, for \`kubectl apply -f\` or \`podman kube play\`' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'bot-bottle export commands' commands "$@"
@@ -455,7 +455,7 @@ _bot-bottle__subcmd__export_commands() {
 (( $+functions[_bot-bottle__subcmd__export__subcmd__help_commands] )) ||
 _bot-bottle__subcmd__export__subcmd__help_commands() {
     local commands; commands=(
-'kube:Write the bottle as Kubernetes objects\: a Pod (pipelock, the git gate when declared, the agent), its NetworkPolicy, ConfigMaps and Secrets, for \`kubectl apply -f\` or \`podman kube play\`' \
+'kube:Write the bottle as Kubernetes objects\: a Pod (pipelock, the git gate when declared, the agent), its \`NetworkPolicy\`, \`ConfigMap\` and \`Secret\` objects, for \`kubectl apply -f\` or \`podman kube play\`' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'bot-bottle export help commands' commands "$@"
@@ -523,7 +523,7 @@ _bot-bottle__subcmd__help__subcmd__exec_commands() {
 (( $+functions[_bot-bottle__subcmd__help__subcmd__export_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__export_commands() {
     local commands; commands=(
-'kube:Write the bottle as Kubernetes objects\: a Pod (pipelock, the git gate when declared, the agent), its NetworkPolicy, ConfigMaps and Secrets, for \`kubectl apply -f\` or \`podman kube play\`' \
+'kube:Write the bottle as Kubernetes objects\: a Pod (pipelock, the git gate when declared, the agent), its \`NetworkPolicy\`, \`ConfigMap\` and \`Secret\` objects, for \`kubectl apply -f\` or \`podman kube play\`' \
     )
     _describe -t commands 'bot-bottle help export commands' commands "$@"
 }

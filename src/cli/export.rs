@@ -28,7 +28,7 @@ impl ExportCommand {
 }
 
 /// Write the bottle as Kubernetes objects: a Pod (pipelock, the git gate when declared, the
-/// agent), its NetworkPolicy, ConfigMaps and Secrets, for `kubectl apply -f` or
+/// agent), its `NetworkPolicy`, `ConfigMap` and `Secret` objects, for `kubectl apply -f` or
 /// `podman kube play`.
 ///
 /// With no MANIFEST, uses ./bottle.toml if it exists, else the built-in default. The output
@@ -84,17 +84,16 @@ impl KubeArgs {
             "the export does not read back as the objects it was made from"
         );
         eprintln!("bot-bottle: mitm ca fingerprint: {}", export.fingerprint);
-        match &self.output {
-            Some(path) => write_private(path, yaml.as_bytes(), self.force),
-            None => {
-                eprintln!(
-                    "bot-bottle: warning: the output holds the bottle CA's private key (Secret {}); keep it private",
-                    export.names.secret_ca_key
-                );
-                let mut out = std::io::stdout().lock();
-                out.write_all(yaml.as_bytes())?;
-                out.flush().context("writing the export to stdout")
-            }
+        if let Some(path) = &self.output {
+            write_private(path, yaml.as_bytes(), self.force)
+        } else {
+            eprintln!(
+                "bot-bottle: warning: the output holds the bottle CA's private key (Secret {}); keep it private",
+                export.names.secret_ca_key
+            );
+            let mut out = std::io::stdout().lock();
+            out.write_all(yaml.as_bytes())?;
+            out.flush().context("writing the export to stdout")
         }
     }
 }

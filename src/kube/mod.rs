@@ -1,8 +1,8 @@
-//! A bottle as Kubernetes objects (`bot-bottle export kube`): the Pod, its NetworkPolicy, the
-//! ConfigMaps and the Secrets, built from the same [`Plan`] `start` launches, as typed
+//! A bottle as Kubernetes objects (`bot-bottle export kube`): the Pod, its `NetworkPolicy`, the
+//! `ConfigMaps` and the Secrets, built from the same [`Plan`] `start` launches, as typed
 //! `k8s-openapi` objects (API v1.33) written as one multi-document YAML file.
 //!
-//! What holds the agent in is the pod's own packet filter ([`netfilter`]); the NetworkPolicy
+//! What holds the agent in is the pod's own packet filter ([`netfilter`]); the `NetworkPolicy`
 //! ([`policy`]) bounds the pod as a whole. See the README's "Kubernetes" section.
 
 mod files;
@@ -40,7 +40,7 @@ pub const DEFAULT_INIT_IMAGE: &str = "localhost/bot-bottle/kube-init:latest";
 /// Overrides [`DEFAULT_INIT_IMAGE`].
 pub const INIT_IMAGE_ENV: &str = "BOT_BOTTLE_KUBE_INIT_IMAGE";
 
-/// The most a ConfigMap or Secret may hold (Kubernetes refuses more).
+/// The most a `ConfigMap` or Secret may hold (Kubernetes refuses more).
 pub const OBJECT_MAX_BYTES: usize = 1 << 20;
 
 /// Choices the plan does not make.
@@ -50,7 +50,7 @@ pub struct Options {
     pub init_image: String,
 }
 
-/// The names of every object and volume of a bottle. podman turns each ConfigMap, Secret and
+/// The names of every object and volume of a bottle. podman turns each `ConfigMap`, Secret and
 /// emptyDir into a volume of the same name on the host, shared by every pod that names it, so
 /// every name carries the bottle's; each stays within a DNS label's 63 characters.
 #[derive(Debug, Clone)]
@@ -103,7 +103,7 @@ pub enum Object {
     NetworkPolicy(NetworkPolicy),
     ConfigMap(ConfigMap),
     Secret(Secret),
-    Pod(Pod),
+    Pod(Box<Pod>),
 }
 
 /// A bottle's objects, in the order they are applied (the Pod last, once what it mounts exists).
@@ -168,7 +168,9 @@ pub fn build(plan: &Plan, ca: &BottleCa, options: &Options) -> anyhow::Result<Ex
             "the git gate's config and credentials",
         )?);
     }
-    objects.push(Object::Pod(pod::pod(plan, &names, options, &labels)));
+    objects.push(Object::Pod(Box::new(pod::pod(
+        plan, &names, options, &labels,
+    ))));
     Ok(Export {
         names,
         objects,
@@ -176,7 +178,7 @@ pub fn build(plan: &Plan, ca: &BottleCa, options: &Options) -> anyhow::Result<Ex
     })
 }
 
-/// The labels every object carries; the NetworkPolicy selects the pod by them.
+/// The labels every object carries; the `NetworkPolicy` selects the pod by them.
 fn labels(plan: &Plan) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("app.kubernetes.io/name".to_owned(), "bot-bottle".to_owned()),
@@ -292,10 +294,10 @@ pub fn parse(yaml: &str) -> anyhow::Result<Vec<Object>> {
         .map(|document| {
             let kind = document["kind"].as_str().unwrap_or_default().to_owned();
             let object = match kind.as_str() {
-                "NetworkPolicy" => Object::NetworkPolicy(typed(document)?),
-                "ConfigMap" => Object::ConfigMap(typed(document)?),
-                "Secret" => Object::Secret(typed(document)?),
-                "Pod" => Object::Pod(typed(document)?),
+                "NetworkPolicy" => Object::NetworkPolicy(typed(&document)?),
+                "ConfigMap" => Object::ConfigMap(typed(&document)?),
+                "Secret" => Object::Secret(typed(&document)?),
+                "Pod" => Object::Pod(Box::new(typed(&document)?)),
                 other => anyhow::bail!("unexpected kind {other:?}"),
             };
             Ok(object)
@@ -304,13 +306,13 @@ pub fn parse(yaml: &str) -> anyhow::Result<Vec<Object>> {
 }
 
 /// `document` as `T`, refusing fields `T` does not know.
-fn typed<T: serde::de::DeserializeOwned>(document: serde_json::Value) -> anyhow::Result<T> {
+fn typed<T: serde::de::DeserializeOwned>(document: &serde_json::Value) -> anyhow::Result<T> {
     let kind = document["kind"].clone();
-    let text = serde_json::to_string(&document)?;
+    let text = serde_json::to_string(document)?;
     let mut unknown = Vec::new();
     let value: T =
         serde_ignored::deserialize(&mut serde_json::Deserializer::from_str(&text), |path| {
-            unknown.push(path.to_string())
+            unknown.push(path.to_string());
         })
         .with_context(|| format!("reading a {kind} against its schema"))?;
     anyhow::ensure!(unknown.is_empty(), "{kind}: unknown fields {unknown:?}");

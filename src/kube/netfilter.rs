@@ -1,7 +1,7 @@
 //! The pod's own packet filter: which processes of the pod may send packets out of it, as the
 //! `iptables-restore` / `ip6tables-restore` files the pod's first init container loads.
 //!
-//! Containers of one pod share a network namespace, and a NetworkPolicy selects pods, never
+//! Containers of one pod share a network namespace, and a `NetworkPolicy` selects pods, never
 //! containers: it cannot let the sidecar out while keeping the agent in. These rules can,
 //! because they live in that shared namespace and match the socket's owner: only the proxy's
 //! uid (and the git gate's uid and gid) may send anything past loopback. The agent's uid

@@ -11,7 +11,7 @@
 //!   image's bundle plus the bottle CA) and its workspace, all owned by the agent user.
 //!
 //! Why copies rather than mounting the Secrets where they are read: `podman kube play` 4.3
-//! writes a Secret's data into its volume still base64-encoded, every ConfigMap and Secret file
+//! writes a Secret's data into its volume still base64-encoded, every `ConfigMap` and Secret file
 //! with mode 0644 whatever `defaultMode` says, ignores `subPath`, and makes an emptyDir owned by
 //! root 0755. So the init scripts decode what is base64 (a cluster hands them the raw bytes, which
 //! never are: a PEM holds dashes, a tar NUL bytes), set owners and modes themselves, and run as
@@ -38,7 +38,7 @@ use crate::plan::Plan;
 pub const PROXY_CONFIG_DIR: &str = "/etc/pipelock/config";
 pub const PROXY_CA_DIR: &str = "/etc/pipelock/ca";
 pub const PROXY_KEY_DIR: &str = "/etc/pipelock/key";
-/// The keys of the ConfigMaps and Secrets: file names where they are mounted.
+/// The keys of the `ConfigMaps` and Secrets: file names where they are mounted.
 pub const CONFIG_FILE: &str = "pipelock.yaml";
 pub const CA_CERT_FILE: &str = "ca.pem";
 pub const CA_KEY_FILE: &str = "ca-key.pem";
@@ -60,10 +60,10 @@ pub const GATE_ETC_DIR: &str = "/etc/bot-bottle-gate";
 const UNPACK_FN: &str = r#"unpack() { if base64 -d "$1" >/dev/null 2>&1; then base64 -d "$1"; else cat "$1"; fi; }
 "#;
 
-const NETFILTER_SCRIPT: &str = r#"set -eu
+const NETFILTER_SCRIPT: &str = r"set -eu
 iptables-restore /run/bot-bottle/netfilter/rules.v4
 ip6tables-restore /run/bot-bottle/netfilter/rules.v6
-"#;
+";
 
 const UNPACK_SCRIPT: &str = r#"set -eu
 umask 077
@@ -307,7 +307,7 @@ fn agent(plan: &Plan, names: &Names) -> Container {
     }
 }
 
-/// pipelock's command line: the config from its ConfigMap, listening on loopback only.
+/// pipelock's command line: the config from its `ConfigMap`, listening on loopback only.
 pub fn proxy_args() -> Vec<String> {
     let config = format!("{PROXY_CONFIG_DIR}/{CONFIG_FILE}");
     strings(&["run", "--config", &config, "--listen", &listen_address()])

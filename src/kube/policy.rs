@@ -1,8 +1,8 @@
-//! The bottle's NetworkPolicy: the second layer around the pod as a whole. Nothing may connect
+//! The bottle's `NetworkPolicy`: the second layer around the pod as a whole. Nothing may connect
 //! into it; it may send DNS to the cluster's resolver and anything to public addresses, never
 //! to cluster-internal, private or link-local ones (the cloud metadata address among them).
 //!
-//! A NetworkPolicy selects pods, not containers, and loopback inside a pod is outside its
+//! A `NetworkPolicy` selects pods, not containers, and loopback inside a pod is outside its
 //! reach: it cannot tell the agent from its sidecar. What keeps the agent in is the pod's own
 //! packet filter ([`super::netfilter`]); this policy bounds what the sidecars may reach, on a
 //! CNI that enforces policies (egress rules included).

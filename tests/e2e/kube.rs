@@ -1,7 +1,7 @@
 //! `bot-bottle export kube` played by `podman kube play` on the testbed images: the exported
 //! pod's egress behaves as a launched bottle's (the allowlist, DLP's 403, the CA key kept out
 //! of the agent), the agent's own ways out (direct TCP, DNS, the host) fail while the same
-//! attempts from the proxy's uid succeed, and `podman kube down` plus removing the ConfigMap and
+//! attempts from the proxy's uid succeed, and `podman kube down` plus removing the `ConfigMap` and
 //! Secret leftovers it names leaves nothing.
 //!
 //! docker has no `kube play`: on docker these tests say so and return (the podman runs of the

@@ -10,6 +10,7 @@ mod defaults;
 mod engine;
 mod exit;
 mod images;
+mod kube;
 mod launch;
 mod manifest;
 mod plan;

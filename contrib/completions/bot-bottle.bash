@@ -28,6 +28,9 @@ _bot__bottle() {
             bot__bottle,exec)
                 cmd="bot__bottle__subcmd__exec"
                 ;;
+            bot__bottle,export)
+                cmd="bot__bottle__subcmd__export"
+                ;;
             bot__bottle,gc)
                 cmd="bot__bottle__subcmd__gc"
                 ;;
@@ -55,6 +58,18 @@ _bot__bottle() {
             bot__bottle,stop)
                 cmd="bot__bottle__subcmd__stop"
                 ;;
+            bot__bottle__subcmd__export,help)
+                cmd="bot__bottle__subcmd__export__subcmd__help"
+                ;;
+            bot__bottle__subcmd__export,kube)
+                cmd="bot__bottle__subcmd__export__subcmd__kube"
+                ;;
+            bot__bottle__subcmd__export__subcmd__help,help)
+                cmd="bot__bottle__subcmd__export__subcmd__help__subcmd__help"
+                ;;
+            bot__bottle__subcmd__export__subcmd__help,kube)
+                cmd="bot__bottle__subcmd__export__subcmd__help__subcmd__kube"
+                ;;
             bot__bottle__subcmd__help,attach)
                 cmd="bot__bottle__subcmd__help__subcmd__attach"
                 ;;
@@ -66,6 +81,9 @@ _bot__bottle() {
                 ;;
             bot__bottle__subcmd__help,exec)
                 cmd="bot__bottle__subcmd__help__subcmd__exec"
+                ;;
+            bot__bottle__subcmd__help,export)
+                cmd="bot__bottle__subcmd__help__subcmd__export"
                 ;;
             bot__bottle__subcmd__help,gc)
                 cmd="bot__bottle__subcmd__help__subcmd__gc"
@@ -93,6 +111,9 @@ _bot__bottle() {
                 ;;
             bot__bottle__subcmd__help,stop)
                 cmd="bot__bottle__subcmd__help__subcmd__stop"
+                ;;
+            bot__bottle__subcmd__help__subcmd__export,kube)
+                cmd="bot__bottle__subcmd__help__subcmd__export__subcmd__kube"
                 ;;
             bot__bottle__subcmd__help__subcmd__image,build)
                 cmd="bot__bottle__subcmd__help__subcmd__image__subcmd__build"
@@ -125,7 +146,7 @@ _bot__bottle() {
 
     case "${cmd}" in
         bot__bottle)
-            opts="-v -h -V --engine --verbose --help --version start stop rm attach exec list logs gc doctor image completions man help"
+            opts="-v -h -V --engine --verbose --help --version start stop rm attach exec list logs gc doctor image export completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -222,6 +243,96 @@ _bot__bottle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bot__subcmd__bottle__subcmd__export)
+            opts="-v -h --engine --verbose --help kube help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__export__subcmd__help)
+            opts="kube help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__export__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__export__subcmd__help__subcmd__kube)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__export__subcmd__kube)
+            opts="-o -v -h --output --force --init-image --engine --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --init-image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bot__subcmd__bottle__subcmd__gc)
             opts="-v -h --dry-run --json --engine --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -241,7 +352,7 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__help)
-            opts="start stop rm attach exec list logs gc doctor image completions man help"
+            opts="start stop rm attach exec list logs gc doctor image export completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -299,6 +410,34 @@ _bot__bottle() {
         bot__subcmd__bottle__subcmd__help__subcmd__exec)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__export)
+            opts="kube"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__export__subcmd__kube)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -212,6 +212,65 @@ esac
     ;;
 esac
 ;;
+(export)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_bot-bottle__subcmd__export_commands" \
+"*::: :->export" \
+&& ret=0
+
+    case $state in
+    (export)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-export-command-$line[1]:"
+        case $line[1] in
+            (kube)
+_arguments "${_arguments_options[@]}" : \
+'-o+[Write the objects to FILE (mode 0600), which must not exist yet unless --force]:FILE:_default' \
+'--output=[Write the objects to FILE (mode 0600), which must not exist yet unless --force]:FILE:_default' \
+'--init-image=[The image of the pod'\''s netfilter and unpack init containers\: sh, iptables and base64 on a Debian-family base (contrib/kube-init/Containerfile)]:IMAGE:_default' \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'--force[Replace FILE when it exists]' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::manifest -- The bottle manifest (TOML; JSON when the name ends in .json):_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_bot-bottle__subcmd__export__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-export-help-command-$line[1]:"
+        case $line[1] in
+            (kube)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
@@ -304,6 +363,26 @@ _arguments "${_arguments_options[@]}" : \
     ;;
 esac
 ;;
+(export)
+_arguments "${_arguments_options[@]}" : \
+":: :_bot-bottle__subcmd__help__subcmd__export_commands" \
+"*::: :->export" \
+&& ret=0
+
+    case $state in
+    (export)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-help-export-command-$line[1]:"
+        case $line[1] in
+            (kube)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -338,6 +417,7 @@ _bot-bottle_commands() {
 'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs, and private scratch files (env files, podman'\''s copy spools) a killed bot-bottle left in its scratch place. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
 'doctor:Check this host\: the engine, the images MANIFEST'\''s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix' \
 'image:Build or pull the agent, pipelock and git gate images under the names \`start\` uses by default' \
+'export:Write a bottle for another place to run it' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
 'man:Print the manual page, or write one per command into DIR (as contrib/man/generate.sh does)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -364,6 +444,37 @@ _bot-bottle__subcmd__exec_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle exec commands' commands "$@"
 }
+(( $+functions[_bot-bottle__subcmd__export_commands] )) ||
+_bot-bottle__subcmd__export_commands() {
+    local commands; commands=(
+'kube:Write the bottle as Kubernetes objects\: a Pod (pipelock, the git gate when declared, the agent), its \`NetworkPolicy\`, \`ConfigMap\` and \`Secret\` objects, for \`kubectl apply -f\` or \`podman kube play\`' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'bot-bottle export commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__export__subcmd__help_commands] )) ||
+_bot-bottle__subcmd__export__subcmd__help_commands() {
+    local commands; commands=(
+'kube:Write the bottle as Kubernetes objects\: a Pod (pipelock, the git gate when declared, the agent), its \`NetworkPolicy\`, \`ConfigMap\` and \`Secret\` objects, for \`kubectl apply -f\` or \`podman kube play\`' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'bot-bottle export help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__export__subcmd__help__subcmd__help_commands] )) ||
+_bot-bottle__subcmd__export__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle export help help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__export__subcmd__help__subcmd__kube_commands] )) ||
+_bot-bottle__subcmd__export__subcmd__help__subcmd__kube_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle export help kube commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__export__subcmd__kube_commands] )) ||
+_bot-bottle__subcmd__export__subcmd__kube_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle export kube commands' commands "$@"
+}
 (( $+functions[_bot-bottle__subcmd__gc_commands] )) ||
 _bot-bottle__subcmd__gc_commands() {
     local commands; commands=()
@@ -382,6 +493,7 @@ _bot-bottle__subcmd__help_commands() {
 'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs, and private scratch files (env files, podman'\''s copy spools) a killed bot-bottle left in its scratch place. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
 'doctor:Check this host\: the engine, the images MANIFEST'\''s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix' \
 'image:Build or pull the agent, pipelock and git gate images under the names \`start\` uses by default' \
+'export:Write a bottle for another place to run it' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
 'man:Print the manual page, or write one per command into DIR (as contrib/man/generate.sh does)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -407,6 +519,18 @@ _bot-bottle__subcmd__help__subcmd__doctor_commands() {
 _bot-bottle__subcmd__help__subcmd__exec_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle help exec commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__export_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__export_commands() {
+    local commands; commands=(
+'kube:Write the bottle as Kubernetes objects\: a Pod (pipelock, the git gate when declared, the agent), its \`NetworkPolicy\`, \`ConfigMap\` and \`Secret\` objects, for \`kubectl apply -f\` or \`podman kube play\`' \
+    )
+    _describe -t commands 'bot-bottle help export commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__export__subcmd__kube_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__export__subcmd__kube_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help export kube commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__help__subcmd__gc_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__gc_commands() {

@@ -4,6 +4,7 @@ mod attach;
 mod completions;
 mod doctor;
 mod exec;
+mod export;
 mod gc;
 mod image;
 mod list;
@@ -50,6 +51,8 @@ pub enum Command {
     Doctor(doctor::DoctorArgs),
     #[command(subcommand)]
     Image(image::ImageCommand),
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     Completions(completions::CompletionsArgs),
     Man(man::ManArgs),
 }
@@ -78,6 +81,7 @@ impl Cli {
             Command::Gc(args) => args.run(&global),
             Command::Doctor(args) => args.run(&global),
             Command::Image(cmd) => cmd.run(&global),
+            Command::Export(cmd) => cmd.run(),
             Command::Completions(args) => args.run(),
             Command::Man(args) => args.run(),
         }

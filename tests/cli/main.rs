@@ -2,4 +2,5 @@
 
 mod dry_run;
 mod errors;
+mod export;
 mod support;

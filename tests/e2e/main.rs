@@ -7,5 +7,6 @@ mod daily;
 mod egress;
 mod gitgate;
 mod isolation;
+mod kube;
 mod lifecycle;
 mod support;

@@ -13,6 +13,7 @@ mod images;
 mod launch;
 mod manifest;
 mod plan;
+mod policy;
 mod provision;
 mod proxy_config;
 mod signals;

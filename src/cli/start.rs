@@ -45,6 +45,13 @@ pub struct StartArgs {
     /// `bot-bottle stop NAME` removes it.
     #[arg(long)]
     pub detach: bool,
+
+    /// A learn run, on trusted work only: every host is reachable (DLP still blocks
+    /// credentials), and when the bottle ends (or `bot-bottle stop NAME` removes it) the hosts
+    /// the agent used are written to bottle.lock next to the manifest, for review. A normal
+    /// start then allows them on top of the manifest's allowlist.
+    #[arg(long)]
+    pub learn: bool,
 }
 
 impl StartArgs {
@@ -174,7 +181,7 @@ impl StartArgs {
     }
 
     fn plan(&self, engine: Option<EngineSummary>) -> anyhow::Result<Plan> {
-        plan_for(self.manifest.as_ref(), engine)
+        plan_for(self.manifest.as_ref(), engine, self.learn)
     }
 }
 
@@ -182,6 +189,7 @@ impl StartArgs {
 pub(super) fn plan_for(
     manifest: Option<&Utf8PathBuf>,
     engine: Option<EngineSummary>,
+    learn: bool,
 ) -> anyhow::Result<Plan> {
     {
         let cwd = current_dir()?;
@@ -207,6 +215,7 @@ pub(super) fn plan_for(
             env_is_set: |name| std::env::var_os(name).is_some(),
             ca_validity_seconds: crate::ca::DEFAULT_VALIDITY.as_secs(),
             launch_id: new_launch_id()?,
+            learn,
         };
         Ok(plan::build(&manifest, &inputs)?)
     }

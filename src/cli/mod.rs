@@ -1,5 +1,6 @@
 //! The command line: global flags and dispatch to one module per subcommand.
 
+mod allow;
 mod attach;
 mod completions;
 mod doctor;
@@ -9,6 +10,7 @@ mod image;
 mod list;
 mod logs;
 pub mod man;
+mod policy;
 mod start;
 mod stop;
 
@@ -46,6 +48,10 @@ pub enum Command {
     Exec(exec::ExecArgs),
     List(list::ListArgs),
     Logs(logs::LogsArgs),
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    Allow(allow::AllowArgs),
+    Deny(allow::DenyArgs),
     Gc(gc::GcArgs),
     Doctor(doctor::DoctorArgs),
     #[command(subcommand)]
@@ -75,6 +81,9 @@ impl Cli {
             Command::Exec(args) => args.run(&global),
             Command::List(args) => args.run(&global),
             Command::Logs(args) => args.run(&global),
+            Command::Policy(cmd) => cmd.run(&global),
+            Command::Allow(args) => args.run(&global),
+            Command::Deny(args) => args.run(&global),
             Command::Gc(args) => args.run(&global),
             Command::Doctor(args) => args.run(&global),
             Command::Image(cmd) => cmd.run(&global),

@@ -8,4 +8,5 @@ mod egress;
 mod gitgate;
 mod isolation;
 mod lifecycle;
+mod policy;
 mod support;

@@ -27,18 +27,42 @@ pub fn effective_passthrough(
     egress: &Egress,
     allowlist: &[Hostname],
 ) -> Result<Vec<Hostname>, UsageError> {
-    for host in &egress.tls_passthrough_domains {
-        if !allowlist.iter().any(|allowed| covers(allowed, host)) {
-            return Err(UsageError(format!(
-                "egress.tls_passthrough_domains: {:?} is not on the allowlist; add it to egress.allowlist as well",
-                host.as_str()
-            )));
-        }
-    }
+    must_be_allowed(
+        "egress.tls_passthrough_domains",
+        &egress.tls_passthrough_domains,
+        allowlist,
+    )?;
     Ok(merge(
         defaults::TLS_PASSTHROUGH,
         &egress.tls_passthrough_domains,
     ))
+}
+
+/// The manifest's hosts that may resolve to private addresses, sorted; like passthrough hosts,
+/// each must be on the allowlist. None is built in.
+pub fn effective_internal(
+    egress: &Egress,
+    allowlist: &[Hostname],
+) -> Result<Vec<Hostname>, UsageError> {
+    must_be_allowed("egress.internal_hosts", &egress.internal_hosts, allowlist)?;
+    Ok(merge(&[], &egress.internal_hosts))
+}
+
+fn must_be_allowed(
+    field: &str,
+    hosts: &[Hostname],
+    allowlist: &[Hostname],
+) -> Result<(), UsageError> {
+    match hosts
+        .iter()
+        .find(|host| !allowlist.iter().any(|allowed| covers(allowed, host)))
+    {
+        Some(host) => Err(UsageError(format!(
+            "{field}: {:?} is not on the allowlist; add it to egress.allowlist as well",
+            host.as_str()
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn merge(builtin: &[&str], extra: &[Hostname]) -> Vec<Hostname> {
@@ -167,7 +191,14 @@ mod tests {
         let names: Vec<_> = pass.iter().map(Hostname::as_str).collect();
         assert_eq!(
             names,
-            ["api.anthropic.com", "example.com", "git.example.com"]
+            [
+                "api.anthropic.com",
+                "claude.ai",
+                "downloads.claude.ai",
+                "example.com",
+                "git.example.com",
+                "platform.claude.com"
+            ]
         );
 
         let e = egress(&["a.example.com"], &["b.example.com"]);
@@ -175,6 +206,32 @@ mod tests {
         assert!(
             err.0.contains("\"b.example.com\" is not on the allowlist"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn internal_hosts_must_be_allowed_and_none_is_built_in() {
+        let e = Egress {
+            allowlist: hosts(&["*.corp.example"]),
+            internal_hosts: hosts(&["git.corp.example"]),
+            ..Egress::default()
+        };
+        let allow = effective_allowlist(&e, &[]);
+        assert_eq!(
+            effective_internal(&e, &allow).unwrap(),
+            hosts(&["git.corp.example"])
+        );
+        assert!(effective_internal(&Egress::default(), &allow)
+            .unwrap()
+            .is_empty());
+        let e = Egress {
+            internal_hosts: hosts(&["wiki.corp.example"]),
+            ..Egress::default()
+        };
+        let err = effective_internal(&e, &effective_allowlist(&e, &[])).unwrap_err();
+        assert_eq!(
+            err.0,
+            "egress.internal_hosts: \"wiki.corp.example\" is not on the allowlist; add it to egress.allowlist as well"
         );
     }
 }

@@ -33,7 +33,23 @@ pub const ALLOWLIST: &[&str] = &[
 /// conversation, which legitimately trips DLP scanners (the BIP-39 seed-phrase detector fires on
 /// ordinary English, and header DLP matches the agent's own `x-api-key`). Pipelock still applies
 /// the allowlist to the CONNECT.
-pub const TLS_PASSTHROUGH: &[&str] = &["api.anthropic.com"];
+///
+/// `downloads.claude.ai` serves Claude Code's own updates, a native binary of about 400 MB:
+/// pipelock buffers every intercepted response whole to scan it, so interception would either
+/// refuse the update or hold it all in the sidecar's memory. The host only serves files (it has
+/// no API that stores what a request carries), so nothing is lost by not reading its traffic.
+///
+/// `platform.claude.com` is where Claude Code refreshes its login (`POST /v1/oauth/token`, the
+/// refresh token in the body) and `claude.ai` takes the same OAuth token as a bearer: both carry
+/// `sk-ant-…` tokens, which body and header DLP name "Anthropic API Key" and block. Pipelock's
+/// per-pattern `exempt_domains` applies to URLs only (measured with v2.3.0: a refresh body to an
+/// exempt host is still refused), so these hosts are spliced like the API.
+pub const TLS_PASSTHROUGH: &[&str] = &[
+    "api.anthropic.com",
+    "claude.ai",
+    "downloads.claude.ai",
+    "platform.claude.com",
+];
 
 /// The git gate image `bot-bottle image build gate` builds from `contrib/gate` (Debian, git,
 /// OpenSSH's client and `bot-bottle-gate`), under a local name.

@@ -21,9 +21,28 @@ pub const IDLE_TIMEOUT_SECONDS: u32 = 600;
 /// `npm install` or a burst of API calls; 600 still stops a runaway loop.
 pub const MAX_REQUESTS_PER_MINUTE: u32 = 600;
 
+const MIB: u64 = 1024 * 1024;
+/// Pipelock reads every intercepted response whole before it scans it, and refuses one past
+/// this size (403 `blocked: response too large for scanning`). Its 5 MiB default refuses
+/// ordinary downloads: a package registry's metadata for a popular package, a release tarball.
+/// 128 MiB lets those through; the cost is the sidecar's memory, which holds one such buffer
+/// per response in flight. Claude Code's own updates (about 400 MB) are not intercepted at all
+/// (see [`crate::defaults::TLS_PASSTHROUGH`]).
+pub const MAX_RESPONSE_BYTES: u64 = 128 * MIB;
+/// Pipelock refuses a request body past this size whatever the DLP action (it cannot scan
+/// what it does not read): 403 `blocked: request body exceeds max_body_bytes (N)`. An agent
+/// uploads little (git goes through the git gate); 32 MiB covers an attachment or a package
+/// publish while keeping the scan of each body short.
+pub const MAX_BODY_BYTES: u64 = 32 * MIB;
+
 // The reasons above only hold while these stay above pipelock's defaults.
-const _: () =
-    assert!(MAX_TUNNEL_SECONDS > 300 && IDLE_TIMEOUT_SECONDS > 120 && MAX_REQUESTS_PER_MINUTE > 60);
+const _: () = assert!(
+    MAX_TUNNEL_SECONDS > 300
+        && IDLE_TIMEOUT_SECONDS > 120
+        && MAX_REQUESTS_PER_MINUTE > 60
+        && MAX_RESPONSE_BYTES > 5 * MIB
+        && MAX_BODY_BYTES > 5 * MIB
+);
 
 /// The whole config file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -32,6 +51,9 @@ pub struct PipelockConfig {
     pub mode: &'static str,
     pub enforce: bool,
     pub api_allowlist: Vec<String>,
+    /// Allowed names that may resolve to private addresses; pipelock's SSRF guard refuses
+    /// every other destination in a private range (IP literals always).
+    pub trusted_domains: Vec<String>,
     pub fetch_proxy: FetchProxy,
     pub forward_proxy: ForwardProxy,
     pub dlp: Dlp,
@@ -71,6 +93,7 @@ pub struct RequestBodyScanning {
     /// Explicit: pipelock's loader has read an omitted boolean as false in some versions.
     pub enabled: bool,
     pub action: DlpAction,
+    pub max_body_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -80,6 +103,7 @@ pub struct TlsInterception {
     pub ca_cert: String,
     pub ca_key: String,
     pub passthrough_domains: Vec<String>,
+    pub max_response_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,11 +116,12 @@ pub struct Logging {
 }
 
 impl PipelockConfig {
-    /// The config for a bottle allowing `allowlist`, splicing `passthrough`, with `dlp_action`
-    /// for credentials found in request bodies.
+    /// The config for a bottle allowing `allowlist`, splicing `passthrough`, letting `internal`
+    /// resolve to private addresses, with `dlp_action` for credentials found in request bodies.
     pub fn for_bottle(
         allowlist: &[Hostname],
         passthrough: &[Hostname],
+        internal: &[Hostname],
         dlp_action: DlpAction,
     ) -> Self {
         let names = |hosts: &[Hostname]| hosts.iter().map(|h| h.as_str().to_owned()).collect();
@@ -104,6 +129,7 @@ impl PipelockConfig {
             mode: "strict",
             enforce: true,
             api_allowlist: names(allowlist),
+            trusted_domains: names(internal),
             fetch_proxy: FetchProxy {
                 // The image's CMD listens on all interfaces; a `run --config` of our own must
                 // say so again or pipelock binds 127.0.0.1 and the agent cannot reach it.
@@ -124,12 +150,14 @@ impl PipelockConfig {
             request_body_scanning: RequestBodyScanning {
                 enabled: true,
                 action: dlp_action,
+                max_body_bytes: MAX_BODY_BYTES,
             },
             tls_interception: TlsInterception {
                 enabled: true,
                 ca_cert: defaults::PROXY_CA_CERT_PATH.to_owned(),
                 ca_key: defaults::PROXY_CA_KEY_PATH.to_owned(),
                 passthrough_domains: names(passthrough),
+                max_response_bytes: MAX_RESPONSE_BYTES,
             },
             logging: Logging {
                 format: "json",
@@ -182,8 +210,12 @@ mod tests {
     }
 
     fn rendered(action: DlpAction) -> Value {
-        let cfg =
-            PipelockConfig::for_bottle(&hosts(&["a.com", "*.b.org"]), &hosts(&["a.com"]), action);
+        let cfg = PipelockConfig::for_bottle(
+            &hosts(&["a.com", "*.b.org", "git.corp.example"]),
+            &hosts(&["a.com"]),
+            &hosts(&["git.corp.example"]),
+            action,
+        );
         serde_json::from_str(&cfg.render()).unwrap()
     }
 
@@ -194,16 +226,18 @@ mod tests {
             json!({
                 "mode": "strict",
                 "enforce": true,
-                "api_allowlist": ["a.com", "*.b.org"],
+                "api_allowlist": ["a.com", "*.b.org", "git.corp.example"],
+                "trusted_domains": ["git.corp.example"],
                 "fetch_proxy": {"listen": "0.0.0.0:8888", "monitoring": {"max_requests_per_minute": 600}},
                 "forward_proxy": {"enabled": true, "max_tunnel_seconds": 3600, "idle_timeout_seconds": 600},
                 "dlp": {"include_defaults": true, "scan_env": true},
-                "request_body_scanning": {"enabled": true, "action": "block"},
+                "request_body_scanning": {"enabled": true, "action": "block", "max_body_bytes": 33_554_432},
                 "tls_interception": {
                     "enabled": true,
                     "ca_cert": "/etc/pipelock/ca.pem",
                     "ca_key": "/etc/pipelock/ca-key.pem",
-                    "passthrough_domains": ["a.com"]
+                    "passthrough_domains": ["a.com"],
+                    "max_response_bytes": 134_217_728
                 },
                 "logging": {"format": "json", "output": "stdout", "include_allowed": true, "include_blocked": true}
             })
@@ -220,7 +254,7 @@ mod tests {
 
     #[test]
     fn a_learn_config_differs_only_in_the_mode() {
-        let block = PipelockConfig::for_bottle(&hosts(&["a.com"]), &[], DlpAction::Block);
+        let block = PipelockConfig::for_bottle(&hosts(&["a.com"]), &[], &[], DlpAction::Block);
         let learn = block.clone().learning();
         assert_eq!(learn.mode, "audit");
         assert!(learn.enforce);

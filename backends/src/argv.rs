@@ -171,9 +171,11 @@ pub fn pull(image: &str) -> Vec<String> {
     owned(&["pull", image])
 }
 
-/// `build --tag T [--file F] [--build-arg NAME]… [--label K=V]… CONTEXT`.
-pub fn build(spec: &BuildSpec) -> Vec<String> {
-    let mut args = owned(&["build", "--tag", &spec.tag]);
+/// `build EXTRA… --tag T [--file F] [--build-arg NAME]… [--label K=V]… CONTEXT`.
+pub fn build(spec: &BuildSpec, extra: &[&str]) -> Vec<String> {
+    let mut args = owned(&["build"]);
+    args.extend(owned(extra));
+    args.extend(["--tag".to_owned(), spec.tag.clone()]);
     if let Some(file) = &spec.file {
         args.extend(["--file".to_owned(), file.to_string()]);
     }
@@ -191,6 +193,9 @@ pub fn network_create(spec: &NetworkSpec, isolated: &[&str]) -> Vec<String> {
         args.extend(owned(isolated));
     } else {
         args.extend(switch("--internal", spec.internal));
+    }
+    if let Some(subnet) = &spec.subnet {
+        args.extend(["--subnet".to_owned(), subnet.clone()]);
     }
     args.extend(labels(&spec.labels));
     args.push(spec.name.clone());
@@ -656,6 +661,25 @@ mod tests {
             owned(&["network", "create", "--internal", "--isolate-me", "n"])
         );
         assert_eq!(
+            network_create(
+                &NetworkSpec {
+                    name: "n".into(),
+                    internal: true,
+                    subnet: Some("203.0.113.16/28".into()),
+                    ..NetworkSpec::default()
+                },
+                &["--isolate-me"]
+            ),
+            owned(&[
+                "network",
+                "create",
+                "--internal",
+                "--subnet",
+                "203.0.113.16/28",
+                "n"
+            ])
+        );
+        assert_eq!(
             network_connect("n", "c", &["x".into()]),
             owned(&["network", "connect", "--alias", "x", "n", "c"])
         );
@@ -809,9 +833,10 @@ mod tests {
             progress: false,
         };
         assert_eq!(
-            build(&spec),
+            build(&spec, &["--layers=false"]),
             owned(&[
                 "build",
+                "--layers=false",
                 "--tag",
                 "t",
                 "--file",

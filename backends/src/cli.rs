@@ -39,6 +39,8 @@ pub trait Dialect: Send + Sync + 'static {
     const REMOVES_BY_LABEL: bool;
     /// Extra flags for `rm --force` so a running container is killed at once.
     const FORCE_REMOVE_FLAGS: &'static [&'static str];
+    /// Extra flags for `build`.
+    const BUILD_FLAGS: &'static [&'static str];
 
     /// How `ps` and `network ls` print their rows.
     const LISTING: Listing;
@@ -282,7 +284,7 @@ impl<D: Dialect> Engine for CliEngine<D> {
             );
         }
         let cmd = self
-            .command(argv::build(spec))
+            .command(argv::build(spec, D::BUILD_FLAGS))
             .envs(argv::child_env(&spec.build_args));
         if !spec.progress {
             cmd.run()

@@ -210,6 +210,7 @@ impl Dialect for Docker {
     // `docker rm --force` kills at once.
     const REMOVES_BY_LABEL: bool = false;
     const FORCE_REMOVE_FLAGS: &'static [&'static str] = &[];
+    const BUILD_FLAGS: &'static [&'static str] = &[];
     const LISTING: Listing = Listing::Ndjson;
     // The host keeps no IPv4 address on the bridge, so the gateway a container on it routes
     // through answers nothing: neither the host's services nor docker's DNS forwarder there.

@@ -98,6 +98,9 @@ pub struct NetworkSpec {
     /// the host's services at a gateway address, and no resolver that forwards queries out.
     /// How each engine does this is its dialect's [`crate::cli::Dialect::ISOLATED_NETWORK_FLAGS`].
     pub isolated: bool,
+    /// `--subnet`: the IPv4 range to use instead of one the engine picks (`None`). The engine
+    /// refuses a range that overlaps one of its networks.
+    pub subnet: Option<String>,
     /// Labels to set.
     pub labels: BTreeMap<String, String>,
 }

@@ -174,6 +174,12 @@ impl Dialect for Podman {
     // ignores SIGTERM.
     const REMOVES_BY_LABEL: bool = true;
     const FORCE_REMOVE_FLAGS: &'static [&'static str] = &["--time", "0"];
+    // With layers, every step leaves an intermediate image that a later build from the same
+    // base reuses, its build container standing on it; `rmi --force` of another image built
+    // that way deletes the shared intermediate and the running build's container with it
+    // ("deleting build container …: identifier is not a container", podman 4.3). Without
+    // layers a build commits once and shares nothing but its base.
+    const BUILD_FLAGS: &'static [&'static str] = &["--layers=false"];
     // An internal network with DNS disabled gets no gateway: netavark puts no host address on
     // the bridge (nothing on the host answers there) and runs no aardvark-dns, which would
     // forward any outside name to the host's resolvers (a DNS exfiltration channel).

@@ -55,11 +55,13 @@ GITSERVER_PACKAGES="ca-certificates git nodejs openssh-server"
 HASH_LABEL=io.bot-bottle.testbed.inputs
 
 # Names the upstream certificate answers for: the hosts the e2e tests alias onto it.
-# api.anthropic.com is not one of them: it has a chain of its own (below).
+# Anthropic's passthrough hosts are not among them: they have a chain of their own (below).
 UPSTREAM_SANS="DNS:*.bottle.test,DNS:bottle.test,DNS:raw.githubusercontent.com,DNS:statsig.anthropic.com"
-# The Anthropic stand-in's CA may issue for this one name only, and the test agent trusts it.
-ANTHROPIC_SANS="DNS:api.anthropic.com"
-ANTHROPIC_CA_CONSTRAINT="nameConstraints=critical,permitted;DNS:api.anthropic.com"
+# The Anthropic stand-in's CA may issue for bot-bottle's passthrough hosts of Anthropic's only
+# (the API, and the login's token endpoint and site), and the test agent trusts it: they are
+# spliced, so the agent sees the upstream's own certificate, as it would the real one.
+ANTHROPIC_SANS="DNS:api.anthropic.com,DNS:platform.claude.com,DNS:claude.ai"
+ANTHROPIC_CA_CONSTRAINT="nameConstraints=critical,permitted;DNS:api.anthropic.com,permitted;DNS:platform.claude.com,permitted;DNS:claude.ai"
 
 # Claude Code, pinned: the npm package whose postinstall puts the native linux-x64 binary in
 # place. Bump it here; the agent image's inputs hash includes it.

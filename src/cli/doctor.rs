@@ -261,6 +261,7 @@ impl Live<'_> {
             name: network.clone(),
             internal: true,
             isolated: true,
+            subnet: None,
             labels: self.labels.clone(),
         })?;
         let info = engine

@@ -19,12 +19,14 @@ pub fn specs(plan: &Plan) -> [NetworkSpec; 2] {
             name: plan.networks.internal.clone(),
             internal: true,
             isolated: true,
+            subnet: None,
             labels: labels.clone(),
         },
         NetworkSpec {
             name: plan.networks.egress.clone(),
             internal: false,
             isolated: false,
+            subnet: None,
             labels,
         },
     ]

@@ -68,6 +68,10 @@ pub struct Egress {
     /// intercept them (and DLP scan them) once they are.
     #[serde(default)]
     pub approvable: Vec<Hostname>,
+    /// Allowed hosts that may resolve to private addresses (a company's own servers).
+    /// Pipelock refuses every other destination in a private range (its SSRF guard).
+    #[serde(default)]
+    pub internal_hosts: Vec<Hostname>,
 }
 
 /// `egress.dlp_action`.

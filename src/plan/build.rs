@@ -153,6 +153,7 @@ fn proxy_plan(egress: &EgressPlan, labels: BTreeMap<String, String>) -> ProxyPla
             let config = PipelockConfig::for_bottle(
                 &egress.allowlist,
                 &egress.tls_interception.passthrough_domains,
+                &egress.internal_hosts,
                 egress.dlp_action,
             );
             if egress.learn.is_some() {
@@ -207,8 +208,11 @@ fn egress_plan(
     };
     let locked = lock.as_ref().map_or(&[][..], |l| l.hosts.as_slice());
     let allowlist = allowlist::effective_allowlist(&manifest.egress, locked);
-    let passthrough = allowlist::effective_passthrough(&manifest.egress, &allowlist)
-        .map_err(|e| UsageError(format!("{}: {}", inputs.source.display(), e.0)))?;
+    let in_manifest = |e: UsageError| UsageError(format!("{}: {}", inputs.source.display(), e.0));
+    let passthrough =
+        allowlist::effective_passthrough(&manifest.egress, &allowlist).map_err(in_manifest)?;
+    let internal_hosts =
+        allowlist::effective_internal(&manifest.egress, &allowlist).map_err(in_manifest)?;
     let approvable = {
         let mut hosts = manifest.egress.approvable.clone();
         hosts.sort();
@@ -223,6 +227,7 @@ fn egress_plan(
     Ok(EgressPlan {
         summary: allowlist::summary(&allowlist),
         dlp_action: manifest.egress.dlp_action,
+        internal_hosts,
         tls_interception: TlsInterceptionPlan {
             enabled: true,
             ca_fingerprint: None,

@@ -148,6 +148,8 @@ pub struct EgressPlan {
     pub allowlist: Vec<Hostname>,
     pub summary: String,
     pub dlp_action: DlpAction,
+    /// Allowed hosts that may resolve to private addresses (pipelock's `trusted_domains`).
+    pub internal_hosts: Vec<Hostname>,
     pub tls_interception: TlsInterceptionPlan,
     /// `egress.approvable`: hosts `bot-bottle allow` may allow while the bottle runs.
     pub approvable: Vec<Hostname>,

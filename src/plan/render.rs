@@ -126,6 +126,15 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
         ),
         ("egress lock", egress_lock(plan)),
         (
+            "private addresses",
+            if plan.egress.internal_hosts.is_empty() {
+                "refused (pipelock's SSRF guard)".to_owned()
+            } else {
+                let hosts: Vec<_> = plan.egress.internal_hosts.iter().map(Hostname::as_str).collect();
+                format!("refused, except for {} (egress.internal_hosts)", hosts.join(", "))
+            },
+        ),
+        (
             "tls interception",
             format!(
                 "on, per-bottle CA made at launch (valid {}, {}); passthrough: {}",

@@ -48,7 +48,16 @@ fn json_plan_of_the_example_has_the_documented_fields() {
     let tls = &plan["egress"]["tls_interception"];
     assert_eq!(tls["enabled"], true);
     assert_eq!(tls["ca_fingerprint"], Value::Null);
-    assert_eq!(tls["passthrough_domains"], json!(["api.anthropic.com"]));
+    assert_eq!(
+        tls["passthrough_domains"],
+        json!([
+            "api.anthropic.com",
+            "claude.ai",
+            "downloads.claude.ai",
+            "platform.claude.com"
+        ])
+    );
+    assert_eq!(plan["egress"]["internal_hosts"], json!([]));
     assert_eq!(
         tls["agent_ca_path"],
         "/usr/local/share/ca-certificates/bot-bottle-mitm.crt"
@@ -75,6 +84,15 @@ fn json_plan_of_the_example_has_the_documented_fields() {
         "/etc/pipelock/ca-key.pem"
     );
     assert_eq!(config["logging"]["output"], "stdout");
+    assert_eq!(config["trusted_domains"], json!([]));
+    assert_eq!(
+        config["tls_interception"]["max_response_bytes"],
+        128 * 1024 * 1024
+    );
+    assert_eq!(
+        config["request_body_scanning"]["max_body_bytes"],
+        32 * 1024 * 1024
+    );
 
     let steps: Vec<_> = plan["provisioning"]
         .as_array()

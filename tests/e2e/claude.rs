@@ -140,3 +140,118 @@ fn the_sidecar_spliced_and_never_saw_the_key(h: &crate::support::Harness, bottle
         "bot-bottle printed the API key"
     );
 }
+
+/// Where Claude Code refreshes its login; spliced by the sidecar like the API.
+const TOKEN_HOST: &str = "platform.claude.com";
+/// A refresh token shaped like Claude Code's: pipelock's DLP names it "Anthropic API Key".
+const REFRESH_TOKEN: &str = "sk-ant-ort01-bbE2eDummyRefreshNotReal000000000000000000-7d2e";
+
+/// A Claude Code login whose access token has expired, as `claude` keeps it in its config
+/// directory (the state volume).
+fn expired_login() -> String {
+    serde_json::json!({
+        "claudeAiOauth": {
+            "accessToken": "sk-ant-oat01-bbE2eDummyExpiredAccess0000000000000000-1c4b",
+            "refreshToken": REFRESH_TOKEN,
+            "expiresAt": 1_000_000_000_000_u64,
+            "scopes": ["user:inference", "user:profile"],
+            "subscriptionType": "pro"
+        }
+    })
+    .to_string()
+}
+
+#[test]
+fn claude_code_refreshes_its_login_through_a_launched_bottle() {
+    let Some(h) = harness() else { return };
+    let bottle = Bottle::launch(&h, "oauth");
+
+    // The body that makes the refresh: the same one to an intercepted host is refused, which
+    // is why the token endpoint is spliced.
+    let body = format!(
+        r#"{{"grant_type":"refresh_token","refresh_token":"{REFRESH_TOKEN}","client_id":"bb-e2e"}}"#
+    );
+    let post = |host: &str| {
+        bottle.agent_sh(&format!(
+            "curl -sS -m 20 -o /dev/null -w '%{{http_code}}' -H 'content-type: application/json' \
+             --data '{body}' https://{host}/v1/oauth/token"
+        ))
+    };
+    let intercepted = post("upstream.bottle.test");
+    assert_eq!(intercepted.stdout, "403", "{}", intercepted.stderr);
+    let spliced = post(TOKEN_HOST);
+    assert_eq!(spliced.stdout, "200", "{}", spliced.stderr);
+
+    // Claude Code itself, logged in with an expired token and no API key: it refreshes at the
+    // token endpoint, then talks to the API with the new token.
+    let write = backends::ExecSpec::new([
+        "sh",
+        "-c",
+        "umask 077; printf '%s' \"$LOGIN\" > \"$CLAUDE_CONFIG_DIR/.credentials.json\"",
+    ]);
+    let write = backends::ExecSpec {
+        env: vec![backends::EnvVar::new("LOGIN", expired_login())],
+        ..write
+    };
+    let out = h.engine.exec(&bottle.agent(), &write).unwrap();
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let limit = CLAUDE_LIMIT.as_secs().to_string();
+    let spec = backends::ExecSpec::new([
+        "env",
+        "-u",
+        "ANTHROPIC_API_KEY",
+        "timeout",
+        limit.as_str(),
+        "claude",
+        "-p",
+        PROMPT,
+    ]);
+    let out = h.engine.exec(&bottle.agent(), &spec).unwrap();
+    assert_eq!(
+        (out.status, out.stdout.trim()),
+        (0, ANSWER),
+        "claude -p with an expired login\nstderr: {}\nupstream: {:#?}",
+        out.stderr,
+        bottle.upstream_requests()
+    );
+
+    let requests = bottle.upstream_requests();
+    let refreshes = requests
+        .iter()
+        .filter(|r| {
+            r["host"] == TOKEN_HOST
+                && r["path"] == "/v1/oauth/token"
+                && r["grant_type"] == "refresh_token"
+                && r["refresh_token"] == "present"
+                && r["status"] == 200
+        })
+        .count();
+    assert!(
+        refreshes >= 2,
+        "the curl and Claude Code's refresh: {requests:#?}"
+    );
+    assert!(
+        requests.iter().any(|r| r["host"] == API_HOST
+            && r["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("/v1/messages"))
+            && r["auth"] == "authorization"
+            && r["status"] == 200),
+        "no /v1/messages with the refreshed bearer token: {requests:#?}"
+    );
+    let events = bottle.proxy_events();
+    let to_token_host: Vec<&Value> = events
+        .iter()
+        .filter(|e| {
+            e["target"]
+                .as_str()
+                .is_some_and(|t| t.starts_with(TOKEN_HOST))
+        })
+        .collect();
+    assert!(
+        !to_token_host
+            .iter()
+            .any(|e| e["event"] == "blocked" || e["scanner"] == "tls_intercept"),
+        "the token endpoint must be spliced: {to_token_host:#?}"
+    );
+}

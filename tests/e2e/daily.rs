@@ -52,7 +52,7 @@ fn list_shows(h: &Harness, bottle: &Bottle) {
     assert_eq!(row["proxy"], "running", "{row}");
     assert!(row["age_seconds"].as_i64().is_some_and(|a| a >= 0), "{row}");
     // The built-in seven plus the manifest's two.
-    assert_eq!(row["allowlist_size"], 9, "{row}");
+    assert_eq!(row["allowlist_size"], 10, "{row}");
     assert_eq!(
         row["state_volume"],
         format!("bot-bottle-{slug}-claude").as_str()
@@ -603,8 +603,12 @@ struct Image<'h>(&'h Harness, String);
 
 impl Drop for Image<'_> {
     fn drop(&mut self) {
+        // Not `--force`: with it, podman also deletes what the image stands on when nothing
+        // else is tagged there, build containers of a concurrent build from the same base
+        // included (which then fails, "identifier is not a container"). The bottle that ran
+        // the image is gone by now.
         let _ = std::process::Command::new(self.0.engine.program().as_str())
-            .args(["rmi", "--force", &self.1])
+            .args(["rmi", &self.1])
             .output();
     }
 }

@@ -7,7 +7,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use backends::{detect, ContainerSpec, Engine, ExecOutput, ExecSpec, NetworkAttachment};
+use backends::{
+    detect, ContainerSpec, Engine, ExecOutput, ExecSpec, NetworkAttachment, NetworkSpec,
+};
 use serde_json::Value;
 
 pub const AGENT_IMAGE: &str = "localhost/bot-bottle-test/agent:latest";
@@ -16,14 +18,20 @@ pub const DOUBLE_IMAGE: &str = "localhost/bot-bottle-test/pipelock:2.3.0";
 /// The git gate the testbed builds (it trusts the testbed CA), and the git server it reaches.
 pub const GATE_IMAGE: &str = "localhost/bot-bottle-test/gitgate:latest";
 pub const GITSERVER_IMAGE: &str = "localhost/bot-bottle-test/gitserver:latest";
-/// Names the upstream answers to on the bottle's egress network.
+/// Names the upstream answers to on the tests' internet (see [`Internet`]).
 pub const UPSTREAM_ALIASES: &[&str] = &[
     "raw.githubusercontent.com",
     "api.anthropic.com",
+    "platform.claude.com",
+    "claude.ai",
     "upstream.bottle.test",
     "passthrough.bottle.test",
     "denied.bottle.test",
 ];
+/// The name the upstream also answers to on the bottle's own egress network, a private range
+/// engines give their networks: an allowed host that resolves to a private address, which
+/// pipelock's SSRF guard must refuse.
+pub const PRIVATE_ALIAS: &str = "private.bottle.test";
 /// A host variable the test manifests forward into the agent, with a value that must never
 /// be printed.
 pub const FORWARDED_ENV: &str = "BB_E2E_FORWARDED";
@@ -128,7 +136,7 @@ pub fn manifest_forwarding(name: &str, command: &[&str], extra_env: &[&str]) -> 
     format!(
         "name = \"{name}\"\n\n[agent]\nimage = \"{AGENT_IMAGE}\"\ncommand = [{}]\n\
          env = [{}]\n\n[egress]\n\
-         allowlist = [\"upstream.bottle.test\", \"passthrough.bottle.test\"]\n\
+         allowlist = [\"upstream.bottle.test\", \"passthrough.bottle.test\", \"{PRIVATE_ALIAS}\"]\n\
          tls_passthrough_domains = [\"passthrough.bottle.test\"]\n",
         command.join(", "),
         env.join(", ")
@@ -196,8 +204,54 @@ impl Harness {
     }
 }
 
-/// A detached bottle plus an upstream container on its egress network; both removed on drop
-/// (upstream first: a network with a container on it cannot be removed).
+/// The tests' stand-in for the internet: a network of the test's own on a documentation range
+/// (RFC 5737's TEST-NET-3), where the upstream plays remote hosts at public-looking addresses
+/// and the bottle's sidecar is connected as a real one would reach them through its egress
+/// network's route. Real pipelock refuses every destination in the private ranges engines give
+/// their networks (its SSRF guard), so the remote side must not sit on one. The network is
+/// `--internal`: nothing on it is routed off the host. Removed on drop.
+pub struct Internet<'h> {
+    h: &'h Harness,
+    pub name: String,
+}
+
+impl<'h> Internet<'h> {
+    /// Creates `name` on the first free /28 of this engine's share of 203.0.113.0/24 (tests
+    /// run side by side, and docker and rootful podman share the host's routes, so each engine
+    /// takes its own half).
+    pub fn create(h: &'h Harness, name: String) -> Self {
+        let first = match h.engine.kind() {
+            backends::EngineKind::Docker => 128,
+            backends::EngineKind::Podman => 0,
+        };
+        let mut refusals = Vec::new();
+        for block in (first..first + 128).step_by(16) {
+            let spec = NetworkSpec {
+                name: name.clone(),
+                internal: true,
+                subnet: Some(format!("203.0.113.{block}/28")),
+                labels: [(TEST_LABEL.to_owned(), name.clone())].into(),
+                ..NetworkSpec::default()
+            };
+            // A range another test holds is refused: take the next one.
+            match h.engine.create_network(&spec) {
+                Ok(()) => return Internet { h, name },
+                Err(e) => refusals.push(format!("{e:#}")),
+            }
+        }
+        panic!("no free /28 for the test internet {name}: {refusals:#?}");
+    }
+}
+
+impl Drop for Internet<'_> {
+    fn drop(&mut self) {
+        let _ = self.h.engine.remove_network(&self.name);
+    }
+}
+
+/// A detached bottle plus an upstream container on the tests' internet; all removed on drop
+/// (upstream first: a network with a container on it cannot be removed; the internet last,
+/// once the sidecar connected to it is gone).
 pub struct Bottle<'h> {
     pub h: &'h Harness,
     pub ws: Workspace,
@@ -205,12 +259,20 @@ pub struct Bottle<'h> {
     pub launch: Value,
     pub start_output: Output,
     pub upstream: String,
+    /// Dropped with the fields, after `Drop::drop` stopped the bottle.
+    pub internet: Option<Internet<'h>>,
 }
 
 impl<'h> Bottle<'h> {
     pub fn launch(h: &'h Harness, prefix: &str) -> Self {
+        Self::launch_with(h, prefix, "")
+    }
+
+    /// [`Bottle::launch`] with `extra` appended to the manifest (its last table is `[egress]`).
+    pub fn launch_with(h: &'h Harness, prefix: &str, extra: &str) -> Self {
         let name = unique_name(prefix);
-        let ws = Workspace::new(&name, &manifest(&name, &["sleep", "infinity"]));
+        let manifest = manifest(&name, &["sleep", "infinity"]) + extra;
+        let ws = Workspace::new(&name, &manifest);
         let start_output = h
             .bot_bottle(&ws)
             .args(["start", "-y", "--detach", "--json", "bottle.toml"])
@@ -228,6 +290,7 @@ impl<'h> Bottle<'h> {
             upstream: format!("{name}-upstream"),
             ws,
             start_output,
+            internet: None,
         };
         assert!(
             bottle.start_output.status.success(),
@@ -252,16 +315,39 @@ impl<'h> Bottle<'h> {
         self.launch["networks"][1].as_str().unwrap().to_owned()
     }
 
-    fn start_upstream(&self) {
+    /// The tests' internet network.
+    pub fn internet(&self) -> &str {
+        &self
+            .internet
+            .as_ref()
+            .expect("the upstream is started")
+            .name
+    }
+
+    fn start_upstream(&mut self) {
+        let internet = Internet::create(self.h, format!("{}-internet", self.slug));
+        // On the internet it answers to the public names; on the bottle's egress network (a
+        // private range) only to the private one.
         let spec = ContainerSpec {
-            networks: vec![NetworkAttachment {
-                name: self.egress_network(),
-                aliases: UPSTREAM_ALIASES.iter().map(|a| (*a).to_owned()).collect(),
-            }],
+            networks: vec![
+                NetworkAttachment {
+                    name: internet.name.clone(),
+                    aliases: UPSTREAM_ALIASES.iter().map(|a| (*a).to_owned()).collect(),
+                },
+                NetworkAttachment {
+                    name: self.egress_network(),
+                    aliases: vec![PRIVATE_ALIAS.to_owned()],
+                },
+            ],
             labels: [(TEST_LABEL.to_owned(), self.slug.clone())].into(),
             ..ContainerSpec::new(&self.upstream, UPSTREAM_IMAGE)
         };
+        self.internet = Some(internet);
         self.h.engine.create_container(&spec).unwrap();
+        self.h
+            .engine
+            .connect_network(self.internet(), &self.proxy(), &[])
+            .unwrap();
         self.h.engine.start_container(&self.upstream).unwrap();
         wait_for(
             "the upstream to serve HTTPS",

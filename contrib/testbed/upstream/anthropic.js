@@ -1,6 +1,12 @@
 'use strict';
 // Stand-in for api.anthropic.com (bot-bottle testbed): enough of the Messages API for a
-// Claude Code `-p` run, answering every prompt with ANSWER.
+// Claude Code `-p` run, answering every prompt with ANSWER; and for platform.claude.com, the
+// token endpoint where Claude Code refreshes its login.
+//
+//   platform.claude.com:
+//   POST /v1/oauth/token            -> grant_type refresh_token with a refresh token
+//                                      (sk-ant-ort01-…): a new access and refresh token; anything
+//                                      else 400 invalid_grant
 //
 //   POST /v1/messages               -> one assistant message holding ANSWER, as JSON or, when the
 //                                      request says "stream": true, as server-sent events
@@ -22,6 +28,8 @@
 const zlib = require('node:zlib');
 
 const ANSWER = 'Hello from the bot-bottle Anthropic stand-in.';
+const HOSTS = ['api.anthropic.com', 'platform.claude.com', 'claude.ai'];
+const TOKEN_HOST = 'platform.claude.com';
 const NO_STREAM = '[stand-in:no-stream]';
 
 function json(status, value, log = {}) {
@@ -109,8 +117,41 @@ function message(request, log) {
   return { status: 200, type: 'text/event-stream; charset=utf-8', chunks, log };
 }
 
+// The login's token endpoint. The log says which grant came and whether a refresh token was
+// there, never the token.
+function oauthToken(req, rawBody) {
+  let request;
+  try {
+    const text = decode(req, rawBody).toString('utf8');
+    request = /json/.test(req.headers['content-type'] || '')
+      ? JSON.parse(text)
+      : Object.fromEntries(new URLSearchParams(text));
+  } catch (err) {
+    return json(400, { error: 'invalid_request', error_description: err.message });
+  }
+  const log = {
+    grant_type: request.grant_type || null,
+    refresh_token: /^sk-ant-ort01-/.test(request.refresh_token || '') ? 'present' : 'absent',
+  };
+  if (request.grant_type !== 'refresh_token' || log.refresh_token !== 'present') {
+    return json(400, { error: 'invalid_grant', error_description: 'the stand-in refreshes only' }, log);
+  }
+  const stamp = Date.now().toString(36);
+  return json(200, {
+    token_type: 'Bearer',
+    access_token: `sk-ant-oat01-standin-${stamp}-${'a'.repeat(40)}`,
+    refresh_token: `sk-ant-ort01-standin-${stamp}-${'r'.repeat(40)}`,
+    expires_in: 28800,
+    scope: request.scope || 'user:inference user:profile',
+  }, log);
+}
+
 function route(req, rawBody) {
   const urlPath = req.url.split('?')[0];
+  const host = (req.headers.host || '').replace(/:\d+$/, '').toLowerCase();
+  if (host === TOKEN_HOST && req.method === 'POST' && urlPath === '/v1/oauth/token') {
+    return oauthToken(req, rawBody);
+  }
   const log = { auth: credential(req) };
   if (urlPath.startsWith('/v1/')) {
     if (!log.auth) {
@@ -146,4 +187,4 @@ function route(req, rawBody) {
   return apiError(404, 'not_found_error', `the stand-in does not serve ${req.method} ${urlPath}`, log);
 }
 
-module.exports = { ANSWER, NO_STREAM, route };
+module.exports = { ANSWER, HOSTS, NO_STREAM, route };

@@ -26,7 +26,9 @@ const httpsPort = Number(process.env.UPSTREAM_HTTPS_PORT || 443);
 // Bodies past this are refused: the tests send small payloads, and an unbounded buffer in a
 // test server is a needless way to fall over.
 const maxBody = 1024 * 1024;
-const anthropicHost = 'api.anthropic.com';
+// Anthropic's hosts: the API and the login's token endpoint, served by the stand-in with its
+// own certificate.
+const anthropicHosts = anthropic.HOSTS;
 
 function log(fields) {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
@@ -65,7 +67,7 @@ function handler(scheme) {
       }
     });
     req.on('end', () => {
-      const serve = hostname(req) === anthropicHost ? anthropic.route : route;
+      const serve = anthropicHosts.includes(hostname(req)) ? anthropic.route : route;
       const answer = tooLarge
         ? { status: 413, type: 'text/plain; charset=utf-8', body: 'body too large\n' }
         : serve(req, Buffer.concat(chunks));
@@ -112,7 +114,7 @@ const tlsFiles = (name) => ({
 });
 listen(http.createServer(handler('http')), 'http', httpPort);
 const httpsServer = https.createServer(tlsFiles('upstream'), handler('https'));
-httpsServer.addContext(anthropicHost, tlsFiles('anthropic'));
+for (const host of anthropicHosts) httpsServer.addContext(host, tlsFiles('anthropic'));
 listen(httpsServer, 'https', httpsPort);
 
 // As PID 1 in a container, node gets no default signal handling: without these, `stop` would

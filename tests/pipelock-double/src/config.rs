@@ -13,7 +13,10 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+use ipnet::IpNet;
+
 use crate::ca::LoadedCa;
+use crate::proxy::ssrf::{Guard, CORE};
 
 const MIB: i64 = 1024 * 1024;
 
@@ -31,6 +34,14 @@ struct RawConfig {
     tls_interception: Option<RawTlsInterception>,
     logging: Option<RawLogging>,
     internal: Option<Vec<String>>,
+    trusted_domains: Option<Vec<String>>,
+    ssrf: Option<RawSsrf>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSsrf {
+    ip_allowlist: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -132,6 +143,9 @@ pub struct TlsInterception {
     pub passthrough_domains: Vec<String>,
     pub cert_ttl: Duration,
     pub cert_cache_size: usize,
+    /// Intercepted responses are buffered for scanning up to this size; larger ones are
+    /// refused.
+    pub max_response_bytes: usize,
     pub ca: Option<Arc<LoadedCa>>,
 }
 
@@ -150,11 +164,14 @@ pub struct Config {
     pub enforce: bool,
     pub api_allowlist: Vec<String>,
     pub listen: String,
+    /// `fetch_proxy.monitoring.max_requests_per_minute`, per base domain.
+    pub max_requests_per_minute: usize,
     pub forward_proxy: ForwardProxy,
     pub dlp_include_defaults: bool,
     pub body: BodyScanning,
     pub tls: TlsInterception,
     pub logging: Logging,
+    pub ssrf: Guard,
 }
 
 impl Config {
@@ -261,20 +278,49 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
 
     let logging = resolve_logging(&raw.logging.unwrap_or_default())?;
 
-    for cidr in raw.internal.unwrap_or_default() {
-        check_cidr(&cidr)?;
-    }
+    let ssrf = resolve_ssrf(raw.internal, raw.ssrf, raw.trusted_domains)?;
 
     Ok(Config {
         mode,
         enforce: raw.enforce.unwrap_or(true),
         api_allowlist,
         listen,
+        // pipelock resets 0 to its default of 60.
+        max_requests_per_minute: usize::try_from(if max_rpm == 0 { 60 } else { max_rpm })
+            .context("fetch_proxy.monitoring.max_requests_per_minute is too large")?,
         forward_proxy,
         dlp_include_defaults: dlp.include_defaults.unwrap_or(true),
         body,
         tls,
         logging,
+        ssrf,
+    })
+}
+
+fn resolve_ssrf(
+    internal: Option<Vec<String>>,
+    ssrf: Option<RawSsrf>,
+    trusted_domains: Option<Vec<String>>,
+) -> Result<Guard> {
+    let internal = match internal {
+        Some(list) => cidrs(&list, "internal")?,
+        None => Guard::default_internal(),
+    };
+    let ip_allowlist = cidrs(
+        &ssrf.unwrap_or_default().ip_allowlist.unwrap_or_default(),
+        "ssrf.ip_allowlist",
+    )?;
+    let trusted_domains = trusted_domains.unwrap_or_default();
+    for domain in &trusted_domains {
+        if domain.parse::<IpAddr>().is_ok() || domain.trim().is_empty() {
+            bail!("invalid trusted_domains entry {domain:?}: must be a hostname");
+        }
+    }
+    Ok(Guard {
+        internal,
+        core: Guard::parse_all(CORE),
+        trusted_domains,
+        ip_allowlist,
     })
 }
 
@@ -340,6 +386,8 @@ fn resolve_tls(raw: RawTlsInterception, config_dir: &Path) -> Result<TlsIntercep
         passthrough_domains: raw.passthrough_domains.unwrap_or_default(),
         cert_ttl,
         cert_cache_size: usize::try_from(cert_cache_size.max(1)).unwrap_or(10_000),
+        max_response_bytes: usize::try_from(max_response_bytes.max(1))
+            .context("tls_interception.max_response_bytes is too large")?,
         ca,
     })
 }
@@ -368,19 +416,13 @@ fn warn_if_omitted(from_file: bool, omitted: bool, field: &str) {
     }
 }
 
-fn check_cidr(cidr: &str) -> Result<()> {
-    let valid = cidr.split_once('/').is_some_and(|(addr, bits)| {
-        let max = match addr.parse::<IpAddr>() {
-            Ok(IpAddr::V4(_)) => 32,
-            Ok(IpAddr::V6(_)) => 128,
-            Err(_) => return false,
-        };
-        bits.parse::<u8>().is_ok_and(|b| b <= max)
-    });
-    if !valid {
-        bail!("invalid CIDR in internal: {cidr:?}");
-    }
-    Ok(())
+fn cidrs(list: &[String], field: &str) -> Result<Vec<IpNet>> {
+    list.iter()
+        .map(|cidr| {
+            cidr.parse::<IpNet>()
+                .with_context(|| format!("invalid CIDR in {field}: {cidr:?}"))
+        })
+        .collect()
 }
 
 /// Parses a Go `time.ParseDuration` string such as `24h`, `1h30m` or `90s`.

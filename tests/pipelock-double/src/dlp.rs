@@ -50,6 +50,11 @@ const PATTERNS: &[(&str, bool, &str)] = &[
         true,
         r"-----BEGIN\s+(RSA\s+|EC\s+|DSA\s+|OPENSSH\s+|PGP\s+)?PRIVATE\s+KEY(\s+BLOCK)?-----",
     ),
+    (
+        "Credential in URL",
+        false,
+        r"(?m)(?:^|[?&;])\s*(?:password|passwd|secret|token|apikey|api_key|api-key)\s*=\s*[^\s&]{4,}",
+    ),
 ];
 
 /// The compiled pattern set for one config.
@@ -98,7 +103,8 @@ mod tests {
     fn finds_the_patterns_bot_bottle_tests_use() {
         let s = Scanner::new(true);
         let gh = format!("token=ghp_{}", "a".repeat(36));
-        assert_eq!(s.scan(&gh), vec!["GitHub Token"]);
+        assert_eq!(s.scan(&gh), vec!["GitHub Token", "Credential in URL"]);
+        assert_eq!(s.scan(&gh[6..]), vec!["GitHub Token"]);
         let ant = format!(r#"{{"key":"sk-ant-api03-{}"}}"#, "x".repeat(30));
         assert_eq!(s.scan(&ant), vec!["Anthropic API Key"]);
         assert_eq!(s.scan("id AKIAIOSFODNN7EXAMPLE"), vec!["AWS Access ID"]);
@@ -108,7 +114,7 @@ mod tests {
         );
         assert!(s.scan("hello world").is_empty());
         // case-insensitive like pipelock
-        assert_eq!(s.scan(&gh.to_uppercase()), vec!["GitHub Token"]);
+        assert_eq!(s.scan(&gh[6..].to_uppercase()), vec!["GitHub Token"]);
     }
 
     #[test]

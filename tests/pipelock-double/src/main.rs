@@ -1,5 +1,6 @@
 //! Test-only stand-in for pipelock v2.3.0 (see tests/pipelock-double/README.md).
 
+mod bodytext;
 mod ca;
 mod cli;
 mod config;

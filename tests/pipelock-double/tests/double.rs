@@ -80,6 +80,7 @@ fn plain_http_is_forwarded_and_body_dlp_blocks() {
             "mode": "strict",
             "api_allowlist": ["plain.test"],
             "forward_proxy": {"enabled": true},
+            "ssrf": {"ip_allowlist": ["127.0.0.1/32"]},
             "request_body_scanning": {"enabled": true, "action": "block", "scan_headers": true},
             "logging": {"format": "json", "output": "stdout", "include_allowed": true, "include_blocked": true},
         }),
@@ -100,7 +101,8 @@ fn plain_http_is_forwarded_and_body_dlp_blocks() {
         body(&r).starts_with("upstream saw GET /hello?q=1 HTTP/1.1"),
         "{r}"
     );
-    double.wait_event(&[("event", "allowed")]);
+    let event = double.wait_event(&[("event", "forward_http")]);
+    assert_eq!(event["status_code"], 200);
 
     let secret = format!("token=ghp_{}", "A1b2C3d4".repeat(5));
     let r = raw(
@@ -111,9 +113,10 @@ fn plain_http_is_forwarded_and_body_dlp_blocks() {
         ),
     );
     assert_eq!(status(&r), 403, "{r}");
+    // No content type: the raw text is scanned, and `token=` is a credential pattern too.
     assert_eq!(
         body(&r),
-        "blocked: request body contains secret: GitHub Token\n"
+        "blocked: request body contains secret: GitHub Token, Credential in URL\n"
     );
     let event = double.wait_event(&[("event", "body_dlp"), ("scanner", "body_dlp")]);
     assert_eq!(event["method"], "POST");
@@ -170,6 +173,8 @@ fn intercepting(extra: &serde_json::Value) -> Intercepting {
         },
         "logging": {"format": "json", "output": "stdout", "include_allowed": true, "include_blocked": true},
         "internal": ["10.0.0.0/8", "127.0.0.0/8"],
+        // The test upstream is on loopback, which the SSRF guard refuses unless told.
+        "ssrf": {"ip_allowlist": ["127.0.0.1/32"]},
     });
     merge(&mut cfg, extra);
     let cfg_path = config_file(&dir, &cfg);
@@ -236,7 +241,10 @@ fn intercepted_request_reaches_the_upstream_and_events_are_logged() {
     let close = t.double.wait_event(&[("event", "tunnel_close")]);
     assert!(close["total_bytes"].as_u64().unwrap() > 0);
     assert!(close["duration_ms"].is_u64());
-    t.double.wait_event(&[("event", "allowed")]);
+    assert!(
+        !t.double.events().iter().any(|e| e["event"] == "allowed"),
+        "pipelock logs no event for an intercepted request it lets through"
+    );
 }
 
 #[test]
@@ -275,6 +283,18 @@ fn intercepted_body_dlp_and_authority_mismatch_are_blocked() {
     .unwrap();
     assert_eq!(status(&r), 403, "{r}");
     assert_eq!(body(&r), "authority mismatch: blocked\n");
+
+    // The port counts too: a Host without one means 443, not the CONNECT target's port.
+    let tunnel = connect(t.double.addr, &authority).unwrap();
+    let mut tls = tls_client(tunnel, host, roots(&t.proxy_ca));
+    let r = exchange(&mut tls, &format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n")).unwrap();
+    assert_eq!(status(&r), 403, "{r}");
+    let reason = format!("authority mismatch: {host} vs {authority}");
+    t.double.wait_event(&[
+        ("event", "blocked"),
+        ("scanner", "tls_authority_mismatch"),
+        ("reason", &reason),
+    ]);
 }
 
 #[test]
@@ -479,4 +499,109 @@ fn config_reloads_on_file_change_and_sighup_and_refuses_a_downgrade() {
     unique.sort();
     unique.dedup();
     assert_eq!(ids.len(), unique.len(), "{ids:?}");
+}
+
+#[test]
+fn private_destinations_are_refused_after_resolution() {
+    // No exemption for loopback: the allowed name resolves to 127.0.0.1.
+    let t = intercepting(&json!({"ssrf": {"ip_allowlist": []}}));
+    let authority = format!("api.upstream.test:{}", t.port);
+    let refused = connect(t.double.addr, &authority).unwrap_err();
+    assert_eq!(status(&refused), 403, "{refused}");
+    assert_eq!(
+        body(&refused),
+        "CONNECT blocked: SSRF blocked: api.upstream.test resolves to internal IP 127.0.0.1\n"
+    );
+    let event = t
+        .double
+        .wait_event(&[("event", "blocked"), ("scanner", "ssrf")]);
+    assert_eq!(event["target"], authority.as_str());
+    let r = raw(
+        t.double.addr,
+        &format!("GET http://{authority}/x HTTP/1.1\r\nHost: {authority}\r\n\r\n"),
+    );
+    assert_eq!(status(&r), 403, "{r}");
+    assert_eq!(
+        body(&r),
+        "blocked: SSRF blocked: api.upstream.test resolves to internal IP 127.0.0.1\n"
+    );
+
+    // A trusted name may resolve to a private address.
+    let t = intercepting(&json!({
+        "ssrf": {"ip_allowlist": []},
+        "trusted_domains": ["*.upstream.test"],
+    }));
+    connect(t.double.addr, &format!("api.upstream.test:{}", t.port)).unwrap();
+}
+
+#[test]
+fn requests_past_the_rate_limit_get_429() {
+    // The CONNECT and the request inside it count one each.
+    let t = intercepting(&json!({"fetch_proxy": {"monitoring": {"max_requests_per_minute": 3}}}));
+    let host = "api.upstream.test";
+    let authority = format!("{host}:{}", t.port);
+    let get = format!("GET /r HTTP/1.1\r\nHost: {authority}\r\n\r\n");
+    let mut tls = tls_client(
+        connect(t.double.addr, &authority).unwrap(),
+        host,
+        roots(&t.proxy_ca),
+    );
+    assert_eq!(status(&exchange(&mut tls, &get).unwrap()), 200);
+    let mut tls = tls_client(
+        connect(t.double.addr, &authority).unwrap(),
+        host,
+        roots(&t.proxy_ca),
+    );
+    let r = exchange(&mut tls, &get).unwrap();
+    assert_eq!(status(&r), 429, "{r}");
+    assert_eq!(
+        body(&r),
+        "blocked: rate limit exceeded for api.upstream.test\n"
+    );
+    let refused = connect(t.double.addr, &authority).unwrap_err();
+    assert_eq!(status(&refused), 429, "{refused}");
+    assert_eq!(
+        body(&refused),
+        "CONNECT blocked: rate limit exceeded for api.upstream.test\n"
+    );
+    t.double
+        .wait_event(&[("event", "blocked"), ("scanner", "ratelimit")]);
+}
+
+#[test]
+fn size_limits_fail_closed() {
+    let t = intercepting(&json!({
+        "request_body_scanning": {"max_body_bytes": 16},
+        "tls_interception": {"max_response_bytes": 20},
+    }));
+    let host = "api.upstream.test";
+    let authority = format!("{host}:{}", t.port);
+    let open = || {
+        tls_client(
+            connect(t.double.addr, &authority).unwrap(),
+            host,
+            roots(&t.proxy_ca),
+        )
+    };
+    // The upstream's answer ("upstream saw GET …") is longer than 20 bytes.
+    let r = exchange(
+        &mut open(),
+        &format!("GET /big HTTP/1.1\r\nHost: {authority}\r\n\r\n"),
+    )
+    .unwrap();
+    assert_eq!(status(&r), 403, "{r}");
+    assert_eq!(body(&r), "blocked: response too large for scanning\n");
+    t.double
+        .wait_event(&[("event", "blocked"), ("scanner", "tls_response_blocked")]);
+    let body_text = "x".repeat(17);
+    let r = exchange(
+        &mut open(),
+        &format!("POST /up HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 17\r\n\r\n{body_text}"),
+    )
+    .unwrap();
+    assert_eq!(status(&r), 403, "{r}");
+    assert_eq!(
+        body(&r),
+        "blocked: request body exceeds max_body_bytes (16)\n"
+    );
 }

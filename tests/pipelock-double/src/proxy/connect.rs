@@ -26,11 +26,14 @@ pub fn handle(
     let host = policy::normalize(&host);
     let target = head.target.clone();
     let fields = json!({ "method": "CONNECT", "target": target });
-    if let Some(reason) = shared.refuse_unlisted(ctx, &host, fields) {
-        http::write_text(&mut client, 403, &format!("CONNECT blocked: {reason}"))?;
-        return Ok(());
-    }
-    let upstream = match shared.dialer.dial(&host, port) {
+    let ips = match shared.screen(ctx, &host, &fields) {
+        Ok(ips) => ips,
+        Err((status, reason)) => {
+            http::write_text(&mut client, status, &format!("CONNECT blocked: {reason}"))?;
+            return Ok(());
+        }
+    };
+    let upstream = match policy::dial(&host, &ips, port) {
         Ok(upstream) => upstream,
         Err(err) => {
             http::write_text(&mut client, 502, &format!("CONNECT failed: {err:#}"))?;
@@ -187,6 +190,102 @@ fn intercept_tunnel(
     client: Prefixed<TcpStream>,
     upstream: TcpStream,
 ) -> Result<u64> {
+    let Some(tls) = accept_tls(shared, ctx, host, port, client)? else {
+        return Ok(0);
+    };
+    let mut reader = BufReader::new(tls);
+    let Some(head) = http::read_head(&mut reader)? else {
+        return Ok(0);
+    };
+    let authority = if port == 443 {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    };
+    let (path, inner_host) = match head.target.split_once("://") {
+        Some((_, rest)) => {
+            let split = rest.find(['/', '?']).unwrap_or(rest.len());
+            (rest[split..].to_string(), Some(rest[..split].to_string()))
+        }
+        None => (head.target.clone(), None),
+    };
+    let path = if path.is_empty() {
+        "/".to_string()
+    } else {
+        path
+    };
+    let url = format!("https://{authority}{path}");
+    let inner = inner_host.or_else(|| head.header("host").map(str::to_string));
+    if !authority_matches(shared, ctx, &head, &url, inner.as_deref(), host, port) {
+        return finish(reader, 403, "authority mismatch: blocked");
+    }
+    // Each request inside the tunnel is scanned, and counted, on its own.
+    let fields = json!({ "method": head.method, "url": url });
+    if let Some(reason) = shared.rate_limited(ctx, host, &fields) {
+        return finish(reader, 429, &format!("blocked: {reason}"));
+    }
+    let body = match shared.inspect(ctx, &head, &url, &mut reader, true)? {
+        Verdict::Block(status, text) => return finish(reader, status, &text),
+        Verdict::Allow(body) => body,
+    };
+    let relayed = forward_inner(
+        shared,
+        host,
+        &head,
+        &path,
+        &authority,
+        &body,
+        upstream,
+        reader.get_mut(),
+    );
+    // Pipelock logs no event for an intercepted request it lets through: the tunnel's
+    // `tunnel_open` and `tunnel_close` are the record.
+    let bytes = match relayed {
+        Ok(http::Relayed::Sent(_, bytes)) => bytes,
+        Ok(http::Relayed::TooLarge) => {
+            let reason = "response too large for scanning";
+            let hit = Hit {
+                block_event: "blocked",
+                warn_event: "blocked",
+                scanner: "tls_response_blocked",
+                wants_block: true,
+            };
+            shared.hit(
+                ctx,
+                &hit,
+                reason,
+                json!({ "method": head.method, "url": url }),
+            );
+            return finish(reader, 403, &format!("blocked: {reason}"));
+        }
+        Err(err) => {
+            shared.events.emit(
+                "error",
+                "error",
+                "upstream request failed",
+                ctx.fields(
+                    json!({ "method": head.method, "url": url, "reason": format!("{err:#}") }),
+                ),
+            );
+            return finish(reader, 502, "bad gateway: upstream request failed");
+        }
+    };
+    let tls = reader.get_mut();
+    tls.conn.send_close_notify();
+    let _ = tls.flush();
+    http::linger_close(&tls.sock.inner);
+    Ok(bytes + body.len() as u64)
+}
+
+/// The client's side of an intercepted tunnel: TLS with a leaf minted for `host`. `None` when
+/// the handshake fails (the event is logged).
+fn accept_tls(
+    shared: &Shared,
+    ctx: &Ctx,
+    host: &str,
+    port: u16,
+    client: Prefixed<TcpStream>,
+) -> Result<Option<ClientTls>> {
     let interceptor = shared.interceptor.as_ref().context("interception is off")?;
     let (config, probe) =
         interceptor.server_config(host, shared.cfg.forward_proxy.sni_verification)?;
@@ -211,82 +310,73 @@ fn intercept_tunnel(
                     "reason": err.to_string(),
                 })),
             );
-            return Ok(0);
+            return Ok(None);
         }
     }
-    let mut reader = BufReader::new(tls);
-    let Some(head) = http::read_head(&mut reader)? else {
-        return Ok(0);
-    };
-    let authority = if port == 443 {
-        host.to_string()
-    } else {
-        format!("{host}:{port}")
-    };
-    let (path, inner_host) = match head.target.split_once("://") {
-        Some((_, rest)) => {
-            let split = rest.find(['/', '?']).unwrap_or(rest.len());
-            (rest[split..].to_string(), Some(rest[..split].to_string()))
-        }
-        None => (head.target.clone(), None),
-    };
-    let path = if path.is_empty() {
-        "/".to_string()
-    } else {
-        path
-    };
-    let url = format!("https://{authority}{path}");
-    let inner = inner_host.or_else(|| head.header("host").map(str::to_string));
-    let inner_ok = inner.as_deref().is_some_and(|h| {
-        policy::split_host_port(h, port).is_ok_and(|(h, _)| policy::normalize(&h) == host)
+    Ok(Some(tls))
+}
+
+/// The client's TLS inside an intercepted tunnel.
+type ClientTls = rustls::StreamOwned<rustls::ServerConnection, Prefixed<TcpStream>>;
+
+/// Whether the inner request's authority is the CONNECT target, host and port (a Host without
+/// a port means 443); logs the refusal when it is not.
+fn authority_matches(
+    shared: &Shared,
+    ctx: &Ctx,
+    head: &http::Head,
+    url: &str,
+    inner: Option<&str>,
+    host: &str,
+    port: u16,
+) -> bool {
+    let matches = inner.is_some_and(|h| {
+        policy::split_host_port(h, 443)
+            .is_ok_and(|(h, p)| policy::normalize(&h) == host && p == port)
     });
-    if !inner_ok {
+    if !matches {
         let hit = Hit {
             block_event: "blocked",
             warn_event: "blocked",
-            scanner: "authority_mismatch",
+            scanner: "tls_authority_mismatch",
             wants_block: true,
         };
-        let fields = json!({ "method": head.method, "url": url, "host": inner });
-        shared.hit(ctx, &hit, "authority mismatch", fields);
-        return finish(reader, 403, "authority mismatch: blocked");
+        let reason = format!(
+            "authority mismatch: {} vs {host}:{port}",
+            inner.unwrap_or("")
+        );
+        shared.hit(
+            ctx,
+            &hit,
+            &reason,
+            json!({ "method": head.method, "url": url }),
+        );
     }
-    let body = match shared.inspect(ctx, &head, &url, &mut reader, true)? {
-        Verdict::Block(status, text) => return finish(reader, status, &text),
-        Verdict::Allow(body) => body,
-    };
+    matches
+}
+
+/// Sends the checked request to the upstream over verified TLS and relays the answer,
+/// buffered up to `max_response_bytes` as pipelock scans it.
+#[allow(clippy::too_many_arguments)]
+fn forward_inner<W: Write>(
+    shared: &Shared,
+    host: &str,
+    head: &http::Head,
+    path: &str,
+    authority: &str,
+    body: &[u8],
+    upstream: TcpStream,
+    client: &mut W,
+) -> Result<http::Relayed> {
     let name = ServerName::try_from(host.to_string()).context("upstream server name")?;
     let conn = rustls::ClientConnection::new(shared.upstream_tls.clone(), name)?;
     let mut up = rustls::StreamOwned::new(conn, upstream);
-    let sent = http::write_request(&mut up, &head, &path, &authority, &body);
-    let relayed = sent
-        .map_err(anyhow::Error::from)
-        .and_then(|()| http::relay_response(&mut BufReader::new(&mut up), reader.get_mut()));
-    let (status, bytes) = match relayed {
-        Ok(done) => done,
-        Err(err) => {
-            shared.events.emit(
-                "error",
-                "error",
-                "upstream request failed",
-                ctx.fields(
-                    json!({ "method": head.method, "url": url, "reason": format!("{err:#}") }),
-                ),
-            );
-            return finish(reader, 502, "bad gateway: upstream request failed");
-        }
-    };
-    shared.events.emit(
-        "info",
-        "allowed",
-        "request allowed",
-        ctx.fields(json!({ "method": head.method, "url": url, "status": status })),
-    );
-    let tls = reader.get_mut();
-    tls.conn.send_close_notify();
-    let _ = tls.flush();
-    http::linger_close(&tls.sock.inner);
-    Ok(bytes + body.len() as u64)
+    http::write_request(&mut up, head, path, authority, body)?;
+    http::relay_response(
+        &mut BufReader::new(&mut up),
+        client,
+        Some(shared.cfg.tls.max_response_bytes),
+    )
 }
 
 /// Answers inside the tunnel with a text response, then closes TLS cleanly.

@@ -33,10 +33,13 @@ pub fn handle(
     let host = policy::normalize(&host);
 
     let fields = json!({ "method": head.method, "url": head.target });
-    if let Some(reason) = shared.refuse_unlisted(ctx, &host, fields) {
-        http::write_text(writer, 403, &format!("blocked: {reason}"))?;
-        return Ok(());
-    }
+    let ips = match shared.screen(ctx, &host, &fields) {
+        Ok(ips) => ips,
+        Err((status, reason)) => {
+            http::write_text(writer, status, &format!("blocked: {reason}"))?;
+            return Ok(());
+        }
+    };
     let body = match shared.inspect(ctx, head, &head.target, reader, false)? {
         Verdict::Block(status, text) => {
             http::write_text(writer, status, &text)?;
@@ -45,7 +48,7 @@ pub fn handle(
         Verdict::Allow(body) => body,
     };
 
-    let upstream = match shared.dialer.dial(&host, port) {
+    let upstream = match policy::dial(&host, &ips, port) {
         Ok(upstream) => upstream,
         Err(err) => {
             http::write_text(writer, 502, &format!("bad gateway: {err:#}"))?;
@@ -53,23 +56,33 @@ pub fn handle(
         }
     };
     upstream.set_read_timeout(Some(shared.cfg.forward_proxy.idle_timeout))?;
-    let status = if https {
+    let started = std::time::Instant::now();
+    let relayed = if https {
         let name = ServerName::try_from(host.clone()).context("upstream server name")?;
         let conn = rustls::ClientConnection::new(shared.upstream_tls.clone(), name)?;
         let mut tls = rustls::StreamOwned::new(conn, upstream);
         http::write_request(&mut tls, head, &path, authority, &body)?;
-        http::relay_response(&mut BufReader::new(tls), writer)?.0
+        http::relay_response(&mut BufReader::new(tls), writer, None)?
     } else {
         let mut up = upstream;
         http::write_request(&mut up, head, &path, authority, &body)?;
-        http::relay_response(&mut BufReader::new(up), writer)?.0
+        http::relay_response(&mut BufReader::new(up), writer, None)?
+    };
+    let http::Relayed::Sent(status, size) = relayed else {
+        unreachable!("only a buffered relay refuses a response");
     };
     writer.flush()?;
     shared.events.emit(
         "info",
-        "allowed",
-        "request allowed",
-        ctx.fields(json!({ "method": head.method, "url": head.target, "status": status })),
+        "forward_http",
+        "forward proxy request",
+        ctx.fields(json!({
+            "method": head.method,
+            "url": head.target,
+            "status_code": status,
+            "size_bytes": size,
+            "duration_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })),
     );
     Ok(())
 }

@@ -218,12 +218,24 @@ pub fn write_request<W: io::Write>(
     w.flush()
 }
 
-/// Relays an upstream response to the client, forcing `Connection: close`, then copies the
-/// body bytes as they come until the upstream closes. Returns the status and bytes relayed.
+/// What relaying a response came to.
+#[derive(Clone, Copy)]
+pub enum Relayed {
+    /// Sent to the client: the upstream's status and the bytes relayed.
+    Sent(u16, u64),
+    /// Not sent: the body passed the buffering limit before it ended.
+    TooLarge,
+}
+
+/// Relays the upstream's response with `Connection: close`. With `buffer_limit`, the body is
+/// read whole before anything is sent, as pipelock buffers an intercepted response to scan it,
+/// and a body past the limit is not sent at all; server-sent events stream regardless, as in
+/// pipelock. The limit counts the bytes on the wire (chunk framing included).
 pub fn relay_response<R: BufRead, W: Write>(
     upstream: &mut R,
     client: &mut W,
-) -> Result<(u16, u64)> {
+    buffer_limit: Option<usize>,
+) -> Result<Relayed> {
     let mut budget = MAX_HEAD;
     let status_line = read_line(upstream, &mut budget)?.context("upstream sent no response")?;
     let status: u16 = status_line
@@ -232,23 +244,42 @@ pub fn relay_response<R: BufRead, W: Write>(
         .and_then(|s| s.parse().ok())
         .with_context(|| format!("bad upstream status line {status_line:?}"))?;
     let mut out = format!("{status_line}\r\n");
+    let mut event_stream = false;
     loop {
         let line = read_line(upstream, &mut budget)?.context("truncated upstream head")?;
         if line.is_empty() {
             break;
         }
-        let name = line.split(':').next().unwrap_or("");
+        let (name, value) = line.split_once(':').unwrap_or((&line, ""));
         if name.eq_ignore_ascii_case("connection") || name.eq_ignore_ascii_case("keep-alive") {
             continue;
+        }
+        if name.eq_ignore_ascii_case("content-type") {
+            event_stream = value
+                .trim()
+                .to_ascii_lowercase()
+                .starts_with("text/event-stream");
         }
         out.push_str(&line);
         out.push_str("\r\n");
     }
     out.push_str("Connection: close\r\n\r\n");
-    client.write_all(out.as_bytes())?;
-    let copied = copy_until_close(upstream, client)?;
+    let copied = if let Some(limit) = buffer_limit.filter(|_| !event_stream) {
+        let mut body = Vec::new();
+        let limit_plus_one = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+        copy_until_close(&mut upstream.take(limit_plus_one), &mut body)?;
+        if body.len() > limit {
+            return Ok(Relayed::TooLarge);
+        }
+        client.write_all(out.as_bytes())?;
+        client.write_all(&body)?;
+        body.len() as u64
+    } else {
+        client.write_all(out.as_bytes())?;
+        copy_until_close(upstream, client)?
+    };
     client.flush()?;
-    Ok((status, copied + out.len() as u64))
+    Ok(Relayed::Sent(status, copied + out.len() as u64))
 }
 
 /// Copies until EOF; a TLS peer that closes without `close_notify` counts as EOF.

@@ -5,10 +5,12 @@ mod connect;
 mod forward;
 mod http;
 mod policy;
+mod ratelimit;
+pub mod ssrf;
 mod tls;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{IpAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -41,6 +43,7 @@ struct Shared {
     dialer: policy::Dialer,
     upstream_tls: Arc<rustls::ClientConfig>,
     interceptor: Option<tls::Interceptor>,
+    rate: ratelimit::RateLimiter,
     next_id: Arc<AtomicU64>,
 }
 
@@ -113,6 +116,8 @@ impl Shared {
             dialer: policy::Dialer::from_env()?,
             upstream_tls: tls::upstream_client_config()?,
             interceptor,
+            // Pipelock's rate limiter lives in its scanner, which a reload replaces.
+            rate: ratelimit::RateLimiter::new(cfg.max_requests_per_minute),
             next_id,
             events,
             cfg,
@@ -202,6 +207,18 @@ struct Hit<'a> {
     wants_block: bool,
 }
 
+impl<'a> Hit<'a> {
+    /// A check that refuses when pipelock enforces, and is logged as an anomaly when not.
+    fn refusal(scanner: &'a str) -> Self {
+        Hit {
+            block_event: "blocked",
+            warn_event: "anomaly",
+            scanner,
+            wants_block: true,
+        }
+    }
+}
+
 impl Shared {
     /// Logs a scanner hit. Returns whether the request is to be blocked.
     fn hit(&self, ctx: &Ctx, hit: &Hit<'_>, reason: &str, fields: Value) -> bool {
@@ -221,20 +238,48 @@ impl Shared {
         block
     }
 
-    /// The strict-mode allowlist check shared by CONNECT and plain requests: `Some(reason)`
-    /// when `host` is refused (the event is already emitted), `None` when it may pass.
-    fn refuse_unlisted(&self, ctx: &Ctx, host: &str, fields: Value) -> Option<String> {
-        if policy::allowlisted(&self.cfg, host) {
+    /// The destination checks shared by CONNECT and plain requests, in pipelock's order:
+    /// the strict-mode allowlist, the SSRF guard (which resolves `host`), the rate limit.
+    /// `Err((status, reason))` when refused (the event is already emitted), else the
+    /// addresses to dial.
+    fn screen(&self, ctx: &Ctx, host: &str, fields: &Value) -> Result<Vec<IpAddr>, (u16, String)> {
+        if !policy::allowlisted(&self.cfg, host) {
+            let reason = format!("domain not in allowlist: {host}");
+            let hit = Hit::refusal("allowlist");
+            if self.hit(ctx, &hit, &reason, fields.clone()) {
+                return Err((403, reason));
+            }
+        }
+        let ips = match self.cfg.ssrf.check(&self.dialer, host) {
+            Ok(ips) => ips,
+            Err(refusal) => {
+                let hit = Hit::refusal(refusal.scanner);
+                // With enforcement off pipelock only logs here, but its dialer refuses the
+                // same addresses, so the request fails either way.
+                let status = if self.hit(ctx, &hit, &refusal.reason, fields.clone()) {
+                    403
+                } else {
+                    502
+                };
+                return Err((status, refusal.reason));
+            }
+        };
+        match self.rate_limited(ctx, host, fields) {
+            Some(reason) => Err((429, reason)),
+            None => Ok(ips),
+        }
+    }
+
+    /// Counts a request to `host` against the per-domain rate limit: `Some(reason)` when it is
+    /// over (the event is already emitted).
+    fn rate_limited(&self, ctx: &Ctx, host: &str, fields: &Value) -> Option<String> {
+        if self.rate.admit(host) {
             return None;
         }
-        let reason = format!("domain not in allowlist: {host}");
-        let hit = Hit {
-            block_event: "blocked",
-            warn_event: "anomaly",
-            scanner: "allowlist",
-            wants_block: true,
-        };
-        self.hit(ctx, &hit, &reason, fields).then_some(reason)
+        let reason = format!("rate limit exceeded for {host}");
+        let hit = Hit::refusal("ratelimit");
+        self.hit(ctx, &hit, &reason, fields.clone())
+            .then_some(reason)
     }
 
     /// URL, header and body checks for one request (plain or intercepted). `intercepted`
@@ -251,12 +296,7 @@ impl Shared {
         let base = json!({ "method": head.method, "url": url });
         if let Some(name) = self.dlp.scan_core(url) {
             let reason = format!("core DLP match: {name} (critical)");
-            let hit = Hit {
-                block_event: "blocked",
-                warn_event: "anomaly",
-                scanner: "dlp",
-                wants_block: true,
-            };
+            let hit = Hit::refusal("dlp");
             if self.hit(ctx, &hit, &reason, base.clone()) {
                 return Ok(Verdict::Block(403, format!("blocked: {reason}")));
             }
@@ -294,8 +334,8 @@ impl Shared {
         let body = match http::read_body(reader, head, max)? {
             http::Body::Bytes(body) => body,
             http::Body::TooLarge => {
-                // Fail closed above the limit, as pipelock does.
-                let reason = format!("request body exceeds {max} bytes");
+                // Fail closed above the limit, whatever the action, as pipelock does.
+                let reason = format!("request body exceeds max_body_bytes ({max})");
                 let hit = Hit {
                     block_event: "blocked",
                     warn_event: "blocked",
@@ -303,14 +343,24 @@ impl Shared {
                     wants_block: true,
                 };
                 self.hit(ctx, &hit, &reason, base);
-                return Ok(Verdict::Block(
-                    413,
-                    "blocked: request body too large".into(),
-                ));
+                return Ok(Verdict::Block(403, format!("blocked: {reason}")));
             }
         };
         if body_cfg.enabled && !body.is_empty() {
-            let hits = self.dlp.scan(&String::from_utf8_lossy(&body));
+            let hits = match crate::bodytext::texts(head.header("content-type"), &body) {
+                Ok(texts) => self.scan_texts(&texts),
+                Err(reason) => {
+                    // A body pipelock cannot parse for its type is refused, whatever the action.
+                    let hit = Hit {
+                        block_event: "blocked",
+                        warn_event: "blocked",
+                        scanner: "body_dlp",
+                        wants_block: true,
+                    };
+                    self.hit(ctx, &hit, &reason, base);
+                    return Ok(Verdict::Block(403, format!("blocked: {reason}")));
+                }
+            };
             if !hits.is_empty() {
                 let reason = format!("request body contains secret: {}", hits.join(", "));
                 let hit = Hit {
@@ -325,6 +375,23 @@ impl Shared {
             }
         }
         Ok(Verdict::Allow(body))
+    }
+}
+
+impl Shared {
+    /// Scans each text on its own, stopping at the first with a hit, then all of them sorted
+    /// and joined.
+    fn scan_texts(&self, texts: &[String]) -> Vec<&'static str> {
+        if let Some(hits) = texts
+            .iter()
+            .map(|t| self.dlp.scan(t))
+            .find(|hits| !hits.is_empty())
+        {
+            return hits;
+        }
+        let mut sorted: Vec<&str> = texts.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        self.dlp.scan(&sorted.join("\n"))
     }
 }
 

@@ -92,26 +92,51 @@ impl Dialer {
         Ok(Self { hosts })
     }
 
-    /// Connects to `host:port`, trying each resolved address.
-    pub fn dial(&self, host: &str, port: u16) -> Result<TcpStream> {
-        let addrs: Vec<SocketAddr> = match self.hosts.get(&normalize(host)) {
-            Some(ip) => vec![SocketAddr::new(*ip, port)],
-            None => (normalize(host).as_str(), port)
-                .to_socket_addrs()
-                .with_context(|| format!("resolving {host}"))?
-                .collect(),
-        };
-        let mut last = None;
-        for addr in addrs {
-            match TcpStream::connect_timeout(&addr, Duration::from_secs(10)) {
-                Ok(stream) => return Ok(stream),
-                Err(err) => last = Some(err),
-            }
+    /// A dialer with a fixed host map, for unit tests.
+    #[cfg(test)]
+    pub fn with_hosts(pairs: &[(&str, &str)]) -> Self {
+        let hosts = pairs
+            .iter()
+            .map(|(name, ip)| (normalize(name), ip.parse().expect("an address")))
+            .collect();
+        Self { hosts }
+    }
+
+    /// The addresses `host` stands for: itself when it is an IP literal, else the host map's
+    /// entry, else the system resolver's answer.
+    pub fn resolve(&self, host: &str) -> Result<Vec<IpAddr>> {
+        let host = normalize(host);
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            return Ok(vec![ip]);
         }
-        match last {
-            Some(err) => Err(err).with_context(|| format!("connecting to {host}:{port}")),
-            None => bail!("{host} resolved to no address"),
+        if let Some(ip) = self.hosts.get(&host) {
+            return Ok(vec![*ip]);
         }
+        let ips: Vec<IpAddr> = (host.as_str(), 0)
+            .to_socket_addrs()
+            .with_context(|| format!("lookup {host}"))?
+            .map(|a| a.ip())
+            .collect();
+        if ips.is_empty() {
+            bail!("lookup {host}: no such host");
+        }
+        Ok(ips)
+    }
+}
+
+/// Connects to `port` on the first of `ips` that answers (the addresses the SSRF guard checked,
+/// so nothing is resolved a second time).
+pub fn dial(host: &str, ips: &[IpAddr], port: u16) -> Result<TcpStream> {
+    let mut last = None;
+    for ip in ips {
+        match TcpStream::connect_timeout(&SocketAddr::new(*ip, port), Duration::from_secs(10)) {
+            Ok(stream) => return Ok(stream),
+            Err(err) => last = Some(err),
+        }
+    }
+    match last {
+        Some(err) => Err(err).with_context(|| format!("connecting to {host}:{port}")),
+        None => bail!("{host} resolved to no address"),
     }
 }
 

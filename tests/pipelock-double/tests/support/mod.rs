@@ -139,7 +139,7 @@ impl Double {
         }
     }
 
-    /// Every event so far.
+    /// The events logged so far.
     pub fn events(&self) -> Vec<Value> {
         self.events.0.lock().unwrap().clone()
     }

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::support::{harness, manifest, unique_name, Bottle, Harness, Workspace};
+use crate::support::{harness, unique_name, Bottle, Harness, Workspace, AGENT_IMAGE};
 
 /// A GitHub token shape pipelock's DLP knows.
 const GITHUB_TOKEN: &str = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
@@ -74,14 +74,7 @@ fn started_at(h: &Harness, container: &str) -> String {
 #[test]
 fn a_refused_host_is_allowed_live_and_denied_again() {
     let Some(h) = harness() else { return };
-    let name = unique_name("allow");
-    let text = format!(
-        "{}approvable = [\"denied.bottle.test\"]\n",
-        manifest(&name, &["sleep", "infinity"])
-    );
-    let ws = Workspace::new(&name, &text);
-    let started = run(&h, &ws, &["start", "-y", "--detach", "--json", "bottle.toml"]);
-    let bottle = Bottle::started(&h, &name, ws, started);
+    let bottle = Bottle::launch_with(&h, "allow", "approvable = [\"denied.bottle.test\"]\n");
 
     // 1. Refused, and `policy log` says so.
     assert_eq!(curl(&bottle, "https://denied.bottle.test/hello"), "403|000|");
@@ -205,14 +198,12 @@ fn a_refused_host_is_allowed_live_and_denied_again() {
     );
 }
 
-/// The test manifest with only `upstream.bottle.test` on top of the built-in hosts.
+/// A test manifest allowing only `upstream.bottle.test` on top of the built-in hosts.
 fn narrow_manifest(name: &str) -> String {
-    manifest(name, &["sleep", "infinity"])
-        .replace(
-            "allowlist = [\"upstream.bottle.test\", \"passthrough.bottle.test\"]",
-            "allowlist = [\"upstream.bottle.test\"]",
-        )
-        .replace("tls_passthrough_domains = [\"passthrough.bottle.test\"]\n", "")
+    format!(
+        "name = \"{name}\"\n\n[agent]\nimage = \"{AGENT_IMAGE}\"\ncommand = [\"sleep\", \"infinity\"]\n\n\
+         [egress]\nallowlist = [\"upstream.bottle.test\"]\n"
+    )
 }
 
 #[test]

@@ -645,6 +645,17 @@ mod tests {
         params.signed_by(&leaf_key, &issuer).unwrap().pem()
     }
 
+    /// `openssl verify` of a leaf for `san` that `ca` signed (files named `name` in `dir`).
+    fn verify_leaf(ca: &BottleCa, dir: &TempDir, name: &str, san: SanType) -> (bool, String) {
+        let ca_pem = dir.write("ca.pem", ca.cert_pem());
+        let leaf = dir.write(name, &mint_leaf(ca, san));
+        openssl(
+            &["verify", "-x509_strict", "-CAfile"],
+            &[&ca_pem, &leaf],
+            true,
+        )
+    }
+
     #[test]
     fn openssl_accepts_the_key() {
         if !openssl_present() {
@@ -688,15 +699,7 @@ mod tests {
             .to_ascii_lowercase();
         assert_eq!(format!("sha256:{theirs}"), ca.fingerprint());
 
-        let ca_pem = ca_pem.to_str().unwrap();
-        let verify = |name: &str, san: SanType| {
-            let leaf = dir.write(name, &mint_leaf(&ca, san));
-            openssl(
-                &["verify", "-x509_strict", "-CAfile", ca_pem],
-                &[&leaf],
-                true,
-            )
-        };
+        let verify = |name: &str, san: SanType| verify_leaf(&ca, &dir, name, san);
 
         for (file, host) in [
             ("exact.pem", "api.anthropic.com"),
@@ -748,16 +751,7 @@ mod tests {
         }
         let ca = generate("learn", DnsScope::Any, DEFAULT_VALIDITY).unwrap();
         let dir = TempDir::new("ca-any");
-        let ca_pem = dir.write("ca.pem", ca.cert_pem());
-        let ca_pem = ca_pem.to_str().unwrap();
-        let verify = |name: &str, san: SanType| {
-            let leaf = dir.write(name, &mint_leaf(&ca, san));
-            openssl(
-                &["verify", "-x509_strict", "-CAfile", ca_pem],
-                &[&leaf],
-                true,
-            )
-        };
+        let verify = |name: &str, san: SanType| verify_leaf(&ca, &dir, name, san);
         let (ok, out) = verify(
             "name.pem",
             SanType::DnsName("any.example.org".try_into().unwrap()),

@@ -3,6 +3,8 @@
 //! when the agent exits, a detached one when `stop` removes it: before the sidecar, and its
 //! log, are gone.
 
+use std::fmt::Write as _;
+
 use anyhow::Context as _;
 use backends::Engine;
 use camino::{Utf8Path, Utf8PathBuf};
@@ -28,29 +30,29 @@ pub struct Learned {
 impl Learned {
     /// The line `start` and `stop` print.
     pub fn summary(&self) -> String {
+        let hosts = match self.hosts.len() {
+            0 => "no host".to_owned(),
+            n => format!(
+                "{n} host{}: {}",
+                if n == 1 { "" } else { "s" },
+                self.hosts
+                    .iter()
+                    .map(Hostname::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
         let mut text = format!(
-            "learn run: wrote {} ({}) with {} host{}: {}; review it before the next start allows them",
-            self.path,
-            self.sha256,
-            self.hosts.len(),
-            if self.hosts.len() == 1 { "" } else { "s" },
-            self.hosts
-                .iter()
-                .map(Hostname::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
+            "learn run: wrote {} ({}) with {hosts}; review it before the next start allows them",
+            self.path, self.sha256
         );
-        if !self.left_out.is_empty() {
-            text.push_str(&format!(
-                "; left out (an allowlist names hosts, not addresses): {}",
-                self.left_out.join(", ")
-            ));
-        }
-        if !self.refused_only.is_empty() {
-            text.push_str(&format!(
-                "; left out (pipelock refused everything sent there): {}",
-                self.refused_only.join(", ")
-            ));
+        for (why, hosts) in [
+            ("an allowlist names hosts, not addresses", &self.left_out),
+            ("pipelock refused everything sent there", &self.refused_only),
+        ] {
+            if !hosts.is_empty() {
+                let _ = write!(text, "; left out ({why}): {}", hosts.join(", "));
+            }
         }
         text
     }
@@ -114,13 +116,12 @@ pub fn finish(
         .format(&time::format_description::well_known::Rfc3339)
         .context("formatting the time")?;
     let (lock, left_out, refused_only) = lock_from_log(bottle, &log.stdout, &now)?;
-    let sha256 = lockfile::write(path, &lock).map_err(|e| {
+    let sha256 = lockfile::write(path, &lock).inspect_err(|_| {
         // Keep what was learned: the sidecar and its log go next.
         eprintln!(
             "bot-bottle: the learn run's lock could not be written; it would have been:\n{}",
             lockfile::render(&lock)
         );
-        e
     })?;
     Ok(Learned {
         path: path.to_owned(),

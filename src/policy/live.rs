@@ -154,7 +154,9 @@ pub fn apply(
 /// One change at a time per bottle: a second `allow` waits for the first, so neither loses
 /// the other's hosts. The lock file stays beside the bottle's.
 fn serialise(stage_dir: &camino::Utf8Path) -> anyhow::Result<std::fs::File> {
-    let root = stage_dir.parent().context("the stage directory has no parent")?;
+    let root = stage_dir
+        .parent()
+        .context("the stage directory has no parent")?;
     stage::ensure_root(root)?;
     let path = stage_dir.with_extension("policy-lock");
     let file = OpenOptions::new()
@@ -232,10 +234,18 @@ fn reload(engine: &dyn Engine, proxy: &str, old: &str, new: &str) -> anyhow::Res
     let failure = loop {
         let log = engine.logs(proxy)?;
         let now = reloads(&log.stdout);
-        if let Some(hash) = now.successes.get(before.successes.len()..).and_then(|s| s.last()) {
+        if let Some(hash) = now
+            .successes
+            .get(before.successes.len()..)
+            .and_then(|s| s.last())
+        {
             return Ok(hash.clone());
         }
-        if let Some(error) = now.errors.get(before.errors.len()..).and_then(|e| e.first()) {
+        if let Some(error) = now
+            .errors
+            .get(before.errors.len()..)
+            .and_then(|e| e.first())
+        {
             break format!("pipelock refused the new config: {error}");
         }
         if Instant::now() > deadline {

@@ -6,6 +6,7 @@
 //! not one: exit 2 naming the file, line and field), and the plan shows its path, SHA-256 and
 //! hosts, for the user (and an approval step) to see before anything starts.
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 
@@ -33,7 +34,7 @@ pub struct EgressLock {
     /// When the learn run ended (RFC 3339, UTC).
     pub learned_at: SafeText,
     /// The hosts, by name.
-    #[serde(default, rename = "host")]
+    #[serde(default, rename = "host", skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<LockedHost>,
 }
 
@@ -132,7 +133,10 @@ pub fn write(path: &Utf8Path, lock: &EgressLock) -> anyhow::Result<String> {
     let text = render(lock);
     let mut random = [0u8; 6];
     getrandom::getrandom(&mut random).map_err(|e| anyhow::anyhow!("reading random bytes: {e}"))?;
-    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let suffix = random.iter().fold(String::new(), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
     let temp = dir.join(format!(".{FILE_NAME}.{suffix}.tmp"));
     let written = std::fs::OpenOptions::new()
         .write(true)
@@ -222,7 +226,7 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
         let loaded = load(&path).unwrap().unwrap();
         assert_eq!(loaded.sha256, hash);
-        let hosts: Vec<_> = loaded.hosts().iter().map(|h| h.to_string()).collect();
+        let hosts: Vec<_> = loaded.hosts().iter().map(ToString::to_string).collect();
         assert_eq!(hosts, ["*.example.org", "registry.npmjs.org"]);
         assert!(load(&dir.join("none.lock")).unwrap().is_none());
         std::fs::remove_dir_all(&dir).unwrap();

@@ -48,7 +48,11 @@ fn ok(out: &Output) -> String {
 
 /// `policy log NAME --json`: host → (allowed, refused, last refusal).
 fn policy_log(bottle: &Bottle) -> Vec<Value> {
-    let out = run(bottle.h, &bottle.ws, &["policy", "log", &bottle.slug, "--json"]);
+    let out = run(
+        bottle.h,
+        &bottle.ws,
+        &["policy", "log", &bottle.slug, "--json"],
+    );
     ok(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -71,27 +75,23 @@ fn started_at(h: &Harness, container: &str) -> String {
     ok(&out).trim().to_owned()
 }
 
+/// `curl` sending a credential to the echo endpoint of `host` (a POST).
+fn post_token(bottle: &Bottle, host: &str) -> String {
+    curl(
+        bottle,
+        &format!("-X POST --data 'token={GITHUB_TOKEN}' https://{host}/echo"),
+    )
+}
+
+fn counts(line: &Value) -> (Option<u64>, Option<u64>) {
+    (line["allowed"].as_u64(), line["refused"].as_u64())
+}
+
 #[test]
 fn a_refused_host_is_allowed_live_and_denied_again() {
     let Some(h) = harness() else { return };
     let bottle = Bottle::launch_with(&h, "allow", "approvable = [\"denied.bottle.test\"]\n");
-
-    // 1. Refused, and `policy log` says so.
-    assert_eq!(curl(&bottle, "https://denied.bottle.test/hello"), "403|000|");
-    let log = policy_log(&bottle);
-    let denied = host_line(&log, "denied.bottle.test");
-    assert_eq!(denied["schema"], "bot-bottle.policy-log/v1");
-    assert_eq!((denied["allowed"].as_u64(), denied["refused"].as_u64()), (Some(0), Some(1)));
-    assert_eq!(
-        denied["last_refusal"],
-        "domain not in allowlist: denied.bottle.test"
-    );
-    let text_log = ok(&run(&h, &bottle.ws, &["policy", "log", &bottle.slug]));
-    assert!(
-        text_log.lines().any(|l| l.starts_with("denied.bottle.test ")
-            && l.contains("domain not in allowlist")),
-        "{text_log}"
-    );
+    refused_and_logged(&bottle);
 
     // What must survive the change: the agent's processes and the sidecar's.
     let agent_pid1 = bottle.agent_sh("cut -d' ' -f22 /proc/1/stat").stdout;
@@ -102,89 +102,116 @@ fn a_refused_host_is_allowed_live_and_denied_again() {
         .to_owned();
     let sidecar_started = started_at(&h, &bottle.proxy());
 
-    // 2. Allowed live.
-    let out = ok(&run(
-        &h,
-        &bottle.ws,
-        &["allow", &bottle.slug, "denied.bottle.test", "--json"],
-    ));
-    let allowed: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(allowed["schema"], "bot-bottle.allow/v1");
-    assert_eq!(allowed["changed"], serde_json::json!(["denied.bottle.test"]));
-    assert!(allowed["config_hash"].is_string(), "{allowed}");
-    assert!(allowed["allowlist"]
-        .as_array()
-        .unwrap()
-        .contains(&"denied.bottle.test".into()));
-
-    // 3. Reachable, intercepted with the bottle's CA and trusted by the agent's store, and DLP
-    // still refuses a credential to it; the hosts allowed before work as before.
+    let allowlist_size = allowed_live(&bottle);
     assert_eq!(
-        curl(&bottle, "https://denied.bottle.test/hello"),
-        format!("200|200|{HELLO}")
-    );
-    let seen = issuer(&bottle, "denied.bottle.test");
-    assert!(
-        seen.contains(&format!("bot-bottle {} egress CA", bottle.slug)),
-        "issuer of the newly allowed host: {seen}"
+        bottle.agent_sh("cut -d' ' -f22 /proc/1/stat").stdout,
+        agent_pid1
     );
     assert_eq!(
-        curl(
-            &bottle,
-            &format!("-X POST --data 'token={GITHUB_TOKEN}' https://denied.bottle.test/echo")
-        ),
-        format!("200|403|{BLOCKED_BODY}")
-    );
-    assert_eq!(
-        curl(&bottle, "https://upstream.bottle.test/hello"),
-        format!("200|200|{HELLO}")
-    );
-    assert_eq!(
-        curl(
-            &bottle,
-            &format!("-X POST --data 'token={GITHUB_TOKEN}' https://upstream.bottle.test/echo")
-        ),
-        format!("200|403|{BLOCKED_BODY}")
-    );
-    let log = policy_log(&bottle);
-    let denied = host_line(&log, "denied.bottle.test");
-    assert_eq!((denied["allowed"].as_u64(), denied["refused"].as_u64()), (Some(2), Some(2)));
-
-    // 4. Nothing restarted.
-    assert_eq!(bottle.agent_sh("cut -d' ' -f22 /proc/1/stat").stdout, agent_pid1);
-    assert_eq!(
-        bottle.agent_sh(&format!("kill -0 {marker} && echo alive")).stdout,
+        bottle
+            .agent_sh(&format!("kill -0 {marker} && echo alive"))
+            .stdout,
         "alive\n",
         "a process started in the agent before the change"
     );
     assert_eq!(started_at(&h, &bottle.proxy()), sidecar_started);
 
-    // 5. What cannot be done: a host outside the CA's name constraints, a built-in host.
-    let out = run(&h, &bottle.ws, &["allow", &bottle.slug, "other.example.org"]);
+    what_cannot_be_changed(&bottle);
+    denied_again(&bottle, allowlist_size);
+    assert_eq!(started_at(&h, &bottle.proxy()), sidecar_started);
+}
+
+/// Refused, and `policy log` says so.
+fn refused_and_logged(bottle: &Bottle) {
+    assert_eq!(curl(bottle, "https://denied.bottle.test/hello"), "403|000|");
+    let log = policy_log(bottle);
+    let denied = host_line(&log, "denied.bottle.test");
+    assert_eq!(denied["schema"], "bot-bottle.policy-log/v1");
+    assert_eq!(counts(denied), (Some(0), Some(1)));
+    assert_eq!(
+        denied["last_refusal"],
+        "domain not in allowlist: denied.bottle.test"
+    );
+    let text_log = ok(&run(bottle.h, &bottle.ws, &["policy", "log", &bottle.slug]));
+    assert!(
+        text_log
+            .lines()
+            .any(|l| l.starts_with("denied.bottle.test ") && l.contains("domain not in allowlist")),
+        "{text_log}"
+    );
+}
+
+/// `allow`, then the host is reachable, intercepted with the bottle's CA and trusted by the
+/// agent's store, and DLP still refuses a credential to it; the hosts allowed before work as
+/// before. Returns the size of the allowlist now.
+fn allowed_live(bottle: &Bottle) -> usize {
+    let args = ["allow", &bottle.slug, "denied.bottle.test", "--json"];
+    let allowed: Value = serde_json::from_str(&ok(&run(bottle.h, &bottle.ws, &args))).unwrap();
+    assert_eq!(allowed["schema"], "bot-bottle.allow/v1");
+    assert_eq!(
+        allowed["changed"],
+        serde_json::json!(["denied.bottle.test"])
+    );
+    assert!(allowed["config_hash"].is_string(), "{allowed}");
+    let allowlist = allowed["allowlist"].as_array().unwrap();
+    assert!(allowlist.contains(&"denied.bottle.test".into()));
+
+    let hello = format!("200|200|{HELLO}");
+    let refused = format!("200|403|{BLOCKED_BODY}");
+    assert_eq!(curl(bottle, "https://denied.bottle.test/hello"), hello);
+    let seen = issuer(bottle, "denied.bottle.test");
+    assert!(
+        seen.contains(&format!("bot-bottle {} egress CA", bottle.slug)),
+        "issuer of the newly allowed host: {seen}"
+    );
+    assert_eq!(post_token(bottle, "denied.bottle.test"), refused);
+    assert_eq!(curl(bottle, "https://upstream.bottle.test/hello"), hello);
+    assert_eq!(post_token(bottle, "upstream.bottle.test"), refused);
+    let log = policy_log(bottle);
+    assert_eq!(
+        counts(host_line(&log, "denied.bottle.test")),
+        (Some(2), Some(2))
+    );
+    allowlist.len()
+}
+
+/// A host outside the CA's name constraints, a built-in host, a URL for a host.
+fn what_cannot_be_changed(bottle: &Bottle) {
+    let out = run(
+        bottle.h,
+        &bottle.ws,
+        &["allow", &bottle.slug, "other.example.org"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot allow other.example.org"), "{err}");
-    let out = run(&h, &bottle.ws, &["deny", &bottle.slug, "api.anthropic.com"]);
-    assert_eq!(out.status.code(), Some(2));
-    let out = run(&h, &bottle.ws, &["allow", &bottle.slug, "https://x.test"]);
-    assert_eq!(out.status.code(), Some(2));
-
-    // 6. Denied again: refused again, still without a restart.
-    let out = ok(&run(
-        &h,
+    let out = run(
+        bottle.h,
         &bottle.ws,
-        &["deny", &bottle.slug, "denied.bottle.test", "--json"],
-    ));
-    let denied: Value = serde_json::from_str(&out).unwrap();
+        &["deny", &bottle.slug, "api.anthropic.com"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(
+        bottle.h,
+        &bottle.ws,
+        &["allow", &bottle.slug, "https://x.test"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `deny`: refused again; `list` shows the allowlist as it is now.
+fn denied_again(bottle: &Bottle, allowlist_size: usize) {
+    let args = ["deny", &bottle.slug, "denied.bottle.test", "--json"];
+    let denied: Value = serde_json::from_str(&ok(&run(bottle.h, &bottle.ws, &args))).unwrap();
     assert_eq!(denied["schema"], "bot-bottle.deny/v1");
     assert_eq!(denied["changed"], serde_json::json!(["denied.bottle.test"]));
-    assert_eq!(curl(&bottle, "https://denied.bottle.test/hello"), "403|000|");
+    assert_eq!(curl(bottle, "https://denied.bottle.test/hello"), "403|000|");
     assert_eq!(
-        curl(&bottle, "https://upstream.bottle.test/hello"),
+        curl(bottle, "https://upstream.bottle.test/hello"),
         format!("200|200|{HELLO}")
     );
-    assert_eq!(started_at(&h, &bottle.proxy()), sidecar_started);
-    let listed: Value = serde_json::from_str(&ok(&run(&h, &bottle.ws, &["list", "--json"]))).unwrap();
+    let listed: Value =
+        serde_json::from_str(&ok(&run(bottle.h, &bottle.ws, &["list", "--json"]))).unwrap();
     let row = listed["bottles"]
         .as_array()
         .unwrap()
@@ -193,7 +220,7 @@ fn a_refused_host_is_allowed_live_and_denied_again() {
         .unwrap();
     assert_eq!(
         row["allowlist_size"].as_u64(),
-        Some(allowed["allowlist"].as_array().unwrap().len() as u64 - 1),
+        Some(allowlist_size as u64 - 1),
         "list shows the allowlist as it is now"
     );
 }
@@ -212,51 +239,50 @@ fn a_learn_run_writes_a_lock_that_the_next_start_enforces() {
     let name = unique_name("learn");
     let ws = Workspace::new(&name, &narrow_manifest(&name));
     let lock_path = ws.0.join("bottle.lock");
+    let text = learn_then_stop(&h, &name, ws);
+    let ws = Workspace::new(&name, &narrow_manifest(&name));
+    std::fs::write(&lock_path, &text).unwrap();
+    enforced(&h, &name, ws, &text);
+}
 
-    // 1. The learn run reaches a host off the allowlist, trusted, with DLP still on.
-    let plan: Value = serde_json::from_str(&ok(&run(
-        &h,
-        &ws,
-        &["start", "--learn", "--dry-run", "--json", "bottle.toml"],
-    )))
-    .unwrap();
+/// A learn run that reaches a host off the allowlist, trusted, with DLP still on; `stop`
+/// writes the lock from what pipelock saw, before the sidecar goes. Returns the lock's text.
+fn learn_then_stop(h: &Harness, name: &str, ws: Workspace) -> String {
+    let lock_path = ws.0.join("bottle.lock");
+    let args = ["start", "--learn", "--dry-run", "--json", "bottle.toml"];
+    let plan: Value = serde_json::from_str(&ok(&run(h, &ws, &args))).unwrap();
     assert_eq!(plan["proxy"]["config"]["mode"], "audit");
-    assert_eq!(plan["egress"]["tls_interception"]["ca_permitted_domains"], Value::Null);
-    let started = run(
-        &h,
-        &ws,
-        &["start", "--learn", "-y", "--detach", "--json", "bottle.toml"],
-    );
-    let learn = Bottle::started(&h, &name, ws, started);
     assert_eq!(
-        curl(&learn, "https://denied.bottle.test/hello"),
-        format!("200|200|{HELLO}")
+        plan["egress"]["tls_interception"]["ca_permitted_domains"],
+        Value::Null
     );
-    assert_eq!(
-        curl(&learn, "https://denied.bottle.test/hello"),
-        format!("200|200|{HELLO}")
-    );
+    let args = [
+        "start",
+        "--learn",
+        "-y",
+        "--detach",
+        "--json",
+        "bottle.toml",
+    ];
+    let started = run(h, &ws, &args);
+    let learn = Bottle::started(h, name, ws, started);
+    let hello = format!("200|200|{HELLO}");
+    assert_eq!(curl(&learn, "https://denied.bottle.test/hello"), hello);
+    assert_eq!(curl(&learn, "https://denied.bottle.test/hello"), hello);
     assert!(issuer(&learn, "denied.bottle.test")
         .contains(&format!("bot-bottle {} egress CA", learn.slug)));
     assert_eq!(
-        curl(
-            &learn,
-            &format!("-X POST --data 'token={GITHUB_TOKEN}' https://upstream.bottle.test/echo")
-        ),
+        post_token(&learn, "upstream.bottle.test"),
         format!("200|403|{BLOCKED_BODY}"),
         "DLP blocks credentials in a learn run"
     );
-    assert_eq!(
-        curl(&learn, "https://upstream.bottle.test/hello"),
-        format!("200|200|{HELLO}")
-    );
-    let out = run(&h, &learn.ws, &["allow", &learn.slug, "x.bottle.test"]);
+    assert_eq!(curl(&learn, "https://upstream.bottle.test/hello"), hello);
+    let out = run(h, &learn.ws, &["allow", &learn.slug, "x.bottle.test"]);
     assert_eq!(out.status.code(), Some(2), "allow in a learn run");
 
-    // 2. `stop` writes the lock from what pipelock saw, before the sidecar goes.
     assert!(!lock_path.exists());
     h.engine.remove_container(&learn.upstream).unwrap();
-    let stopped = run(&h, &learn.ws, &["stop", &learn.slug]);
+    let stopped = run(h, &learn.ws, &["stop", &learn.slug]);
     let said = String::from_utf8_lossy(&stopped.stderr).into_owned();
     ok(&stopped);
     assert!(said.contains("learn run: wrote "), "{said}");
@@ -275,11 +301,12 @@ fn a_learn_run_writes_a_lock_that_the_next_start_enforces() {
             )
         })
         .collect();
+    // Three GETs to the host off the allowlist; one to upstream, whose refused POST is not
+    // counted; nothing the agent did not reach.
     assert!(
         hosts.contains(&("denied.bottle.test".to_owned(), 3)),
         "{text}"
     );
-    // Two GETs counted, the refused POST not.
     assert!(
         hosts.contains(&("upstream.bottle.test".to_owned(), 1)),
         "{text}"
@@ -288,36 +315,33 @@ fn a_learn_run_writes_a_lock_that_the_next_start_enforces() {
         !hosts.iter().any(|(h, _)| h == "passthrough.bottle.test"),
         "{text}"
     );
-    let ws = Workspace(learn.ws.0.clone());
-    drop(learn);
+    text
+}
 
-    // 3. The next start shows the lock in its plan, allows its hosts and refuses others.
-    std::fs::create_dir_all(&ws.0).unwrap();
-    std::fs::write(ws.0.join("bottle.toml"), narrow_manifest(&name)).unwrap();
-    std::fs::write(&lock_path, &text).unwrap();
-    let plan_text = ok(&run(&h, &ws, &["start", "--dry-run", "bottle.toml"]));
-    let hash = format!(
-        "sha256:{}",
-        sha256_hex(text.as_bytes())
-    );
+/// The next start shows the lock in its plan, allows its hosts (intercepted, DLP on) and
+/// refuses every other.
+fn enforced(h: &Harness, name: &str, ws: Workspace, lock: &str) {
+    let plan_text = ok(&run(h, &ws, &["start", "--dry-run", "bottle.toml"]));
+    let hash = format!("sha256:{}", sha256_hex(lock.as_bytes()));
     assert!(
         plan_text
             .lines()
             .any(|l| l.starts_with("egress lock:") && l.contains(&hash)),
         "{plan_text}"
     );
-    let started = run(&h, &ws, &["start", "-y", "--detach", "--json", "bottle.toml"]);
-    let enforced = Bottle::started(&h, &name, ws, started);
+    let started = run(
+        h,
+        &ws,
+        &["start", "-y", "--detach", "--json", "bottle.toml"],
+    );
+    let enforced = Bottle::started(h, name, ws, started);
     assert_eq!(
         curl(&enforced, "https://denied.bottle.test/hello"),
         format!("200|200|{HELLO}"),
         "a host from the lock"
     );
     assert_eq!(
-        curl(
-            &enforced,
-            &format!("-X POST --data 'token={GITHUB_TOKEN}' https://denied.bottle.test/echo")
-        ),
+        post_token(&enforced, "denied.bottle.test"),
         format!("200|403|{BLOCKED_BODY}")
     );
     assert_eq!(

@@ -2,4 +2,5 @@
 
 mod dry_run;
 mod errors;
+mod policy;
 mod support;

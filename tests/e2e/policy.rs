@@ -6,7 +6,11 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::support::{harness, unique_name, Bottle, Harness, Workspace, AGENT_IMAGE};
+use std::time::Duration;
+
+use crate::support::{
+    harness, start_upstream, unique_name, Bottle, Harness, Workspace, AGENT_IMAGE,
+};
 
 /// A GitHub token shape pipelock's DLP knows.
 const GITHUB_TOKEN: &str = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
@@ -364,4 +368,50 @@ fn sha256_hex(bytes: &[u8]) -> String {
             let _ = write!(hex, "{b:02x}");
             hex
         })
+}
+
+#[test]
+fn an_attached_learn_run_writes_the_lock_when_the_agent_exits() {
+    let Some(h) = harness() else { return };
+    let name = unique_name("learnat");
+    // The agent waits (up to a minute) for the test's internet, reaches one host, and exits.
+    let script = "for i in $(seq 300); do \
+                  curl -sf -o /dev/null https://denied.bottle.test/hello && exit 0; sleep 0.2; \
+                  done; exit 1";
+    let manifest = narrow_manifest(&name).replace(
+        "command = [\"sleep\", \"infinity\"]",
+        &format!("command = [\"sh\", \"-c\", {script:?}]"),
+    );
+    let ws = Workspace::new(&name, &manifest);
+    let start = h
+        .bot_bottle(&ws)
+        .args(["start", "--learn", "-y", "--json", "bottle.toml"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    crate::support::wait_for("the sidecar to run", Duration::from_secs(60), || {
+        h.engine
+            .inspect_container(&format!("bot-bottle-{name}-pipelock"))
+            .unwrap()
+            .is_some_and(|c| c.state == backends::ContainerState::Running)
+    });
+    // On the internet only: the bottle's teardown removes its egress network.
+    let internet = start_upstream(&h, &name, None);
+    let done = start.wait_with_output().unwrap();
+    let upstream = format!("{name}-upstream");
+    let _ = h.engine.remove_container(&upstream);
+    drop(internet);
+    h.remove_state_volume(&name);
+    let report: Value = serde_json::from_str(&ok(&done)).unwrap();
+    assert_eq!(report["agent_exit_code"], 0);
+    let learned = &report["learned_lock"];
+    assert_eq!(learned["hosts"], serde_json::json!(["denied.bottle.test"]));
+    let text = std::fs::read_to_string(ws.0.join("bottle.lock")).unwrap();
+    assert_eq!(
+        learned["sha256"].as_str(),
+        Some(format!("sha256:{}", sha256_hex(text.as_bytes())).as_str())
+    );
+    assert!(text.contains("name = \"denied.bottle.test\""), "{text}");
+    assert!(h.leftovers(&name).is_empty(), "{:?}", h.leftovers(&name));
 }

@@ -99,6 +99,12 @@ impl StartArgs {
             writeln!(out)?;
         } else if let Some(attach) = &outcome.attach {
             println!("bottle {} is running; reach the agent with:\n  {attach}\nremove it with:\n  bot-bottle stop {}", outcome.bottle, outcome.bottle);
+            if let Some(learn) = &plan.egress.learn {
+                println!(
+                    "a learn run: `bot-bottle stop {}` writes the hosts the agent used to {}",
+                    outcome.bottle, learn.lock_path
+                );
+            }
         }
         match outcome.agent_exit_code {
             Some(code) if code != 0 => {

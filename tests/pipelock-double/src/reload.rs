@@ -189,6 +189,15 @@ impl Reloader {
     }
 }
 
+/// The entries of `new` not in `old` (case-insensitively), as pipelock's
+/// `passthroughDomainsAdded` finds them.
+fn added<'a>(old: &[String], new: &'a [String]) -> Vec<&'a str> {
+    new.iter()
+        .filter(|d| !old.iter().any(|o| o.eq_ignore_ascii_case(d)))
+        .map(String::as_str)
+        .collect()
+}
+
 /// `strict`, `balanced` or `audit`.
 pub fn mode_name(mode: Mode) -> &'static str {
     match mode {
@@ -264,18 +273,7 @@ fn downgrades(old: &Config, new: &Config) -> Vec<(&'static str, String)> {
         "request body scanning disabled",
     );
     if old.tls.enabled && new.tls.enabled {
-        let added: Vec<&str> = new
-            .tls
-            .passthrough_domains
-            .iter()
-            .filter(|d| {
-                !old.tls
-                    .passthrough_domains
-                    .iter()
-                    .any(|o| o.eq_ignore_ascii_case(d))
-            })
-            .map(String::as_str)
-            .collect();
+        let added = added(&old.tls.passthrough_domains, &new.tls.passthrough_domains);
         if !added.is_empty() {
             out.push((
                 "tls_interception.passthrough_domains",
@@ -285,6 +283,39 @@ fn downgrades(old: &Config, new: &Config) -> Vec<(&'static str, String)> {
                 ),
             ));
         }
+    }
+    if !old.ssrf.internal.is_empty() && new.ssrf.internal.is_empty() {
+        out.push((
+            "internal",
+            "internal CIDR list emptied — SSRF protection disabled".to_owned(),
+        ));
+    }
+    let trusted = added(&old.ssrf.trusted_domains, &new.ssrf.trusted_domains);
+    if !trusted.is_empty() {
+        out.push((
+            "trusted_domains",
+            format!(
+                "trusted domains added: {} — SSRF internal-IP check bypassed for these hosts",
+                trusted.join(", ")
+            ),
+        ));
+    }
+    // A new range widens the exemption unless an old one holds it.
+    let widened: Vec<String> = new
+        .ssrf
+        .ip_allowlist
+        .iter()
+        .filter(|net| !old.ssrf.ip_allowlist.iter().any(|o| o.contains(*net)))
+        .map(ToString::to_string)
+        .collect();
+    if !widened.is_empty() {
+        out.push((
+            "ssrf.ip_allowlist",
+            format!(
+                "SSRF IP allowlist expanded: {} — SSRF check bypassed for these IP ranges",
+                widened.join(", ")
+            ),
+        ));
     }
     out
 }
@@ -330,6 +361,15 @@ mod tests {
             downgrades(&intercepting, &passthrough)[0].1,
             "passthrough domains added: b.test — these CONNECT tunnels now bypass body scanning"
         );
+        let mut exempt = old.clone();
+        exempt.ssrf.trusted_domains = vec!["corp.test".into()];
+        exempt.ssrf.ip_allowlist = vec!["10.1.0.0/16".parse().unwrap()];
+        exempt.ssrf.internal.clear();
+        let fields: Vec<_> = downgrades(&old, &exempt).into_iter().map(|w| w.0).collect();
+        assert_eq!(fields, ["internal", "trusted_domains", "ssrf.ip_allowlist"]);
+        let mut narrower = exempt.clone();
+        narrower.ssrf.ip_allowlist = vec!["10.1.2.0/24".parse().unwrap()];
+        assert!(downgrades(&exempt, &narrower).is_empty());
     }
 
     #[test]

@@ -433,6 +433,8 @@ fn config_reloads_on_file_change_and_sighup_and_refuses_a_downgrade() {
             "forward_proxy": {"enabled": true},
             "dlp": {"scan_env": true},
             "request_body_scanning": {"enabled": true},
+            // The upstream is on loopback, which pipelock's SSRF guard refuses otherwise.
+            "ssrf": {"ip_allowlist": ["127.0.0.0/8"]},
         })
         .to_string()
     };

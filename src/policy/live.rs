@@ -78,6 +78,10 @@ pub fn apply(
     }
     let stage_dir = stage::root()?.join(slug);
     let _serial = serialise(&stage_dir)?;
+    let mut hosts = hosts.to_vec();
+    hosts.sort();
+    hosts.dedup();
+    let hosts = hosts.as_slice();
 
     let text = read_text(engine, &proxy, defaults::PROXY_CONFIG_PATH)?;
     let mut config: Value = serde_json::from_str(&text)

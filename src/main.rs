@@ -14,6 +14,7 @@ mod kube;
 mod launch;
 mod manifest;
 mod plan;
+mod policy;
 mod provision;
 mod proxy_config;
 mod signals;

@@ -16,11 +16,17 @@ _bot__bottle() {
             ",$1")
                 cmd="bot__bottle"
                 ;;
+            bot__bottle,allow)
+                cmd="bot__bottle__subcmd__allow"
+                ;;
             bot__bottle,attach)
                 cmd="bot__bottle__subcmd__attach"
                 ;;
             bot__bottle,completions)
                 cmd="bot__bottle__subcmd__completions"
+                ;;
+            bot__bottle,deny)
+                cmd="bot__bottle__subcmd__deny"
                 ;;
             bot__bottle,doctor)
                 cmd="bot__bottle__subcmd__doctor"
@@ -49,6 +55,9 @@ _bot__bottle() {
             bot__bottle,man)
                 cmd="bot__bottle__subcmd__man"
                 ;;
+            bot__bottle,policy)
+                cmd="bot__bottle__subcmd__policy"
+                ;;
             bot__bottle,rm)
                 cmd="bot__bottle__subcmd__rm"
                 ;;
@@ -70,11 +79,17 @@ _bot__bottle() {
             bot__bottle__subcmd__export__subcmd__help,kube)
                 cmd="bot__bottle__subcmd__export__subcmd__help__subcmd__kube"
                 ;;
+            bot__bottle__subcmd__help,allow)
+                cmd="bot__bottle__subcmd__help__subcmd__allow"
+                ;;
             bot__bottle__subcmd__help,attach)
                 cmd="bot__bottle__subcmd__help__subcmd__attach"
                 ;;
             bot__bottle__subcmd__help,completions)
                 cmd="bot__bottle__subcmd__help__subcmd__completions"
+                ;;
+            bot__bottle__subcmd__help,deny)
+                cmd="bot__bottle__subcmd__help__subcmd__deny"
                 ;;
             bot__bottle__subcmd__help,doctor)
                 cmd="bot__bottle__subcmd__help__subcmd__doctor"
@@ -103,6 +118,9 @@ _bot__bottle() {
             bot__bottle__subcmd__help,man)
                 cmd="bot__bottle__subcmd__help__subcmd__man"
                 ;;
+            bot__bottle__subcmd__help,policy)
+                cmd="bot__bottle__subcmd__help__subcmd__policy"
+                ;;
             bot__bottle__subcmd__help,rm)
                 cmd="bot__bottle__subcmd__help__subcmd__rm"
                 ;;
@@ -120,6 +138,9 @@ _bot__bottle() {
                 ;;
             bot__bottle__subcmd__help__subcmd__image,pull)
                 cmd="bot__bottle__subcmd__help__subcmd__image__subcmd__pull"
+                ;;
+            bot__bottle__subcmd__help__subcmd__policy,log)
+                cmd="bot__bottle__subcmd__help__subcmd__policy__subcmd__log"
                 ;;
             bot__bottle__subcmd__image,build)
                 cmd="bot__bottle__subcmd__image__subcmd__build"
@@ -139,6 +160,18 @@ _bot__bottle() {
             bot__bottle__subcmd__image__subcmd__help,pull)
                 cmd="bot__bottle__subcmd__image__subcmd__help__subcmd__pull"
                 ;;
+            bot__bottle__subcmd__policy,help)
+                cmd="bot__bottle__subcmd__policy__subcmd__help"
+                ;;
+            bot__bottle__subcmd__policy,log)
+                cmd="bot__bottle__subcmd__policy__subcmd__log"
+                ;;
+            bot__bottle__subcmd__policy__subcmd__help,help)
+                cmd="bot__bottle__subcmd__policy__subcmd__help__subcmd__help"
+                ;;
+            bot__bottle__subcmd__policy__subcmd__help,log)
+                cmd="bot__bottle__subcmd__policy__subcmd__help__subcmd__log"
+                ;;
             *)
                 ;;
         esac
@@ -146,8 +179,26 @@ _bot__bottle() {
 
     case "${cmd}" in
         bot__bottle)
-            opts="-v -h -V --engine --verbose --help --version start stop rm attach exec list logs gc doctor image export completions man help"
+            opts="-v -h -V --engine --verbose --help --version start stop rm attach exec list logs policy allow deny gc doctor image export completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__allow)
+            opts="-v -h --json --engine --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -183,6 +234,24 @@ _bot__bottle() {
             ;;
         bot__subcmd__bottle__subcmd__completions)
             opts="-v -h --engine --verbose --help bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__deny)
+            opts="-v -h --json --engine --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -352,8 +421,22 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__help)
-            opts="start stop rm attach exec list logs gc doctor image export completions man help"
+            opts="start stop rm attach exec list logs policy allow deny gc doctor image export completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__allow)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -380,6 +463,20 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__deny)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -550,6 +647,34 @@ _bot__bottle() {
         bot__subcmd__bottle__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__policy)
+            opts="log"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__policy__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -799,6 +924,84 @@ _bot__bottle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bot__subcmd__bottle__subcmd__policy)
+            opts="-v -h --engine --verbose --help log help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__policy__subcmd__help)
+            opts="log help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__policy__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__policy__subcmd__help__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__policy__subcmd__log)
+            opts="-f -v -h --follow --json --engine --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bot__subcmd__bottle__subcmd__rm)
             opts="-v -h --engine --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -818,7 +1021,7 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__start)
-            opts="-y -v -h --dry-run --json --yes --detach --engine --verbose --help"
+            opts="-y -v -h --dry-run --json --yes --detach --learn --engine --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

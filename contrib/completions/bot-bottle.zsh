@@ -39,6 +39,7 @@ _arguments "${_arguments_options[@]}" : \
 '-y[Launch without asking for confirmation]' \
 '--yes[Launch without asking for confirmation]' \
 '--detach[Leave the bottle running in the background and print how to reach the agent; \`bot-bottle stop NAME\` removes it]' \
+'--learn[A learn run, on trusted work only\: every host is reachable (DLP still blocks credentials), and when the bottle ends (or \`bot-bottle stop NAME\` removes it) the hosts the agent used are written to bottle.lock next to the manifest, for review. A normal start then allows them on top of the manifest'\''s allowlist]' \
 '-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
@@ -112,6 +113,88 @@ _arguments "${_arguments_options[@]}" : \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 ':name -- The bottle'\''s name or slug:_default' \
+&& ret=0
+;;
+(policy)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_bot-bottle__subcmd__policy_commands" \
+"*::: :->policy" \
+&& ret=0
+
+    case $state in
+    (policy)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-policy-command-$line[1]:"
+        case $line[1] in
+            (log)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-f[Keep going\: print a host'\''s line again each time its counts change, until the sidecar stops (Ctrl-C to quit)]' \
+'--follow[Keep going\: print a host'\''s line again each time its counts change, until the sidecar stops (Ctrl-C to quit)]' \
+'--json[One JSON object per host line (\`"schema"\: "bot-bottle.policy-log/v1"\`)]' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':name -- The bottle'\''s name or slug:_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_bot-bottle__subcmd__policy__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-policy-help-command-$line[1]:"
+        case $line[1] in
+            (log)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
+(allow)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'--json[Print JSON (\`"schema"\: "bot-bottle.allow/v1"\` or \`"bot-bottle.deny/v1"\`) instead of text]' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':name -- The bottle'\''s name or slug:_default' \
+'*::hosts -- Hostnames, as in egress.allowlist (`*.example.com` also matches example.com):_default' \
+&& ret=0
+;;
+(deny)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'--json[Print JSON (\`"schema"\: "bot-bottle.allow/v1"\` or \`"bot-bottle.deny/v1"\`) instead of text]' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':name -- The bottle'\''s name or slug:_default' \
+'*::hosts -- Hostnames, as in egress.allowlist (`*.example.com` also matches example.com):_default' \
 && ret=0
 ;;
 (gc)
@@ -331,6 +414,34 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(policy)
+_arguments "${_arguments_options[@]}" : \
+":: :_bot-bottle__subcmd__help__subcmd__policy_commands" \
+"*::: :->policy" \
+&& ret=0
+
+    case $state in
+    (policy)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-help-policy-command-$line[1]:"
+        case $line[1] in
+            (log)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(allow)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(deny)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (gc)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -414,6 +525,9 @@ _bot-bottle_commands() {
 'exec:Run a command in a running bottle'\''s agent (as the agent user, in /workspace) and exit with its exit code. It gets a TTY when stdin and stdout are terminals' \
 'list:List bottles (running, detached, or left over by a crashed launch), and the state volumes of stopped ones' \
 'logs:Print a bottle'\''s audit log\: what pipelock allowed and blocked, and what the git gate pushed and refused, one event a line' \
+'policy:A bottle'\''s egress policy' \
+'allow:Allow hosts in a running bottle, without restarting its agent\: pipelock reloads its config' \
+'deny:Deny hosts in a running bottle, without restarting its agent\: pipelock reloads its config' \
 'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs, and private scratch files (env files, podman'\''s copy spools) a killed bot-bottle left in its scratch place. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
 'doctor:Check this host\: the engine, the images MANIFEST'\''s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix' \
 'image:Build or pull the agent, pipelock and git gate images under the names \`start\` uses by default' \
@@ -424,6 +538,11 @@ _bot-bottle_commands() {
     )
     _describe -t commands 'bot-bottle commands' commands "$@"
 }
+(( $+functions[_bot-bottle__subcmd__allow_commands] )) ||
+_bot-bottle__subcmd__allow_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle allow commands' commands "$@"
+}
 (( $+functions[_bot-bottle__subcmd__attach_commands] )) ||
 _bot-bottle__subcmd__attach_commands() {
     local commands; commands=()
@@ -433,6 +552,11 @@ _bot-bottle__subcmd__attach_commands() {
 _bot-bottle__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle completions commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__deny_commands] )) ||
+_bot-bottle__subcmd__deny_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle deny commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__doctor_commands] )) ||
 _bot-bottle__subcmd__doctor_commands() {
@@ -490,6 +614,9 @@ _bot-bottle__subcmd__help_commands() {
 'exec:Run a command in a running bottle'\''s agent (as the agent user, in /workspace) and exit with its exit code. It gets a TTY when stdin and stdout are terminals' \
 'list:List bottles (running, detached, or left over by a crashed launch), and the state volumes of stopped ones' \
 'logs:Print a bottle'\''s audit log\: what pipelock allowed and blocked, and what the git gate pushed and refused, one event a line' \
+'policy:A bottle'\''s egress policy' \
+'allow:Allow hosts in a running bottle, without restarting its agent\: pipelock reloads its config' \
+'deny:Deny hosts in a running bottle, without restarting its agent\: pipelock reloads its config' \
 'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs, and private scratch files (env files, podman'\''s copy spools) a killed bot-bottle left in its scratch place. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
 'doctor:Check this host\: the engine, the images MANIFEST'\''s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix' \
 'image:Build or pull the agent, pipelock and git gate images under the names \`start\` uses by default' \
@@ -500,6 +627,11 @@ _bot-bottle__subcmd__help_commands() {
     )
     _describe -t commands 'bot-bottle help commands' commands "$@"
 }
+(( $+functions[_bot-bottle__subcmd__help__subcmd__allow_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__allow_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help allow commands' commands "$@"
+}
 (( $+functions[_bot-bottle__subcmd__help__subcmd__attach_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__attach_commands() {
     local commands; commands=()
@@ -509,6 +641,11 @@ _bot-bottle__subcmd__help__subcmd__attach_commands() {
 _bot-bottle__subcmd__help__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle help completions commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__deny_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__deny_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help deny commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__help__subcmd__doctor_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__doctor_commands() {
@@ -574,6 +711,18 @@ _bot-bottle__subcmd__help__subcmd__logs_commands() {
 _bot-bottle__subcmd__help__subcmd__man_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle help man commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__policy_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__policy_commands() {
+    local commands; commands=(
+'log:What a bottle'\''s proxy allowed and refused, one line per host with counts (from pipelock'\''s audit events)' \
+    )
+    _describe -t commands 'bot-bottle help policy commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__policy__subcmd__log_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__policy__subcmd__log_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help policy log commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__help__subcmd__rm_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__rm_commands() {
@@ -647,6 +796,37 @@ _bot-bottle__subcmd__logs_commands() {
 _bot-bottle__subcmd__man_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle man commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__policy_commands] )) ||
+_bot-bottle__subcmd__policy_commands() {
+    local commands; commands=(
+'log:What a bottle'\''s proxy allowed and refused, one line per host with counts (from pipelock'\''s audit events)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'bot-bottle policy commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__policy__subcmd__help_commands] )) ||
+_bot-bottle__subcmd__policy__subcmd__help_commands() {
+    local commands; commands=(
+'log:What a bottle'\''s proxy allowed and refused, one line per host with counts (from pipelock'\''s audit events)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'bot-bottle policy help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__policy__subcmd__help__subcmd__help_commands] )) ||
+_bot-bottle__subcmd__policy__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle policy help help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__policy__subcmd__help__subcmd__log_commands] )) ||
+_bot-bottle__subcmd__policy__subcmd__help__subcmd__log_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle policy help log commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__policy__subcmd__log_commands] )) ||
+_bot-bottle__subcmd__policy__subcmd__log_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle policy log commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__rm_commands] )) ||
 _bot-bottle__subcmd__rm_commands() {

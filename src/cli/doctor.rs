@@ -139,7 +139,8 @@ impl DoctorArgs {
                 return Ok(checks);
             }
         }
-        let plan = super::start::plan_for(self.manifest.as_ref(), Some(found.summary.clone()))?;
+        let plan =
+            super::start::plan_for(self.manifest.as_ref(), Some(found.summary.clone()), false)?;
         checks.push(stage_root());
         checks.extend(images(engine, &plan));
         let agent_present = checks.iter().any(|c| c.name == "agent image" && c.ok);

@@ -65,10 +65,10 @@ impl KubeArgs {
                 .into());
             }
         }
-        let plan = super::start::plan_for(self.manifest.as_ref(), None)?;
+        let plan = super::start::plan_for(self.manifest.as_ref(), None, false)?;
         let ca = crate::ca::generate(
             &plan.bottle.slug,
-            &plan.egress.tls_interception.ca_permitted_domains,
+            plan.egress.tls_interception.ca_scope(),
             std::time::Duration::from_secs(plan.egress.tls_interception.ca_validity_seconds),
         )
         .context("generating the bottle CA")?;

@@ -1,5 +1,6 @@
 //! The command line: global flags and dispatch to one module per subcommand.
 
+mod allow;
 mod attach;
 mod completions;
 mod doctor;
@@ -10,6 +11,7 @@ mod image;
 mod list;
 mod logs;
 pub mod man;
+mod policy;
 mod start;
 mod stop;
 
@@ -47,6 +49,10 @@ pub enum Command {
     Exec(exec::ExecArgs),
     List(list::ListArgs),
     Logs(logs::LogsArgs),
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    Allow(allow::AllowArgs),
+    Deny(allow::DenyArgs),
     Gc(gc::GcArgs),
     Doctor(doctor::DoctorArgs),
     #[command(subcommand)]
@@ -78,6 +84,9 @@ impl Cli {
             Command::Exec(args) => args.run(&global),
             Command::List(args) => args.run(&global),
             Command::Logs(args) => args.run(&global),
+            Command::Policy(cmd) => cmd.run(&global),
+            Command::Allow(args) => args.run(&global),
+            Command::Deny(args) => args.run(&global),
             Command::Gc(args) => args.run(&global),
             Command::Doctor(args) => args.run(&global),
             Command::Image(cmd) => cmd.run(&global),

@@ -45,6 +45,13 @@ pub struct StartArgs {
     /// `bot-bottle stop NAME` removes it.
     #[arg(long)]
     pub detach: bool,
+
+    /// A learn run, on trusted work only: every host is reachable (DLP still blocks
+    /// credentials), and when the bottle ends (or `bot-bottle stop NAME` removes it) the hosts
+    /// the agent used are written to bottle.lock next to the manifest, for review. A normal
+    /// start then allows them on top of the manifest's allowlist.
+    #[arg(long)]
+    pub learn: bool,
 }
 
 impl StartArgs {
@@ -92,6 +99,12 @@ impl StartArgs {
             writeln!(out)?;
         } else if let Some(attach) = &outcome.attach {
             println!("bottle {} is running; reach the agent with:\n  {attach}\nremove it with:\n  bot-bottle stop {}", outcome.bottle, outcome.bottle);
+            if let Some(learn) = &plan.egress.learn {
+                println!(
+                    "a learn run: `bot-bottle stop {}` writes the hosts the agent used to {}",
+                    outcome.bottle, learn.lock_path
+                );
+            }
         }
         match outcome.agent_exit_code {
             Some(code) if code != 0 => {
@@ -174,7 +187,7 @@ impl StartArgs {
     }
 
     fn plan(&self, engine: Option<EngineSummary>) -> anyhow::Result<Plan> {
-        plan_for(self.manifest.as_ref(), engine)
+        plan_for(self.manifest.as_ref(), engine, self.learn)
     }
 }
 
@@ -182,6 +195,7 @@ impl StartArgs {
 pub(super) fn plan_for(
     manifest: Option<&Utf8PathBuf>,
     engine: Option<EngineSummary>,
+    learn: bool,
 ) -> anyhow::Result<Plan> {
     {
         let cwd = current_dir()?;
@@ -207,6 +221,7 @@ pub(super) fn plan_for(
             env_is_set: |name| std::env::var_os(name).is_some(),
             ca_validity_seconds: crate::ca::DEFAULT_VALIDITY.as_secs(),
             launch_id: new_launch_id()?,
+            learn,
         };
         Ok(plan::build(&manifest, &inputs)?)
     }

@@ -366,6 +366,7 @@ mod tests {
             env_is_set: |_| false,
             ca_validity_seconds: 3600,
             launch_id: "0123456789abcdef".to_owned(),
+            learn: false,
         };
         plan::build(&manifest, &inputs).unwrap()
     }
@@ -373,7 +374,7 @@ mod tests {
     fn export_of(plan: &Plan) -> Export {
         let ca = crate::ca::generate(
             &plan.bottle.slug,
-            &plan.egress.tls_interception.ca_permitted_domains,
+            plan.egress.tls_interception.ca_scope(),
             std::time::Duration::from_secs(3600),
         )
         .unwrap();
@@ -653,7 +654,7 @@ mod tests {
         let plan = plan_of(&dir, "skills = [\"skills/huge\"]\n");
         let ca = crate::ca::generate(
             "x",
-            &["example.com".to_owned()],
+            crate::ca::DnsScope::Only(&["example.com".to_owned()]),
             std::time::Duration::from_secs(60),
         )
         .unwrap();

@@ -50,6 +50,15 @@ fn is_json(path: &Utf8Path) -> bool {
 
 /// Parses TOML text; `origin` names it in errors.
 pub fn parse_toml(text: &str, origin: &str) -> Result<Manifest, UsageError> {
+    parse_toml_as(text, origin)
+}
+
+/// Parses TOML text as any document of bot-bottle's (the manifest, the egress lock), with the
+/// manifest's errors: file, line and column, field path, message.
+pub fn parse_toml_as<T: serde::de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+) -> Result<T, UsageError> {
     let de = toml::de::Deserializer::parse(text).map_err(|e| toml_error(text, origin, &e, ""))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

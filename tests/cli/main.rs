@@ -3,4 +3,5 @@
 mod dry_run;
 mod errors;
 mod export;
+mod policy;
 mod support;

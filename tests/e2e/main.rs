@@ -9,4 +9,5 @@ mod gitgate;
 mod isolation;
 mod kube;
 mod lifecycle;
+mod policy;
 mod support;

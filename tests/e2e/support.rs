@@ -372,25 +372,8 @@ impl<'h> Bottle<'h> {
     }
 
     fn start_upstream(&mut self) {
-        let internet = Internet::create(self.h, format!("{}-internet", self.slug), true);
-        // On the internet it answers to the public names; on the bottle's egress network (a
-        // private range) only to the private one.
-        let networks = vec![
-            NetworkAttachment {
-                name: internet.name.clone(),
-                aliases: UPSTREAM_ALIASES.iter().map(|a| (*a).to_owned()).collect(),
-            },
-            NetworkAttachment {
-                name: self.egress_network(),
-                aliases: vec![PRIVATE_ALIAS.to_owned()],
-            },
-        ];
+        let internet = start_upstream(self.h, &self.slug, Some(&self.egress_network()));
         self.internet = Some(internet);
-        self.h
-            .engine
-            .connect_network(self.internet(), &self.proxy(), &[])
-            .unwrap();
-        self.h.start_upstream(&self.upstream, networks, &self.slug);
     }
 
     /// The sidecar's log so far (pipelock's audit events are JSON lines on stdout).
@@ -416,6 +399,29 @@ impl<'h> Bottle<'h> {
     pub fn agent_sh(&self, script: &str) -> ExecOutput {
         self.h.sh(&self.agent(), None, script)
     }
+}
+
+/// Starts the upstream `<slug>-upstream` on a new test internet, and on the bottle's egress
+/// network (`egress`, when given: a bottle's teardown cannot remove it while the upstream is
+/// on it), and connects the bottle's sidecar to the internet; waits until it serves. The
+/// caller removes the upstream before the internet goes.
+pub fn start_upstream<'h>(h: &'h Harness, slug: &str, egress: Option<&str>) -> Internet<'h> {
+    let internet = Internet::create(h, format!("{slug}-internet"), true);
+    // On the internet it answers to the public names; on the bottle's egress network (a
+    // private range) only to the private one.
+    let mut networks = vec![NetworkAttachment {
+        name: internet.name.clone(),
+        aliases: UPSTREAM_ALIASES.iter().map(|a| (*a).to_owned()).collect(),
+    }];
+    networks.extend(egress.map(|name| NetworkAttachment {
+        name: name.to_owned(),
+        aliases: vec![PRIVATE_ALIAS.to_owned()],
+    }));
+    h.engine
+        .connect_network(&internet.name, &format!("bot-bottle-{slug}-pipelock"), &[])
+        .unwrap();
+    h.start_upstream(&format!("{slug}-upstream"), networks, slug);
+    internet
 }
 
 impl Drop for Bottle<'_> {

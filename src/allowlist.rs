@@ -1,12 +1,23 @@
-//! Which hosts a bottle may reach, and which of them pipelock passes through undecrypted.
+//! Which hosts a bottle may reach (built in, the manifest's and the egress lock's), and which
+//! of them pipelock passes through undecrypted.
 
 use crate::defaults;
 use crate::exit::UsageError;
 use crate::manifest::{Egress, Hostname};
 
-/// Built-in hosts ∪ the manifest's, de-duplicated and sorted.
-pub fn effective_allowlist(egress: &Egress) -> Vec<Hostname> {
-    merge(defaults::ALLOWLIST, &egress.allowlist)
+/// Built-in hosts ∪ the manifest's ∪ the egress lock's (`locked`), de-duplicated and sorted.
+/// The one place a lock widens what a bottle may reach: the plan shows the result, with the
+/// lock's path and hash beside it.
+pub fn effective_allowlist(egress: &Egress, locked: &[Hostname]) -> Vec<Hostname> {
+    let mut extra = egress.allowlist.clone();
+    extra.extend_from_slice(locked);
+    merge(defaults::ALLOWLIST, &extra)
+}
+
+/// Whether `host` is one of the built-in hosts (which `deny` leaves alone, as a manifest
+/// cannot remove them either).
+pub fn is_builtin(host: &Hostname) -> bool {
+    defaults::ALLOWLIST.contains(&host.as_str())
 }
 
 /// Built-in passthrough hosts ∪ the manifest's, de-duplicated and sorted. Every one must be
@@ -67,7 +78,7 @@ fn merge(builtin: &[&str], extra: &[Hostname]) -> Vec<Hostname> {
 
 /// Does allowlist entry `allowed` let pipelock through to everything `host` names?
 /// Pipelock's `*.x.com` also matches `x.com`.
-fn covers(allowed: &Hostname, host: &Hostname) -> bool {
+pub fn covers(allowed: &Hostname, host: &Hostname) -> bool {
     if allowed == host {
         return true;
     }
@@ -125,7 +136,7 @@ mod tests {
 
     #[test]
     fn defaults_alone_sorted() {
-        let list = effective_allowlist(&Egress::default());
+        let list = effective_allowlist(&Egress::default(), &[]);
         let names: Vec<_> = list.iter().map(Hostname::as_str).collect();
         let mut expected = defaults::ALLOWLIST.to_vec();
         expected.sort_unstable();
@@ -134,10 +145,10 @@ mod tests {
 
     #[test]
     fn union_is_deduplicated_case_insensitively_and_sorted() {
-        let list = effective_allowlist(&egress(
-            &["API.ANTHROPIC.COM", "a.example.com", "a.example.com"],
-            &[],
-        ));
+        let list = effective_allowlist(
+            &egress(&["API.ANTHROPIC.COM", "a.example.com"], &[]),
+            &hosts(&["a.example.com"]),
+        );
         let names: Vec<_> = list.iter().map(Hostname::as_str).collect();
         assert_eq!(
             names.iter().filter(|h| **h == "api.anthropic.com").count(),
@@ -175,7 +186,7 @@ mod tests {
     #[test]
     fn passthrough_includes_the_builtin_and_must_be_allowed() {
         let e = egress(&["*.example.com"], &["git.example.com", "example.com"]);
-        let allow = effective_allowlist(&e);
+        let allow = effective_allowlist(&e, &[]);
         let pass = effective_passthrough(&e, &allow).unwrap();
         let names: Vec<_> = pass.iter().map(Hostname::as_str).collect();
         assert_eq!(
@@ -191,7 +202,7 @@ mod tests {
         );
 
         let e = egress(&["a.example.com"], &["b.example.com"]);
-        let err = effective_passthrough(&e, &effective_allowlist(&e)).unwrap_err();
+        let err = effective_passthrough(&e, &effective_allowlist(&e, &[])).unwrap_err();
         assert!(
             err.0.contains("\"b.example.com\" is not on the allowlist"),
             "{err}"
@@ -205,7 +216,7 @@ mod tests {
             internal_hosts: hosts(&["git.corp.example"]),
             ..Egress::default()
         };
-        let allow = effective_allowlist(&e);
+        let allow = effective_allowlist(&e, &[]);
         assert_eq!(
             effective_internal(&e, &allow).unwrap(),
             hosts(&["git.corp.example"])
@@ -217,7 +228,7 @@ mod tests {
             internal_hosts: hosts(&["wiki.corp.example"]),
             ..Egress::default()
         };
-        let err = effective_internal(&e, &effective_allowlist(&e)).unwrap_err();
+        let err = effective_internal(&e, &effective_allowlist(&e, &[])).unwrap_err();
         assert_eq!(
             err.0,
             "egress.internal_hosts: \"wiki.corp.example\" is not on the allowlist; add it to egress.allowlist as well"

@@ -20,7 +20,7 @@
 //!   structure. The key is held in memory only in a zeroize-on-drop buffer whose `Debug` is
 //!   redacted.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -33,6 +33,7 @@ use rcgen::{
 };
 use sec1::der::{pem::LineEnding, Encode};
 use sec1::pkcs8::der::pem::PemLabel;
+use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
 /// Lifetime of a bottle CA when the caller has no better bound: a week covers a long-running
@@ -90,28 +91,44 @@ impl BottleCa {
     }
 }
 
-/// Generates the egress CA for bottle `slug`, constrained to the DNS names in `permitted` (the
-/// resolved allowlist: hostnames, optionally with a leading `*.`), valid for `validity` from
+/// Which DNS names a bottle CA may issue for.
+#[derive(Debug, Clone, Copy)]
+pub enum DnsScope<'a> {
+    /// The subtrees of these names: hostnames, optionally with a leading `*.` (the resolved
+    /// allowlist, and the hosts that may be allowed while the bottle runs).
+    Only(&'a [String]),
+    /// Any DNS name: for a learn run, whose agent may reach any host. IP addresses stay
+    /// excluded.
+    Any,
+}
+
+/// Generates the egress CA for bottle `slug`, constrained to `scope`, valid for `validity` from
 /// now (plus a few minutes of backdating).
 ///
-/// Fails if `permitted` is empty, a name cannot be a DNS name constraint (an IP address, a
+/// Fails if `scope` lists no name, a name cannot be a DNS name constraint (an IP address, a
 /// wildcard other than a leading `*.`, a non-ASCII or malformed label), or `validity` is zero.
-pub fn generate(slug: &str, permitted: &[String], validity: Duration) -> Result<BottleCa> {
+pub fn generate(slug: &str, scope: DnsScope<'_>, validity: Duration) -> Result<BottleCa> {
     ensure!(!slug.trim().is_empty(), "bottle slug is empty");
     ensure!(
         !slug.chars().any(char::is_control),
         "bottle slug {slug:?} contains control characters"
     );
-    ensure!(
-        !permitted.is_empty(),
-        "no allowlisted domains to permit in the ca name constraints"
-    );
-    let mut bases = permitted
-        .iter()
-        .map(|name| dns_constraint_base(name))
-        .collect::<Result<Vec<_>>>()?;
-    bases.sort();
-    bases.dedup();
+    let bases = match scope {
+        DnsScope::Only(permitted) => {
+            ensure!(
+                !permitted.is_empty(),
+                "no allowlisted domains to permit in the ca name constraints"
+            );
+            let mut bases = permitted
+                .iter()
+                .map(|name| dns_constraint_base(name))
+                .collect::<Result<Vec<_>>>()?;
+            bases.sort();
+            bases.dedup();
+            bases
+        }
+        DnsScope::Any => Vec::new(),
+    };
 
     let validity = time::Duration::try_from(validity).context("ca validity is out of range")?;
     ensure!(validity.is_positive(), "ca validity must be positive");
@@ -159,6 +176,53 @@ pub fn generate(slug: &str, permitted: &[String], validity: Duration) -> Result<
     })
 }
 
+/// The DNS subtrees the CA certificate in `pem` may issue for (its permitted name
+/// constraints), or `None` when it may issue for any DNS name.
+pub fn permitted_dns_subtrees(pem: &str) -> Result<Option<Vec<String>>> {
+    let (_, block) = x509_parser::pem::parse_x509_pem(pem.as_bytes())
+        .map_err(|e| anyhow!("reading certificate pem: {e}"))?;
+    let cert = block
+        .parse_x509()
+        .map_err(|e| anyhow!("parsing certificate: {e}"))?;
+    let constraints = cert
+        .name_constraints()
+        .map_err(|e| anyhow!("reading the name constraints: {e}"))?;
+    let Some(permitted) = constraints.and_then(|c| c.value.permitted_subtrees.clone()) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        permitted
+            .iter()
+            .filter_map(|subtree| match subtree.base {
+                x509_parser::extensions::GeneralName::DNSName(name) => {
+                    Some(name.to_ascii_lowercase())
+                }
+                _ => None,
+            })
+            .collect(),
+    ))
+}
+
+/// Whether a CA constrained to the DNS `subtrees` may issue for hostname `host` (`*.x.com`
+/// needs the subtree of `x.com` or above).
+pub fn subtrees_permit(subtrees: &[String], host: &str) -> bool {
+    let host = host.strip_prefix("*.").unwrap_or(host).to_ascii_lowercase();
+    subtrees
+        .iter()
+        .any(|base| host == *base || host.ends_with(&format!(".{base}")))
+}
+
+/// `sha256:<lowercase hex>` of `bytes`.
+pub fn sha256_of(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity("sha256:".len() + 2 * digest.len());
+    out.push_str("sha256:");
+    for byte in digest {
+        write!(out, "{byte:02x}").expect("writing to a String cannot fail");
+    }
+    out
+}
+
 /// `sha256:<lowercase hex>` of the DER certificate in `pem` (one `CERTIFICATE` block, which
 /// must parse as an X.509 certificate).
 pub fn fingerprint_of_pem(pem: &str) -> Result<String> {
@@ -176,7 +240,7 @@ pub fn fingerprint_of_pem(pem: &str) -> Result<String> {
     block
         .parse_x509()
         .map_err(|e| anyhow!("parsing certificate: {e}"))?;
-    Ok(crate::digest::sha256(&block.contents))
+    Ok(sha256_of(&block.contents))
 }
 
 /// The permitted DNS subtree for one allowlist entry: `*.x.com` and `x.com` both give `x.com`
@@ -247,8 +311,6 @@ mod tests {
     use p256::pkcs8::EncodePrivateKey;
     use rcgen::{ExtendedKeyUsagePurpose, Issuer, SanType};
     use sec1::der::Decode;
-    use sha2::Digest as _;
-    use std::fmt::Write as _;
     use x509_parser::certificate::X509Certificate;
     use x509_parser::extensions::GeneralName;
     use x509_parser::oid_registry::{OID_EC_P256, OID_SIG_ECDSA_WITH_SHA256};
@@ -260,8 +322,13 @@ mod tests {
         list.iter().map(ToString::to_string).collect()
     }
 
+    /// A CA constrained to `permitted`.
+    fn constrained(slug: &str, permitted: &[String], validity: Duration) -> Result<BottleCa> {
+        generate(slug, DnsScope::Only(permitted), validity)
+    }
+
     fn sample() -> BottleCa {
-        generate(
+        constrained(
             "demo-1",
             &names(&["api.anthropic.com", "*.GitHub.com", "github.com"]),
             DEFAULT_VALIDITY,
@@ -359,7 +426,7 @@ mod tests {
 
     #[test]
     fn validity_follows_the_parameter() {
-        let ca = generate("v", &names(&["x.com"]), Duration::from_secs(3600)).unwrap();
+        let ca = constrained("v", &names(&["x.com"]), Duration::from_secs(3600)).unwrap();
         let der = der_of(ca.cert_pem());
         let (_, cert) = X509Certificate::from_der(&der).unwrap();
         let span = cert.validity().not_after.timestamp() - cert.validity().not_before.timestamp();
@@ -398,12 +465,12 @@ mod tests {
     #[test]
     fn generate_rejects_bad_input() {
         let ok = names(&["x.com"]);
-        assert!(generate("s", &[], DEFAULT_VALIDITY).is_err());
-        assert!(generate("s", &names(&["x.com", "10.0.0.1"]), DEFAULT_VALIDITY).is_err());
-        assert!(generate("s", &ok, Duration::ZERO).is_err());
-        assert!(generate("s", &ok, Duration::MAX).is_err());
-        assert!(generate(" ", &ok, DEFAULT_VALIDITY).is_err());
-        assert!(generate("a\nb", &ok, DEFAULT_VALIDITY).is_err());
+        assert!(constrained("s", &[], DEFAULT_VALIDITY).is_err());
+        assert!(constrained("s", &names(&["x.com", "10.0.0.1"]), DEFAULT_VALIDITY).is_err());
+        assert!(constrained("s", &ok, Duration::ZERO).is_err());
+        assert!(constrained("s", &ok, Duration::MAX).is_err());
+        assert!(constrained(" ", &ok, DEFAULT_VALIDITY).is_err());
+        assert!(constrained("a\nb", &ok, DEFAULT_VALIDITY).is_err());
     }
 
     #[test]
@@ -450,7 +517,7 @@ mod tests {
 
         assert_eq!(fingerprint_of_pem(ca.cert_pem()).unwrap(), fp);
         assert_eq!(fingerprint_of_pem(ca.cert_pem()).unwrap(), fp);
-        let digest = sha2::Sha256::digest(der_of(ca.cert_pem()));
+        let digest = Sha256::digest(der_of(ca.cert_pem()));
         let manual = digest.iter().fold(String::new(), |mut s, b| {
             write!(s, "{b:02x}").unwrap();
             s
@@ -578,6 +645,17 @@ mod tests {
         params.signed_by(&leaf_key, &issuer).unwrap().pem()
     }
 
+    /// `openssl verify` of a leaf for `san` that `ca` signed (files named `name` in `dir`).
+    fn verify_leaf(ca: &BottleCa, dir: &TempDir, name: &str, san: SanType) -> (bool, String) {
+        let ca_pem = dir.write("ca.pem", ca.cert_pem());
+        let leaf = dir.write(name, &mint_leaf(ca, san));
+        openssl(
+            &["verify", "-x509_strict", "-CAfile"],
+            &[&ca_pem, &leaf],
+            true,
+        )
+    }
+
     #[test]
     fn openssl_accepts_the_key() {
         if !openssl_present() {
@@ -621,15 +699,7 @@ mod tests {
             .to_ascii_lowercase();
         assert_eq!(format!("sha256:{theirs}"), ca.fingerprint());
 
-        let ca_pem = ca_pem.to_str().unwrap();
-        let verify = |name: &str, san: SanType| {
-            let leaf = dir.write(name, &mint_leaf(&ca, san));
-            openssl(
-                &["verify", "-x509_strict", "-CAfile", ca_pem],
-                &[&leaf],
-                true,
-            )
-        };
+        let verify = |name: &str, san: SanType| verify_leaf(&ca, &dir, name, san);
 
         for (file, host) in [
             ("exact.pem", "api.anthropic.com"),
@@ -656,5 +726,39 @@ mod tests {
             assert!(!ok, "{ip} must not verify: {out}");
             assert!(out.contains("excluded subtree violation"), "{out}");
         }
+    }
+
+    #[test]
+    fn permitted_subtrees_are_read_back_from_the_cert() {
+        let ca = sample();
+        let subtrees = permitted_dns_subtrees(ca.cert_pem()).unwrap().unwrap();
+        assert_eq!(subtrees, ["api.anthropic.com", "github.com"]);
+        assert!(subtrees_permit(&subtrees, "github.com"));
+        assert!(subtrees_permit(&subtrees, "objects.github.com"));
+        assert!(subtrees_permit(&subtrees, "*.github.com"));
+        assert!(!subtrees_permit(&subtrees, "notgithub.com"));
+        assert!(!subtrees_permit(&subtrees, "anthropic.com"));
+        assert!(!subtrees_permit(&subtrees, "*.anthropic.com"));
+
+        let any = generate("learn", DnsScope::Any, DEFAULT_VALIDITY).unwrap();
+        assert_eq!(permitted_dns_subtrees(any.cert_pem()).unwrap(), None);
+    }
+
+    #[test]
+    fn openssl_lets_an_any_scope_ca_issue_for_names_but_not_addresses() {
+        if !openssl_present() {
+            return;
+        }
+        let ca = generate("learn", DnsScope::Any, DEFAULT_VALIDITY).unwrap();
+        let dir = TempDir::new("ca-any");
+        let verify = |name: &str, san: SanType| verify_leaf(&ca, &dir, name, san);
+        let (ok, out) = verify(
+            "name.pem",
+            SanType::DnsName("any.example.org".try_into().unwrap()),
+        );
+        assert!(ok && out.contains(": OK"), "{out}");
+        let (ok, out) = verify("ip.pem", SanType::IpAddress("10.1.2.3".parse().unwrap()));
+        assert!(!ok, "an address must not verify: {out}");
+        assert!(out.contains("excluded subtree violation"), "{out}");
     }
 }

@@ -168,6 +168,16 @@ impl PipelockConfig {
         }
     }
 
+    /// This config for a learn run: `audit` mode, in which pipelock v2.3.0 lets every host
+    /// through (it enforces `api_allowlist` only in `strict`), while `enforce` stays on, so
+    /// DLP still blocks credentials. (`api_allowlist` has no wildcard for "any host", and
+    /// `enforce: false` would turn DLP blocking off too.)
+    #[must_use]
+    pub fn learning(mut self) -> Self {
+        self.mode = "audit";
+        self
+    }
+
     /// The file's contents: pretty JSON (valid YAML) with a trailing newline.
     pub fn render(&self) -> String {
         let mut text = serde_json::to_string_pretty(self).expect("the config serialises");
@@ -240,6 +250,21 @@ mod tests {
         assert_eq!(warn["request_body_scanning"]["action"], "warn");
         warn["request_body_scanning"]["action"] = json!("block");
         assert_eq!(warn, rendered(DlpAction::Block));
+    }
+
+    #[test]
+    fn a_learn_config_differs_only_in_the_mode() {
+        let block = PipelockConfig::for_bottle(&hosts(&["a.com"]), &[], &[], DlpAction::Block);
+        let learn = block.clone().learning();
+        assert_eq!(learn.mode, "audit");
+        assert!(learn.enforce);
+        assert_eq!(
+            PipelockConfig {
+                mode: "strict",
+                ..learn
+            },
+            block
+        );
     }
 
     #[test]

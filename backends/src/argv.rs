@@ -359,6 +359,20 @@ pub fn copy_tar_into(container: &str, dir: &str, extra: &[&str]) -> Vec<String> 
     args
 }
 
+/// `cp CONTAINER:PATH -`: the file at `PATH` as a tar stream on stdout.
+pub fn copy_out(container: &str, path: &str) -> Vec<String> {
+    vec![
+        "cp".to_owned(),
+        format!("{container}:{path}"),
+        "-".to_owned(),
+    ]
+}
+
+/// `kill --signal SIGNAL NAME`.
+pub fn kill(name: &str, signal: &str) -> Vec<String> {
+    owned(&["kill", "--signal", signal, name])
+}
+
 /// `start NAME`.
 pub fn start(name: &str) -> Vec<String> {
     owned(&["start", name])
@@ -808,6 +822,11 @@ mod tests {
             copy_tar_into("c", "/", &["--archive=false"]),
             owned(&["cp", "--archive=false", "-", "c:/"])
         );
+        assert_eq!(
+            copy_out("c", "/etc/x.yaml"),
+            owned(&["cp", "c:/etc/x.yaml", "-"])
+        );
+        assert_eq!(kill("c", "HUP"), owned(&["kill", "--signal", "HUP", "c"]));
         assert_eq!(start("c"), owned(&["start", "c"]));
         assert_eq!(
             stop("c", Duration::from_millis(1500)),

@@ -416,9 +416,23 @@ impl<D: Dialect> Engine for CliEngine<D> {
         Ok(())
     }
 
+    fn read_file(&self, container: &str, path: &str, limit: u64) -> Result<Vec<u8>> {
+        let context = || format!("reading {container}:{path}");
+        let out = self
+            .run(argv::copy_out(container, path))
+            .with_context(context)?;
+        crate::tarball::single_file(&out.stdout, limit).with_context(context)
+    }
+
     fn start_container(&self, name: &str) -> Result<()> {
         self.run(argv::start(name))
             .with_context(|| format!("starting container {name}"))?;
+        Ok(())
+    }
+
+    fn signal_container(&self, name: &str, signal: &str) -> Result<()> {
+        self.run(argv::kill(name, signal))
+            .with_context(|| format!("sending SIG{signal} to container {name}"))?;
         Ok(())
     }
 

@@ -340,8 +340,15 @@ pub trait Engine: Send + Sync {
     /// start, so it needs no shell in the image.
     fn copy_tar_into(&self, container: &str, dir: &str, tar: &[u8]) -> Result<()>;
 
+    /// The regular file `path` of a created or running container, read as a tar stream (so
+    /// the image needs no shell); more than `limit` bytes is an error.
+    fn read_file(&self, container: &str, path: &str, limit: u64) -> Result<Vec<u8>>;
+
     /// Starts a created container.
     fn start_container(&self, name: &str) -> Result<()>;
+
+    /// Sends `signal` (a name such as `HUP`) to a running container's main process.
+    fn signal_container(&self, name: &str, signal: &str) -> Result<()>;
 
     /// Runs a command in a running container and captures its output; a non-zero status is
     /// returned, not an error.

@@ -72,6 +72,35 @@ impl Tarball {
     }
 }
 
+/// The contents of the one regular file in the tar stream `tar` (what `cp CONTAINER:FILE -`
+/// prints), refusing more than `limit` bytes, any other kind of entry, or a second file.
+pub fn single_file(tar: &[u8], limit: u64) -> Result<Vec<u8>> {
+    let mut archive = tar::Archive::new(tar);
+    let mut found = None;
+    for entry in archive.entries().context("reading a tar")? {
+        let entry = entry.context("reading a tar entry")?;
+        let kind = entry.header().entry_type();
+        anyhow::ensure!(
+            kind == tar::EntryType::Regular && found.is_none(),
+            "expected one regular file, found a {kind:?} entry {}",
+            entry
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+        let size = entry.size();
+        anyhow::ensure!(
+            size <= limit,
+            "the file holds {size} bytes, more than {limit}"
+        );
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        std::io::Read::read_to_end(&mut std::io::Read::take(entry, limit), &mut bytes)
+            .context("reading a file from a tar")?;
+        found = Some(bytes);
+    }
+    found.context("the tar stream holds no file")
+}
+
 fn header(kind: tar::EntryType, mode: u32, owner: Owner, size: u64) -> tar::Header {
     let mut header = tar::Header::new_ustar();
     header.set_entry_type(kind);
@@ -89,6 +118,28 @@ mod tests {
     use std::io::Read;
 
     use super::*;
+
+    #[test]
+    fn one_file_comes_out_of_a_tar() {
+        let mut one = Tarball::new();
+        one.file("pipelock.yaml", b"{}\n", 0o644, Owner::ROOT)
+            .unwrap();
+        let one = one.finish().unwrap();
+        assert_eq!(single_file(&one, 3).unwrap(), b"{}\n");
+        let err = single_file(&one, 2).unwrap_err();
+        assert!(format!("{err:#}").contains("more than 2"), "{err:#}");
+
+        let mut two = Tarball::new();
+        two.file("a", b"1", 0o644, Owner::ROOT)
+            .unwrap()
+            .file("b", b"2", 0o644, Owner::ROOT)
+            .unwrap();
+        assert!(single_file(&two.finish().unwrap(), 10).is_err());
+        let mut dir = Tarball::new();
+        dir.dir("etc", 0o755, Owner::ROOT).unwrap();
+        assert!(single_file(&dir.finish().unwrap(), 10).is_err());
+        assert!(single_file(&Tarball::new().finish().unwrap(), 10).is_err());
+    }
 
     #[test]
     fn entries_keep_path_mode_and_owner() {

@@ -390,6 +390,45 @@ fn a_running_container_is_removed_at_once() {
 }
 
 #[test]
+fn a_signal_reaches_the_main_process_and_a_file_comes_back_out() {
+    let Some((engine, image)) = setup() else {
+        return;
+    };
+    let mut run = Run::new(engine.as_ref(), image);
+    let container = run.container("hup");
+    // As pipelock does on SIGHUP: the main process acts on it, and keeps running.
+    let script = "trap 'echo reloaded >>/tmp/hup' HUP; echo started >/tmp/hup; \
+                  while :; do sleep 0.1; done";
+    let spec = ContainerSpec {
+        labels: run.labels(),
+        entrypoint: Some(vec!["sh".into()]),
+        cmd: vec!["-c".into(), script.into()],
+        ..ContainerSpec::new(&container, &run.image)
+    };
+    engine.create_container(&spec).unwrap();
+    engine.start_container(&container).unwrap();
+    let read = || {
+        engine
+            .read_file(&container, "/tmp/hup", 1024)
+            .unwrap_or_default()
+    };
+    wait_until(Duration::from_secs(20), "the script to start", || {
+        read() == b"started\n"
+    });
+    engine.signal_container(&container, "HUP").unwrap();
+    wait_until(Duration::from_secs(20), "the script to see SIGHUP", || {
+        read() == b"started\nreloaded\n"
+    });
+    let state = engine.inspect_container(&container).unwrap().unwrap().state;
+    assert_eq!(state, ContainerState::Running, "SIGHUP must not stop it");
+    // Not a regular file, too large, missing: errors, not garbage.
+    assert!(engine.read_file(&container, "/tmp", 1 << 20).is_err());
+    assert!(engine.read_file(&container, "/tmp/hup", 4).is_err());
+    assert!(engine.read_file(&container, "/tmp/none", 1024).is_err());
+    run.finish();
+}
+
+#[test]
 fn engine_kind_matches_what_detection_found() {
     let Some((engine, _)) = setup() else {
         return;

@@ -16,6 +16,9 @@ _bot__bottle() {
             ",$1")
                 cmd="bot__bottle"
                 ;;
+            bot__bottle,allow)
+                cmd="bot__bottle__subcmd__allow"
+                ;;
             bot__bottle,approve)
                 cmd="bot__bottle__subcmd__approve"
                 ;;
@@ -25,11 +28,17 @@ _bot__bottle() {
             bot__bottle,completions)
                 cmd="bot__bottle__subcmd__completions"
                 ;;
+            bot__bottle,deny)
+                cmd="bot__bottle__subcmd__deny"
+                ;;
             bot__bottle,doctor)
                 cmd="bot__bottle__subcmd__doctor"
                 ;;
             bot__bottle,exec)
                 cmd="bot__bottle__subcmd__exec"
+                ;;
+            bot__bottle,export)
+                cmd="bot__bottle__subcmd__export"
                 ;;
             bot__bottle,gc)
                 cmd="bot__bottle__subcmd__gc"
@@ -49,6 +58,9 @@ _bot__bottle() {
             bot__bottle,man)
                 cmd="bot__bottle__subcmd__man"
                 ;;
+            bot__bottle,policy)
+                cmd="bot__bottle__subcmd__policy"
+                ;;
             bot__bottle,rm)
                 cmd="bot__bottle__subcmd__rm"
                 ;;
@@ -57,6 +69,21 @@ _bot__bottle() {
                 ;;
             bot__bottle,stop)
                 cmd="bot__bottle__subcmd__stop"
+                ;;
+            bot__bottle__subcmd__export,help)
+                cmd="bot__bottle__subcmd__export__subcmd__help"
+                ;;
+            bot__bottle__subcmd__export,kube)
+                cmd="bot__bottle__subcmd__export__subcmd__kube"
+                ;;
+            bot__bottle__subcmd__export__subcmd__help,help)
+                cmd="bot__bottle__subcmd__export__subcmd__help__subcmd__help"
+                ;;
+            bot__bottle__subcmd__export__subcmd__help,kube)
+                cmd="bot__bottle__subcmd__export__subcmd__help__subcmd__kube"
+                ;;
+            bot__bottle__subcmd__help,allow)
+                cmd="bot__bottle__subcmd__help__subcmd__allow"
                 ;;
             bot__bottle__subcmd__help,approve)
                 cmd="bot__bottle__subcmd__help__subcmd__approve"
@@ -67,11 +94,17 @@ _bot__bottle() {
             bot__bottle__subcmd__help,completions)
                 cmd="bot__bottle__subcmd__help__subcmd__completions"
                 ;;
+            bot__bottle__subcmd__help,deny)
+                cmd="bot__bottle__subcmd__help__subcmd__deny"
+                ;;
             bot__bottle__subcmd__help,doctor)
                 cmd="bot__bottle__subcmd__help__subcmd__doctor"
                 ;;
             bot__bottle__subcmd__help,exec)
                 cmd="bot__bottle__subcmd__help__subcmd__exec"
+                ;;
+            bot__bottle__subcmd__help,export)
+                cmd="bot__bottle__subcmd__help__subcmd__export"
                 ;;
             bot__bottle__subcmd__help,gc)
                 cmd="bot__bottle__subcmd__help__subcmd__gc"
@@ -91,6 +124,9 @@ _bot__bottle() {
             bot__bottle__subcmd__help,man)
                 cmd="bot__bottle__subcmd__help__subcmd__man"
                 ;;
+            bot__bottle__subcmd__help,policy)
+                cmd="bot__bottle__subcmd__help__subcmd__policy"
+                ;;
             bot__bottle__subcmd__help,rm)
                 cmd="bot__bottle__subcmd__help__subcmd__rm"
                 ;;
@@ -100,11 +136,17 @@ _bot__bottle() {
             bot__bottle__subcmd__help,stop)
                 cmd="bot__bottle__subcmd__help__subcmd__stop"
                 ;;
+            bot__bottle__subcmd__help__subcmd__export,kube)
+                cmd="bot__bottle__subcmd__help__subcmd__export__subcmd__kube"
+                ;;
             bot__bottle__subcmd__help__subcmd__image,build)
                 cmd="bot__bottle__subcmd__help__subcmd__image__subcmd__build"
                 ;;
             bot__bottle__subcmd__help__subcmd__image,pull)
                 cmd="bot__bottle__subcmd__help__subcmd__image__subcmd__pull"
+                ;;
+            bot__bottle__subcmd__help__subcmd__policy,log)
+                cmd="bot__bottle__subcmd__help__subcmd__policy__subcmd__log"
                 ;;
             bot__bottle__subcmd__image,build)
                 cmd="bot__bottle__subcmd__image__subcmd__build"
@@ -124,6 +166,18 @@ _bot__bottle() {
             bot__bottle__subcmd__image__subcmd__help,pull)
                 cmd="bot__bottle__subcmd__image__subcmd__help__subcmd__pull"
                 ;;
+            bot__bottle__subcmd__policy,help)
+                cmd="bot__bottle__subcmd__policy__subcmd__help"
+                ;;
+            bot__bottle__subcmd__policy,log)
+                cmd="bot__bottle__subcmd__policy__subcmd__log"
+                ;;
+            bot__bottle__subcmd__policy__subcmd__help,help)
+                cmd="bot__bottle__subcmd__policy__subcmd__help__subcmd__help"
+                ;;
+            bot__bottle__subcmd__policy__subcmd__help,log)
+                cmd="bot__bottle__subcmd__policy__subcmd__help__subcmd__log"
+                ;;
             *)
                 ;;
         esac
@@ -131,8 +185,26 @@ _bot__bottle() {
 
     case "${cmd}" in
         bot__bottle)
-            opts="-v -h -V --engine --verbose --help --version start approve stop rm attach exec list logs gc doctor image completions man help"
+            opts="-v -h -V --engine --verbose --help --version start approve stop rm attach exec list logs policy allow deny gc doctor image export completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__allow)
+            opts="-v -h --json --engine --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -206,6 +278,24 @@ _bot__bottle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bot__subcmd__bottle__subcmd__deny)
+            opts="-v -h --json --engine --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bot__subcmd__bottle__subcmd__doctor)
             opts="-v -h --allow-path --json --engine --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -254,6 +344,100 @@ _bot__bottle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bot__subcmd__bottle__subcmd__export)
+            opts="-v -h --engine --verbose --help kube help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__export__subcmd__help)
+            opts="kube help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__export__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__export__subcmd__help__subcmd__kube)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__export__subcmd__kube)
+            opts="-o -v -h --allow-path --output --force --init-image --engine --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --allow-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --init-image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bot__subcmd__bottle__subcmd__gc)
             opts="-v -h --dry-run --json --engine --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -273,8 +457,22 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__help)
-            opts="start approve stop rm attach exec list logs gc doctor image completions man help"
+            opts="start approve stop rm attach exec list logs policy allow deny gc doctor image export completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__allow)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -328,6 +526,20 @@ _bot__bottle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__deny)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bot__subcmd__bottle__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -345,6 +557,34 @@ _bot__bottle() {
         bot__subcmd__bottle__subcmd__help__subcmd__exec)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__export)
+            opts="kube"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__export__subcmd__kube)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -457,6 +697,34 @@ _bot__bottle() {
         bot__subcmd__bottle__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__policy)
+            opts="log"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__help__subcmd__policy__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -706,6 +974,84 @@ _bot__bottle() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bot__subcmd__bottle__subcmd__policy)
+            opts="-v -h --engine --verbose --help log help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__policy__subcmd__help)
+            opts="log help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__policy__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__policy__subcmd__help__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bot__subcmd__bottle__subcmd__policy__subcmd__log)
+            opts="-f -v -h --follow --json --engine --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bot__subcmd__bottle__subcmd__rm)
             opts="-v -h --engine --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -725,7 +1071,7 @@ _bot__bottle() {
             return 0
             ;;
         bot__subcmd__bottle__subcmd__start)
-            opts="-y -v -h --allow-path --dry-run --json --yes --detach --engine --verbose --help"
+            opts="-y -v -h --allow-path --dry-run --json --yes --detach --learn --engine --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

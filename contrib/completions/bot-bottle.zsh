@@ -40,6 +40,7 @@ _arguments "${_arguments_options[@]}" : \
 '-y[Launch without asking for confirmation]' \
 '--yes[Launch without asking for confirmation]' \
 '--detach[Leave the bottle running in the background and print how to reach the agent; \`bot-bottle stop NAME\` removes it]' \
+'--learn[A learn run, on trusted work only\: every host is reachable (DLP still blocks credentials), and when the bottle ends (or \`bot-bottle stop NAME\` removes it) the hosts the agent used are written to bottle.lock next to the manifest, for review. A normal start then allows them on top of the manifest'\''s allowlist]' \
 '-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
@@ -125,6 +126,88 @@ _arguments "${_arguments_options[@]}" : \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 ':name -- The bottle'\''s name or slug:_default' \
+&& ret=0
+;;
+(policy)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_bot-bottle__subcmd__policy_commands" \
+"*::: :->policy" \
+&& ret=0
+
+    case $state in
+    (policy)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-policy-command-$line[1]:"
+        case $line[1] in
+            (log)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-f[Keep going\: print a host'\''s line again each time its counts change, until the sidecar stops (Ctrl-C to quit)]' \
+'--follow[Keep going\: print a host'\''s line again each time its counts change, until the sidecar stops (Ctrl-C to quit)]' \
+'--json[One JSON object per host line (\`"schema"\: "bot-bottle.policy-log/v1"\`)]' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':name -- The bottle'\''s name or slug:_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_bot-bottle__subcmd__policy__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-policy-help-command-$line[1]:"
+        case $line[1] in
+            (log)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
+(allow)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'--json[Print JSON (\`"schema"\: "bot-bottle.allow/v1"\` or \`"bot-bottle.deny/v1"\`) instead of text]' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':name -- The bottle'\''s name or slug:_default' \
+'*::hosts -- Hostnames, as in egress.allowlist (`*.example.com` also matches example.com):_default' \
+&& ret=0
+;;
+(deny)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'--json[Print JSON (\`"schema"\: "bot-bottle.allow/v1"\` or \`"bot-bottle.deny/v1"\`) instead of text]' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+':name -- The bottle'\''s name or slug:_default' \
+'*::hosts -- Hostnames, as in egress.allowlist (`*.example.com` also matches example.com):_default' \
 && ret=0
 ;;
 (gc)
@@ -226,6 +309,66 @@ esac
     ;;
 esac
 ;;
+(export)
+_arguments "${_arguments_options[@]}" : \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_bot-bottle__subcmd__export_commands" \
+"*::: :->export" \
+&& ret=0
+
+    case $state in
+    (export)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-export-command-$line[1]:"
+        case $line[1] in
+            (kube)
+_arguments "${_arguments_options[@]}" : \
+'*--allow-path=[A host file or directory (everything under it) the manifest may name outside its own directory, such as an SSH key kept out of the workspace; repeatable. \`allow_paths\` in bot-bottle'\''s config file does the same for every launch]:PATH:_default' \
+'-o+[Write the objects to FILE (mode 0600), which must not exist yet unless --force]:FILE:_default' \
+'--output=[Write the objects to FILE (mode 0600), which must not exist yet unless --force]:FILE:_default' \
+'--init-image=[The image of the pod'\''s netfilter and unpack init containers\: sh, iptables and base64 on a Debian-family base (contrib/kube-init/Containerfile)]:IMAGE:_default' \
+'--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
+'--force[Replace FILE when it exists]' \
+'-v[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'--verbose[Echo every engine command as \`+ podman …\` on stderr (values of forwarded env vars are never shown)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::manifest -- The bottle manifest (TOML; JSON when the name ends in .json). Default\: ./bottle.toml if it exists, else the built-in default:_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_bot-bottle__subcmd__export__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-export-help-command-$line[1]:"
+        case $line[1] in
+            (kube)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--engine=[Container engine to use\: \`docker\`, \`podman\`, or a path to either binary. Default\: podman, then docker, found on PATH]:NAME|PATH:_default' \
@@ -290,6 +433,34 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(policy)
+_arguments "${_arguments_options[@]}" : \
+":: :_bot-bottle__subcmd__help__subcmd__policy_commands" \
+"*::: :->policy" \
+&& ret=0
+
+    case $state in
+    (policy)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-help-policy-command-$line[1]:"
+        case $line[1] in
+            (log)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(allow)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(deny)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (gc)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -315,6 +486,26 @@ _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (pull)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+(export)
+_arguments "${_arguments_options[@]}" : \
+":: :_bot-bottle__subcmd__help__subcmd__export_commands" \
+"*::: :->export" \
+&& ret=0
+
+    case $state in
+    (export)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:bot-bottle-help-export-command-$line[1]:"
+        case $line[1] in
+            (kube)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -354,14 +545,23 @@ _bot-bottle_commands() {
 'exec:Run a command in a running bottle'\''s agent (as the agent user, in /workspace) and exit with its exit code. It gets a TTY when stdin and stdout are terminals' \
 'list:List bottles (running, detached, or left over by a crashed launch), and the state volumes of stopped ones' \
 'logs:Print a bottle'\''s audit log\: what pipelock allowed and blocked, and what the git gate pushed and refused, one event a line' \
+'policy:A bottle'\''s egress policy' \
+'allow:Allow hosts in a running bottle, without restarting its agent\: pipelock reloads its config' \
+'deny:Deny hosts in a running bottle, without restarting its agent\: pipelock reloads its config' \
 'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs, and private scratch files (env files, podman'\''s copy spools) a killed bot-bottle left in its scratch place. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
 'doctor:Check this host\: the engine, the images MANIFEST'\''s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix' \
 'image:Build or pull the agent, pipelock and git gate images under the names \`start\` uses by default' \
+'export:Write a bottle for another place to run it' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
 'man:Print the manual page, or write one per command into DIR (as contrib/man/generate.sh does)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'bot-bottle commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__allow_commands] )) ||
+_bot-bottle__subcmd__allow_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle allow commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__approve_commands] )) ||
 _bot-bottle__subcmd__approve_commands() {
@@ -378,6 +578,11 @@ _bot-bottle__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle completions commands' commands "$@"
 }
+(( $+functions[_bot-bottle__subcmd__deny_commands] )) ||
+_bot-bottle__subcmd__deny_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle deny commands' commands "$@"
+}
 (( $+functions[_bot-bottle__subcmd__doctor_commands] )) ||
 _bot-bottle__subcmd__doctor_commands() {
     local commands; commands=()
@@ -387,6 +592,37 @@ _bot-bottle__subcmd__doctor_commands() {
 _bot-bottle__subcmd__exec_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle exec commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__export_commands] )) ||
+_bot-bottle__subcmd__export_commands() {
+    local commands; commands=(
+'kube:Write the bottle as Kubernetes objects\: a Pod (pipelock, the git gate when declared, the agent), its \`NetworkPolicy\`, \`ConfigMap\` and \`Secret\` objects, for \`kubectl apply -f\` or \`podman kube play\`' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'bot-bottle export commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__export__subcmd__help_commands] )) ||
+_bot-bottle__subcmd__export__subcmd__help_commands() {
+    local commands; commands=(
+'kube:Write the bottle as Kubernetes objects\: a Pod (pipelock, the git gate when declared, the agent), its \`NetworkPolicy\`, \`ConfigMap\` and \`Secret\` objects, for \`kubectl apply -f\` or \`podman kube play\`' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'bot-bottle export help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__export__subcmd__help__subcmd__help_commands] )) ||
+_bot-bottle__subcmd__export__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle export help help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__export__subcmd__help__subcmd__kube_commands] )) ||
+_bot-bottle__subcmd__export__subcmd__help__subcmd__kube_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle export help kube commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__export__subcmd__kube_commands] )) ||
+_bot-bottle__subcmd__export__subcmd__kube_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle export kube commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__gc_commands] )) ||
 _bot-bottle__subcmd__gc_commands() {
@@ -404,14 +640,23 @@ _bot-bottle__subcmd__help_commands() {
 'exec:Run a command in a running bottle'\''s agent (as the agent user, in /workspace) and exit with its exit code. It gets a TTY when stdin and stdout are terminals' \
 'list:List bottles (running, detached, or left over by a crashed launch), and the state volumes of stopped ones' \
 'logs:Print a bottle'\''s audit log\: what pipelock allowed and blocked, and what the git gate pushed and refused, one event a line' \
+'policy:A bottle'\''s egress policy' \
+'allow:Allow hosts in a running bottle, without restarting its agent\: pipelock reloads its config' \
+'deny:Deny hosts in a running bottle, without restarting its agent\: pipelock reloads its config' \
 'gc:Remove what crashed launches left\: containers, networks and stage directories of bottles whose launch no longer runs, and private scratch files (env files, podman'\''s copy spools) a killed bot-bottle left in its scratch place. Running and detached bottles, state volumes and anything without bot-bottle'\''s labels are left alone' \
 'doctor:Check this host\: the engine, the images MANIFEST'\''s bottle would use, and live that an isolated network isolates. Exits 1 when it finds a problem, each with its fix' \
 'image:Build or pull the agent, pipelock and git gate images under the names \`start\` uses by default' \
+'export:Write a bottle for another place to run it' \
 'completions:Print a completion script for SHELL (e.g. \`bot-bottle completions bash > /etc/bash_completion.d/bot-bottle\`)' \
 'man:Print the manual page, or write one per command into DIR (as contrib/man/generate.sh does)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'bot-bottle help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__allow_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__allow_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help allow commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__help__subcmd__approve_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__approve_commands() {
@@ -428,6 +673,11 @@ _bot-bottle__subcmd__help__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle help completions commands' commands "$@"
 }
+(( $+functions[_bot-bottle__subcmd__help__subcmd__deny_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__deny_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help deny commands' commands "$@"
+}
 (( $+functions[_bot-bottle__subcmd__help__subcmd__doctor_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__doctor_commands() {
     local commands; commands=()
@@ -437,6 +687,18 @@ _bot-bottle__subcmd__help__subcmd__doctor_commands() {
 _bot-bottle__subcmd__help__subcmd__exec_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle help exec commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__export_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__export_commands() {
+    local commands; commands=(
+'kube:Write the bottle as Kubernetes objects\: a Pod (pipelock, the git gate when declared, the agent), its \`NetworkPolicy\`, \`ConfigMap\` and \`Secret\` objects, for \`kubectl apply -f\` or \`podman kube play\`' \
+    )
+    _describe -t commands 'bot-bottle help export commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__export__subcmd__kube_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__export__subcmd__kube_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help export kube commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__help__subcmd__gc_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__gc_commands() {
@@ -480,6 +742,18 @@ _bot-bottle__subcmd__help__subcmd__logs_commands() {
 _bot-bottle__subcmd__help__subcmd__man_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle help man commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__policy_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__policy_commands() {
+    local commands; commands=(
+'log:What a bottle'\''s proxy allowed and refused, one line per host with counts (from pipelock'\''s audit events)' \
+    )
+    _describe -t commands 'bot-bottle help policy commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__help__subcmd__policy__subcmd__log_commands] )) ||
+_bot-bottle__subcmd__help__subcmd__policy__subcmd__log_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle help policy log commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__help__subcmd__rm_commands] )) ||
 _bot-bottle__subcmd__help__subcmd__rm_commands() {
@@ -553,6 +827,37 @@ _bot-bottle__subcmd__logs_commands() {
 _bot-bottle__subcmd__man_commands() {
     local commands; commands=()
     _describe -t commands 'bot-bottle man commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__policy_commands] )) ||
+_bot-bottle__subcmd__policy_commands() {
+    local commands; commands=(
+'log:What a bottle'\''s proxy allowed and refused, one line per host with counts (from pipelock'\''s audit events)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'bot-bottle policy commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__policy__subcmd__help_commands] )) ||
+_bot-bottle__subcmd__policy__subcmd__help_commands() {
+    local commands; commands=(
+'log:What a bottle'\''s proxy allowed and refused, one line per host with counts (from pipelock'\''s audit events)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'bot-bottle policy help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__policy__subcmd__help__subcmd__help_commands] )) ||
+_bot-bottle__subcmd__policy__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle policy help help commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__policy__subcmd__help__subcmd__log_commands] )) ||
+_bot-bottle__subcmd__policy__subcmd__help__subcmd__log_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle policy help log commands' commands "$@"
+}
+(( $+functions[_bot-bottle__subcmd__policy__subcmd__log_commands] )) ||
+_bot-bottle__subcmd__policy__subcmd__log_commands() {
+    local commands; commands=()
+    _describe -t commands 'bot-bottle policy log commands' commands "$@"
 }
 (( $+functions[_bot-bottle__subcmd__rm_commands] )) ||
 _bot-bottle__subcmd__rm_commands() {

@@ -52,6 +52,10 @@ GITSERVER_BASE_REF=localhost/bot-bottle-test/gitserver-base:latest
 GITSERVER_REF=localhost/bot-bottle-test/gitserver:latest
 GATE_PACKAGES="ca-certificates git openssh-client"
 GITSERVER_PACKAGES="ca-certificates git nodejs openssh-server"
+# The init containers of an exported Kubernetes bottle (`bot-bottle export kube`): iptables for
+# the pod's packet filter, and the shell tools that unpack the sidecars' files.
+KUBE_INIT_REF=localhost/bot-bottle-test/kube-init:latest
+KUBE_INIT_PACKAGES="iptables"
 HASH_LABEL=io.bot-bottle.testbed.inputs
 
 # Names the upstream certificate answers for: the hosts the e2e tests alias onto it.
@@ -220,6 +224,7 @@ GATE_BASE_HASH=$(printf '%s\n' "$SUITE" "${BASE_MMDEBSTRAP_ARGS[@]}" $GATE_PACKA
 GATE_HASH=$(cat "$SCRIPT_DIR/gitgate/Containerfile" "$GATE_BIN" "$CERTS/ca.crt" \
   <(printf '%s' "$GATE_BASE_HASH") | sha)
 GITSERVER_BASE_HASH=$(printf '%s\n' "$SUITE" "${GITSERVER_MMDEBSTRAP_ARGS[@]}" $GITSERVER_PACKAGES | sha)
+KUBE_INIT_HASH=$(printf '%s\n' "$SUITE" "${BASE_MMDEBSTRAP_ARGS[@]}" $KUBE_INIT_PACKAGES | sha)
 GITSERVER_HASH=$(cat "$SCRIPT_DIR"/gitserver/{Containerfile,entrypoint.sh,https.js,sshd_config} \
   "$CERTS/upstream.crt" "$CERTS/upstream.key" <(printf '%s' "$GITSERVER_BASE_HASH") | sha)
 
@@ -367,10 +372,12 @@ ensure_image() { # setup ref hash kind
       [ "$setup" = docker ] || podman_opts=(--pull=never --layers=false)
       DOCKER_BUILDKIT=0 engine "$setup" build --quiet "${podman_opts[@]}" --label "$HASH_LABEL=$hash" \
         -t "$ref" -f "$ctx/Containerfile" "$ctx" >/dev/null ;;
-    gitgate-base|gitserver-base)
+    gitgate-base|gitserver-base|kube-init)
       local tar
       if [ "$kind" = gitgate-base ]; then
         tar=$(plain_rootfs gitgate "$GATE_BASE_HASH" "$GATE_PACKAGES" "${BASE_MMDEBSTRAP_ARGS[@]}")
+      elif [ "$kind" = kube-init ]; then
+        tar=$(plain_rootfs kube-init "$KUBE_INIT_HASH" "$KUBE_INIT_PACKAGES" "${BASE_MMDEBSTRAP_ARGS[@]}")
       else
         tar=$(plain_rootfs gitserver "$GITSERVER_BASE_HASH" "$GITSERVER_PACKAGES" \
           "${GITSERVER_MMDEBSTRAP_ARGS[@]}")
@@ -402,6 +409,8 @@ for setup in $ENGINES; do
   ensure_image "$setup" "$GATE_REF" "$GATE_HASH" gitgate
   ensure_image "$setup" "$GITSERVER_BASE_REF" "$GITSERVER_BASE_HASH" gitserver-base
   ensure_image "$setup" "$GITSERVER_REF" "$GITSERVER_HASH" gitserver
+  # Only podman plays a Kubernetes pod (`podman kube play`); docker has no such command.
+  [ "$setup" = docker ] || ensure_image "$setup" "$KUBE_INIT_REF" "$KUBE_INIT_HASH" kube-init
   step_done "$setup ready"
 done
 
@@ -413,4 +422,4 @@ for ((i = ${#stale_ids[@]} - 1; i >= 0; i--)); do
   engine "${entry% *}" rmi "${entry#* }" >/dev/null 2>&1 || true
 done
 
-say "done in $((SECONDS - started)) s: $AGENT_REF $PIPELOCK_REF $UPSTREAM_REF $GATE_REF $GITSERVER_REF on: $ENGINES"
+say "done in $((SECONDS - started)) s: $AGENT_REF $PIPELOCK_REF $UPSTREAM_REF $GATE_REF $GITSERVER_REF $KUBE_INIT_REF on: $ENGINES"

@@ -4,7 +4,8 @@
 //! its effective policy ([`Policy`]) in the user's state directory, keyed by the manifest's
 //! path; a later launch compares against it and shows the difference. A change that widens
 //! egress, env or files needs a yes on a terminal or `bot-bottle approve`; `-y` takes only
-//! changes that do not widen. The built-in default needs none.
+//! changes that do not widen. The built-in default needs none, unless an egress lock (a learn
+//! run's `bottle.lock`, in a directory the agent may write) sits beside it.
 
 mod policy;
 mod store;
@@ -23,7 +24,7 @@ pub const JSON_SCHEMA: &str = "bot-bottle.approval/v1";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
-    /// The built-in default: nobody else wrote it.
+    /// The built-in default with no egress lock beside it: nobody else wrote it.
     NotNeeded,
     /// The manifest and its effective policy are as approved.
     Approved,
@@ -38,7 +39,8 @@ pub enum State {
 #[derive(Debug, Clone, Serialize)]
 pub struct Approval {
     pub state: State,
-    /// The manifest, symlinks followed (what approvals are keyed by); `null` for the default.
+    /// The manifest, symlinks followed (what approvals are keyed by): for the built-in default,
+    /// the egress lock beside it; `null` when there is neither.
     pub manifest: Option<Utf8PathBuf>,
     /// The approval record's file, whether it exists or not.
     pub record: Option<Utf8PathBuf>,
@@ -102,8 +104,24 @@ impl Approval {
 /// Where `plan`'s manifest stands with its approval in `state_dir`.
 pub fn check(plan: &Plan, state_dir: &Utf8Path) -> anyhow::Result<Approval> {
     let policy = Policy::of(plan);
-    let (Some(manifest), Some(digest)) = (&plan.bottle.manifest, &plan.bottle.manifest_sha256)
-    else {
+    // Every file the plan was made from besides the user's own: the manifest, and the egress
+    // lock beside it (a learn run's hosts, which widen the allowlist, in a file the agent can
+    // write). An input added later goes here too, besides reaching the plan.
+    let mut inputs = Vec::new();
+    if let (Some(path), Some(sha256)) = (&plan.bottle.manifest, &plan.bottle.manifest_sha256) {
+        inputs.push(Input {
+            path: canonical(path)?,
+            sha256: sha256.clone(),
+        });
+    }
+    if let Some(lock) = &plan.egress.lock {
+        inputs.push(Input {
+            path: canonical(&lock.path)?,
+            sha256: lock.sha256.clone(),
+        });
+    }
+    // Approvals are keyed by the first: the manifest, or, for the built-in default, its lock.
+    let Some(key) = inputs.first().map(|i| i.path.clone()) else {
         return Ok(Approval {
             state: State::NotNeeded,
             manifest: None,
@@ -115,16 +133,7 @@ pub fn check(plan: &Plan, state_dir: &Utf8Path) -> anyhow::Result<Approval> {
             policy,
         });
     };
-    let manifest = manifest
-        .canonicalize_utf8()
-        .map_err(|e| anyhow::anyhow!("{manifest}: {e}"))?;
-    // Every file the plan was made from. Another input next to the manifest (one that widens
-    // the allowlist, say) goes here too, beside reaching the plan.
-    let inputs = vec![Input {
-        path: manifest.clone(),
-        sha256: digest.clone(),
-    }];
-    let record_path = store::path(state_dir, &manifest);
+    let record_path = store::path(state_dir, &key);
     let recorded = store::load(&record_path)?;
     let changes = policy::diff(recorded.as_ref().map(|r| &r.policy), &policy);
     let state = match &recorded {
@@ -135,13 +144,18 @@ pub fn check(plan: &Plan, state_dir: &Utf8Path) -> anyhow::Result<Approval> {
     Ok(Approval {
         state,
         widens: changes.iter().any(|c| c.widens.is_some()),
-        manifest: Some(manifest),
+        manifest: Some(key),
         record: Some(record_path),
         approved_at: recorded.map(|r| r.approved_at),
         inputs,
         changes,
         policy,
     })
+}
+
+fn canonical(path: &Utf8Path) -> anyhow::Result<Utf8PathBuf> {
+    path.canonicalize_utf8()
+        .map_err(|e| anyhow::anyhow!("{path}: {e}"))
 }
 
 /// Records `approval` as given now; returns when.

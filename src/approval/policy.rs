@@ -44,6 +44,10 @@ pub struct Egress {
     /// record may lack (recorded before it existed): then none were allowed.
     #[serde(default)]
     pub internal_hosts: Vec<String>,
+    /// Hosts `bot-bottle allow` may add while the bottle runs (`egress.approvable`); likewise
+    /// a field a record may lack.
+    #[serde(default)]
+    pub approvable: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -88,6 +92,12 @@ impl Policy {
                 internal_hosts: plan
                     .egress
                     .internal_hosts
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                approvable: plan
+                    .egress
+                    .approvable
                     .iter()
                     .map(ToString::to_string)
                     .collect(),
@@ -140,6 +150,7 @@ impl Policy {
             ("egress.passthrough", list(&self.egress.passthrough)),
             ("egress.dlp_action", self.egress.dlp_action.clone()),
             ("egress.internal_hosts", list(&self.egress.internal_hosts)),
+            ("egress.approvable", list(&self.egress.approvable)),
             ("env", list(&self.env)),
         ] {
             let _ = writeln!(out, "  {key}: {value}");
@@ -272,6 +283,12 @@ pub fn diff(before: Option<&Policy>, after: &Policy) -> Vec<Change> {
         "egress.internal_hosts",
         b.map(|p| p.egress.internal_hosts.as_slice()),
         &after.egress.internal_hosts,
+        Widens::Egress,
+    );
+    d.set(
+        "egress.approvable",
+        b.map(|p| p.egress.approvable.as_slice()),
+        &after.egress.approvable,
         Widens::Egress,
     );
     d.set("env", b.map(|p| p.env.as_slice()), &after.env, Widens::Env);
@@ -444,6 +461,7 @@ mod tests {
                 passthrough: vec![],
                 dlp_action: "block".into(),
                 internal_hosts: vec![],
+                approvable: vec![],
             },
             env: vec!["FOO".into()],
             files: vec![HostFile {
@@ -498,6 +516,7 @@ mod tests {
         new.egress.allowlist = vec!["evil.example.net".into()];
         new.egress.dlp_action = "warn".into();
         new.egress.internal_hosts = vec!["a.example.com".into()];
+        new.egress.approvable = vec!["later.example.com".into()];
         new.env.push("AWS_SECRET_ACCESS_KEY".into());
         new.files[0].path = "/home/me/.aws/credentials".into();
         new.workspace = "/home/me".into();
@@ -513,6 +532,7 @@ mod tests {
                 "+ egress.allowlist: evil.example.net  (widens egress)",
                 "~ egress.dlp_action: block -> warn  (widens egress)",
                 "+ egress.internal_hosts: a.example.com  (widens egress)",
+                "+ egress.approvable: later.example.com  (widens egress)",
                 "+ env: AWS_SECRET_ACCESS_KEY  (widens env)",
                 "+ files: prompt /home/me/.aws/credentials  (widens files)",
                 "+ git.origin.push.push_refs: refs/heads/*  (widens egress)",

@@ -38,7 +38,7 @@ pub struct Record {
 
 /// Where the record for `manifest` (canonical) lives under `state_dir`.
 pub fn path(state_dir: &Utf8Path, manifest: &Utf8Path) -> Utf8PathBuf {
-    let digest = crate::digest::sha256(manifest.as_str().as_bytes());
+    let digest = crate::ca::sha256_of(manifest.as_str().as_bytes());
     let hex = digest.trim_start_matches("sha256:");
     state_dir
         .join("approvals")

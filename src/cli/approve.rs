@@ -16,8 +16,9 @@ use crate::approval::{self, Change, Input, Policy, State};
 /// env, host files, git pushes) and what changed since its last approval, and record it so
 /// that `start -y` launches it.
 ///
-/// `start` asks for this on a terminal when the manifest is new or its change widens egress,
-/// env or files; without one it refuses (exit 3). The built-in default needs no approval.
+/// `start` asks for this on a terminal when the manifest (or the egress lock beside it) is new
+/// or its change widens egress, env or files; without one it refuses (exit 3), as `export kube`
+/// does. The built-in default needs no approval unless a lock sits beside it.
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
     #[command(flatten)]
@@ -49,7 +50,7 @@ struct Report<'a> {
 
 impl ApproveArgs {
     pub fn run(&self) -> anyhow::Result<()> {
-        let plan = self.manifest.plan(None)?;
+        let plan = self.manifest.plan(None, false)?;
         let approval = plan.approval.context("the plan carries its approval")?;
         let (outcome, approved_at) = match approval.state {
             State::NotNeeded => ("not_needed", None),
@@ -80,7 +81,7 @@ impl ApproveArgs {
         let (Some(manifest), Some(record)) = (&approval.manifest, &approval.record) else {
             writeln!(
                 out,
-                "nothing to approve: the built-in default needs no approval; its policy:\n{}",
+                "nothing to approve: the built-in default, with no egress lock beside it, needs no approval; its policy:\n{}",
                 approval.policy.render()
             )?;
             return Ok(());

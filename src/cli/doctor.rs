@@ -137,7 +137,7 @@ impl DoctorArgs {
                 return Ok(checks);
             }
         }
-        let plan = self.manifest.plan(Some(found.summary.clone()))?;
+        let plan = self.manifest.plan(Some(found.summary.clone()), false)?;
         checks.push(stage_root());
         checks.extend(images(engine, &plan));
         let agent_present = checks.iter().any(|c| c.name == "agent image" && c.ok);

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::Global;
 use crate::plan::build::ResourceNames;
+use crate::policy::usage::{authority_of_url, short_time};
 
 /// Version of each `logs --json` line.
 pub const JSON_SCHEMA: &str = "bot-bottle.logs/v1";
@@ -62,7 +63,7 @@ impl Line {
             other => other.to_owned(),
         };
         let host = field("url")
-            .map(|url| host_of_url(&url))
+            .map(|url| authority_of_url(&url).to_owned())
             .or_else(|| field("target"))
             .or_else(|| field("host"))
             // The git gate's events name the upstream and the ref.
@@ -110,29 +111,6 @@ impl Line {
             text
         }
     }
-}
-
-/// An RFC 3339 time to the second: `2026-12-02T00:25:05.344490664Z` → `2026-12-02T00:25:05Z`.
-fn short_time(time: &str) -> String {
-    match time.split_once('.') {
-        Some((seconds, rest)) => {
-            let zone = rest.trim_start_matches(|c: char| c.is_ascii_digit());
-            format!("{seconds}{zone}")
-        }
-        None => time.to_owned(),
-    }
-}
-
-/// The host (and port, if given) of an absolute URL; the URL itself when it has no scheme.
-fn host_of_url(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.split(['/', '?', '#'])
-        .next()
-        .unwrap_or(rest)
-        .rsplit('@')
-        .next()
-        .unwrap_or(rest)
-        .to_owned()
 }
 
 /// Whether to highlight: a terminal, and `NO_COLOR` unset or empty (<https://no-color.org>).
@@ -255,25 +233,5 @@ mod tests {
         assert_eq!(json["schema"], JSON_SCHEMA);
         assert_eq!(json["verdict"], "blocked");
         assert_eq!(json["event"]["request_id"], "r1");
-    }
-
-    #[test]
-    fn times_to_the_second() {
-        assert_eq!(
-            short_time("2026-12-02T00:25:05.344490664Z"),
-            "2026-12-02T00:25:05Z"
-        );
-        assert_eq!(
-            short_time("2026-12-02T00:25:05.1+01:00"),
-            "2026-12-02T00:25:05+01:00"
-        );
-        assert_eq!(short_time("2026-12-02T00:25:05Z"), "2026-12-02T00:25:05Z");
-    }
-
-    #[test]
-    fn hosts_of_urls() {
-        assert_eq!(host_of_url("https://a.b:8443/x"), "a.b:8443");
-        assert_eq!(host_of_url("http://u:p@a.b/x"), "a.b");
-        assert_eq!(host_of_url("a.b"), "a.b");
     }
 }

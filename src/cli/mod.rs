@@ -1,16 +1,19 @@
 //! The command line: global flags and dispatch to one module per subcommand.
 
+mod allow;
 mod approve;
 mod attach;
 mod completions;
 mod doctor;
 mod exec;
+mod export;
 mod gc;
 mod image;
 mod list;
 mod logs;
 pub mod man;
 mod planning;
+mod policy;
 mod start;
 mod stop;
 
@@ -51,10 +54,16 @@ pub enum Command {
     Exec(exec::ExecArgs),
     List(list::ListArgs),
     Logs(logs::LogsArgs),
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    Allow(allow::AllowArgs),
+    Deny(allow::DenyArgs),
     Gc(gc::GcArgs),
     Doctor(doctor::DoctorArgs),
     #[command(subcommand)]
     Image(image::ImageCommand),
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     Completions(completions::CompletionsArgs),
     Man(man::ManArgs),
 }
@@ -81,9 +90,13 @@ impl Cli {
             Command::Exec(args) => args.run(&global),
             Command::List(args) => args.run(&global),
             Command::Logs(args) => args.run(&global),
+            Command::Policy(cmd) => cmd.run(&global),
+            Command::Allow(args) => args.run(&global),
+            Command::Deny(args) => args.run(&global),
             Command::Gc(args) => args.run(&global),
             Command::Doctor(args) => args.run(&global),
             Command::Image(cmd) => cmd.run(&global),
+            Command::Export(cmd) => cmd.run(),
             Command::Completions(args) => args.run(),
             Command::Man(args) => args.run(),
         }

@@ -9,7 +9,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use clap::Args;
 
 use crate::defaults;
-use crate::exit::UsageError;
+use crate::exit::{NeedsApproval, UsageError};
 use crate::launch::stage;
 use crate::manifest::{self, ManifestSource};
 use crate::plan::{self, EngineSummary, Plan, PlanInputs};
@@ -45,8 +45,8 @@ impl ManifestArgs {
         }
     }
 
-    /// The plan for this manifest, as `start` makes it.
-    pub fn plan(&self, engine: Option<EngineSummary>) -> anyhow::Result<Plan> {
+    /// The plan for this manifest, as `start` makes it (`learn`: as `start --learn` does).
+    pub fn plan(&self, engine: Option<EngineSummary>, learn: bool) -> anyhow::Result<Plan> {
         let cwd = current_dir()?;
         let source = self.source();
         let (manifest, manifest_sha256) = manifest::load_with_digest(&source)?;
@@ -78,6 +78,7 @@ impl ManifestArgs {
             allowed_paths,
             user_paths: vec![config_file.clone(), userdirs::state_dir()?],
             config_file,
+            learn,
         };
         let mut plan = plan::build(&manifest, &inputs)?;
         plan.approval = Some(approval::check(&plan, &userdirs::state_dir()?)?);
@@ -103,4 +104,39 @@ fn current_dir() -> anyhow::Result<Utf8PathBuf> {
             p.display()
         )))
     })
+}
+
+/// Settles the approval of `plan`'s manifest for a command that makes a bottle without asking
+/// (`start -y`, `export kube`): an approved manifest, or the built-in default, goes; a change
+/// that widens nothing is approved now, and said so; anything else fails with
+/// [`NeedsApproval`] (exit 3) showing the difference, recording nothing. `start` says the
+/// question a terminal would get.
+pub fn approve_unasked(plan: &Plan, start: bool) -> anyhow::Result<()> {
+    let Some(approval) = plan.approval.as_ref().filter(|a| a.pending()) else {
+        return Ok(());
+    };
+    let manifest = approval
+        .manifest
+        .as_ref()
+        .map_or_else(String::new, ToString::to_string);
+    if approval.yes_suffices() {
+        approval::record(approval)?;
+        eprintln!("bot-bottle: {manifest} changed since approved, widening nothing; approved it");
+        return Ok(());
+    }
+    let what = match approval.state {
+        approval::State::New => "is new to bot-bottle (never approved); what it asks for",
+        _ => "changed since you approved it, widening egress, env or files; what changed",
+    };
+    let or_answer = if start {
+        ", or run `bot-bottle start` on a terminal to answer"
+    } else {
+        ""
+    };
+    Err(NeedsApproval(format!(
+        "{manifest} {what}:\n{}nothing was created. Read it, then approve it with \
+         `bot-bottle approve {manifest}`{or_answer}",
+        approval::render_changes(&approval.changes)
+    ))
+    .into())
 }

@@ -5,11 +5,11 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use anyhow::Context as _;
 use clap::Args;
 
-use super::planning::ManifestArgs;
+use super::planning::{approve_unasked, ManifestArgs};
 use super::Global;
 use crate::approval;
 use crate::defaults;
-use crate::exit::{NeedsApproval, UsageError};
+use crate::exit::UsageError;
 use crate::launch;
 use crate::plan::{self, EngineSummary, Plan};
 
@@ -40,6 +40,13 @@ pub struct StartArgs {
     /// `bot-bottle stop NAME` removes it.
     #[arg(long)]
     pub detach: bool,
+
+    /// A learn run, on trusted work only: every host is reachable (DLP still blocks
+    /// credentials), and when the bottle ends (or `bot-bottle stop NAME` removes it) the hosts
+    /// the agent used are written to bottle.lock next to the manifest, for review. A normal
+    /// start then allows them on top of the manifest's allowlist.
+    #[arg(long)]
+    pub learn: bool,
 }
 
 impl StartArgs {
@@ -88,6 +95,12 @@ impl StartArgs {
             writeln!(out)?;
         } else if let Some(attach) = &outcome.attach {
             println!("bottle {} is running; reach the agent with:\n  {attach}\nremove it with:\n  bot-bottle stop {}", outcome.bottle, outcome.bottle);
+            if let Some(learn) = &plan.egress.learn {
+                println!(
+                    "a learn run: `bot-bottle stop {}` writes the hosts the agent used to {}",
+                    outcome.bottle, learn.lock_path
+                );
+            }
         }
         match outcome.agent_exit_code {
             Some(code) if code != 0 => {
@@ -170,28 +183,21 @@ impl StartArgs {
     }
 
     fn plan(&self, engine: Option<EngineSummary>) -> anyhow::Result<Plan> {
-        self.manifest.plan(engine)
+        self.manifest.plan(engine, self.learn)
     }
 }
 
 /// Settles the manifest's approval before anything is created, and says whether the user was
 /// asked (and said yes) on the way. An approved manifest (or the built-in default) needs
 /// nothing; with `-y`, a change that widens nothing is approved; anything else needs a yes on
-/// the terminal, or, without one, fails with [`NeedsApproval`] showing what would change. The
-/// approval is recorded before the launch: a launch that fails afterwards does not undo it.
+/// the terminal, or, without one, fails with exit 3 showing what would change. The approval
+/// is recorded before the launch: a launch that fails afterwards does not undo it.
 fn settle_approval(plan: &Plan, yes: bool) -> anyhow::Result<bool> {
     let Some(approval) = plan.approval.as_ref().filter(|a| a.pending()) else {
         return Ok(false);
     };
-    let manifest = approval
-        .manifest
-        .as_ref()
-        .map_or_else(String::new, ToString::to_string);
     if yes && approval.yes_suffices() {
-        approval::record(approval)?;
-        eprintln!(
-            "bot-bottle: {manifest} changed since approved, widening nothing; -y approved it"
-        );
+        approve_unasked(plan, true)?;
         return Ok(false);
     }
     if !std::io::stdin().is_terminal() {
@@ -199,17 +205,7 @@ fn settle_approval(plan: &Plan, yes: bool) -> anyhow::Result<bool> {
             // Not -y: the usual question, which needs a terminal, says so.
             return Ok(false);
         }
-        let what = match approval.state {
-            approval::State::New => "is new to bot-bottle (never approved); what it asks for",
-            _ => "changed since you approved it, widening egress, env or files; what changed",
-        };
-        return Err(NeedsApproval(format!(
-            "{manifest} {what}:\n{}\
-             nothing was created. Read it, then approve it with `bot-bottle approve {manifest}`, \
-             or run `bot-bottle start` on a terminal to answer",
-            approval::render_changes(&approval.changes)
-        ))
-        .into());
+        approve_unasked(plan, true)?;
     }
     ask(plan, "Approve this manifest and launch this bottle? [y/N] ")?;
     approval::record(approval)?;

@@ -2,11 +2,12 @@
 //! launch) exactly as the end of an attached `start` does; `--purge` also removes its state
 //! volume (Claude Code's login).
 
-use anyhow::bail;
+use anyhow::{bail, Context as _};
+use camino::Utf8Path;
 use clap::Args;
 
 use super::Global;
-use crate::launch::{lock, parallel, stage, teardown};
+use crate::launch::{lock, parallel, record, stage, teardown};
 use crate::plan::build::ResourceNames;
 use crate::plan::LABEL_BOTTLE;
 use crate::timing;
@@ -49,6 +50,8 @@ impl StopArgs {
         let stage_dir = stage::root()?.join(&slug);
         // Not while a launch of this name is still bringing it up or running it attached.
         let _lock = lock::acquire(&stage_dir)?;
+        // A detached learn run writes its lock now, while its sidecar's log exists.
+        let learned = learn_before_removal(engine.as_ref(), &stage_dir);
         // The containers go at once, found by their label; what they sat on is listed
         // meanwhile, and goes after them.
         let label = format!("{LABEL_BOTTLE}={slug}");
@@ -108,6 +111,29 @@ impl StopArgs {
                 volumes.join(", ")
             );
         }
-        Ok(())
+        learned.context("the bottle was removed, but its learn run's lock was not written")
     }
+}
+
+/// For a learn run (its launch record says where its lock goes), writes the lock from the
+/// sidecar's log and says so. An error is returned only after the bottle is removed: the lock
+/// it would have written is printed, so nothing learned is lost.
+fn learn_before_removal(engine: &dyn backends::Engine, stage_dir: &Utf8Path) -> anyhow::Result<()> {
+    let Some(record) = record::read(stage_dir) else {
+        return Ok(());
+    };
+    let Some(path) = &record.learn_lock else {
+        return Ok(());
+    };
+    if engine.inspect_container(&record.proxy_container)?.is_none() {
+        eprintln!(
+            "bot-bottle: the learn run's sidecar {} is gone, and with it what it saw: {path} is left as it was",
+            record.proxy_container
+        );
+        return Ok(());
+    }
+    let learned =
+        crate::policy::learn::finish(engine, &record.proxy_container, &record.name, path)?;
+    eprintln!("bot-bottle: {}", learned.summary());
+    Ok(())
 }

@@ -51,6 +51,8 @@ pub struct Outcome {
     pub attach: Option<String>,
     /// For an attached session: the agent command's exit status.
     pub agent_exit_code: Option<i32>,
+    /// For an attached learn run: the egress lock it wrote.
+    pub learned_lock: Option<crate::policy::learn::Learned>,
 }
 
 /// Version of the `start --json` launch document.
@@ -188,12 +190,9 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
             engine = engine.kind(),
         );
     }
-    let ca = ca::generate(
-        &plan.bottle.slug,
-        &plan.egress.tls_interception.ca_permitted_domains,
-        ca::DEFAULT_VALIDITY,
-    )
-    .context("generating the bottle CA")?;
+    let scope = plan.egress.tls_interception.ca_scope();
+    let ca = ca::generate(&plan.bottle.slug, scope, ca::DEFAULT_VALIDITY)
+        .context("generating the bottle CA")?;
     eprintln!("bot-bottle: mitm ca fingerprint: {}", ca.fingerprint());
 
     let guard = Guard::new(engine, &plan.launch_id);
@@ -219,6 +218,7 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
         detached: options.detach,
         attach: None,
         agent_exit_code: None,
+        learned_lock: None,
     };
     if options.detach {
         outcome.attach = Some(agent::attach_hint(plan));
@@ -227,11 +227,37 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
     }
 
     let session = run_agent(engine, plan);
+    // A learn run's lock comes from the sidecar's log, which teardown removes.
+    let learned = plan
+        .egress
+        .learn
+        .as_ref()
+        .filter(|_| !signals::interrupted())
+        .map(|learn| {
+            crate::policy::learn::finish(
+                engine,
+                &plan.containers.proxy,
+                &plan.bottle.name,
+                &learn.lock_path,
+            )
+        })
+        .transpose();
     let teardown = guard.teardown();
     if signals::interrupted() {
         report_teardown(teardown);
         return Err(anyhow::Error::new(Interrupted));
     }
+    let learned = match learned {
+        Ok(learned) => learned,
+        Err(err) => {
+            report_teardown(teardown);
+            return Err(err.context("the agent exited, but writing the learn run's lock failed"));
+        }
+    };
+    if let Some(learned) = &learned {
+        eprintln!("bot-bottle: {}", learned.summary());
+    }
+    outcome.learned_lock = learned;
     match (session, teardown) {
         (Ok(status), Ok(())) => {
             outcome.agent_exit_code = Some(status);

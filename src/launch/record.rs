@@ -1,6 +1,7 @@
 //! The launch record: `bottle.json` in the stage directory, written once a launch is up, read
-//! by `list` (age, allowlist), `attach` (the agent's command) and `gc` (a detached bottle that
-//! came up is not a crash's leftover). It lives and dies with the stage directory.
+//! by `list` (age, allowlist), `attach` (the agent's command), `gc` (a detached bottle that
+//! came up is not a crash's leftover) and `stop` (where a learn run's lock goes); `allow` and
+//! `deny` keep its allowlist current. It lives and dies with the stage directory.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -37,6 +38,9 @@ pub struct LaunchRecord {
     pub agent_user: String,
     pub agent_workdir: String,
     pub ca_fingerprint: String,
+    /// A learn run: the egress lock it writes when it ends (`null` otherwise).
+    #[serde(default)]
+    pub learn_lock: Option<camino::Utf8PathBuf>,
 }
 
 /// Seconds since the Unix epoch now.
@@ -69,9 +73,21 @@ pub fn write(plan: &Plan, ca_fingerprint: &str, detached: bool) -> anyhow::Resul
         agent_user: plan.agent.user.clone(),
         agent_workdir: plan.agent.workdir.clone(),
         ca_fingerprint: ca_fingerprint.to_owned(),
+        learn_lock: plan.egress.learn.as_ref().map(|l| l.lock_path.clone()),
     };
     let json = serde_json::to_vec_pretty(&record).context("serializing the launch record")?;
     stage::write(&plan.stage_dir, FILE, &json, 0o600)
+}
+
+/// Replaces the record in `stage_dir` with `record` (a new file, then a rename): after a live
+/// change of the allowlist.
+pub fn rewrite(stage_dir: &Utf8Path, record: &LaunchRecord) -> anyhow::Result<()> {
+    let json = serde_json::to_vec_pretty(record).context("serializing the launch record")?;
+    let temp = format!("{FILE}.new");
+    let _ = std::fs::remove_file(stage_dir.join(&temp));
+    stage::write(stage_dir, &temp, &json, 0o600)?;
+    std::fs::rename(stage_dir.join(&temp), stage_dir.join(FILE))
+        .with_context(|| format!("replacing the launch record in {stage_dir}"))
 }
 
 /// The record in `stage_dir`, if a launch left one there that this version can read.

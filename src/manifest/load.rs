@@ -35,7 +35,7 @@ pub fn load_with_digest(source: &ManifestSource) -> Result<(Manifest, Option<Str
         ManifestSource::File(path) => {
             let bytes = std::fs::read(path)
                 .map_err(|e| UsageError(format!("{path}: cannot read the manifest: {e}")))?;
-            let digest = crate::digest::sha256(&bytes);
+            let digest = crate::ca::sha256_of(&bytes);
             let text = String::from_utf8(bytes)
                 .map_err(|e| UsageError(format!("{path}: the manifest is not UTF-8: {e}")))?;
             let manifest = if is_json(path) {
@@ -58,8 +58,8 @@ pub fn parse_toml(text: &str, origin: &str) -> Result<Manifest, UsageError> {
     parse_toml_as(text, origin)
 }
 
-/// Parses TOML text into `T` (a manifest, the user's config), with errors that name `origin`,
-/// the line and column, and the field.
+/// Parses TOML text into `T`: any document of bot-bottle's (the manifest, the egress lock, the
+/// user's config), with the manifest's errors: file, line and column, field path, message.
 pub fn parse_toml_as<T: serde::de::DeserializeOwned>(
     text: &str,
     origin: &str,

@@ -63,6 +63,11 @@ pub struct Egress {
     /// Hosts whose TLS is passed through unread, on top of the built-in ones.
     #[serde(default)]
     pub tls_passthrough_domains: Vec<Hostname>,
+    /// Hosts `bot-bottle allow` may allow while the bottle runs. They are not allowed until
+    /// then; the bottle CA's name constraints cover them from the start, so that pipelock can
+    /// intercept them (and DLP scan them) once they are.
+    #[serde(default)]
+    pub approvable: Vec<Hostname>,
     /// Allowed hosts that may resolve to private addresses (a company's own servers).
     /// Pipelock refuses every other destination in a private range (its SSRF guard).
     #[serde(default)]

@@ -7,14 +7,15 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::hostpaths::HostPaths;
 use super::{
-    AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, ForwardedEnv, Images, Networks, Plan,
-    ProxyPlan, StateVolume, TlsInterceptionPlan, JSON_SCHEMA, LABEL_BOTTLE, LABEL_LAUNCH,
-    LABEL_ROLE,
+    AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, ForwardedEnv, Images, LearnPlan,
+    LockPlan, Networks, Plan, ProxyPlan, StateVolume, TlsInterceptionPlan, JSON_SCHEMA,
+    LABEL_BOTTLE, LABEL_LAUNCH, LABEL_ROLE,
 };
 use crate::allowlist;
 use crate::defaults;
 use crate::exit::UsageError;
 use crate::manifest::{Manifest, ManifestSource};
+use crate::policy::lockfile;
 use crate::proxy_config::{self, PipelockConfig};
 use crate::slug;
 use crate::userconfig::AllowedPath;
@@ -48,6 +49,8 @@ pub struct PlanInputs {
     /// bot-bottle's own files (the user's config, the approvals): no workspace may hold one,
     /// or the agent could rewrite it.
     pub user_paths: Vec<Utf8PathBuf>,
+    /// `start --learn`: every host reachable, the hosts used written to a new lock.
+    pub learn: bool,
 }
 
 /// Checks the manifest against the world and computes the plan.
@@ -82,8 +85,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         ])
     };
 
-    let egress = egress_plan(manifest, inputs.ca_validity_seconds)
-        .map_err(|e| UsageError(format!("{origin}: {}", e.0)))?;
+    let egress = egress_plan(manifest, inputs, &lockfile::path_in(&base_dir))?;
     let gate_image = inputs.gate_image_override.as_deref();
     let networks = [names.internal_network.clone(), names.egress_network.clone()];
     let gate = super::gate::plan(
@@ -193,12 +195,19 @@ fn proxy_plan(egress: &EgressPlan, labels: BTreeMap<String, String>) -> ProxyPla
         command: proxy_config::sidecar_command(),
         listen: proxy_config::listen_address(),
         config_path: defaults::PROXY_CONFIG_PATH.to_owned(),
-        config: PipelockConfig::for_bottle(
-            &egress.allowlist,
-            &egress.tls_interception.passthrough_domains,
-            &egress.internal_hosts,
-            egress.dlp_action,
-        ),
+        config: {
+            let config = PipelockConfig::for_bottle(
+                &egress.allowlist,
+                &egress.tls_interception.passthrough_domains,
+                &egress.internal_hosts,
+                egress.dlp_action,
+            );
+            if egress.learn.is_some() {
+                config.learning()
+            } else {
+                config
+            }
+        },
         labels,
     }
 }
@@ -217,11 +226,50 @@ fn images(manifest: &Manifest, inputs: &PlanInputs) -> Images {
     }
 }
 
-/// Allowlist, passthrough hosts and what the bottle CA will be.
-fn egress_plan(manifest: &Manifest, ca_validity_seconds: u64) -> Result<EgressPlan, UsageError> {
-    let allowlist = allowlist::effective_allowlist(&manifest.egress);
-    let passthrough = allowlist::effective_passthrough(&manifest.egress, &allowlist)?;
-    let internal_hosts = allowlist::effective_internal(&manifest.egress, &allowlist)?;
+/// Allowlist (with the egress lock at `lock_path`, unless learning), passthrough hosts and
+/// what the bottle CA will be.
+fn egress_plan(
+    manifest: &Manifest,
+    inputs: &PlanInputs,
+    lock_path: &Utf8Path,
+) -> Result<EgressPlan, UsageError> {
+    let (lock, learn) = if inputs.learn {
+        let replaces = std::fs::symlink_metadata(lock_path)
+            .is_ok_and(|m| m.is_file())
+            .then(|| std::fs::read(lock_path).ok())
+            .flatten()
+            .map(|bytes| crate::ca::sha256_of(&bytes));
+        let learn = LearnPlan {
+            lock_path: lock_path.to_owned(),
+            replaces,
+        };
+        (None, Some(learn))
+    } else {
+        let lock = lockfile::load(lock_path)?.map(|loaded| LockPlan {
+            hosts: loaded.hosts(),
+            path: loaded.path,
+            sha256: loaded.sha256,
+        });
+        (lock, None)
+    };
+    let locked = lock.as_ref().map_or(&[][..], |l| l.hosts.as_slice());
+    let allowlist = allowlist::effective_allowlist(&manifest.egress, locked);
+    let in_manifest = |e: UsageError| UsageError(format!("{}: {}", inputs.source.display(), e.0));
+    let passthrough =
+        allowlist::effective_passthrough(&manifest.egress, &allowlist).map_err(in_manifest)?;
+    let internal_hosts =
+        allowlist::effective_internal(&manifest.egress, &allowlist).map_err(in_manifest)?;
+    let approvable = {
+        let mut hosts = manifest.egress.approvable.clone();
+        hosts.sort();
+        hosts.dedup();
+        hosts
+    };
+    let ca_permitted_domains = learn.is_none().then(|| {
+        let mut scope = allowlist.clone();
+        scope.extend(approvable.iter().cloned());
+        permitted_domains(&scope)
+    });
     Ok(EgressPlan {
         summary: allowlist::summary(&allowlist),
         dlp_action: manifest.egress.dlp_action,
@@ -230,12 +278,15 @@ fn egress_plan(manifest: &Manifest, ca_validity_seconds: u64) -> Result<EgressPl
             enabled: true,
             ca_fingerprint: None,
             ca: "per-bottle, generated at launch, destroyed with the sidecar",
-            ca_validity_seconds,
-            ca_permitted_domains: permitted_domains(&allowlist),
+            ca_validity_seconds: inputs.ca_validity_seconds,
+            ca_permitted_domains,
             passthrough_domains: passthrough,
             agent_ca_path: defaults::AGENT_CA_CERT_PATH.to_owned(),
         },
         allowlist,
+        approvable,
+        lock,
+        learn,
     })
 }
 
@@ -372,7 +423,7 @@ impl ResourceNames {
     /// share a login, hooks or transcripts. The workspace is in it as the first 8 hex digits of
     /// the SHA-256 of its path.
     pub fn state_volume(slug: &str, workspace: &Utf8Path) -> String {
-        let digest = crate::digest::sha256(workspace.as_str().as_bytes());
+        let digest = crate::ca::sha256_of(workspace.as_str().as_bytes());
         let short = &digest["sha256:".len().."sha256:".len() + 8];
         format!("bot-bottle-{slug}-{short}-claude")
     }

@@ -16,6 +16,7 @@ use crate::manifest::{DlpAction, EnvName, Hostname};
 use crate::proxy_config::PipelockConfig;
 
 pub use build::{build, PlanInputs};
+
 pub use render::render_text;
 
 /// Version of the `--json` plan document. Bumped only when a field changes meaning or goes
@@ -154,12 +155,40 @@ pub struct ForwardedEnv {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EgressPlan {
+    /// Built-in hosts ∪ `egress.allowlist` ∪ the lock's hosts (none in a learn run, which
+    /// reaches every host).
     pub allowlist: Vec<Hostname>,
     pub summary: String,
     pub dlp_action: DlpAction,
     /// Allowed hosts that may resolve to private addresses (pipelock's `trusted_domains`).
     pub internal_hosts: Vec<Hostname>,
     pub tls_interception: TlsInterceptionPlan,
+    /// `egress.approvable`: hosts `bot-bottle allow` may allow while the bottle runs.
+    pub approvable: Vec<Hostname>,
+    /// The egress lock beside the manifest whose hosts the allowlist includes; `null` when
+    /// there is none, and in a learn run.
+    pub lock: Option<LockPlan>,
+    /// A learn run (`start --learn`); `null` otherwise.
+    pub learn: Option<LearnPlan>,
+}
+
+/// An egress lock the plan allows: what it is, for the user (and an approval) to check.
+#[derive(Debug, Clone, Serialize)]
+pub struct LockPlan {
+    pub path: Utf8PathBuf,
+    /// `sha256:<hex>` of the file.
+    pub sha256: String,
+    pub hosts: Vec<Hostname>,
+}
+
+/// A learn run: pipelock lets every host through (DLP still blocks credentials) and the hosts
+/// the agent used become a new lock when the bottle ends.
+#[derive(Debug, Clone, Serialize)]
+pub struct LearnPlan {
+    /// Where the lock is written (replacing what is there).
+    pub lock_path: Utf8PathBuf,
+    /// `sha256:<hex>` of the lock it replaces; `null` when there is none.
+    pub replaces: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -170,10 +199,22 @@ pub struct TlsInterceptionPlan {
     /// The CA is generated per bottle and dies with it.
     pub ca: &'static str,
     pub ca_validity_seconds: u64,
-    /// Domains the CA's name constraints permit: nothing else can be minted with its key.
-    pub ca_permitted_domains: Vec<String>,
+    /// Domains the CA's name constraints permit (the allowlist's and `egress.approvable`'s):
+    /// nothing else can be minted with its key. `null` in a learn run: any DNS name (never an
+    /// IP address).
+    pub ca_permitted_domains: Option<Vec<String>>,
     pub passthrough_domains: Vec<Hostname>,
     pub agent_ca_path: String,
+}
+
+impl TlsInterceptionPlan {
+    /// What the bottle CA may sign for, as [`crate::ca::generate`] takes it.
+    pub fn ca_scope(&self) -> crate::ca::DnsScope<'_> {
+        match &self.ca_permitted_domains {
+            Some(domains) => crate::ca::DnsScope::Only(domains),
+            None => crate::ca::DnsScope::Any,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -131,8 +131,16 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
         ),
         (
             "egress",
-            format!("{}; DLP on request bodies: {}", plan.egress.summary, plan.egress.dlp_action.as_str()),
+            if plan.egress.learn.is_some() {
+                format!(
+                    "learn run: every host is reachable (trusted work only); DLP on request bodies: {}",
+                    plan.egress.dlp_action.as_str()
+                )
+            } else {
+                format!("{}; DLP on request bodies: {}", plan.egress.summary, plan.egress.dlp_action.as_str())
+            },
         ),
+        ("egress lock", egress_lock(plan)),
         (
             "private addresses",
             if plan.egress.internal_hosts.is_empty() {
@@ -145,8 +153,13 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
         (
             "tls interception",
             format!(
-                "on, per-bottle CA made at launch (valid {}, name-constrained to the allowlist); passthrough: {}",
+                "on, per-bottle CA made at launch (valid {}, {}); passthrough: {}",
                 human_duration(tls.ca_validity_seconds),
+                match (&tls.ca_permitted_domains, plan.egress.approvable.is_empty()) {
+                    (None, _) => "not name-constrained to any domain in a learn run, never to an IP address",
+                    (Some(_), true) => "name-constrained to the allowlist",
+                    (Some(_), false) => "name-constrained to the allowlist and the approvable hosts",
+                },
                 passthrough.join(", ")
             ),
         ),
@@ -166,6 +179,53 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
         ("forwarded env", forwarded(plan)),
         ("stage dir", plan.stage_dir.to_string()),
     ]
+    .into_iter()
+    .chain((!plan.egress.approvable.is_empty()).then(|| {
+        (
+            "approvable",
+            format!(
+                "{} (not allowed; `bot-bottle allow {} HOST` allows one while the bottle runs)",
+                names(&plan.egress.approvable),
+                plan.bottle.slug
+            ),
+        )
+    }))
+    .collect()
+}
+
+/// The egress lock line: the lock the allowlist includes, or what a learn run writes.
+fn egress_lock(plan: &Plan) -> String {
+    if let Some(learn) = &plan.egress.learn {
+        let replaces = learn.replaces.as_ref().map_or_else(String::new, |hash| {
+            format!(", replacing the one there ({hash})")
+        });
+        return format!(
+            "the hosts the agent uses are written to {} when the bottle ends{replaces}",
+            learn.lock_path
+        );
+    }
+    match &plan.egress.lock {
+        Some(lock) => format!(
+            "{} ({}; {} host{} allowed on top of the manifest's: {})",
+            lock.path,
+            lock.sha256,
+            lock.hosts.len(),
+            if lock.hosts.len() == 1 { "" } else { "s" },
+            names(&lock.hosts)
+        ),
+        None => "none".to_owned(),
+    }
+}
+
+fn names(hosts: &[Hostname]) -> String {
+    if hosts.is_empty() {
+        return "none".to_owned();
+    }
+    hosts
+        .iter()
+        .map(Hostname::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn engine(plan: &Plan) -> String {

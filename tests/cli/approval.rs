@@ -150,7 +150,7 @@ fn a_widening_change_needs_approval_again_and_a_narrowing_one_does_not() {
     // Back to what was approved, less one host: -y takes it, and records it.
     p.edit("name = \"app\"\n[egress]\nallowlist = [\"a.example.com\"]\n");
     let e = past_approval(&p.run(&["start", "-y"]));
-    assert!(e.contains("widening nothing; -y approved it"), "{e}");
+    assert!(e.contains("widening nothing; approved it"), "{e}");
     let out = p.run(&["start", "--dry-run", "--json"]);
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(plan["approval"]["state"], "approved");
@@ -267,4 +267,51 @@ fn on_a_terminal_a_yes_approves_even_with_yes_and_a_no_records_nothing() {
     let out = p.run(&["start", "--dry-run", "--json"]);
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(plan["approval"]["state"], "approved");
+}
+
+const LOCK: &str = "schema = \"bot-bottle.lock/v1\"\nbottle = \"app\"\n\
+                    learned_at = \"2026-12-01T00:00:00Z\"\n\n[[host]]\nname = \"planted.example.net\"\ncount = 1\n";
+
+#[test]
+fn an_egress_lock_beside_the_manifest_or_the_default_needs_approval() {
+    // The agent (or a repository) puts a lock beside an approved manifest: its host widens.
+    let p = Project::new("approval-lock", MANIFEST);
+    assert!(p.run(&["approve"]).status.success());
+    std::fs::write(p.dir().join("bottle.lock"), LOCK).unwrap();
+    let e = refused(&p.run(&["start", "-y"]));
+    assert!(
+        e.contains("+ egress.allowlist: planted.example.net  (widens egress)"),
+        "{e}"
+    );
+    let out = p.run(&["approve", "--json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let inputs: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        inputs[0].ends_with("/proj/bottle.toml") && inputs[1].ends_with("/proj/bottle.lock"),
+        "{inputs:?}"
+    );
+    past_approval(&p.run(&["start", "-y"]));
+
+    // The built-in default needs no approval, unless a lock sits beside it.
+    let dir = Scratch::new("approval-lock-default");
+    let run = || {
+        bot_bottle(dir.path())
+            .env("BOT_BOTTLE_STATE_DIR", p.state())
+            .args(["start", "-y"])
+            .output()
+            .unwrap()
+    };
+    past_approval(&run());
+    std::fs::write(dir.path().join("bottle.lock"), LOCK).unwrap();
+    let e = refused(&run());
+    assert!(e.contains("/bottle.lock is new to bot-bottle"), "{e}");
+    assert!(
+        e.contains("+ egress.allowlist: planted.example.net  (widens egress)"),
+        "{e}"
+    );
 }

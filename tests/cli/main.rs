@@ -4,4 +4,6 @@ mod approval;
 mod confinement;
 mod dry_run;
 mod errors;
+mod export;
+mod policy;
 mod support;

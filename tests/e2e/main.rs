@@ -7,6 +7,8 @@ mod daily;
 mod egress;
 mod gitgate;
 mod isolation;
+mod kube;
 mod lifecycle;
+mod policy;
 mod support;
 mod trust;

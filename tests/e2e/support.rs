@@ -269,6 +269,50 @@ impl Harness {
         }
     }
 
+    /// Starts the testbed upstream `name` on `network`, answering to `aliases` there, labelled
+    /// for the test `slug`, and waits until it serves HTTPS.
+    pub fn start_upstream(&self, name: &str, networks: Vec<NetworkAttachment>, slug: &str) {
+        let spec = ContainerSpec {
+            networks,
+            labels: [(TEST_LABEL.to_owned(), slug.to_owned())].into(),
+            ..ContainerSpec::new(name, UPSTREAM_IMAGE)
+        };
+        self.engine.create_container(&spec).unwrap();
+        self.engine.start_container(name).unwrap();
+        wait_for(
+            "the upstream to serve HTTPS",
+            Duration::from_secs(30),
+            || {
+                self.sh(name, None, "curl -skf https://localhost/hello")
+                    .status
+                    == 0
+            },
+        );
+    }
+
+    /// The files in `container` (searched as root, `/proc`, `/sys` and `/dev` left out) that
+    /// hold `line`.
+    pub fn files_holding(&self, container: &str, line: &str) -> Vec<String> {
+        let found = self.sh(
+            container,
+            Some("0"),
+            &format!("grep -rlF -e '{line}' / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null; echo rc=$?"),
+        );
+        // grep -l lists every file holding the line; exit 2 only means some file was
+        // unreadable (docker's bind-mounted /etc/hostname and friends), so judge by the
+        // listing, and by a 0 exit, which means grep found it.
+        let mut listed: Vec<String> = found
+            .stdout
+            .lines()
+            .filter(|l| !l.starts_with("rc="))
+            .map(str::to_owned)
+            .collect();
+        if listed.is_empty() && found.stdout.contains("rc=0") {
+            listed.push(format!("(grep found it: {})", found.stdout));
+        }
+        listed
+    }
+
     /// Runs a shell script in `container` (as its default user unless `user` is given).
     pub fn sh(&self, container: &str, user: Option<&str>, script: &str) -> ExecOutput {
         let spec = ExecSpec {
@@ -288,29 +332,32 @@ impl Harness {
 pub struct Internet<'h> {
     h: &'h Harness,
     pub name: String,
+    pub subnet: String,
 }
 
 impl<'h> Internet<'h> {
     /// Creates `name` on the first free /28 of this engine's share of 203.0.113.0/24 (tests
     /// run side by side, and docker and rootful podman share the host's routes, so each engine
     /// takes its own half).
-    pub fn create(h: &'h Harness, name: String) -> Self {
+    /// `internal: false` gives the network a gateway on the host, for a test that needs one.
+    pub fn create(h: &'h Harness, name: String, internal: bool) -> Self {
         let first = match h.engine.kind() {
             backends::EngineKind::Docker => 128,
             backends::EngineKind::Podman => 0,
         };
         let mut refusals = Vec::new();
         for block in (first..first + 128).step_by(16) {
+            let subnet = format!("203.0.113.{block}/28");
             let spec = NetworkSpec {
                 name: name.clone(),
-                internal: true,
-                subnet: Some(format!("203.0.113.{block}/28")),
+                internal,
+                subnet: Some(subnet.clone()),
                 labels: [(TEST_LABEL.to_owned(), name.clone())].into(),
                 ..NetworkSpec::default()
             };
             // A range another test holds is refused: take the next one.
             match h.engine.create_network(&spec) {
-                Ok(()) => return Internet { h, name },
+                Ok(()) => return Internet { h, name, subnet },
                 Err(e) => refusals.push(format!("{e:#}")),
             }
         }
@@ -396,40 +443,8 @@ impl<'h> Bottle<'h> {
     }
 
     fn start_upstream(&mut self) {
-        let internet = Internet::create(self.h, format!("{}-internet", self.slug));
-        // On the internet it answers to the public names; on the bottle's egress network (a
-        // private range) only to the private one.
-        let spec = ContainerSpec {
-            networks: vec![
-                NetworkAttachment {
-                    name: internet.name.clone(),
-                    aliases: UPSTREAM_ALIASES.iter().map(|a| (*a).to_owned()).collect(),
-                },
-                NetworkAttachment {
-                    name: self.egress_network(),
-                    aliases: vec![PRIVATE_ALIAS.to_owned()],
-                },
-            ],
-            labels: [(TEST_LABEL.to_owned(), self.slug.clone())].into(),
-            ..ContainerSpec::new(&self.upstream, UPSTREAM_IMAGE)
-        };
+        let internet = start_upstream(self.h, &self.slug, Some(&self.egress_network()));
         self.internet = Some(internet);
-        self.h.engine.create_container(&spec).unwrap();
-        self.h
-            .engine
-            .connect_network(self.internet(), &self.proxy(), &[])
-            .unwrap();
-        self.h.engine.start_container(&self.upstream).unwrap();
-        wait_for(
-            "the upstream to serve HTTPS",
-            Duration::from_secs(30),
-            || {
-                self.h
-                    .sh(&self.upstream, None, "curl -skf https://localhost/hello")
-                    .status
-                    == 0
-            },
-        );
     }
 
     /// The sidecar's log so far (pipelock's audit events are JSON lines on stdout).
@@ -455,6 +470,29 @@ impl<'h> Bottle<'h> {
     pub fn agent_sh(&self, script: &str) -> ExecOutput {
         self.h.sh(&self.agent(), None, script)
     }
+}
+
+/// Starts the upstream `<slug>-upstream` on a new test internet, and on the bottle's egress
+/// network (`egress`, when given: a bottle's teardown cannot remove it while the upstream is
+/// on it), and connects the bottle's sidecar to the internet; waits until it serves. The
+/// caller removes the upstream before the internet goes.
+pub fn start_upstream<'h>(h: &'h Harness, slug: &str, egress: Option<&str>) -> Internet<'h> {
+    let internet = Internet::create(h, format!("{slug}-internet"), true);
+    // On the internet it answers to the public names; on the bottle's egress network (a
+    // private range) only to the private one.
+    let mut networks = vec![NetworkAttachment {
+        name: internet.name.clone(),
+        aliases: UPSTREAM_ALIASES.iter().map(|a| (*a).to_owned()).collect(),
+    }];
+    networks.extend(egress.map(|name| NetworkAttachment {
+        name: name.to_owned(),
+        aliases: vec![PRIVATE_ALIAS.to_owned()],
+    }));
+    h.engine
+        .connect_network(&internet.name, &format!("bot-bottle-{slug}-pipelock"), &[])
+        .unwrap();
+    h.start_upstream(&format!("{slug}-upstream"), networks, slug);
+    internet
 }
 
 impl Drop for Bottle<'_> {

@@ -136,7 +136,7 @@ fn run_proxy(config_path: Option<&Path>, listen: Option<String>) -> Result<ExitC
         cfg.listen = listen;
     }
     let events = events::Events::new(&cfg.logging);
-    proxy::serve(cfg, events)?;
+    proxy::serve(cfg, &events, config_path.map(Path::to_path_buf))?;
     Ok(ExitCode::SUCCESS)
 }
 

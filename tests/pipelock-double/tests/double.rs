@@ -422,6 +422,88 @@ fn version_and_show_ca() {
 }
 
 #[test]
+fn config_reloads_on_file_change_and_sighup_and_refuses_a_downgrade() {
+    let upstream = Upstream::plain();
+    let port = upstream.addr.port();
+    let dir = TempDir::new("reload");
+    let config = |mode: &str, allow: &[&str]| {
+        json!({
+            "mode": mode,
+            "api_allowlist": allow,
+            "forward_proxy": {"enabled": true},
+            "dlp": {"scan_env": true},
+            "request_body_scanning": {"enabled": true},
+            // The upstream is on loopback, which pipelock's SSRF guard refuses otherwise.
+            "ssrf": {"ip_allowlist": ["127.0.0.0/8"]},
+        })
+        .to_string()
+    };
+    let cfg = dir.write("pipelock.yaml", &config("strict", &["a.test"]));
+    let hosts = "a.test=127.0.0.1,b.test=127.0.0.1,c.test=127.0.0.1";
+    let double = Double::start(Some(&cfg), &[("PIPELOCK_DOUBLE_HOSTS", hosts)]);
+    let startup = double.wait_event(&[("event", "startup")]);
+    assert_eq!(startup["config_hash"].as_str().map(str::len), Some(64));
+    let status_of = |host: &str| match connect(double.addr, &format!("{host}:{port}")) {
+        Ok(_) => 200,
+        Err(refused) => status(&refused),
+    };
+    assert_eq!(status_of("b.test"), 403);
+
+    // 1. A change of the file alone: reloaded, with pipelock's event.
+    std::fs::write(&cfg, config("strict", &["a.test", "b.test"])).unwrap();
+    let reloads = double.wait_events(&[("event", "config_reload")], 1);
+    assert_eq!(reloads[0]["status"], "success");
+    assert_eq!(reloads[0]["detail"], "mode=strict");
+    assert_eq!(reloads[0]["message"], "configuration reloaded");
+    assert_ne!(reloads[0]["config_hash"], startup["config_hash"]);
+    assert_eq!(status_of("b.test"), 200, "b.test after it was allowed");
+
+    // 2. SIGHUP alone: a file rewritten in place with the same size and time, which the
+    // watcher cannot tell from the old one, is read again.
+    let before = std::fs::metadata(&cfg).unwrap().modified().unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&cfg).unwrap();
+    std::io::Write::write_all(
+        &mut &file,
+        config("strict", &["a.test", "c.test"]).as_bytes(),
+    )
+    .unwrap();
+    file.set_modified(before).unwrap();
+    drop(file);
+    double.hup();
+    let reloads = double.wait_events(&[("event", "config_reload")], 2);
+    assert_ne!(reloads[1]["config_hash"], reloads[0]["config_hash"]);
+    assert_eq!(status_of("c.test"), 200, "c.test after SIGHUP");
+    assert_eq!(status_of("b.test"), 403, "b.test after it was removed");
+
+    // 3. Leaving strict mode is a downgrade: refused (pipelock logs it twice), old config kept.
+    std::fs::write(&cfg, config("audit", &["a.test"])).unwrap();
+    let refused = double.wait_events(&[("event", "error"), ("method", "CONFIG_RELOAD")], 2);
+    assert_eq!(
+        refused[0]["error"],
+        "rejected: security downgrade from strict mode"
+    );
+    assert_eq!(refused[0]["resource"], cfg.display().to_string());
+    assert_eq!(status_of("b.test"), 403, "still strict");
+    let reloads = double
+        .events()
+        .into_iter()
+        .filter(|e| e["event"] == "config_reload")
+        .count();
+    assert_eq!(reloads, 2);
+    // Request ids go on counting across reloads: one per CONNECT.
+    let ids: Vec<String> = double
+        .events()
+        .iter()
+        .filter(|e| e["event"] == "tunnel_open" || e["event"] == "blocked")
+        .filter_map(|e| e["request_id"].as_str().map(str::to_owned))
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(ids.len(), unique.len(), "{ids:?}");
+}
+
+#[test]
 fn private_destinations_are_refused_after_resolution() {
     // No exemption for loopback: the allowed name resolves to 127.0.0.1.
     let t = intercepting(&json!({"ssrf": {"ip_allowlist": []}}));

@@ -11,6 +11,7 @@ mod tls;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -22,6 +23,7 @@ use serde_json::{json, Value};
 use crate::config::{Action, Config};
 use crate::dlp::Scanner;
 use crate::events::Events;
+use crate::reload;
 
 /// Headers pipelock scans in its default `sensitive` header mode.
 const SENSITIVE_HEADERS: &[&str] = &[
@@ -42,7 +44,7 @@ struct Shared {
     upstream_tls: Arc<rustls::ClientConfig>,
     interceptor: Option<tls::Interceptor>,
     rate: ratelimit::RateLimiter,
-    next_id: AtomicU64,
+    next_id: Arc<AtomicU64>,
 }
 
 /// Who asked for what: fields every event about a request carries.
@@ -61,49 +63,66 @@ impl Ctx {
     }
 }
 
-/// Runs the proxy until the process is killed.
-pub fn serve(cfg: Config, events: Events) -> Result<()> {
+/// Runs the proxy until the process is killed. With `config_path` (the file `cfg` came from),
+/// a change of that file or SIGHUP reloads it (see [`crate::reload`]).
+pub fn serve(cfg: Config, events: &Events, config_path: Option<PathBuf>) -> Result<()> {
     let listener =
         TcpListener::bind(&cfg.listen).with_context(|| format!("listening on {}", cfg.listen))?;
-    let interceptor = cfg
-        .tls
-        .ca
-        .clone()
-        .filter(|_| cfg.tls.enabled)
-        .map(|ca| tls::Interceptor::new(ca, cfg.tls.cert_ttl, cfg.tls.cert_cache_size));
-    let shared = Arc::new(Shared {
-        dlp: Scanner::new(cfg.dlp_include_defaults),
-        dialer: policy::Dialer::from_env()?,
-        upstream_tls: tls::upstream_client_config()?,
-        interceptor,
-        rate: ratelimit::RateLimiter::new(cfg.max_requests_per_minute),
-        next_id: AtomicU64::new(1),
-        events,
-        cfg,
-    });
+    // Request ids go on counting across reloads, as pipelock's do.
+    let next_id = Arc::new(AtomicU64::new(1));
+    let shared = Shared::new(cfg.clone(), events.clone(), next_id.clone())?;
     let local = listener.local_addr()?;
     eprintln!(
         "pipelock 2.3.0 (bot-bottle test double) listening on {local} (mode {:?}, forward proxy {}, tls interception {})",
         shared.cfg.mode, shared.cfg.forward_proxy.enabled, shared.cfg.tls.enabled
     );
-    shared.events.emit(
-        "info",
-        "startup",
-        "pipelock started",
-        json!({
-            "listen": local.to_string(),
-            "mode": format!("{:?}", shared.cfg.mode).to_lowercase(),
-            "version": "2.3.0",
-        }),
-    );
+    let mut startup = json!({
+        "listen": local.to_string(),
+        "mode": reload::mode_name(shared.cfg.mode),
+        "version": "2.3.0",
+    });
+    let live = reload::Live::new(shared);
+    if let Some(path) = config_path {
+        if let Ok(bytes) = std::fs::read(&path) {
+            startup["config_hash"] = reload::hash(&bytes).into();
+        }
+        let build_events = events.clone();
+        reload::watch(path, cfg, events.clone(), live.clone(), move |cfg| {
+            Shared::new(cfg, build_events.clone(), next_id.clone())
+        })?;
+    }
+    events.emit("info", "startup", "pipelock started", startup);
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
-        let shared = shared.clone();
+        let shared = live.get();
         thread::spawn(move || {
             let _ = handle(&shared, stream);
         });
     }
     Ok(())
+}
+
+impl Shared {
+    /// The proxy's state for `cfg`: at start, and again on each reload.
+    fn new(cfg: Config, events: Events, next_id: Arc<AtomicU64>) -> Result<Self> {
+        let interceptor = cfg
+            .tls
+            .ca
+            .clone()
+            .filter(|_| cfg.tls.enabled)
+            .map(|ca| tls::Interceptor::new(ca, cfg.tls.cert_ttl, cfg.tls.cert_cache_size));
+        Ok(Shared {
+            dlp: Scanner::new(cfg.dlp_include_defaults),
+            dialer: policy::Dialer::from_env()?,
+            upstream_tls: tls::upstream_client_config()?,
+            interceptor,
+            // Pipelock's rate limiter lives in its scanner, which a reload replaces.
+            rate: ratelimit::RateLimiter::new(cfg.max_requests_per_minute),
+            next_id,
+            events,
+            cfg,
+        })
+    }
 }
 
 fn handle(shared: &Shared, stream: TcpStream) -> Result<()> {

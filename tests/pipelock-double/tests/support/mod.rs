@@ -116,9 +116,41 @@ impl Double {
         }
     }
 
+    /// Waits until `count` events have fields including all of `want`; returns them.
+    pub fn wait_events(&self, want: &[(&str, &str)], count: usize) -> Vec<Value> {
+        let deadline = Instant::now() + WAIT;
+        let (lock, cond) = &*self.events;
+        let mut events = lock.lock().unwrap();
+        loop {
+            let found: Vec<Value> = events
+                .iter()
+                .filter(|e| want.iter().all(|(k, v)| e[*k].as_str() == Some(*v)))
+                .cloned()
+                .collect();
+            if found.len() >= count {
+                return found;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "not {count} events with {want:?} in {events:#?}"
+            );
+            events = cond.wait_timeout(events, left).unwrap().0;
+        }
+    }
+
     /// The events logged so far.
     pub fn events(&self) -> Vec<Value> {
         self.events.0.lock().unwrap().clone()
+    }
+
+    /// Sends the double SIGHUP.
+    pub fn hup(&self) {
+        let ok = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
     }
 
     /// Waits for an event whose fields include all of `want`.

@@ -1,0 +1,438 @@
+//! The bottle's Pod: three init containers that set it up, then pipelock, the git gate when the
+//! bottle has one, and the agent.
+//!
+//! - `netfilter` (the init image, root with only `NET_ADMIN`) loads the pod's packet filter
+//!   ([`super::netfilter`]) before anything else runs.
+//! - `unpack` (the init image, root with only `CHOWN`) writes the CA key into a memory volume
+//!   only pipelock mounts, owned by pipelock's uid and mode 0600 as pipelock demands, and the
+//!   git gate's config and credentials into one only the gate mounts.
+//! - `prepare` (the agent image, root with only `CHOWN` and `DAC_READ_SEARCH`) makes the
+//!   agent's home (the image's, plus the plan's provisioned files), its trust store (the
+//!   image's bundle plus the bottle CA) and its workspace, all owned by the agent user.
+//!
+//! Why copies rather than mounting the Secrets where they are read: `podman kube play` 4.3
+//! writes a Secret's data into its volume still base64-encoded, every `ConfigMap` and Secret file
+//! with mode 0644 whatever `defaultMode` says, ignores `subPath`, and makes an emptyDir owned by
+//! root 0755. So the init scripts decode what is base64 (a cluster hands them the raw bytes, which
+//! never are: a PEM holds dashes, a tar NUL bytes), set owners and modes themselves, and run as
+//! root. The scripts are fixed text; every value they use comes in through the environment.
+//!
+//! The agent runs as its image's user (uid 1000), with no capabilities and no way to gain any,
+//! and reaches its sidecars on loopback through the names the plan gives them (host aliases to
+//! 127.0.0.1), so the plan's proxy variables and git URL rewrites work unchanged.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource,
+    ExecAction, HostAlias, Pod, PodSecurityContext, PodSpec, Probe, SeccompProfile,
+    SecretKeySelector, SecretVolumeSource, SecurityContext, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::{Names, Options, GATE_GID, GATE_UID, PROXY_GID, PROXY_UID};
+use crate::defaults;
+use crate::plan::Plan;
+
+/// Where the pipelock sidecar finds its config, the CA cert and the CA key.
+pub const PROXY_CONFIG_DIR: &str = "/etc/pipelock/config";
+pub const PROXY_CA_DIR: &str = "/etc/pipelock/ca";
+pub const PROXY_KEY_DIR: &str = "/etc/pipelock/key";
+/// The keys of the `ConfigMaps` and Secrets: file names where they are mounted.
+pub const CONFIG_FILE: &str = "pipelock.yaml";
+pub const CA_CERT_FILE: &str = "ca.pem";
+pub const CA_KEY_FILE: &str = "ca-key.pem";
+pub const RULES_V4_FILE: &str = "rules.v4";
+pub const RULES_V6_FILE: &str = "rules.v6";
+pub const HOME_TAR_FILE: &str = "home.tar";
+pub const GATE_TAR_FILE: &str = "gate.tar";
+/// The agent's trust store: the image's `/etc/ssl/certs` plus the bottle CA, mounted over it,
+/// so the plan's `SSL_CERT_FILE` and `REQUESTS_CA_BUNDLE` hold as they are.
+pub const TRUST_DIR: &str = "/etc/ssl/certs";
+/// The bottle CA's cert alone, for `NODE_EXTRA_CA_CERTS`, in the trust store.
+pub const AGENT_CA_FILE: &str = "bot-bottle-mitm.crt";
+/// Where the gate keeps its mirrors.
+const GATE_STATE_DIR: &str = bot_bottle_gate::config::REPO_ROOT;
+/// Where the gate reads its config and credentials.
+pub const GATE_ETC_DIR: &str = "/etc/bot-bottle-gate";
+
+/// Decodes a Secret's file when podman left it base64-encoded (see the module's doc).
+const UNPACK_FN: &str = r#"unpack() { if base64 -d "$1" >/dev/null 2>&1; then base64 -d "$1"; else cat "$1"; fi; }
+"#;
+
+const NETFILTER_SCRIPT: &str = r"set -eu
+iptables-restore /run/bot-bottle/netfilter/rules.v4
+ip6tables-restore /run/bot-bottle/netfilter/rules.v6
+";
+
+const UNPACK_SCRIPT: &str = r#"set -eu
+umask 077
+unpack /run/bot-bottle/secret/ca/ca-key.pem >/run/bot-bottle/proxy-key/ca-key.pem
+chown "$BB_PROXY_UID:$BB_PROXY_GID" /run/bot-bottle/proxy-key/ca-key.pem
+if [ -e /run/bot-bottle/secret/gate/gate.tar ]; then
+  unpack /run/bot-bottle/secret/gate/gate.tar | tar -x --no-same-owner -C /run/bot-bottle/gate
+fi
+"#;
+
+const PREPARE_SCRIPT: &str = r#"set -eu
+if [ -d "$BB_HOME" ]; then cp -R --preserve=mode,timestamps "$BB_HOME/." /run/bot-bottle/home/; fi
+unpack /run/bot-bottle/files/home.tar | tar -x --no-same-owner -C /run/bot-bottle/home
+chown -R "$BB_UID:$BB_GID" /run/bot-bottle/home /run/bot-bottle/workspace
+cp -R --preserve=mode,timestamps "$BB_TRUST_DIR/." /run/bot-bottle/trust/
+cat /run/bot-bottle/ca/ca.pem >>"/run/bot-bottle/trust/$BB_BUNDLE"
+cp /run/bot-bottle/ca/ca.pem "/run/bot-bottle/trust/$BB_AGENT_CA"
+"#;
+
+/// The Pod of `plan`'s bottle.
+pub fn pod(
+    plan: &Plan,
+    names: &Names,
+    options: &Options,
+    labels: &BTreeMap<String, String>,
+) -> Pod {
+    let has_gate = plan.gate.is_some();
+    let mut init_containers = vec![netfilter(names, options), unpack(names, options, has_gate)];
+    init_containers.push(prepare(plan, names));
+    let mut containers = vec![proxy(plan, names)];
+    containers.extend(gate(plan, names));
+    containers.push(agent(plan, names));
+
+    let mut aliases = vec![plan.containers.proxy.clone()];
+    aliases.extend(plan.containers.gate.clone());
+    Pod {
+        metadata: ObjectMeta {
+            name: Some(names.pod.clone()),
+            labels: Some(labels.clone()),
+            ..ObjectMeta::default()
+        },
+        spec: Some(PodSpec {
+            init_containers: Some(init_containers),
+            containers,
+            volumes: Some(volumes(names, has_gate)),
+            host_aliases: Some(vec![HostAlias {
+                ip: "127.0.0.1".to_owned(),
+                hostnames: Some(aliases),
+            }]),
+            // The agent exiting ends the bottle, as with `start`.
+            restart_policy: Some("Never".to_owned()),
+            // No API credentials and no other services' addresses in the pod, and no container
+            // sees another's processes (and through them, their files and environment).
+            automount_service_account_token: Some(false),
+            enable_service_links: Some(false),
+            share_process_namespace: Some(false),
+            host_network: Some(false),
+            security_context: Some(PodSecurityContext {
+                seccomp_profile: Some(SeccompProfile {
+                    type_: "RuntimeDefault".to_owned(),
+                    ..SeccompProfile::default()
+                }),
+                ..PodSecurityContext::default()
+            }),
+            ..PodSpec::default()
+        }),
+        status: None,
+    }
+}
+
+fn netfilter(names: &Names, options: &Options) -> Container {
+    Container {
+        name: "netfilter".to_owned(),
+        image: Some(options.init_image.clone()),
+        command: Some(shell(NETFILTER_SCRIPT, false)),
+        volume_mounts: Some(vec![mount(
+            &names.config_netfilter,
+            "/run/bot-bottle/netfilter",
+            true,
+        )]),
+        security_context: Some(root_with(&["NET_ADMIN"])),
+        ..base_container()
+    }
+}
+
+fn unpack(names: &Names, options: &Options, has_gate: bool) -> Container {
+    let mut mounts = vec![
+        mount(&names.secret_ca_key, "/run/bot-bottle/secret/ca", true),
+        mount(&names.volume_proxy_key, "/run/bot-bottle/proxy-key", false),
+    ];
+    if has_gate {
+        mounts.push(mount(
+            &names.secret_gate,
+            "/run/bot-bottle/secret/gate",
+            true,
+        ));
+        mounts.push(mount(&names.volume_gate_etc, "/run/bot-bottle/gate", false));
+    }
+    Container {
+        name: "unpack".to_owned(),
+        image: Some(options.init_image.clone()),
+        command: Some(shell(UNPACK_SCRIPT, true)),
+        env: Some(env([
+            ("BB_PROXY_UID", PROXY_UID.to_string()),
+            ("BB_PROXY_GID", PROXY_GID.to_string()),
+        ])),
+        volume_mounts: Some(mounts),
+        security_context: Some(root_with(&["CHOWN"])),
+        ..base_container()
+    }
+}
+
+fn prepare(plan: &Plan, names: &Names) -> Container {
+    let bundle = defaults::AGENT_CA_BUNDLE_PATH
+        .strip_prefix(TRUST_DIR)
+        .map_or("ca-certificates.crt", |rest| rest.trim_start_matches('/'));
+    Container {
+        name: "prepare".to_owned(),
+        image: Some(plan.images.agent.clone()),
+        command: Some(shell(PREPARE_SCRIPT, true)),
+        env: Some(env([
+            ("BB_HOME", plan.agent.home.clone()),
+            ("BB_UID", plan.agent.uid.to_string()),
+            ("BB_GID", plan.agent.gid.to_string()),
+            ("BB_TRUST_DIR", TRUST_DIR.to_owned()),
+            ("BB_BUNDLE", bundle.to_owned()),
+            ("BB_AGENT_CA", AGENT_CA_FILE.to_owned()),
+        ])),
+        volume_mounts: Some(vec![
+            mount(&names.secret_files, "/run/bot-bottle/files", true),
+            mount(&names.config_ca, "/run/bot-bottle/ca", true),
+            mount(&names.volume_home, "/run/bot-bottle/home", false),
+            mount(&names.volume_trust, "/run/bot-bottle/trust", false),
+            mount(&names.volume_workspace, "/run/bot-bottle/workspace", false),
+        ]),
+        // Reads the image's home whatever its modes, and hands what it wrote to the agent user.
+        security_context: Some(root_with(&["CHOWN", "DAC_READ_SEARCH"])),
+        ..base_container()
+    }
+}
+
+fn proxy(plan: &Plan, names: &Names) -> Container {
+    Container {
+        name: "proxy".to_owned(),
+        image: Some(plan.images.proxy.clone()),
+        args: Some(proxy_args()),
+        volume_mounts: Some(vec![
+            mount(&names.config_proxy, PROXY_CONFIG_DIR, true),
+            mount(&names.config_ca, PROXY_CA_DIR, true),
+            mount(&names.volume_proxy_key, PROXY_KEY_DIR, true),
+        ]),
+        // `kubectl wait --for=condition=Ready` then means the proxy answers.
+        readiness_probe: Some(Probe {
+            exec: Some(ExecAction {
+                command: Some(strings(&[
+                    "/pipelock",
+                    "healthcheck",
+                    "--addr",
+                    &listen_address(),
+                ])),
+            }),
+            period_seconds: Some(2),
+            ..Probe::default()
+        }),
+        security_context: Some(unprivileged(PROXY_UID, PROXY_GID)),
+        ..base_container()
+    }
+}
+
+fn gate(plan: &Plan, names: &Names) -> Option<Container> {
+    let gate = plan.gate.as_ref()?;
+    // Root for its OpenSSH client (see `netfilter::Filter::gate`), told apart by its group,
+    // with every capability dropped: it reads the root-owned 0600 files it owns.
+    let mut security = unprivileged(GATE_UID, GATE_GID);
+    security.run_as_non_root = Some(false);
+    Some(Container {
+        name: "gate".to_owned(),
+        image: Some(gate.image.clone()),
+        args: Some(gate.command.clone()),
+        volume_mounts: Some(vec![
+            mount(&names.volume_gate_etc, GATE_ETC_DIR, true),
+            mount(&names.volume_gate_state, GATE_STATE_DIR, false),
+        ]),
+        security_context: Some(security),
+        ..base_container()
+    })
+}
+
+fn agent(plan: &Plan, names: &Names) -> Container {
+    let mut vars: Vec<EnvVar> = plan
+        .agent
+        .env
+        .iter()
+        .map(|(name, value)| {
+            let value = if name == "NODE_EXTRA_CA_CERTS" {
+                format!("{TRUST_DIR}/{AGENT_CA_FILE}")
+            } else {
+                value.clone()
+            };
+            EnvVar {
+                name: name.clone(),
+                value: Some(value),
+                value_from: None,
+            }
+        })
+        .collect();
+    // Forwarded variables come from a Secret the user makes (their values never enter the
+    // export); a variable it lacks is left unset, as `start` skips one unset on the host.
+    vars.extend(plan.agent.forwarded_env.iter().map(|f| EnvVar {
+        name: f.name.as_str().to_owned(),
+        value: None,
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: names.secret_env.clone(),
+                key: f.name.as_str().to_owned(),
+                optional: Some(true),
+            }),
+            ..EnvVarSource::default()
+        }),
+    }));
+    Container {
+        name: "agent".to_owned(),
+        image: Some(plan.images.agent.clone()),
+        command: Some(plan.agent.command.clone()),
+        working_dir: Some(plan.agent.workdir.clone()),
+        env: Some(vars),
+        volume_mounts: Some(vec![
+            mount(&names.volume_home, &plan.agent.home, false),
+            mount(&names.volume_trust, TRUST_DIR, true),
+            mount(&names.volume_workspace, &plan.agent.workdir, false),
+        ]),
+        // `kubectl attach -it` reaches an interactive agent.
+        stdin: Some(true),
+        tty: Some(true),
+        security_context: Some(SecurityContext {
+            // The agent's tools write where they like (/tmp, caches), as in a launched bottle.
+            read_only_root_filesystem: Some(false),
+            ..unprivileged(plan.agent.uid, plan.agent.gid)
+        }),
+        ..base_container()
+    }
+}
+
+/// pipelock's command line: the config from its `ConfigMap`, listening on loopback only.
+pub fn proxy_args() -> Vec<String> {
+    let config = format!("{PROXY_CONFIG_DIR}/{CONFIG_FILE}");
+    strings(&["run", "--config", &config, "--listen", &listen_address()])
+}
+
+/// Where pipelock listens in the pod: loopback, where the agent is; nothing outside the pod
+/// could reach it anyway, but a proxy not listening is one nobody can misuse.
+pub fn listen_address() -> String {
+    format!("127.0.0.1:{}", defaults::PROXY_PORT)
+}
+
+fn volumes(names: &Names, has_gate: bool) -> Vec<Volume> {
+    let config_map = |name: &str| Volume {
+        name: name.to_owned(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: name.to_owned(),
+            ..ConfigMapVolumeSource::default()
+        }),
+        ..Volume::default()
+    };
+    let secret = |name: &str| Volume {
+        name: name.to_owned(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(name.to_owned()),
+            default_mode: Some(0o400),
+            // podman 4.3 dereferences this without checking that it is set.
+            optional: Some(false),
+            ..SecretVolumeSource::default()
+        }),
+        ..Volume::default()
+    };
+    let empty_dir = |name: &str, memory: bool| Volume {
+        name: name.to_owned(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            medium: memory.then(|| "Memory".to_owned()),
+            ..EmptyDirVolumeSource::default()
+        }),
+        ..Volume::default()
+    };
+    let mut volumes = vec![
+        config_map(&names.config_netfilter),
+        config_map(&names.config_proxy),
+        config_map(&names.config_ca),
+        secret(&names.secret_ca_key),
+        secret(&names.secret_files),
+        // Key material stays in memory on a cluster node.
+        empty_dir(&names.volume_proxy_key, true),
+        empty_dir(&names.volume_home, false),
+        empty_dir(&names.volume_trust, false),
+        empty_dir(&names.volume_workspace, false),
+    ];
+    if has_gate {
+        volumes.push(secret(&names.secret_gate));
+        volumes.push(empty_dir(&names.volume_gate_etc, true));
+        volumes.push(empty_dir(&names.volume_gate_state, false));
+    }
+    volumes
+}
+
+/// What every container shares: images come from where the user put them (`localhost/…` names
+/// are never pulled), and no container may gain privileges.
+fn base_container() -> Container {
+    Container {
+        image_pull_policy: Some("IfNotPresent".to_owned()),
+        ..Container::default()
+    }
+}
+
+/// A non-root user with no capabilities and a read-only root filesystem.
+fn unprivileged(uid: u32, gid: u32) -> SecurityContext {
+    SecurityContext {
+        run_as_user: Some(uid.into()),
+        run_as_group: Some(gid.into()),
+        run_as_non_root: Some(uid != 0),
+        allow_privilege_escalation: Some(false),
+        privileged: Some(false),
+        read_only_root_filesystem: Some(true),
+        capabilities: Some(Capabilities {
+            drop: Some(strings(&["ALL"])),
+            add: None,
+        }),
+        ..SecurityContext::default()
+    }
+}
+
+/// Root with only the capabilities in `add`, for an init container.
+fn root_with(add: &[&str]) -> SecurityContext {
+    SecurityContext {
+        capabilities: Some(Capabilities {
+            drop: Some(strings(&["ALL"])),
+            add: Some(strings(add)),
+        }),
+        ..unprivileged(0, 0)
+    }
+}
+
+/// `sh -c SCRIPT`, with the base64 helper first when the script reads a Secret.
+fn shell(script: &str, reads_secrets: bool) -> Vec<String> {
+    let text = if reads_secrets {
+        format!("{UNPACK_FN}{script}")
+    } else {
+        script.to_owned()
+    };
+    vec!["/bin/sh".to_owned(), "-c".to_owned(), text]
+}
+
+fn mount(volume: &str, path: &str, read_only: bool) -> VolumeMount {
+    VolumeMount {
+        name: volume.to_owned(),
+        mount_path: path.to_owned(),
+        read_only: Some(read_only),
+        ..VolumeMount::default()
+    }
+}
+
+fn env<const N: usize>(vars: [(&str, String); N]) -> Vec<EnvVar> {
+    vars.into_iter()
+        .map(|(name, value)| EnvVar {
+            name: name.to_owned(),
+            value: Some(value),
+            value_from: None,
+        })
+        .collect()
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}

@@ -1,0 +1,343 @@
+//! Changing a running bottle's allowlist (`allow`, `deny`) without restarting its agent.
+//!
+//! The config is read back from the sidecar: what pipelock runs, not the manifest, which the
+//! agent may have rewritten since the launch. Only `api_allowlist` changes; the file is copied
+//! back in (the image has no shell) and pipelock told to reload it with SIGHUP (pipelock
+//! v2.3.0 also watches the file, and drops the second reload of one config). The change counts
+//! once pipelock logs `config_reload`; a refusal (an `error` event from `CONFIG_RELOAD`) or no
+//! answer puts the old file back and fails.
+//!
+//! A host can be allowed only when the bottle CA's name constraints cover it (the allowlist
+//! and `egress.approvable` at launch): pipelock intercepts it with a leaf that CA signs, and
+//! the agent would refuse any other. Built-in hosts cannot be denied, as a manifest cannot
+//! remove them either.
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use backends::{ContainerState, Engine, Owner, Tarball};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::allowlist;
+use crate::defaults;
+use crate::exit::UsageError;
+use crate::launch::{record, stage};
+use crate::manifest::Hostname;
+use crate::plan::build::ResourceNames;
+
+/// Version of the `allow --json` and `deny --json` documents.
+pub const ALLOW_SCHEMA: &str = "bot-bottle.allow/v1";
+pub const DENY_SCHEMA: &str = "bot-bottle.deny/v1";
+
+/// How long pipelock gets to log the reload.
+const RELOAD_DEADLINE: Duration = Duration::from_secs(15);
+/// The largest config file read back from a sidecar.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Which way the allowlist changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Allow,
+    Deny,
+}
+
+/// What a change did (`allow --json`, `deny --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub schema: &'static str,
+    /// The slug.
+    pub bottle: String,
+    /// The hosts added (allow) or removed (deny).
+    pub changed: Vec<Hostname>,
+    /// The hosts that were allowed already (allow) or not on the list (deny).
+    pub unchanged: Vec<Hostname>,
+    /// The allowlist pipelock runs with now.
+    pub allowlist: Vec<String>,
+    /// The `config_hash` of pipelock's `config_reload` event; `null` when nothing changed.
+    pub config_hash: Option<String>,
+}
+
+/// Applies `change` of `hosts` to the running bottle `slug`.
+pub fn apply(
+    engine: &dyn Engine,
+    slug: &str,
+    change: Change,
+    hosts: &[Hostname],
+) -> anyhow::Result<Outcome> {
+    let proxy = ResourceNames::proxy(slug);
+    match engine.inspect_container(&proxy)? {
+        Some(info) if info.state == ContainerState::Running => {}
+        _ => bail!(
+            "no bottle named {slug:?} is running in {} ({}); `bot-bottle list` shows the bottles",
+            engine.kind(),
+            engine.program()
+        ),
+    }
+    let stage_dir = stage::root()?.join(slug);
+    let _serial = serialise(&stage_dir)?;
+    let mut hosts = hosts.to_vec();
+    hosts.sort();
+    hosts.dedup();
+    let hosts = hosts.as_slice();
+
+    let text = read_text(engine, &proxy, defaults::PROXY_CONFIG_PATH)?;
+    let mut config: Value = serde_json::from_str(&text)
+        .with_context(|| format!("reading the config of {proxy} (not bot-bottle's JSON?)"))?;
+    if config["mode"] != "strict" {
+        return Err(UsageError(format!(
+            "bottle {slug:?} is a learn run (pipelock mode {}): every host is reachable already; allow and deny change bottles started without --learn",
+            config["mode"]
+        ))
+        .into());
+    }
+    let current: Vec<Hostname> = config["api_allowlist"]
+        .as_array()
+        .context("the sidecar's config has no api_allowlist")?
+        .iter()
+        .map(|h| h.as_str().and_then(|h| Hostname::parse(h).ok()))
+        .collect::<Option<_>>()
+        .context("the sidecar's api_allowlist holds something that is not a hostname")?;
+
+    let (new, changed, unchanged) = match change {
+        Change::Allow => {
+            check_ca_covers(engine, &proxy, slug, hosts)?;
+            let (changed, unchanged): (Vec<_>, Vec<_>) = hosts
+                .iter()
+                .cloned()
+                .partition(|h| !current.iter().any(|a| allowlist::covers(a, h)));
+            let mut new = current.clone();
+            new.extend(changed.iter().cloned());
+            (new, changed, unchanged)
+        }
+        Change::Deny => {
+            refuse_undeniable(&current, hosts)?;
+            let (changed, unchanged): (Vec<_>, Vec<_>) =
+                hosts.iter().cloned().partition(|h| current.contains(h));
+            let new = current
+                .iter()
+                .filter(|a| !changed.contains(a))
+                .cloned()
+                .collect();
+            (new, changed, unchanged)
+        }
+    };
+    let mut new: Vec<Hostname> = new;
+    new.sort();
+    new.dedup();
+    let names: Vec<String> = new.iter().map(|h| h.as_str().to_owned()).collect();
+    let mut outcome = Outcome {
+        schema: match change {
+            Change::Allow => ALLOW_SCHEMA,
+            Change::Deny => DENY_SCHEMA,
+        },
+        bottle: slug.to_owned(),
+        changed,
+        unchanged,
+        allowlist: names.clone(),
+        config_hash: None,
+    };
+    if outcome.changed.is_empty() {
+        outcome.allowlist = current.iter().map(|h| h.as_str().to_owned()).collect();
+        return Ok(outcome);
+    }
+    config["api_allowlist"] = names.clone().into();
+    let mut rendered = serde_json::to_string_pretty(&config).context("rendering the config")?;
+    rendered.push('\n');
+    outcome.config_hash = Some(reload(engine, &proxy, &text, &rendered)?);
+
+    if let Some(mut launched) = record::read(&stage_dir) {
+        launched.allowlist = names;
+        record::rewrite(&stage_dir, &launched)?;
+    }
+    Ok(outcome)
+}
+
+/// One change at a time per bottle: a second `allow` waits for the first, so neither loses
+/// the other's hosts. The lock file stays beside the bottle's.
+fn serialise(stage_dir: &camino::Utf8Path) -> anyhow::Result<std::fs::File> {
+    let root = stage_dir
+        .parent()
+        .context("the stage directory has no parent")?;
+    stage::ensure_root(root)?;
+    let path = stage_dir.with_extension("policy-lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("opening {path}"))?;
+    file.lock().with_context(|| format!("locking {path}"))?;
+    Ok(file)
+}
+
+fn read_text(engine: &dyn Engine, container: &str, path: &str) -> anyhow::Result<String> {
+    let bytes = engine.read_file(container, path, MAX_CONFIG_BYTES)?;
+    String::from_utf8(bytes).with_context(|| format!("{container}:{path} is not UTF-8"))
+}
+
+/// Fails unless the bottle CA (read from the sidecar) may issue for every host.
+fn check_ca_covers(
+    engine: &dyn Engine,
+    proxy: &str,
+    slug: &str,
+    hosts: &[Hostname],
+) -> anyhow::Result<()> {
+    let pem = read_text(engine, proxy, defaults::PROXY_CA_CERT_PATH)?;
+    let Some(subtrees) = crate::ca::permitted_dns_subtrees(&pem)? else {
+        return Ok(());
+    };
+    let outside: Vec<&str> = hosts
+        .iter()
+        .filter(|h| !crate::ca::subtrees_permit(&subtrees, h.as_str()))
+        .map(Hostname::as_str)
+        .collect();
+    if outside.is_empty() {
+        return Ok(());
+    }
+    Err(UsageError(format!(
+        "cannot allow {} in bottle {slug:?}: its CA may only issue certificates for {} (its name constraints, fixed at launch), so the agent would refuse pipelock's certificate for {}; add {} to egress.approvable (or egress.allowlist) in the manifest and start the bottle again",
+        outside.join(", "),
+        subtrees.join(", "),
+        if outside.len() == 1 { "it" } else { "them" },
+        if outside.len() == 1 { "it" } else { "them" },
+    ))
+    .into())
+}
+
+/// Built-in hosts cannot be denied, and a host allowed only through a wildcard entry cannot be
+/// taken out of it.
+fn refuse_undeniable(current: &[Hostname], hosts: &[Hostname]) -> Result<(), UsageError> {
+    for host in hosts {
+        if allowlist::is_builtin(host) {
+            return Err(UsageError(format!(
+                "cannot deny {host}: it is one of the hosts Claude Code itself needs, which every bottle allows (a manifest cannot remove them either)"
+            )));
+        }
+        if !current.contains(host) {
+            if let Some(wider) = current.iter().find(|a| allowlist::covers(a, host)) {
+                return Err(UsageError(format!(
+                    "cannot deny {host} alone: the allowlist entry {wider} allows it; deny {wider}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Puts `new` in the sidecar's config file, has pipelock reload it and returns the reload's
+/// `config_hash`; puts `old` back if pipelock refuses it or does not answer.
+fn reload(engine: &dyn Engine, proxy: &str, old: &str, new: &str) -> anyhow::Result<String> {
+    let before = reloads(&engine.logs(proxy)?.stdout);
+    put(engine, proxy, new)?;
+    engine.signal_container(proxy, "HUP")?;
+    let deadline = Instant::now() + RELOAD_DEADLINE;
+    let failure = loop {
+        let log = engine.logs(proxy)?;
+        let now = reloads(&log.stdout);
+        if let Some(hash) = now
+            .successes
+            .get(before.successes.len()..)
+            .and_then(|s| s.last())
+        {
+            return Ok(hash.clone());
+        }
+        if let Some(error) = now
+            .errors
+            .get(before.errors.len()..)
+            .and_then(|e| e.first())
+        {
+            break format!("pipelock refused the new config: {error}");
+        }
+        if Instant::now() > deadline {
+            let stderr: Vec<&str> = log.stderr.lines().rev().take(5).collect();
+            break format!(
+                "pipelock did not log a reload within {} s; its last lines on stderr: {}",
+                RELOAD_DEADLINE.as_secs(),
+                stderr.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    put(engine, proxy, old).context("putting the old config back")?;
+    bail!("{failure}; the old config file is back in {proxy}")
+}
+
+fn put(engine: &dyn Engine, proxy: &str, text: &str) -> anyhow::Result<()> {
+    let mut tar = Tarball::new();
+    tar.file(
+        defaults::PROXY_CONFIG_PATH.trim_start_matches('/'),
+        text.as_bytes(),
+        0o644,
+        Owner::ROOT,
+    )?;
+    engine
+        .copy_tar_into(proxy, "/", &tar.finish()?)
+        .with_context(|| format!("copying the new config into {proxy}"))
+}
+
+/// The reloads pipelock logged: each success's `config_hash`, and each refusal's error.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Reloads {
+    successes: Vec<String>,
+    errors: Vec<String>,
+}
+
+fn reloads(stdout: &str) -> Reloads {
+    let mut found = Reloads::default();
+    for event in stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    {
+        let field = |name: &str| event[name].as_str().unwrap_or_default().to_owned();
+        match field("event").as_str() {
+            "config_reload" if field("status") == "success" => {
+                found.successes.push(field("config_hash"));
+            }
+            "error" if field("method") == "CONFIG_RELOAD" => found.errors.push(field("error")),
+            _ => {}
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(names: &[&str]) -> Vec<Hostname> {
+        names.iter().map(|h| Hostname::parse(h).unwrap()).collect()
+    }
+
+    #[test]
+    fn reloads_are_read_from_pipelock_s_events() {
+        // As the real pipelock v2.3.0 printed them (trimmed).
+        let log = [
+            r#"{"level":"info","component":"pipelock","event":"startup","config_hash":"aa"}"#,
+            r#"{"level":"info","component":"pipelock","event":"config_reload","status":"success","detail":"mode=strict","config_hash":"bb","message":"configuration reloaded"}"#,
+            r#"{"level":"error","component":"pipelock","event":"error","method":"CONFIG_RELOAD","resource":"/etc/pipelock/pipelock.yaml","error":"rejected: security downgrade from strict mode","message":"request error"}"#,
+            r#"{"level":"error","component":"pipelock","event":"error","method":"close","error":"x"}"#,
+        ]
+        .join("\n");
+        assert_eq!(
+            reloads(&log),
+            Reloads {
+                successes: vec!["bb".to_owned()],
+                errors: vec!["rejected: security downgrade from strict mode".to_owned()],
+            }
+        );
+    }
+
+    #[test]
+    fn built_in_and_wildcard_covered_hosts_cannot_be_denied() {
+        let current = hosts(&["api.anthropic.com", "*.example.org", "a.test"]);
+        let err = refuse_undeniable(&current, &hosts(&["api.anthropic.com"])).unwrap_err();
+        assert!(err.0.contains("hosts Claude Code itself needs"), "{err}");
+        let err = refuse_undeniable(&current, &hosts(&["x.example.org"])).unwrap_err();
+        assert!(err.0.contains("entry *.example.org allows it"), "{err}");
+        refuse_undeniable(&current, &hosts(&["a.test", "*.example.org", "b.test"])).unwrap();
+    }
+}

@@ -1,0 +1,8 @@
+//! Growing a bottle's egress policy safely: what its proxy allowed and refused ([`usage`]), the
+//! lock a learn run writes for review ([`lockfile`], [`learn`]), and changing a running
+//! bottle's allowlist ([`live`]).
+
+pub mod learn;
+pub mod live;
+pub mod lockfile;
+pub mod usage;

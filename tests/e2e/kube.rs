@@ -1,0 +1,472 @@
+//! `bot-bottle export kube` played by `podman kube play` on the testbed images: the exported
+//! pod's egress behaves as a launched bottle's (the allowlist, DLP's 403, the CA key kept out
+//! of the agent), the agent's own ways out (direct TCP, DNS, the host) fail while the same
+//! attempts from the proxy's uid succeed, and `podman kube down` plus removing the `ConfigMap` and
+//! Secret leftovers it names leaves nothing.
+//!
+//! docker has no `kube play`: on docker these tests say so and return (the podman runs of the
+//! suite cover them, rootful and rootless).
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use backends::{EngineKind, NetworkAttachment};
+use serde_json::Value;
+
+use crate::support::{harness, unique_name, wait_for, Harness, Internet, Workspace, AGENT_IMAGE};
+
+/// The init image the testbed builds for the podman setups (Debian with iptables).
+const KUBE_INIT_IMAGE: &str = "localhost/bot-bottle-test/kube-init:latest";
+const GITHUB_TOKEN: &str = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
+const BLOCKED_BODY: &str = "blocked: request body contains secret: GitHub Token\n";
+const HELLO: &str = "hello from upstream\n";
+/// pipelock's uid in an exported pod: the one uid the pod's packet filter lets out.
+const PROXY_UID: &str = "65532";
+
+/// The harness, when the engine is podman with the kube init image.
+fn kube_harness() -> Option<Harness> {
+    let h = harness()?;
+    if h.engine.kind() == EngineKind::Docker {
+        eprintln!(
+            "\n*** NOT APPLICABLE on docker: `podman kube play` plays the exported pod; docker has no such command (the podman runs cover it) ***\n"
+        );
+        return None;
+    }
+    if !h.engine.image_exists(KUBE_INIT_IMAGE).unwrap_or(false) {
+        let why = format!(
+            "image {KUBE_INIT_IMAGE} is missing in {}; run contrib/testbed/build-images.sh",
+            h.engine.program()
+        );
+        assert!(
+            std::env::var("BOT_BOTTLE_E2E").map_or(true, |v| v != "required"),
+            "BOT_BOTTLE_E2E=required but the end-to-end tests cannot run: {why}"
+        );
+        eprintln!("\n*** SKIPPING end-to-end test: {why} ***\n");
+        return None;
+    }
+    Some(h)
+}
+
+/// A podman network of the test's own on a /28 of TEST-NET-3 (pipelock refuses upstreams on
+/// private addresses), the upstream on it under the test hostnames, and a played export; all
+/// removed on drop, and checked gone.
+struct Played<'h> {
+    h: &'h Harness,
+    ws: Workspace,
+    slug: String,
+    network: Internet<'h>,
+    upstream: String,
+    yaml: PathBuf,
+    /// The export as its YAML documents.
+    objects: Vec<Value>,
+}
+
+impl<'h> Played<'h> {
+    fn new(h: &'h Harness, prefix: &str) -> Self {
+        let slug = unique_name(prefix);
+        let manifest = format!(
+            "name = \"{slug}\"\n\n[agent]\nimage = \"{AGENT_IMAGE}\"\ncommand = [\"sleep\", \"infinity\"]\n\
+             env = [\"BB_E2E_KUBE_UNSET\"]\n\n[egress]\n\
+             allowlist = [\"upstream.bottle.test\", \"passthrough.bottle.test\"]\n\
+             tls_passthrough_domains = [\"passthrough.bottle.test\"]\n"
+        );
+        let ws = h.approved(&slug, &manifest);
+        // With a gateway: the test asks the host there for DNS, as a pod's resolver would be.
+        let network = Internet::create(h, format!("{slug}-net"), false);
+        let mut played = Played {
+            h,
+            yaml: ws.0.join("bottle.yaml"),
+            ws,
+            upstream: format!("{slug}-upstream"),
+            slug,
+            network,
+            objects: Vec::new(),
+        };
+        played.start_upstream();
+        played.export_and_play();
+        played
+    }
+
+    fn podman(&self, args: &[&str]) -> std::process::Output {
+        Command::new(self.h.engine.program().as_str())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn start_upstream(&self) {
+        let aliases = [
+            "upstream.bottle.test",
+            "passthrough.bottle.test",
+            "denied.bottle.test",
+        ];
+        let networks = vec![NetworkAttachment {
+            name: self.network.name.clone(),
+            aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+        }];
+        self.h.start_upstream(&self.upstream, networks, &self.slug);
+    }
+
+    fn export_and_play(&mut self) {
+        let out = self
+            .h
+            .bot_bottle(&self.ws)
+            .env("BOT_BOTTLE_KUBE_INIT_IMAGE", KUBE_INIT_IMAGE)
+            .args(["export", "kube", "bottle.toml", "--output", "bottle.yaml"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "export kube failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "export printed the objects though --output was given"
+        );
+        let mode = std::fs::metadata(&self.yaml).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the export holds the CA key: its mode");
+        let text = std::fs::read_to_string(&self.yaml).unwrap();
+        self.objects = serde_saphyr::from_multiple(&text).expect("the export is YAML");
+        let play = self.podman(&[
+            "kube",
+            "play",
+            "--network",
+            &self.network.name,
+            self.yaml.to_str().unwrap(),
+        ]);
+        assert!(
+            play.status.success(),
+            "podman kube play failed: {}",
+            String::from_utf8_lossy(&play.stderr)
+        );
+        let agent = self.agent();
+        wait_for(
+            "the agent to reach its proxy",
+            Duration::from_secs(30),
+            || {
+                self.h
+                    .sh(
+                        &agent,
+                        None,
+                        "curl -sf --noproxy '*' -o /dev/null \"$HTTPS_PROXY/health\"",
+                    )
+                    .status
+                    == 0
+            },
+        );
+    }
+
+    fn agent(&self) -> String {
+        format!("bot-bottle-{}-agent", self.slug)
+    }
+
+    /// Names of the export's objects of `kind`.
+    fn named(&self, kind: &str) -> Vec<String> {
+        self.objects
+            .iter()
+            .filter(|o| o["kind"] == kind)
+            .map(|o| o["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The CA key, as the export's Secret holds it.
+    fn ca_key(&self) -> String {
+        let secret = self
+            .objects
+            .iter()
+            .find(|o| o["kind"] == "Secret" && o["data"].get("ca-key.pem").is_some())
+            .expect("a Secret with the CA key");
+        let encoded = secret["data"]["ca-key.pem"].as_str().unwrap();
+        let decoded = Command::new("base64")
+            .arg("-d")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write as _;
+                child.stdin.take().unwrap().write_all(encoded.as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        String::from_utf8(decoded.stdout).unwrap()
+    }
+
+    /// `curl` in the agent as `user` (the agent's by default); (exit status, "<code>|<body>").
+    fn curl(&self, user: Option<&str>, args: &str) -> (i32, String) {
+        let out = self.h.sh(
+            &self.agent(),
+            user,
+            &format!("curl -sS -m 10 -o /tmp/body -w '%{{http_code}}|' {args}; rc=$?; cat /tmp/body 2>/dev/null; rm -f /tmp/body; exit $rc"),
+        );
+        (out.status, out.stdout)
+    }
+
+    fn upstream_ip(&self) -> String {
+        let info = self
+            .h
+            .engine
+            .inspect_container(&self.upstream)
+            .unwrap()
+            .unwrap();
+        info.networks[&self.network.name]
+            .ip
+            .clone()
+            .expect("the upstream has an address")
+    }
+}
+
+impl Drop for Played<'_> {
+    fn drop(&mut self) {
+        let yaml = self.yaml.to_str().unwrap().to_owned();
+        let down = self.podman(&["kube", "down", &yaml]);
+        let mut left = Vec::new();
+        if self
+            .podman(&["pod", "exists", &format!("bot-bottle-{}", self.slug)])
+            .status
+            .success()
+        {
+            left.push("the pod".to_owned());
+        }
+        let containers = self.podman(&[
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}}",
+            "--filter",
+            &format!("name=^bot-bottle-{}-", self.slug),
+        ]);
+        left.extend(
+            String::from_utf8_lossy(&containers.stdout)
+                .lines()
+                .map(|c| format!("container {c}")),
+        );
+        // podman 4.3 keeps what it made of each ConfigMap and Secret (a volume each, and the
+        // Secrets in its secret store): exactly those, which the README says to remove.
+        let volumes = self.volumes();
+        let mut expected: Vec<String> = self.named("ConfigMap");
+        expected.extend(self.named("Secret"));
+        expected.sort();
+        let mut kept_secrets = self.secrets();
+        kept_secrets.sort();
+        let _ = self.h.engine.remove_container(&self.upstream);
+        for volume in &volumes {
+            let _ = self.podman(&["volume", "rm", volume]);
+        }
+        for secret in &kept_secrets {
+            let _ = self.podman(&["secret", "rm", secret]);
+        }
+        let _ = self.h.engine.remove_network(&self.network.name);
+        if std::thread::panicking() {
+            return;
+        }
+        assert!(
+            down.status.success(),
+            "podman kube down failed: {}",
+            String::from_utf8_lossy(&down.stderr)
+        );
+        assert!(left.is_empty(), "podman kube down left {left:?}");
+        assert_eq!(volumes, expected, "volumes left after kube down");
+        assert_eq!(
+            kept_secrets,
+            self.named("Secret"),
+            "secrets left after kube down"
+        );
+        let mut after = self.volumes();
+        after.extend(self.secrets());
+        assert!(after.is_empty(), "left after removing them: {after:?}");
+        assert!(
+            !self
+                .podman(&["network", "exists", &self.network.name])
+                .status
+                .success(),
+            "the test network is still there"
+        );
+    }
+}
+
+impl Played<'_> {
+    fn volumes(&self) -> Vec<String> {
+        let out = self.podman(&["volume", "ls", "--format", "{{.Name}}"]);
+        let prefix = format!("bot-bottle-{}-", self.slug);
+        let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|v| v.starts_with(&prefix))
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        let out = self.podman(&["secret", "ls", "--format", "{{.Name}}"]);
+        let prefix = format!("bot-bottle-{}-", self.slug);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|v| v.starts_with(&prefix))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+#[test]
+fn an_exported_bottle_played_by_podman() {
+    let Some(h) = kube_harness() else { return };
+    let played = Played::new(&h, "kube");
+    egress_is_the_bottle_s(&played);
+    the_agent_has_no_other_way_out(&played);
+    the_ca_key_stays_in_the_sidecar(&played);
+}
+
+fn egress_is_the_bottle_s(played: &Played) {
+    let (rc, got) = played.curl(None, "https://upstream.bottle.test/hello");
+    assert_eq!(
+        (rc, got.as_str()),
+        (0, format!("200|{HELLO}").as_str()),
+        "an allowed host"
+    );
+    let out = played.h.sh(
+        &played.agent(),
+        None,
+        "curl -sS -m 10 -o /dev/null -w '%{http_connect}' https://denied.bottle.test/hello",
+    );
+    assert_eq!(
+        out.stdout, "403",
+        "CONNECT to a host off the allowlist: {}",
+        out.stderr
+    );
+    let (_, got) = played.curl(
+        None,
+        &format!("-X POST --data 'token={GITHUB_TOKEN}' https://upstream.bottle.test/echo"),
+    );
+    assert_eq!(
+        got,
+        format!("403|{BLOCKED_BODY}"),
+        "a credential in a POST body"
+    );
+    let (_, echoed) = played.curl(
+        None,
+        "-X POST --data 'just words' https://upstream.bottle.test/echo",
+    );
+    assert_eq!(echoed, "200|just words", "a clean POST passes");
+    // The agent runs as its user, with no capabilities; the variable the manifest forwards
+    // comes from a Secret nobody made, so it is simply unset.
+    let env = played.h.sh(
+        &played.agent(),
+        None,
+        "id -u; grep CapEff /proc/self/status; printenv BB_E2E_KUBE_UNSET; echo rc=$?",
+    );
+    assert_eq!(env.stdout, "1000\nCapEff:\t0000000000000000\nrc=1\n");
+}
+
+fn the_agent_has_no_other_way_out(played: &Played) {
+    // Each escape is tried as the agent (it must fail) and, as the control that shows the way
+    // exists and only the pod's packet filter closes it, as pipelock's uid in the same
+    // container (it must succeed). Without the filter's owner rule the agent's tries would
+    // succeed as the control's do: they share the network namespace.
+    let ip = played.upstream_ip();
+    let direct = format!("--noproxy '*' http://{ip}/hello");
+    let (rc, got) = played.curl(None, &direct);
+    assert_ne!(
+        rc, 0,
+        "the agent reached the upstream at {ip} directly: {got}"
+    );
+    assert_eq!(
+        played.curl(Some(PROXY_UID), &direct),
+        (0, format!("200|{HELLO}")),
+        "control: pipelock's uid reaches the upstream directly"
+    );
+
+    let lookup = "getent hosts upstream.bottle.test";
+    let agent_dns = played.h.sh(&played.agent(), None, lookup);
+    assert_ne!(
+        agent_dns.status, 0,
+        "the agent resolved a name: {}",
+        agent_dns.stdout
+    );
+    let proxy_dns = played.h.sh(&played.agent(), Some(PROXY_UID), lookup);
+    assert!(
+        proxy_dns.stdout.contains(&ip),
+        "control: pipelock's uid resolves through the network's DNS: {proxy_dns:?}"
+    );
+
+    // The host, at the network's gateway, where aardvark-dns answers: a DNS query straight
+    // to it, from node.
+    let gateway = crate::support::first_host(&played.network.subnet);
+    let ask = |user: Option<&str>| {
+        played.h.sh(
+            &played.agent(),
+            user,
+            &format!(
+                "node -e \"const r = new (require('dns').promises.Resolver)({{timeout: 2000, tries: 1}}); \
+                 r.setServers(['{gateway}']); r.resolve4('upstream.bottle.test').then(\
+                 (a) => console.log(a.join()), (e) => {{ console.log(e.code); process.exit(1); }})\""
+            ),
+        )
+    };
+    let agent_query = ask(None);
+    assert_ne!(
+        agent_query.status, 0,
+        "the agent's DNS query to the host got an answer: {}",
+        agent_query.stdout
+    );
+    let proxy_query = ask(Some(PROXY_UID));
+    assert_eq!(
+        proxy_query.stdout.trim(),
+        ip,
+        "control: the same query as pipelock's uid: {proxy_query:?}"
+    );
+
+    // Nothing on the network may use the pod's proxy: it listens on loopback, and the pod
+    // refuses connections from outside.
+    let pod_ip = played.h.sh(&played.agent(), None, "hostname -I").stdout;
+    let pod_ip = pod_ip
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let from_outside = played.h.sh(
+        &played.upstream,
+        None,
+        &format!("curl -sS -m 5 -x http://{pod_ip}:8888 http://upstream.bottle.test/hello"),
+    );
+    assert_ne!(
+        from_outside.status, 0,
+        "a neighbour used the pod's proxy: {}",
+        from_outside.stdout
+    );
+}
+
+fn the_ca_key_stays_in_the_sidecar(played: &Played) {
+    let key = played.ca_key();
+    assert!(
+        key.starts_with("-----BEGIN EC PRIVATE KEY-----\n"),
+        "the Secret holds a SEC1 key"
+    );
+    let key_line = key.lines().nth(1).unwrap().to_owned();
+    let listed = played.h.files_holding(&played.agent(), &key_line);
+    assert!(
+        listed.is_empty(),
+        "the CA key is in the agent's filesystem: {listed:?}"
+    );
+    let env = played.h.sh(&played.agent(), None, "env").stdout;
+    assert!(
+        !env.contains(&key_line),
+        "the CA key is in the agent's environment"
+    );
+    // The agent trusts the bottle CA the way a launched agent does.
+    let issuer = played.h.sh(
+        &played.agent(),
+        None,
+        "curl -sv -o /dev/null https://upstream.bottle.test/hello 2>&1 | grep -i 'issuer:'",
+    );
+    assert!(
+        issuer
+            .stdout
+            .contains(&format!("bot-bottle {} egress CA", played.slug)),
+        "intercepted leaf issuer: {}",
+        issuer.stdout
+    );
+}

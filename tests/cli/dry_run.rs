@@ -71,28 +71,7 @@ fn json_plan_of_the_example_has_the_documented_fields() {
         "10 hosts allowed (*.githubusercontent.com, api.anthropic.com, api.github.com, +7 more)"
     );
 
-    let config = &plan["proxy"]["config"];
-    assert_eq!(config["mode"], "strict");
-    assert_eq!(config["enforce"], true);
-    assert_eq!(config["api_allowlist"], plan["egress"]["allowlist"]);
-    assert_eq!(config["forward_proxy"]["enabled"], true);
-    assert_eq!(config["fetch_proxy"]["listen"], "0.0.0.0:8888");
-    assert_eq!(config["request_body_scanning"]["action"], "block");
-    assert_eq!(config["tls_interception"]["enabled"], true);
-    assert_eq!(
-        config["tls_interception"]["ca_key"],
-        "/etc/pipelock/ca-key.pem"
-    );
-    assert_eq!(config["logging"]["output"], "stdout");
-    assert_eq!(config["trusted_domains"], json!([]));
-    assert_eq!(
-        config["tls_interception"]["max_response_bytes"],
-        128 * 1024 * 1024
-    );
-    assert_eq!(
-        config["request_body_scanning"]["max_body_bytes"],
-        32 * 1024 * 1024
-    );
+    the_proxy_config_is_the_documented_one(&plan);
 
     let steps: Vec<_> = plan["provisioning"]
         .as_array()
@@ -427,5 +406,31 @@ fn committed_man_pages_match_the_cli() {
     assert!(
         generated == pages(&repo().join("contrib/man")),
         "contrib/man is stale: regenerate it with contrib/man/generate.sh"
+    );
+}
+
+/// The pipelock config in the plan: strict, intercepting, with bot-bottle's limits.
+fn the_proxy_config_is_the_documented_one(plan: &Value) {
+    let config = &plan["proxy"]["config"];
+    assert_eq!(config["mode"], "strict");
+    assert_eq!(config["enforce"], true);
+    assert_eq!(config["api_allowlist"], plan["egress"]["allowlist"]);
+    assert_eq!(config["forward_proxy"]["enabled"], true);
+    assert_eq!(config["fetch_proxy"]["listen"], "0.0.0.0:8888");
+    assert_eq!(config["request_body_scanning"]["action"], "block");
+    assert_eq!(config["tls_interception"]["enabled"], true);
+    assert_eq!(
+        config["tls_interception"]["ca_key"],
+        "/etc/pipelock/ca-key.pem"
+    );
+    assert_eq!(config["logging"]["output"], "stdout");
+    assert_eq!(config["trusted_domains"], json!([]));
+    assert_eq!(
+        config["tls_interception"]["max_response_bytes"],
+        128 * 1024 * 1024
+    );
+    assert_eq!(
+        config["request_body_scanning"]["max_body_bytes"],
+        32 * 1024 * 1024
     );
 }

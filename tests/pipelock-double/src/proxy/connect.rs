@@ -244,12 +244,7 @@ fn intercept_tunnel(
         Ok(http::Relayed::Sent(_, bytes)) => bytes,
         Ok(http::Relayed::TooLarge) => {
             let reason = "response too large for scanning";
-            let hit = Hit {
-                block_event: "blocked",
-                warn_event: "blocked",
-                scanner: "tls_response_blocked",
-                wants_block: true,
-            };
+            let hit = Hit::fail_closed("tls_response_blocked");
             shared.hit(
                 ctx,
                 &hit,
@@ -335,12 +330,7 @@ fn authority_matches(
             .is_ok_and(|(h, p)| policy::normalize(&h) == host && p == port)
     });
     if !matches {
-        let hit = Hit {
-            block_event: "blocked",
-            warn_event: "blocked",
-            scanner: "tls_authority_mismatch",
-            wants_block: true,
-        };
+        let hit = Hit::fail_closed("tls_authority_mismatch");
         let reason = format!(
             "authority mismatch: {} vs {host}:{port}",
             inner.unwrap_or("")

@@ -208,6 +208,16 @@ struct Hit<'a> {
 }
 
 impl<'a> Hit<'a> {
+    /// A check that refuses whatever `enforce` says (pipelock fails closed there).
+    fn fail_closed(scanner: &'a str) -> Self {
+        Hit {
+            block_event: "blocked",
+            warn_event: "blocked",
+            scanner,
+            wants_block: true,
+        }
+    }
+
     /// A check that refuses when pipelock enforces, and is logged as an anomaly when not.
     fn refusal(scanner: &'a str) -> Self {
         Hit {
@@ -336,12 +346,7 @@ impl Shared {
             http::Body::TooLarge => {
                 // Fail closed above the limit, whatever the action, as pipelock does.
                 let reason = format!("request body exceeds max_body_bytes ({max})");
-                let hit = Hit {
-                    block_event: "blocked",
-                    warn_event: "blocked",
-                    scanner: "body_dlp",
-                    wants_block: true,
-                };
+                let hit = Hit::fail_closed("body_dlp");
                 self.hit(ctx, &hit, &reason, base);
                 return Ok(Verdict::Block(403, format!("blocked: {reason}")));
             }
@@ -351,12 +356,7 @@ impl Shared {
                 Ok(texts) => self.scan_texts(&texts),
                 Err(reason) => {
                     // A body pipelock cannot parse for its type is refused, whatever the action.
-                    let hit = Hit {
-                        block_event: "blocked",
-                        warn_event: "blocked",
-                        scanner: "body_dlp",
-                        wants_block: true,
-                    };
+                    let hit = Hit::fail_closed("body_dlp");
                     self.hit(ctx, &hit, &reason, base);
                     return Ok(Verdict::Block(403, format!("blocked: {reason}")));
                 }

@@ -379,6 +379,9 @@ fn gc_removes_what_a_killed_launch_left_and_nothing_else() {
     let root = std::env::temp_dir().join(format!("bot-bottle-e2e-gc-root-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).unwrap();
+    // Declared before the bottles' guards so it goes after them: their stops write lock files
+    // under the root.
+    let _root = RemoveDirs(vec![root.clone()]);
     let root_str = root.to_str().unwrap().to_owned();
     let gc_run = |ws: &Workspace, args: &[&str]| {
         h.bot_bottle(ws)
@@ -487,7 +490,6 @@ fn gc_removes_what_a_killed_launch_left_and_nothing_else() {
     assert!(h.engine.inspect_container(&unrelated).unwrap().is_some());
     assert!(h.engine.inspect_network(&unrelated).unwrap().is_some());
     assert_eq!(h.leftovers(&kept).len(), 4, "the detached bottle is whole");
-    let _ = std::fs::remove_dir_all(&root);
 }
 
 /// A scratch directory as a call killed an hour ago leaves it (a spooled copy in it), and one

@@ -20,7 +20,7 @@
 //!   structure. The key is held in memory only in a zeroize-on-drop buffer whose `Debug` is
 //!   redacted.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -214,13 +214,10 @@ pub fn subtrees_permit(subtrees: &[String], host: &str) -> bool {
 
 /// `sha256:<lowercase hex>` of `bytes`.
 pub fn sha256_of(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity("sha256:".len() + 2 * digest.len());
-    out.push_str("sha256:");
-    for byte in digest {
-        write!(out, "{byte:02x}").expect("writing to a String cannot fail");
-    }
-    out
+    format!(
+        "sha256:{}",
+        base16ct::lower::encode_string(&Sha256::digest(bytes))
+    )
 }
 
 /// `sha256:<lowercase hex>` of the DER certificate in `pem` (one `CERTIFICATE` block, which
@@ -518,11 +515,7 @@ mod tests {
         assert_eq!(fingerprint_of_pem(ca.cert_pem()).unwrap(), fp);
         assert_eq!(fingerprint_of_pem(ca.cert_pem()).unwrap(), fp);
         let digest = Sha256::digest(der_of(ca.cert_pem()));
-        let manual = digest.iter().fold(String::new(), |mut s, b| {
-            write!(s, "{b:02x}").unwrap();
-            s
-        });
-        assert_eq!(hex, manual);
+        assert_eq!(hex, base16ct::lower::encode_string(&digest));
 
         let other = sample();
         assert_ne!(other.fingerprint(), fp);
@@ -557,30 +550,21 @@ mod tests {
     }
 
     /// A temporary directory removed on drop, even when an assertion fails.
-    struct TempDir(PathBuf);
+    struct TempDir(tempfile::TempDir);
 
     impl TempDir {
         fn new(tag: &str) -> Self {
-            let base = std::env::temp_dir();
-            for attempt in 0u32.. {
-                let dir = base.join(format!("bot-bottle-{tag}-{}-{attempt}", std::process::id()));
-                if std::fs::create_dir(&dir).is_ok() {
-                    return Self(dir);
-                }
-            }
-            unreachable!()
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("bot-bottle-{tag}-"))
+                .tempdir()
+                .expect("creating a temp dir");
+            Self(dir)
         }
 
         fn write(&self, name: &str, contents: &str) -> PathBuf {
-            let path = self.0.join(name);
+            let path = self.0.path().join(name);
             std::fs::write(&path, contents).expect("writing temp file");
             path
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
         }
     }
 

@@ -17,7 +17,8 @@ pub const NEEDS_APPROVAL: u8 = 3;
 pub const INTERRUPTED: u8 = 130;
 
 /// An error the user caused with their input (flags, manifest, files it names).
-/// Anywhere in an error chain, it turns the exit code into [`USAGE`].
+/// Anywhere in an error chain, it turns the exit code into [`USAGE`], as the engine crate's
+/// [`engine::UnusableEngine`] (a chosen binary that is no engine) does.
 #[derive(Debug)]
 pub struct UsageError(pub String);
 
@@ -88,7 +89,10 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         .any(<dyn std::error::Error>::is::<NeedsApproval>)
     {
         NEEDS_APPROVAL
-    } else if err.chain().any(<dyn std::error::Error>::is::<UsageError>) {
+    } else if err
+        .chain()
+        .any(|e| e.is::<UsageError>() || e.is::<engine::UnusableEngine>())
+    {
         USAGE
     } else {
         FAILURE

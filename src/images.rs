@@ -3,14 +3,13 @@
 //! digest, or built from source with Go when no registry is reachable; and the git gate built
 //! from `contrib/gate` with a static `bot-bottle-gate` from a checkout of this workspace.
 
-use std::fmt::Write as _;
 use std::fs;
-use std::os::unix::fs::DirBuilderExt as _;
+use std::os::unix::fs::PermissionsExt as _;
 
 use anyhow::{bail, Context as _};
-use backends::process::Command;
-use backends::{BuildSpec, Engine, EnvVar};
 use camino::{Utf8Path, Utf8PathBuf};
+use engine::process::Command;
+use engine::{BuildSpec, Engine, EnvVar};
 
 use crate::defaults;
 
@@ -75,33 +74,91 @@ impl Target {
             Target::Gate => "gate",
         }
     }
-}
 
-/// A private build context; removed on drop.
-struct Context(Utf8PathBuf);
-
-impl Context {
-    fn new(what: &str) -> anyhow::Result<Self> {
-        let root = crate::launch::stage::root()?;
-        crate::launch::stage::ensure_root(&root)?;
-        let mut bytes = [0u8; 6];
-        getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("random bytes: {e}"))?;
-        let suffix = bytes.iter().fold(String::new(), |mut hex, b| {
-            let _ = write!(hex, "{b:02x}");
-            hex
-        });
-        let dir = root.join(format!("image-{what}-{suffix}"));
-        fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .with_context(|| format!("creating the build context {dir}"))?;
-        Ok(Context(dir))
+    /// How `bot-bottle image` makes it under its default name, for a question about a missing
+    /// image.
+    pub fn how(self) -> &'static str {
+        match self {
+            Target::Agent => "bot-bottle image build agent",
+            Target::Pipelock => "from source: bot-bottle image build pipelock",
+            Target::Gate => "from this bot-bottle's checkout: bot-bottle image build gate",
+        }
     }
 }
 
-impl Drop for Context {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+/// The image `bot-bottle image build` makes for a launch's missing image `image` of `role`,
+/// when it has the default name. The git gate's only when this bot-bottle's checkout is at
+/// hand to build it from: without one, the error names the command, which takes --source.
+pub fn maker_for(role: &str, image: &str) -> Option<Target> {
+    match role {
+        "agent" if image == defaults::AGENT_IMAGE => Some(Target::Agent),
+        "proxy" if image == defaults::PROXY_IMAGE => Some(Target::Pipelock),
+        "git gate" if image == defaults::GATE_IMAGE && default_gate_source().is_some() => {
+            Some(Target::Gate)
+        }
+        _ => None,
+    }
+}
+
+/// How to build one image; each `None` takes the default.
+#[derive(Debug, Default)]
+pub struct BuildOptions<'a> {
+    /// The name to give it (default: the name `start` uses).
+    pub tag: Option<&'a str>,
+    /// The base image of the agent or the gate (default: [`AGENT_BASE`], [`GATE_BASE`]).
+    pub base: Option<&'a str>,
+    /// The agent's Claude Code, installed before (default: npm installs it now).
+    pub claude_code_dir: Option<&'a Utf8Path>,
+    /// The gate's binary (default: built from this bot-bottle's checkout).
+    pub gate: Option<&'a GateBinary>,
+}
+
+/// Builds `target` as `options` say.
+pub fn build(
+    engine: &dyn Engine,
+    target: Target,
+    options: &BuildOptions<'_>,
+    verbose: bool,
+) -> anyhow::Result<()> {
+    let tag = options.tag.unwrap_or_else(|| target.default_tag());
+    match target {
+        Target::Agent => build_agent(
+            engine,
+            tag,
+            options.base.unwrap_or(AGENT_BASE),
+            options.claude_code_dir,
+            verbose,
+        ),
+        Target::Pipelock => build_pipelock(engine, tag, verbose),
+        Target::Gate => {
+            let base = options.base.unwrap_or(GATE_BASE);
+            match options.gate {
+                Some(binary) => build_gate(engine, tag, base, binary, verbose),
+                None => build_gate(engine, tag, base, &gate_source(None)?, verbose),
+            }
+        }
+    }
+}
+
+/// A private build context (mode 0700, random name, in the stage root); removed on drop.
+struct Context {
+    path: Utf8PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Context {
+    fn new(what: &str) -> anyhow::Result<Self> {
+        let root = crate::bottle::stage::root()?;
+        crate::bottle::stage::ensure_root(&root)?;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("image-{what}-"))
+            // Created with this mode, not chmodded after: no moment when others may enter.
+            .permissions(fs::Permissions::from_mode(0o700))
+            .tempdir_in(&root)
+            .with_context(|| format!("creating a build context in {root}"))?;
+        let path = Utf8PathBuf::try_from(dir.path().to_path_buf())
+            .context("the build context's path is not UTF-8")?;
+        Ok(Context { path, _dir: dir })
     }
 }
 
@@ -128,9 +185,9 @@ pub fn build_agent(
     verbose: bool,
 ) -> anyhow::Result<()> {
     let ctx = Context::new("agent")?;
-    fs::write(ctx.0.join("Containerfile"), AGENT_CONTAINERFILE)
+    fs::write(ctx.path.join("Containerfile"), AGENT_CONTAINERFILE)
         .context("writing the agent Containerfile")?;
-    let prefix = ctx.0.join("claude-code");
+    let prefix = ctx.path.join("claude-code");
     if let Some(dir) = installed {
         let bin = dir
             .join("node_modules")
@@ -150,7 +207,7 @@ pub fn build_agent(
             .verbose(verbose);
         cp.run()
             .with_context(|| format!("copying Claude Code from {dir}"))?;
-        return build_agent_image(engine, tag, base, &ctx.0);
+        return build_agent_image(engine, tag, base, &ctx.path);
     }
     step(&format!(
         "installing {CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION} with npm into the build context"
@@ -176,7 +233,7 @@ pub fn build_agent(
     run_visible(&npm).context(
         "installing Claude Code with npm (is npm installed, and its registry reachable?)",
     )?;
-    build_agent_image(engine, tag, base, &ctx.0)
+    build_agent_image(engine, tag, base, &ctx.path)
 }
 
 fn build_agent_image(
@@ -235,10 +292,10 @@ fn build_on_base(engine: &dyn Engine, image: &OnBase<'_>) -> anyhow::Result<()> 
 /// Builds pipelock v2.3.0 from source (static, with Go on this host) into the image `tag`.
 pub fn build_pipelock(engine: &dyn Engine, tag: &str, verbose: bool) -> anyhow::Result<()> {
     let ctx = Context::new("pipelock")?;
-    fs::write(ctx.0.join("Containerfile"), PIPELOCK_CONTAINERFILE)
+    fs::write(ctx.path.join("Containerfile"), PIPELOCK_CONTAINERFILE)
         .context("writing the pipelock Containerfile")?;
     let bundle = Utf8Path::new(defaults::AGENT_CA_BUNDLE_PATH);
-    fs::copy(bundle, ctx.0.join("ca-certificates.crt"))
+    fs::copy(bundle, ctx.path.join("ca-certificates.crt"))
         .with_context(|| format!("copying this host's CA bundle {bundle}"))?;
     let ldflags = std::iter::once("-s -w".to_owned())
         .chain(
@@ -260,7 +317,7 @@ pub fn build_pipelock(engine: &dyn Engine, tag: &str, verbose: bool) -> anyhow::
         ])
         .envs([
             ("CGO_ENABLED".to_owned(), "0".to_owned()),
-            ("GOBIN".to_owned(), ctx.0.to_string()),
+            ("GOBIN".to_owned(), ctx.path.to_string()),
         ])
         .verbose(verbose);
     run_visible(&go).context(
@@ -271,8 +328,8 @@ pub fn build_pipelock(engine: &dyn Engine, tag: &str, verbose: bool) -> anyhow::
     step(&format!("building {tag} with {}", engine.program()));
     engine.build_image(&BuildSpec {
         tag: tag.to_owned(),
-        context: ctx.0.clone(),
-        file: Some(ctx.0.join("Containerfile")),
+        context: ctx.path.clone(),
+        file: Some(ctx.path.join("Containerfile")),
         build_args: Vec::new(),
         labels: [(
             "io.bot-bottle.pipelock".to_owned(),
@@ -527,16 +584,16 @@ pub fn build_gate(
         }
     };
     let ctx = Context::new("gate")?;
-    fs::write(ctx.0.join("Containerfile"), GATE_CONTAINERFILE)
+    fs::write(ctx.path.join("Containerfile"), GATE_CONTAINERFILE)
         .context("writing the git gate Containerfile")?;
-    fs::copy(&binary, ctx.0.join(GATE_PACKAGE))
+    fs::copy(&binary, ctx.path.join(GATE_PACKAGE))
         .with_context(|| format!("copying {binary} into the build context"))?;
     build_on_base(
         engine,
         &OnBase {
             tag,
             base,
-            ctx: &ctx.0,
+            ctx: &ctx.path,
             label: ("io.bot-bottle.gate", env!("CARGO_PKG_VERSION")),
             offline_base: "a local Debian-family image that has git, openssh-client and \
                            ca-certificates",
@@ -686,9 +743,8 @@ mod tests {
 
     #[test]
     fn a_prebuilt_gate_must_be_a_static_executable() {
-        let dir = std::env::temp_dir().join(format!("bb-prebuilt-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let dir = camino::Utf8PathBuf::from_path_buf(dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = camino::Utf8PathBuf::from_path_buf(tmp.path().to_owned()).unwrap();
         let file = dir.join("bot-bottle-gate");
         std::fs::write(&file, elf(&[1])).unwrap();
         assert_eq!(
@@ -708,7 +764,6 @@ mod tests {
             format!("{err}").starts_with(&format!("--binary {missing}: ")),
             "{err}"
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,31 +1,9 @@
-//! bot-bottle: runs an AI coding agent in a container whose only way out is a pipelock sidecar.
-//!
-//! `main` only parses the command line, runs it, and maps the error chain to an exit code.
-
-mod allowlist;
-mod approval;
-mod bottles;
-mod ca;
-mod cli;
-mod defaults;
-mod engine;
-mod exit;
-mod images;
-mod kube;
-mod launch;
-mod manifest;
-mod plan;
-mod policy;
-mod provision;
-mod proxy_config;
-mod signals;
-mod slug;
-mod timing;
-mod userconfig;
-mod userdirs;
+//! The `bot-bottle` binary: parses the command line, runs it, and maps the error chain to an
+//! exit code. Everything else is in the library.
 
 use std::process::ExitCode;
 
+use bot_bottle::{cli, exit, timing};
 use clap::Parser;
 
 fn main() -> ExitCode {

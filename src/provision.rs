@@ -6,8 +6,8 @@ use std::io::Read as _;
 use std::os::fd::AsRawFd as _;
 
 use anyhow::Context as _;
-use backends::{Owner, Tarball};
 use camino::Utf8Path;
+use engine::{Owner, Tarball};
 
 use crate::plan::{AgentFile, FileContent, FileOwner, Plan, StepAction};
 
@@ -130,11 +130,8 @@ mod tests {
 
     #[test]
     fn a_planned_file_replaced_by_a_symlink_is_refused() {
-        let dir =
-            std::env::temp_dir().join(format!("bot-bottle-read-planned-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let dir = Utf8PathBuf::try_from(dir.canonicalize().unwrap()).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = Utf8PathBuf::try_from(tmp.path().canonicalize().unwrap()).unwrap();
         let planned = dir.join("prompt.md");
         std::fs::write(&planned, "prompt\n").unwrap();
         std::fs::write(dir.join("secret"), "secret\n").unwrap();
@@ -142,7 +139,6 @@ mod tests {
         std::fs::remove_file(&planned).unwrap();
         std::os::unix::fs::symlink(dir.join("secret"), &planned).unwrap();
         let e = format!("{:#}", read_planned(&planned).unwrap_err());
-        std::fs::remove_dir_all(&dir).unwrap();
         assert!(e.contains("now leads to") && e.contains("/secret"), "{e}");
     }
 }

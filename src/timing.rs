@@ -71,6 +71,6 @@ pub fn report() {
     eprintln!(
         "bot-bottle: timing: total {:.3} s, engine calls {}",
         rec.origin.elapsed().as_secs_f64(),
-        backends::process::calls()
+        engine::process::calls()
     );
 }

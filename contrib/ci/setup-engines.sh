@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts the three container-engine setups the end-to-end tests run on:
 # docker (dockerd started here), rootful podman, and rootless podman as an unprivileged user,
-# and the tools the testbed images are built with.
+# the tools the testbed images are built with, and the shells whose completion scripts the CLI
+# tests load (bash is there already).
 # Idempotent: a second run only checks. Needs root and Debian's package archive.
 # The VM quirks handled here are described in contrib/ci/README.md.
 set -euo pipefail
@@ -9,7 +10,7 @@ set -euo pipefail
 ROOTLESS_USER=${BOT_BOTTLE_ROOTLESS_USER:-bbrootless}
 DOCKERD_LOG=${BOT_BOTTLE_DOCKERD_LOG:-/var/log/bot-bottle-dockerd.log}
 PACKAGES=(podman runc netavark aardvark-dns slirp4netns uidmap iptables docker.io mmdebstrap
-          libc6-dev openssl jq)
+          libc6-dev openssl jq zsh fish)
 # The testbed fetches Claude Code with npm. Debian's npm only where none is on PATH: it would
 # pull in Debian's nodejs over a Node.js the machine already has.
 command -v npm >/dev/null || PACKAGES+=(npm)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The project's whole test suite: unit tests, CLI tests and the pipelock double's tests, then
-# every end-to-end test binary once per engine setup: docker, rootful podman, rootless podman.
+# The project's whole test suite: unit tests, CLI tests and the pipelock double's tests, the
+# release step, then every end-to-end test binary once per engine setup: docker, rootful podman,
+# rootless podman.
 # Sets up the engines and the offline test images first (both idempotent and cached).
 # Run as root on a Debian 12 machine: sudo contrib/ci/test-all.sh
 set -euo pipefail
@@ -20,6 +21,9 @@ contrib/ci/setup-engines.sh
 say "test images"
 contrib/testbed/build-images.sh
 
+say "import graph: no circle between modules or between the files of a folder"
+contrib/ci/import-cycles.py
+
 say "build"
 cargo build --workspace --all-targets --locked
 # Test binaries named *e2e* are the end-to-end suites; everything else is engine-free.
@@ -30,6 +34,10 @@ bot_bottle_bin="$repo/target/debug/bot-bottle"
 
 say "unit, CLI and double tests; end-to-end on rootful podman"
 BOT_BOTTLE_ENGINE=podman cargo test --workspace --locked
+
+say "release step"
+dist=$(mktemp -d /var/tmp/bot-bottle-dist.XXXXXX)
+(trap 'rm -rf "$dist"' EXIT; contrib/release/dist.sh "$dist")
 
 say "end-to-end on docker"
 for bin in "${e2e_bins[@]}"; do

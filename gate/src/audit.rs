@@ -4,9 +4,10 @@
 //! is over.
 
 use std::io::Write as _;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 /// The variable naming the file a hook appends its events to.
 pub const AUDIT_FILE_ENV: &str = "BOT_BOTTLE_GATE_AUDIT";
@@ -15,10 +16,7 @@ pub const AUDIT_FILE_ENV: &str = "BOT_BOTTLE_GATE_AUDIT";
 /// pipelock stamps its own, so that `bot-bottle logs` reads both alike.
 pub fn event(event: &str, fields: Value) -> String {
     let mut object = Map::new();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    object.insert("time".to_owned(), json!(rfc3339(now)));
+    object.insert("time".to_owned(), json!(rfc3339(OffsetDateTime::now_utc())));
     object.insert("source".to_owned(), json!("git-gate"));
     object.insert("event".to_owned(), json!(event));
     if let Value::Object(more) = fields {
@@ -35,36 +33,13 @@ pub fn emit(name: &str, fields: Value) {
     let _ = out.flush();
 }
 
-/// `seconds` since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ`.
-fn rfc3339(seconds: u64) -> String {
-    let (days, rest) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_date(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01, counted in 400-year eras of 146,097
-/// days from 0000-03-01 (so that the leap day ends a year).
-fn civil_date(days: u64) -> (u64, u64, u64) {
-    let shifted = days + 719_468; // days from 0000-03-01 to 1970-01-01
-    let era = shifted / 146_097;
-    let day_of_era = shifted % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = era * 400 + year_of_era + u64::from(month <= 2);
-    (year, month, day)
+/// A UTC `time` as `YYYY-MM-DDTHH:MM:SSZ` (to the second).
+fn rfc3339(time: OffsetDateTime) -> String {
+    let to_the_second = time.replace_nanosecond(0).unwrap_or(time);
+    // Only a year past 9999 cannot be written in RFC 3339.
+    to_the_second
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| to_the_second.to_string())
 }
 
 #[cfg(test)]
@@ -73,9 +48,12 @@ mod tests {
 
     #[test]
     fn times_read_as_rfc3339() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_795_999_999), "2026-11-30T00:53:19Z");
-        assert_eq!(rfc3339(4_107_542_399), "2100-02-28T23:59:59Z");
+        let at = |seconds: i64| rfc3339(OffsetDateTime::from_unix_timestamp(seconds).unwrap());
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_795_999_999), "2026-11-30T00:53:19Z");
+        assert_eq!(at(4_107_542_399), "2100-02-28T23:59:59Z");
+        let fraction = OffsetDateTime::from_unix_timestamp_nanos(1_795_999_999_900_000_000);
+        assert_eq!(rfc3339(fraction.unwrap()), "2026-11-30T00:53:19Z");
     }
 }

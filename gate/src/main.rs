@@ -13,14 +13,31 @@ mod server;
 use std::process::ExitCode;
 
 use bot_bottle_gate::config::{GateConfig, CONFIG_PATH};
+use clap::{Parser, Subcommand};
+
+/// The per-bottle git gate of bot-bottle.
+///
+/// It reads its config from `/etc/bot-bottle-gate/config.json`, or the file that
+/// `BOT_BOTTLE_GATE_CONFIG` names.
+#[derive(Parser)]
+#[command(name = "bot-bottle-gate", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the agent's git smart HTTP from mirrors of the upstreams; audit events on stdout.
+    Serve,
+    /// The mirrors' pre-receive hook: check a push against the policy and push it upstream.
+    PreReceive,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    // Answered before the config is read, so that an image build can check the binary runs.
-    if args.first().is_some_and(|a| a == "--version") {
-        println!("bot-bottle-gate {}", env!("CARGO_PKG_VERSION"));
-        return ExitCode::SUCCESS;
-    }
+    // Bad arguments exit 2; --version and --help are answered before the config is read, so
+    // that an image build can check the binary runs.
+    let cli = Cli::parse();
     let config_path = std::env::var("BOT_BOTTLE_GATE_CONFIG").unwrap_or(CONFIG_PATH.to_owned());
     let config = match load(&config_path) {
         Ok(c) => c,
@@ -29,10 +46,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match args.first().map(String::as_str) {
-        Some("serve") => server::serve(&config),
-        Some("pre-receive") => hook::pre_receive(&config),
-        _ => Err("usage: bot-bottle-gate serve | pre-receive | --version".to_owned()),
+    let result = match cli.command {
+        Command::Serve => server::serve(&config),
+        Command::PreReceive => hook::pre_receive(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

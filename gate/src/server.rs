@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bot_bottle_gate::config::{GateConfig, Upstream};
@@ -24,7 +23,6 @@ const MAX_UPLOAD_PACK_REQUEST: u64 = 64 * 1024 * 1024;
 
 struct State {
     upstreams: BTreeMap<String, (Upstream, Mutex<()>)>,
-    next: AtomicU64,
 }
 
 pub fn serve(config: &GateConfig) -> Result<(), String> {
@@ -44,10 +42,7 @@ pub fn serve(config: &GateConfig) -> Result<(), String> {
         .local_addr()
         .map_or_else(|_| config.listen.clone(), |a| a.to_string());
     audit::emit("listening", json!({ "listen": bound, "upstreams": names }));
-    let state = Arc::new(State {
-        upstreams,
-        next: AtomicU64::new(0),
-    });
+    let state = Arc::new(State { upstreams });
     for conn in listener.incoming() {
         let Ok(conn) = conn else { continue };
         let state = Arc::clone(&state);
@@ -123,20 +118,12 @@ fn handle(state: &State, conn: TcpStream) -> Result<(), String> {
         }
         return cgi(&request, name, rest, None, None, &mut out);
     }
-    post(
-        state,
-        &mut reader,
-        &request,
-        (upstream, lock),
-        service,
-        &mut out,
-    )
+    post(&mut reader, &request, (upstream, lock), service, &mut out)
 }
 
 /// A POST: the body into a file, then `git http-backend`; a push holds the upstream's lock
 /// and its hook's audit events are printed once it is over.
 fn post(
-    state: &State,
     reader: &mut BufReader<TcpStream>,
     request: &Request,
     (upstream, lock): (&Upstream, &Mutex<()>),
@@ -146,15 +133,16 @@ fn post(
     let io = |e: std::io::Error| e.to_string();
     let name = upstream.name.as_str();
     let rest = service;
-    let id = state.next.fetch_add(1, Ordering::Relaxed);
     let limit = if service == "git-receive-pack" {
         upstream.policy.max_push_bytes + 1024 * 1024
     } else {
         MAX_UPLOAD_PACK_REQUEST
     };
-    let body_path = std::env::temp_dir().join(format!("gate-{}-{id}.body", std::process::id()));
-    let body = read_body_to(reader, request, &body_path, limit);
-    let result = match body {
+    let body = temp_file(".body").and_then(|mut file| {
+        let length = read_body_to(reader, request, file.as_file_mut(), limit)?;
+        Ok((file, length))
+    });
+    match body {
         Err(e) if service == "git-receive-pack" => {
             audit::emit(
                 "push_refused",
@@ -174,9 +162,9 @@ fn post(
             .map_err(io)
         }
         Err(e) => Err(format!("reading a request body: {e}")),
-        Ok(length) if service == "git-receive-pack" => {
-            let audit_path =
-                std::env::temp_dir().join(format!("gate-{}-{id}.audit", std::process::id()));
+        Ok((body, length)) if service == "git-receive-pack" => {
+            let audit =
+                temp_file(".audit").map_err(|e| format!("creating the push's audit file: {e}"))?;
             let _held = lock
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -190,22 +178,28 @@ fn post(
                 request,
                 name,
                 rest,
-                Some((&body_path, length)),
-                Some(&audit_path),
+                Some((body.path(), length)),
+                Some(audit.path()),
                 out,
             );
-            if let Ok(events) = std::fs::read_to_string(&audit_path) {
+            if let Ok(events) = std::fs::read_to_string(audit.path()) {
                 let mut stdout = std::io::stdout().lock();
                 let _ = stdout.write_all(events.as_bytes());
                 let _ = stdout.flush();
             }
-            let _ = std::fs::remove_file(&audit_path);
             served
         }
-        Ok(length) => cgi(request, name, rest, Some((&body_path, length)), None, out),
-    };
-    let _ = std::fs::remove_file(&body_path);
-    result
+        Ok((body, length)) => cgi(request, name, rest, Some((body.path(), length)), None, out),
+    }
+}
+
+/// A new empty file in the temp dir (mode 0600, random name ending in `suffix`), removed when
+/// dropped, however the request ends.
+fn temp_file(suffix: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix("gate-")
+        .suffix(suffix)
+        .tempfile()
 }
 
 /// The answer to a push whose upstream could not be refreshed: nothing was pushed.
@@ -223,11 +217,10 @@ fn unreachable(out: &mut TcpStream, name: &str, service: &str, error: &str) -> R
 fn read_body_to(
     reader: &mut BufReader<TcpStream>,
     request: &Request,
-    path: &PathBuf,
+    file: &mut File,
     limit: u64,
 ) -> std::io::Result<u64> {
-    let mut file = File::create(path)?;
-    let length = http::read_body(reader, request, &mut file, limit)?;
+    let length = http::read_body(reader, request, file, limit)?;
     file.flush()?;
     Ok(length)
 }
@@ -237,8 +230,8 @@ fn cgi(
     request: &Request,
     name: &str,
     rest: &str,
-    body: Option<(&PathBuf, u64)>,
-    audit_path: Option<&PathBuf>,
+    body: Option<(&Path, u64)>,
+    audit_path: Option<&Path>,
     out: &mut TcpStream,
 ) -> Result<(), String> {
     let mut cmd = git::command(&["http-backend"]);

@@ -21,14 +21,6 @@ impl Drop for Gate {
     }
 }
 
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// `git ARGS` in `dir`, untouched by the host's and the user's git config and proxies.
 fn git(home: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
     let out = Command::new("git")
@@ -212,11 +204,13 @@ fn pushes_go_upstream_and_the_policy_refuses_with_reasons() {
 }
 
 /// A scratch directory for one test, removed on drop.
-fn scratch(test: &str) -> (Scratch, PathBuf) {
-    let root = std::env::temp_dir().join(format!("bot-bottle-gate-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
-    (Scratch(root.clone()), root)
+fn scratch(test: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("bot-bottle-gate-{test}-"))
+        .tempdir()
+        .unwrap();
+    let root = dir.path().to_owned();
+    (dir, root)
 }
 
 /// A bare upstream `up.git` whose default branch is `branch`, with one commit on it.

@@ -10,6 +10,8 @@
 mod policy;
 mod store;
 
+use std::fmt::Write as _;
+
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
@@ -98,6 +100,39 @@ impl Approval {
                 self.approved_at.as_ref().map_or_else(String::new, |t| format!(" at {t}"))
             ),
         }
+    }
+}
+
+/// A plan with where its manifest stands: what `start --dry-run` prints and what `start`
+/// asks about. In JSON the approval is the plan document's last field, `approval`; in text,
+/// its last line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reviewed {
+    #[serde(flatten)]
+    pub plan: Plan,
+    pub approval: Approval,
+}
+
+impl Reviewed {
+    /// Reviews `plan` against the approvals in `state_dir`; writes nothing.
+    pub fn of(plan: Plan, state_dir: &Utf8Path) -> anyhow::Result<Self> {
+        let approval = check(&plan, state_dir)?;
+        Ok(Reviewed { plan, approval })
+    }
+
+    /// The plan as text, then the approval (and, while it is pending, what it would approve).
+    pub fn render_text(&self) -> String {
+        let mut out = crate::plan::render_text(&self.plan);
+        let _ = writeln!(out, "{:<19}{}", "approval:", self.approval.summary());
+        if self.approval.pending() {
+            out.push_str(&render_changes(&self.approval.changes));
+        }
+        out
+    }
+
+    /// The approval still to be given, if any.
+    pub fn pending(&self) -> Option<&Approval> {
+        Some(&self.approval).filter(|a| a.pending())
     }
 }
 

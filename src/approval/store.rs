@@ -2,8 +2,7 @@
 //! the SHA-256 of the manifest's canonical path. Private to the user (directories 0700, files
 //! 0600), written whole or not at all (a temporary file renamed over the old record).
 
-use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::DirBuilderExt as _;
 
 use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
@@ -70,23 +69,6 @@ pub fn save(path: &Utf8Path, record: &Record) -> anyhow::Result<()> {
         .with_context(|| format!("creating {dir}"))?;
     let mut text = serde_json::to_string_pretty(record).context("writing an approval record")?;
     text.push('\n');
-    let temp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().unwrap_or("record"),
-        std::process::id()
-    ));
-    let written = (|| -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    written.with_context(|| format!("writing the approval {path}"))
+    crate::atomic_file::write(path, text.as_bytes(), 0o600)
+        .with_context(|| format!("writing the approval {path}"))
 }

@@ -60,9 +60,10 @@ impl DenyArgs {
 
 impl ChangeArgs {
     fn run(&self, global: &Global, change: Change) -> anyhow::Result<()> {
-        let slug = crate::slug::slugify(&self.name)?;
-        let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
-        let outcome = live::apply(engine.as_ref(), &slug, change, &self.hosts)?;
+        let bottle = crate::bottle::Bottle::named(&self.name)?;
+        let engine = engine::select_engine(global.engine.as_deref(), global.verbose)?;
+        let outcome = live::apply(engine.as_ref(), &bottle, change, &self.hosts)?;
+        let slug = bottle.slug();
         if self.json {
             let mut out = std::io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &outcome).context("writing the result")?;

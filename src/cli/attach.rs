@@ -5,11 +5,11 @@
 use std::io::IsTerminal as _;
 
 use anyhow::Context as _;
-use backends::ExecSpec;
 use clap::Args;
+use engine::ExecSpec;
 
 use super::Global;
-use crate::launch::{record, stage};
+use crate::bottle::Bottle;
 
 /// Start the agent's command again in a running (detached) bottle, attached to this terminal.
 ///
@@ -28,11 +28,11 @@ pub struct AttachArgs {
 
 impl AttachArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
-        let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
-        let agent = crate::bottles::running_agent(engine.as_ref(), &self.name)?;
-        let slug = crate::slug::slugify(&self.name)?;
+        let engine = engine::select_engine(global.engine.as_deref(), global.verbose)?;
+        let bottle = Bottle::named(&self.name)?;
+        let agent = bottle.running_agent(engine.as_ref())?;
         // The launch's own command when its record is here, else the default.
-        let mut argv = record::read(&stage::root()?.join(&slug)).map_or_else(
+        let mut argv = bottle.record().map_or_else(
             || {
                 crate::defaults::AGENT_COMMAND
                     .iter()

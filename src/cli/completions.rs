@@ -19,6 +19,15 @@ impl CompletionsArgs {
         let mut cmd = super::Cli::command();
         let mut script = Vec::new();
         clap_complete::generate(self.shell, &mut cmd, "bot-bottle", &mut script);
+        if self.shell == Shell::Bash {
+            // clap_complete labels a subcommand's case arm `bot__subcmd__bottle__subcmd__X` while
+            // the loop that finds the subcommand yields `bot__bottle__subcmd__X`, so with a hyphen
+            // in the binary's name no subcommand's options complete (clap-rs/clap#6421).
+            script = String::from_utf8(script)
+                .context("the bash completion script is not UTF-8")?
+                .replace("bot__subcmd__bottle", "bot__bottle")
+                .into_bytes();
+        }
         std::io::stdout()
             .write_all(&script)
             .context("writing the completion script")

@@ -4,8 +4,8 @@
 use std::io::IsTerminal as _;
 
 use anyhow::Context as _;
-use backends::ExecSpec;
 use clap::Args;
+use engine::ExecSpec;
 
 use super::Global;
 
@@ -28,8 +28,8 @@ pub struct ExecArgs {
 
 impl ExecArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
-        let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
-        let agent = crate::bottles::running_agent(engine.as_ref(), &self.name)?;
+        let engine = engine::select_engine(global.engine.as_deref(), global.verbose)?;
+        let agent = crate::bottle::Bottle::named(&self.name)?.running_agent(engine.as_ref())?;
         let spec = ExecSpec {
             user: self.user.clone(),
             tty: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),

@@ -64,9 +64,10 @@ impl KubeArgs {
                 .into());
             }
         }
-        let plan = self.manifest.plan(None, false)?;
+        let reviewed = self.manifest.plan(None, false)?;
         // An exported bottle is a bottle: made only from a manifest as the user approved it.
-        super::planning::approve_unasked(&plan, false)?;
+        super::planning::approve_unasked(&reviewed, false)?;
+        let plan = reviewed.plan;
         let ca = crate::ca::generate(
             &plan.bottle.slug,
             plan.egress.tls_interception.ca_scope(),
@@ -102,39 +103,30 @@ impl KubeArgs {
 /// Writes `bytes` to `path` with mode 0600. Without `replace`, only as a new file; with it, a
 /// new file beside `path` renamed over it, so the old file's mode never carries over.
 fn write_private(path: &Utf8Path, bytes: &[u8], replace: bool) -> anyhow::Result<()> {
-    let target = if replace {
-        let name = path.file_name().unwrap_or("export");
-        path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
-    } else {
-        path.to_owned()
+    let cannot_create = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => anyhow::Error::new(UsageError(format!(
+            "{path} exists; pass --force to replace it, or name another file"
+        ))),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+            anyhow::Error::new(UsageError(format!("cannot create {path}: {e}")))
+        }
+        _ => anyhow::Error::new(e).context(format!("creating {path}")),
     };
+    if replace {
+        return crate::atomic_file::write(path, bytes, 0o600).map_err(cannot_create);
+    }
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(&target)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => anyhow::Error::new(UsageError(format!(
-                "{path} exists; pass --force to replace it, or name another file"
-            ))),
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
-                anyhow::Error::new(UsageError(format!("cannot create {target}: {e}")))
-            }
-            _ => anyhow::Error::new(e).context(format!("creating {target}")),
-        })?;
+        .open(path)
+        .map_err(cannot_create)?;
     let written = file
         .write_all(bytes)
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {target}"))
-        .and_then(|()| {
-            if replace {
-                fs::rename(&target, path).with_context(|| format!("renaming {target} to {path}"))
-            } else {
-                Ok(())
-            }
-        });
+        .with_context(|| format!("writing {path}"));
     if written.is_err() {
-        let _ = fs::remove_file(&target);
+        let _ = fs::remove_file(path);
     }
     written
 }

@@ -74,43 +74,20 @@ impl ImageCommand {
             ),
             ImageCommand::Build(args) => (None, args.check()?),
         };
-        let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
+        let engine = engine::select_engine(global.engine.as_deref(), global.verbose)?;
         match self {
             ImageCommand::Build(args) => {
                 let targets = args
                     .target
                     .map_or_else(|| vec![Target::Agent, Target::Pipelock], |t| vec![t]);
                 for target in targets {
-                    let tag = args
-                        .tag
-                        .clone()
-                        .unwrap_or_else(|| target.default_tag().to_owned());
-                    match target {
-                        Target::Agent => {
-                            images::build_agent(
-                                engine.as_ref(),
-                                &tag,
-                                args.base.as_deref().unwrap_or(images::AGENT_BASE),
-                                args.claude_code_dir.as_deref(),
-                                global.verbose,
-                            )?;
-                        }
-                        Target::Pipelock => {
-                            images::build_pipelock(engine.as_ref(), &tag, global.verbose)?;
-                        }
-                        Target::Gate => {
-                            let binary = gate_binary
-                                .as_ref()
-                                .expect("check() resolves where a gate build takes its binary");
-                            images::build_gate(
-                                engine.as_ref(),
-                                &tag,
-                                args.base.as_deref().unwrap_or(images::GATE_BASE),
-                                binary,
-                                global.verbose,
-                            )?;
-                        }
-                    }
+                    let options = images::BuildOptions {
+                        tag: args.tag.as_deref(),
+                        base: args.base.as_deref(),
+                        claude_code_dir: args.claude_code_dir.as_deref(),
+                        gate: gate_binary.as_ref(),
+                    };
+                    images::build(engine.as_ref(), target, &options, global.verbose)?;
                 }
                 Ok(())
             }

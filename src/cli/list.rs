@@ -6,7 +6,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Global;
-use crate::launch::{record, stage};
+use crate::bottle::{discovery, stage};
 
 /// Version of the `list --json` document.
 pub const JSON_SCHEMA: &str = "bot-bottle.list/v1";
@@ -23,61 +23,13 @@ pub struct ListArgs {
 #[derive(Debug, Serialize)]
 struct Listing {
     schema: &'static str,
-    bottles: Vec<Row>,
-}
-
-#[derive(Debug, Default, Serialize)]
-struct Row {
-    bottle: String,
-    /// The agent container's state, `null` when there is none.
-    agent: Option<String>,
-    /// The sidecar's state, `null` when there is none.
-    proxy: Option<String>,
-    /// The git gate's state; `null` for a bottle without one.
-    gate: Option<String>,
-    /// When the bottle was created (seconds since the Unix epoch), and how long ago.
-    created: Option<i64>,
-    age_seconds: Option<i64>,
-    /// Hosts on its allowlist (from its launch record), `null` when unknown.
-    allowlist_size: Option<usize>,
-    /// Its Claude Code state volume, `null` when there is none.
-    state_volume: Option<String>,
-    networks: Vec<String>,
+    bottles: Vec<discovery::Summary>,
 }
 
 impl ListArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
-        let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
-        let root = stage::root()?;
-        let now = i64::try_from(record::now()).unwrap_or(i64::MAX);
-        let rows: Vec<Row> = crate::bottles::find(engine.as_ref(), None)?
-            .into_iter()
-            .map(|(slug, found)| {
-                let launch = record::read(&root.join(&slug));
-                let created = found
-                    .containers
-                    .iter()
-                    .filter_map(|c| c.created)
-                    .min()
-                    .or_else(|| {
-                        launch
-                            .as_ref()
-                            .and_then(|r| i64::try_from(r.started_at).ok())
-                    })
-                    .filter(|_| !found.containers.is_empty());
-                Row {
-                    agent: found.role("agent").map(|c| c.state.as_str().to_owned()),
-                    proxy: found.role("proxy").map(|c| c.state.as_str().to_owned()),
-                    gate: found.role("gate").map(|c| c.state.as_str().to_owned()),
-                    created,
-                    age_seconds: created.map(|c| (now - c).max(0)),
-                    allowlist_size: launch.map(|r| r.allowlist.len()),
-                    state_volume: found.volumes.first().map(|v| v.name.clone()),
-                    networks: found.networks.iter().map(|n| n.name.clone()).collect(),
-                    bottle: slug,
-                }
-            })
-            .collect();
+        let engine = engine::select_engine(global.engine.as_deref(), global.verbose)?;
+        let rows = discovery::summaries(engine.as_ref(), &stage::root()?)?;
         let mut out = std::io::stdout().lock();
         if self.json {
             let listing = Listing {

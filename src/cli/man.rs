@@ -1,4 +1,4 @@
-//! `bot-bottle man`: manual pages generated from the CLI definition (`contrib/man/` holds them).
+//! `bot-bottle man`: manual pages generated from the CLI definition (none is committed).
 
 use std::io::Write as _;
 
@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use camino::Utf8PathBuf;
 use clap::{Args, CommandFactory as _};
 
-/// Print the manual page, or write one per command into DIR (as contrib/man/generate.sh does).
+/// Print the manual page, or write one per command into DIR (as contrib/release/dist.sh does).
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// Write bot-bottle.1 and one page per subcommand (bot-bottle-start.1, …) into DIR.

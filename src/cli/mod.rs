@@ -17,6 +17,7 @@ mod policy;
 mod start;
 mod stop;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 /// Run an AI coding agent in a container whose only way out is a pipelock egress proxy.
@@ -31,7 +32,7 @@ pub struct Cli {
     #[arg(
         long,
         global = true,
-        env = "BOT_BOTTLE_ENGINE",
+        env = engine::ENGINE_ENV,
         value_name = "NAME|PATH"
     )]
     pub engine: Option<String>,
@@ -101,4 +102,18 @@ impl Cli {
             Command::Man(args) => args.run(),
         }
     }
+}
+
+/// Writes `question` on stderr and reads the answer from stdin: whether it was yes.
+fn ask_yes(question: &str) -> anyhow::Result<bool> {
+    use std::io::{BufRead as _, Write as _};
+    let mut err = std::io::stderr().lock();
+    write!(err, "{question}")?;
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("reading the answer")?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
 }

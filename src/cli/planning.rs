@@ -2,17 +2,16 @@
 //! one set of arguments, one way to find `./bottle.toml`, one set of inputs from the outside
 //! world (environment, the user's config, the current directory).
 
-use std::fmt::Write as _;
-
 use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use clap::Args;
 
+use crate::approval::Reviewed;
+use crate::bottle::stage;
 use crate::defaults;
 use crate::exit::{NeedsApproval, UsageError};
-use crate::launch::stage;
 use crate::manifest::{self, ManifestSource};
-use crate::plan::{self, EngineSummary, Plan, PlanInputs};
+use crate::plan::{self, EngineSummary, PlanInputs};
 use crate::{approval, userconfig, userdirs};
 
 /// The manifest `start` picks up from the current directory when none is named.
@@ -46,7 +45,7 @@ impl ManifestArgs {
     }
 
     /// The plan for this manifest, as `start` makes it (`learn`: as `start --learn` does).
-    pub fn plan(&self, engine: Option<EngineSummary>, learn: bool) -> anyhow::Result<Plan> {
+    pub fn plan(&self, engine: Option<EngineSummary>, learn: bool) -> anyhow::Result<Reviewed> {
         let cwd = current_dir()?;
         let source = self.source();
         let (manifest, manifest_sha256) = manifest::load_with_digest(&source)?;
@@ -80,9 +79,8 @@ impl ManifestArgs {
             config_file,
             learn,
         };
-        let mut plan = plan::build(&manifest, &inputs)?;
-        plan.approval = Some(approval::check(&plan, &userdirs::state_dir()?)?);
-        Ok(plan)
+        let plan = plan::build(&manifest, &inputs)?;
+        Reviewed::of(plan, &userdirs::state_dir()?)
     }
 }
 
@@ -90,10 +88,7 @@ impl ManifestArgs {
 fn new_launch_id() -> anyhow::Result<String> {
     let mut bytes = [0u8; 8];
     getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("reading random bytes: {e}"))?;
-    Ok(bytes.iter().fold(String::new(), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    }))
+    Ok(base16ct::lower::encode_string(&bytes))
 }
 
 fn current_dir() -> anyhow::Result<Utf8PathBuf> {
@@ -111,8 +106,8 @@ fn current_dir() -> anyhow::Result<Utf8PathBuf> {
 /// that widens nothing is approved now, and said so; anything else fails with
 /// [`NeedsApproval`] (exit 3) showing the difference, recording nothing. `start` says the
 /// question a terminal would get.
-pub fn approve_unasked(plan: &Plan, start: bool) -> anyhow::Result<()> {
-    let Some(approval) = plan.approval.as_ref().filter(|a| a.pending()) else {
+pub fn approve_unasked(reviewed: &Reviewed, start: bool) -> anyhow::Result<()> {
+    let Some(approval) = reviewed.pending() else {
         return Ok(());
     };
     let manifest = approval

@@ -3,11 +3,11 @@
 
 use std::io::Write as _;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use clap::{Args, Subcommand};
 
 use super::Global;
-use crate::plan::build::ResourceNames;
+use crate::bottle::Bottle;
 use crate::policy::usage::{self, Tally};
 
 /// A bottle's egress policy.
@@ -47,16 +47,10 @@ pub struct LogArgs {
 
 impl LogArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
-        let slug = crate::slug::slugify(&self.name)?;
-        let engine = crate::engine::select(global.engine.as_deref(), global.verbose)?;
-        let proxy = ResourceNames::proxy(&slug);
-        if engine.inspect_container(&proxy)?.is_none() {
-            bail!(
-                "no bottle named {slug:?} is running in {} ({})",
-                engine.kind(),
-                engine.program()
-            );
-        }
+        let bottle = Bottle::named(&self.name)?;
+        let engine = engine::select_engine(global.engine.as_deref(), global.verbose)?;
+        // A stopped sidecar's log is still there to read.
+        let (proxy, _) = bottle.proxy_on(engine.as_ref())?;
         let write = |host: &usage::HostUse| -> anyhow::Result<()> {
             let mut out = std::io::stdout().lock();
             if self.json {

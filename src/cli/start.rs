@@ -1,6 +1,6 @@
 //! `bot-bottle start`: plan a bottle from its manifest, show the plan, and launch it.
 
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::io::{IsTerminal as _, Write as _};
 
 use anyhow::Context as _;
 use clap::Args;
@@ -8,10 +8,10 @@ use clap::Args;
 use super::planning::{approve_unasked, ManifestArgs};
 use super::Global;
 use crate::approval;
-use crate::defaults;
+use crate::approval::Reviewed;
 use crate::exit::UsageError;
-use crate::launch;
-use crate::plan::{self, EngineSummary, Plan};
+use crate::plan::{self, EngineSummary};
+use crate::{images, launch};
 
 /// Plan and launch a bottle.
 ///
@@ -52,25 +52,26 @@ pub struct StartArgs {
 impl StartArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         // No engine at all is fine for a dry run: the plan says "none found".
-        let found = crate::engine::find(global.engine.as_deref(), global.verbose)?;
-        let plan = self.plan(found.as_ref().map(|f| f.summary.clone()))?;
+        let found = engine::detect::find(global.engine.as_deref(), global.verbose)?;
+        let reviewed = self.plan(found.as_ref().map(plan::EngineSummary::of))?;
         if self.dry_run {
             let mut out = std::io::stdout().lock();
             if self.json {
-                serde_json::to_writer_pretty(&mut out, &plan).context("writing the plan")?;
+                serde_json::to_writer_pretty(&mut out, &reviewed).context("writing the plan")?;
                 writeln!(out)?;
             } else {
-                out.write_all(plan::render_text(&plan).as_bytes())?;
+                out.write_all(reviewed.render_text().as_bytes())?;
             }
             return Ok(());
         }
-        let asked = settle_approval(&plan, self.yes)?;
+        let asked = settle_approval(&reviewed, self.yes)?;
         if !self.yes && !asked {
-            confirm(&plan)?;
+            confirm(&reviewed)?;
         }
+        let plan = reviewed.plan;
         let engine = found
-            .ok_or_else(|| backends::NoEngineFound {
-                looked_for: backends::detect::looked_for(global.engine.as_deref()),
+            .ok_or_else(|| engine::NoEngineFound {
+                looked_for: engine::detect::looked_for(global.engine.as_deref()),
             })?
             .engine;
         let options = launch::Options {
@@ -114,75 +115,29 @@ impl StartArgs {
     /// to make it now (`-y` accepts) and says whether it did, so the launch can go again.
     fn offer_image(
         &self,
-        engine: &dyn backends::Engine,
+        engine: &dyn engine::Engine,
         err: &anyhow::Error,
         verbose: bool,
     ) -> anyhow::Result<bool> {
         let Some(missing) = err.downcast_ref::<launch::MissingImage>() else {
             return Ok(false);
         };
-        let target = match missing.role {
-            "agent" if missing.image == defaults::AGENT_IMAGE => crate::images::Target::Agent,
-            "proxy" if missing.image == defaults::PROXY_IMAGE => crate::images::Target::Pipelock,
-            // Built from the checkout bot-bottle was built from; without one, the error names
-            // the command, which takes --source.
-            "git gate"
-                if missing.image == defaults::GATE_IMAGE
-                    && crate::images::default_gate_source().is_some() =>
-            {
-                crate::images::Target::Gate
-            }
-            _ => return Ok(false),
+        let Some(target) = images::maker_for(missing.role, &missing.image) else {
+            return Ok(false);
         };
-        let how = match target {
-            crate::images::Target::Agent => "build it now (bot-bottle image build agent)",
-            crate::images::Target::Pipelock => {
-                "build it now from source (bot-bottle image build pipelock)"
-            }
-            crate::images::Target::Gate => {
-                "build it now from this bot-bottle's checkout (bot-bottle image build gate)"
-            }
-        };
+        let how = format!("build it now ({})", target.how());
         if self.yes {
             eprintln!("bot-bottle: {missing}; -y: going to {how}");
-        } else {
-            if !std::io::stdin().is_terminal() {
-                return Ok(false);
-            }
-            eprint!("bot-bottle: {missing}.\n{how}? [y/N] ");
-            std::io::stderr().flush()?;
-            let mut answer = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut answer)
-                .context("reading the answer")?;
-            if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
-                return Ok(false);
-            }
+        } else if !std::io::stdin().is_terminal()
+            || !super::ask_yes(&format!("bot-bottle: {missing}.\n{how}? [y/N] "))?
+        {
+            return Ok(false);
         }
-        match target {
-            crate::images::Target::Agent => crate::images::build_agent(
-                engine,
-                defaults::AGENT_IMAGE,
-                crate::images::AGENT_BASE,
-                None,
-                verbose,
-            )?,
-            crate::images::Target::Pipelock => {
-                crate::images::build_pipelock(engine, defaults::PROXY_IMAGE, verbose)?;
-            }
-            crate::images::Target::Gate => crate::images::build_gate(
-                engine,
-                defaults::GATE_IMAGE,
-                crate::images::GATE_BASE,
-                &crate::images::gate_source(None)?,
-                verbose,
-            )?,
-        }
+        images::build(engine, target, &images::BuildOptions::default(), verbose)?;
         Ok(true)
     }
 
-    fn plan(&self, engine: Option<EngineSummary>) -> anyhow::Result<Plan> {
+    fn plan(&self, engine: Option<EngineSummary>) -> anyhow::Result<Reviewed> {
         self.manifest.plan(engine, self.learn)
     }
 }
@@ -192,8 +147,8 @@ impl StartArgs {
 /// nothing; with `-y`, a change that widens nothing is approved; anything else needs a yes on
 /// the terminal, or, without one, fails with exit 3 showing what would change. The approval
 /// is recorded before the launch: a launch that fails afterwards does not undo it.
-fn settle_approval(plan: &Plan, yes: bool) -> anyhow::Result<bool> {
-    let Some(approval) = plan.approval.as_ref().filter(|a| a.pending()) else {
+fn settle_approval(plan: &Reviewed, yes: bool) -> anyhow::Result<bool> {
+    let Some(approval) = plan.pending() else {
         return Ok(false);
     };
     if yes && approval.yes_suffices() {
@@ -213,7 +168,7 @@ fn settle_approval(plan: &Plan, yes: bool) -> anyhow::Result<bool> {
 }
 
 /// Shows the plan on stderr and asks y/N on the terminal.
-fn confirm(plan: &Plan) -> anyhow::Result<()> {
+fn confirm(plan: &Reviewed) -> anyhow::Result<()> {
     if !std::io::stdin().is_terminal() {
         return Err(UsageError(
             "refusing to launch without confirmation: stdin is not a terminal; pass --yes (or -y) to launch, or --dry-run to see the plan".to_owned(),
@@ -224,18 +179,9 @@ fn confirm(plan: &Plan) -> anyhow::Result<()> {
 }
 
 /// Shows the plan on stderr and asks `question` on the terminal; anything but yes is an error.
-fn ask(plan: &Plan, question: &str) -> anyhow::Result<()> {
-    let stdin = std::io::stdin();
-    let mut err = std::io::stderr().lock();
-    err.write_all(plan::render_text(plan).as_bytes())?;
-    write!(err, "{question}")?;
-    err.flush()?;
-    let mut answer = String::new();
-    stdin
-        .lock()
-        .read_line(&mut answer)
-        .context("reading the answer")?;
-    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+fn ask(plan: &Reviewed, question: &str) -> anyhow::Result<()> {
+    std::io::stderr().write_all(plan.render_text().as_bytes())?;
+    if super::ask_yes(question)? {
         Ok(())
     } else {
         anyhow::bail!("not launched: the answer was not yes; nothing was created")

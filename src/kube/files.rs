@@ -4,7 +4,7 @@
 //! writes them, with paths relative to where the archive is unpacked.
 
 use anyhow::{bail, Context as _};
-use backends::{Owner, Tarball};
+use engine::{Owner, Tarball};
 
 use super::pod::GATE_ETC_DIR;
 use crate::plan::gate::GatePlan;

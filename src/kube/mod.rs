@@ -3,7 +3,7 @@
 //! `k8s-openapi` objects (API v1.33) written as one multi-document YAML file.
 //!
 //! What holds the agent in is the pod's own packet filter ([`netfilter`]); the `NetworkPolicy`
-//! ([`policy`]) bounds the pod as a whole. See the README's "Kubernetes" section.
+//! (`kube::policy`) bounds the pod as a whole. See the README's "Kubernetes" section.
 
 mod files;
 pub mod netfilter;
@@ -331,39 +331,36 @@ mod tests {
     use crate::plan::{self, PlanInputs};
 
     /// A scratch directory with a prompt file, removed on drop.
-    struct Dir(Utf8PathBuf);
+    struct Dir {
+        path: Utf8PathBuf,
+        _tmp: tempfile::TempDir,
+    }
 
     impl Dir {
         fn new(name: &str) -> Self {
-            let dir = Utf8PathBuf::from_path_buf(std::env::temp_dir())
-                .unwrap()
-                .join(format!("bb-kube-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join("prompt.md"), "Be brief.\n").unwrap();
-            Dir(dir)
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
+            let tmp = tempfile::Builder::new()
+                .prefix(&format!("bb-kube-{name}-"))
+                .tempdir()
+                .unwrap();
+            let path = Utf8PathBuf::from_path_buf(tmp.path().to_owned()).unwrap();
+            std::fs::write(path.join("prompt.md"), "Be brief.\n").unwrap();
+            Dir { path, _tmp: tmp }
         }
     }
 
     fn plan_of(dir: &Dir, toml: &str) -> Plan {
-        let path = dir.0.join("bottle.toml");
+        let path = dir.path.join("bottle.toml");
         std::fs::write(&path, toml).unwrap();
         let source = ManifestSource::File(path);
         let (manifest, manifest_sha256) = manifest::load_with_digest(&source).unwrap();
         let inputs = PlanInputs {
             source,
             manifest_sha256,
-            cwd: dir.0.clone(),
+            cwd: dir.path.clone(),
             engine: None,
             proxy_image_override: None,
             gate_image_override: None,
-            stage_root: dir.0.join("stage"),
+            stage_root: dir.path.join("stage"),
             env_is_set: |_| false,
             ca_validity_seconds: 3600,
             launch_id: "0123456789abcdef".to_owned(),
@@ -649,9 +646,9 @@ mod tests {
     #[test]
     fn a_secret_over_the_limit_is_bad_input() {
         let dir = Dir::new("big");
-        std::fs::create_dir_all(dir.0.join("skills/huge")).unwrap();
+        std::fs::create_dir_all(dir.path.join("skills/huge")).unwrap();
         std::fs::write(
-            dir.0.join("skills/huge/SKILL.md"),
+            dir.path.join("skills/huge/SKILL.md"),
             vec![b'x'; OBJECT_MAX_BYTES],
         )
         .unwrap();

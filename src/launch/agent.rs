@@ -5,10 +5,10 @@
 use std::fmt::Write as _;
 
 use anyhow::{bail, Context as _};
-use backends::{ContainerSpec, Engine, EnvVar, ExecSpec, Mount, NetworkAttachment, VolumeSpec};
+use engine::{ContainerSpec, Engine, EnvVar, ExecSpec, Mount, NetworkAttachment, VolumeSpec};
 
-use super::teardown::{Guard, Resource};
 use super::{network, sidecar};
+use crate::bottle::teardown::{Guard, Resource};
 use crate::ca::BottleCa;
 use crate::defaults;
 use crate::plan::Plan;

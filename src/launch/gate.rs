@@ -3,9 +3,9 @@
 //! launch step maps its name and waits until it answers.
 
 use anyhow::Context as _;
-use backends::{ContainerSpec, Engine, NetworkAttachment, Owner, Tarball};
+use engine::{ContainerSpec, Engine, NetworkAttachment, Owner, Tarball};
 
-use super::teardown::{Guard, Resource};
+use crate::bottle::teardown::{Guard, Resource};
 use crate::plan::gate::GatePlan;
 use crate::plan::Plan;
 use crate::timing;

@@ -4,27 +4,25 @@
 mod agent;
 mod gate;
 pub use agent::DEAD_RESOLVER;
-pub mod lock;
 mod network;
-pub mod parallel;
-pub mod record;
 pub mod sidecar;
-pub mod stage;
-pub mod teardown;
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal as _;
 
 use anyhow::{bail, Context as _};
-use backends::{detect, Engine};
+use engine::{detect, Engine};
 use serde::Serialize;
 
+use crate::bottle::record::{self, LaunchRecord};
+use crate::bottle::teardown::{self, Guard, Resource};
+use crate::bottle::{lock, stage};
 use crate::ca::{self, BottleCa};
 use crate::exit::Interrupted;
+use crate::parallel;
 use crate::plan::Plan;
 use crate::signals;
 use crate::timing;
-use teardown::{Guard, Resource};
 
 /// How the launch should end.
 #[derive(Debug, Clone, Copy)]
@@ -105,7 +103,7 @@ pub struct Preflight {
 /// refuses to create a second container of a name, and the launch then fails and removes what
 /// it made.
 pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> {
-    let label = format!("{}={}", crate::plan::LABEL_BOTTLE, plan.bottle.slug);
+    let label = crate::bottle::selector(&plan.bottle.slug);
     let image_check = |role: &'static str, image: &str| -> anyhow::Result<BTreeSet<String>> {
         if engine.image_exists(image)? {
             return Ok(BTreeSet::new());
@@ -142,7 +140,7 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
         }
         parallel::all(questions)
     };
-    let legacy = crate::plan::build::ResourceNames::legacy_state_volume(&plan.bottle.slug);
+    let legacy = crate::bottle::ResourceNames::legacy_state_volume(&plan.bottle.slug);
     let (answers, (volume, legacy_volume)) = parallel::both(conflicts, || {
         parallel::both(
             || engine.inspect_volume(&plan.state_volume.name),
@@ -328,7 +326,10 @@ fn bring_up(
     })?;
     signals::check()?;
     timing::step("launch record", || {
-        record::write(plan, ca.fingerprint(), options.detach)
+        record::write(
+            &plan.stage_dir,
+            &launch_record(plan, ca.fingerprint(), options.detach),
+        )
     })?;
     // Up: from now on the state volume is the bottle name's, not this launch's.
     guard.release(&Resource::Volume(plan.state_volume.name.clone()));
@@ -352,6 +353,33 @@ fn run_agent(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<i32> {
         engine.exec_interactive(&plan.containers.agent, &agent::command(plan, tty))
     })
     .with_context(|| format!("running the agent in {}", plan.containers.agent))
+}
+
+/// What the launch of `plan` writes about itself once it is up (see [`record`]).
+fn launch_record(plan: &Plan, ca_fingerprint: &str, detached: bool) -> LaunchRecord {
+    LaunchRecord {
+        schema: record::SCHEMA.to_owned(),
+        bottle: plan.bottle.slug.clone(),
+        name: plan.bottle.name.clone(),
+        launch_id: plan.launch_id.clone(),
+        started_at: record::now(),
+        detached,
+        agent_container: plan.containers.agent.clone(),
+        proxy_container: plan.containers.proxy.clone(),
+        networks: vec![plan.networks.internal.clone(), plan.networks.egress.clone()],
+        state_volume: plan.state_volume.name.clone(),
+        allowlist: plan
+            .egress
+            .allowlist
+            .iter()
+            .map(|h| h.as_str().to_owned())
+            .collect(),
+        agent_command: plan.agent.command.clone(),
+        agent_user: plan.agent.user.clone(),
+        agent_workdir: plan.agent.workdir.clone(),
+        ca_fingerprint: ca_fingerprint.to_owned(),
+        learn_lock: plan.egress.learn.as_ref().map(|l| l.lock_path.clone()),
+    }
 }
 
 #[cfg(test)]

@@ -2,11 +2,12 @@
 //! sidecar, and the egress bridge only the sidecar joins.
 
 use anyhow::{bail, Context as _};
-use backends::{Engine, NetworkSpec};
+use engine::{Engine, NetworkSpec};
 
-use super::parallel;
-use super::teardown::{Guard, Resource};
-use crate::plan::{Plan, LABEL_ROLE};
+use crate::bottle::teardown::{Guard, Resource};
+use crate::bottle::LABEL_ROLE;
+use crate::parallel;
+use crate::plan::Plan;
 
 /// The networks to create, internal first.
 pub fn specs(plan: &Plan) -> [NetworkSpec; 2] {

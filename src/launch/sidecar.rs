@@ -3,9 +3,9 @@
 //! it answers.
 
 use anyhow::Context as _;
-use backends::{ContainerSpec, ContainerState, Engine, NetworkAttachment, Owner, Tarball};
+use engine::{ContainerSpec, ContainerState, Engine, NetworkAttachment, Owner, Tarball};
 
-use super::teardown::{Guard, Resource};
+use crate::bottle::teardown::{Guard, Resource};
 use crate::ca::BottleCa;
 use crate::defaults;
 use crate::plan::Plan;

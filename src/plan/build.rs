@@ -6,18 +6,18 @@ use std::collections::BTreeMap;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::hostpaths::HostPaths;
+use super::paths::{absolute, existing_dir, holds};
 use super::{
-    AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, ForwardedEnv, Images, LearnPlan,
-    LockPlan, Networks, Plan, ProxyPlan, StateVolume, TlsInterceptionPlan, JSON_SCHEMA,
-    LABEL_BOTTLE, LABEL_LAUNCH, LABEL_ROLE,
+    AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, FieldError, ForwardedEnv, Images,
+    LearnPlan, LockPlan, Networks, Plan, ProxyPlan, StateVolume, TlsInterceptionPlan, JSON_SCHEMA,
 };
 use crate::allowlist;
+use crate::bottle::{self, ResourceNames};
 use crate::defaults;
 use crate::exit::UsageError;
 use crate::manifest::{Manifest, ManifestSource};
 use crate::policy::lockfile;
 use crate::proxy_config::{self, PipelockConfig};
-use crate::slug;
 use crate::userconfig::AllowedPath;
 
 /// Everything outside the manifest that the plan depends on, gathered by the caller so that
@@ -40,7 +40,7 @@ pub struct PlanInputs {
     /// Looks up a host environment variable's presence (never its value).
     pub env_is_set: fn(&str) -> bool,
     pub ca_validity_seconds: u64,
-    /// A fresh random id for this launch (see [`super::LABEL_LAUNCH`]).
+    /// A fresh random id for this launch (see [`crate::bottle::LABEL_LAUNCH`]).
     pub launch_id: String,
     /// Host paths the user allows a manifest to name outside its own directory.
     pub allowed_paths: Vec<AllowedPath>,
@@ -68,22 +68,16 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     let host_paths = HostPaths::new(base_dir.clone(), &inputs.allowed_paths, &inputs.config_file)
         .map_err(|m| UsageError(format!("{origin}: {m}")))?;
     let (name, slug) = if let Some(name) = &manifest.name {
-        let slug = slug::slugify(name).map_err(|e| in_manifest("name", e.0))?;
+        let slug = bottle::slugify(name).map_err(|e| in_manifest("name", e.0))?;
         (name.clone(), slug)
     } else {
         // Named after the workspace; a directory name with nothing usable still gets a bottle.
         let dir_name = workspace.file_name().unwrap_or("bottle");
-        let slug = slug::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
+        let slug = bottle::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
         (dir_name.to_owned(), slug)
     };
     let names = ResourceNames::for_launch(&slug, &inputs.launch_id);
-    let labels = |role: &str| {
-        BTreeMap::from([
-            (LABEL_BOTTLE.to_owned(), slug.clone()),
-            (LABEL_ROLE.to_owned(), role.to_owned()),
-            (LABEL_LAUNCH.to_owned(), inputs.launch_id.clone()),
-        ])
-    };
+    let labels = |role: &str| bottle::labels(&slug, role, &inputs.launch_id);
 
     let egress = egress_plan(manifest, inputs, &lockfile::path_in(&base_dir))?;
     let gate_image = inputs.gate_image_override.as_deref();
@@ -152,7 +146,6 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         provisioning,
         host_files: host_paths.into_found(),
         stage_dir: inputs.stage_root.join(&slug),
-        approval: None,
     })
 }
 
@@ -382,59 +375,6 @@ fn agent_env(proxy_name: &str, gate_name: Option<&str>, home: &str) -> BTreeMap<
     .collect()
 }
 
-/// Names of everything a bottle creates. Containers are named by the slug alone: the engine
-/// refuses a second container of a name, which makes the sidecar's create the point where one
-/// of two launches of a bottle wins. Networks also carry the launch id, because docker allows
-/// two networks of one name; `stop` and cleanup find them by label.
-pub struct ResourceNames {
-    pub agent: String,
-    pub proxy: String,
-    pub gate: String,
-    pub internal_network: String,
-    pub egress_network: String,
-}
-
-impl ResourceNames {
-    pub fn for_launch(slug: &str, launch_id: &str) -> Self {
-        let short: String = launch_id.chars().take(8).collect();
-        ResourceNames {
-            agent: Self::agent(slug),
-            proxy: Self::proxy(slug),
-            gate: Self::gate(slug),
-            internal_network: format!("bot-bottle-{slug}-internal-{short}"),
-            egress_network: format!("bot-bottle-{slug}-egress-{short}"),
-        }
-    }
-
-    pub fn agent(slug: &str) -> String {
-        format!("bot-bottle-{slug}")
-    }
-
-    pub fn proxy(slug: &str) -> String {
-        format!("bot-bottle-{slug}-pipelock")
-    }
-
-    pub fn gate(slug: &str) -> String {
-        format!("bot-bottle-{slug}-gitgate")
-    }
-
-    /// The Claude Code state volume of the bottle name `slug` in `workspace` (canonical): every
-    /// launch of the name in that workspace finds it, and two projects that share a name do not
-    /// share a login, hooks or transcripts. The workspace is in it as the first 8 hex digits of
-    /// the SHA-256 of its path.
-    pub fn state_volume(slug: &str, workspace: &Utf8Path) -> String {
-        let digest = crate::ca::sha256_of(workspace.as_str().as_bytes());
-        let short = &digest["sha256:".len().."sha256:".len() + 8];
-        format!("bot-bottle-{slug}-{short}-claude")
-    }
-
-    /// The state volume bot-bottle named by the slug alone before volumes were per workspace:
-    /// never mounted now, but named to the user when it exists, and removed by `stop --purge`.
-    pub fn legacy_state_volume(slug: &str) -> String {
-        format!("bot-bottle-{slug}-claude")
-    }
-}
-
 /// The DNS subtrees the bottle CA may issue for: the allowlist's base domains, de-duplicated.
 fn permitted_domains(allowlist: &[crate::manifest::Hostname]) -> Vec<String> {
     let mut domains: Vec<String> = allowlist
@@ -445,34 +385,3 @@ fn permitted_domains(allowlist: &[crate::manifest::Hostname]) -> Vec<String> {
     domains.dedup();
     domains
 }
-
-/// The directory `path` names, made absolute against `base`.
-fn existing_dir(base: &Utf8Path, path: &Utf8Path) -> Result<Utf8PathBuf, String> {
-    let full = absolute(base, path);
-    let meta =
-        std::fs::metadata(&full).map_err(|e| format!("{path:?} (resolved to {full}): {e}"))?;
-    if meta.is_dir() {
-        Ok(full)
-    } else {
-        Err(format!("{path:?} (resolved to {full}) is not a directory"))
-    }
-}
-
-/// Whether `dir` is `path` or a directory above it; `path` is compared with its symlinks
-/// resolved when it exists (else as written, for a file not made yet).
-fn holds(dir: &Utf8Path, path: &Utf8Path) -> bool {
-    let path = path.canonicalize_utf8().unwrap_or_else(|_| path.to_owned());
-    path.starts_with(dir)
-}
-
-pub(super) fn absolute(base: &Utf8Path, path: &Utf8Path) -> Utf8PathBuf {
-    if path.is_absolute() {
-        path.to_owned()
-    } else {
-        let joined = base.join(path);
-        // Tidy `./x` and `x/.` without touching the filesystem (symlinks stay as written).
-        joined.components().collect()
-    }
-}
-
-pub(super) type FieldError = (&'static str, String);

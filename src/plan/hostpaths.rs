@@ -8,7 +8,7 @@ use std::cell::RefCell;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::build::absolute;
+use super::paths::absolute;
 use super::HostFile;
 use crate::userconfig::AllowedPath;
 

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod gate;
 pub mod hostpaths;
+mod paths;
 mod render;
 mod steps;
 
@@ -23,19 +24,14 @@ pub use render::render_text;
 /// away; new fields may appear within a version.
 pub const JSON_SCHEMA: &str = "bot-bottle.plan/v1";
 
-/// Label keys every resource of a bottle carries, so a crashed launch can be found later.
-pub const LABEL_BOTTLE: &str = "io.bot-bottle.bottle";
-pub const LABEL_ROLE: &str = "io.bot-bottle.role";
-/// A random id per launch, on everything that launch creates: teardown removes a resource it
-/// did not see itself create only when it carries this launch's id, so a launch that loses a
-/// race for a bottle name never removes the winner's containers or networks.
-pub const LABEL_LAUNCH: &str = "io.bot-bottle.launch";
+/// A manifest field that cannot be planned, and why: `(field, message)`.
+pub(crate) type FieldError = (&'static str, String);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub schema: &'static str,
     pub bottle: Bottle,
-    /// This launch's id (the [`LABEL_LAUNCH`] label); a new one for every `start`.
+    /// This launch's id (the [`crate::bottle::LABEL_LAUNCH`] label); a new one for every `start`.
     pub launch_id: String,
     /// The engine found on this machine, or `None` ("none found").
     pub engine: Option<EngineSummary>,
@@ -56,9 +52,6 @@ pub struct Plan {
     pub host_files: Vec<HostFile>,
     /// Private directory (0700) holding the rendered config and public cert during the launch.
     pub stage_dir: Utf8PathBuf,
-    /// Where the manifest stands with the user's approval; filled in once the plan is built
-    /// (it reads the user's state), `None` until then.
-    pub approval: Option<crate::approval::Approval>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +93,19 @@ pub struct StateVolume {
     pub target: String,
     /// Labels it gets when a launch creates it.
     pub labels: BTreeMap<String, String>,
+}
+
+impl EngineSummary {
+    /// What a plan says of an engine found without asking it anything.
+    pub fn of(found: &engine::detect::Found) -> Self {
+        EngineSummary {
+            kind: found.detected.kind.to_string(),
+            program: found.detected.program.clone(),
+            version: None,
+            rootless: found.rootless,
+            reachable: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -80,12 +80,6 @@ pub fn render_text(plan: &Plan) -> String {
         };
         let _ = writeln!(out, "  {}. {:<7} {mark}{}", i + 1, step.step, step.detail);
     }
-    if let Some(approval) = &plan.approval {
-        let _ = writeln!(out, "{:<19}{}", "approval:", approval.summary());
-        if approval.pending() {
-            out.push_str(&crate::approval::render_changes(&approval.changes));
-        }
-    }
     out
 }
 

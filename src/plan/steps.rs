@@ -8,10 +8,9 @@ use std::fmt::Write as _;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::build::FieldError;
 use super::gate::{rewrite_prefix, GatePlan};
 use super::hostpaths::HostPaths;
-use super::{AgentFile, FileContent, FileOwner, ProvisionStep, StepAction};
+use super::{AgentFile, FieldError, FileContent, FileOwner, ProvisionStep, StepAction};
 use crate::defaults;
 use crate::manifest::Manifest;
 

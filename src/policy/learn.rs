@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 
 use anyhow::Context as _;
-use backends::Engine;
 use camino::{Utf8Path, Utf8PathBuf};
+use engine::Engine;
 use serde::Serialize;
 
 use super::lockfile::{self, EgressLock, LockedHost};

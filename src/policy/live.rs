@@ -12,21 +12,18 @@
 //! the agent would refuse any other. Built-in hosts cannot be denied, as a manifest cannot
 //! remove them either.
 
-use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use backends::{ContainerState, Engine, Owner, Tarball};
+use engine::{ContainerState, Engine, Owner, Tarball};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::allowlist;
+use crate::bottle::{lock, record, Bottle};
 use crate::defaults;
 use crate::exit::UsageError;
-use crate::launch::{record, stage};
 use crate::manifest::Hostname;
-use crate::plan::build::ResourceNames;
 
 /// Version of the `allow --json` and `deny --json` documents.
 pub const ALLOW_SCHEMA: &str = "bot-bottle.allow/v1";
@@ -60,24 +57,24 @@ pub struct Outcome {
     pub config_hash: Option<String>,
 }
 
-/// Applies `change` of `hosts` to the running bottle `slug`.
+/// Applies `change` of `hosts` to the running `bottle`.
 pub fn apply(
     engine: &dyn Engine,
-    slug: &str,
+    bottle: &Bottle,
     change: Change,
     hosts: &[Hostname],
 ) -> anyhow::Result<Outcome> {
-    let proxy = ResourceNames::proxy(slug);
-    match engine.inspect_container(&proxy)? {
-        Some(info) if info.state == ContainerState::Running => {}
-        _ => bail!(
-            "no bottle named {slug:?} is running in {} ({}); `bot-bottle list` shows the bottles",
-            engine.kind(),
-            engine.program()
-        ),
+    let slug = bottle.slug();
+    let (proxy, state) = bottle.proxy_on(engine)?;
+    if state != ContainerState::Running {
+        bail!(
+            "the sidecar {proxy} of bottle {slug:?} is {}, not running; `bot-bottle stop {slug}` removes it",
+            state.as_str()
+        );
     }
-    let stage_dir = stage::root()?.join(slug);
-    let _serial = serialise(&stage_dir)?;
+    let stage_dir = bottle.stage_dir();
+    // One change at a time per bottle.
+    let _serial = lock::wait_for_policy_changes(stage_dir)?;
     let mut hosts = hosts.to_vec();
     hosts.sort();
     hosts.dedup();
@@ -148,30 +145,11 @@ pub fn apply(
     rendered.push('\n');
     outcome.config_hash = Some(reload(engine, &proxy, &text, &rendered)?);
 
-    if let Some(mut launched) = record::read(&stage_dir) {
+    if let Some(mut launched) = bottle.record() {
         launched.allowlist = names;
-        record::rewrite(&stage_dir, &launched)?;
+        record::rewrite(stage_dir, &launched)?;
     }
     Ok(outcome)
-}
-
-/// One change at a time per bottle: a second `allow` waits for the first, so neither loses
-/// the other's hosts. The lock file stays beside the bottle's.
-fn serialise(stage_dir: &camino::Utf8Path) -> anyhow::Result<std::fs::File> {
-    let root = stage_dir
-        .parent()
-        .context("the stage directory has no parent")?;
-    stage::ensure_root(root)?;
-    let path = stage_dir.with_extension("policy-lock");
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&path)
-        .with_context(|| format!("opening {path}"))?;
-    file.lock().with_context(|| format!("locking {path}"))?;
-    Ok(file)
 }
 
 fn read_text(engine: &dyn Engine, container: &str, path: &str) -> anyhow::Result<String> {

@@ -6,10 +6,6 @@
 //! not one: exit 2 naming the file, line and field), and the plan shows its path, SHA-256 and
 //! hosts, for the user (and an approval step) to see before anything starts.
 
-use std::fmt::Write as _;
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
-
 use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
@@ -129,29 +125,9 @@ pub fn render(lock: &EgressLock) -> String {
 /// Writes `lock` to `path`, replacing what is there (a symlink is replaced, never followed):
 /// a new file beside it, then a rename.
 pub fn write(path: &Utf8Path, lock: &EgressLock) -> anyhow::Result<String> {
-    let dir = path.parent().context("the lock path has no directory")?;
     let text = render(lock);
-    let mut random = [0u8; 6];
-    getrandom::getrandom(&mut random).map_err(|e| anyhow::anyhow!("reading random bytes: {e}"))?;
-    let suffix = random.iter().fold(String::new(), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    });
-    let temp = dir.join(format!(".{FILE_NAME}.{suffix}.tmp"));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(&temp)
-        .and_then(|mut file| {
-            file.write_all(text.as_bytes())?;
-            file.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(e).with_context(|| format!("writing the egress lock {path}"));
-    }
+    crate::atomic_file::write(path, text.as_bytes(), 0o644)
+        .with_context(|| format!("writing the egress lock {path}"))?;
     Ok(crate::ca::sha256_of(text.as_bytes()))
 }
 
@@ -212,10 +188,8 @@ mod tests {
 
     #[test]
     fn writes_replace_a_symlink_instead_of_following_it() {
-        let tmp = Utf8PathBuf::from_path_buf(std::env::temp_dir()).unwrap();
-        let dir = tmp.join(format!("bot-bottle-lockfile-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = Utf8PathBuf::from_path_buf(tmp.path().to_owned()).unwrap();
         let target = dir.join("elsewhere");
         std::fs::write(&target, "keep me").unwrap();
         let path = path_in(&dir);
@@ -229,6 +203,5 @@ mod tests {
         let hosts: Vec<_> = loaded.hosts().iter().map(ToString::to_string).collect();
         assert_eq!(hosts, ["*.example.org", "registry.npmjs.org"]);
         assert!(load(&dir.join("none.lock")).unwrap().is_none());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

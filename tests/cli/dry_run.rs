@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{bot_bottle, repo, stderr_of, stdout_of, Scratch};
+use crate::support::{bot_bottle, repo, stdout_of, Scratch};
 
 fn dry_run_json(args: &[&str], cwd: &std::path::Path) -> Value {
     let out = bot_bottle(cwd)
@@ -242,23 +242,6 @@ fn help_exists_for_every_command() {
 }
 
 #[test]
-fn committed_completion_scripts_match_the_cli() {
-    for shell in ["bash", "zsh", "fish"] {
-        let out = bot_bottle(&repo())
-            .args(["completions", shell])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let committed =
-            std::fs::read(repo().join(format!("contrib/completions/bot-bottle.{shell}"))).unwrap();
-        assert!(
-            out.stdout == committed,
-            "contrib/completions/bot-bottle.{shell} is stale: regenerate it with contrib/man/generate.sh"
-        );
-    }
-}
-
-#[test]
 fn git_upstreams_add_a_gate_that_holds_the_key() {
     let dir = Scratch::new("gate-plan");
     dir.write("id", "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n");
@@ -377,35 +360,6 @@ fn gate_image_override_from_env() {
         plan["gate"]["files"].as_array().unwrap().len(),
         2,
         "{plan:#}"
-    );
-}
-
-#[test]
-fn committed_man_pages_match_the_cli() {
-    let scratch = Scratch::new("man");
-    let out = bot_bottle(&repo())
-        .args(["man", "--dir"])
-        .arg(scratch.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    let pages = |dir: &std::path::Path| -> std::collections::BTreeMap<String, Vec<u8>> {
-        std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "1"))
-            .map(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().into_owned();
-                (name, std::fs::read(&p).unwrap())
-            })
-            .collect()
-    };
-    let generated = pages(scratch.path());
-    assert!(generated.contains_key("bot-bottle.1"));
-    assert!(generated.contains_key("bot-bottle-exec.1"));
-    assert!(
-        generated == pages(&repo().join("contrib/man")),
-        "contrib/man is stale: regenerate it with contrib/man/generate.sh"
     );
 }
 

@@ -5,5 +5,6 @@ mod confinement;
 mod dry_run;
 mod errors;
 mod export;
+mod generated;
 mod policy;
 mod support;

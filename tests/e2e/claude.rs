@@ -27,7 +27,7 @@ const CLAUDE_LIMIT: Duration = Duration::from_secs(120);
 /// inside the container so that a hung session fails the test instead of stalling it.
 fn claude(bottle: &Bottle, prompt: &str) -> String {
     let limit = CLAUDE_LIMIT.as_secs().to_string();
-    let spec = backends::ExecSpec::new(["timeout", limit.as_str(), "claude", "-p", prompt]);
+    let spec = engine::ExecSpec::new(["timeout", limit.as_str(), "claude", "-p", prompt]);
     let started = Instant::now();
     let out = bottle.h.engine.exec(&bottle.agent(), &spec).unwrap();
     eprintln!(
@@ -184,19 +184,19 @@ fn claude_code_refreshes_its_login_through_a_launched_bottle() {
 
     // Claude Code itself, logged in with an expired token and no API key: it refreshes at the
     // token endpoint, then talks to the API with the new token.
-    let write = backends::ExecSpec::new([
+    let write = engine::ExecSpec::new([
         "sh",
         "-c",
         "umask 077; printf '%s' \"$LOGIN\" > \"$CLAUDE_CONFIG_DIR/.credentials.json\"",
     ]);
-    let write = backends::ExecSpec {
-        env: vec![backends::EnvVar::new("LOGIN", expired_login())],
+    let write = engine::ExecSpec {
+        env: vec![engine::EnvVar::new("LOGIN", expired_login())],
         ..write
     };
     let out = h.engine.exec(&bottle.agent(), &write).unwrap();
     assert_eq!(out.status, 0, "{}", out.stderr);
     let limit = CLAUDE_LIMIT.as_secs().to_string();
-    let spec = backends::ExecSpec::new([
+    let spec = engine::ExecSpec::new([
         "env",
         "-u",
         "ANTHROPIC_API_KEY",

@@ -4,7 +4,7 @@
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use backends::{ContainerSpec, NetworkSpec};
+use engine::{ContainerSpec, NetworkSpec};
 use serde_json::Value;
 
 use crate::support::{
@@ -440,7 +440,7 @@ fn gc_removes_what_a_killed_launch_left_and_nothing_else() {
             h.engine
                 .inspect_container(&agent)
                 .unwrap()
-                .is_some_and(|c| c.state == backends::ContainerState::Running)
+                .is_some_and(|c| c.state == engine::ContainerState::Running)
                 && h.sh(&agent, None, "pgrep -f 'sleep 600'").status == 0
         },
     );
@@ -495,9 +495,9 @@ fn gc_removes_what_a_killed_launch_left_and_nothing_else() {
 /// A scratch directory as a call killed an hour ago leaves it (a spooled copy in it), and one
 /// in use; both removed on drop.
 fn scratch_dirs(name: &str) -> (std::path::PathBuf, std::path::PathBuf, RemoveDirs) {
-    let scratch = backends::scratch::place();
-    let stale = scratch.join(format!("{}{name}", backends::scratch::DIR_PREFIX));
-    let fresh = scratch.join(format!("{}{name}-fresh", backends::scratch::DIR_PREFIX));
+    let scratch = engine::scratch::place();
+    let stale = scratch.join(format!("{}{name}", engine::scratch::DIR_PREFIX));
+    let fresh = scratch.join(format!("{}{name}-fresh", engine::scratch::DIR_PREFIX));
     for dir in [&stale, &fresh] {
         std::fs::create_dir(dir).unwrap();
         std::fs::write(dir.join("1234567890"), "spooled").unwrap();

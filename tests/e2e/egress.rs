@@ -6,7 +6,6 @@ use std::io::Read as _;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use std::fmt::Write as _;
 use std::os::unix::fs::MetadataExt as _;
 
 use crate::support::{
@@ -43,8 +42,7 @@ c.end();
 ";
 
 fn node(bottle: &Bottle, method: &str, host: &str, path: &str, body: &str) -> Value {
-    let spec =
-        backends::ExecSpec::new(["node", "-e", NODE_THROUGH_PROXY, method, host, path, body]);
+    let spec = engine::ExecSpec::new(["node", "-e", NODE_THROUGH_PROXY, method, host, path, body]);
     let out = bottle.h.engine.exec(&bottle.agent(), &spec).unwrap();
     assert_eq!(out.status, 0, "node failed: {}", out.stderr);
     serde_json::from_str(out.stdout.trim())
@@ -418,10 +416,7 @@ fn forwarded_env_and_workspace(h: &Harness, bottle: &Bottle) {
 fn sha256_of_pem(pem: &str) -> String {
     let (_, parsed) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).expect("a PEM cert");
     let digest = Sha256::digest(&parsed.contents);
-    digest.iter().fold(String::from("sha256:"), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    })
+    format!("sha256:{}", base16ct::lower::encode_string(&digest))
 }
 
 /// Reads one file out of a container with `cp CTR:PATH -` (a tar stream), which needs no shell

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use backends::{ContainerSpec, NetworkAttachment, Owner, Tarball};
+use engine::{ContainerSpec, NetworkAttachment, Owner, Tarball};
 
 use crate::support::{
     harness, manifest, unique_name, wait_for, Bottle, Harness, Workspace, GATE_IMAGE,
@@ -350,7 +350,7 @@ fn secrets_stay_out_of_the_agent(h: &Harness, bottle: &Bottle<'_>, keys: &Keys, 
     // But the gate has it.
     let in_gate = h.engine.exec(
         gate,
-        &backends::ExecSpec::new(["cat", "/etc/bot-bottle-gate/ssh/identity"]),
+        &engine::ExecSpec::new(["cat", "/etc/bot-bottle-gate/ssh/identity"]),
     );
     assert!(in_gate.is_ok_and(|o| o.stdout.contains(&keys.identity_marker())));
 }

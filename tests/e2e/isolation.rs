@@ -67,7 +67,7 @@ fn dns_never_leaves(bottle: &Bottle, watch: &LeakWatch, gateway: &str) {
     let out = bottle
         .h
         .engine
-        .exec(&bottle.agent(), &backends::ExecSpec::new(argv))
+        .exec(&bottle.agent(), &engine::ExecSpec::new(argv))
         .unwrap();
     assert_eq!(out.status, 0, "node: {}", out.stderr);
     assert_eq!(

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use backends::{EngineKind, NetworkAttachment};
+use engine::{EngineKind, NetworkAttachment};
 use serde_json::Value;
 
 use crate::support::{harness, unique_name, wait_for, Harness, Internet, Workspace, AGENT_IMAGE};

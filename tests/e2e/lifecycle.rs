@@ -165,7 +165,7 @@ fn a_second_bottle_of_the_same_name_fails_before_creating_anything() {
         .inspect_container(&first.agent())
         .unwrap()
         .expect("the first bottle's agent is untouched");
-    assert_eq!(agent.state, backends::ContainerState::Running);
+    assert_eq!(agent.state, engine::ContainerState::Running);
 
     // `list` finds it by its labels.
     let out = h.bot_bottle(&ws).args(["list", "--json"]).output().unwrap();

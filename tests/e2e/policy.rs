@@ -375,13 +375,7 @@ fn enforced(h: &Harness, name: &str, ws: Workspace, lock: &str) {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest as _, Sha256};
-    use std::fmt::Write as _;
-    Sha256::digest(bytes)
-        .iter()
-        .fold(String::new(), |mut hex, b| {
-            let _ = write!(hex, "{b:02x}");
-            hex
-        })
+    base16ct::lower::encode_string(&Sha256::digest(bytes))
 }
 
 #[test]
@@ -408,7 +402,7 @@ fn an_attached_learn_run_writes_the_lock_when_the_agent_exits() {
         h.engine
             .inspect_container(&format!("bot-bottle-{name}-pipelock"))
             .unwrap()
-            .is_some_and(|c| c.state == backends::ContainerState::Running)
+            .is_some_and(|c| c.state == engine::ContainerState::Running)
     });
     // On the internet only: the bottle's teardown removes its egress network.
     let internet = start_upstream(&h, &name, None);

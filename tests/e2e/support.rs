@@ -7,9 +7,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use backends::{
-    detect, ContainerSpec, Engine, ExecOutput, ExecSpec, NetworkAttachment, NetworkSpec,
-};
+use engine::{detect, ContainerSpec, Engine, ExecOutput, ExecSpec, NetworkAttachment, NetworkSpec};
 use serde_json::Value;
 
 pub const AGENT_IMAGE: &str = "localhost/bot-bottle-test/agent:latest";
@@ -342,8 +340,8 @@ impl<'h> Internet<'h> {
     /// `internal: false` gives the network a gateway on the host, for a test that needs one.
     pub fn create(h: &'h Harness, name: String, internal: bool) -> Self {
         let first = match h.engine.kind() {
-            backends::EngineKind::Docker => 128,
-            backends::EngineKind::Podman => 0,
+            engine::EngineKind::Docker => 128,
+            engine::EngineKind::Podman => 0,
         };
         let mut refusals = Vec::new();
         for block in (first..first + 128).step_by(16) {

@@ -8,7 +8,7 @@ use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::PathBuf;
 use std::process::Command;
 
-use backends::{EngineKind, VolumeSpec};
+use engine::{EngineKind, VolumeSpec};
 
 use crate::support::{harness, manifest, unique_name, Bottle, Harness, Purge, Workspace};
 

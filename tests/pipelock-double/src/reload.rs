@@ -210,12 +210,7 @@ pub fn mode_name(mode: Mode) -> &'static str {
 /// Lowercase hex SHA-256 of the file (pipelock hashes its canonical config: the same config
 /// gives the same hash either way).
 pub fn hash(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
-    digest.as_ref().iter().fold(String::new(), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    })
+    base16ct::lower::encode_string(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
 /// Pipelock's `ValidateReload` for the fields the double knows: (field, message) for each

@@ -412,7 +412,7 @@ fn version_and_show_ca() {
     let out = Command::new(BIN).arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("pipelock 2.3.0"));
     let dir = TempDir::new("show");
-    tls_init(&dir.0);
+    tls_init(dir.0.path());
     let out = Command::new(BIN)
         .args(["tls", "show-ca", "--cert"])
         .arg(dir.path("ca.pem"))

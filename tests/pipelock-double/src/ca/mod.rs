@@ -203,16 +203,19 @@ impl LoadedCa {
 mod tests {
     use super::*;
 
-    fn temp_dir(name: &str) -> std::path::PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("pipelock-double-ca-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        dir
+    /// A directory `init` may create, in a temp dir removed on drop.
+    fn temp_dir(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!("pipelock-double-ca-{name}-"))
+            .tempdir()
+            .unwrap();
+        let dir = tmp.path().join("ca");
+        (tmp, dir)
     }
 
     #[test]
     fn init_then_load_then_mint() {
-        let dir = temp_dir("init");
+        let (_tmp, dir) = temp_dir("init");
         init(&dir, None, false).unwrap();
         let key_mode = fs::metadata(dir.join("ca-key.pem"))
             .unwrap()
@@ -229,12 +232,11 @@ mod tests {
             .mint("api.example.test", Duration::from_secs(3600))
             .unwrap();
         assert_eq!(leaf.chain.len(), 2);
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn permissive_key_mode_is_rejected() {
-        let dir = temp_dir("mode");
+        let (_tmp, dir) = temp_dir("mode");
         init(&dir, None, false).unwrap();
         let key = dir.join("ca-key.pem");
         fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
@@ -242,6 +244,5 @@ mod tests {
         assert!(format!("{err:#}").contains("too permissive"), "{err:#}");
         fs::set_permissions(&key, fs::Permissions::from_mode(0o640)).unwrap();
         assert!(load(&dir.join("ca.pem"), &key).is_ok());
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,0 +1,159 @@
+//! A bottle's identity: its slug (the suffix of every container, network and directory name it
+//! owns), the names of what it creates, and the labels that find them again.
+
+use std::collections::BTreeMap;
+
+use camino::Utf8Path;
+
+use crate::exit::UsageError;
+
+/// Label keys every resource of a bottle carries, so a crashed launch can be found later.
+pub const LABEL_BOTTLE: &str = "io.bot-bottle.bottle";
+pub const LABEL_ROLE: &str = "io.bot-bottle.role";
+/// A random id per launch, on everything that launch creates: teardown removes a resource it
+/// did not see itself create only when it carries this launch's id, so a launch that loses a
+/// race for a bottle name never removes the winner's containers or networks.
+pub const LABEL_LAUNCH: &str = "io.bot-bottle.launch";
+
+/// The labels of a resource with `role` that launch `launch_id` of bottle `slug` creates.
+pub fn labels(slug: &str, role: &str, launch_id: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (LABEL_BOTTLE.to_owned(), slug.to_owned()),
+        (LABEL_ROLE.to_owned(), role.to_owned()),
+        (LABEL_LAUNCH.to_owned(), launch_id.to_owned()),
+    ])
+}
+
+/// The engine filter that selects every resource of bottle `slug`.
+pub fn selector(slug: &str) -> String {
+    format!("{LABEL_BOTTLE}={slug}")
+}
+
+/// Longest slug we produce. Container and network names get a prefix and a role suffix
+/// (`bot-bottle-<slug>-pipelock`); keeping the slug short keeps every name well under the
+/// engines' limits and readable in `ps` output.
+pub const MAX_LEN: usize = 40;
+
+/// Turns a bottle name into a slug: lowercase ASCII letters and digits, with every other run
+/// of characters folded into one hyphen, no leading or trailing hyphen, at most [`MAX_LEN`]
+/// characters. A name with nothing usable in it is an error.
+pub fn slugify(name: &str) -> Result<String, UsageError> {
+    let mut slug = String::with_capacity(name.len());
+    let mut pending_hyphen = false;
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            if pending_hyphen && !slug.is_empty() {
+                slug.push('-');
+            }
+            pending_hyphen = false;
+            slug.push(c.to_ascii_lowercase());
+        } else {
+            pending_hyphen = true;
+        }
+    }
+    if slug.len() > MAX_LEN {
+        slug.truncate(MAX_LEN);
+        while slug.ends_with('-') {
+            slug.pop();
+        }
+    }
+    if slug.is_empty() {
+        return Err(UsageError(format!(
+            "bottle name {name:?} has no letters or digits to make a container name from"
+        )));
+    }
+    Ok(slug)
+}
+
+/// Names of everything a bottle creates. Containers are named by the slug alone: the engine
+/// refuses a second container of a name, which makes the sidecar's create the point where one
+/// of two launches of a bottle wins. Networks also carry the launch id, because docker allows
+/// two networks of one name; `stop` and cleanup find them by label.
+pub struct ResourceNames {
+    pub agent: String,
+    pub proxy: String,
+    pub gate: String,
+    pub internal_network: String,
+    pub egress_network: String,
+}
+
+impl ResourceNames {
+    pub fn for_launch(slug: &str, launch_id: &str) -> Self {
+        let short: String = launch_id.chars().take(8).collect();
+        ResourceNames {
+            agent: Self::agent(slug),
+            proxy: Self::proxy(slug),
+            gate: Self::gate(slug),
+            internal_network: format!("bot-bottle-{slug}-internal-{short}"),
+            egress_network: format!("bot-bottle-{slug}-egress-{short}"),
+        }
+    }
+
+    pub fn agent(slug: &str) -> String {
+        format!("bot-bottle-{slug}")
+    }
+
+    pub fn proxy(slug: &str) -> String {
+        format!("bot-bottle-{slug}-pipelock")
+    }
+
+    pub fn gate(slug: &str) -> String {
+        format!("bot-bottle-{slug}-gitgate")
+    }
+
+    /// The Claude Code state volume of the bottle name `slug` in `workspace` (canonical): every
+    /// launch of the name in that workspace finds it, and two projects that share a name do not
+    /// share a login, hooks or transcripts. The workspace is in it as the first 8 hex digits of
+    /// the SHA-256 of its path.
+    pub fn state_volume(slug: &str, workspace: &Utf8Path) -> String {
+        let digest = crate::ca::sha256_of(workspace.as_str().as_bytes());
+        let short = &digest["sha256:".len().."sha256:".len() + 8];
+        format!("bot-bottle-{slug}-{short}-claude")
+    }
+
+    /// The state volume bot-bottle named by the slug alone before volumes were per workspace:
+    /// never mounted now, but named to the user when it exists, and removed by `stop --purge`.
+    pub fn legacy_state_volume(slug: &str) -> String {
+        format!("bot-bottle-{slug}-claude")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slugify;
+
+    #[test]
+    fn lowercases_and_folds_separators() {
+        assert_eq!(slugify("My Project").unwrap(), "my-project");
+        assert_eq!(slugify("a__b..c").unwrap(), "a-b-c");
+        assert_eq!(slugify("API_v2").unwrap(), "api-v2");
+    }
+
+    #[test]
+    fn trims_leading_and_trailing_separators() {
+        assert_eq!(slugify("--x--").unwrap(), "x");
+        assert_eq!(slugify("  ./repo/ ").unwrap(), "repo");
+    }
+
+    #[test]
+    fn drops_non_ascii_and_shell_characters() {
+        assert_eq!(slugify("café; rm -rf /").unwrap(), "caf-rm-rf");
+        assert_eq!(slugify("$(id)`x`").unwrap(), "id-x");
+    }
+
+    #[test]
+    fn truncates_without_a_trailing_hyphen() {
+        let name = format!("{}-{}", "a".repeat(39), "b".repeat(10));
+        let slug = slugify(&name).unwrap();
+        assert!(slug.len() <= super::MAX_LEN);
+        assert_eq!(slug, "a".repeat(39));
+    }
+
+    #[test]
+    fn empty_or_unusable_names_are_errors() {
+        for bad in ["", "   ", "---", "日本語", "!!!"] {
+            let err = slugify(bad).unwrap_err();
+            assert!(err.0.contains("no letters or digits"), "{bad:?}: {err}");
+        }
+    }
+}

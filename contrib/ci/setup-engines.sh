@@ -4,7 +4,8 @@
 # the tools the testbed images are built with, and the shells whose completion scripts the CLI
 # tests load (bash is there already).
 # Idempotent: a second run only checks. Needs root and Debian's package archive.
-# The VM quirks handled here are described in contrib/ci/README.md.
+# Each VM quirk handled here is described where it is handled; those a user of bot-bottle may
+# meet too are in the README's "Known host issues".
 set -euo pipefail
 
 ROOTLESS_USER=${BOT_BOTTLE_ROOTLESS_USER:-bbrootless}

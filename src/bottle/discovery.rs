@@ -1,15 +1,14 @@
 //! The bottles that exist on an engine, found by bot-bottle's labels: their containers,
-//! networks and state volumes, grouped by bottle (slug). `list`, `gc` and the commands that
-//! reach a running bottle read them from here.
+//! networks and state volumes, grouped by bottle (slug), for `list` and `gc`. A command that
+//! reaches one running bottle asks through [`Bottle`] instead.
 
 use std::collections::BTreeMap;
 
-use anyhow::bail;
 use camino::Utf8Path;
-use engine::{ContainerState, ContainerSummary, Engine, NetworkSummary, VolumeInfo};
+use engine::{ContainerSummary, Engine, NetworkSummary, VolumeInfo};
 use serde::Serialize;
 
-use super::identity::{selector, ResourceNames, LABEL_BOTTLE, LABEL_LAUNCH, LABEL_ROLE};
+use super::identity::{selector, LABEL_BOTTLE, LABEL_LAUNCH, LABEL_ROLE};
 use super::{record, Bottle};
 use crate::parallel;
 
@@ -76,23 +75,6 @@ pub fn find(engine: &dyn Engine, slug: Option<&str>) -> anyhow::Result<BTreeMap<
         }
     }
     Ok(bottles)
-}
-
-/// The running agent container of the bottle `slug`, or a clear error.
-pub fn running_agent(engine: &dyn Engine, slug: &str) -> anyhow::Result<String> {
-    let agent = ResourceNames::agent(slug);
-    match engine.inspect_container(&agent)? {
-        Some(info) if info.state == ContainerState::Running => Ok(agent),
-        Some(info) => bail!(
-            "the agent {agent} of bottle {slug:?} is {}, not running; `bot-bottle stop {slug}` removes it",
-            info.state.as_str()
-        ),
-        None => bail!(
-            "no bottle named {slug:?} is running in {} ({}); `bot-bottle list` shows the bottles",
-            engine.kind(),
-            engine.program()
-        ),
-    }
 }
 
 /// One bottle as `list` shows it: its containers' states, age, allowlist size, state volume

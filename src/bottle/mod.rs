@@ -78,24 +78,52 @@ impl Bottle {
         })
     }
 
-    /// Its pipelock sidecar on `engine` and the sidecar's state; an error naming the bottle
-    /// when it has none there.
+    /// Its pipelock sidecar on `engine` and the sidecar's state, running or not (a stopped
+    /// sidecar's log is still there to read); an error naming the bottle when it has none.
     pub fn proxy_on(&self, engine: &dyn Engine) -> anyhow::Result<(String, ContainerState)> {
         let proxy = self.proxy();
         match engine.inspect_container(&proxy)? {
             Some(info) => Ok((proxy, info.state)),
-            None => bail!(
-                "no bottle named {:?} is running in {} ({}); `bot-bottle list` shows the bottles",
-                self.slug,
-                engine.kind(),
-                engine.program()
-            ),
+            None => Err(self.not_on(engine)),
         }
+    }
+
+    /// Its pipelock sidecar, when it is running; otherwise an error saying what to do.
+    pub fn running_proxy(&self, engine: &dyn Engine) -> anyhow::Result<String> {
+        self.running(engine, "sidecar", self.proxy())
     }
 
     /// Its agent container, when it is running; otherwise an error saying what to do.
     pub fn running_agent(&self, engine: &dyn Engine) -> anyhow::Result<String> {
-        discovery::running_agent(engine, &self.slug)
+        self.running(engine, "agent", ResourceNames::agent(&self.slug))
+    }
+
+    /// `container` (the bottle's `what`), when it is running.
+    fn running(
+        &self,
+        engine: &dyn Engine,
+        what: &str,
+        container: String,
+    ) -> anyhow::Result<String> {
+        let slug = &self.slug;
+        match engine.inspect_container(&container)? {
+            Some(info) if info.state == ContainerState::Running => Ok(container),
+            Some(info) => bail!(
+                "the {what} {container} of bottle {slug:?} is {}, not running; `bot-bottle stop {slug}` removes it",
+                info.state.as_str()
+            ),
+            None => Err(self.not_on(engine)),
+        }
+    }
+
+    /// The error for a bottle `engine` has no container of.
+    fn not_on(&self, engine: &dyn Engine) -> anyhow::Error {
+        anyhow::anyhow!(
+            "no bottle named {:?} is running in {} ({}); `bot-bottle list` shows the bottles",
+            self.slug,
+            engine.kind(),
+            engine.program()
+        )
     }
 }
 

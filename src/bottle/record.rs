@@ -55,14 +55,11 @@ pub fn write(stage_dir: &Utf8Path, record: &LaunchRecord) -> anyhow::Result<()> 
     stage::write(stage_dir, FILE, &json, 0o600)
 }
 
-/// Replaces the record in `stage_dir` with `record` (a new file, then a rename): after a live
-/// change of the allowlist.
+/// Replaces the record in `stage_dir` with `record`, whole or not at all: after a live change
+/// of the allowlist.
 pub fn rewrite(stage_dir: &Utf8Path, record: &LaunchRecord) -> anyhow::Result<()> {
     let json = serde_json::to_vec_pretty(record).context("serializing the launch record")?;
-    let temp = format!("{FILE}.new");
-    let _ = std::fs::remove_file(stage_dir.join(&temp));
-    stage::write(stage_dir, &temp, &json, 0o600)?;
-    std::fs::rename(stage_dir.join(&temp), stage_dir.join(FILE))
+    crate::atomic_file::write(&stage_dir.join(FILE), &json, 0o600)
         .with_context(|| format!("replacing the launch record in {stage_dir}"))
 }
 

@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use engine::{ContainerState, Engine, Owner, Tarball};
+use engine::{Engine, Owner, Tarball};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -65,13 +65,7 @@ pub fn apply(
     hosts: &[Hostname],
 ) -> anyhow::Result<Outcome> {
     let slug = bottle.slug();
-    let (proxy, state) = bottle.proxy_on(engine)?;
-    if state != ContainerState::Running {
-        bail!(
-            "the sidecar {proxy} of bottle {slug:?} is {}, not running; `bot-bottle stop {slug}` removes it",
-            state.as_str()
-        );
-    }
+    let proxy = bottle.running_proxy(engine)?;
     let stage_dir = bottle.stage_dir();
     // One change at a time per bottle.
     let _serial = lock::wait_for_policy_changes(stage_dir)?;

@@ -44,6 +44,21 @@ const _: () = assert!(
         && MAX_BODY_BYTES > 5 * MIB
 );
 
+/// Where pipelock serves `/metrics` and `/stats` ([`metrics_listen`]): this port on the
+/// sidecar's own loopback. Left empty,
+/// pipelock serves them on the proxy's listener, where the agent (and, before the proxy
+/// listened on the internal network only, anyone on the egress network) could read which
+/// hosts were refused and how often. Nothing of bot-bottle reads them; they stay for a user
+/// who `exec`s into a sidecar that has the tools. (Pipelock refuses the proxy's port here.)
+/// In a kube export the agent shares the pod's loopback, and the pod's filter keeps this port
+/// to pipelock's uid.
+pub const METRICS_PORT: u16 = 8889;
+
+/// See [`METRICS_PORT`].
+pub fn metrics_listen() -> String {
+    format!("127.0.0.1:{METRICS_PORT}")
+}
+
 /// The whole config file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PipelockConfig {
@@ -54,6 +69,8 @@ pub struct PipelockConfig {
     /// Allowed names that may resolve to private addresses; pipelock's SSRF guard refuses
     /// every other destination in a private range (IP literals always).
     pub trusted_domains: Vec<String>,
+    /// See [`METRICS_PORT`].
+    pub metrics_listen: String,
     pub fetch_proxy: FetchProxy,
     pub forward_proxy: ForwardProxy,
     pub dlp: Dlp,
@@ -117,12 +134,14 @@ pub struct Logging {
 
 impl PipelockConfig {
     /// The config for a bottle allowing `allowlist`, splicing `passthrough`, letting `internal`
-    /// resolve to private addresses, with `dlp_action` for credentials found in request bodies.
+    /// resolve to private addresses, with `dlp_action` for credentials found in request bodies,
+    /// listening on `listen` (see [`listen_address`]).
     pub fn for_bottle(
         allowlist: &[Hostname],
         passthrough: &[Hostname],
         internal: &[Hostname],
         dlp_action: DlpAction,
+        listen: String,
     ) -> Self {
         let names = |hosts: &[Hostname]| hosts.iter().map(|h| h.as_str().to_owned()).collect();
         PipelockConfig {
@@ -130,10 +149,9 @@ impl PipelockConfig {
             enforce: true,
             api_allowlist: names(allowlist),
             trusted_domains: names(internal),
+            metrics_listen: metrics_listen(),
             fetch_proxy: FetchProxy {
-                // The image's CMD listens on all interfaces; a `run --config` of our own must
-                // say so again or pipelock binds 127.0.0.1 and the agent cannot reach it.
-                listen: listen_address(),
+                listen,
                 monitoring: Monitoring {
                     max_requests_per_minute: MAX_REQUESTS_PER_MINUTE,
                 },
@@ -186,18 +204,25 @@ impl PipelockConfig {
     }
 }
 
-/// The address pipelock listens on inside the sidecar.
-pub fn listen_address() -> String {
-    format!("0.0.0.0:{}", defaults::PROXY_PORT)
+/// Where pipelock listens in the sidecar: its address `ip` on the bottle's internal network,
+/// and nowhere else (see [`crate::bottle::addresses`]). The image's CMD listens on all
+/// interfaces, and a `run --config` of our own that named no address would bind 127.0.0.1.
+pub fn listen_address(ip: impl std::fmt::Display) -> String {
+    format!("{ip}:{}", defaults::PROXY_PORT)
 }
 
-/// The sidecar's command (the image's entrypoint is `/pipelock`).
-pub fn sidecar_command() -> Vec<String> {
-    ["run", "--config", defaults::PROXY_CONFIG_PATH, "--listen"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .chain([listen_address()])
-        .collect()
+/// The sidecar's command (the image's entrypoint is `/pipelock`), listening on `listen`.
+pub fn sidecar_command(listen: &str) -> Vec<String> {
+    [
+        "run",
+        "--config",
+        defaults::PROXY_CONFIG_PATH,
+        "--listen",
+        listen,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
 }
 
 #[cfg(test)]
@@ -215,6 +240,7 @@ mod tests {
             &hosts(&["a.com"]),
             &hosts(&["git.corp.example"]),
             action,
+            listen_address("10.192.0.2"),
         );
         serde_json::from_str(&cfg.render()).unwrap()
     }
@@ -228,7 +254,8 @@ mod tests {
                 "enforce": true,
                 "api_allowlist": ["a.com", "*.b.org", "git.corp.example"],
                 "trusted_domains": ["git.corp.example"],
-                "fetch_proxy": {"listen": "0.0.0.0:8888", "monitoring": {"max_requests_per_minute": 600}},
+                "metrics_listen": "127.0.0.1:8889",
+                "fetch_proxy": {"listen": "10.192.0.2:8888", "monitoring": {"max_requests_per_minute": 600}},
                 "forward_proxy": {"enabled": true, "max_tunnel_seconds": 3600, "idle_timeout_seconds": 600},
                 "dlp": {"include_defaults": true, "scan_env": true},
                 "request_body_scanning": {"enabled": true, "action": "block", "max_body_bytes": 33_554_432},
@@ -254,7 +281,13 @@ mod tests {
 
     #[test]
     fn a_learn_config_differs_only_in_the_mode() {
-        let block = PipelockConfig::for_bottle(&hosts(&["a.com"]), &[], &[], DlpAction::Block);
+        let block = PipelockConfig::for_bottle(
+            &hosts(&["a.com"]),
+            &[],
+            &[],
+            DlpAction::Block,
+            listen_address("10.192.0.2"),
+        );
         let learn = block.clone().learning();
         assert_eq!(learn.mode, "audit");
         assert!(learn.enforce);
@@ -268,15 +301,15 @@ mod tests {
     }
 
     #[test]
-    fn sidecar_listens_on_all_interfaces() {
+    fn sidecar_listens_on_its_internal_address_only() {
         assert_eq!(
-            sidecar_command(),
+            sidecar_command(&listen_address("10.192.0.2")),
             [
                 "run",
                 "--config",
                 "/etc/pipelock/pipelock.yaml",
                 "--listen",
-                "0.0.0.0:8888"
+                "10.192.0.2:8888"
             ]
         );
     }

@@ -202,11 +202,14 @@ pub fn network_create(spec: &NetworkSpec, isolated: &[&str]) -> Vec<String> {
     args
 }
 
-/// `network connect [--alias A]… NETWORK CONTAINER`.
-pub fn network_connect(network: &str, container: &str, aliases: &[String]) -> Vec<String> {
+/// `network connect [--alias A]… [--ip IP] NETWORK CONTAINER`.
+pub fn network_connect(net: &NetworkAttachment, container: &str) -> Vec<String> {
     let mut args = owned(&["network", "connect"]);
-    args.extend(repeated("--alias", aliases));
-    args.extend([network.to_owned(), container.to_owned()]);
+    args.extend(repeated("--alias", &net.aliases));
+    if let Some(ip) = &net.ip {
+        args.extend(["--ip".to_owned(), ip.clone()]);
+    }
+    args.extend([net.name.clone(), container.to_owned()]);
     args
 }
 
@@ -281,14 +284,21 @@ fn create_networks(networks: &[NetworkAttachment], style: CreateNetworks) -> Vec
             .map(|first| {
                 let mut args = vec!["--network".to_owned(), first.name.clone()];
                 args.extend(repeated("--network-alias", &first.aliases));
+                if let Some(ip) = &first.ip {
+                    args.extend(["--ip".to_owned(), ip.clone()]);
+                }
                 args
             })
             .unwrap_or_default(),
         CreateNetworks::All => networks
             .iter()
             .flat_map(|net| {
-                let options: Vec<String> =
-                    net.aliases.iter().map(|a| format!("alias={a}")).collect();
+                let options: Vec<String> = net
+                    .aliases
+                    .iter()
+                    .map(|a| format!("alias={a}"))
+                    .chain(net.ip.iter().map(|ip| format!("ip={ip}")))
+                    .collect();
                 let value = if options.is_empty() {
                     net.name.clone()
                 } else {
@@ -469,10 +479,12 @@ mod tests {
                 NetworkAttachment {
                     name: "bb-int".into(),
                     aliases: vec!["agent".into(), "a2".into()],
+                    ip: Some("10.200.0.4".into()),
                 },
                 NetworkAttachment {
                     name: "bb-out".into(),
                     aliases: vec![],
+                    ip: None,
                 },
             ],
             env: vec![
@@ -549,6 +561,8 @@ mod tests {
                 "agent",
                 "--network-alias",
                 "a2",
+                "--ip",
+                "10.200.0.4",
                 "--env-file",
                 "/run/env-x",
                 "--env",
@@ -621,7 +635,7 @@ mod tests {
             args[start..start + 4],
             owned(&[
                 "--network",
-                "bb-int:alias=agent,alias=a2",
+                "bb-int:alias=agent,alias=a2,ip=10.200.0.4",
                 "--network",
                 "bb-out"
             ])
@@ -729,8 +743,18 @@ mod tests {
             ])
         );
         assert_eq!(
-            network_connect("n", "c", &["x".into()]),
+            network_connect(
+                &NetworkAttachment {
+                    aliases: vec!["x".into()],
+                    ..NetworkAttachment::new("n")
+                },
+                "c"
+            ),
             owned(&["network", "connect", "--alias", "x", "n", "c"])
+        );
+        assert_eq!(
+            network_connect(&NetworkAttachment::at("n", "10.200.0.3"), "c"),
+            owned(&["network", "connect", "--ip", "10.200.0.3", "n", "c"])
         );
         assert_eq!(network_rm(&owned(&["n"])), owned(&["network", "rm", "n"]));
         assert_eq!(

@@ -14,8 +14,8 @@ use crate::inspect::{
     self, ContainerInfo, ContainerSummary, Listing, NetworkInfo, NetworkSummary, VolumeInfo,
 };
 use crate::interface::{
-    BuildSpec, ContainerSpec, Engine, EngineInfo, EngineKind, ExecOutput, ExecSpec, NetworkSpec,
-    VolumeSpec,
+    BuildSpec, ContainerSpec, Engine, EngineInfo, EngineKind, ExecOutput, ExecSpec,
+    NetworkAttachment, NetworkSpec, VolumeSpec,
 };
 use crate::process::{Command, Output};
 
@@ -345,9 +345,9 @@ impl<D: Dialect> Engine for CliEngine<D> {
         Ok(())
     }
 
-    fn connect_network(&self, network: &str, container: &str, aliases: &[String]) -> Result<()> {
-        self.run(argv::network_connect(network, container, aliases))
-            .with_context(|| format!("connecting {container} to network {network}"))?;
+    fn connect_network(&self, net: &NetworkAttachment, container: &str) -> Result<()> {
+        self.run(argv::network_connect(net, container))
+            .with_context(|| format!("connecting {container} to network {}", net.name))?;
         Ok(())
     }
 
@@ -391,7 +391,7 @@ impl<D: Dialect> Engine for CliEngine<D> {
         // The engine has read the values: the file goes now, not at the end of the launch.
         drop(env_file);
         for net in later {
-            self.connect_network(&net.name, &spec.name, &net.aliases)?;
+            self.connect_network(net, &spec.name)?;
         }
         Ok(())
     }

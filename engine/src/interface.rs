@@ -112,14 +112,27 @@ pub struct NetworkAttachment {
     pub name: String,
     /// DNS aliases on that network.
     pub aliases: Vec<String>,
+    /// The IPv4 address to take there (`--ip`), instead of one the engine picks. Docker takes
+    /// one only on a network created with `--subnet`.
+    pub ip: Option<String>,
 }
 
 impl NetworkAttachment {
-    /// Joins `name` with no alias.
+    /// Joins `name` with no alias, at an address the engine picks.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
             name: name.into(),
             aliases: Vec::new(),
+            ip: None,
+        }
+    }
+
+    /// Joins `name` at the address `ip`.
+    #[must_use]
+    pub fn at(name: impl Into<String>, ip: impl Into<String>) -> Self {
+        Self {
+            ip: Some(ip.into()),
+            ..Self::new(name)
         }
     }
 }
@@ -314,8 +327,8 @@ pub trait Engine: Send + Sync {
     /// Creates a network.
     fn create_network(&self, spec: &NetworkSpec) -> Result<()>;
 
-    /// Attaches a created or running `container` to `network` with DNS `aliases`.
-    fn connect_network(&self, network: &str, container: &str, aliases: &[String]) -> Result<()>;
+    /// Attaches a created or running `container` to a network, with its aliases and address.
+    fn connect_network(&self, net: &NetworkAttachment, container: &str) -> Result<()>;
 
     /// Removes a network; a missing network is success.
     fn remove_network(&self, name: &str) -> Result<()> {

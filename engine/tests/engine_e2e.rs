@@ -182,6 +182,7 @@ fn create_container(run: &mut Run, internal: &str, bridge: &str) -> String {
     let attach = |name: &str, alias: &str| NetworkAttachment {
         name: name.to_owned(),
         aliases: vec![alias.to_owned()],
+        ip: None,
     };
     let spec = ContainerSpec {
         networks: vec![attach(internal, "alpha"), attach(bridge, "beta")],

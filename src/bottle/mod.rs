@@ -1,9 +1,10 @@
 //! One home for a bottle: who it is ([`identity`]: slug, the names of what it creates, the
-//! labels that find them), what this machine keeps of it while it exists ([`stage`],
+//! labels that find them; [`addresses`]: where its containers sit on its internal network), what this machine keeps of it while it exists ([`stage`],
 //! [`lock`], [`record`]), how it is found on an engine ([`discovery`]) and how it goes
 //! ([`teardown`], [`remove`] for `stop`, [`gc`] for crashes' leftovers). A command that
 //! reaches an existing bottle starts from a [`Bottle`].
 
+pub mod addresses;
 pub mod discovery;
 pub mod gc;
 pub mod identity;

@@ -122,6 +122,7 @@ pub fn build(plan: &Plan, ca: &BottleCa, options: &Options) -> anyhow::Result<Ex
     let filter = netfilter::Filter {
         proxy_uid: PROXY_UID,
         gate: plan.gate.is_some().then_some((GATE_UID, GATE_GID)),
+        metrics_port: crate::proxy_config::METRICS_PORT,
     };
     let home = files::home_tar(plan)?;
     let mut objects = vec![

@@ -21,6 +21,9 @@ pub struct Filter {
     /// (its OpenSSH client needs a passwd entry, and the gate image has only root's), so it
     /// is told apart by its group.
     pub gate: Option<(u32, u32)>,
+    /// The port pipelock serves `/metrics` and `/stats` on, on the pod's loopback: only the
+    /// proxy's uid may connect to it (the agent shares that loopback).
+    pub metrics_port: u16,
 }
 
 /// An address family's rules file.
@@ -51,6 +54,13 @@ impl Filter {
             ] {
                 let _ = writeln!(out, "-A INPUT -p ipv6-icmp --icmpv6-type {kind} -j ACCEPT");
             }
+        }
+        if family == Family::V4 {
+            let _ = writeln!(
+                out,
+                "-A OUTPUT -o lo -p tcp --dport {} -m owner ! --uid-owner {} -j REJECT --reject-with tcp-reset",
+                self.metrics_port, self.proxy_uid
+            );
         }
         out.push_str("-A OUTPUT -o lo -j ACCEPT\n");
         if family == Family::V6 {
@@ -94,6 +104,7 @@ mod tests {
         let filter = Filter {
             proxy_uid: 65532,
             gate: Some((0, 65533)),
+            metrics_port: 8889,
         };
         let v4 = filter.rules(Family::V4);
         let accepts: Vec<&str> = v4
@@ -108,6 +119,10 @@ mod tests {
                 "-A OUTPUT -m owner --uid-owner 0 --gid-owner 65533 -j ACCEPT",
             ]
         );
+        // Pipelock's metrics on loopback are the proxy's alone, and refused before loopback is
+        // let through.
+        let metrics = "-A OUTPUT -o lo -p tcp --dport 8889 -m owner ! --uid-owner 65532 -j REJECT --reject-with tcp-reset\n-A OUTPUT -o lo -j ACCEPT\n";
+        assert!(v4.contains(metrics), "{v4}");
         assert!(v4.contains(":OUTPUT DROP [0:0]\n"));
         assert!(v4.contains(":INPUT DROP [0:0]\n"));
         assert!(v4.ends_with("-A OUTPUT -j REJECT --reject-with icmp-port-unreachable\nCOMMIT\n"));
@@ -119,6 +134,7 @@ mod tests {
         let v6 = Filter {
             proxy_uid: 65532,
             gate: None,
+            metrics_port: 8889,
         }
         .rules(Family::V6);
         assert!(!v6.contains("--gid-owner"));

@@ -2,8 +2,6 @@
 //! workspace mounted, kept alive by `sleep` so provisioning can run before the agent's own
 //! command starts (as an `exec`, attached to the user's terminal).
 
-use std::fmt::Write as _;
-
 use anyhow::{bail, Context as _};
 use engine::{ContainerSpec, Engine, EnvVar, ExecSpec, Mount, NetworkAttachment, VolumeSpec};
 
@@ -26,8 +24,8 @@ pub const DEAD_RESOLVER: &str = "192.0.2.53";
 
 /// The agent's container spec. `forwarded` holds the host values of the manifest's
 /// `agent.env` names that are set (they travel in the engine's environment, never in argv).
-/// Nothing in it depends on the sidecar, so both are created at once; the agent learns the
-/// sidecar's address in [`point_at_proxy`].
+/// Nothing in it depends on the sidecar having started, so both are created at once: the
+/// sidecars' addresses are the plan's, in the agent's `/etc/hosts` from its start.
 pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>) -> ContainerSpec {
     let mut env: Vec<EnvVar> = plan
         .agent
@@ -37,7 +35,17 @@ pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>) -> ContainerSpec {
         .collect();
     env.extend(forwarded);
     ContainerSpec {
-        networks: vec![NetworkAttachment::new(&plan.networks.internal)],
+        networks: vec![NetworkAttachment::at(
+            &plan.networks.internal,
+            &plan.agent.address,
+        )],
+        // The isolated network has no DNS: the sidecars' names are mapped here.
+        extra_hosts: plan
+            .agent
+            .hosts
+            .iter()
+            .map(|(name, ip)| (name.clone(), ip.clone()))
+            .collect(),
         dns: vec![DEAD_RESOLVER.to_owned()],
         // The isolated network keeps the host off IPv4, but a bridge still has an IPv6
         // link-local address, one hop from any container with IPv6 on: turn it off in the
@@ -151,13 +159,9 @@ pub fn start(
 }
 
 /// The last step of a launch, run as root in the started agent. Its arguments: the agent
-/// user and the uid the plan gave its files, the `/etc/hosts` lines (the sidecar's address
-/// and name, and the git gate's when there is one), the bottle CA's cert and the trust
-/// bundle, seconds to wait, and the health URLs to wait for. It
+/// user and the uid the plan gave its files, the bottle CA's cert and the trust bundle,
+/// seconds to wait, and the health URLs to wait for. It
 /// - checks that the image's agent user has the uid the provisioned files were given;
-/// - maps the sidecars' names to their addresses in `/etc/hosts` (the engines write that file
-///   at start, the sidecars' addresses are only known once they run, and the isolated network
-///   has no DNS);
 /// - appends the CA to the image's bundle (what `update-ca-certificates` would do, in a
 ///   millisecond instead of a second), then says `provisioned`;
 /// - waits until each health endpoint answers through those names, polling with one
@@ -169,12 +173,11 @@ pub fn start(
 /// written here is root's.
 const FINISH: &str = r#"uid=$(id -u "$1") || exit 3
 [ "$uid" = "$2" ] || { echo "the agent user $1 has uid $uid in this image; bot-bottle needs $2" >&2; exit 3; }
-printf '%s' "$3" >> /etc/hosts || exit 4
-if [ -f "$5" ]; then cat "$4" >> "$5" || exit 5; fi
+if [ -f "$4" ]; then cat "$3" >> "$4" || exit 5; fi
 echo provisioned
 command -v curl > /dev/null || exit 0
-deadline=$(( $(date +%s) + $6 ))
-shift 6
+deadline=$(( $(date +%s) + $5 ))
+shift 5
 for url in "$@"; do
   while :; do
     code=$(curl -sS -m 5 --noproxy '*' -o /dev/null -w '%{http_code}' "$url") && [ "$code" = 200 ] && break
@@ -187,24 +190,17 @@ echo 200"#;
 /// How long the sidecars get to answer after they started.
 const PROXY_READY_WITHIN_SECS: u32 = 30;
 
-/// Finishes the agent once its sidecars run ([`FINISH`]): its user checked, the sidecar and
-/// the git gate in its `/etc/hosts`, the CA in its trust bundle, and both answering through
-/// those names, so that a sidecar that died or a host whose firewall drops traffic inside the
-/// internal network fails here, clearly, and not as a hanging agent.
-pub fn finish(
-    engine: &dyn Engine,
-    plan: &Plan,
-    proxy_ip: &str,
-    gate_ip: Option<&str>,
-) -> anyhow::Result<()> {
-    let mut hosts = format!("{proxy_ip} {}\n", plan.containers.proxy);
+/// Finishes the agent once its sidecars run ([`FINISH`]): its user checked, the CA in its
+/// trust bundle, and the sidecar and the git gate answering through the names its
+/// `/etc/hosts` maps, so that a sidecar that died or a host whose firewall drops traffic
+/// inside the internal network fails here, clearly, and not as a hanging agent.
+pub fn finish(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
     let mut urls = vec![format!(
         "http://{}:{}/health",
         plan.containers.proxy,
         crate::defaults::PROXY_PORT
     )];
-    if let (Some(gate), Some(ip)) = (&plan.gate, gate_ip) {
-        let _ = writeln!(hosts, "{ip} {}", gate.container);
+    if let Some(gate) = &plan.gate {
         urls.push(format!("{}/health", gate.url));
     }
     let uid = plan.agent.uid.to_string();
@@ -216,7 +212,6 @@ pub fn finish(
         "sh",
         plan.agent.user.as_str(),
         uid.as_str(),
-        hosts.as_str(),
         defaults::AGENT_CA_CERT_PATH,
         defaults::AGENT_CA_BUNDLE_PATH,
         wait.as_str(),

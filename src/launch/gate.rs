@@ -7,7 +7,6 @@ use engine::{ContainerSpec, Engine, NetworkAttachment, Owner, Tarball};
 
 use crate::bottle::teardown::{Guard, Resource};
 use crate::plan::gate::GatePlan;
-use crate::plan::Plan;
 use crate::timing;
 
 /// Where the image keeps the gate's binary.
@@ -16,7 +15,11 @@ pub const GATE_BINARY: &str = "/usr/local/bin/bot-bottle-gate";
 /// The gate's container spec.
 pub fn spec(gate: &GatePlan) -> ContainerSpec {
     ContainerSpec {
-        networks: gate.networks.iter().map(NetworkAttachment::new).collect(),
+        // It listens on its internal address only; the egress network reaches the upstreams.
+        networks: vec![
+            NetworkAttachment::at(&gate.networks[0], &gate.address),
+            NetworkAttachment::new(&gate.networks[1]),
+        ],
         labels: gate.labels.clone(),
         entrypoint: Some(vec![GATE_BINARY.to_owned()]),
         cmd: gate.command.clone(),
@@ -37,14 +40,8 @@ pub fn files(gate: &GatePlan) -> anyhow::Result<Vec<u8>> {
     tar.finish()
 }
 
-/// Creates the gate (recorded in `guard` first), copies its files in and starts it. Returns
-/// its address on the internal network.
-pub fn start(
-    engine: &dyn Engine,
-    plan: &Plan,
-    gate: &GatePlan,
-    guard: &Guard,
-) -> anyhow::Result<String> {
+/// Creates the gate (recorded in `guard` first), copies its files in and starts it.
+pub fn start(engine: &dyn Engine, gate: &GatePlan, guard: &Guard) -> anyhow::Result<()> {
     let name = &gate.container;
     let resource = Resource::Container(name.clone());
     guard.adopt(resource.clone());
@@ -57,7 +54,6 @@ pub fn start(
     let files = files(gate)?;
     super::sidecar::fill_and_start(
         engine,
-        plan,
         name,
         &files,
         ["gate", "the git gate's config and credentials"],

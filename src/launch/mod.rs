@@ -281,7 +281,7 @@ fn report_teardown(result: Result<(), teardown::TeardownErrors>) {
 /// networks and the sidecar's create (the claim on the bottle's name), the sidecar, the git
 /// gate (when there is one) and the agent come up side by side: each one's files are copied
 /// in before its container starts, and the only step that needs them all is the last, which
-/// points the agent at its sidecar and gate.
+/// waits until the agent reaches its sidecar and gate.
 fn bring_up(
     engine: &dyn Engine,
     plan: &Plan,
@@ -299,14 +299,14 @@ fn bring_up(
     timing::step("networks", || network::create(engine, plan, guard))?;
     signals::check()?;
     timing::step("sidecar: create", || sidecar::create(engine, plan, guard))?;
-    let ((proxy_ip, gate_ip), agent_up) = parallel::both(
+    let ((proxy_up, gate_up), agent_up) = parallel::both(
         || {
             parallel::both(
                 || timing::step("sidecar", || sidecar::start(engine, plan, ca)),
                 || {
                     plan.gate
                         .as_ref()
-                        .map(|g| timing::step("gate", || gate::start(engine, plan, g, guard)))
+                        .map(|g| timing::step("gate", || gate::start(engine, g, guard)))
                         .transpose()
                 },
             )
@@ -317,13 +317,11 @@ fn bring_up(
             })
         },
     );
-    let proxy_ip = proxy_ip?;
-    let gate_ip = gate_ip?;
+    proxy_up?;
+    gate_up?;
     agent_up?;
     signals::check()?;
-    timing::step("agent: finish", || {
-        agent::finish(engine, plan, &proxy_ip, gate_ip.as_deref())
-    })?;
+    timing::step("agent: finish", || agent::finish(engine, plan))?;
     signals::check()?;
     timing::step("launch record", || {
         record::write(

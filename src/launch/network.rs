@@ -16,11 +16,13 @@ pub fn specs(plan: &Plan) -> [NetworkSpec; 2] {
     [
         // No route out, no address of the host on it and no engine DNS: the agent reaches
         // neither the host's services nor a resolver that would forward a query out.
+        // Its subnet is the plan's, so the sidecars can listen on addresses known before they
+        // start.
         NetworkSpec {
             name: plan.networks.internal.clone(),
             internal: true,
             isolated: true,
-            subnet: None,
+            subnet: Some(plan.networks.internal_subnet.clone()),
             labels: labels.clone(),
         },
         NetworkSpec {
@@ -44,7 +46,15 @@ pub fn create(engine: &dyn Engine, plan: &Plan, guard: &Guard) -> anyhow::Result
                 guard.adopt(resource.clone());
                 engine
                     .create_network(spec)
-                    .with_context(|| format!("creating network {}", spec.name))?;
+                    .with_context(|| match &spec.subnet {
+                        // Another network may hold the subnet this launch picked at random.
+                        Some(subnet) => format!(
+                        "creating network {} on {subnet} (if another network holds that subnet, \
+                         start again: each launch picks another)",
+                        spec.name
+                    ),
+                        None => format!("creating network {}", spec.name),
+                    })?;
                 guard.created(&resource);
                 Ok(())
             }) as Box<dyn FnOnce() -> _ + Send>

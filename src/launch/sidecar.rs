@@ -15,8 +15,9 @@ use crate::timing;
 /// The sidecar's container spec.
 pub fn spec(plan: &Plan) -> ContainerSpec {
     ContainerSpec {
+        // Pipelock listens on its internal address only (see `crate::bottle::addresses`).
         networks: vec![
-            NetworkAttachment::new(&plan.networks.internal),
+            NetworkAttachment::at(&plan.networks.internal, &plan.proxy.address),
             NetworkAttachment::new(&plan.networks.egress),
         ],
         labels: plan.proxy.labels.clone(),
@@ -69,29 +70,25 @@ pub fn create(engine: &dyn Engine, plan: &Plan, guard: &Guard) -> anyhow::Result
     Ok(())
 }
 
-/// Copies the created sidecar's files in and starts it. Returns its address on the internal
-/// network.
-pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa) -> anyhow::Result<String> {
+/// Copies the created sidecar's files in and starts it.
+pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa) -> anyhow::Result<()> {
     let files = files(plan, ca)?;
     fill_and_start(
         engine,
-        plan,
         &plan.containers.proxy,
         &files,
         ["sidecar", "pipelock's config and CA"],
     )
 }
 
-/// Copies `files` (a tar stream of `/`) into the created container `name`, starts it, and
-/// returns its address on the internal network. `[step, what]`: the timing steps' prefix and
-/// what the files are, for messages.
+/// Copies `files` (a tar stream of `/`) into the created container `name` and starts it.
+/// `[step, what]`: the timing steps' prefix and what the files are, for messages.
 pub fn fill_and_start(
     engine: &dyn Engine,
-    plan: &Plan,
     name: &str,
     files: &[u8],
     [step, what]: [&str; 2],
-) -> anyhow::Result<String> {
+) -> anyhow::Result<()> {
     timing::step(&format!("{step}: copy files"), || {
         engine
             .copy_tar_into(name, "/", files)
@@ -102,15 +99,7 @@ pub fn fill_and_start(
         engine
             .start_container(name)
             .with_context(|| format!("starting {name}"))
-    })?;
-    let info = timing::step(&format!("{step}: address"), || {
-        engine.inspect_container(name)
-    })?
-    .with_context(|| format!("{name} disappeared"))?;
-    info.networks
-        .get(&plan.networks.internal)
-        .and_then(|endpoint| endpoint.ip.clone())
-        .with_context(|| format!("{name} has no address on {}", plan.networks.internal))
+    })
 }
 
 /// Why the sidecar is not serving, when the reason is on its side: it stopped (with its exit

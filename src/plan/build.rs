@@ -12,6 +12,7 @@ use super::{
     LearnPlan, LockPlan, Networks, Plan, ProxyPlan, StateVolume, TlsInterceptionPlan, JSON_SCHEMA,
 };
 use crate::allowlist;
+use crate::bottle::addresses::InternalAddresses;
 use crate::bottle::{self, ResourceNames};
 use crate::defaults;
 use crate::exit::UsageError;
@@ -77,6 +78,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         (dir_name.to_owned(), slug)
     };
     let names = ResourceNames::for_launch(&slug, &inputs.launch_id);
+    let addresses = InternalAddresses::for_launch(&inputs.launch_id);
     let labels = |role: &str| bottle::labels(&slug, role, &inputs.launch_id);
 
     let egress = egress_plan(manifest, inputs, &lockfile::path_in(&base_dir))?;
@@ -88,13 +90,19 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         &names.gate,
         gate_image,
         networks,
+        &addresses.gate.to_string(),
         labels("gate"),
     )
     .map_err(|(field, message)| in_manifest(&field, message))?;
+    let mut hosts = BTreeMap::from([(names.proxy.clone(), addresses.proxy.to_string())]);
+    if let Some(gate) = &gate {
+        hosts.insert(gate.container.clone(), gate.address.clone());
+    }
     let agent = agent_plan(
         manifest,
         inputs,
         workspace,
+        (&addresses, hosts),
         &names.proxy,
         gate.as_ref().map(|g| g.container.as_str()),
         labels("agent"),
@@ -136,9 +144,10 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         },
         networks: Networks {
             internal: names.internal_network,
+            internal_subnet: addresses.subnet.clone(),
             egress: names.egress_network,
         },
-        proxy: proxy_plan(&egress, labels("proxy")),
+        proxy: proxy_plan(&egress, &addresses, labels("proxy")),
         agent,
         egress,
         gate,
@@ -183,10 +192,15 @@ fn workspace(
 }
 
 /// The pipelock sidecar: its command and the config it loads.
-fn proxy_plan(egress: &EgressPlan, labels: BTreeMap<String, String>) -> ProxyPlan {
+fn proxy_plan(
+    egress: &EgressPlan,
+    addresses: &InternalAddresses,
+    labels: BTreeMap<String, String>,
+) -> ProxyPlan {
+    let listen = proxy_config::listen_address(addresses.proxy);
     ProxyPlan {
-        command: proxy_config::sidecar_command(),
-        listen: proxy_config::listen_address(),
+        command: proxy_config::sidecar_command(&listen),
+        address: addresses.proxy.to_string(),
         config_path: defaults::PROXY_CONFIG_PATH.to_owned(),
         config: {
             let config = PipelockConfig::for_bottle(
@@ -194,6 +208,7 @@ fn proxy_plan(egress: &EgressPlan, labels: BTreeMap<String, String>) -> ProxyPla
                 &egress.tls_interception.passthrough_domains,
                 &egress.internal_hosts,
                 egress.dlp_action,
+                listen.clone(),
             );
             if egress.learn.is_some() {
                 config.learning()
@@ -201,6 +216,7 @@ fn proxy_plan(egress: &EgressPlan, labels: BTreeMap<String, String>) -> ProxyPla
                 config
             }
         },
+        listen,
         labels,
     }
 }
@@ -288,6 +304,7 @@ fn agent_plan(
     manifest: &Manifest,
     inputs: &PlanInputs,
     workspace: Utf8PathBuf,
+    (addresses, hosts): (&InternalAddresses, BTreeMap<String, String>),
     proxy_name: &str,
     gate_name: Option<&str>,
     labels: BTreeMap<String, String>,
@@ -339,6 +356,8 @@ fn agent_plan(
         home,
         workspace,
         workdir: defaults::AGENT_WORKDIR.to_owned(),
+        address: addresses.agent.to_string(),
+        hosts,
         userns,
         env,
         forwarded_env,

@@ -26,6 +26,10 @@ pub struct GatePlan {
     /// `[internal, egress]`: the agent reaches it on the first; it reaches the upstreams over
     /// the second.
     pub networks: [String; 2],
+    /// Its address on the internal network: the only one it listens on, so that nothing on
+    /// the egress network (or the host, which routes to it on rootful engines) can clone
+    /// through it with the bottle's credentials.
+    pub address: String,
     /// Where the agent's git finds it: `http://CONTAINER:8418`.
     pub url: String,
     pub command: Vec<String>,
@@ -64,6 +68,7 @@ pub fn plan(
     container: &str,
     image: Option<&str>,
     networks: [String; 2],
+    address: &str,
     labels: BTreeMap<String, String>,
 ) -> Result<Option<GatePlan>, FieldError> {
     let git = &manifest.git;
@@ -101,7 +106,7 @@ pub fn plan(
         files.extend(tokens);
     }
     let config = GateConfig {
-        listen: format!("0.0.0.0:{PORT}"),
+        listen: format!("{address}:{PORT}"),
         upstreams: configs,
     };
     files.push(AgentFile {
@@ -114,6 +119,7 @@ pub fn plan(
         container: container.to_owned(),
         image: image.unwrap_or(crate::defaults::GATE_IMAGE).to_owned(),
         networks,
+        address: address.to_owned(),
         url,
         command: vec!["serve".to_owned()],
         upstreams,

@@ -126,6 +126,9 @@ pub struct Containers {
 pub struct Networks {
     /// `--internal`: no route out. The agent's only network.
     pub internal: String,
+    /// The internal network's subnet, chosen here so that each container's address on it is
+    /// known before anything starts (see [`crate::bottle::addresses`]).
+    pub internal_subnet: String,
     /// A bridge with a route out. Only the proxy is on it.
     pub egress: String,
 }
@@ -142,6 +145,11 @@ pub struct AgentPlan {
     /// Host directory mounted read-write at [`Self::workdir`].
     pub workspace: Utf8PathBuf,
     pub workdir: String,
+    /// Its address on the internal network.
+    pub address: String,
+    /// Names its `/etc/hosts` maps (`--add-host`): the sidecars', to their internal addresses
+    /// (the internal network has no DNS).
+    pub hosts: BTreeMap<String, String>,
     /// `--userns` for the agent: rootless podman maps the invoking user to the agent user
     /// (`keep-id`); other engines map ids one to one and get none.
     pub userns: Option<String>,
@@ -226,6 +234,8 @@ impl TlsInterceptionPlan {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProxyPlan {
     pub command: Vec<String>,
+    /// The sidecar's address on the internal network: the only one it listens on.
+    pub address: String,
     pub listen: String,
     /// The exact config the sidecar will load.
     pub config_path: String,

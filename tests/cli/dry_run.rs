@@ -262,6 +262,10 @@ fn git_upstreams_add_a_gate_that_holds_the_key() {
     assert_eq!(gate["networks"][0], plan["networks"]["internal"]);
     assert_eq!(gate["networks"][1], plan["networks"]["egress"]);
     assert_eq!(gate["upstream_hosts"], json!(["git.example.com"]));
+    // It listens on its internal address only, which the agent's /etc/hosts maps its name to.
+    let address = gate["address"].as_str().unwrap();
+    assert_eq!(gate["config"]["listen"], format!("{address}:8418"));
+    assert_eq!(plan["agent"]["hosts"]["bot-bottle-g-gitgate"], address);
     let web = &gate["config"]["upstreams"][1];
     assert_eq!(web["transport"], "https");
     assert_eq!(web["token_file"], "/etc/bot-bottle-gate/tokens/web");
@@ -370,7 +374,25 @@ fn the_proxy_config_is_the_documented_one(plan: &Value) {
     assert_eq!(config["enforce"], true);
     assert_eq!(config["api_allowlist"], plan["egress"]["allowlist"]);
     assert_eq!(config["forward_proxy"]["enabled"], true);
-    assert_eq!(config["fetch_proxy"]["listen"], "0.0.0.0:8888");
+    // Only on the sidecar's address on the internal network, which the plan chose: never on
+    // every interface, which would serve the egress network (and the host) too.
+    let address = plan["proxy"]["address"].as_str().unwrap();
+    assert_eq!(config["fetch_proxy"]["listen"], format!("{address}:8888"));
+    assert_eq!(plan["proxy"]["listen"], format!("{address}:8888"));
+    assert_eq!(plan["proxy"]["command"][4], format!("{address}:8888"));
+    assert_eq!(
+        plan["agent"]["hosts"][plan["containers"]["proxy"].as_str().unwrap()],
+        address
+    );
+    let subnet = plan["networks"]["internal_subnet"].as_str().unwrap();
+    let (network, prefix) = subnet.split_once('/').unwrap();
+    assert_eq!(prefix, "28");
+    let network: std::net::Ipv4Addr = network.parse().unwrap();
+    let host = |n: u32| std::net::Ipv4Addr::from(u32::from(network) + n).to_string();
+    assert_eq!(address, host(2));
+    assert_eq!(plan["agent"]["address"], host(4));
+    // Its metrics and stats on the sidecar's loopback only.
+    assert_eq!(config["metrics_listen"], "127.0.0.1:8889");
     assert_eq!(config["request_body_scanning"]["action"], "block");
     assert_eq!(config["tls_interception"]["enabled"], true);
     assert_eq!(

@@ -94,6 +94,7 @@ impl<'h> GitServer<'h> {
             networks: vec![NetworkAttachment {
                 name: bottle.egress_network(),
                 aliases: vec![GIT_HOST.to_owned()],
+                ip: None,
             }],
             labels: [(TEST_LABEL.to_owned(), bottle.slug.clone())].into(),
             ..ContainerSpec::new(&server.name, GITSERVER_IMAGE)
@@ -236,7 +237,47 @@ fn the_agent_pushes_through_its_gate_and_the_policy_holds() {
     the_policy_refuses(&h, &bottle, &server);
     secrets_stay_out_of_the_agent(&h, &bottle, &keys, &gate);
     no_way_to_the_server_but_the_gate(&bottle, &server);
+    only_the_agent_reaches_the_gate(&h, &bottle, &server, &gate);
     audited_and_listed(&h, &bottle, &name);
+}
+
+/// The gate listens on its address on the internal network only. Another local user's
+/// container on its egress network (here the git server's) and, on rootful engines, the host
+/// (which has an address on that network) must not reach it: they could clone the private
+/// upstreams with the bottle's credentials. The agent does, through the name its `/etc/hosts`
+/// maps. (The internal address is tried from nowhere else: nothing routes to it.)
+fn only_the_agent_reaches_the_gate(
+    h: &Harness,
+    bottle: &Bottle<'_>,
+    server: &GitServer<'_>,
+    gate: &str,
+) {
+    let port = bot_bottle_gate::config::PORT;
+    let health = |host: &str| {
+        format!("curl -sS -m 5 --noproxy '*' -o /dev/null -w '%{{http_code}}' http://{host}:{port}/health; echo \" rc=$?\"")
+    };
+    let (ok, out) = agent(bottle, &health(gate));
+    assert!(
+        ok && out.starts_with("200 rc=0"),
+        "control: the agent reaches its gate: {out}"
+    );
+    let egress = bottle.egress_network();
+    let info = h.engine.inspect_container(gate).unwrap().unwrap();
+    let ip = info.networks[&egress].ip.clone().unwrap();
+    let from_server = h.sh(&server.name, None, &health(&ip));
+    assert!(
+        !from_server.stdout.ends_with("rc=0\n"),
+        "a container on the gate's egress network reached it at {ip}: {}",
+        from_server.stdout
+    );
+    if crate::support::is_root() {
+        let addr = std::net::SocketAddr::new(ip.parse().unwrap(), port);
+        let reached = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(3));
+        assert!(
+            reached.is_err(),
+            "the host reached the bottle's gate at {addr}"
+        );
+    }
 }
 
 /// Over SSH and over HTTPS: clone, commit, push a branch; the server has it.

@@ -202,3 +202,87 @@ fn no_ipv6_in_the_agent(bottle: &Bottle) {
         out.stdout
     );
 }
+
+/// Pipelock listens on its address on the bottle's internal network and nowhere else: tried
+/// as another local user would, from a container on the sidecar's other networks (its egress
+/// network and the tests' internet, where the upstream sits) and, on rootful engines, from the
+/// host, which routes to the egress network. Each must fail to reach the proxy, while the
+/// agent uses it; and even the agent cannot read pipelock's stats and metrics there. (The
+/// internal address is tried from nowhere else: no route leads to it, so a packet for it would
+/// follow the default route off this machine.)
+#[test]
+fn only_its_agent_reaches_a_bottle_s_proxy() {
+    let Some(h) = harness() else { return };
+    let bottle = Bottle::launch(&h, "listen");
+    let internal = bottle.launch["networks"][0].as_str().unwrap().to_owned();
+    let sidecar = h
+        .engine
+        .inspect_container(&bottle.proxy())
+        .unwrap()
+        .unwrap();
+    let elsewhere: Vec<String> = sidecar
+        .networks
+        .iter()
+        .filter(|(name, _)| **name != internal)
+        .filter_map(|(_, endpoint)| endpoint.ip.clone())
+        .collect();
+    assert_eq!(
+        elsewhere.len(),
+        2,
+        "egress and internet: {:?}",
+        sidecar.networks
+    );
+
+    // The control: the agent's proxy serves it.
+    let proxy = bottle.proxy();
+    let through = |ip: &str| {
+        format!(
+            "curl -sS -m 5 -o /dev/null -w '%{{http_code}}' -x http://{ip}:{port} http://upstream.bottle.test/hello; echo \" rc=$?\"",
+            port = crate::support::PROXY_PORT
+        )
+    };
+    let agent = bottle.agent_sh(&through(&proxy));
+    assert_eq!(agent.stdout.trim(), "200 rc=0", "{}", agent.stderr);
+
+    // A neighbour on the egress network and on the internet, at each of the sidecar's
+    // addresses there.
+    let mut script = String::new();
+    for ip in &elsewhere {
+        let _ = writeln!(script, "echo {ip} $({})", through(ip));
+    }
+    let neighbour = h.sh(&bottle.upstream, None, &script);
+    for line in neighbour.stdout.lines() {
+        assert!(
+            !line.contains(" 200 ") && !line.ends_with("rc=0"),
+            "a container beside the bottle used its proxy: {line}\n{}",
+            neighbour.stdout
+        );
+    }
+    assert_eq!(neighbour.stdout.lines().count(), 2, "{}", neighbour.stdout);
+
+    // The host, on the egress network, where it has an address of its own (a rootless
+    // engine's networks are in a namespace of their own, out of its reach anyway).
+    if crate::support::is_root() {
+        let egress = bottle.egress_network();
+        let ip = sidecar.networks[&egress].ip.clone().unwrap();
+        let addr = std::net::SocketAddr::new(ip.parse().unwrap(), crate::support::PROXY_PORT);
+        let reached = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(3));
+        assert!(
+            reached.is_err(),
+            "the host reached the bottle's proxy at {addr}"
+        );
+    }
+
+    // Pipelock's stats and metrics are not served where the agent reaches it.
+    for path in ["/stats", "/metrics"] {
+        let got = bottle.agent_sh(&format!(
+            "curl -sS -m 5 --noproxy '*' -o /dev/null -w '%{{http_code}}' http://{proxy}:{port}{path}",
+            port = crate::support::PROXY_PORT
+        ));
+        assert_eq!(
+            got.stdout, "404",
+            "the agent read pipelock's {path}: {}",
+            got.stderr
+        );
+    }
+}

@@ -105,6 +105,7 @@ impl<'h> Played<'h> {
         let networks = vec![NetworkAttachment {
             name: self.network.name.clone(),
             aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            ip: None,
         }];
         self.h.start_upstream(&self.upstream, networks, &self.slug);
     }
@@ -436,6 +437,17 @@ fn the_agent_has_no_other_way_out(played: &Played) {
         from_outside.status, 0,
         "a neighbour used the pod's proxy: {}",
         from_outside.stdout
+    );
+
+    // Pipelock's metrics and stats, on the pod's loopback, which the agent shares: only
+    // pipelock's uid may read them.
+    let stats = "--noproxy '*' http://127.0.0.1:8889/stats";
+    let (rc, got) = played.curl(None, stats);
+    assert_ne!(rc, 0, "the agent read pipelock's stats: {got}");
+    let (rc, got) = played.curl(Some(PROXY_UID), stats);
+    assert!(
+        rc == 0 && got.starts_with("200|{"),
+        "control: pipelock's uid reads its stats: {rc} {got}"
     );
 }
 

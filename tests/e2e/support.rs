@@ -481,13 +481,18 @@ pub fn start_upstream<'h>(h: &'h Harness, slug: &str, egress: Option<&str>) -> I
     let mut networks = vec![NetworkAttachment {
         name: internet.name.clone(),
         aliases: UPSTREAM_ALIASES.iter().map(|a| (*a).to_owned()).collect(),
+        ip: None,
     }];
     networks.extend(egress.map(|name| NetworkAttachment {
         name: name.to_owned(),
         aliases: vec![PRIVATE_ALIAS.to_owned()],
+        ip: None,
     }));
     h.engine
-        .connect_network(&internet.name, &format!("bot-bottle-{slug}-pipelock"), &[])
+        .connect_network(
+            &NetworkAttachment::new(&internet.name),
+            &format!("bot-bottle-{slug}-pipelock"),
+        )
         .unwrap();
     h.start_upstream(&format!("{slug}-upstream"), networks, slug);
     internet

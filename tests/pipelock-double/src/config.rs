@@ -36,6 +36,7 @@ struct RawConfig {
     internal: Option<Vec<String>>,
     trusted_domains: Option<Vec<String>>,
     ssrf: Option<RawSsrf>,
+    metrics_listen: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -164,6 +165,9 @@ pub struct Config {
     pub enforce: bool,
     pub api_allowlist: Vec<String>,
     pub listen: String,
+    /// `metrics_listen`: where `/metrics` and `/stats` are served instead of the proxy's own
+    /// listener (`None`: there, next to `/health`). A reload keeps the one it started with.
+    pub metrics_listen: Option<String>,
     /// `fetch_proxy.monitoring.max_requests_per_minute`, per base domain.
     pub max_requests_per_minute: usize,
     pub forward_proxy: ForwardProxy,
@@ -219,6 +223,18 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
         .listen
         .filter(|l| !l.is_empty())
         .unwrap_or_else(|| "127.0.0.1:8888".into());
+    let metrics_listen = raw.metrics_listen.filter(|l| !l.is_empty());
+    if let Some(metrics) = &metrics_listen {
+        let port = |addr: &str| addr.rsplit_once(':').map(|(_, p)| p.to_owned());
+        let Some(metrics_port) = port(metrics) else {
+            bail!("invalid metrics_listen {metrics:?}: missing port in address");
+        };
+        if port(&listen).as_deref() == Some(metrics_port.as_str()) {
+            bail!(
+                "metrics_listen port {metrics_port} collides with fetch_proxy.listen port {metrics_port}"
+            );
+        }
+    }
     let max_rpm = fetch
         .monitoring
         .unwrap_or_default()
@@ -285,6 +301,7 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
         enforce: raw.enforce.unwrap_or(true),
         api_allowlist,
         listen,
+        metrics_listen,
         // pipelock resets 0 to its default of 60.
         max_requests_per_minute: usize::try_from(if max_rpm == 0 { 60 } else { max_rpm })
             .context("fetch_proxy.monitoring.max_requests_per_minute is too large")?,

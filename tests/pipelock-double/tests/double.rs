@@ -607,3 +607,58 @@ fn size_limits_fail_closed() {
         "blocked: request body exceeds max_body_bytes (16)\n"
     );
 }
+
+/// Pipelock serves `/stats` and `/metrics` next to `/health` on the proxy's own listener, to
+/// whoever reaches it, unless `metrics_listen` moves them to a listener of their own.
+#[test]
+fn metrics_and_stats_are_served_where_pipelock_serves_them() {
+    let get = |addr, path: &str| raw(addr, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
+    let on_proxy = Double::start(None, &[]);
+    let stats = get(on_proxy.addr, "/stats");
+    assert_eq!(status(&stats), 200, "{stats}");
+    let stats: serde_json::Value = serde_json::from_str(body(&stats)).unwrap();
+    assert!(stats["requests"]["total"].is_u64(), "{stats}");
+    let metrics = get(on_proxy.addr, "/metrics");
+    assert_eq!(status(&metrics), 200, "{metrics}");
+    assert!(
+        body(&metrics).contains("pipelock_requests_total"),
+        "{metrics}"
+    );
+
+    let dir = TempDir::new("metrics-listen");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let cfg = config_file(&dir, &json!({"metrics_listen": metrics_addr.to_string()}));
+    let apart = Double::start(Some(&cfg), &[]);
+    for path in ["/stats", "/metrics"] {
+        let r = get(apart.addr, path);
+        assert_eq!(status(&r), 404, "{path} on the proxy's listener: {r}");
+        assert_eq!(body(&r), "404 page not found\n");
+        let r = get(metrics_addr, path);
+        assert_eq!(status(&r), 200, "{path} on metrics_listen: {r}");
+    }
+    let r = get(metrics_addr, "/health");
+    assert_eq!(status(&r), 404, "{r}");
+    let r = get(apart.addr, "/health");
+    assert_eq!(status(&r), 200, "{r}");
+
+    let clash = config_file(
+        &dir,
+        &json!({"metrics_listen": "127.0.0.1:8888", "fetch_proxy": {"listen": "0.0.0.0:8888"}}),
+    );
+    let out = Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(&clash)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("collides with fetch_proxy.listen port 8888"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -68,6 +68,7 @@ impl Ctx {
 pub fn serve(cfg: Config, events: &Events, config_path: Option<PathBuf>) -> Result<()> {
     let listener =
         TcpListener::bind(&cfg.listen).with_context(|| format!("listening on {}", cfg.listen))?;
+    let metrics_listen = cfg.metrics_listen.clone();
     // Request ids go on counting across reloads, as pipelock's do.
     let next_id = Arc::new(AtomicU64::new(1));
     let shared = Shared::new(cfg.clone(), events.clone(), next_id.clone())?;
@@ -91,15 +92,71 @@ pub fn serve(cfg: Config, events: &Events, config_path: Option<PathBuf>) -> Resu
             Shared::new(cfg, build_events.clone(), next_id.clone())
         })?;
     }
+    // As pipelock builds its routes once, at start: a reload never moves them.
+    let metrics_here = match &metrics_listen {
+        Some(addr) => {
+            serve_metrics(addr, events)?;
+            false
+        }
+        None => true,
+    };
     events.emit("info", "startup", "pipelock started", startup);
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         let shared = live.get();
         thread::spawn(move || {
-            let _ = handle(&shared, stream);
+            let _ = handle(&shared, stream, metrics_here);
         });
     }
     Ok(())
+}
+
+/// `metrics_listen`: `/metrics` and `/stats` on a listener of their own, and nothing else.
+fn serve_metrics(addr: &str, events: &Events) -> Result<()> {
+    let listener = TcpListener::bind(addr).with_context(|| format!("metrics bind {addr}"))?;
+    eprintln!("pipelock: metrics listening on {addr}");
+    let counts = events.counts.clone();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let counts = counts.clone();
+            thread::spawn(move || -> Result<()> {
+                let mut reader = BufReader::new(stream.try_clone()?);
+                if let Some(head) = http::read_head(&mut reader)? {
+                    if !answer_metrics(&counts, &head.target, &mut stream)? {
+                        http::write_text(&mut stream, 404, "404 page not found")?;
+                    }
+                }
+                http::linger_close(&stream);
+                Ok(())
+            });
+        }
+    });
+    Ok(())
+}
+
+/// Answers `/stats` or `/metrics`; `false` for any other path.
+fn answer_metrics(
+    counts: &crate::events::Counts,
+    target: &str,
+    out: &mut TcpStream,
+) -> Result<bool> {
+    let path = target.split('?').next().unwrap_or_default();
+    let (content_type, body) = match path {
+        "/stats" => ("application/json", format!("{}\n", counts.stats())),
+        "/metrics" => (
+            "text/plain; version=0.0.4; charset=utf-8",
+            counts.prometheus(),
+        ),
+        _ => return Ok(false),
+    };
+    write!(
+        out,
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    out.flush()?;
+    Ok(true)
 }
 
 impl Shared {
@@ -125,7 +182,7 @@ impl Shared {
     }
 }
 
-fn handle(shared: &Shared, stream: TcpStream) -> Result<()> {
+fn handle(shared: &Shared, stream: TcpStream, metrics_here: bool) -> Result<()> {
     let client_ip = stream
         .peer_addr()
         .map(|a| a.ip().to_string())
@@ -139,7 +196,7 @@ fn handle(shared: &Shared, stream: TcpStream) -> Result<()> {
     };
     let is_connect = head.method.eq_ignore_ascii_case("CONNECT");
     let linger = writer.try_clone()?;
-    let result = dispatch(shared, client_ip, &head, reader, writer);
+    let result = dispatch(shared, client_ip, &head, reader, writer, metrics_here);
     if !is_connect || result.is_err() {
         http::linger_close(&linger);
     }
@@ -152,6 +209,7 @@ fn dispatch(
     head: &http::Head,
     mut reader: BufReader<TcpStream>,
     mut writer: TcpStream,
+    metrics_here: bool,
 ) -> Result<()> {
     let ctx = Ctx {
         client_ip,
@@ -185,6 +243,10 @@ fn dispatch(
             body.len()
         )?;
         return Ok(writer.flush()?);
+    }
+    // Without `metrics_listen`, pipelock serves its metrics here, to whoever reaches the proxy.
+    if metrics_here && answer_metrics(&shared.events.counts, &head.target, &mut writer)? {
+        return Ok(());
     }
     http::write_text(&mut writer, 404, "404 page not found")?;
     Ok(())

@@ -67,8 +67,8 @@ pub fn render_text(plan: &Plan) -> String {
         for file in &plan.host_files {
             let _ = writeln!(
                 out,
-                "  {}: {} -> {} (allowed by {})",
-                file.field, file.declared, file.resolved, file.allowed_by
+                "  {}: {} -> {} (allowed by {}), into {}",
+                file.field, file.declared, file.resolved, file.allowed_by, file.destination
             );
         }
     }

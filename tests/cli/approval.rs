@@ -315,3 +315,68 @@ fn an_egress_lock_beside_the_manifest_or_the_default_needs_approval() {
         "{e}"
     );
 }
+
+/// Approved with an SSH upstream, the key is the git gate's; the agent can edit the manifest
+/// in its workspace.
+const WITH_UPSTREAM: &str = "name = \"app\"\n[ssh]\nidentity = \"id_ed25519\"\n\
+                             known_hosts = \"known_hosts\"\n\n\
+                             [[git.upstreams]]\nname = \"origin\"\n\
+                             url = \"ssh://git@git.example.com/org/app.git\"\n";
+
+#[test]
+fn deleting_the_upstreams_does_not_move_the_ssh_key_into_the_agent_unasked() {
+    let p = Project::new("approval-key-move", WITH_UPSTREAM);
+    p.scratch.write(
+        "proj/id_ed25519",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n",
+    );
+    p.scratch
+        .write("proj/known_hosts", "git.example.com ssh-ed25519 AAAA\n");
+    let out = p.run(&["approve"]);
+    let approved = stdout_of(&out);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    past_approval(&p.run(&["start", "-y"]));
+
+    // The agent deletes the upstream block: without a gate, ssh.identity goes into its home.
+    let cut = WITH_UPSTREAM.find("[[git.upstreams]]").unwrap();
+    p.edit(&WITH_UPSTREAM[..cut]);
+    let e = refused(&p.run(&["start", "-y"]));
+    assert!(e.contains("changed since you approved it"), "{e}");
+    let moved = e
+        .lines()
+        .find(|l| l.contains("~ files: ssh.identity "))
+        .unwrap_or_else(|| panic!("the key's move is shown: {e}"));
+    assert!(
+        moved.contains("into the git gate -> ssh.identity ")
+            && moved.ends_with("into the agent  (widens files)"),
+        "{moved}"
+    );
+    // Refused again: nothing was recorded. `export kube` refuses it as well.
+    refused(&p.run(&["start", "-y"]));
+    let out = p.run(&["export", "kube", "-o", "bottle.yaml"]);
+    let e = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(3), "{e}");
+    assert!(e.contains("into the agent  (widens files)"), "{e}");
+    assert!(!p.dir().join("bottle.yaml").exists());
+    // The approved policy said where the key went.
+    assert!(
+        approved.contains("/proj/id_ed25519 into the git gate\n"),
+        "{approved}"
+    );
+}
+
+#[test]
+fn another_agent_image_needs_approval() {
+    let p = Project::new("approval-image", MANIFEST);
+    assert!(p.run(&["approve"]).status.success());
+    p.edit(&format!(
+        "{MANIFEST}[agent]\nimage = \"localhost/someone-else/agent:latest\"\n"
+    ));
+    let e = refused(&p.run(&["start", "-y"]));
+    assert!(
+        e.contains(
+            "~ image: localhost/bot-bottle/agent:latest -> localhost/someone-else/agent:latest  (widens files)"
+        ),
+        "{e}"
+    );
+}

@@ -296,3 +296,30 @@ pub fn record(approval: &Approval) -> anyhow::Result<String> {
     )?;
     Ok(now)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_sha256;
+
+    #[test]
+    fn a_digest_is_taken_as_the_plan_or_sha256sum_prints_it() {
+        let hex = "0123456789abcdef".repeat(4);
+        let want = format!("sha256:{hex}");
+        assert_eq!(parse_sha256("--x", &want).unwrap(), want);
+        assert_eq!(parse_sha256("--x", &hex).unwrap(), want);
+        assert_eq!(parse_sha256("--x", &hex.to_uppercase()).unwrap(), want);
+        for bad in [
+            "",
+            "sha256:",
+            &hex[1..],
+            &format!("{hex}0"),
+            &format!("md5:{hex}"),
+        ] {
+            let err = parse_sha256("--x", bad).unwrap_err();
+            assert!(
+                err.0.starts_with(&format!("--x {bad:?}: not a SHA-256")),
+                "{err}"
+            );
+        }
+    }
+}

@@ -626,7 +626,7 @@ pub fn pull(
 
 /// `source` pinned by the digest the engine recorded for its repository (`repo@sha256:…`);
 /// `source` itself when the engine recorded none.
-fn pinned_reference(source: &str, digests: &[String]) -> String {
+pub(crate) fn pinned_reference(source: &str, digests: &[String]) -> String {
     let repo = source.rsplit_once('@').map_or(source, |(r, _)| r);
     // A tag follows the last colon, unless that colon is a registry's port (a slash follows).
     let repo = match repo.rsplit_once(':') {

@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
+use crate::exit::UsageError;
 use crate::plan::Plan;
 pub use policy::{render as render_changes, Change, Policy};
 pub use store::Input;
@@ -136,6 +137,86 @@ impl Reviewed {
     }
 }
 
+/// The digests of what the user reviewed (`approve --expect-sha256`, `--expect-lock-sha256`),
+/// each `sha256:<hex>`, to hold against the files the plan was made from before approving it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected {
+    pub manifest: Option<String>,
+    pub lock: Option<String>,
+}
+
+impl Expected {
+    /// Whether any digest was given.
+    pub fn any(&self) -> bool {
+        self.manifest.is_some() || self.lock.is_some()
+    }
+}
+
+/// A SHA-256 as `flag` took it: `sha256:<hex>` as the plan prints it, or the bare hex
+/// `sha256sum` prints; either case. Returned as `sha256:<lower hex>`.
+pub fn parse_sha256(flag: &str, value: &str) -> Result<String, UsageError> {
+    let hex = value.strip_prefix("sha256:").unwrap_or(value);
+    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(format!("sha256:{}", hex.to_ascii_lowercase()))
+    } else {
+        Err(UsageError(format!(
+            "{flag} {value:?}: not a SHA-256 (64 hex digits, with or without sha256: before them, as `bot-bottle start --dry-run` prints it)"
+        )))
+    }
+}
+
+impl Reviewed {
+    /// Fails unless the files the plan was made from are the ones the user reviewed: the
+    /// manifest's digest is `expected.manifest`, and, when an egress lock sits beside it (an
+    /// approval input too: its hosts are allowed), the lock's is `expected.lock`. Given a
+    /// digest for either, both must be given, so that a lock planted after the review is not
+    /// approved along with the manifest reviewed. Nothing is checked when neither is given.
+    pub fn check_expected(&self, expected: &Expected) -> Result<(), UsageError> {
+        if !expected.any() {
+            return Ok(());
+        }
+        let bottle = &self.plan.bottle;
+        let mismatch = |path: &dyn std::fmt::Display, actual: &str, wanted: &str, flag: &str| {
+            UsageError(format!(
+                "{path}: its SHA-256 is {actual}, not {wanted} ({flag}): it is not the file you reviewed;                  nothing was approved. Read it again (`bot-bottle start --dry-run` shows its digest)"
+            ))
+        };
+        match (
+            &expected.manifest,
+            &bottle.manifest,
+            &bottle.manifest_sha256,
+        ) {
+            (Some(wanted), Some(path), Some(actual)) if wanted != actual => {
+                return Err(mismatch(path, actual, wanted, "--expect-sha256"));
+            }
+            (Some(_), None, _) | (Some(_), _, None) => {
+                return Err(UsageError(
+                    "--expect-sha256: there is no manifest file to check: the plan is of the built-in default (check its egress lock with --expect-lock-sha256)".to_owned(),
+                ));
+            }
+            (None, Some(path), Some(_)) => {
+                return Err(UsageError(format!(
+                    "{path}: the manifest is an approval input too; pass its digest with --expect-sha256 as well (`bot-bottle start --dry-run` shows it); nothing was approved"
+                )));
+            }
+            _ => {}
+        }
+        match (&expected.lock, &self.plan.egress.lock) {
+            (Some(wanted), Some(lock)) if *wanted != lock.sha256 => {
+                Err(mismatch(&lock.path, &lock.sha256, wanted, "--expect-lock-sha256"))
+            }
+            (Some(wanted), None) => Err(UsageError(format!(
+                "--expect-lock-sha256 {wanted}: there is no egress lock (bottle.lock) beside the manifest; nothing was approved"
+            ))),
+            (None, Some(lock)) => Err(UsageError(format!(
+                "{}: an egress lock beside the manifest is an approval input too (its hosts are allowed); read it and pass its digest with --expect-lock-sha256 as well (`bot-bottle start --dry-run` shows it); nothing was approved",
+                lock.path
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Where `plan`'s manifest stands with its approval in `state_dir`.
 pub fn check(plan: &Plan, state_dir: &Utf8Path) -> anyhow::Result<Approval> {
     let policy = Policy::of(plan);
@@ -214,4 +295,31 @@ pub fn record(approval: &Approval) -> anyhow::Result<String> {
         },
     )?;
     Ok(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_sha256;
+
+    #[test]
+    fn a_digest_is_taken_as_the_plan_or_sha256sum_prints_it() {
+        let hex = "0123456789abcdef".repeat(4);
+        let want = format!("sha256:{hex}");
+        assert_eq!(parse_sha256("--x", &want).unwrap(), want);
+        assert_eq!(parse_sha256("--x", &hex).unwrap(), want);
+        assert_eq!(parse_sha256("--x", &hex.to_uppercase()).unwrap(), want);
+        for bad in [
+            "",
+            "sha256:",
+            &hex[1..],
+            &format!("{hex}0"),
+            &format!("md5:{hex}"),
+        ] {
+            let err = parse_sha256("--x", bad).unwrap_err();
+            assert!(
+                err.0.starts_with(&format!("--x {bad:?}: not a SHA-256")),
+                "{err}"
+            );
+        }
+    }
 }

@@ -11,7 +11,7 @@ use bot_bottle_gate::config::PushPolicy;
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
-use crate::plan::Plan;
+use crate::plan::{Destination, Plan};
 
 /// What an approval covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +57,22 @@ pub struct HostFile {
     pub field: String,
     /// Absolute, symlinks followed.
     pub path: Utf8PathBuf,
+    /// Which container it is copied into: the same `ssh.identity` is the git gate's credential
+    /// with an SSH upstream and the agent's own key without one. `None` only in a record
+    /// written before destinations were recorded; it never equals a destination, so such a
+    /// record is shown as changed and asked about once rather than taken as covering either.
+    #[serde(default)]
+    pub destination: Option<Destination>,
+}
+
+impl HostFile {
+    /// What a diff and the rendered policy show: field, path and where it goes.
+    fn describe(&self) -> String {
+        match self.destination {
+            Some(to) => format!("{} {} into {to}", self.field, self.path),
+            None => format!("{} {} (destination not recorded)", self.field, self.path),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +130,7 @@ impl Policy {
                 .map(|f| HostFile {
                     field: f.field.clone(),
                     path: f.resolved.clone(),
+                    destination: Some(f.destination),
                 })
                 .collect(),
             git: plan
@@ -156,7 +173,7 @@ impl Policy {
             let _ = writeln!(out, "  {key}: {value}");
         }
         for file in &self.files {
-            let _ = writeln!(out, "  files: {} {}", file.field, file.path);
+            let _ = writeln!(out, "  files: {}", file.describe());
         }
         for git in &self.git {
             let p = &git.push;
@@ -184,7 +201,8 @@ pub enum Widens {
     Egress,
     /// More host variables in the agent.
     Env,
-    /// More host files or directories in the agent or the gate.
+    /// More host files or directories in the agent or the gate, a host file moved from one to
+    /// the other, or another agent image.
     Files,
 }
 
@@ -247,7 +265,16 @@ pub fn diff(before: Option<&Policy>, after: &Policy) -> Vec<Change> {
     let mut d = Diff(Vec::new());
     let b = before;
     d.scalar("name", b.map(|p| p.name.as_str()), &after.name, None);
-    d.scalar("image", b.map(|p| p.image.as_str()), &after.image, None);
+    // Another image is other files in the agent: a local image may hold anything built into
+    // it (a credential in a layer, another user's setup), and it is all the agent runs. So a
+    // new image widens files, as a new host file does; a new category would add a `widens`
+    // value the approval's JSON schema does not list.
+    d.scalar(
+        "image",
+        b.map(|p| p.image.as_str()),
+        &after.image,
+        Some(Widens::Files),
+    );
     d.scalar(
         "command",
         b.map(|p| words(&p.command)).as_deref(),
@@ -292,18 +319,7 @@ pub fn diff(before: Option<&Policy>, after: &Policy) -> Vec<Change> {
         Widens::Egress,
     );
     d.set("env", b.map(|p| p.env.as_slice()), &after.env, Widens::Env);
-    let files = |p: &Policy| -> Vec<String> {
-        p.files
-            .iter()
-            .map(|f| format!("{} {}", f.field, f.path))
-            .collect()
-    };
-    d.set(
-        "files",
-        b.map(files).as_deref(),
-        &files(after),
-        Widens::Files,
-    );
+    d.files(b.map(|p| p.files.as_slice()), &after.files);
     d.git(b.map_or(&[][..], |p| p.git.as_slice()), &after.git);
     d.0
 }
@@ -369,6 +385,51 @@ impl Diff {
                 ChangeKind::Added,
                 [None, Some((*added).clone())],
                 Some(widens),
+            );
+        }
+    }
+
+    /// The host files, each by field and path with where it goes. A file added widens files;
+    /// one whose destination changed (the same field and path now copied elsewhere, or a
+    /// destination an old record lacks) is one change that widens files too: from the git gate
+    /// into the agent it hands the agent a credential, and the other way round it still gives
+    /// a container a file it did not get as approved.
+    fn files(&mut self, before: Option<&[HostFile]>, after: &[HostFile]) {
+        let before = before.unwrap_or_default();
+        let same_file = |a: &HostFile, b: &HostFile| a.field == b.field && a.path == b.path;
+        for old in before {
+            if after.contains(old) {
+                continue;
+            }
+            // Shown as the change of a file now going elsewhere, when there is one.
+            let moved = after
+                .iter()
+                .any(|new| same_file(old, new) && !before.contains(new));
+            if !moved {
+                self.push(
+                    "files",
+                    ChangeKind::Removed,
+                    [Some(old.describe()), None],
+                    None,
+                );
+            }
+        }
+        for new in after {
+            if before.contains(new) {
+                continue;
+            }
+            let moved_from = before
+                .iter()
+                .find(|old| same_file(old, new) && !after.contains(old));
+            let (kind, was) = match moved_from {
+                Some(old) => (ChangeKind::Changed, Some(old.describe())),
+                None => (ChangeKind::Added, None),
+            };
+            self.push(
+                "files",
+                kind,
+                [was, Some(new.describe())],
+                Some(Widens::Files),
             );
         }
     }
@@ -467,6 +528,7 @@ mod tests {
             files: vec![HostFile {
                 field: "prompt".into(),
                 path: "/w/p.md".into(),
+                destination: Some(Destination::Agent),
             }],
             git: vec![GitUpstream {
                 name: "origin".into(),
@@ -500,7 +562,7 @@ mod tests {
         );
         assert!(w.contains(&"+ env: FOO  (widens env)".to_owned()), "{w:?}");
         assert!(
-            w.contains(&"+ files: prompt /w/p.md  (widens files)".to_owned()),
+            w.contains(&"+ files: prompt /w/p.md into the agent  (widens files)".to_owned()),
             "{w:?}"
         );
         assert!(
@@ -528,28 +590,107 @@ mod tests {
         assert_eq!(
             w,
             [
+                "~ image: img -> other  (widens files)",
                 "~ workspace: /w -> /home/me  (widens files)",
                 "+ egress.allowlist: evil.example.net  (widens egress)",
                 "~ egress.dlp_action: block -> warn  (widens egress)",
                 "+ egress.internal_hosts: a.example.com  (widens egress)",
                 "+ egress.approvable: later.example.com  (widens egress)",
                 "+ env: AWS_SECRET_ACCESS_KEY  (widens env)",
-                "+ files: prompt /home/me/.aws/credentials  (widens files)",
+                "+ files: prompt /home/me/.aws/credentials into the agent  (widens files)",
                 "+ git.origin.push.push_refs: refs/heads/*  (widens egress)",
                 "~ git.origin.push.allow_force_push: false -> true  (widens egress)",
                 "~ git.origin.push.max_push_bytes: 52428800 -> 52428801  (widens egress)",
             ]
         );
-        // Taking away only narrows: nothing widens, an image change is shown all the same.
+        // Taking away only narrows: nothing widens.
         let mut narrower = policy();
         narrower.egress.allowlist.clear();
         narrower.env.clear();
         narrower.files.clear();
-        narrower.image = "other".into();
         narrower.git[0].push.max_push_bytes -= 1;
         let changes = diff(Some(&old), &narrower);
         assert!(widening(&changes).is_empty(), "{changes:?}");
-        assert_eq!(changes.len(), 5, "{changes:?}");
+        assert_eq!(changes.len(), 4, "{changes:?}");
+    }
+
+    fn key(destination: Option<Destination>) -> HostFile {
+        HostFile {
+            field: "ssh.identity".into(),
+            path: "/w/id_ed25519".into(),
+            destination,
+        }
+    }
+
+    #[test]
+    fn a_host_file_moving_from_the_gate_into_the_agent_widens_files() {
+        // Approved with an SSH upstream: the key is the git gate's.
+        let mut old = policy();
+        old.files.push(key(Some(Destination::GitGate)));
+        // The agent deletes the upstream: the same field and path now land in its home.
+        let mut new = policy();
+        new.git.clear();
+        new.files.push(key(Some(Destination::Agent)));
+        let changes = diff(Some(&old), &new);
+        assert_eq!(
+            widening(&changes),
+            ["~ files: ssh.identity /w/id_ed25519 into the git gate -> ssh.identity /w/id_ed25519 into the agent  (widens files)"]
+        );
+        // The policy says where each file goes.
+        assert!(
+            new.render()
+                .contains("  files: ssh.identity /w/id_ed25519 into the agent\n"),
+            "{}",
+            new.render()
+        );
+        // Any move widens: the other way gives the gate a file it did not get as approved.
+        let back = widening(&diff(Some(&new), &old));
+        assert!(
+            back.contains(&"~ files: ssh.identity /w/id_ed25519 into the agent -> ssh.identity /w/id_ed25519 into the git gate  (widens files)".to_owned()),
+            "{back:?}"
+        );
+        // The same destinations: no change.
+        assert_eq!(diff(Some(&old), &old), vec![]);
+    }
+
+    #[test]
+    fn a_record_without_destinations_is_asked_about_once() {
+        // A record written before destinations were: its files have none, and they match
+        // neither the gate nor the agent, so `-y` cannot take them as approved.
+        let mut recorded = policy();
+        recorded.files = vec![
+            HostFile {
+                destination: None,
+                ..recorded.files[0].clone()
+            },
+            key(None),
+        ];
+        let mut now = policy();
+        now.files.push(key(Some(Destination::GitGate)));
+        let w = widening(&diff(Some(&recorded), &now));
+        assert_eq!(
+            w,
+            [
+                "~ files: prompt /w/p.md (destination not recorded) -> prompt /w/p.md into the agent  (widens files)",
+                "~ files: ssh.identity /w/id_ed25519 (destination not recorded) -> ssh.identity /w/id_ed25519 into the git gate  (widens files)",
+            ]
+        );
+        // And such a record still loads.
+        let json = r#"{"field":"prompt","path":"/w/p.md"}"#;
+        let file: HostFile = serde_json::from_str(json).unwrap();
+        assert_eq!(file.destination, None);
+        let text = serde_json::to_string(&key(Some(Destination::GitGate))).unwrap();
+        assert!(text.contains(r#""destination":"git_gate""#), "{text}");
+    }
+
+    #[test]
+    fn another_image_widens_files() {
+        let mut new = policy();
+        new.image = "localhost/other:latest".into();
+        assert_eq!(
+            widening(&diff(Some(&policy()), &new)),
+            ["~ image: img -> localhost/other:latest  (widens files)"]
+        );
     }
 
     #[test]

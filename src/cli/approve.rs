@@ -1,8 +1,16 @@
 //! `bot-bottle approve [MANIFEST]`: the deliberate way to approve a manifest (for scripts, tests,
 //! and after reading it): print its effective policy and what changed since the last approval,
 //! and record it, so that `start -y` launches it.
+//!
+//! What is recorded is what is on disk when `approve` runs, which need not be what the user
+//! read: the agent can rewrite the manifest (and plant an egress lock) between the review and
+//! the approval. `--expect-sha256` (and `--expect-lock-sha256`) tie the approval to the digests
+//! the user reviewed; on a terminal without them, `approve` shows the digests and the policy
+//! and asks before recording. Without a terminal and without them it records, as before, for
+//! scripts that approve what they just wrote.
 
-use std::io::Write as _;
+use std::fmt::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 
 use anyhow::Context as _;
 use camino::Utf8PathBuf;
@@ -10,7 +18,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::planning::ManifestArgs;
-use crate::approval::{self, Change, Input, Policy, State};
+use crate::approval::{self, Approval, Change, Expected, Input, Policy, State};
 
 /// Approve a manifest: print the effective policy a launch of it runs with (egress, forwarded
 /// env, host files, git pushes) and what changed since its last approval, and record it so
@@ -19,10 +27,24 @@ use crate::approval::{self, Change, Input, Policy, State};
 /// `start` asks for this on a terminal when the manifest (or the egress lock beside it) is new
 /// or its change widens egress, env or files; without one it refuses (exit 3), as `export kube`
 /// does. The built-in default needs no approval unless a lock sits beside it.
+///
+/// On a terminal, without --expect-sha256, it shows the digests and the policy and asks before
+/// recording; with --expect-sha256 (the digest `start --dry-run` showed), it records only the
+/// file reviewed, and exits 2 recording nothing when the file on disk differs.
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
     #[command(flatten)]
     pub manifest: ManifestArgs,
+
+    /// Approve only if the manifest's SHA-256 is SHA256 (`sha256:<hex>` as `start --dry-run`
+    /// prints it, or the bare hex): the file you reviewed. Otherwise exit 2, recording nothing.
+    #[arg(long, value_name = "SHA256")]
+    pub expect_sha256: Option<String>,
+
+    /// Likewise for the egress lock (bottle.lock) beside the manifest; needed with
+    /// --expect-sha256 when there is a lock, since its hosts are approved with the manifest.
+    #[arg(long, value_name = "SHA256")]
+    pub expect_lock_sha256: Option<String>,
 
     /// Print JSON on stdout.
     #[arg(long)]
@@ -50,13 +72,44 @@ struct Report<'a> {
 
 impl ApproveArgs {
     pub fn run(&self) -> anyhow::Result<()> {
-        let approval = self.manifest.plan(None, false)?.approval;
+        let expected = Expected {
+            manifest: self
+                .expect_sha256
+                .as_deref()
+                .map(|v| approval::parse_sha256("--expect-sha256", v))
+                .transpose()?,
+            lock: self
+                .expect_lock_sha256
+                .as_deref()
+                .map(|v| approval::parse_sha256("--expect-lock-sha256", v))
+                .transpose()?,
+        };
+        let reviewed = self.manifest.plan(None, false)?;
+        // The digests are of the bytes the plan (and so the policy recorded) was made from.
+        reviewed.check_expected(&expected)?;
+        let builtin = reviewed.plan.bottle.manifest.is_none();
+        let approval = reviewed.approval;
+        let pending = matches!(approval.state, State::New | State::Changed);
+        let mut out = std::io::stdout().lock();
+        // Shown before the question on a terminal; in text, the same lines go to stdout.
+        let preview = preview(&approval, builtin);
+        let asks = pending && !expected.any() && std::io::stdin().is_terminal();
+        if asks {
+            if self.json {
+                std::io::stderr().write_all(preview.as_bytes())?;
+            } else {
+                out.write_all(preview.as_bytes())?;
+                out.flush()?;
+            }
+            if !super::ask_yes("Approve this manifest as it is now? [y/N] ")? {
+                anyhow::bail!("not approved: the answer was not yes; nothing was recorded");
+            }
+        }
         let (outcome, approved_at) = match approval.state {
             State::NotNeeded => ("not_needed", None),
             State::Approved => ("unchanged", approval.approved_at.clone()),
             State::New | State::Changed => ("approved", Some(approval::record(&approval)?)),
         };
-        let mut out = std::io::stdout().lock();
         if self.json {
             let report = Report {
                 schema: approval::JSON_SCHEMA,
@@ -77,32 +130,52 @@ impl ApproveArgs {
             writeln!(out)?;
             return Ok(());
         }
-        let (Some(manifest), Some(record)) = (&approval.manifest, &approval.record) else {
-            writeln!(
-                out,
-                "nothing to approve: the built-in default, with no egress lock beside it, needs no approval; its policy:\n{}",
-                approval.policy.render()
-            )?;
+        if !asks {
+            out.write_all(preview.as_bytes())?;
+        }
+        let Some(record) = &approval.record else {
             return Ok(());
         };
-        let digest = approval.inputs.first().map_or("", |i| i.sha256.as_str());
-        writeln!(out, "manifest: {manifest} ({digest})")?;
-        writeln!(out, "effective policy:\n{}", approval.policy.render())?;
         match (&approval.state, &approval.approved_at) {
             (State::Approved, Some(at)) => {
                 writeln!(out, "already approved at {at}, as it is; record {record}")?;
             }
-            (State::Changed, Some(at)) => writeln!(
-                out,
-                "changes since the approval at {at}:\n{}approved; record {record}",
-                if approval.changes.is_empty() {
-                    "  none to the policy (the manifest's text changed)\n".to_owned()
-                } else {
-                    approval::render_changes(&approval.changes)
-                }
-            )?,
+            (State::Changed, Some(_)) => writeln!(out, "approved; record {record}")?,
             _ => writeln!(out, "approved (first approval); record {record}")?,
         }
         Ok(())
     }
+}
+
+/// The inputs with their digests, the effective policy, and what changed: what is approved.
+/// `builtin`: the plan is of the built-in default, whose only input is the egress lock.
+fn preview(approval: &Approval, builtin: bool) -> String {
+    if approval.manifest.is_none() {
+        return format!(
+            "nothing to approve: the built-in default, with no egress lock beside it, needs no approval; its policy:\n{}\n",
+            approval.policy.render()
+        );
+    }
+    let mut text = String::new();
+    for (i, input) in approval.inputs.iter().enumerate() {
+        let what = if i == 0 && !builtin {
+            "manifest"
+        } else {
+            "egress lock"
+        };
+        let _ = writeln!(text, "{what}: {} ({})", input.path, input.sha256);
+    }
+    let _ = writeln!(text, "effective policy:\n{}", approval.policy.render());
+    if let (State::Changed, Some(at)) = (&approval.state, &approval.approved_at) {
+        let _ = write!(
+            text,
+            "changes since the approval at {at}:\n{}",
+            if approval.changes.is_empty() {
+                "  none to the policy (the manifest's text changed)\n".to_owned()
+            } else {
+                approval::render_changes(&approval.changes)
+            }
+        );
+    }
+    text
 }

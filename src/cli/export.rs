@@ -1,6 +1,7 @@
 //! `bot-bottle export kube`: the bottle a manifest describes, as Kubernetes objects in one YAML
-//! file. It plans the bottle as `start` does and makes its CA; nothing else happens but writing
-//! the output: no engine runs, nothing is created.
+//! file. It plans the bottle as `start` does, makes its CA, and asks the engine (when there is
+//! one) for the digests of the images, to name them as approved; nothing else happens but
+//! writing the output: nothing is created.
 
 use std::fs;
 use std::io::Write as _;
@@ -10,6 +11,7 @@ use anyhow::Context as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use clap::{Args, Subcommand};
 
+use super::Global;
 use crate::exit::UsageError;
 use crate::kube;
 
@@ -20,9 +22,9 @@ pub enum ExportCommand {
 }
 
 impl ExportCommand {
-    pub fn run(&self) -> anyhow::Result<()> {
+    pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         match self {
-            ExportCommand::Kube(args) => args.run(),
+            ExportCommand::Kube(args) => args.run(global),
         }
     }
 }
@@ -54,7 +56,7 @@ pub struct KubeArgs {
 }
 
 impl KubeArgs {
-    pub fn run(&self) -> anyhow::Result<()> {
+    pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         // Checked before the CA is made, so that a refusal costs nothing.
         if let Some(path) = &self.output {
             if !self.force && fs::symlink_metadata(path).is_ok() {
@@ -74,9 +76,11 @@ impl KubeArgs {
             std::time::Duration::from_secs(plan.egress.tls_interception.ca_validity_seconds),
         )
         .context("generating the bottle CA")?;
-        let options = kube::Options {
+        let mut options = kube::Options {
             init_image: self.init_image.clone(),
+            pins: kube::images::Pins::default(),
         };
+        options.pins = pins(global, &options.image_references(&plan))?;
         let export = kube::build(&plan, &ca, &options)?;
         let yaml = kube::render(&export, &plan)?;
         // What is written must read back as the same objects, each valid against its kind.
@@ -98,6 +102,27 @@ impl KubeArgs {
             out.flush().context("writing the export to stdout")
         }
     }
+}
+
+/// The digests the engine knows for `references`, so that the Pod runs the images as
+/// approved; each image left unpinned (no engine, no digest) is said on stderr, and the Pod
+/// names it with `imagePullPolicy: Never`.
+fn pins(global: &Global, references: &[&str]) -> anyhow::Result<kube::images::Pins> {
+    let Some(found) = engine::detect::find(global.engine.as_deref(), global.verbose)? else {
+        eprintln!(
+            "bot-bottle: no engine found to ask for the images' digests: the pod names each image as it is, with imagePullPolicy: Never"
+        );
+        return Ok(kube::images::Pins::default());
+    };
+    let (pins, unpinned) = kube::images::Pins::ask(references.iter().copied(), |r| {
+        found.engine.image_digests(r)
+    });
+    for why in unpinned {
+        eprintln!(
+            "bot-bottle: image {why}: the pod names it as it is, with imagePullPolicy: Never"
+        );
+    }
+    Ok(pins)
 }
 
 /// Writes `bytes` to `path` with mode 0600. Without `replace`, only as a new file; with it, a

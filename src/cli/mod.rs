@@ -97,7 +97,7 @@ impl Cli {
             Command::Gc(args) => args.run(&global),
             Command::Doctor(args) => args.run(&global),
             Command::Image(cmd) => cmd.run(&global),
-            Command::Export(cmd) => cmd.run(),
+            Command::Export(cmd) => cmd.run(&global),
             Command::Completions(args) => args.run(),
             Command::Man(args) => args.run(),
         }

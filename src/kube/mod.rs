@@ -6,11 +6,13 @@
 //! (`kube::policy`) bounds the pod as a whole. See the README's "Kubernetes" section.
 
 mod files;
+pub mod images;
 pub mod netfilter;
 mod pod;
 mod policy;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use anyhow::Context as _;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret};
@@ -48,6 +50,22 @@ pub const OBJECT_MAX_BYTES: usize = 1 << 20;
 pub struct Options {
     /// The image of the `netfilter` and `unpack` init containers.
     pub init_image: String,
+    /// The digests the engine knows for the images (see [`images`]).
+    pub pins: images::Pins,
+}
+
+impl Options {
+    /// Every image reference the Pod of `plan` names, as the plan (and the user) give them:
+    /// what [`images::Pins::ask`] pins.
+    pub fn image_references<'a>(&'a self, plan: &'a Plan) -> Vec<&'a str> {
+        let mut references = vec![
+            plan.images.agent.as_str(),
+            plan.images.proxy.as_str(),
+            self.init_image.as_str(),
+        ];
+        references.extend(plan.gate.as_ref().map(|g| g.image.as_str()));
+        references
+    }
 }
 
 /// The names of every object and volume of a bottle. podman turns each `ConfigMap`, Secret and
@@ -265,6 +283,24 @@ pub fn render(export: &Export, plan: &Plan) -> anyhow::Result<String> {
         _ => None,
     });
     volumes.extend(secrets.iter().cloned());
+    let mut never_pulled: Vec<&str> = export
+        .objects
+        .iter()
+        .filter_map(|o| match o {
+            Object::Pod(pod) => pod.spec.as_ref(),
+            _ => None,
+        })
+        .flat_map(|spec| {
+            spec.init_containers
+                .iter()
+                .flatten()
+                .chain(&spec.containers)
+        })
+        .filter(|c| c.image_pull_policy.as_deref() == Some("Never"))
+        .filter_map(|c| c.image.as_deref())
+        .collect();
+    never_pulled.sort_unstable();
+    never_pulled.dedup();
     let mut out = format!(
         "# bot-bottle export kube: the bottle {:?} (CA fingerprint {}).\n\
          # The Secret {} holds the bottle CA's private key: keep this file private.\n\
@@ -278,6 +314,17 @@ pub fn render(export: &Export, plan: &Plan) -> anyhow::Result<String> {
         secrets.join(" "),
         volumes.join(" "),
     );
+    if !never_pulled.is_empty() {
+        // Why some images are named by tag: no digest was known for them at export.
+        let _ = writeln!(
+            out,
+            "# Images by digest where the engine knew one; no digest was known for these (a local\n\
+             # build has none), so the pod names them as they are with imagePullPolicy: Never: {}\n\
+             # (the node runs its own copy, never one pulled by that name later; load them onto\n\
+             # each node, or name an image by its digest in the manifest or the environment).",
+            never_pulled.join(", ")
+        );
+    }
     for object in &export.objects {
         out.push_str("---\n");
         out.push_str(&serde_saphyr::to_string(object).context("writing an object as YAML")?);
@@ -382,6 +429,7 @@ mod tests {
         .unwrap();
         let options = Options {
             init_image: DEFAULT_INIT_IMAGE.to_owned(),
+            pins: images::Pins::default(),
         };
         build(plan, &ca, &options).unwrap()
     }
@@ -645,6 +693,66 @@ mod tests {
     }
 
     #[test]
+    fn the_pod_names_images_by_digest_where_known_and_never_pulls_a_tag() {
+        let dir = Dir::new("images");
+        let plan = plan_of(&dir, WITH_GATE);
+        let ca = crate::ca::generate(
+            &plan.bottle.slug,
+            plan.egress.tls_interception.ca_scope(),
+            std::time::Duration::from_secs(60),
+        )
+        .unwrap();
+        let pinned = format!("registry.test/agent@sha256:{}", "0f".repeat(32));
+        let options = Options {
+            init_image: DEFAULT_INIT_IMAGE.to_owned(),
+            pins: images::Pins::from_pairs([(plan.images.agent.as_str(), pinned.as_str())]),
+        };
+        assert_eq!(
+            options.image_references(&plan),
+            [
+                plan.images.agent.as_str(),
+                plan.images.proxy.as_str(),
+                DEFAULT_INIT_IMAGE,
+                plan.gate.as_ref().unwrap().image.as_str()
+            ]
+        );
+        let export = build(&plan, &ca, &options).unwrap();
+        let named: Vec<(&str, &str, &str)> = containers(pod(&export))
+            .into_iter()
+            .map(|c| {
+                (
+                    c.name.as_str(),
+                    c.image.as_deref().unwrap(),
+                    c.image_pull_policy.as_deref().unwrap(),
+                )
+            })
+            .collect();
+        let gate = plan.gate.as_ref().unwrap().image.as_str();
+        assert_eq!(
+            named,
+            [
+                ("netfilter", DEFAULT_INIT_IMAGE, "Never"),
+                ("unpack", DEFAULT_INIT_IMAGE, "Never"),
+                // The agent image as approved, by the digest the engine knew for it: the same
+                // bytes wherever a node pulls it.
+                ("prepare", pinned.as_str(), "IfNotPresent"),
+                ("proxy", plan.images.proxy.as_str(), "Never"),
+                ("gate", gate, "Never"),
+                ("agent", pinned.as_str(), "IfNotPresent"),
+            ]
+        );
+        let yaml = render(&export, &plan).unwrap();
+        let why = yaml
+            .lines()
+            .find(|l| l.contains("with imagePullPolicy: Never: "))
+            .expect("the header says which images are named by tag, and why");
+        for image in [DEFAULT_INIT_IMAGE, plan.images.proxy.as_str(), gate] {
+            assert!(why.contains(image), "{why}");
+        }
+        assert!(!why.contains("registry.test"), "{why}");
+    }
+
+    #[test]
     fn a_secret_over_the_limit_is_bad_input() {
         let dir = Dir::new("big");
         std::fs::create_dir_all(dir.path.join("skills/huge")).unwrap();
@@ -662,6 +770,7 @@ mod tests {
         .unwrap();
         let options = Options {
             init_image: DEFAULT_INIT_IMAGE.to_owned(),
+            pins: images::Pins::default(),
         };
         let err = build(&plan, &ca, &options).unwrap_err();
         assert_eq!(crate::exit::code_for(&err), crate::exit::USAGE);

@@ -92,10 +92,10 @@ pub fn pod(
 ) -> Pod {
     let has_gate = plan.gate.is_some();
     let mut init_containers = vec![netfilter(names, options), unpack(names, options, has_gate)];
-    init_containers.push(prepare(plan, names));
-    let mut containers = vec![proxy(plan, names)];
-    containers.extend(gate(plan, names));
-    containers.push(agent(plan, names));
+    init_containers.push(prepare(plan, names, options));
+    let mut containers = vec![proxy(plan, names, options)];
+    containers.extend(gate(plan, names, options));
+    containers.push(agent(plan, names, options));
 
     let mut aliases = vec![plan.containers.proxy.clone()];
     aliases.extend(plan.containers.gate.clone());
@@ -137,7 +137,6 @@ pub fn pod(
 fn netfilter(names: &Names, options: &Options) -> Container {
     Container {
         name: "netfilter".to_owned(),
-        image: Some(options.init_image.clone()),
         command: Some(shell(NETFILTER_SCRIPT, false)),
         volume_mounts: Some(vec![mount(
             &names.config_netfilter,
@@ -145,7 +144,7 @@ fn netfilter(names: &Names, options: &Options) -> Container {
             true,
         )]),
         security_context: Some(root_with(&["NET_ADMIN"])),
-        ..base_container()
+        ..base_container(options, &options.init_image)
     }
 }
 
@@ -164,7 +163,6 @@ fn unpack(names: &Names, options: &Options, has_gate: bool) -> Container {
     }
     Container {
         name: "unpack".to_owned(),
-        image: Some(options.init_image.clone()),
         command: Some(shell(UNPACK_SCRIPT, true)),
         env: Some(env([
             ("BB_PROXY_UID", PROXY_UID.to_string()),
@@ -172,17 +170,16 @@ fn unpack(names: &Names, options: &Options, has_gate: bool) -> Container {
         ])),
         volume_mounts: Some(mounts),
         security_context: Some(root_with(&["CHOWN"])),
-        ..base_container()
+        ..base_container(options, &options.init_image)
     }
 }
 
-fn prepare(plan: &Plan, names: &Names) -> Container {
+fn prepare(plan: &Plan, names: &Names, options: &Options) -> Container {
     let bundle = defaults::AGENT_CA_BUNDLE_PATH
         .strip_prefix(TRUST_DIR)
         .map_or("ca-certificates.crt", |rest| rest.trim_start_matches('/'));
     Container {
         name: "prepare".to_owned(),
-        image: Some(plan.images.agent.clone()),
         command: Some(shell(PREPARE_SCRIPT, true)),
         env: Some(env([
             ("BB_HOME", plan.agent.home.clone()),
@@ -201,14 +198,13 @@ fn prepare(plan: &Plan, names: &Names) -> Container {
         ]),
         // Reads the image's home whatever its modes, and hands what it wrote to the agent user.
         security_context: Some(root_with(&["CHOWN", "DAC_READ_SEARCH"])),
-        ..base_container()
+        ..base_container(options, &plan.images.agent)
     }
 }
 
-fn proxy(plan: &Plan, names: &Names) -> Container {
+fn proxy(plan: &Plan, names: &Names, options: &Options) -> Container {
     Container {
         name: "proxy".to_owned(),
-        image: Some(plan.images.proxy.clone()),
         args: Some(proxy_args()),
         volume_mounts: Some(vec![
             mount(&names.config_proxy, PROXY_CONFIG_DIR, true),
@@ -229,11 +225,11 @@ fn proxy(plan: &Plan, names: &Names) -> Container {
             ..Probe::default()
         }),
         security_context: Some(unprivileged(PROXY_UID, PROXY_GID)),
-        ..base_container()
+        ..base_container(options, &plan.images.proxy)
     }
 }
 
-fn gate(plan: &Plan, names: &Names) -> Option<Container> {
+fn gate(plan: &Plan, names: &Names, options: &Options) -> Option<Container> {
     let gate = plan.gate.as_ref()?;
     // Root for its OpenSSH client (see `netfilter::Filter::gate`), told apart by its group,
     // with every capability dropped: it reads the root-owned 0600 files it owns.
@@ -241,18 +237,17 @@ fn gate(plan: &Plan, names: &Names) -> Option<Container> {
     security.run_as_non_root = Some(false);
     Some(Container {
         name: "gate".to_owned(),
-        image: Some(gate.image.clone()),
         args: Some(gate.command.clone()),
         volume_mounts: Some(vec![
             mount(&names.volume_gate_etc, GATE_ETC_DIR, true),
             mount(&names.volume_gate_state, GATE_STATE_DIR, false),
         ]),
         security_context: Some(security),
-        ..base_container()
+        ..base_container(options, &gate.image)
     })
 }
 
-fn agent(plan: &Plan, names: &Names) -> Container {
+fn agent(plan: &Plan, names: &Names, options: &Options) -> Container {
     let mut vars: Vec<EnvVar> = plan
         .agent
         .env
@@ -286,7 +281,6 @@ fn agent(plan: &Plan, names: &Names) -> Container {
     }));
     Container {
         name: "agent".to_owned(),
-        image: Some(plan.images.agent.clone()),
         command: Some(plan.agent.command.clone()),
         working_dir: Some(plan.agent.workdir.clone()),
         env: Some(vars),
@@ -303,7 +297,7 @@ fn agent(plan: &Plan, names: &Names) -> Container {
             read_only_root_filesystem: Some(false),
             ..unprivileged(plan.agent.uid, plan.agent.gid)
         }),
-        ..base_container()
+        ..base_container(options, &plan.images.agent)
     }
 }
 
@@ -367,11 +361,13 @@ fn volumes(names: &Names, has_gate: bool) -> Vec<Volume> {
     volumes
 }
 
-/// What every container shares: images come from where the user put them (`localhost/…` names
-/// are never pulled), and no container may gain privileges.
-fn base_container() -> Container {
+/// A container of `image`, named as approved: by digest where the engine knew one, else by its
+/// name and never pulled (see [`super::images`]).
+fn base_container(options: &Options, image: &str) -> Container {
+    let named = options.pins.pod_image(image);
     Container {
-        image_pull_policy: Some("IfNotPresent".to_owned()),
+        image: Some(named.image),
+        image_pull_policy: Some(named.pull_policy.to_owned()),
         ..Container::default()
     }
 }

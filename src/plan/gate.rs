@@ -12,7 +12,7 @@ use bot_bottle_gate::config::{
 use serde::Serialize;
 
 use super::hostpaths::HostPaths;
-use super::{AgentFile, FileContent, FileOwner};
+use super::{AgentFile, Destination, FileContent, FileOwner};
 use crate::manifest::{GitUpstream, Manifest};
 
 /// Where the gate reads its config.
@@ -149,7 +149,7 @@ fn upstream(
         }
         (Some(path), Transport::Https) => {
             let source = paths
-                .file(&field("token_file"), path)
+                .file(&field("token_file"), path, Destination::GitGate)
                 .map_err(|m| (field("token_file"), m))?;
             Some(host_file(&format!("{TOKEN_DIR}/{name}"), 0o600, source))
         }
@@ -195,10 +195,10 @@ fn ssh_files(manifest: &Manifest, host: &HostPaths<'_>) -> Result<Vec<AgentFile>
         ));
     };
     let identity = host
-        .file("ssh.identity", identity)
+        .file("ssh.identity", identity, Destination::GitGate)
         .map_err(|m| ("ssh.identity".to_owned(), m))?;
     let known_hosts = host
-        .file("ssh.known_hosts", known_hosts)
+        .file("ssh.known_hosts", known_hosts, Destination::GitGate)
         .map_err(|m| ("ssh.known_hosts".to_owned(), m))?;
     Ok(vec![
         dir("/etc/bot-bottle-gate/ssh", 0o700),

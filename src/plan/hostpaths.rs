@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::paths::absolute;
-use super::HostFile;
+use super::{Destination, HostFile};
 use crate::userconfig::AllowedPath;
 
 /// What [`HostFile::allowed_by`] says for a path under the manifest's directory.
@@ -51,14 +51,24 @@ impl<'a> HostPaths<'a> {
         })
     }
 
-    /// The regular file the manifest's `field` names as `declared`.
-    pub fn file(&self, field: &str, declared: &Utf8Path) -> Result<Utf8PathBuf, String> {
-        self.resolve(field, declared, Kind::File)
+    /// The regular file the manifest's `field` names as `declared`, to be copied to `to`.
+    pub fn file(
+        &self,
+        field: &str,
+        declared: &Utf8Path,
+        to: Destination,
+    ) -> Result<Utf8PathBuf, String> {
+        self.resolve(field, declared, Kind::File, to)
     }
 
-    /// The directory the manifest's `field` names as `declared`.
-    pub fn dir(&self, field: &str, declared: &Utf8Path) -> Result<Utf8PathBuf, String> {
-        self.resolve(field, declared, Kind::Dir)
+    /// The directory the manifest's `field` names as `declared`, to be copied to `to`.
+    pub fn dir(
+        &self,
+        field: &str,
+        declared: &Utf8Path,
+        to: Destination,
+    ) -> Result<Utf8PathBuf, String> {
+        self.resolve(field, declared, Kind::Dir, to)
     }
 
     /// Every path resolved so far, in order.
@@ -66,7 +76,13 @@ impl<'a> HostPaths<'a> {
         self.found.into_inner()
     }
 
-    fn resolve(&self, field: &str, declared: &Utf8Path, kind: Kind) -> Result<Utf8PathBuf, String> {
+    fn resolve(
+        &self,
+        field: &str,
+        declared: &Utf8Path,
+        kind: Kind,
+        destination: Destination,
+    ) -> Result<Utf8PathBuf, String> {
         let full = absolute(&self.base, declared);
         let resolved = full
             .canonicalize_utf8()
@@ -102,13 +118,14 @@ impl<'a> HostPaths<'a> {
         let mut found = self.found.borrow_mut();
         if !found
             .iter()
-            .any(|f| f.field == field && f.resolved == resolved)
+            .any(|f| f.field == field && f.resolved == resolved && f.destination == destination)
         {
             found.push(HostFile {
                 field: field.to_owned(),
                 declared: declared.to_owned(),
                 resolved: resolved.clone(),
                 allowed_by,
+                destination,
             });
         }
         Ok(resolved)

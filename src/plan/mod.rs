@@ -11,7 +11,7 @@ mod steps;
 use std::collections::BTreeMap;
 
 use camino::Utf8PathBuf;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::manifest::{DlpAction, EnvName, Hostname};
 use crate::proxy_config::PipelockConfig;
@@ -253,9 +253,32 @@ pub struct HostFile {
     pub declared: Utf8PathBuf,
     /// What bot-bottle reads: absolute, every symlink followed.
     pub resolved: Utf8PathBuf,
+    /// Which container it is copied into. The same field can go to either: `ssh.identity` goes
+    /// to the git gate when an SSH upstream is declared, into the agent's home otherwise.
+    pub destination: Destination,
     /// Why it may be read: `manifest directory` (it lies under it), or the user's config file
     /// or `--allow-path` that allows it.
     pub allowed_by: String,
+}
+
+/// Where a host file is copied: what an approval records with it, since the same file is a
+/// credential the agent never sees in the gate and one it holds in its own home.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Destination {
+    /// The agent's container (its home).
+    Agent,
+    /// The git gate sidecar, which uses it for the agent without handing it over.
+    GitGate,
+}
+
+impl std::fmt::Display for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Destination::Agent => "the agent",
+            Destination::GitGate => "the git gate",
+        })
+    }
 }
 
 /// One provisioner, in run order; `action: "skip"` where its manifest section is empty.

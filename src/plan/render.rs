@@ -67,8 +67,8 @@ pub fn render_text(plan: &Plan) -> String {
         for file in &plan.host_files {
             let _ = writeln!(
                 out,
-                "  {}: {} -> {} (allowed by {})",
-                file.field, file.declared, file.resolved, file.allowed_by
+                "  {}: {} -> {} (allowed by {}), into {}",
+                file.field, file.declared, file.resolved, file.allowed_by, file.destination
             );
         }
     }
@@ -91,11 +91,12 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
         .iter()
         .map(Hostname::as_str)
         .collect();
-    let manifest = plan
-        .bottle
-        .manifest
-        .as_ref()
-        .map_or_else(|| "built-in default".to_owned(), ToString::to_string);
+    // With its digest, which `approve --expect-sha256` takes to approve the file reviewed.
+    let manifest = match (&plan.bottle.manifest, &plan.bottle.manifest_sha256) {
+        (Some(path), Some(sha256)) => format!("{path}, {sha256}"),
+        (Some(path), None) => path.to_string(),
+        (None, _) => "built-in default".to_owned(),
+    };
     let mapping = plan.agent.userns.as_ref().map_or_else(String::new, |u| {
         format!(" (--userns={u}: you are the agent user inside)")
     });

@@ -10,7 +10,9 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::gate::{rewrite_prefix, GatePlan};
 use super::hostpaths::HostPaths;
-use super::{AgentFile, FieldError, FileContent, FileOwner, ProvisionStep, StepAction};
+use super::{
+    AgentFile, Destination, FieldError, FileContent, FileOwner, ProvisionStep, StepAction,
+};
 use crate::defaults;
 use crate::manifest::Manifest;
 
@@ -143,7 +145,9 @@ fn prompt(
     let Some(path) = &manifest.prompt else {
         return Ok(ProvisionStep::skip("prompt", "no prompt in the manifest"));
     };
-    let source = host.file("prompt", path).map_err(|m| ("prompt", m))?;
+    let source = host
+        .file("prompt", path, Destination::Agent)
+        .map_err(|m| ("prompt", m))?;
     let detail = format!("copy the prompt {source} to {home}/.claude/CLAUDE.md");
     let mut files = Files::new();
     files.home_dirs(home, ".claude", 0o755);
@@ -165,7 +169,7 @@ fn skills(
     let mut dirs = Vec::new();
     for (i, path) in manifest.skills.iter().enumerate() {
         let dir = host
-            .dir(&format!("skills[{i}]"), path)
+            .dir(&format!("skills[{i}]"), path, Destination::Agent)
             .map_err(|m| ("skills", m))?;
         let name = dir.file_name().unwrap_or_default().to_owned();
         if !names.insert(name.clone()) {
@@ -250,7 +254,7 @@ fn ssh(manifest: &Manifest, host: &HostPaths<'_>, home: &str) -> Result<Provisio
     files.home_dirs(home, ".ssh", 0o700);
     if let Some(path) = &ssh.identity {
         let source = host
-            .file("ssh.identity", path)
+            .file("ssh.identity", path, Destination::Agent)
             .map_err(|m| ("ssh.identity", m))?;
         parts.push(format!("identity {source} to {home}/{SSH_IDENTITY} (0600)"));
         files.home_file(home, SSH_IDENTITY, 0o600, source);
@@ -263,7 +267,7 @@ fn ssh(manifest: &Manifest, host: &HostPaths<'_>, home: &str) -> Result<Provisio
     }
     if let Some(path) = &ssh.known_hosts {
         let source = host
-            .file("ssh.known_hosts", path)
+            .file("ssh.known_hosts", path, Destination::Agent)
             .map_err(|m| ("ssh.known_hosts", m))?;
         parts.push(format!("known_hosts {source} to {home}/.ssh/known_hosts"));
         files.home_file(home, ".ssh/known_hosts", 0o644, source);

@@ -4,8 +4,10 @@
 //! agent may have rewritten since the launch. Only `api_allowlist` changes; the file is copied
 //! back in (the image has no shell) and pipelock told to reload it with SIGHUP (pipelock
 //! v2.3.0 also watches the file, and drops the second reload of one config). The change counts
-//! once pipelock logs `config_reload`; a refusal (an `error` event from `CONFIG_RELOAD`) or no
-//! answer puts the old file back and fails.
+//! once pipelock logs `config_reload` with the `config_hash` of the bytes bot-bottle wrote (the
+//! hex SHA-256 of the raw file, as pipelock computes it); a refusal (an `error` event from
+//! `CONFIG_RELOAD`), a reload of other bytes (the file in the sidecar is not what was written)
+//! or no answer puts the old file back and fails.
 //!
 //! A host can be allowed only when the bottle CA's name constraints cover it (the allowlist
 //! and `egress.approvable` at launch): pipelock intercepts it with a leaf that CA signs, and
@@ -201,13 +203,53 @@ fn refuse_undeniable(current: &[Hostname], hosts: &[Hostname]) -> Result<(), Usa
 }
 
 /// Puts `new` in the sidecar's config file, has pipelock reload it and returns the reload's
-/// `config_hash`; puts `old` back if pipelock refuses it or does not answer.
+/// `config_hash`; puts `old` back if pipelock refuses it, reloads other bytes, or does not
+/// answer. Having reloaded other bytes, pipelock runs a config nobody wrote: it is told to
+/// reload the old one, and that reload must be the old file's too.
 fn reload(engine: &dyn Engine, proxy: &str, old: &str, new: &str) -> anyhow::Result<String> {
+    let failure = match put_and_reload(engine, proxy, new)? {
+        Ok(hash) => return Ok(hash),
+        Err(failure) => failure,
+    };
+    if !failure.reloaded {
+        put(engine, proxy, old).context("putting the old config back")?;
+        bail!(
+            "{}; the old config file is back in {proxy}",
+            failure.message
+        );
+    }
+    match put_and_reload(engine, proxy, old).context("putting the old config back")? {
+        Ok(_) => bail!(
+            "{}; the old config file is back in {proxy} and pipelock reloaded it",
+            failure.message
+        ),
+        Err(again) => bail!(
+            "{}; the old config file is back in {proxy}, but reloading it failed too ({}): `bot-bottle stop` the bottle",
+            failure.message,
+            again.message
+        ),
+    }
+}
+
+/// Why a reload did not count.
+struct Failure {
+    message: String,
+    /// Whether pipelock reloaded something (other bytes than written) rather than nothing.
+    reloaded: bool,
+}
+
+/// Puts `text` in the sidecar's config file, sends SIGHUP and waits for pipelock's answer: the
+/// `config_hash` of its reload when that is the hash of `text`, else why not.
+fn put_and_reload(
+    engine: &dyn Engine,
+    proxy: &str,
+    text: &str,
+) -> anyhow::Result<Result<String, Failure>> {
     let before = reloads(&engine.logs(proxy)?.stdout);
-    put(engine, proxy, new)?;
+    put(engine, proxy, text)?;
     engine.signal_container(proxy, "HUP")?;
     let deadline = Instant::now() + RELOAD_DEADLINE;
-    let failure = loop {
+    loop {
         let log = engine.logs(proxy)?;
         let now = reloads(&log.stdout);
         if let Some(hash) = now
@@ -215,27 +257,50 @@ fn reload(engine: &dyn Engine, proxy: &str, old: &str, new: &str) -> anyhow::Res
             .get(before.successes.len()..)
             .and_then(|s| s.last())
         {
-            return Ok(hash.clone());
+            return Ok(check_hash(hash, text)
+                .map(|()| hash.clone())
+                .map_err(|message| Failure {
+                    message,
+                    reloaded: true,
+                }));
         }
         if let Some(error) = now
             .errors
             .get(before.errors.len()..)
             .and_then(|e| e.first())
         {
-            break format!("pipelock refused the new config: {error}");
+            return Ok(Err(Failure {
+                message: format!("pipelock refused the new config: {error}"),
+                reloaded: false,
+            }));
         }
         if Instant::now() > deadline {
             let stderr: Vec<&str> = log.stderr.lines().rev().take(5).collect();
-            break format!(
-                "pipelock did not log a reload within {} s; its last lines on stderr: {}",
-                RELOAD_DEADLINE.as_secs(),
-                stderr.into_iter().rev().collect::<Vec<_>>().join(" | ")
-            );
+            return Ok(Err(Failure {
+                message: format!(
+                    "pipelock did not log a reload within {} s; its last lines on stderr: {}",
+                    RELOAD_DEADLINE.as_secs(),
+                    stderr.into_iter().rev().collect::<Vec<_>>().join(" | ")
+                ),
+                reloaded: false,
+            }));
         }
         std::thread::sleep(Duration::from_millis(200));
-    };
-    put(engine, proxy, old).context("putting the old config back")?;
-    bail!("{failure}; the old config file is back in {proxy}")
+    }
+}
+
+/// Fails unless pipelock's `config_hash` is the hex SHA-256 of `written`: what it reloaded is
+/// then the file bot-bottle wrote, not one something else put there (or a copy cut short).
+fn check_hash(reloaded: &str, written: &str) -> Result<(), String> {
+    let digest = crate::ca::sha256_of(written.as_bytes());
+    let expected = digest.trim_start_matches("sha256:");
+    if reloaded.eq_ignore_ascii_case(expected) {
+        Ok(())
+    } else {
+        Err(format!(
+            "pipelock reloaded a config whose hash is {reloaded:?}, not {expected} (the SHA-256 of the file bot-bottle wrote): the file in the sidecar is not the one written"
+        ))
+    }
 }
 
 fn put(engine: &dyn Engine, proxy: &str, text: &str) -> anyhow::Result<()> {
@@ -301,6 +366,21 @@ mod tests {
                 errors: vec!["rejected: security downgrade from strict mode".to_owned()],
             }
         );
+    }
+
+    #[test]
+    fn a_reload_counts_only_with_the_hash_of_the_bytes_written() {
+        let written = "{\n  \"mode\": \"strict\"\n}\n";
+        // The hex SHA-256 of those bytes, as pipelock's Config.Hash() computes it.
+        let hash = crate::ca::sha256_of(written.as_bytes())
+            .trim_start_matches("sha256:")
+            .to_owned();
+        assert_eq!(hash.len(), 64);
+        check_hash(&hash, written).unwrap();
+        // The same config with one byte more (another writer's, or a reformatting) is refused.
+        let err = check_hash(&hash, &format!("{written} ")).unwrap_err();
+        assert!(err.contains("is not the one written"), "{err}");
+        assert!(check_hash("", written).is_err(), "no hash is no proof");
     }
 
     #[test]

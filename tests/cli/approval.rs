@@ -217,10 +217,15 @@ fn approve_json_and_the_built_in_default() {
 
 /// `start -y` on a terminal (`script` gives it one), answering `answer` there.
 fn start_on_a_terminal(p: &Project, answer: &str) -> String {
+    on_a_terminal(p, "start -y bottle.toml", answer)
+}
+
+/// `bot-bottle ARGS` on a terminal, answering `answer` there; what the terminal showed.
+fn on_a_terminal(p: &Project, args: &str, answer: &str) -> String {
     let mut child = std::process::Command::new("script")
         .args([
             "-qec",
-            &format!("{} start -y bottle.toml", env!("CARGO_BIN_EXE_bot-bottle")),
+            &format!("{} {args}", env!("CARGO_BIN_EXE_bot-bottle")),
             "/dev/null",
         ])
         .current_dir(p.dir())
@@ -314,4 +319,195 @@ fn an_egress_lock_beside_the_manifest_or_the_default_needs_approval() {
         e.contains("+ egress.allowlist: planted.example.net  (widens egress)"),
         "{e}"
     );
+}
+
+/// Approved with an SSH upstream, the key is the git gate's; the agent can edit the manifest
+/// in its workspace.
+const WITH_UPSTREAM: &str = "name = \"app\"\n[ssh]\nidentity = \"id_ed25519\"\n\
+                             known_hosts = \"known_hosts\"\n\n\
+                             [[git.upstreams]]\nname = \"origin\"\n\
+                             url = \"ssh://git@git.example.com/org/app.git\"\n";
+
+#[test]
+fn deleting_the_upstreams_does_not_move_the_ssh_key_into_the_agent_unasked() {
+    let p = Project::new("approval-key-move", WITH_UPSTREAM);
+    p.scratch.write(
+        "proj/id_ed25519",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n",
+    );
+    p.scratch
+        .write("proj/known_hosts", "git.example.com ssh-ed25519 AAAA\n");
+    let out = p.run(&["approve"]);
+    let approved = stdout_of(&out);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    past_approval(&p.run(&["start", "-y"]));
+
+    // The agent deletes the upstream block: without a gate, ssh.identity goes into its home.
+    let cut = WITH_UPSTREAM.find("[[git.upstreams]]").unwrap();
+    p.edit(&WITH_UPSTREAM[..cut]);
+    let e = refused(&p.run(&["start", "-y"]));
+    assert!(e.contains("changed since you approved it"), "{e}");
+    let moved = e
+        .lines()
+        .find(|l| l.contains("~ files: ssh.identity "))
+        .unwrap_or_else(|| panic!("the key's move is shown: {e}"));
+    assert!(
+        moved.contains("into the git gate -> ssh.identity ")
+            && moved.ends_with("into the agent  (widens files)"),
+        "{moved}"
+    );
+    // Refused again: nothing was recorded. `export kube` refuses it as well.
+    refused(&p.run(&["start", "-y"]));
+    let out = p.run(&["export", "kube", "-o", "bottle.yaml"]);
+    let e = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(3), "{e}");
+    assert!(e.contains("into the agent  (widens files)"), "{e}");
+    assert!(!p.dir().join("bottle.yaml").exists());
+    // The approved policy said where the key went.
+    assert!(
+        approved.contains("/proj/id_ed25519 into the git gate\n"),
+        "{approved}"
+    );
+}
+
+#[test]
+fn another_agent_image_needs_approval() {
+    let p = Project::new("approval-image", MANIFEST);
+    assert!(p.run(&["approve"]).status.success());
+    p.edit(&format!(
+        "{MANIFEST}[agent]\nimage = \"localhost/someone-else/agent:latest\"\n"
+    ));
+    let e = refused(&p.run(&["start", "-y"]));
+    assert!(
+        e.contains(
+            "~ image: localhost/bot-bottle/agent:latest -> localhost/someone-else/agent:latest  (widens files)"
+        ),
+        "{e}"
+    );
+}
+
+/// The manifest's digest as the text plan shows it (`sha256:<hex>`).
+fn digest_shown(p: &Project) -> String {
+    let text = stdout_of(&p.run(&["start", "--dry-run"]));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("bottle:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let at = line.find("sha256:").unwrap_or_else(|| panic!("{line}"));
+    line[at..].trim_end_matches(')').to_owned()
+}
+
+#[test]
+fn approve_expect_sha256_records_only_the_file_reviewed() {
+    let p = Project::new("approval-expect", MANIFEST);
+    let reviewed = digest_shown(&p);
+    assert_eq!(reviewed.len(), "sha256:".len() + 64, "{reviewed}");
+
+    // Between the review and the approval, the agent adds a variable to the manifest.
+    let rewritten = format!("{MANIFEST}[agent]\nenv = [\"AWS_SECRET_ACCESS_KEY\"]\n");
+    p.edit(&rewritten);
+    let out = p.run(&["approve", "--expect-sha256", &reviewed]);
+    let e = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains("/proj/bottle.toml: its SHA-256 is sha256:"),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!("not {reviewed} (--expect-sha256)")),
+        "{e}"
+    );
+    assert!(e.contains("nothing was approved"), "{e}");
+    assert!(
+        !p.state().exists(),
+        "a refused approve wrote {}",
+        p.state().display()
+    );
+
+    // The file reviewed is approved, named by the bare hex `sha256sum` prints, in either case.
+    p.edit(MANIFEST);
+    let bare = reviewed.trim_start_matches("sha256:").to_ascii_uppercase();
+    let out = p.run(&["approve", "--expect-sha256", &bare]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stdout_of(&out).contains("approved (first approval)"));
+    past_approval(&p.run(&["start", "-y"]));
+
+    // A lock planted beside it is an input too: a digest for the manifest alone is not enough.
+    std::fs::write(p.dir().join("bottle.lock"), LOCK).unwrap();
+    let out = p.run(&["approve", "--expect-sha256", &reviewed]);
+    let e = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains(
+            "/proj/bottle.lock: an egress lock beside the manifest is an approval input too"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("--expect-lock-sha256"), "{e}");
+    refused(&p.run(&["start", "-y"]));
+    let text = stdout_of(&p.run(&["start", "--dry-run"]));
+    let lock_line = text
+        .lines()
+        .find(|l| l.starts_with("egress lock:"))
+        .unwrap();
+    let at = lock_line.find("sha256:").unwrap();
+    let lock_digest = &lock_line[at..at + "sha256:".len() + 64];
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let out = p.run(&[
+        "approve",
+        "--expect-sha256",
+        &reviewed,
+        "--expect-lock-sha256",
+        &wrong,
+    ]);
+    let e = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains(&format!(
+            "/proj/bottle.lock: its SHA-256 is {lock_digest}, not {wrong}"
+        )),
+        "{e}"
+    );
+    refused(&p.run(&["start", "-y"]));
+    let out = p.run(&[
+        "approve",
+        "--expect-sha256",
+        &reviewed,
+        "--expect-lock-sha256",
+        lock_digest,
+    ]);
+    let text = stdout_of(&out);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(text.contains("egress lock: "), "{text}");
+    assert!(text.contains(lock_digest), "both digests are shown: {text}");
+    past_approval(&p.run(&["start", "-y"]));
+
+    // Not a digest: exit 2.
+    let out = p.run(&["approve", "--expect-sha256", "abc"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("--expect-sha256 \"abc\": not a SHA-256"));
+}
+
+#[test]
+fn approve_on_a_terminal_shows_the_digest_and_asks() {
+    let p = Project::new("approval-approve-tty", MANIFEST);
+    let reviewed = digest_shown(&p);
+    let said = on_a_terminal(&p, "approve", "n\n");
+    assert!(
+        said.contains(&format!("/proj/bottle.toml ({reviewed})")),
+        "{said}"
+    );
+    assert!(said.contains("egress.allowlist: a.example.com"), "{said}");
+    assert!(
+        said.contains("Approve this manifest as it is now? [y/N]"),
+        "{said}"
+    );
+    assert!(said.contains("nothing was recorded"), "{said}");
+    assert!(!p.state().exists(), "a no recorded an approval");
+    let said = on_a_terminal(&p, "approve", "y\n");
+    assert!(said.contains("approved (first approval)"), "{said}");
+    past_approval(&p.run(&["start", "-y"]));
+    // Approved as it is: nothing to ask.
+    let said = on_a_terminal(&p, "approve", "");
+    assert!(said.contains("already approved"), "{said}");
 }

@@ -289,7 +289,26 @@ fn git_upstreams_add_a_gate_that_holds_the_key() {
         files.contains(&"/etc/bot-bottle-gate/tokens/web"),
         "{files:?}"
     );
-    // The key goes to the gate, never into the agent.
+    // The key goes to the gate, never into the agent, and the plan says so for each file.
+    let destinations: Vec<(&str, &str)> = plan["host_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["field"].as_str().unwrap(),
+                f["destination"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        destinations,
+        [
+            ("git.upstreams[1].token_file", "git_gate"),
+            ("ssh.identity", "git_gate"),
+            ("ssh.known_hosts", "git_gate"),
+        ]
+    );
     let steps = plan["provisioning"].as_array().unwrap();
     let ssh = steps.iter().find(|s| s["step"] == "ssh").unwrap();
     assert_eq!(ssh["action"], "skip");

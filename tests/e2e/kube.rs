@@ -96,6 +96,36 @@ impl<'h> Played<'h> {
             .unwrap()
     }
 
+    /// Every container names its image by the digest the engine knows for the tag the plan
+    /// gave (podman records one even for a local build), so the pod runs the images as
+    /// approved, not whatever the tag names when a node pulls.
+    fn images_are_pinned(&self) {
+        let pod = self
+            .objects
+            .iter()
+            .find(|o| o["kind"] == "Pod")
+            .expect("the export has a Pod");
+        let spec = &pod["spec"];
+        let containers: Vec<&Value> = spec["initContainers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(spec["containers"].as_array().unwrap())
+            .collect();
+        for c in &containers {
+            let image = c["image"].as_str().unwrap();
+            assert!(image.contains("@sha256:"), "{} names {image}", c["name"]);
+            assert_eq!(c["imagePullPolicy"], "IfNotPresent", "{}", c["name"]);
+        }
+        let agent = containers.iter().find(|c| c["name"] == "agent").unwrap();
+        let digests = self.h.engine.image_digests(AGENT_IMAGE).unwrap();
+        assert!(
+            digests.iter().any(|d| agent["image"] == d.as_str()),
+            "{} is none of {digests:?}",
+            agent["image"]
+        );
+    }
+
     fn start_upstream(&self) {
         let aliases = [
             "upstream.bottle.test",
@@ -131,6 +161,7 @@ impl<'h> Played<'h> {
         assert_eq!(mode, 0o600, "the export holds the CA key: its mode");
         let text = std::fs::read_to_string(&self.yaml).unwrap();
         self.objects = serde_saphyr::from_multiple(&text).expect("the export is YAML");
+        self.images_are_pinned();
         let play = self.podman(&[
             "kube",
             "play",

@@ -91,10 +91,12 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         labels("gate"),
     )
     .map_err(|(field, message)| in_manifest(&field, message))?;
+    let stage_dir = inputs.stage_root.join(&slug);
     let agent = agent_plan(
         manifest,
         inputs,
         workspace,
+        &stage_dir,
         &names.proxy,
         gate.as_ref().map(|g| g.container.as_str()),
         labels("agent"),
@@ -145,7 +147,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         state_volume,
         provisioning,
         host_files: host_paths.into_found(),
-        stage_dir: inputs.stage_root.join(&slug),
+        stage_dir,
     })
 }
 
@@ -288,6 +290,7 @@ fn agent_plan(
     manifest: &Manifest,
     inputs: &PlanInputs,
     workspace: Utf8PathBuf,
+    stage_dir: &Utf8Path,
     proxy_name: &str,
     gate_name: Option<&str>,
     labels: BTreeMap<String, String>,
@@ -331,6 +334,11 @@ fn agent_plan(
         )
     });
     let env = agent_env(proxy_name, gate_name, &home);
+    let git = super::gitmeta::plan(
+        &workspace,
+        defaults::AGENT_WORKDIR,
+        stage_dir.join(crate::gitwatch::FILE),
+    );
     Ok(AgentPlan {
         command,
         user,
@@ -339,6 +347,7 @@ fn agent_plan(
         home,
         workspace,
         workdir: defaults::AGENT_WORKDIR.to_owned(),
+        git,
         userns,
         env,
         forwarded_env,

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod gate;
+pub mod gitmeta;
 pub mod hostpaths;
 mod paths;
 mod render;
@@ -142,6 +143,9 @@ pub struct AgentPlan {
     /// Host directory mounted read-write at [`Self::workdir`].
     pub workspace: Utf8PathBuf,
     pub workdir: String,
+    /// Its repository's `.git`: the mounts that keep its config and hooks from the agent, and
+    /// the snapshot the end of the bottle compares with.
+    pub git: gitmeta::WorkspaceGit,
     /// `--userns` for the agent: rootless podman maps the invoking user to the agent user
     /// (`keep-id`); other engines map ids one to one and get none.
     pub userns: Option<String>,

@@ -434,9 +434,9 @@ fn the_plan_shows_the_mounts_that_keep_git_config_and_hooks_from_the_agent() {
         assert!(text.contains(line), "no {line:?} in:\n{text}");
     }
 
-    let plain = Scratch::new("gitmeta-none");
-    plain.write("bottle.toml", "name = \"plain\"\n");
-    let plan = dry_run_json(&[], plain.path());
+    let not_a_repo = Scratch::new("gitmeta-none");
+    not_a_repo.write("bottle.toml", "name = \"plain\"\n");
+    let plan = dry_run_json(&[], not_a_repo.path());
     assert_eq!(plan["agent"]["git"]["repository"], "none");
     assert_eq!(plan["agent"]["git"]["mounts"], json!([]));
 }

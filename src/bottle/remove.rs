@@ -6,7 +6,7 @@ use engine::Engine;
 
 use super::teardown::{self, Resource};
 use super::{selector, Held, ResourceNames};
-use crate::{parallel, timing};
+use crate::{gitwatch, parallel, timing};
 
 /// What a removal did, for the line the user reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,9 @@ pub struct Removed {
     pub slug: String,
     /// State volumes that stay (none when purged).
     pub kept_volumes: Vec<String>,
+    /// The warning about git files in the workspace that appeared or changed since the
+    /// launch (see [`crate::gitwatch`]), when there is any.
+    pub git_warning: Option<String>,
 }
 
 impl Removed {
@@ -60,6 +63,8 @@ impl Held<'_> {
         let mut volumes: Vec<String> = volumes?.into_iter().map(|v| v.name).collect();
         let stage_dir = bottle.stage_dir();
         let has_stage = stage_dir.exists();
+        // Read before the stage directory goes, compared once the agent is gone.
+        let git_files = gitwatch::Snapshot::load(&stage_dir.join(gitwatch::FILE));
         // A volume named by the slug alone (an earlier bot-bottle's) may carry no label.
         let named = ResourceNames::legacy_state_volume(slug);
         if purge && !volumes.contains(&named) && engine.inspect_volume(&named)?.is_some() {
@@ -84,9 +89,12 @@ impl Held<'_> {
             resources.extend(volumes.iter().cloned().map(Resource::Volume));
         }
         timing::step("remove", || teardown::remove_all(engine, &resources))?;
+        let git_warning =
+            git_files.and_then(|s| timing::step("workspace git files", || s.warning_now()));
         Ok(Removed {
             slug: slug.to_owned(),
             kept_volumes: if purge { Vec::new() } else { volumes },
+            git_warning,
         })
     }
 }

@@ -49,6 +49,9 @@ impl StopArgs {
         let learned = learn_before_removal(engine.as_ref(), &bottle);
         let removed = held.remove(engine.as_ref(), self.purge)?;
         eprintln!("bot-bottle: {}", removed.summary());
+        if let Some(warning) = &removed.git_warning {
+            eprintln!("bot-bottle: {warning}");
+        }
         learned.context("the bottle was removed, but its learn run's lock was not written")
     }
 }

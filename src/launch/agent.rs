@@ -61,18 +61,7 @@ pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>) -> ContainerSpec {
             .collect(),
         env,
         labels: plan.agent.labels.clone(),
-        mounts: vec![
-            Mount::Bind {
-                source: plan.agent.workspace.clone(),
-                target: plan.agent.workdir.clone().into(),
-                read_only: false,
-            },
-            Mount::Volume {
-                name: plan.state_volume.name.clone(),
-                target: plan.state_volume.target.clone().into(),
-                read_only: false,
-            },
-        ],
+        mounts: mounts(plan),
         user: Some(plan.agent.user.clone()),
         userns: plan.agent.userns.clone(),
         workdir: Some(plan.agent.workdir.clone()),
@@ -85,6 +74,28 @@ pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>) -> ContainerSpec {
         cap_drop: vec!["NET_RAW".to_owned()],
         ..ContainerSpec::new(&plan.containers.agent, &plan.images.agent)
     }
+}
+
+/// The workspace, then the mounts over it that keep its repository's config and hooks from
+/// the agent (each target below the one before: engines mount them in that order), and the
+/// state volume.
+fn mounts(plan: &Plan) -> Vec<Mount> {
+    let mut mounts = vec![Mount::Bind {
+        source: plan.agent.workspace.clone(),
+        target: plan.agent.workdir.clone().into(),
+        read_only: false,
+    }];
+    mounts.extend(plan.agent.git.mounts.iter().map(|m| Mount::Bind {
+        source: m.source.clone(),
+        target: m.target.clone().into(),
+        read_only: m.read_only,
+    }));
+    mounts.push(Mount::Volume {
+        name: plan.state_volume.name.clone(),
+        target: plan.state_volume.target.clone().into(),
+        read_only: false,
+    });
+    mounts
 }
 
 /// The host values of the forwarded variables that are set; names only appear in messages.
@@ -123,6 +134,8 @@ pub fn start(
         })?;
         guard.created(&volume);
     }
+    // What the workspace's `.git` lacks to be mounted read-only: empty, as `git init` makes it.
+    crate::plan::gitmeta::create_missing(&plan.agent.git)?;
     let resource = Resource::Container(name.clone());
     guard.adopt(resource.clone());
     timing::step("agent: create", || {

@@ -19,6 +19,7 @@ use crate::bottle::teardown::{self, Guard, Resource};
 use crate::bottle::{lock, stage};
 use crate::ca::{self, BottleCa};
 use crate::exit::Interrupted;
+use crate::gitwatch;
 use crate::parallel;
 use crate::plan::Plan;
 use crate::signals;
@@ -194,15 +195,17 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
     eprintln!("bot-bottle: mitm ca fingerprint: {}", ca.fingerprint());
 
     let guard = Guard::new(engine, &plan.launch_id);
-    let brought_up = bring_up(engine, plan, &ca, &guard, &preflight, options);
-    if let Err(err) = brought_up {
-        report_teardown(guard.teardown());
-        return Err(if signals::interrupted() {
-            err.context(Interrupted)
-        } else {
-            err
-        });
-    }
+    let git_files = match bring_up(engine, plan, &ca, &guard, &preflight, options) {
+        Ok(git_files) => git_files,
+        Err(err) => {
+            report_teardown(guard.teardown());
+            return Err(if signals::interrupted() {
+                err.context(Interrupted)
+            } else {
+                err
+            });
+        }
+    };
 
     let mut outcome = Outcome {
         schema: JSON_SCHEMA,
@@ -241,6 +244,10 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
         })
         .transpose();
     let teardown = guard.teardown();
+    // The agent is gone: what it left in the workspace's git files is final.
+    if let Some(warning) = git_files.warning_now() {
+        eprintln!("bot-bottle: {warning}");
+    }
     if signals::interrupted() {
         report_teardown(teardown);
         return Err(anyhow::Error::new(Interrupted));
@@ -281,7 +288,8 @@ fn report_teardown(result: Result<(), teardown::TeardownErrors>) {
 /// networks and the sidecar's create (the claim on the bottle's name), the sidecar, the git
 /// gate (when there is one) and the agent come up side by side: each one's files are copied
 /// in before its container starts, and the only step that needs them all is the last, which
-/// waits until the agent reaches its sidecar and gate.
+/// waits until the agent reaches its sidecar and gate. Returns the workspace's git control
+/// files as they were before the agent existed (also saved in the stage directory, for `stop`).
 fn bring_up(
     engine: &dyn Engine,
     plan: &Plan,
@@ -289,14 +297,25 @@ fn bring_up(
     guard: &Guard,
     preflight: &Preflight,
     options: Options,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<gitwatch::Snapshot> {
     guard.adopt(Resource::StageDir(plan.stage_dir.clone()));
     timing::step("stage directory", || -> anyhow::Result<()> {
         stage::create(&plan.stage_dir)?;
         stage::write(&plan.stage_dir, "ca.pem", ca.cert_pem().as_bytes(), 0o644)
     })?;
 
-    timing::step("networks", || network::create(engine, plan, guard))?;
+    // The workspace walk needs no engine: it runs while the networks are made.
+    let (networks, git_files) = parallel::both(
+        || timing::step("networks", || network::create(engine, plan, guard)),
+        || {
+            timing::step("workspace git files", || {
+                let snapshot = gitwatch::Snapshot::take(&plan.agent.workspace);
+                snapshot.save(&plan.agent.git.snapshot).map(|()| snapshot)
+            })
+        },
+    );
+    networks?;
+    let git_files = git_files?;
     signals::check()?;
     timing::step("sidecar: create", || sidecar::create(engine, plan, guard))?;
     let ((proxy_up, gate_up), agent_up) = parallel::both(
@@ -331,7 +350,7 @@ fn bring_up(
     })?;
     // Up: from now on the state volume is the bottle name's, not this launch's.
     guard.release(&Resource::Volume(plan.state_volume.name.clone()));
-    Ok(())
+    Ok(git_files)
 }
 
 /// Runs the agent's command attached to this terminal; a signal removes the agent container,

@@ -94,17 +94,17 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         labels("gate"),
     )
     .map_err(|(field, message)| in_manifest(&field, message))?;
-    let mut hosts = BTreeMap::from([(names.proxy.clone(), addresses.proxy.to_string())]);
-    if let Some(gate) = &gate {
-        hosts.insert(gate.container.clone(), gate.address.clone());
-    }
+    let stage_dir = inputs.stage_root.join(&slug);
     let agent = agent_plan(
         manifest,
         inputs,
         workspace,
-        (&addresses, hosts),
-        &names.proxy,
-        gate.as_ref().map(|g| g.container.as_str()),
+        &stage_dir,
+        &Neighbours {
+            proxy: &names.proxy,
+            gate: gate.as_ref().map(|g| g.container.as_str()),
+            addresses: &addresses,
+        },
         labels("agent"),
     )
     .map_err(|(field, message)| in_manifest(field, message))?;
@@ -154,7 +154,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         state_volume,
         provisioning,
         host_files: host_paths.into_found(),
-        stage_dir: inputs.stage_root.join(&slug),
+        stage_dir,
     })
 }
 
@@ -299,14 +299,32 @@ fn egress_plan(
     })
 }
 
+/// The agent's neighbours on the internal network: the sidecars' names, and where each of them
+/// (and the agent) sits there.
+struct Neighbours<'a> {
+    proxy: &'a str,
+    gate: Option<&'a str>,
+    addresses: &'a InternalAddresses,
+}
+
+impl Neighbours<'_> {
+    /// What the agent's `/etc/hosts` maps: each sidecar's name to its internal address.
+    fn hosts(&self) -> BTreeMap<String, String> {
+        let mut hosts = BTreeMap::from([(self.proxy.to_owned(), self.addresses.proxy.to_string())]);
+        if let Some(gate) = self.gate {
+            hosts.insert(gate.to_owned(), self.addresses.gate.to_string());
+        }
+        hosts
+    }
+}
+
 /// The agent container: command, user, workspace, and the variables it gets.
 fn agent_plan(
     manifest: &Manifest,
     inputs: &PlanInputs,
     workspace: Utf8PathBuf,
-    (addresses, hosts): (&InternalAddresses, BTreeMap<String, String>),
-    proxy_name: &str,
-    gate_name: Option<&str>,
+    stage_dir: &Utf8Path,
+    neighbours: &Neighbours<'_>,
     labels: BTreeMap<String, String>,
 ) -> Result<AgentPlan, FieldError> {
     let command = match &manifest.agent.command {
@@ -347,7 +365,12 @@ fn agent_plan(
             defaults::AGENT_GID
         )
     });
-    let env = agent_env(proxy_name, gate_name, &home);
+    let env = agent_env(neighbours.proxy, neighbours.gate, &home);
+    let git = super::gitmeta::plan(
+        &workspace,
+        defaults::AGENT_WORKDIR,
+        stage_dir.join(crate::gitwatch::FILE),
+    );
     Ok(AgentPlan {
         command,
         user,
@@ -356,8 +379,9 @@ fn agent_plan(
         home,
         workspace,
         workdir: defaults::AGENT_WORKDIR.to_owned(),
-        address: addresses.agent.to_string(),
-        hosts,
+        address: neighbours.addresses.agent.to_string(),
+        hosts: neighbours.hosts(),
+        git,
         userns,
         env,
         forwarded_env,

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod gate;
+pub mod gitmeta;
 pub mod hostpaths;
 mod paths;
 mod render;
@@ -150,6 +151,9 @@ pub struct AgentPlan {
     /// Names its `/etc/hosts` maps (`--add-host`): the sidecars', to their internal addresses
     /// (the internal network has no DNS).
     pub hosts: BTreeMap<String, String>,
+    /// Its repository's `.git`: the mounts that keep its config and hooks from the agent, and
+    /// the snapshot the end of the bottle compares with.
+    pub git: gitmeta::WorkspaceGit,
     /// `--userns` for the agent: rootless podman maps the invoking user to the agent user
     /// (`keep-id`); other engines map ids one to one and get none.
     pub userns: Option<String>,

@@ -62,6 +62,7 @@ pub fn render_text(plan: &Plan) -> String {
             let _ = writeln!(out, "  gate file {} ({:04o})", file.path, file.mode);
         }
     }
+    workspace_git(&mut out, plan);
     if !plan.host_files.is_empty() {
         let _ = writeln!(out, "host files:");
         for file in &plan.host_files {
@@ -81,6 +82,44 @@ pub fn render_text(plan: &Plan) -> String {
         let _ = writeln!(out, "  {}. {:<7} {mark}{}", i + 1, step.step, step.detail);
     }
     out
+}
+
+/// How the workspace's `.git` is kept from the agent, a line per mount, and what is not.
+fn workspace_git(out: &mut String, plan: &Plan) {
+    use super::gitmeta::Repository;
+    let git = &plan.agent.git;
+    let what = match git.repository {
+        Repository::Directory => "a repository: .git mounted on its own (it cannot be moved or replaced), its config and hooks read-only",
+        Repository::Gitfile => "a gitfile: mounted read-only",
+        Repository::Other => "not mounted apart",
+        Repository::None => "not a repository",
+    };
+    let _ = writeln!(
+        out,
+        "{:<19}{what}; git files the agent adds or changes elsewhere (commondir, modules, new repositories) are named when the bottle ends (snapshot {})",
+        "workspace git:", git.snapshot
+    );
+    for mount in &git.mounts {
+        let _ = writeln!(
+            out,
+            "  mount {} -> {} ({}{})",
+            mount.source,
+            mount.target,
+            if mount.read_only {
+                "read-only"
+            } else {
+                "read-write"
+            },
+            if mount.create.is_some() {
+                ", missing: created empty at launch"
+            } else {
+                ""
+            }
+        );
+    }
+    for note in &git.unprotected {
+        let _ = writeln!(out, "  unprotected: {note}");
+    }
 }
 
 /// The key/value lines above the provisioning steps.

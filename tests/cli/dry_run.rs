@@ -429,3 +429,55 @@ fn the_proxy_config_is_the_documented_one(plan: &Value) {
         32 * 1024 * 1024
     );
 }
+
+/// The workspace repository's `.git` gets its own mount, its config and hooks read-only (a
+/// missing one is created empty at launch, never by the plan), and the plan shows each mount;
+/// a workspace that is not a repository gets none.
+#[test]
+fn the_plan_shows_the_mounts_that_keep_git_config_and_hooks_from_the_agent() {
+    let dir = Scratch::new("gitmeta");
+    dir.write("bottle.toml", "name = \"gitmeta\"\n");
+    dir.write(".git/config", "[core]\n");
+    let ws = dir.path().canonicalize().unwrap();
+    let ws = ws.to_str().unwrap();
+    let plan = dry_run_json(&[], dir.path());
+    let git = &plan["agent"]["git"];
+    assert_eq!(git["repository"], "directory");
+    let stage = plan["stage_dir"].as_str().unwrap();
+    assert_eq!(git["snapshot"], format!("{stage}/git-files.json"));
+    assert_eq!(
+        git["mounts"],
+        json!([
+            {"source": format!("{ws}/.git"), "target": "/workspace/.git", "read_only": false, "create": null,
+             "why": "a mount point of its own: it cannot be renamed or removed"},
+            {"source": format!("{ws}/.git/config"), "target": "/workspace/.git/config", "read_only": true, "create": null,
+             "why": "read-only: git on the host runs what it says"},
+            {"source": format!("{ws}/.git/hooks"), "target": "/workspace/.git/hooks", "read_only": true, "create": "directory",
+             "why": "read-only: git on the host runs what it says"},
+        ])
+    );
+    assert!(
+        !dir.path().join(".git/hooks").exists(),
+        "the plan created it"
+    );
+
+    let out = bot_bottle(dir.path())
+        .args(["start", "--dry-run"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    for line in [
+        "workspace git:     a repository: .git mounted on its own (it cannot be moved or replaced), its config and hooks read-only;",
+        &format!("  mount {ws}/.git -> /workspace/.git (read-write)\n"),
+        &format!("  mount {ws}/.git/config -> /workspace/.git/config (read-only)\n"),
+        &format!("  mount {ws}/.git/hooks -> /workspace/.git/hooks (read-only, missing: created empty at launch)\n"),
+    ] {
+        assert!(text.contains(line), "no {line:?} in:\n{text}");
+    }
+
+    let not_a_repo = Scratch::new("gitmeta-none");
+    not_a_repo.write("bottle.toml", "name = \"plain\"\n");
+    let plan = dry_run_json(&[], not_a_repo.path());
+    assert_eq!(plan["agent"]["git"]["repository"], "none");
+    assert_eq!(plan["agent"]["git"]["mounts"], json!([]));
+}

@@ -6,6 +6,7 @@ mod claude;
 mod daily;
 mod egress;
 mod gitgate;
+mod gitmeta;
 mod isolation;
 mod kube;
 mod lifecycle;

@@ -44,6 +44,24 @@ fn installed(program: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Whether `shell` is here to check its completion script with. Where it must be
+/// (`BOT_BOTTLE_SHELLS=required`, which `contrib/ci/test-all.sh` sets, or any `CI`), a missing
+/// shell fails the test instead of leaving the script unchecked.
+fn shell_to_check(shell: &str) -> bool {
+    if installed(shell) {
+        return true;
+    }
+    let required = std::env::var("BOT_BOTTLE_SHELLS").is_ok_and(|v| v == "required")
+        || std::env::var_os("CI").is_some();
+    assert!(
+        !required,
+        "{shell} is not installed, and its completion script must be checked here \
+         (contrib/ci/setup-engines.sh installs it)"
+    );
+    eprintln!("{shell} not installed: its completion script is only checked for names");
+    false
+}
+
 fn completions(shell: &str) -> String {
     let out = bot_bottle(&repo())
         .args(["completions", shell])
@@ -212,8 +230,7 @@ printf '%s\n' "${COMPREPLY[@]}""#;
 
 #[test]
 fn zsh_completion_parses_where_zsh_is_installed() {
-    if !installed("zsh") {
-        eprintln!("zsh not installed: its completion script is only checked for names");
+    if !shell_to_check("zsh") {
         return;
     }
     syntax_checked("zsh", "-n", "_bot-bottle");
@@ -221,8 +238,7 @@ fn zsh_completion_parses_where_zsh_is_installed() {
 
 #[test]
 fn fish_completion_parses_and_completes_every_command_where_fish_is_installed() {
-    if !installed("fish") {
-        eprintln!("fish not installed: its completion script is only checked for names");
+    if !shell_to_check("fish") {
         return;
     }
     let (_scratch, script) = syntax_checked("fish", "--no-execute", "bot-bottle.fish");

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod defaults;
 pub mod doctor;
 pub mod exit;
+pub mod hostfile;
 pub mod images;
 pub mod kube;
 pub mod launch;

@@ -227,10 +227,8 @@ fn egress_plan(
     lock_path: &Utf8Path,
 ) -> Result<EgressPlan, UsageError> {
     let (lock, learn) = if inputs.learn {
-        let replaces = std::fs::symlink_metadata(lock_path)
-            .is_ok_and(|m| m.is_file())
-            .then(|| std::fs::read(lock_path).ok())
-            .flatten()
+        let replaces = crate::hostfile::read(lock_path, crate::hostfile::LOCK)
+            .ok()
             .map(|bytes| crate::ca::sha256_of(&bytes));
         let learn = LearnPlan {
             lock_path: lock_path.to_owned(),

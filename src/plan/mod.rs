@@ -288,9 +288,25 @@ pub enum FileOwner {
 #[serde(rename_all = "snake_case")]
 pub enum FileContent {
     Directory,
-    HostFile(Utf8PathBuf),
+    HostFile(HostSource),
     Text(String),
     BottleCaCert,
+}
+
+/// A host file a provisioned path is copied from: absolute, every symlink followed, and what
+/// kind of file it is, which caps what is read of it ([`crate::hostfile`]). Shown as its path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct HostSource {
+    pub path: Utf8PathBuf,
+    #[serde(skip)]
+    pub cap: crate::hostfile::Cap,
+}
+
+impl std::fmt::Display for HostSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.path.fmt(f)
+    }
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's serialize_with passes a reference

@@ -171,3 +171,121 @@ fn a_workspace_holding_bot_bottle_s_own_files_exits_2() {
     );
     assert!(e.contains(&format!("holds {}", config.display())), "{e}");
 }
+
+/// Long enough for a slow machine to plan, short enough that a read blocked on a FIFO fails
+/// the test instead of hanging it: the child is killed and its status is no exit code.
+const PROMPTLY: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Files bot-bottle reads that the agent can swap for a FIFO (an open or read of it would wait
+/// for a writer for ever), a huge sparse file (read whole into memory) or a symlink: each is
+/// refused at once, exit 2, naming the file, the field and the reason.
+#[test]
+fn a_fifo_a_huge_file_or_a_symlink_where_a_host_file_should_be_exits_2_at_once() {
+    let dir = Scratch::new("hostfile-kinds");
+    let root = dir.path().canonicalize().unwrap();
+    let run = |env: &[(&str, &Path)], args: &[&str]| {
+        let mut cmd = bot_bottle(dir.path());
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        let out = cmd
+            .args(["start", "--dry-run"])
+            .args(args)
+            .timeout(PROMPTLY)
+            .output()
+            .unwrap();
+        let e = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {e}");
+        assert!(out.stdout.is_empty(), "{args:?}: printed a plan");
+        e
+    };
+
+    // The prompt a FIFO.
+    mkfifo(&root.join("prompt.md"));
+    dir.write("fifo-prompt.toml", "prompt = \"prompt.md\"\n");
+    let e = run(&[], &["fifo-prompt.toml"]);
+    assert!(
+        e.contains(&format!(
+            "fifo-prompt.toml: prompt: \"prompt.md\" (resolved to {}/prompt.md): it is a FIFO (named pipe), not a regular file",
+            root.display()
+        )),
+        "{e}"
+    );
+
+    // A skill's file a sparse file of 1 GiB and a byte: nothing on disk, all of memory.
+    dir.write("skill/SKILL.md", "a skill\n");
+    std::fs::File::create(root.join("skill/data.bin"))
+        .unwrap()
+        .set_len((1 << 30) + 1)
+        .unwrap();
+    dir.write("huge-skill.toml", "skills = [\"skill\"]\n");
+    let e = run(&[], &["huge-skill.toml"]);
+    assert!(
+        e.contains(&format!(
+            "huge-skill.toml: skills: {}/skill/data.bin is 1073741825 bytes, over the 16 MiB bot-bottle copies of a skill's file",
+            root.display()
+        )),
+        "{e}"
+    );
+
+    // The manifest itself, and the user's config, a FIFO.
+    mkfifo(&root.join("fifo.toml"));
+    let e = run(&[], &["fifo.toml"]);
+    assert!(
+        e.contains(
+            "fifo.toml: cannot read the manifest: it is a FIFO (named pipe), not a regular file"
+        ),
+        "{e}"
+    );
+    mkfifo(&root.join("config.toml"));
+    dir.write("plain.toml", "name = \"plain\"\n");
+    let config = root.join("config.toml");
+    let e = run(&[("BOT_BOTTLE_CONFIG", &config)], &["plain.toml"]);
+    assert!(
+        e.contains(&format!(
+            "{}: cannot read bot-bottle's config: it is a FIFO (named pipe), not a regular file",
+            config.display()
+        )),
+        "{e}"
+    );
+
+    // The egress lock beside the manifest a symlink (to a lock the agent wrote elsewhere), then
+    // a FIFO.
+    let project = Scratch::new("hostfile-lock");
+    let elsewhere = project.write("elsewhere.lock", "");
+    project.write("bottle.toml", "name = \"locked\"\n");
+    let lock = project.path().join("bottle.lock");
+    std::os::unix::fs::symlink(&elsewhere, &lock).unwrap();
+    let lock_run = || {
+        let out = bot_bottle(project.path())
+            .args(["start", "--dry-run", "bottle.toml"])
+            .timeout(PROMPTLY)
+            .output()
+            .unwrap();
+        let e = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{e}");
+        e
+    };
+    let e = lock_run();
+    assert!(
+        e.contains(
+            "bottle.lock: cannot read the egress lock: it is a symbolic link, not a regular file"
+        ),
+        "{e}"
+    );
+    std::fs::remove_file(&lock).unwrap();
+    mkfifo(&lock);
+    let e = lock_run();
+    assert!(
+        e.contains("bottle.lock: cannot read the egress lock: it is a FIFO (named pipe), not a regular file"),
+        "{e}"
+    );
+}

@@ -28,6 +28,15 @@ pub struct HostPaths<'a> {
     found: RefCell<Vec<HostFile>>,
 }
 
+/// What a manifest does with a path it names, for the refusal.
+#[derive(Clone, Copy)]
+enum Named {
+    /// Reads it (a file, or a directory of skills).
+    Read,
+    /// Mounts it read-write as the workspace.
+    Workspace,
+}
+
 #[derive(Clone, Copy)]
 enum Kind {
     /// A regular file, of at most this many bytes.
@@ -66,6 +75,23 @@ impl<'a> HostPaths<'a> {
         self.resolve(field, declared, Kind::Dir)
     }
 
+    /// The directory the manifest's `agent.workspace` names as `declared`, resolved, and what
+    /// allows it (as for a host file, but mounted read-write rather than read). Not listed with
+    /// the host files: the plan shows it as the agent's workspace.
+    pub fn workspace(&self, declared: &Utf8Path) -> Result<(Utf8PathBuf, String), String> {
+        let full = absolute(&self.base, declared);
+        let resolved = full
+            .canonicalize_utf8()
+            .map_err(|e| format!("{declared:?} (resolved to {full}): {e}"))?;
+        let allowed_by = self.allowed_by(declared, &resolved, Named::Workspace)?;
+        if !resolved.is_dir() {
+            return Err(format!(
+                "{declared:?} (resolved to {resolved}) is not a directory"
+            ));
+        }
+        Ok((resolved, allowed_by))
+    }
+
     /// Every path resolved so far, in order.
     pub fn into_found(self) -> Vec<HostFile> {
         self.found.into_inner()
@@ -76,7 +102,7 @@ impl<'a> HostPaths<'a> {
         let resolved = full
             .canonicalize_utf8()
             .map_err(|e| format!("{declared:?} (resolved to {full}): {e}"))?;
-        let allowed_by = self.allowed_by(declared, &resolved)?;
+        let allowed_by = self.allowed_by(declared, &resolved, Named::Read)?;
         match kind {
             Kind::File(cap) => {
                 hostfile::open(&resolved, cap)
@@ -109,17 +135,29 @@ impl<'a> HostPaths<'a> {
 
     /// What allows `resolved` (what `declared` leads to): the manifest's directory, or the
     /// user's allowance that covers it; an error saying how to allow it when nothing does.
-    fn allowed_by(&self, declared: &Utf8Path, resolved: &Utf8Path) -> Result<String, String> {
+    fn allowed_by(
+        &self,
+        declared: &Utf8Path,
+        resolved: &Utf8Path,
+        named: Named,
+    ) -> Result<String, String> {
         let allowed_by = if resolved.starts_with(&self.root) {
             IN_MANIFEST_DIR.to_owned()
         } else if let Some(allowed) = self.allowed.iter().find(|a| resolved.starts_with(&a.path)) {
             allowed.by.clone()
         } else {
+            let (may, this) = match named {
+                Named::Read => ("may name only files under its own directory", "this file is yours to share"),
+                Named::Workspace => (
+                    "may mount as the workspace (read-write, the agent's to change) only a directory \
+                     under its own",
+                    "the agent may have this directory",
+                ),
+            };
             return Err(format!(
                 "{declared:?} resolves to {resolved}, outside the manifest's directory {}: a manifest \
-                 may name only files under its own directory, since a repository or the agent may have \
-                 written it; if this file is yours to share, allow it in {} (allow_paths = [{:?}]) or \
-                 with --allow-path {resolved}",
+                 {may}, since a repository or the agent may have written it; if {this}, allow it in {} \
+                 (allow_paths = [{:?}]) or with --allow-path {resolved}",
                 self.root, self.config_file, resolved.as_str()
             ));
         };

@@ -7,6 +7,7 @@ pub mod hostpaths;
 mod paths;
 mod render;
 mod steps;
+pub mod workspace;
 
 use std::collections::BTreeMap;
 
@@ -141,6 +142,10 @@ pub struct AgentPlan {
     pub home: String,
     /// Host directory mounted read-write at [`Self::workdir`].
     pub workspace: Utf8PathBuf,
+    /// Why it may be mounted: `manifest directory` (it lies under the manifest's), the user's
+    /// config file or `--allow-path` that allows it, or `current directory` (the manifest names
+    /// none, so it is where bot-bottle runs).
+    pub workspace_allowed_by: String,
     pub workdir: String,
     /// `--userns` for the agent: rootless podman maps the invoking user to the agent user
     /// (`keep-id`); other engines map ids one to one and get none.

@@ -83,6 +83,17 @@ pub fn render_text(plan: &Plan) -> String {
     out
 }
 
+/// The workspace, where it is mounted, how ids map on rootless podman, and what allowed it.
+fn workspace(plan: &Plan) -> String {
+    let mapping = plan.agent.userns.as_ref().map_or_else(String::new, |u| {
+        format!(" (--userns={u}: you are the agent user inside)")
+    });
+    format!(
+        "{} -> {}{mapping} (allowed by {})",
+        plan.agent.workspace, plan.agent.workdir, plan.agent.workspace_allowed_by
+    )
+}
+
 /// The key/value lines above the provisioning steps.
 fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
     let tls = &plan.egress.tls_interception;
@@ -96,9 +107,6 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
         .manifest
         .as_ref()
         .map_or_else(|| "built-in default".to_owned(), ToString::to_string);
-    let mapping = plan.agent.userns.as_ref().map_or_else(String::new, |u| {
-        format!(" (--userns={u}: you are the agent user inside)")
-    });
     vec![
         ("bottle", format!("{} (slug {}, manifest {manifest})", plan.bottle.name, plan.bottle.slug)),
         ("engine", engine(plan)),
@@ -168,7 +176,7 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
                 plan.state_volume.target
             ),
         ),
-        ("workspace", format!("{} -> {}{mapping}", plan.agent.workspace, plan.agent.workdir)),
+        ("workspace", workspace(plan)),
         ("command", plan.agent.command.join(" ")),
         ("forwarded env", forwarded(plan)),
         ("stage dir", plan.stage_dir.to_string()),

@@ -162,6 +162,30 @@ impl Context {
     }
 }
 
+/// Where every host tool an image build runs (rustc, cargo, npm, go, cp) runs: `/`.
+///
+/// These tools take configuration from the directory they run in and every directory above
+/// it: cargo a `.cargo/config.toml` (a `rustc-wrapper`, say, which then runs on the host),
+/// rustup a `rust-toolchain.toml` (the toolchain `rustc` and `cargo` are), npm an `.npmrc`, Go
+/// a `go.work`. The user's current directory is usually the workspace, which the agent and a
+/// cloned repository write. `/` is root's and holds none of these; a directory under the temp
+/// dir would not do, since any local user may plant `/tmp/.cargo` above it. What the tools
+/// still read is the user's own (their home's config, `CARGO_HOME`, `RUSTUP_HOME`, the
+/// environment), and every path handed to them is absolute.
+const HOST_TOOL_DIR: &str = "/";
+
+/// A host tool's command for an image build: `program`, run in [`HOST_TOOL_DIR`].
+fn host_tool(program: &str) -> Command {
+    Command::new(program).current_dir(HOST_TOOL_DIR)
+}
+
+/// `dir` (a command-line path) made absolute and its symlinks resolved, for a host tool that
+/// runs elsewhere ([`HOST_TOOL_DIR`]); `option` names it in the error.
+fn absolute_dir(option: &str, dir: &Utf8Path) -> anyhow::Result<Utf8PathBuf> {
+    dir.canonicalize_utf8()
+        .map_err(|e| crate::exit::UsageError(format!("{option} {dir}: {e}")).into())
+}
+
 fn step(what: &str) {
     eprintln!("bot-bottle: {what}");
 }
@@ -189,6 +213,7 @@ pub fn build_agent(
         .context("writing the agent Containerfile")?;
     let prefix = ctx.path.join("claude-code");
     if let Some(dir) = installed {
+        let dir = &absolute_dir("--claude-code-dir", dir)?;
         let bin = dir
             .join("node_modules")
             .join(CLAUDE_CODE_PACKAGE)
@@ -202,7 +227,7 @@ pub fn build_agent(
         step(&format!(
             "copying Claude Code from {dir} into the build context"
         ));
-        let cp = Command::new("cp")
+        let cp = host_tool("cp")
             .args(["-a", dir.as_str(), prefix.as_str()])
             .verbose(verbose);
         cp.run()
@@ -214,7 +239,7 @@ pub fn build_agent(
     ));
     // The package's install script links the native binary of this platform (an optional
     // dependency) into place; spelled out so that an npmrc cannot skip either.
-    let npm = Command::new("npm")
+    let npm = host_tool("npm")
         .args([
             "install",
             "--prefix",
@@ -308,7 +333,7 @@ pub fn build_pipelock(engine: &dyn Engine, tag: &str, verbose: bool) -> anyhow::
     step(&format!(
         "building pipelock {PIPELOCK_VERSION} ({PIPELOCK_PACKAGE} at {PIPELOCK_COMMIT}) with Go"
     ));
-    let go = Command::new("go")
+    let go = host_tool("go")
         .args([
             "install",
             "-trimpath",
@@ -357,7 +382,8 @@ fn is_workspace(dir: &Utf8Path) -> bool {
 /// The checkout to build the gate from: `given` (checked), else [`default_gate_source`].
 pub fn gate_source(given: Option<&Utf8Path>) -> anyhow::Result<GateBinary> {
     match given {
-        Some(dir) if is_workspace(dir) => Ok(GateBinary::Source(dir.to_owned())),
+        // Absolute: cargo runs in HOST_TOOL_DIR, not here.
+        Some(dir) if is_workspace(dir) => Ok(GateBinary::Source(absolute_dir("--source", dir)?)),
         Some(dir) => Err(crate::exit::UsageError(format!(
             "--source {dir}: no {} there; give a checkout of bot-bottle's workspace (the \
              directory holding Cargo.toml and gate/)",
@@ -462,7 +488,7 @@ fn is_static_elf(elf: &[u8]) -> Result<bool, String> {
 
 /// Builds `bot-bottle-gate` static with cargo from the checkout `source` and returns it.
 fn build_gate_binary(source: &Utf8Path, verbose: bool) -> anyhow::Result<Utf8PathBuf> {
-    let version = Command::new("rustc")
+    let version = host_tool("rustc")
         .args(["-vV"])
         .verbose(verbose)
         .run()
@@ -471,7 +497,7 @@ fn build_gate_binary(source: &Utf8Path, verbose: bool) -> anyhow::Result<Utf8Pat
     let host = rustc_host(&version)
         .with_context(|| format!("no host in `rustc -vV`: {version}"))?
         .to_owned();
-    let sysroot = Command::new("rustc")
+    let sysroot = host_tool("rustc")
         .args(["--print", "sysroot"])
         .verbose(verbose)
         .run()
@@ -498,7 +524,7 @@ fn build_gate_binary(source: &Utf8Path, verbose: bool) -> anyhow::Result<Utf8Pat
         how.target
     ));
     let manifest = source.join("Cargo.toml");
-    let mut cargo = Command::new("cargo")
+    let mut cargo = host_tool("cargo")
         .args([
             "build",
             "--release",
@@ -667,9 +693,16 @@ pub fn source(target: Target, from: Option<&str>) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::{
-        gate_executable, gate_source, is_static_elf, pinned_reference, prebuilt_gate, rustc_host,
-        static_build, GateBinary, StaticBuild,
+        gate_executable, gate_source, host_tool, is_static_elf, pinned_reference, prebuilt_gate,
+        rustc_host, static_build, GateBinary, StaticBuild,
     };
+
+    #[test]
+    fn host_tools_run_in_the_root_directory_not_the_user_s() {
+        for tool in ["rustc", "cargo", "npm", "go", "cp"] {
+            assert_eq!(host_tool(tool).dir(), Some(camino::Utf8Path::new("/")));
+        }
+    }
 
     #[test]
     fn the_gate_is_built_static_with_musl_when_it_is_installed_else_with_crt_static() {

@@ -19,6 +19,7 @@ pub mod defaults;
 pub mod doctor;
 pub mod exit;
 pub mod gitwatch;
+pub mod hostfile;
 pub mod images;
 pub mod kube;
 pub mod launch;

@@ -2,14 +2,14 @@
 //! the plan's steps list ([`crate::plan::ProvisionStep::files`]), in order, so nothing runs in
 //! the agent to provision it.
 
-use std::io::Read as _;
 use std::os::fd::AsRawFd as _;
 
 use anyhow::Context as _;
-use camino::Utf8Path;
 use engine::{Owner, Tarball};
 
-use crate::plan::{AgentFile, FileContent, FileOwner, Plan, StepAction};
+use crate::exit::UsageError;
+use crate::hostfile;
+use crate::plan::{AgentFile, FileContent, FileOwner, HostSource, Plan, StepAction};
 
 /// Whether `path` lies in the state volume's mount (or is its root).
 fn in_state_volume(plan: &Plan, path: &str) -> bool {
@@ -97,48 +97,133 @@ pub fn add_file(
             tar.file(path, pem.as_bytes(), file.mode, owner)
         }
         FileContent::HostFile(source) => {
-            let bytes = read_planned(source)
-                .with_context(|| format!("reading {source} for {}", file.path))?;
+            let bytes = read_planned(source)?;
             tar.file(path, &bytes, file.mode, owner)
         }
     };
     written.map(|_| ())
 }
 
-/// Reads the host file the plan resolved to `planned` (absolute, symlinks followed), refusing
-/// it when what opens is another file: something (an agent with the workspace mounted, say) put
-/// a symlink on the way since the plan was made. The kernel says which file the open reached.
-fn read_planned(planned: &Utf8Path) -> anyhow::Result<Vec<u8>> {
-    let mut file = std::fs::File::open(planned)?;
+/// Reads the host file the plan resolved to `planned` (absolute, symlinks followed) as
+/// [`hostfile`] reads one: a symlink, FIFO or other non-regular file, or one over its kind's
+/// cap, is refused (the plan checked it, but something with the workspace mounted, an agent
+/// say, may have swapped it since). So is one whose open reached another file through a
+/// directory on the way made a symlink since the plan: the kernel says which file the open
+/// reached. A refusal is a [`UsageError`] naming the file and its kind.
+fn read_planned(planned: &HostSource) -> Result<Vec<u8>, UsageError> {
+    let HostSource { path, cap } = planned;
+    let refuse = |why: String| {
+        UsageError(format!(
+            "{path} ({} the plan named): {why}; nothing was read",
+            cap.what
+        ))
+    };
+    let (file, len) = hostfile::open(path, *cap).map_err(|e| refuse(e.to_string()))?;
     let opened = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
-        .context("asking the kernel which file was opened")?;
-    if opened != planned.as_std_path() {
-        anyhow::bail!(
-            "it now leads to {}, not the file the plan named: refusing it (was a symlink put in its way?)",
+        .map_err(|e| refuse(format!("asking the kernel which file was opened: {e}")))?;
+    if opened != path.as_std_path() {
+        return Err(refuse(format!(
+            "it now leads to {}, not the file the plan named (was a symlink put in its way?)",
             opened.display()
-        );
+        )));
     }
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
+    hostfile::read_capped(file, len, *cap).map_err(|e| refuse(e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::read_planned;
+    use crate::hostfile;
+    use crate::plan::HostSource;
     use camino::Utf8PathBuf;
+
+    fn dir() -> (tempfile::TempDir, Utf8PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = Utf8PathBuf::try_from(tmp.path().canonicalize().unwrap()).unwrap();
+        (tmp, dir)
+    }
+
+    fn prompt(path: Utf8PathBuf) -> HostSource {
+        HostSource {
+            path,
+            cap: hostfile::PROMPT,
+        }
+    }
 
     #[test]
     fn a_planned_file_replaced_by_a_symlink_is_refused() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = Utf8PathBuf::try_from(tmp.path().canonicalize().unwrap()).unwrap();
+        let (_tmp, dir) = dir();
         let planned = dir.join("prompt.md");
         std::fs::write(&planned, "prompt\n").unwrap();
         std::fs::write(dir.join("secret"), "secret\n").unwrap();
-        assert_eq!(read_planned(&planned).unwrap(), b"prompt\n");
+        assert_eq!(read_planned(&prompt(planned.clone())).unwrap(), b"prompt\n");
         std::fs::remove_file(&planned).unwrap();
         std::os::unix::fs::symlink(dir.join("secret"), &planned).unwrap();
-        let e = format!("{:#}", read_planned(&planned).unwrap_err());
-        assert!(e.contains("now leads to") && e.contains("/secret"), "{e}");
+        let e = read_planned(&prompt(planned.clone())).unwrap_err().0;
+        assert_eq!(
+            e,
+            format!(
+                "{planned} (a prompt the plan named): it is a symbolic link, not a regular file \
+                 (bot-bottle follows none here); nothing was read"
+            )
+        );
+    }
+
+    #[test]
+    fn a_directory_on_the_way_replaced_by_a_symlink_is_refused() {
+        let (_tmp, dir) = dir();
+        std::fs::create_dir(dir.join("docs")).unwrap();
+        std::fs::write(dir.join("docs/prompt.md"), "prompt\n").unwrap();
+        std::fs::create_dir(dir.join("elsewhere")).unwrap();
+        std::fs::write(dir.join("elsewhere/prompt.md"), "secret\n").unwrap();
+        let planned = prompt(dir.join("docs/prompt.md"));
+        std::fs::remove_dir_all(dir.join("docs")).unwrap();
+        std::os::unix::fs::symlink(dir.join("elsewhere"), dir.join("docs")).unwrap();
+        let e = read_planned(&planned).unwrap_err().0;
+        assert!(
+            e.contains("now leads to") && e.contains("/elsewhere/prompt.md"),
+            "{e}"
+        );
+    }
+
+    /// Swapped in after the plan checked it (the agent can write the workspace while a launch
+    /// waits for an answer): a FIFO would block the open, and then the read, for ever.
+    #[test]
+    fn a_planned_file_replaced_by_a_fifo_is_refused_at_once() {
+        let (_tmp, dir) = dir();
+        let planned = dir.join("prompt.md");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            planned.as_std_path(),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let e = read_planned(&prompt(planned)).unwrap_err().0;
+        assert!(
+            e.contains("it is a FIFO (named pipe), not a regular file"),
+            "{e}"
+        );
+    }
+
+    /// A sparse file costs the attacker nothing on disk and the reader all its memory.
+    #[test]
+    fn a_planned_file_grown_past_its_cap_is_refused_unread() {
+        let (_tmp, dir) = dir();
+        let planned = dir.join("SKILL.md");
+        std::fs::File::create(&planned)
+            .unwrap()
+            .set_len((1 << 30) + 1)
+            .unwrap();
+        let source = HostSource {
+            path: planned,
+            cap: hostfile::SKILL_FILE,
+        };
+        let e = read_planned(&source).unwrap_err().0;
+        assert!(
+            e.contains("(a skill's file the plan named): it is 1073741825 bytes, over the 16 MiB"),
+            "{e}"
+        );
     }
 }

@@ -29,9 +29,13 @@ pub struct AllowedPath {
 
 /// Reads the user's config at `file`; a missing file is an empty config.
 pub fn load(file: &Utf8Path) -> Result<UserConfig, UsageError> {
-    match std::fs::read_to_string(file) {
-        Ok(text) => crate::manifest::parse_toml_as(&text, file.as_str()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(UserConfig::default()),
+    match crate::hostfile::read_following(file, crate::hostfile::USER_CONFIG) {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| UsageError(format!("{file}: bot-bottle's config is not UTF-8")))?;
+            crate::manifest::parse_toml_as(&text, file.as_str())
+        }
+        Err(e) if e.is_not_found() => Ok(UserConfig::default()),
         Err(e) => Err(UsageError(format!(
             "{file}: cannot read bot-bottle's config: {e}"
         ))),

@@ -25,13 +25,15 @@ const STDERR_TAIL_LINES: usize = 40;
 /// Flags whose following argument may carry `NAME=value`; the value is masked when shown.
 const VALUE_FLAGS: &[&str] = &["--env", "-e", "--build-arg"];
 
-/// A child process to run: program, argument vector, extra environment and optional stdin bytes.
+/// A child process to run: program, argument vector, extra environment, optional stdin bytes
+/// and optional working directory.
 #[derive(Clone)]
 pub struct Command {
     program: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdin: Option<Vec<u8>>,
+    dir: Option<camino::Utf8PathBuf>,
     verbose: bool,
 }
 
@@ -96,6 +98,7 @@ impl Command {
             args: Vec::new(),
             env: Vec::new(),
             stdin: None,
+            dir: None,
             verbose: false,
         }
     }
@@ -126,6 +129,20 @@ impl Command {
     pub fn stdin_bytes(mut self, bytes: Vec<u8>) -> Self {
         self.stdin = Some(bytes);
         self
+    }
+
+    /// Runs the child in `dir` instead of this process's current directory (a tool that reads
+    /// configuration from where it runs, such as cargo or rustup, is then not steered by files
+    /// in the directory the user happens to be in).
+    #[must_use]
+    pub fn current_dir(mut self, dir: impl Into<camino::Utf8PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    /// The working directory the child gets, when one was set.
+    pub fn dir(&self) -> Option<&camino::Utf8Path> {
+        self.dir.as_deref()
     }
 
     /// Echoes the command to stderr as `+ program args…` before running it.
@@ -258,6 +275,9 @@ impl Command {
         }
         if let Some(bytes) = &self.stdin {
             expr = expr.stdin_bytes(bytes.clone());
+        }
+        if let Some(dir) = &self.dir {
+            expr = expr.dir(dir.as_std_path());
         }
         expr
     }
@@ -452,6 +472,19 @@ mod tests {
             .unwrap();
         assert_eq!(seen, ["a", "b", "c"]);
         assert_eq!(status, 4);
+    }
+
+    #[test]
+    fn the_child_runs_in_the_directory_given_else_in_ours() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = camino::Utf8PathBuf::from_path_buf(tmp.path().canonicalize().unwrap()).unwrap();
+        let pwd = |cmd: Command| cmd.args(["-c", "pwd -P"]).run().unwrap().stdout_text();
+        let cmd = Command::new("sh").current_dir(&dir);
+        assert_eq!(cmd.dir(), Some(dir.as_path()));
+        assert_eq!(pwd(cmd), format!("{dir}\n"));
+        assert_eq!(pwd(Command::new("sh").current_dir("/")), "/\n");
+        let ours = std::env::current_dir().unwrap().canonicalize().unwrap();
+        assert_eq!(pwd(Command::new("sh")), format!("{}\n", ours.display()));
     }
 
     #[test]

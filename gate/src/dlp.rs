@@ -1,5 +1,6 @@
 //! Credential patterns for the push check: the kinds pipelock's DLP knows, by the names
-//! pipelock prints, matched against each added line of the pushed commits.
+//! pipelock prints, matched against each line of the pushed commit and tag objects (headers
+//! and messages) and each line the commits add.
 
 use std::sync::OnceLock;
 

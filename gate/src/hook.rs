@@ -170,11 +170,131 @@ fn is_ancestor(old: &str, new: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// The commits `update` brings that the mirror does not have, scanned for credentials: their
-/// messages and authors, the paths they touch, and every added line (binary files as text;
-/// a merge against its first parent, so a change made in the merge itself is seen). A finding
-/// names the commit, the file and the kind, never the secret. A scan that cannot run refuses.
+/// What `update` brings that the mirror does not have, scanned for credentials: every new
+/// commit and every annotated tag the ref names, read whole as git stores them (so every
+/// header is seen: author, committer, `gpgsig`, `mergetag`, `encoding` or any other a hand-made
+/// object carries, and the message), then the paths the commits touch and every line they add.
+/// A finding names the object, where in it and the kind, never the secret. A scan that cannot
+/// run refuses.
 fn scan(update: &Update) -> Option<String> {
+    match scan_objects(update) {
+        Ok(None) => scan_changes(update),
+        Ok(Some(finding)) => Some(finding),
+        Err(e) => Some(format!("the credential scan failed: {e}")),
+    }
+}
+
+/// The first credential in `raw` (an object's bytes), line by line as the other scans go.
+fn find_in(raw: &[u8]) -> Option<(&'static str, String)> {
+    String::from_utf8_lossy(raw).lines().find_map(dlp::scan)
+}
+
+/// The annotated tags the ref's new value leads through (a tag may name a tag) and the new
+/// commits, each scanned whole.
+fn scan_objects(update: &Update) -> Result<Option<String>, String> {
+    let mut objects = Objects::start()?;
+    let mut tip = update.new.clone();
+    loop {
+        let (kind, raw) = objects.get(&tip)?;
+        if kind != "tag" {
+            break;
+        }
+        if let Some((found, hint)) = find_in(&raw) {
+            return Ok(Some(format!(
+                "annotated tag {} carries what looks like a {found} ({hint}) in its message or headers; \
+                 remove it (the gate pushes no credentials)",
+                short(&tip)
+            )));
+        }
+        tip = tag_target(&raw).ok_or_else(|| format!("tag {} names no object", short(&tip)))?;
+    }
+    let out = git::command(&["rev-list", &update.new, "--not", "--all"])
+        .output()
+        .map_err(|e| format!("running git rev-list: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "git rev-list: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    for commit in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+        let (_, raw) = objects.get(commit)?;
+        if let Some((found, hint)) = find_in(&raw) {
+            return Ok(Some(format!(
+                "commit {} adds what looks like a {found} ({hint}) in its message or headers \
+                 (author, committer, signature or any other); remove it from the history (the gate \
+                 pushes no credentials)",
+                short(commit)
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// The object a tag's raw bytes name (its first header, `object <sha>`).
+fn tag_target(raw: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    let sha = text.lines().next()?.strip_prefix("object ")?.trim();
+    (!sha.is_empty() && sha.bytes().all(|b| b.is_ascii_hexdigit())).then(|| sha.to_owned())
+}
+
+/// Objects read whole, as git stores them, from one `git cat-file --batch`.
+struct Objects {
+    child: std::process::Child,
+    input: std::process::ChildStdin,
+    output: BufReader<std::process::ChildStdout>,
+}
+
+impl Objects {
+    fn start() -> Result<Self, String> {
+        let mut child = git::command(&["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("running git cat-file: {e}"))?;
+        let input = child.stdin.take().expect("piped");
+        let output = BufReader::new(child.stdout.take().expect("piped"));
+        Ok(Objects {
+            child,
+            input,
+            output,
+        })
+    }
+
+    /// The object `sha`: its type and its bytes.
+    fn get(&mut self, sha: &str) -> Result<(String, Vec<u8>), String> {
+        use std::io::Read as _;
+        let broken = |e: std::io::Error| format!("reading object {}: {e}", short(sha));
+        writeln!(self.input, "{sha}").map_err(broken)?;
+        self.input.flush().map_err(broken)?;
+        let mut header = String::new();
+        self.output.read_line(&mut header).map_err(broken)?;
+        // `<sha> <type> <size>`, or `<sha> missing`.
+        let mut words = header.split_whitespace().skip(1);
+        let (Some(kind), Some(size)) = (words.next(), words.next()) else {
+            return Err(format!("no object {}: {}", short(sha), header.trim()));
+        };
+        let size: usize = size
+            .parse()
+            .map_err(|_| format!("object {}: {}", short(sha), header.trim()))?;
+        let mut raw = vec![0; size + 1];
+        self.output.read_exact(&mut raw).map_err(broken)?;
+        raw.truncate(size);
+        Ok((kind.to_owned(), raw))
+    }
+}
+
+impl Drop for Objects {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The paths the new commits touch and every line they add (binary files as text; a merge
+/// against its first parent, so a change made in the merge itself is seen).
+fn scan_changes(update: &Update) -> Option<String> {
     let spawned = git::command(&[
         "log",
         "-p",
@@ -184,7 +304,7 @@ fn scan(update: &Update) -> Option<String> {
         "--no-ext-diff",
         "--no-textconv",
         "--no-renames",
-        "--format=%x00commit %H%n%an <%ae>%n%cn <%ce>%n%B%n%x00end",
+        "--format=%x00commit %H",
         &update.new,
         "--not",
         "--all",
@@ -197,20 +317,14 @@ fn scan(update: &Update) -> Option<String> {
         Err(e) => return Some(format!("the credential scan could not run: {e}")),
     };
     let reader = BufReader::new(child.stdout.take().expect("piped"));
-    let (mut commit, mut file, mut in_message) = (String::new(), String::new(), false);
+    let (mut commit, mut file) = (String::new(), String::new());
     let mut finding = None;
     for line in reader.split(b'\n') {
         let Ok(line) = line else { break };
         let line = String::from_utf8_lossy(&line);
         let (text, place) = if let Some(sha) = line.strip_prefix("\0commit ") {
             sha.clone_into(&mut commit);
-            in_message = true;
             continue;
-        } else if line == "\0end" {
-            in_message = false;
-            continue;
-        } else if in_message {
-            (line.as_ref(), "its message or author".to_owned())
         } else if let Some(path) = line.strip_prefix("+++ ") {
             path.trim_start_matches("b/").clone_into(&mut file);
             (path, "a file name".to_owned())

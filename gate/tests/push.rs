@@ -57,6 +57,11 @@ fn must(home: &Path, dir: &Path, args: &[&str]) -> String {
 }
 
 fn start_gate(root: &Path, upstream: &Path) -> Gate {
+    start_gate_pushing(root, upstream, &["refs/heads/*"])
+}
+
+/// A gate whose upstream's policy lets the bottle push `push_refs`.
+fn start_gate_pushing(root: &Path, upstream: &Path, push_refs: &[&str]) -> Gate {
     let config = json!({
         "listen": "127.0.0.1:0",
         "upstreams": [{
@@ -65,7 +70,7 @@ fn start_gate(root: &Path, upstream: &Path) -> Gate {
             "transport": "ssh",
             "token_file": null,
             "policy": {
-                "push_refs": ["refs/heads/*"],
+                "push_refs": push_refs,
                 "push_default_branch": false,
                 "allow_force_push": false,
                 "allow_delete": false,
@@ -154,7 +159,7 @@ fn pushes_go_upstream_and_the_policy_refuses_with_reasons() {
             &format!("note {token}"),
         ],
     );
-    refused(&["push", "origin", "topic"], "its message or author");
+    refused(&["push", "origin", "topic"], "in its message or headers");
     must(home, &work, &["reset", "-q", "--hard", "origin/topic"]);
 
     // Pushes over git's 1 MiB post buffer arrive chunked: 1.5 MB that do not compress go
@@ -343,4 +348,80 @@ fn an_upstream_with_no_default_branch_takes_no_push() {
     assert!(out.contains("has no default branch"), "{out}");
     let (_, refs) = git(&root, &upstream, &["for-each-ref"]);
     assert_eq!(refs, "", "the upstream got a ref");
+}
+
+/// Credentials where no diff shows them: in a commit's extra header (a signature, say, which
+/// `git log` shows no more than any other header it does not know) and in an annotated tag,
+/// its own or one it names. Each push is refused and the upstream gets nothing; a clean
+/// annotated tag goes through.
+#[test]
+fn credentials_in_commit_headers_and_annotated_tags_are_refused() {
+    let (_scratch, root) = scratch("objects");
+    let home = root.as_path();
+    let upstream = seeded_upstream(&root, "main");
+    let gate = start_gate_pushing(&root, &upstream, &["refs/heads/*", "refs/tags/*"]);
+    must(home, &root, &["clone", "-q", &gate.url, "work"]);
+    let work = root.join("work");
+    let token = format!("ghp_{}", "Zq7RbX2mKp".repeat(4));
+    let refused = |args: &[&str], reason: &str| {
+        let (ok, out) = git(home, &work, args);
+        assert!(!ok, "git {args:?} went through: {out}");
+        assert!(
+            out.contains(reason),
+            "git {args:?}: no {reason:?} in: {out}"
+        );
+        assert!(out.contains("GitHub Token"), "{out}");
+        assert!(
+            !out.contains(&token),
+            "the refusal repeats the token: {out}"
+        );
+    };
+    let upstream_refs = || git(home, &upstream, &["for-each-ref", "--format=%(refname)"]).1;
+    let before = upstream_refs();
+
+    // A commit made by hand, as anyone can, with the token in a gpgsig header and in a header
+    // of its own: its tree, parent, author, committer and message are clean.
+    let tree = must(home, &work, &["rev-parse", "HEAD^{tree}"]);
+    let parent = must(home, &work, &["rev-parse", "HEAD"]);
+    for header in [
+        format!("gpgsig -----BEGIN PGP SIGNATURE-----\n \n {token}\n -----END PGP SIGNATURE-----"),
+        format!("x-note {token}"),
+    ] {
+        let raw = format!(
+            "tree {}\nparent {}\nauthor t <t@example.invalid> 1700000000 +0000\n\
+             committer t <t@example.invalid> 1700000000 +0000\n{header}\n\nclean message\n",
+            tree.trim(),
+            parent.trim()
+        );
+        let file = root.join("commit.raw");
+        std::fs::write(&file, raw).unwrap();
+        let commit = must(
+            home,
+            &work,
+            &["hash-object", "-t", "commit", "-w", file.to_str().unwrap()],
+        );
+        must(
+            home,
+            &work,
+            &["update-ref", "refs/heads/signed", commit.trim()],
+        );
+        refused(&["push", "origin", "signed"], "in its message or headers");
+    }
+
+    // An annotated tag of a commit the upstream has, the token in its message.
+    must(
+        home,
+        &work,
+        &["tag", "-a", "leaky", "-m", &format!("release {token}")],
+    );
+    refused(&["push", "origin", "refs/tags/leaky"], "annotated tag");
+    // A clean tag that names that tag: the push carries both.
+    must(home, &work, &["tag", "-a", "outer", "leaky", "-m", "clean"]);
+    refused(&["push", "origin", "refs/tags/outer"], "annotated tag");
+    assert_eq!(upstream_refs(), before, "the upstream got a ref");
+
+    must(home, &work, &["tag", "-a", "v1", "-m", "a clean release"]);
+    must(home, &work, &["push", "-q", "origin", "refs/tags/v1"]);
+    let tagged = git(home, &upstream, &["cat-file", "-t", "refs/tags/v1"]).1;
+    assert_eq!(tagged.trim(), "tag");
 }

@@ -26,8 +26,8 @@ pub struct ManifestArgs {
     pub manifest: Option<Utf8PathBuf>,
 
     /// A host file or directory (everything under it) the manifest may name outside its own
-    /// directory, such as an SSH key kept out of the workspace; repeatable. `allow_paths` in
-    /// bot-bottle's config file does the same for every launch.
+    /// directory, such as an SSH key kept out of the workspace, or mount as its workspace;
+    /// repeatable. `allow_paths` in bot-bottle's config file does the same for every launch.
     #[arg(long = "allow-path", value_name = "PATH")]
     pub allow_paths: Vec<Utf8PathBuf>,
 }
@@ -59,6 +59,7 @@ impl ManifestArgs {
             &cwd,
             home.as_deref(),
         )?;
+        let stage_root = stage::root()?;
         let inputs = PlanInputs {
             source,
             manifest_sha256,
@@ -70,12 +71,18 @@ impl ManifestArgs {
             gate_image_override: std::env::var(defaults::GATE_IMAGE_ENV)
                 .ok()
                 .filter(|v| !v.is_empty()),
-            stage_root: stage::root()?,
+            stage_root: stage_root.clone(),
             env_is_set: |name| std::env::var_os(name).is_some(),
             ca_validity_seconds: crate::ca::DEFAULT_VALIDITY.as_secs(),
             launch_id: new_launch_id()?,
             allowed_paths,
-            user_paths: vec![config_file.clone(), userdirs::state_dir()?],
+            user_paths: plan::workspace::protected(
+                &config_file,
+                &userdirs::state_dir()?,
+                &stage_root,
+                home.as_deref(),
+                |var| std::env::var(var).ok().filter(|v| !v.is_empty()),
+            ),
             config_file,
             learn,
         };

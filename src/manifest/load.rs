@@ -33,7 +33,7 @@ pub fn load_with_digest(source: &ManifestSource) -> Result<(Manifest, Option<Str
     match source {
         ManifestSource::Builtin => Ok((parse_toml(BUILTIN_TOML, "<built-in default>")?, None)),
         ManifestSource::File(path) => {
-            let bytes = std::fs::read(path)
+            let bytes = crate::hostfile::read_following(path, crate::hostfile::MANIFEST)
                 .map_err(|e| UsageError(format!("{path}: cannot read the manifest: {e}")))?;
             let digest = crate::ca::sha256_of(&bytes);
             let text = String::from_utf8(bytes)

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::hostpaths::HostPaths;
-use super::paths::{absolute, existing_dir, holds};
+use super::paths::absolute;
+use super::workspace::Protected;
 use super::{
     AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, FieldError, ForwardedEnv, Images,
     LearnPlan, LockPlan, Networks, Plan, ProxyPlan, StateVolume, TlsInterceptionPlan, JSON_SCHEMA,
@@ -47,9 +48,10 @@ pub struct PlanInputs {
     pub allowed_paths: Vec<AllowedPath>,
     /// The user's config file (where paths are allowed), named in errors.
     pub config_file: Utf8PathBuf,
-    /// bot-bottle's own files (the user's config, the approvals): no workspace may hold one,
-    /// or the agent could rewrite it.
-    pub user_paths: Vec<Utf8PathBuf>,
+    /// The places no workspace may be, hold or (most) lie within: bot-bottle's own (the user's
+    /// config, the approvals, the stage root), the engines' sockets and the home directory
+    /// ([`super::workspace::protected`]), or the agent could read and rewrite them.
+    pub user_paths: Vec<Protected>,
     /// `start --learn`: every host reachable, the hosts used written to a new lock.
     pub learn: bool,
 }
@@ -65,9 +67,11 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         }
         ManifestSource::Builtin => inputs.cwd.clone(),
     };
-    let workspace = workspace(manifest, inputs, &base_dir).map_err(|(f, m)| in_manifest(f, m))?;
     let host_paths = HostPaths::new(base_dir.clone(), &inputs.allowed_paths, &inputs.config_file)
         .map_err(|m| UsageError(format!("{origin}: {m}")))?;
+    let (workspace, workspace_allowed_by) =
+        super::workspace::resolve(manifest, &host_paths, &inputs.cwd, &inputs.user_paths)
+            .map_err(|(f, m)| in_manifest(f, m))?;
     let (name, slug) = if let Some(name) = &manifest.name {
         let slug = bottle::slugify(name).map_err(|e| in_manifest("name", e.0))?;
         (name.clone(), slug)
@@ -98,7 +102,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     let agent = agent_plan(
         manifest,
         inputs,
-        workspace,
+        (workspace, workspace_allowed_by),
         &stage_dir,
         &Neighbours {
             proxy: &names.proxy,
@@ -158,39 +162,6 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     })
 }
 
-/// The host directory mounted as the workspace (the manifest's, or the current directory),
-/// with its symlinks resolved: what is mounted is where they lead, the plan shows that, and the
-/// state volume is keyed by it. It may not hold bot-bottle's own files.
-fn workspace(
-    manifest: &Manifest,
-    inputs: &PlanInputs,
-    base_dir: &Utf8Path,
-) -> Result<Utf8PathBuf, FieldError> {
-    let (workspace, field) = match &manifest.agent.workspace {
-        Some(dir) => (
-            existing_dir(base_dir, dir).map_err(|m| ("agent.workspace", m))?,
-            "agent.workspace",
-        ),
-        None => (
-            inputs.cwd.clone(),
-            "agent.workspace (the current directory)",
-        ),
-    };
-    let workspace = workspace
-        .canonicalize_utf8()
-        .map_err(|e| (field, format!("{workspace}: {e}")))?;
-    if let Some(own) = inputs.user_paths.iter().find(|p| holds(&workspace, p)) {
-        return Err((
-            field,
-            format!(
-                "{workspace} holds {own}, which is bot-bottle's own (the user's config or the manifest approvals): \
-                 mounted in the agent, it could be rewritten there; choose a workspace that does not hold it"
-            ),
-        ));
-    }
-    Ok(workspace)
-}
-
 /// The pipelock sidecar: its command and the config it loads.
 fn proxy_plan(
     egress: &EgressPlan,
@@ -243,10 +214,8 @@ fn egress_plan(
     lock_path: &Utf8Path,
 ) -> Result<EgressPlan, UsageError> {
     let (lock, learn) = if inputs.learn {
-        let replaces = std::fs::symlink_metadata(lock_path)
-            .is_ok_and(|m| m.is_file())
-            .then(|| std::fs::read(lock_path).ok())
-            .flatten()
+        let replaces = crate::hostfile::read(lock_path, crate::hostfile::LOCK)
+            .ok()
             .map(|bytes| crate::ca::sha256_of(&bytes));
         let learn = LearnPlan {
             lock_path: lock_path.to_owned(),
@@ -322,7 +291,7 @@ impl Neighbours<'_> {
 fn agent_plan(
     manifest: &Manifest,
     inputs: &PlanInputs,
-    workspace: Utf8PathBuf,
+    (workspace, workspace_allowed_by): (Utf8PathBuf, String),
     stage_dir: &Utf8Path,
     neighbours: &Neighbours<'_>,
     labels: BTreeMap<String, String>,
@@ -378,6 +347,7 @@ fn agent_plan(
         gid: defaults::AGENT_GID,
         home,
         workspace,
+        workspace_allowed_by,
         workdir: defaults::AGENT_WORKDIR.to_owned(),
         address: neighbours.addresses.agent.to_string(),
         hosts: neighbours.hosts(),

@@ -12,7 +12,8 @@ use bot_bottle_gate::config::{
 use serde::Serialize;
 
 use super::hostpaths::HostPaths;
-use super::{AgentFile, Destination, FileContent, FileOwner};
+use super::{AgentFile, Destination, FileContent, FileOwner, HostSource};
+use crate::hostfile;
 use crate::manifest::{GitUpstream, Manifest};
 
 /// Where the gate reads its config.
@@ -149,7 +150,12 @@ fn upstream(
         }
         (Some(path), Transport::Https) => {
             let source = paths
-                .file(&field("token_file"), path, Destination::GitGate)
+                .file(
+                    &field("token_file"),
+                    path,
+                    hostfile::TOKEN,
+                    Destination::GitGate,
+                )
                 .map_err(|m| (field("token_file"), m))?;
             Some(host_file(&format!("{TOKEN_DIR}/{name}"), 0o600, source))
         }
@@ -195,10 +201,20 @@ fn ssh_files(manifest: &Manifest, host: &HostPaths<'_>) -> Result<Vec<AgentFile>
         ));
     };
     let identity = host
-        .file("ssh.identity", identity, Destination::GitGate)
+        .file(
+            "ssh.identity",
+            identity,
+            hostfile::SSH_IDENTITY,
+            Destination::GitGate,
+        )
         .map_err(|m| ("ssh.identity".to_owned(), m))?;
     let known_hosts = host
-        .file("ssh.known_hosts", known_hosts, Destination::GitGate)
+        .file(
+            "ssh.known_hosts",
+            known_hosts,
+            hostfile::KNOWN_HOSTS,
+            Destination::GitGate,
+        )
         .map_err(|m| ("ssh.known_hosts".to_owned(), m))?;
     Ok(vec![
         dir("/etc/bot-bottle-gate/ssh", 0o700),
@@ -223,7 +239,7 @@ fn dir(path: &str, mode: u32) -> AgentFile {
     }
 }
 
-fn host_file(path: &str, mode: u32, source: camino::Utf8PathBuf) -> AgentFile {
+fn host_file(path: &str, mode: u32, source: HostSource) -> AgentFile {
     AgentFile {
         path: path.to_owned(),
         mode,

@@ -8,6 +8,7 @@ pub mod hostpaths;
 mod paths;
 mod render;
 mod steps;
+pub mod workspace;
 
 use std::collections::BTreeMap;
 
@@ -145,6 +146,10 @@ pub struct AgentPlan {
     pub home: String,
     /// Host directory mounted read-write at [`Self::workdir`].
     pub workspace: Utf8PathBuf,
+    /// Why it may be mounted: `manifest directory` (it lies under the manifest's), the user's
+    /// config file or `--allow-path` that allows it, or `current directory` (the manifest names
+    /// none, so it is where bot-bottle runs).
+    pub workspace_allowed_by: String,
     pub workdir: String,
     /// Its address on the internal network.
     pub address: String,
@@ -325,9 +330,25 @@ pub enum FileOwner {
 #[serde(rename_all = "snake_case")]
 pub enum FileContent {
     Directory,
-    HostFile(Utf8PathBuf),
+    HostFile(HostSource),
     Text(String),
     BottleCaCert,
+}
+
+/// A host file a provisioned path is copied from: absolute, every symlink followed, and what
+/// kind of file it is, which caps what is read of it ([`crate::hostfile`]). Shown as its path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct HostSource {
+    pub path: Utf8PathBuf,
+    #[serde(skip)]
+    pub cap: crate::hostfile::Cap,
+}
+
+impl std::fmt::Display for HostSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.path.fmt(f)
+    }
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's serialize_with passes a reference

@@ -122,6 +122,17 @@ fn workspace_git(out: &mut String, plan: &Plan) {
     }
 }
 
+/// The workspace, where it is mounted, how ids map on rootless podman, and what allowed it.
+fn workspace(plan: &Plan) -> String {
+    let mapping = plan.agent.userns.as_ref().map_or_else(String::new, |u| {
+        format!(" (--userns={u}: you are the agent user inside)")
+    });
+    format!(
+        "{} -> {}{mapping} (allowed by {})",
+        plan.agent.workspace, plan.agent.workdir, plan.agent.workspace_allowed_by
+    )
+}
+
 /// The key/value lines above the provisioning steps.
 fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
     let tls = &plan.egress.tls_interception;
@@ -136,9 +147,6 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
         (Some(path), None) => path.to_string(),
         (None, _) => "built-in default".to_owned(),
     };
-    let mapping = plan.agent.userns.as_ref().map_or_else(String::new, |u| {
-        format!(" (--userns={u}: you are the agent user inside)")
-    });
     vec![
         ("bottle", format!("{} (slug {}, manifest {manifest})", plan.bottle.name, plan.bottle.slug)),
         ("engine", engine(plan)),
@@ -208,7 +216,7 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
                 plan.state_volume.target
             ),
         ),
-        ("workspace", format!("{} -> {}{mapping}", plan.agent.workspace, plan.agent.workdir)),
+        ("workspace", workspace(plan)),
         ("command", plan.agent.command.join(" ")),
         ("forwarded env", forwarded(plan)),
         ("stage dir", plan.stage_dir.to_string()),

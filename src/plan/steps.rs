@@ -11,9 +11,11 @@ use camino::{Utf8Path, Utf8PathBuf};
 use super::gate::{rewrite_prefix, GatePlan};
 use super::hostpaths::HostPaths;
 use super::{
-    AgentFile, Destination, FieldError, FileContent, FileOwner, ProvisionStep, StepAction,
+    AgentFile, Destination, FieldError, FileContent, FileOwner, HostSource, ProvisionStep,
+    StepAction,
 };
 use crate::defaults;
+use crate::hostfile;
 use crate::manifest::Manifest;
 
 /// Every step; manifest paths resolve through `host`, in-agent paths under `home`.
@@ -98,7 +100,7 @@ impl Files {
     }
 
     /// A host file at `home/rel`, owned by the agent user.
-    fn home_file(&mut self, home: &str, rel: &str, mode: u32, source: Utf8PathBuf) {
+    fn home_file(&mut self, home: &str, rel: &str, mode: u32, source: HostSource) {
         self.add(
             format!("{home}/{rel}"),
             mode,
@@ -113,7 +115,7 @@ impl Files {
         self.0
             .iter()
             .filter_map(|f| match &f.content {
-                FileContent::HostFile(path) => Some(path.clone()),
+                FileContent::HostFile(source) => Some(source.path.clone()),
                 _ => None,
             })
             .filter(|path| seen.insert(path.clone()))
@@ -146,7 +148,7 @@ fn prompt(
         return Ok(ProvisionStep::skip("prompt", "no prompt in the manifest"));
     };
     let source = host
-        .file("prompt", path, Destination::Agent)
+        .file("prompt", path, hostfile::PROMPT, Destination::Agent)
         .map_err(|m| ("prompt", m))?;
     let detail = format!("copy the prompt {source} to {home}/.claude/CLAUDE.md");
     let mut files = Files::new();
@@ -222,6 +224,13 @@ fn add_tree(files: &mut Files, dir: &Utf8Path, target: &str) -> Result<(), Strin
         if kind.is_dir() {
             add_tree(files, path, &child)?;
         } else if kind.is_file() {
+            if meta.len() > hostfile::SKILL_FILE.max {
+                return Err(format!(
+                    "{path} is {} bytes, over the {} bot-bottle copies of a skill's file",
+                    meta.len(),
+                    hostfile::size(hostfile::SKILL_FILE.max)
+                ));
+            }
             let executable =
                 std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
             let mode = if executable { 0o755 } else { 0o644 };
@@ -229,7 +238,10 @@ fn add_tree(files: &mut Files, dir: &Utf8Path, target: &str) -> Result<(), Strin
                 child,
                 mode,
                 FileOwner::Agent,
-                FileContent::HostFile(path.to_owned()),
+                FileContent::HostFile(HostSource {
+                    path: path.to_owned(),
+                    cap: hostfile::SKILL_FILE,
+                }),
             );
         } else {
             return Err(format!("{path} is a symlink or special file; skills may hold only regular files and directories"));
@@ -254,7 +266,12 @@ fn ssh(manifest: &Manifest, host: &HostPaths<'_>, home: &str) -> Result<Provisio
     files.home_dirs(home, ".ssh", 0o700);
     if let Some(path) = &ssh.identity {
         let source = host
-            .file("ssh.identity", path, Destination::Agent)
+            .file(
+                "ssh.identity",
+                path,
+                hostfile::SSH_IDENTITY,
+                Destination::Agent,
+            )
             .map_err(|m| ("ssh.identity", m))?;
         parts.push(format!("identity {source} to {home}/{SSH_IDENTITY} (0600)"));
         files.home_file(home, SSH_IDENTITY, 0o600, source);
@@ -267,7 +284,12 @@ fn ssh(manifest: &Manifest, host: &HostPaths<'_>, home: &str) -> Result<Provisio
     }
     if let Some(path) = &ssh.known_hosts {
         let source = host
-            .file("ssh.known_hosts", path, Destination::Agent)
+            .file(
+                "ssh.known_hosts",
+                path,
+                hostfile::KNOWN_HOSTS,
+                Destination::Agent,
+            )
             .map_err(|m| ("ssh.known_hosts", m))?;
         parts.push(format!("known_hosts {source} to {home}/.ssh/known_hosts"));
         files.home_file(home, ".ssh/known_hosts", 0o644, source);

@@ -74,22 +74,16 @@ pub fn path_in(dir: &Utf8Path) -> Utf8PathBuf {
 /// The lock at `path`, `None` when there is none. Anything but a regular file there (a
 /// symlink the agent left, say) is refused.
 pub fn load(path: &Utf8Path) -> Result<Option<LoadedLock>, UsageError> {
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    // Opened, not checked then opened: a symlink the agent swaps in between is never followed.
+    let bytes = match crate::hostfile::read(path, crate::hostfile::LOCK) {
+        Ok(bytes) => bytes,
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => {
             return Err(UsageError(format!(
-                "{path}: cannot read the egress lock: {e}"
+                "{path}: cannot read the egress lock: {e}; remove it, or replace it with the lock a learn run wrote"
             )))
         }
     };
-    if !meta.is_file() {
-        return Err(UsageError(format!(
-            "{path}: the egress lock is not a regular file (a symlink or directory is never followed); remove it, or replace it with the lock a learn run wrote"
-        )));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| UsageError(format!("{path}: cannot read the egress lock: {e}")))?;
     let text = String::from_utf8(bytes.clone())
         .map_err(|_| UsageError(format!("{path}: the egress lock is not UTF-8")))?;
     let lock = parse(&text, path.as_str())?;

@@ -126,13 +126,15 @@ fn bad_flag_exits_2() {
 #[test]
 fn dry_run_creates_no_stage_directory() {
     let dir = Scratch::new("nostage");
-    let runtime = dir.path().join("runtime");
+    // Not in the workspace, which may not hold the runtime directory.
+    let elsewhere = Scratch::new("nostage-runtime");
+    let runtime = elsewhere.path().join("runtime");
     let out = bot_bottle(dir.path())
         .env("XDG_RUNTIME_DIR", &runtime)
         .args(["start", "--dry-run"])
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(
         !runtime.exists(),
         "a dry run must not create the stage directory"

@@ -6,5 +6,6 @@ mod dry_run;
 mod errors;
 mod export;
 mod generated;
+mod images;
 mod policy;
 mod support;

@@ -9,46 +9,39 @@ struct Pattern {
     regex: Regex,
 }
 
-/// (name, is core, pattern). Core patterns stay on when `dlp.include_defaults` is false.
+/// (name, is core, pattern), each matching what pipelock v2.3.0's pattern of that name matches
+/// once compiled with `(?i)` as pipelock compiles it. Core patterns stay on when
+/// `dlp.include_defaults` is false. The git gate (`gate/src/dlp.rs`) carries the same names and
+/// matches at least as much.
 const PATTERNS: &[(&str, bool, &str)] = &[
-    (
-        "Anthropic API Key",
-        false,
-        r"(?:^|[^A-Za-z0-9_-])sk-ant-[a-zA-Z0-9\-_]{20,}",
-    ),
-    (
-        "OpenAI API Key",
-        false,
-        r"(?:^|[^A-Za-z0-9_-])sk-proj-[a-zA-Z0-9\-_]{20,}",
-    ),
-    (
-        "OpenAI Service Key",
-        false,
-        r"(?:^|[^A-Za-z0-9_-])sk-svcacct-[a-zA-Z0-9\-_]{20,}",
-    ),
-    ("GitHub Token", true, r"gh[pousr]_[A-Za-z0-9_]{36,}"),
+    ("Anthropic API Key", false, r"sk-ant-[0-9a-z_-]{10,}"),
+    ("OpenAI API Key", false, r"sk-proj-[0-9a-z_-]{10,}"),
+    ("OpenAI Service Key", false, r"sk-svcacct-[0-9a-z-]{10,}"),
+    ("GitHub Token", true, r"gh[opsru]_[0-9a-z_]{36,}"),
     (
         "GitHub Fine-Grained PAT",
         true,
-        r"github_pat_[a-zA-Z0-9_]{36,}",
+        r"github_pat_[0-9a-z_]{36,}",
     ),
-    ("GitLab PAT", true, r"glpat-[a-zA-Z0-9\-_]{20,}"),
+    ("GitLab PAT", true, r"glpat-[0-9a-z_-]{20,}"),
     (
         "AWS Access ID",
         true,
-        r"(?:AKIA|ASIA|AROA|AIDA|AIPA|AGPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16,}",
+        r"(?:akia|a3t|agpa|aida|aroa|aipa|anpa|anva|asia)[0-9a-z]{16,}",
     ),
+    // Pipelock lists four spellings of the name; each contains `secret`, `access` and `key`
+    // in that order, which this one alternative matches without case.
     (
         "AWS Secret Key",
         true,
-        r#"(?:aws_secret_access_key|secret.?access.?key|SecretAccessKey)\s*["'=:\s]{1,5}\s*[A-Za-z0-9/+=]{40}"#,
+        r#"secret.?access.?key\s*["'=:\s]{1,5}\s*[0-9a-z/+=]{40}"#,
     ),
-    ("Slack Token", true, r"xox[bpras]-[0-9a-zA-Z-]{15,}"),
-    ("npm Token", false, r"npm_[A-Za-z0-9]{36,}\b"),
+    ("Slack Token", true, r"xox[abprs]-[0-9a-z-]{15,}"),
+    ("npm Token", false, r"npm_[0-9a-z]{36,}"),
     (
         "Private Key Header",
         true,
-        r"-----BEGIN\s+(RSA\s+|EC\s+|DSA\s+|OPENSSH\s+|PGP\s+)?PRIVATE\s+KEY(\s+BLOCK)?-----",
+        r"-----BEGIN\s+(?:(?:RSA|EC|DSA|OPENSSH)\s+)?PRIVATE\s+KEY-----",
     ),
     (
         "Credential in URL",
@@ -130,5 +123,33 @@ mod tests {
         let ant = format!("sk-ant-{}", "x".repeat(30));
         assert!(s.scan(&ant).is_empty());
         assert_eq!(s.scan("AKIAIOSFODNN7EXAMPLE"), vec!["AWS Access ID"]);
+    }
+
+    /// Strings the double's earlier patterns judged otherwise than pipelock's patterns of the
+    /// same name (and than the git gate's, for the names both carry).
+    #[test]
+    fn judges_like_pipelock_where_the_old_patterns_differed() {
+        let s = Scanner::new(true);
+        for (text, want) in [
+            // The gate's earlier patterns missed these two.
+            (
+                format!("ghp_{}_{}", "a".repeat(20), "b".repeat(15)),
+                Some("GitHub Token"),
+            ),
+            ("xsk-ant-abcdefghij".to_string(), Some("Anthropic API Key")),
+            ("sk-proj-abcdefghij".to_string(), Some("OpenAI API Key")),
+            (
+                "sk-svcacct-abcdefghij".to_string(),
+                Some("OpenAI Service Key"),
+            ),
+            (format!("sk-svcacct-abc_{}", "_d".repeat(10)), None),
+            ("A3TAIOSFODNN7EXAMPL".to_string(), Some("AWS Access ID")),
+            (format!("npm_{}_x", "n".repeat(36)), Some("npm Token")),
+            ("-----BEGIN PGP PRIVATE KEY BLOCK-----".to_string(), None),
+            // The gate refuses this one in a push; pipelock lets it through.
+            ("-----BEGIN ENCRYPTED PRIVATE KEY-----".to_string(), None),
+        ] {
+            assert_eq!(s.scan(&text).first().copied(), want, "{text}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The interception CA: `tls init` (write one), loading and checking one like pipelock's
 //! validation, and minting per-host leaf certificates signed by it.
 
-mod sec1;
+mod key;
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -70,8 +70,8 @@ pub fn init(dir: &Path, org: Option<&str>, force: bool) -> Result<()> {
     params.not_after = now + Duration::from_secs(87_600 * 3600);
     let cert = params.self_signed(&key).context("self-signing CA")?;
 
-    let ec = sec1::from_pkcs8(&key.serialize_der())?;
-    let key_pem = pem::encode(&pem::Pem::new("EC PRIVATE KEY", sec1::to_sec1(&ec)));
+    let sec1 = key::sec1_from_pkcs8(&key.serialize_der())?;
+    let key_pem = pem::encode(&pem::Pem::new("EC PRIVATE KEY", sec1));
     write_private(&key_path, key_pem.as_bytes())?;
     write_private(&cert_path, cert.pem().as_bytes())?;
     Ok(())
@@ -118,19 +118,17 @@ pub fn load(cert_path: &Path, key_path: &Path) -> Result<LoadedCa> {
         .with_context(|| format!("reading CA key {}", key_path.display()))?;
     let key_pem =
         pem::parse(&key_text).with_context(|| format!("decoding CA key {}", key_path.display()))?;
-    let ec = match key_pem.tag() {
-        "EC PRIVATE KEY" => sec1::parse_sec1(key_pem.contents()),
-        "PRIVATE KEY" => Err(anyhow::anyhow!(
-            "x509: failed to parse private key (use ParsePKCS8PrivateKey instead for this key format)"
-        )),
+    let secret = match key_pem.tag() {
+        "EC PRIVATE KEY" => key::parse_sec1(key_pem.contents()),
+        "PRIVATE KEY" => Err(anyhow::anyhow!(key::PKCS8_HINT)),
         "RSA PRIVATE KEY" => Err(anyhow::anyhow!(
             "x509: failed to parse private key (use ParsePKCS1PrivateKey instead for this key format)"
         )),
         other => Err(anyhow::anyhow!("unexpected PEM block {other:?}")),
     }
     .with_context(|| format!("loading CA key {}", key_path.display()))?;
-    let key = KeyPair::try_from(sec1::to_pkcs8(&ec).as_slice())
-        .with_context(|| format!("loading CA key {}", key_path.display()))?;
+    let key =
+        key::key_pair(&secret).with_context(|| format!("loading CA key {}", key_path.display()))?;
 
     let cert_text = fs::read_to_string(cert_path)
         .with_context(|| format!("reading CA cert {}", cert_path.display()))?;
@@ -141,7 +139,7 @@ pub fn load(cert_path: &Path, key_path: &Path) -> Result<LoadedCa> {
         "CA cert {} holds no CERTIFICATE block",
         cert_path.display()
     );
-    check_ca_cert(cert_pem.contents(), &ec.public)
+    check_ca_cert(cert_pem.contents(), &key::public_point(&secret))
         .with_context(|| format!("checking CA cert {}", cert_path.display()))?;
     let cert_der = CertificateDer::from(cert_pem.contents().to_vec());
     let issuer = Issuer::from_ca_cert_der(&cert_der, key)
@@ -232,6 +230,30 @@ mod tests {
             .mint("api.example.test", Duration::from_secs(3600))
             .unwrap();
         assert_eq!(leaf.chain.len(), 2);
+    }
+
+    /// Like pipelock's `LoadCA`: the certificate's public key must be the one the key file's
+    /// scalar gives, and a PKCS#8 key file is refused with Go's hint.
+    #[test]
+    fn the_cert_must_match_the_key() {
+        let (_tmp_a, a) = temp_dir("match-a");
+        let (_tmp_b, b) = temp_dir("match-b");
+        init(&a, None, false).unwrap();
+        init(&b, None, false).unwrap();
+        let err = load(&a.join("ca.pem"), &b.join("ca-key.pem"))
+            .err()
+            .unwrap();
+        assert!(
+            format!("{err:#}").contains("CA certificate does not match the CA key"),
+            "{err:#}"
+        );
+
+        let pkcs8 = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        write_private(&a.join("ca-key.pem"), pkcs8.serialize_pem().as_bytes()).unwrap();
+        let err = load(&a.join("ca.pem"), &a.join("ca-key.pem"))
+            .err()
+            .unwrap();
+        assert!(format!("{err:#}").contains(key::PKCS8_HINT), "{err:#}");
     }
 
     #[test]

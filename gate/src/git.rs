@@ -137,3 +137,18 @@ pub fn refresh(upstream: &Upstream) -> Result<(), String> {
     run_in(&dir, &["symbolic-ref", "HEAD", target])?;
     Ok(())
 }
+
+/// One pkt-line of git's protocol.
+pub fn pkt_line(text: &str) -> String {
+    format!("{:04x}{text}", text.len() + 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkt_lines_carry_their_length() {
+        assert_eq!(pkt_line("ERR x\n"), "000aERR x\n");
+    }
+}

@@ -1,152 +1,121 @@
-//! Just enough HTTP/1.1 for git's smart protocol: one request a connection, its body read in
-//! full (by length or chunked) into a file, the response streamed and the connection closed.
+//! The gate's HTTP/1.1, all of it hyper's: how a connection is served (the head's size and time
+//! limits, one request a connection), the answers' bodies, and the one check on a request that
+//! hyper leaves to the server. hyper parses the request head (with httparse) and decodes its
+//! body, length-delimited or chunked; a head it cannot parse it answers itself, 400 (431 when
+//! too large), and closes the connection.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-/// A request's head.
-#[derive(Debug)]
-pub struct Request {
-    pub method: String,
-    pub path: String,
-    pub query: String,
-    /// Header names in lowercase.
-    pub headers: Vec<(String, String)>,
-}
+use hyper::body::{Bytes, Frame, Incoming, SizeHint};
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode, Uri};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 
-impl Request {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// The longest request head the gate reads.
+/// The longest request head (request line and headers) the gate reads; a longer one is answered
+/// 431. The same bounds a chunked body's trailers.
 const MAX_HEAD: usize = 64 * 1024;
 
-/// Reads a request head.
-pub fn read_head(reader: &mut impl BufRead) -> io::Result<Request> {
-    let mut lines = Vec::new();
-    let mut total = 0;
-    loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line)?;
-        total += n;
-        if n == 0 || total > MAX_HEAD {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "truncated or oversized request head",
-            ));
-        }
-        let line = line.trim_end_matches(['\r', '\n']).to_owned();
-        if line.is_empty() {
-            break;
-        }
-        lines.push(line);
-    }
-    let mut first = lines
-        .first()
-        .map(|l| l.split(' ').map(str::to_owned).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter();
-    let (Some(method), Some(target)) = (first.next(), first.next()) else {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "bad request line",
-        ));
-    };
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p.to_owned(), q.to_owned()),
-        None => (target, String::new()),
-    };
-    let headers = lines[1..]
-        .iter()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    Ok(Request {
-        method,
-        path,
-        query,
-        headers,
-    })
+/// How long a client may take to send its request head before the connection is closed: a
+/// client that trickles a head in, or sends none, holds nothing for long.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An answer to the agent.
+pub type Answer = Response<Body>;
+
+/// Serves the one request of `stream` with `handle`, then closes the connection.
+pub async fn serve<F, Fut>(stream: TcpStream, handle: F) -> Result<(), hyper::Error>
+where
+    F: Fn(Request<Incoming>) -> Fut,
+    Fut: Future<Output = Answer>,
+{
+    let service = service_fn(move |request| {
+        let answer = handle(request);
+        async move { Ok::<_, Infallible>(answer.await) }
+    });
+    hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_header_size(MAX_HEAD)
+        // One request a connection, as git's smart HTTP needs no more: no request can follow
+        // another's body on the same connection, whatever a client says its length is.
+        .keep_alive(false)
+        // A client that shuts its side down once it has sent its request still gets the answer
+        // (and one whose body falls short of its length gets a 400).
+        .half_close(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await
 }
 
-/// Copies the request body into `out`, by `Content-Length` or chunked, refusing more than
-/// `limit` bytes. Returns its length.
-pub fn read_body<R: Read>(
-    reader: &mut BufReader<R>,
-    request: &Request,
-    out: &mut impl Write,
-    limit: u64,
-) -> io::Result<u64> {
-    let too_big = || io::Error::new(io::ErrorKind::InvalidData, "request body too large");
-    if request
-        .header("transfer-encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-    {
-        let mut total = 0u64;
-        loop {
-            let mut size_line = String::new();
-            reader.read_line(&mut size_line)?;
-            let size_hex = size_line.trim().split(';').next().unwrap_or("");
-            let size = u64::from_str_radix(size_hex, 16)
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
-            if size == 0 {
-                // Trailers, then the blank line.
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
-                        return Ok(total);
-                    }
-                }
+/// Whether a request target is in origin form (`/path?query`), the only form a client sends an
+/// origin server for git (absolute form is for proxies, authority form for `CONNECT`, `*` for
+/// a server-wide `OPTIONS`).
+pub fn origin_form(uri: &Uri) -> bool {
+    uri.scheme().is_none() && uri.authority().is_none() && uri.path().starts_with('/')
+}
+
+/// A whole answer with a small body.
+pub fn answer(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Answer {
+    let mut answer = Response::new(Body::Whole(Some(body.into())));
+    *answer.status_mut() = status;
+    let headers = answer.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(content_type)
+            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    answer
+}
+
+/// A plain-text answer.
+pub fn text(status: StatusCode, text: impl Into<String>) -> Answer {
+    answer(status, "text/plain", text.into())
+}
+
+/// An answer's body: a few bytes, or another program's output relayed as it comes. A relay
+/// that fails sends an error, and hyper then ends the connection without ending the body, so
+/// that the client sees the answer was cut short.
+pub enum Body {
+    Whole(Option<Bytes>),
+    Relayed(mpsc::Receiver<io::Result<Bytes>>),
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        match self.get_mut() {
+            Body::Whole(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Body::Relayed(chunks) => chunks
+                .poll_recv(cx)
+                .map(|chunk| chunk.map(|c| c.map(Frame::data))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, Body::Whole(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Whole(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
             }
-            total += size;
-            if total > limit {
-                return Err(too_big());
-            }
-            io::copy(&mut reader.by_ref().take(size), out)?;
-            let mut crlf = String::new();
-            reader.read_line(&mut crlf)?;
+            Body::Relayed(_) => SizeHint::default(),
         }
     }
-    let length: u64 = request
-        .header("content-length")
-        .map_or(Ok(0), str::parse)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad content-length"))?;
-    if length > limit {
-        return Err(too_big());
-    }
-    let copied = io::copy(&mut reader.by_ref().take(length), out)?;
-    if copied != length {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "request body cut short",
-        ));
-    }
-    Ok(length)
-}
-
-/// A whole response with a small body.
-pub fn respond(
-    out: &mut impl Write,
-    status: &str,
-    content_type: &str,
-    body: &[u8],
-) -> io::Result<()> {
-    write!(
-        out,
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    out.write_all(body)?;
-    out.flush()
-}
-
-/// One pkt-line.
-pub fn pkt_line(text: &str) -> String {
-    format!("{:04x}{text}", text.len() + 4)
 }
 
 #[cfg(test)]
@@ -154,30 +123,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_a_chunked_body() {
-        let raw = b"POST /x/git-receive-pack HTTP/1.1\r\nHost: g\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n";
-        let mut reader = BufReader::new(&raw[..]);
-        let req = read_head(&mut reader).unwrap();
-        assert_eq!(req.method, "POST");
-        assert_eq!(req.path, "/x/git-receive-pack");
-        let mut body = Vec::new();
-        assert_eq!(read_body(&mut reader, &req, &mut body, 100).unwrap(), 5);
-        assert_eq!(body, b"abcde");
-        let mut reader = BufReader::new(&raw[..]);
-        let req = read_head(&mut reader).unwrap();
-        assert!(read_body(&mut reader, &req, &mut Vec::new(), 4).is_err());
-    }
-
-    #[test]
-    fn reads_query_and_length() {
-        let raw =
-            b"GET /a/info/refs?service=git-upload-pack HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi";
-        let mut reader = BufReader::new(&raw[..]);
-        let req = read_head(&mut reader).unwrap();
-        assert_eq!(req.query, "service=git-upload-pack");
-        let mut body = Vec::new();
-        read_body(&mut reader, &req, &mut body, 10).unwrap();
-        assert_eq!(body, b"hi");
-        assert_eq!(pkt_line("ERR x\n"), "000aERR x\n");
+    fn only_origin_form_targets_are_served() {
+        for target in ["/app/info/refs?service=git-upload-pack", "/health", "/"] {
+            assert!(origin_form(&target.parse().unwrap()), "{target}");
+        }
+        for target in ["http://gate/app/info/refs", "gate:8418", "*"] {
+            let uri: Uri = target.parse().unwrap();
+            assert!(!origin_form(&uri), "{target}");
+        }
     }
 }

@@ -4,11 +4,14 @@
 //! forwards it upstream before the gate accepts it. Audit events are JSON lines on stdout.
 
 mod audit;
+mod body;
+mod cgi;
 mod dlp;
 mod git;
 mod hook;
 mod http;
 mod server;
+mod smart;
 
 use std::process::ExitCode;
 

@@ -263,12 +263,17 @@ fn two_launches_of_one_name_leave_one_working_bottle() {
         });
         let ws = Workspace::new(&name, &manifest(&name, &["sleep", "infinity"]));
         h.approve(&ws);
+        // Beside the workspace, where a user's runtime directory would be: never in it (a
+        // workspace that holds bot-bottle's runtime directory is refused).
         let roots: Vec<std::path::PathBuf> = (0..2)
             .map(|i| {
-                let dir = ws.0.join(format!("run{i}"));
-                std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
-                    .create(&dir)
-                    .unwrap();
+                let dir = ws.user_dir().join(format!("run{i}"));
+                std::os::unix::fs::DirBuilderExt::mode(
+                    std::fs::DirBuilder::new().recursive(true),
+                    0o700,
+                )
+                .create(&dir)
+                .unwrap();
                 dir
             })
             .collect();

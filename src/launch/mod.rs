@@ -413,6 +413,26 @@ mod tests {
     use super::MissingImage;
 
     #[test]
+    fn the_bottle_ca_lives_as_long_as_the_plan_says() {
+        let project = crate::plan::tests::Project::new("p");
+        let plan = project.plan_with("", |i| i.ca_validity_seconds = 7200);
+        let ca = super::bottle_ca(&plan).unwrap();
+        let (_, pem) = x509_parser::pem::parse_x509_pem(ca.cert_pem().as_bytes()).unwrap();
+        let cert = pem.parse_x509().unwrap();
+        let validity = cert.validity();
+        let span = validity.not_after.timestamp() - validity.not_before.timestamp();
+        // The plan's two hours, and the few minutes the CA is backdated for clock skew.
+        assert!((7200..7200 + 3600).contains(&span), "{span}");
+        assert!(
+            cert.subject()
+                .to_string()
+                .contains("bot-bottle p egress CA"),
+            "{}",
+            cert.subject()
+        );
+    }
+
+    #[test]
     fn a_missing_image_names_the_command_that_makes_it() {
         let missing = |role| {
             MissingImage {

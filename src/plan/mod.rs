@@ -22,6 +22,9 @@ pub use build::{build, PlanInputs};
 
 pub use render::render_text;
 
+#[cfg(test)]
+pub(crate) mod tests;
+
 /// Version of the `--json` plan document. Bumped only when a field changes meaning or goes
 /// away; new fields may appear within a version.
 pub const JSON_SCHEMA: &str = "bot-bottle.plan/v1";

@@ -3,7 +3,6 @@
 //! use, and checks live that an isolated network really isolates: a container on it reaches
 //! neither the host nor the outside.
 
-use anyhow::Context as _;
 use engine::detect::Found;
 use engine::{ContainerSpec, Engine, NetworkAttachment, NetworkSpec};
 use serde::Serialize;
@@ -228,15 +227,8 @@ impl Live<'_> {
             subnet: None,
             labels: self.labels.clone(),
         })?;
-        let info = engine
-            .inspect_network(network)?
-            .context("the network disappeared")?;
-        if !info.isolated {
-            anyhow::bail!(
-                "{} left network {network} with a host address or DNS on it",
-                engine.program()
-            );
-        }
+        // The launch's own check, so that doctor passes exactly the networks a launch accepts.
+        let info = crate::launch::check_isolated(engine, network)?;
         if !agent_present {
             let detail = format!(
                 "{} isolates networks as bot-bottle asks (no probe: the agent image is missing)",

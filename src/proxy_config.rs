@@ -2,9 +2,11 @@
 //!
 //! Pipelock parses its YAML with unknown fields rejected; JSON is valid YAML, so `serde_json`
 //! writes the file and no hand-rolled YAML can be broken by a value. Only fields pipelock
-//! v2.3.0 knows are modelled.
+//! v2.3.0 knows are modelled. The same type reads a running sidecar's config back (`allow`,
+//! `deny`), refusing any field it does not model, so that what is written back is exactly what
+//! was read with only the changed field changed.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::defaults;
 use crate::manifest::{DlpAction, Hostname};
@@ -60,10 +62,11 @@ pub fn metrics_listen() -> String {
 }
 
 /// The whole config file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PipelockConfig {
     /// `strict`: the only mode in which pipelock enforces `api_allowlist`.
-    pub mode: &'static str,
+    pub mode: Mode,
     pub enforce: bool,
     pub api_allowlist: Vec<String>,
     /// Allowed names that may resolve to private addresses; pipelock's SSRF guard refuses
@@ -79,18 +82,39 @@ pub struct PipelockConfig {
     pub logging: Logging,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Pipelock's mode: `strict` (it enforces `api_allowlist`) or, in a learn run, `audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Strict,
+    Audit,
+}
+
+impl Mode {
+    /// Its name in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Strict => "strict",
+            Mode::Audit => "audit",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FetchProxy {
     pub listen: String,
     pub monitoring: Monitoring,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Monitoring {
     pub max_requests_per_minute: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ForwardProxy {
     /// Off by default in pipelock: CONNECT would get a 405.
     pub enabled: bool,
@@ -98,14 +122,16 @@ pub struct ForwardProxy {
     pub idle_timeout_seconds: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Dlp {
     pub include_defaults: bool,
     /// Scans pipelock's own environment for leaked values; the sidecar gets no secrets.
     pub scan_env: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RequestBodyScanning {
     /// Explicit: pipelock's loader has read an omitted boolean as false in some versions.
     pub enabled: bool,
@@ -113,7 +139,8 @@ pub struct RequestBodyScanning {
     pub max_body_bytes: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TlsInterception {
     pub enabled: bool,
     /// Always explicit: an empty path makes pipelock look under `$HOME/.pipelock`.
@@ -123,11 +150,12 @@ pub struct TlsInterception {
     pub max_response_bytes: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Logging {
-    pub format: &'static str,
+    pub format: String,
     /// Audit events go to stdout, where `logs` on the sidecar finds them.
-    pub output: &'static str,
+    pub output: String,
     pub include_allowed: bool,
     pub include_blocked: bool,
 }
@@ -145,7 +173,7 @@ impl PipelockConfig {
     ) -> Self {
         let names = |hosts: &[Hostname]| hosts.iter().map(|h| h.as_str().to_owned()).collect();
         PipelockConfig {
-            mode: "strict",
+            mode: Mode::Strict,
             enforce: true,
             api_allowlist: names(allowlist),
             trusted_domains: names(internal),
@@ -178,8 +206,8 @@ impl PipelockConfig {
                 max_response_bytes: MAX_RESPONSE_BYTES,
             },
             logging: Logging {
-                format: "json",
-                output: "stdout",
+                format: "json".to_owned(),
+                output: "stdout".to_owned(),
                 include_allowed: true,
                 include_blocked: true,
             },
@@ -192,7 +220,7 @@ impl PipelockConfig {
     /// `enforce: false` would turn DLP blocking off too.)
     #[must_use]
     pub fn learning(mut self) -> Self {
-        self.mode = "audit";
+        self.mode = Mode::Audit;
         self
     }
 
@@ -289,15 +317,54 @@ mod tests {
             listen_address("10.192.0.2"),
         );
         let learn = block.clone().learning();
-        assert_eq!(learn.mode, "audit");
+        assert_eq!(learn.mode, Mode::Audit);
         assert!(learn.enforce);
         assert_eq!(
             PipelockConfig {
-                mode: "strict",
+                mode: Mode::Strict,
                 ..learn
             },
             block
         );
+    }
+
+    #[test]
+    fn a_rendered_config_reads_back_as_itself_and_renders_to_the_same_bytes() {
+        let config = PipelockConfig::for_bottle(
+            &hosts(&["a.com", "*.b.org"]),
+            &hosts(&["a.com"]),
+            &[],
+            DlpAction::Warn,
+            listen_address("10.192.0.2"),
+        );
+        for config in [config.clone(), config.learning()] {
+            let text = config.render();
+            let read: PipelockConfig = serde_json::from_str(&text).unwrap();
+            assert_eq!(read, config);
+            // `allow` and `deny` rewrite what they read: byte for byte the same form.
+            assert_eq!(read.render(), text);
+        }
+    }
+
+    #[test]
+    fn a_config_with_a_field_bot_bottle_does_not_model_is_refused() {
+        let mut value: Value = serde_json::from_str(&rendered_config().render()).unwrap();
+        value["tls_interception"]["extra"] = json!(true);
+        let err = serde_json::from_value::<PipelockConfig>(value).unwrap_err();
+        assert!(err.to_string().contains("unknown field `extra`"), "{err}");
+        let mut value: Value = serde_json::from_str(&rendered_config().render()).unwrap();
+        value["mode"] = json!("balanced");
+        assert!(serde_json::from_value::<PipelockConfig>(value).is_err());
+    }
+
+    fn rendered_config() -> PipelockConfig {
+        PipelockConfig::for_bottle(
+            &hosts(&["a.com"]),
+            &[],
+            &[],
+            DlpAction::Block,
+            listen_address("10.192.0.2"),
+        )
     }
 
     #[test]

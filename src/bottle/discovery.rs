@@ -8,7 +8,7 @@ use camino::Utf8Path;
 use engine::{ContainerSummary, Engine, NetworkSummary, VolumeInfo};
 use serde::Serialize;
 
-use super::identity::{selector, LABEL_BOTTLE, LABEL_LAUNCH, LABEL_ROLE};
+use super::identity::{selector, Role, LABEL_BOTTLE, LABEL_LAUNCH, LABEL_ROLE};
 use super::{record, Bottle};
 use crate::parallel;
 
@@ -21,11 +21,11 @@ pub struct Found {
 }
 
 impl Found {
-    /// The container with role `role` (`agent` or `proxy`).
-    pub fn role(&self, role: &str) -> Option<&ContainerSummary> {
+    /// The container with role `role`.
+    pub fn role(&self, role: Role) -> Option<&ContainerSummary> {
         self.containers
             .iter()
-            .find(|c| c.labels.get(LABEL_ROLE).map(String::as_str) == Some(role))
+            .find(|c| c.labels.get(LABEL_ROLE).map(String::as_str) == Some(role.as_label()))
     }
 
     /// The launch ids its containers and networks carry.
@@ -116,10 +116,11 @@ pub fn summaries(engine: &dyn Engine, root: &Utf8Path) -> anyhow::Result<Vec<Sum
                         .and_then(|r| i64::try_from(r.started_at).ok())
                 })
                 .filter(|_| !found.containers.is_empty());
+            let state = |role| found.role(role).map(|c| c.state.as_str().to_owned());
             Summary {
-                agent: found.role("agent").map(|c| c.state.as_str().to_owned()),
-                proxy: found.role("proxy").map(|c| c.state.as_str().to_owned()),
-                gate: found.role("gate").map(|c| c.state.as_str().to_owned()),
+                agent: state(Role::Agent),
+                proxy: state(Role::Proxy),
+                gate: state(Role::Gate),
                 created,
                 age_seconds: created.map(|c| (now - c).max(0)),
                 allowlist_size: launch.map(|r| r.allowlist.len()),

@@ -12,7 +12,7 @@ use engine::Engine;
 use serde::Serialize;
 
 use super::teardown::{self, Resource};
-use super::{discovery, lock, Bottle};
+use super::{discovery, Bottle};
 
 /// Version of the `gc --json` document.
 pub const JSON_SCHEMA: &str = "bot-bottle.gc/v1";
@@ -32,7 +32,7 @@ pub struct Report {
 pub struct Item {
     /// `None` for scratch files, which belong to no bottle in particular.
     pub bottle: Option<String>,
-    /// `container`, `network`, `stage_dir` or `scratch`.
+    /// A [`Resource::kind`] (`container`, `network`, `stage_dir`), or `scratch`.
     pub kind: &'static str,
     pub name: String,
 }
@@ -76,7 +76,7 @@ pub fn collect(
                 why,
             });
         };
-        if !lock::path_for(stage_dir).exists() {
+        if !bottle.lock_path().exists() {
             if !found.containers.is_empty() || !found.networks.is_empty() {
                 keep(format!("not launched from this stage root ({root})"));
             }
@@ -108,16 +108,10 @@ pub fn collect(
             continue;
         }
         for resource in &resources {
-            let (kind, name) = match resource {
-                Resource::Container(n) => ("container", n.clone()),
-                Resource::Network(n) => ("network", n.clone()),
-                Resource::Volume(n) => ("volume", n.clone()),
-                Resource::StageDir(p) => ("stage_dir", p.to_string()),
-            };
             report.removed.push(Item {
                 bottle: Some(slug.clone()),
-                kind,
-                name,
+                kind: resource.kind(),
+                name: resource.name().to_owned(),
             });
         }
         if !dry_run {

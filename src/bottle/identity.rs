@@ -15,11 +15,70 @@ pub const LABEL_ROLE: &str = "io.bot-bottle.role";
 /// race for a bottle name never removes the winner's containers or networks.
 pub const LABEL_LAUNCH: &str = "io.bot-bottle.launch";
 
+/// What a resource of a bottle is to it: the value of its [`LABEL_ROLE`] label, by which
+/// `list`, `gc` and `stop` tell a bottle's containers apart. One type for every place that
+/// names a role, so that the label a launch writes and the one discovery looks for cannot
+/// drift apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// The agent's container.
+    Agent,
+    /// The pipelock sidecar.
+    Proxy,
+    /// The git gate sidecar.
+    Gate,
+    /// Claude Code's state volume.
+    State,
+    /// Either of the bottle's two networks.
+    Network,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] = [
+        Role::Agent,
+        Role::Proxy,
+        Role::Gate,
+        Role::State,
+        Role::Network,
+    ];
+
+    /// The [`LABEL_ROLE`] value. These strings are on live resources: bottles launched by an
+    /// earlier bot-bottle are found by them, so they never change.
+    pub const fn as_label(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Proxy => "proxy",
+            Role::Gate => "gate",
+            Role::State => "state",
+            Role::Network => "network",
+        }
+    }
+
+    /// The role whose label is `label`, if any.
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_label() == label)
+    }
+}
+
+/// What messages call it: `agent`, `proxy`, `git gate`, `state volume`, `network`.
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Agent => "agent",
+            Role::Proxy => "proxy",
+            Role::Gate => "git gate",
+            Role::State => "state volume",
+            Role::Network => "network",
+        })
+    }
+}
+
 /// The labels of a resource with `role` that launch `launch_id` of bottle `slug` creates.
-pub fn labels(slug: &str, role: &str, launch_id: &str) -> BTreeMap<String, String> {
+pub fn labels(slug: &str, role: Role, launch_id: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (LABEL_BOTTLE.to_owned(), slug.to_owned()),
-        (LABEL_ROLE.to_owned(), role.to_owned()),
+        (LABEL_ROLE.to_owned(), role.as_label().to_owned()),
         (LABEL_LAUNCH.to_owned(), launch_id.to_owned()),
     ])
 }
@@ -120,7 +179,29 @@ impl ResourceNames {
 
 #[cfg(test)]
 mod tests {
-    use super::slugify;
+    use super::{labels, slugify, Role, LABEL_BOTTLE, LABEL_LAUNCH, LABEL_ROLE};
+
+    #[test]
+    fn role_labels_are_the_ones_live_bottles_carry() {
+        // Bottles launched by earlier versions carry these exact values; changing one would
+        // hide them from `list`, `gc` and `stop`.
+        let labels: Vec<&str> = Role::ALL.iter().map(|r| r.as_label()).collect();
+        assert_eq!(labels, ["agent", "proxy", "gate", "state", "network"]);
+        for role in Role::ALL {
+            assert_eq!(Role::from_label(role.as_label()), Some(role));
+        }
+        assert_eq!(Role::from_label("pipelock"), None);
+        assert_eq!(Role::Gate.to_string(), "git gate");
+    }
+
+    #[test]
+    fn labels_name_the_bottle_the_role_and_the_launch() {
+        let l = labels("s", Role::Network, "0123");
+        assert_eq!(l.len(), 3);
+        assert_eq!(l[LABEL_BOTTLE], "s");
+        assert_eq!(l[LABEL_ROLE], "network");
+        assert_eq!(l[LABEL_LAUNCH], "0123");
+    }
 
     #[test]
     fn lowercases_and_folds_separators() {

@@ -17,18 +17,23 @@ pub mod teardown;
 use anyhow::bail;
 use camino::{Utf8Path, Utf8PathBuf};
 use engine::{ContainerState, Engine};
+use serde::Serialize;
 
 pub use discovery::Found;
 pub use identity::{
-    labels, selector, slugify, ResourceNames, LABEL_BOTTLE, LABEL_LAUNCH, LABEL_ROLE,
+    labels, selector, slugify, ResourceNames, Role, LABEL_BOTTLE, LABEL_LAUNCH, LABEL_ROLE,
 };
 pub use record::LaunchRecord;
 
 /// A bottle as this user's machine knows it: its slug and its stage directory under the
-/// user's stage root. Naming one creates nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// user's stage root. Naming one creates nothing. A plan holds the one it launches
+/// ([`crate::plan::Bottle`]), so a launch and the commands that reach its bottle later derive
+/// the stage directory, the lock and the names in one place. Serialized as its slug (the
+/// plan document prints the stage directory on its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Bottle {
     slug: String,
+    #[serde(skip)]
     stage_dir: Utf8PathBuf,
 }
 
@@ -77,6 +82,17 @@ impl Bottle {
             _lock: lock::acquire(&self.stage_dir)?,
             bottle: self,
         })
+    }
+
+    /// Its lock file, which exists once any bot-bottle of this user took the lock.
+    pub fn lock_path(&self) -> Utf8PathBuf {
+        lock::path_for(&self.stage_dir)
+    }
+
+    /// Waits for, then takes, the lock that serialises live changes of its allowlist (see
+    /// [`lock::wait_for_policy_changes`]); released when the file is dropped.
+    pub fn wait_for_policy_changes(&self) -> anyhow::Result<std::fs::File> {
+        lock::wait_for_policy_changes(&self.stage_dir)
     }
 
     /// Its pipelock sidecar on `engine` and the sidecar's state, running or not (a stopped

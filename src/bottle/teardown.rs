@@ -27,6 +27,25 @@ pub enum Resource {
 }
 
 impl Resource {
+    /// What kind of thing it is, as reports name it (`gc --json`'s `kind`): `container`,
+    /// `network`, `volume` or `stage_dir`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Resource::Container(_) => "container",
+            Resource::Network(_) => "network",
+            Resource::Volume(_) => "volume",
+            Resource::StageDir(_) => "stage_dir",
+        }
+    }
+
+    /// Its name: the engine's name of it, or the stage directory's path.
+    pub fn name(&self) -> &str {
+        match self {
+            Resource::Container(n) | Resource::Network(n) | Resource::Volume(n) => n,
+            Resource::StageDir(p) => p.as_str(),
+        }
+    }
+
     /// Removal order: containers before the networks they sit on, the stage dir last.
     fn rank(&self) -> u8 {
         match self {
@@ -40,12 +59,11 @@ impl Resource {
 
 impl fmt::Display for Resource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Resource::Container(n) => write!(f, "container {n}"),
-            Resource::Network(n) => write!(f, "network {n}"),
-            Resource::Volume(n) => write!(f, "volume {n}"),
-            Resource::StageDir(p) => write!(f, "stage directory {p}"),
-        }
+        let what = match self {
+            Resource::StageDir(_) => "stage directory",
+            other => other.kind(),
+        };
+        write!(f, "{what} {}", self.name())
     }
 }
 
@@ -264,6 +282,24 @@ fn carries_launch(
 #[cfg(test)]
 mod tests {
     use super::Resource;
+
+    #[test]
+    fn kinds_and_names_are_what_reports_print() {
+        let all = [
+            (Resource::Container("c".into()), "container", "container c"),
+            (Resource::Network("n".into()), "network", "network n"),
+            (Resource::Volume("v".into()), "volume", "volume v"),
+            (
+                Resource::StageDir("/tmp/x".into()),
+                "stage_dir",
+                "stage directory /tmp/x",
+            ),
+        ];
+        for (resource, kind, shown) in all {
+            assert_eq!(resource.kind(), kind);
+            assert_eq!(resource.to_string(), shown);
+        }
+    }
 
     #[test]
     fn containers_go_before_networks_before_the_stage_dir() {

@@ -71,7 +71,7 @@ impl KubeArgs {
         super::planning::approve_unasked(&reviewed, false)?;
         let plan = reviewed.plan;
         let ca = crate::ca::generate(
-            &plan.bottle.slug,
+            plan.bottle.slug(),
             plan.egress.tls_interception.ca_scope(),
             std::time::Duration::from_secs(plan.egress.tls_interception.ca_validity_seconds),
         )

@@ -135,7 +135,7 @@ pub struct Export {
 
 /// The objects of `plan`'s bottle, with `ca` as its CA.
 pub fn build(plan: &Plan, ca: &BottleCa, options: &Options) -> anyhow::Result<Export> {
-    let names = Names::for_slug(&plan.bottle.slug);
+    let names = Names::for_slug(plan.bottle.slug());
     let labels = labels(plan);
     let filter = netfilter::Filter {
         proxy_uid: PROXY_UID,
@@ -203,7 +203,7 @@ fn labels(plan: &Plan) -> BTreeMap<String, String> {
         ("app.kubernetes.io/name".to_owned(), "bot-bottle".to_owned()),
         (
             "app.kubernetes.io/instance".to_owned(),
-            plan.bottle.slug.clone(),
+            plan.bottle.slug().to_owned(),
         ),
     ])
 }
@@ -422,7 +422,7 @@ mod tests {
 
     fn export_of(plan: &Plan) -> Export {
         let ca = crate::ca::generate(
-            &plan.bottle.slug,
+            plan.bottle.slug(),
             plan.egress.tls_interception.ca_scope(),
             std::time::Duration::from_secs(3600),
         )
@@ -697,7 +697,7 @@ mod tests {
         let dir = Dir::new("images");
         let plan = plan_of(&dir, WITH_GATE);
         let ca = crate::ca::generate(
-            &plan.bottle.slug,
+            plan.bottle.slug(),
             plan.egress.tls_interception.ca_scope(),
             std::time::Duration::from_secs(60),
         )

@@ -151,7 +151,7 @@ pub fn start(
             .with_context(|| format!("copying provisioning files into {name}"))
     })?;
     timing::step("agent: check network isolation", || {
-        network::check_isolated(engine, &plan.networks.internal)
+        network::check_isolated(engine, &plan.networks.internal).map(drop)
     })?;
     signals::check()?;
     timing::step("agent: start", || {
@@ -275,5 +275,5 @@ pub fn command(plan: &Plan, tty: bool) -> ExecSpec {
 
 /// How a user reaches a detached agent.
 pub fn attach_hint(plan: &Plan) -> String {
-    format!("bot-bottle attach {}", plan.bottle.slug)
+    format!("bot-bottle attach {}", plan.bottle.slug())
 }

@@ -5,6 +5,7 @@ mod agent;
 mod gate;
 pub use agent::DEAD_RESOLVER;
 mod network;
+pub use network::check_isolated;
 pub mod sidecar;
 
 use std::collections::BTreeSet;
@@ -15,8 +16,8 @@ use engine::{detect, Engine};
 use serde::Serialize;
 
 use crate::bottle::record::{self, LaunchRecord};
+use crate::bottle::stage;
 use crate::bottle::teardown::{self, Guard, Resource};
-use crate::bottle::{lock, stage};
 use crate::ca::{self, BottleCa};
 use crate::exit::Interrupted;
 use crate::gitwatch;
@@ -104,7 +105,7 @@ pub struct Preflight {
 /// refuses to create a second container of a name, and the launch then fails and removes what
 /// it made.
 pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> {
-    let label = crate::bottle::selector(&plan.bottle.slug);
+    let label = crate::bottle::selector(plan.bottle.slug());
     let image_check = |role: &'static str, image: &str| -> anyhow::Result<BTreeSet<String>> {
         if engine.image_exists(image)? {
             return Ok(BTreeSet::new());
@@ -141,7 +142,7 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
         }
         parallel::all(questions)
     };
-    let legacy = crate::bottle::ResourceNames::legacy_state_volume(&plan.bottle.slug);
+    let legacy = crate::bottle::ResourceNames::legacy_state_volume(plan.bottle.slug());
     let (answers, (volume, legacy_volume)) = parallel::both(conflicts, || {
         parallel::both(
             || engine.inspect_volume(&plan.state_volume.name),
@@ -157,9 +158,9 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
     if !existing.is_empty() {
         bail!(
             "a bottle named {:?} already exists ({}); stop it with `bot-bottle stop {}` or choose another name",
-            plan.bottle.slug,
+            plan.bottle.slug(),
             existing.into_iter().collect::<Vec<_>>().join(", "),
-            plan.bottle.slug
+            plan.bottle.slug()
         );
     }
     Ok(Preflight {
@@ -172,8 +173,9 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
 /// (unless detached) when the agent's command exits.
 pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Result<Outcome> {
     signals::install()?;
-    // Held until this function returns: for the whole session when attached.
-    let _lock = lock::acquire(&plan.stage_dir)?;
+    // Held until this function returns: for the whole session when attached. The bottle's
+    // own lock, as `stop` and `gc` take it.
+    let _held = plan.bottle.lock()?;
     let preflight = timing::step("preflight", || preflight(engine, plan))?;
     if let (false, Some(legacy)) = (
         preflight.state_volume_exists,
@@ -184,14 +186,12 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
              state volumes are per bottle name and workspace now, so that two projects named {slug} do not share \
              a login; this bottle gets {new}, and Claude Code asks you to log in again. The old volume stays \
              (`{engine} volume rm {legacy}`, or `bot-bottle stop --purge {slug}`, removes it)",
-            slug = plan.bottle.slug,
+            slug = plan.bottle.slug(),
             new = plan.state_volume.name,
             engine = engine.kind(),
         );
     }
-    let scope = plan.egress.tls_interception.ca_scope();
-    let ca = ca::generate(&plan.bottle.slug, scope, ca::DEFAULT_VALIDITY)
-        .context("generating the bottle CA")?;
+    let ca = bottle_ca(plan)?;
     eprintln!("bot-bottle: mitm ca fingerprint: {}", ca.fingerprint());
 
     let guard = Guard::new(engine, &plan.launch_id);
@@ -209,13 +209,13 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
 
     let mut outcome = Outcome {
         schema: JSON_SCHEMA,
-        bottle: plan.bottle.slug.clone(),
+        bottle: plan.bottle.slug().to_owned(),
         ca_fingerprint: ca.fingerprint().to_owned(),
         agent_container: plan.containers.agent.clone(),
         proxy_container: plan.containers.proxy.clone(),
         gate_container: plan.containers.gate.clone(),
         networks: [plan.networks.internal.clone(), plan.networks.egress.clone()],
-        stage_dir: plan.stage_dir.clone(),
+        stage_dir: plan.bottle.stage_dir().to_owned(),
         detached: options.detach,
         attach: None,
         agent_exit_code: None,
@@ -278,6 +278,14 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
     }
 }
 
+/// The bottle CA as the plan describes it: its scope and its lifetime (what `start --dry-run`
+/// prints is what the launch makes).
+fn bottle_ca(plan: &Plan) -> anyhow::Result<BottleCa> {
+    let tls = &plan.egress.tls_interception;
+    ca::generate(plan.bottle.slug(), tls.ca_scope(), tls.ca_validity())
+        .context("generating the bottle CA")
+}
+
 fn report_teardown(result: Result<(), teardown::TeardownErrors>) {
     if let Err(errors) = result {
         eprintln!("bot-bottle: {errors}");
@@ -298,10 +306,11 @@ fn bring_up(
     preflight: &Preflight,
     options: Options,
 ) -> anyhow::Result<gitwatch::Snapshot> {
-    guard.adopt(Resource::StageDir(plan.stage_dir.clone()));
+    let stage_dir = plan.bottle.stage_dir();
+    guard.adopt(Resource::StageDir(stage_dir.to_owned()));
     timing::step("stage directory", || -> anyhow::Result<()> {
-        stage::create(&plan.stage_dir)?;
-        stage::write(&plan.stage_dir, "ca.pem", ca.cert_pem().as_bytes(), 0o644)
+        stage::create(stage_dir)?;
+        stage::write(stage_dir, "ca.pem", ca.cert_pem().as_bytes(), 0o644)
     })?;
 
     // The workspace walk needs no engine: it runs while the networks are made.
@@ -344,7 +353,7 @@ fn bring_up(
     signals::check()?;
     timing::step("launch record", || {
         record::write(
-            &plan.stage_dir,
+            stage_dir,
             &launch_record(plan, ca.fingerprint(), options.detach),
         )
     })?;
@@ -376,7 +385,7 @@ fn run_agent(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<i32> {
 fn launch_record(plan: &Plan, ca_fingerprint: &str, detached: bool) -> LaunchRecord {
     LaunchRecord {
         schema: record::SCHEMA.to_owned(),
-        bottle: plan.bottle.slug.clone(),
+        bottle: plan.bottle.slug().to_owned(),
         name: plan.bottle.name.clone(),
         launch_id: plan.launch_id.clone(),
         started_at: record::now(),
@@ -402,6 +411,26 @@ fn launch_record(plan: &Plan, ca_fingerprint: &str, detached: bool) -> LaunchRec
 #[cfg(test)]
 mod tests {
     use super::MissingImage;
+
+    #[test]
+    fn the_bottle_ca_lives_as_long_as_the_plan_says() {
+        let project = crate::plan::tests::Project::new("p");
+        let plan = project.plan_with("", |i| i.ca_validity_seconds = 7200);
+        let ca = super::bottle_ca(&plan).unwrap();
+        let (_, pem) = x509_parser::pem::parse_x509_pem(ca.cert_pem().as_bytes()).unwrap();
+        let cert = pem.parse_x509().unwrap();
+        let validity = cert.validity();
+        let span = validity.not_after.timestamp() - validity.not_before.timestamp();
+        // The plan's two hours, and the few minutes the CA is backdated for clock skew.
+        assert!((7200..7200 + 3600).contains(&span), "{span}");
+        assert!(
+            cert.subject()
+                .to_string()
+                .contains("bot-bottle p egress CA"),
+            "{}",
+            cert.subject()
+        );
+    }
 
     #[test]
     fn a_missing_image_names_the_command_that_makes_it() {

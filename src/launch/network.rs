@@ -2,17 +2,15 @@
 //! sidecar, and the egress bridge only the sidecar joins.
 
 use anyhow::{bail, Context as _};
-use engine::{Engine, NetworkSpec};
+use engine::{Engine, NetworkInfo, NetworkSpec};
 
 use crate::bottle::teardown::{Guard, Resource};
-use crate::bottle::LABEL_ROLE;
 use crate::parallel;
 use crate::plan::Plan;
 
 /// The networks to create, internal first.
 pub fn specs(plan: &Plan) -> [NetworkSpec; 2] {
-    let mut labels = plan.proxy.labels.clone();
-    labels.insert(LABEL_ROLE.to_owned(), "network".to_owned());
+    let labels = &plan.networks.labels;
     [
         // No route out, no address of the host on it and no engine DNS: the agent reaches
         // neither the host's services nor a resolver that would forward a query out.
@@ -30,7 +28,7 @@ pub fn specs(plan: &Plan) -> [NetworkSpec; 2] {
             internal: false,
             isolated: false,
             subnet: None,
-            labels,
+            labels: labels.clone(),
         },
     ]
 }
@@ -64,8 +62,9 @@ pub fn create(engine: &dyn Engine, plan: &Plan, guard: &Guard) -> anyhow::Result
 }
 
 /// Refuses a network the engine did not really isolate: an engine that quietly ignores the
-/// isolation options would otherwise leave the host one hop from the agent.
-pub fn check_isolated(engine: &dyn Engine, name: &str) -> anyhow::Result<()> {
+/// isolation options would otherwise leave the host one hop from the agent. `doctor` asks the
+/// same of the network it makes. Returns what the engine said of the network.
+pub fn check_isolated(engine: &dyn Engine, name: &str) -> anyhow::Result<NetworkInfo> {
     let info = engine
         .inspect_network(name)?
         .with_context(|| format!("network {name} disappeared right after it was created"))?;
@@ -78,5 +77,5 @@ pub fn check_isolated(engine: &dyn Engine, name: &str) -> anyhow::Result<()> {
             info.internal
         );
     }
-    Ok(())
+    Ok(info)
 }

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::allowlist;
 use crate::bottle::addresses::InternalAddresses;
-use crate::bottle::{self, ResourceNames};
+use crate::bottle::{self, ResourceNames, Role};
 use crate::defaults;
 use crate::exit::UsageError;
 use crate::manifest::{Manifest, ManifestSource};
@@ -81,9 +81,12 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         let slug = bottle::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
         (dir_name.to_owned(), slug)
     };
+    // The bottle's identity, made here once: its stage directory (and lock beside it), the
+    // names of what it creates and the labels that find them again.
+    let identity = bottle::Bottle::in_root(&inputs.stage_root, slug.clone());
     let names = ResourceNames::for_launch(&slug, &inputs.launch_id);
     let addresses = InternalAddresses::for_launch(&inputs.launch_id);
-    let labels = |role: &str| bottle::labels(&slug, role, &inputs.launch_id);
+    let labels = |role: Role| bottle::labels(&slug, role, &inputs.launch_id);
 
     let egress = egress_plan(manifest, inputs, &lockfile::path_in(&base_dir))?;
     let gate_image = inputs.gate_image_override.as_deref();
@@ -95,28 +98,27 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         gate_image,
         networks,
         &addresses.gate.to_string(),
-        labels("gate"),
+        labels(Role::Gate),
     )
     .map_err(|(field, message)| in_manifest(&field, message))?;
-    let stage_dir = inputs.stage_root.join(&slug);
     let agent = agent_plan(
         manifest,
         inputs,
         (workspace, workspace_allowed_by),
-        &stage_dir,
+        identity.stage_dir(),
         &Neighbours {
             proxy: &names.proxy,
             gate: gate.as_ref().map(|g| g.container.as_str()),
             addresses: &addresses,
         },
-        labels("agent"),
+        labels(Role::Agent),
     )
     .map_err(|(field, message)| in_manifest(field, message))?;
     let state_volume = StateVolume {
         name: ResourceNames::state_volume(&slug, &agent.workspace),
         workspace: agent.workspace.clone(),
         target: format!("{}/{}", agent.home, defaults::CLAUDE_STATE_DIR),
-        labels: labels("state"),
+        labels: labels(Role::State),
     };
     let provisioning = super::steps::plan(
         manifest,
@@ -130,9 +132,10 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     Ok(Plan {
         schema: JSON_SCHEMA,
         launch_id: inputs.launch_id.clone(),
+        stage_dir: identity.stage_dir().to_owned(),
         bottle: Bottle {
             name,
-            slug: slug.clone(),
+            identity,
             manifest: match &inputs.source {
                 ManifestSource::File(p) => Some(absolute(&inputs.cwd, p)),
                 ManifestSource::Builtin => None,
@@ -150,15 +153,15 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
             internal: names.internal_network,
             internal_subnet: addresses.subnet.clone(),
             egress: names.egress_network,
+            labels: labels(Role::Network),
         },
-        proxy: proxy_plan(&egress, &addresses, labels("proxy")),
+        proxy: proxy_plan(&egress, &addresses, labels(Role::Proxy)),
         agent,
         egress,
         gate,
         state_volume,
         provisioning,
         host_files: host_paths.into_found(),
-        stage_dir,
     })
 }
 

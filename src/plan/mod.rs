@@ -22,6 +22,9 @@ pub use build::{build, PlanInputs};
 
 pub use render::render_text;
 
+#[cfg(test)]
+pub(crate) mod tests;
+
 /// Version of the `--json` plan document. Bumped only when a field changes meaning or goes
 /// away; new fields may appear within a version.
 pub const JSON_SCHEMA: &str = "bot-bottle.plan/v1";
@@ -52,18 +55,33 @@ pub struct Plan {
     pub provisioning: Vec<ProvisionStep>,
     /// Every host file and directory the manifest names, resolved, and why it may be read.
     pub host_files: Vec<HostFile>,
-    /// Private directory (0700) holding the rendered config and public cert during the launch.
-    pub stage_dir: Utf8PathBuf,
+    /// Private directory (0700) holding the rendered config and public cert during the launch:
+    /// [`crate::bottle::Bottle::stage_dir`] of [`Self::bottle`], copied here for the document
+    /// only (private, so that code reads the bottle's).
+    stage_dir: Utf8PathBuf,
 }
 
+/// The bottle a plan launches: its identity on this machine ([`crate::bottle::Bottle`]: slug,
+/// stage directory, lock, container names), which every later command that reaches it derives
+/// the same way, and what it was made from. Dereferences to the identity.
 #[derive(Debug, Clone, Serialize)]
 pub struct Bottle {
     pub name: String,
-    pub slug: String,
+    /// Serialized as `slug`.
+    #[serde(flatten)]
+    pub identity: crate::bottle::Bottle,
     /// The manifest file, or `None` for the built-in default.
     pub manifest: Option<Utf8PathBuf>,
     /// The SHA-256 of the manifest's bytes the plan was made from (`None` for the default).
     pub manifest_sha256: Option<String>,
+}
+
+impl std::ops::Deref for Bottle {
+    type Target = crate::bottle::Bottle;
+
+    fn deref(&self) -> &crate::bottle::Bottle {
+        &self.identity
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -133,6 +151,8 @@ pub struct Networks {
     pub internal_subnet: String,
     /// A bridge with a route out. Only the proxy is on it.
     pub egress: String,
+    /// Labels both get.
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -221,6 +241,7 @@ pub struct TlsInterceptionPlan {
     pub ca_fingerprint: Option<String>,
     /// The CA is generated per bottle and dies with it.
     pub ca: &'static str,
+    /// How long the bottle CA is valid: what the launch and the export generate it with.
     pub ca_validity_seconds: u64,
     /// Domains the CA's name constraints permit (the allowlist's and `egress.approvable`'s):
     /// nothing else can be minted with its key. `null` in a learn run: any DNS name (never an
@@ -231,6 +252,11 @@ pub struct TlsInterceptionPlan {
 }
 
 impl TlsInterceptionPlan {
+    /// [`Self::ca_validity_seconds`], as [`crate::ca::generate`] takes it.
+    pub fn ca_validity(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.ca_validity_seconds)
+    }
+
     /// What the bottle CA may sign for, as [`crate::ca::generate`] takes it.
     pub fn ca_scope(&self) -> crate::ca::DnsScope<'_> {
         match &self.ca_permitted_domains {

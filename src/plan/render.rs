@@ -148,7 +148,7 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
         (None, _) => "built-in default".to_owned(),
     };
     vec![
-        ("bottle", format!("{} (slug {}, manifest {manifest})", plan.bottle.name, plan.bottle.slug)),
+        ("bottle", format!("{} (slug {}, manifest {manifest})", plan.bottle.name, plan.bottle.slug())),
         ("engine", engine(plan)),
         ("agent image", plan.images.agent.clone()),
         ("proxy image", plan.images.proxy.clone()),
@@ -219,7 +219,7 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
         ("workspace", workspace(plan)),
         ("command", plan.agent.command.join(" ")),
         ("forwarded env", forwarded(plan)),
-        ("stage dir", plan.stage_dir.to_string()),
+        ("stage dir", plan.bottle.stage_dir().to_string()),
     ]
     .into_iter()
     .chain((!plan.egress.approvable.is_empty()).then(|| {
@@ -228,7 +228,7 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
             format!(
                 "{} (not allowed; `bot-bottle allow {} HOST` allows one while the bottle runs)",
                 names(&plan.egress.approvable),
-                plan.bottle.slug
+                plan.bottle.slug()
             ),
         )
     }))

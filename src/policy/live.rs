@@ -1,7 +1,8 @@
 //! Changing a running bottle's allowlist (`allow`, `deny`) without restarting its agent.
 //!
 //! The config is read back from the sidecar: what pipelock runs, not the manifest, which the
-//! agent may have rewritten since the launch. Only `api_allowlist` changes; the file is copied
+//! agent may have rewritten since the launch, read as the typed [`PipelockConfig`] (a field it
+//! does not model is refused, not carried along unread). Only `api_allowlist` changes; the file is copied
 //! back in (the image has no shell) and pipelock told to reload it with SIGHUP (pipelock
 //! v2.3.0 also watches the file, and drops the second reload of one config). The change counts
 //! once pipelock logs `config_reload` with the `config_hash` of the bytes bot-bottle wrote (the
@@ -22,10 +23,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::allowlist;
-use crate::bottle::{lock, record, Bottle};
+use crate::bottle::{record, Bottle};
 use crate::defaults;
 use crate::exit::UsageError;
 use crate::manifest::Hostname;
+use crate::proxy_config::{Mode, PipelockConfig};
 
 /// Version of the `allow --json` and `deny --json` documents.
 pub const ALLOW_SCHEMA: &str = "bot-bottle.allow/v1";
@@ -70,27 +72,26 @@ pub fn apply(
     let proxy = bottle.running_proxy(engine)?;
     let stage_dir = bottle.stage_dir();
     // One change at a time per bottle.
-    let _serial = lock::wait_for_policy_changes(stage_dir)?;
+    let _serial = bottle.wait_for_policy_changes()?;
     let mut hosts = hosts.to_vec();
     hosts.sort();
     hosts.dedup();
     let hosts = hosts.as_slice();
 
     let text = read_text(engine, &proxy, defaults::PROXY_CONFIG_PATH)?;
-    let mut config: Value = serde_json::from_str(&text)
+    let mut config: PipelockConfig = serde_json::from_str(&text)
         .with_context(|| format!("reading the config of {proxy} (not bot-bottle's JSON?)"))?;
-    if config["mode"] != "strict" {
+    if config.mode != Mode::Strict {
         return Err(UsageError(format!(
-            "bottle {slug:?} is a learn run (pipelock mode {}): every host is reachable already; allow and deny change bottles started without --learn",
-            config["mode"]
+            "bottle {slug:?} is a learn run (pipelock mode {:?}): every host is reachable already; allow and deny change bottles started without --learn",
+            config.mode.as_str()
         ))
         .into());
     }
-    let current: Vec<Hostname> = config["api_allowlist"]
-        .as_array()
-        .context("the sidecar's config has no api_allowlist")?
+    let current: Vec<Hostname> = config
+        .api_allowlist
         .iter()
-        .map(|h| h.as_str().and_then(|h| Hostname::parse(h).ok()))
+        .map(|h| Hostname::parse(h).ok())
         .collect::<Option<_>>()
         .context("the sidecar's api_allowlist holds something that is not a hostname")?;
 
@@ -136,9 +137,9 @@ pub fn apply(
         outcome.allowlist = current.iter().map(|h| h.as_str().to_owned()).collect();
         return Ok(outcome);
     }
-    config["api_allowlist"] = names.clone().into();
-    let mut rendered = serde_json::to_string_pretty(&config).context("rendering the config")?;
-    rendered.push('\n');
+    config.api_allowlist.clone_from(&names);
+    // The form the launch wrote (pipelock checks the SHA-256 of these very bytes).
+    let rendered = config.render();
     outcome.config_hash = Some(reload(engine, &proxy, &text, &rendered)?);
 
     if let Some(mut launched) = bottle.record() {

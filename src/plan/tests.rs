@@ -1,0 +1,673 @@
+//! [`super::build`] itself, one test per manifest feature: what each puts in the plan, given a
+//! [`PlanInputs`] the test controls (a scratch directory, a fixed launch id, no engine). The
+//! CLI tests (`tests/cli/dry_run.rs`) check the same plans through the binary and its output.
+
+use std::time::Duration;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::{build, Destination, FileContent, Plan, PlanInputs, StepAction};
+use crate::bottle::addresses::InternalAddresses;
+use crate::bottle::{self, Role};
+use crate::exit::UsageError;
+use crate::manifest::{self, ManifestSource};
+use crate::proxy_config::Mode;
+use crate::{allowlist, defaults};
+
+/// The launch id every plan here gets.
+pub(crate) const LAUNCH_ID: &str = "0123456789abcdef";
+
+/// A scratch directory standing for the user's project: the manifest, the files it names and
+/// the stage root live in it; removed on drop.
+pub(crate) struct Project {
+    pub dir: Utf8PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl Project {
+    /// An empty project directory named `name` (the bottle's name when the manifest has none).
+    pub fn new(name: &str) -> Self {
+        let tmp = tempfile::Builder::new()
+            .prefix("bb-plan-")
+            .tempdir()
+            .unwrap();
+        let root = Utf8PathBuf::from_path_buf(tmp.path().canonicalize().unwrap()).unwrap();
+        let dir = root.join(name);
+        std::fs::create_dir(&dir).unwrap();
+        Project { dir, _tmp: tmp }
+    }
+
+    /// Writes `contents` to `rel` in the project, making its directories.
+    pub fn write(&self, rel: &str, contents: &str) -> Utf8PathBuf {
+        let path = self.dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    fn stage_root(&self) -> Utf8PathBuf {
+        self.dir.parent().unwrap().join("stage")
+    }
+
+    /// What `start` would gather, here: no engine, no overrides, nothing set in the host's
+    /// environment, an hour's CA.
+    pub fn inputs(&self, source: ManifestSource) -> PlanInputs {
+        PlanInputs {
+            source,
+            manifest_sha256: None,
+            cwd: self.dir.clone(),
+            engine: None,
+            proxy_image_override: None,
+            gate_image_override: None,
+            stage_root: self.stage_root(),
+            env_is_set: |_| false,
+            ca_validity_seconds: 3600,
+            launch_id: LAUNCH_ID.to_owned(),
+            allowed_paths: Vec::new(),
+            config_file: "/nonexistent/bot-bottle/config.toml".into(),
+            user_paths: Vec::new(),
+            learn: false,
+        }
+    }
+
+    /// The plan of `toml` as `bottle.toml` in the project, with `edit` made to the inputs.
+    pub fn try_plan_with(
+        &self,
+        toml: &str,
+        edit: impl FnOnce(&mut PlanInputs),
+    ) -> Result<Plan, UsageError> {
+        let source = ManifestSource::File(self.write("bottle.toml", toml));
+        let (manifest, digest) = manifest::load_with_digest(&source).unwrap();
+        let mut inputs = self.inputs(source);
+        inputs.manifest_sha256 = digest;
+        edit(&mut inputs);
+        build(&manifest, &inputs)
+    }
+
+    pub fn plan(&self, toml: &str) -> Plan {
+        self.try_plan_with(toml, |_| {}).unwrap()
+    }
+
+    pub fn plan_with(&self, toml: &str, edit: impl FnOnce(&mut PlanInputs)) -> Plan {
+        self.try_plan_with(toml, edit).unwrap()
+    }
+}
+
+fn hosts(plan_hosts: &[crate::manifest::Hostname]) -> Vec<&str> {
+    plan_hosts
+        .iter()
+        .map(crate::manifest::Hostname::as_str)
+        .collect()
+}
+
+fn step<'p>(plan: &'p Plan, name: &str) -> &'p super::ProvisionStep {
+    plan.provisioning
+        .iter()
+        .find(|s| s.step == name)
+        .unwrap_or_else(|| panic!("no step {name}"))
+}
+
+fn agent_paths(step: &super::ProvisionStep) -> Vec<&str> {
+    step.files.iter().map(|f| f.path.as_str()).collect()
+}
+
+#[test]
+fn the_built_in_manifest_plans_a_bare_bottle_named_after_the_directory() {
+    let project = Project::new("my-repo");
+    let source = ManifestSource::Builtin;
+    let (manifest, digest) = manifest::load_with_digest(&source).unwrap();
+    let plan = build(&manifest, &project.inputs(source)).unwrap();
+
+    assert_eq!(plan.schema, super::JSON_SCHEMA);
+    assert_eq!(plan.bottle.name, "my-repo");
+    assert_eq!(plan.bottle.slug(), "my-repo");
+    assert_eq!((&plan.bottle.manifest, digest), (&None, None));
+    assert_eq!(plan.launch_id, LAUNCH_ID);
+    assert_eq!(plan.images.agent, defaults::AGENT_IMAGE);
+    assert_eq!(plan.images.proxy, defaults::PROXY_IMAGE);
+    assert_eq!(plan.agent.command, defaults::AGENT_COMMAND);
+    assert_eq!(plan.agent.workspace, project.dir);
+    assert_eq!(plan.agent.workspace_allowed_by, "current directory");
+    assert_eq!(plan.agent.userns, None);
+    assert!(plan.gate.is_none() && plan.containers.gate.is_none());
+    // Only the hosts Claude Code needs, and nothing to copy but the CA.
+    assert!(!plan.egress.allowlist.is_empty());
+    assert!(plan.egress.allowlist.iter().all(allowlist::is_builtin));
+    assert!(plan.egress.approvable.is_empty() && plan.egress.internal_hosts.is_empty());
+    assert!(plan.egress.lock.is_none() && plan.egress.learn.is_none());
+    assert!(plan.host_files.is_empty());
+    let actions: Vec<_> = plan
+        .provisioning
+        .iter()
+        .map(|s| (s.step, s.action))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("ca", StepAction::Run),
+            ("prompt", StepAction::Skip),
+            ("skills", StepAction::Skip),
+            ("ssh", StepAction::Skip),
+            ("git", StepAction::Skip),
+        ]
+    );
+    assert_eq!(plan.proxy.config.mode, Mode::Strict);
+    assert_eq!(
+        plan.proxy.config.api_allowlist,
+        hosts(&plan.egress.allowlist)
+    );
+}
+
+#[test]
+fn the_name_makes_the_slug_and_the_slug_every_name_path_and_label() {
+    let project = Project::new("dir");
+    let plan = project.plan("name = \"My Project!\"\n");
+    assert_eq!(plan.bottle.name, "My Project!");
+    let slug = plan.bottle.slug();
+    assert_eq!(slug, "my-project");
+    assert_eq!(
+        plan.bottle.manifest.as_deref(),
+        Some(project.dir.join("bottle.toml").as_path())
+    );
+    assert!(plan
+        .bottle
+        .manifest_sha256
+        .as_deref()
+        .is_some_and(|d| d.starts_with("sha256:")));
+
+    // The identity is the one a later command finds by the name.
+    let stage_root = project.stage_root();
+    assert_eq!(
+        plan.bottle.identity,
+        bottle::Bottle::in_root(&stage_root, slug.to_owned())
+    );
+    assert_eq!(plan.bottle.stage_dir(), stage_root.join("my-project"));
+    assert_eq!(plan.stage_dir, plan.bottle.stage_dir());
+    assert_eq!(plan.bottle.lock_path(), stage_root.join("my-project.lock"));
+    assert_eq!(
+        plan.agent.git.snapshot,
+        plan.bottle.stage_dir().join(crate::gitwatch::FILE)
+    );
+
+    assert_eq!(plan.containers.agent, "bot-bottle-my-project");
+    assert_eq!(plan.containers.proxy, "bot-bottle-my-project-pipelock");
+    assert_eq!(plan.containers.proxy, plan.bottle.proxy());
+    assert_eq!(
+        plan.networks.internal,
+        "bot-bottle-my-project-internal-01234567"
+    );
+    assert_eq!(
+        plan.networks.egress,
+        "bot-bottle-my-project-egress-01234567"
+    );
+    assert!(plan.state_volume.name.starts_with("bot-bottle-my-project-"));
+    assert!(plan.state_volume.name.ends_with("-claude"));
+    assert_eq!(plan.state_volume.workspace, project.dir);
+
+    // Each resource's labels: the bottle, its role, this launch.
+    for (labels, role) in [
+        (&plan.agent.labels, Role::Agent),
+        (&plan.proxy.labels, Role::Proxy),
+        (&plan.state_volume.labels, Role::State),
+        (&plan.networks.labels, Role::Network),
+    ] {
+        assert_eq!(*labels, bottle::labels(slug, role, LAUNCH_ID), "{role}");
+        assert_eq!(labels[bottle::LABEL_ROLE], role.as_label());
+    }
+}
+
+#[test]
+fn without_a_name_the_workspace_directory_names_the_bottle() {
+    let project = Project::new("Some_Dir");
+    let plan = project.plan("");
+    assert_eq!(plan.bottle.name, "Some_Dir");
+    assert_eq!(plan.bottle.slug(), "some-dir");
+}
+
+#[test]
+fn a_name_with_nothing_to_make_a_slug_of_is_refused_naming_the_field() {
+    let project = Project::new("p");
+    let err = project
+        .try_plan_with("name = \"!!!\"\n", |_| {})
+        .unwrap_err();
+    assert!(err.0.contains("bottle.toml: name: "), "{err}");
+    assert!(err.0.contains("no letters or digits"), "{err}");
+}
+
+#[test]
+fn egress_allowlist_passthrough_internal_hosts_and_approvable() {
+    let project = Project::new("p");
+    let plan = project.plan(
+        "[egress]\n\
+         allowlist = [\"registry.npmjs.org\", \"*.example.org\", \"git.corp.test\"]\n\
+         tls_passthrough_domains = [\"registry.npmjs.org\"]\n\
+         internal_hosts = [\"git.corp.test\"]\n\
+         approvable = [\"pypi.org\", \"b.example.net\", \"pypi.org\"]\n\
+         dlp_action = \"warn\"\n",
+    );
+    let egress = &plan.egress;
+    let allow = hosts(&egress.allowlist);
+    for host in ["registry.npmjs.org", "*.example.org", "git.corp.test"] {
+        assert!(allow.contains(&host), "{host} not in {allow:?}");
+    }
+    assert!(egress.allowlist.iter().any(allowlist::is_builtin));
+    assert!(
+        !allow.contains(&"pypi.org"),
+        "approvable is not allowed yet"
+    );
+    assert_eq!(hosts(&egress.approvable), ["b.example.net", "pypi.org"]);
+    assert_eq!(hosts(&egress.internal_hosts), ["git.corp.test"]);
+    let passthrough = hosts(&egress.tls_interception.passthrough_domains);
+    assert!(passthrough.contains(&"registry.npmjs.org"));
+    assert!(passthrough.contains(&"api.anthropic.com"), "always spliced");
+    // The CA may sign for the allowlist's and the approvable hosts' domains (a wildcard's
+    // base), nothing else.
+    let permitted = egress
+        .tls_interception
+        .ca_permitted_domains
+        .as_ref()
+        .unwrap();
+    assert!(
+        !permitted.iter().any(|d| d == "example.net"),
+        "{permitted:?}"
+    );
+    for domain in [
+        "example.org",
+        "pypi.org",
+        "b.example.net",
+        "registry.npmjs.org",
+    ] {
+        assert!(
+            permitted.iter().any(|d| d == domain),
+            "{domain} not in {permitted:?}"
+        );
+    }
+    // Pipelock gets exactly that.
+    let config = &plan.proxy.config;
+    assert_eq!(config.api_allowlist, allow);
+    assert_eq!(config.trusted_domains, ["git.corp.test"]);
+    assert_eq!(config.tls_interception.passthrough_domains, passthrough);
+    assert_eq!(
+        config.request_body_scanning.action,
+        crate::manifest::DlpAction::Warn
+    );
+}
+
+#[test]
+fn an_internal_host_not_on_the_allowlist_is_refused() {
+    let project = Project::new("p");
+    let err = project
+        .try_plan_with("[egress]\ninternal_hosts = [\"git.corp.test\"]\n", |_| {})
+        .unwrap_err();
+    assert!(
+        err.0
+            .starts_with(&format!("{}: ", project.dir.join("bottle.toml"))),
+        "{err}"
+    );
+    assert!(err.0.contains("git.corp.test"), "{err}");
+}
+
+const LOCK: &str = "schema = \"bot-bottle.lock/v1\"\nbottle = \"p\"\n\
+    learned_at = \"2026-01-01T00:00:00Z\"\n\n[[host]]\nname = \"locked.example.com\"\n";
+
+#[test]
+fn a_lock_beside_the_manifest_widens_the_allowlist_and_is_shown() {
+    let project = Project::new("p");
+    let lock_path = project.write("bottle.lock", LOCK);
+    let plan = project.plan("[egress]\nallowlist = [\"a.example.org\"]\n");
+    let lock = plan.egress.lock.as_ref().expect("the lock is planned");
+    assert_eq!(lock.path, lock_path);
+    assert_eq!(lock.sha256, crate::ca::sha256_of(LOCK.as_bytes()));
+    assert_eq!(hosts(&lock.hosts), ["locked.example.com"]);
+    let allow = hosts(&plan.egress.allowlist);
+    assert!(allow.contains(&"locked.example.com") && allow.contains(&"a.example.org"));
+    assert!(plan
+        .proxy
+        .config
+        .api_allowlist
+        .contains(&"locked.example.com".to_owned()));
+
+    // A lock that is not one stops the plan, naming the file.
+    project.write(
+        "bottle.lock",
+        "schema = \"bot-bottle.lock/v1\"\nbogus = 1\n",
+    );
+    let err = project.try_plan_with("", |_| {}).unwrap_err();
+    assert!(err.0.contains(lock_path.as_str()), "{err}");
+}
+
+#[test]
+fn a_learn_run_reaches_every_host_and_replaces_the_lock() {
+    let project = Project::new("p");
+    let lock_path = project.write("bottle.lock", LOCK);
+    let plan = project.plan_with("[egress]\nallowlist = [\"a.example.org\"]\n", |i| {
+        i.learn = true;
+    });
+    let learn = plan.egress.learn.as_ref().expect("a learn plan");
+    assert_eq!(learn.lock_path, lock_path);
+    assert_eq!(
+        learn.replaces.as_deref(),
+        Some(crate::ca::sha256_of(LOCK.as_bytes()).as_str())
+    );
+    // The lock it replaces is not allowed; the CA may sign for any name; pipelock audits.
+    assert!(plan.egress.lock.is_none());
+    assert!(!hosts(&plan.egress.allowlist).contains(&"locked.example.com"));
+    assert!(plan.egress.tls_interception.ca_permitted_domains.is_none());
+    assert_eq!(plan.proxy.config.mode, Mode::Audit);
+    assert!(plan.proxy.config.enforce);
+
+    // Without a lock yet, it replaces nothing.
+    std::fs::remove_file(&lock_path).unwrap();
+    let plan = project.plan_with("", |i| i.learn = true);
+    assert_eq!(plan.egress.learn.unwrap().replaces, None);
+}
+
+#[test]
+fn forwarded_env_is_named_with_whether_the_host_has_it_never_its_value() {
+    let project = Project::new("p");
+    let plan = project.plan_with("[agent]\nenv = [\"SET_VAR\", \"UNSET_VAR\"]\n", |i| {
+        i.env_is_set = |name| name == "SET_VAR";
+    });
+    let forwarded: Vec<_> = plan
+        .agent
+        .forwarded_env
+        .iter()
+        .map(|f| (f.name.as_str(), f.set_on_host))
+        .collect();
+    assert_eq!(forwarded, [("SET_VAR", true), ("UNSET_VAR", false)]);
+    // The variables bot-bottle sets itself: proxy routing through the sidecar, the CA.
+    let env = &plan.agent.env;
+    let proxy_url = format!("http://{}:{}", plan.containers.proxy, defaults::PROXY_PORT);
+    for var in ["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"] {
+        assert_eq!(env[var], proxy_url, "{var}");
+    }
+    assert_eq!(env["NO_PROXY"], "localhost,127.0.0.1,::1");
+    assert_eq!(env["NODE_EXTRA_CA_CERTS"], defaults::AGENT_CA_CERT_PATH);
+    assert!(!env.contains_key("SET_VAR"));
+}
+
+#[test]
+fn the_prompt_is_copied_to_claude_md_in_the_agent() {
+    let project = Project::new("p");
+    let prompt = project.write("prompt.md", "Be brief.\n");
+    let plan = project.plan("prompt = \"prompt.md\"\n");
+    let step = step(&plan, "prompt");
+    assert_eq!(step.action, StepAction::Run);
+    assert_eq!(step.sources, std::slice::from_ref(&prompt));
+    let home = &plan.agent.home;
+    let claude_md = format!("{home}/.claude/CLAUDE.md");
+    let file = step.files.iter().find(|f| f.path == claude_md).unwrap();
+    assert!(matches!(&file.content, FileContent::HostFile(s) if s.path == prompt));
+    let found = &plan.host_files[0];
+    assert_eq!(
+        (found.field.as_str(), &found.resolved, found.destination),
+        ("prompt", &prompt, Destination::Agent)
+    );
+    assert_eq!(found.allowed_by, "manifest directory");
+
+    // A prompt outside the manifest's directory, not allowed by the user: refused.
+    let err = project
+        .try_plan_with("prompt = \"../elsewhere.md\"\n", |_| {})
+        .unwrap_err();
+    assert!(err.0.contains("prompt"), "{err}");
+}
+
+#[test]
+fn skills_are_copied_under_claude_skills_by_directory_name() {
+    let project = Project::new("p");
+    project.write("skills/review/SKILL.md", "# Review\n");
+    project.write("skills/review/notes/a.txt", "a\n");
+    let plan = project.plan("skills = [\"skills/review\"]\n");
+    let step = step(&plan, "skills");
+    assert_eq!(step.action, StepAction::Run);
+    let home = &plan.agent.home;
+    let paths = agent_paths(step);
+    for expected in [
+        format!("{home}/.claude/skills/review/SKILL.md"),
+        format!("{home}/.claude/skills/review/notes/a.txt"),
+    ] {
+        assert!(
+            paths.contains(&expected.as_str()),
+            "{expected} not in {paths:?}"
+        );
+    }
+    assert_eq!(plan.host_files[0].field, "skills[0]");
+    assert_eq!(plan.host_files[0].destination, Destination::Agent);
+
+    // Two skills of one name would land in one place.
+    project.write("other/review/SKILL.md", "# Other\n");
+    let err = project
+        .try_plan_with("skills = [\"skills/review\", \"other/review\"]\n", |_| {})
+        .unwrap_err();
+    assert!(err.0.contains("skills: two skill directories"), "{err}");
+}
+
+#[test]
+fn ssh_without_upstreams_goes_into_the_agent_s_home() {
+    let project = Project::new("p");
+    project.write("id_ed25519", "not really a key\n");
+    project.write("known_hosts", "example.com ssh-ed25519 AAAA\n");
+    let plan = project.plan("[ssh]\nidentity = \"id_ed25519\"\nknown_hosts = \"known_hosts\"\n");
+    assert!(plan.gate.is_none());
+    let step = step(&plan, "ssh");
+    assert_eq!(step.action, StepAction::Run);
+    let home = &plan.agent.home;
+    let paths = agent_paths(step);
+    assert!(
+        paths.contains(&format!("{home}/.ssh/known_hosts").as_str()),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&format!("{home}/.ssh/config").as_str()),
+        "{paths:?}"
+    );
+    let identity = step
+        .files
+        .iter()
+        .find(|f| matches!(&f.content, FileContent::HostFile(s) if s.path.ends_with("id_ed25519")))
+        .expect("the identity is copied");
+    assert_eq!(identity.mode, 0o600);
+    let fields: Vec<_> = plan
+        .host_files
+        .iter()
+        .map(|f| (f.field.as_str(), f.destination))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("ssh.identity", Destination::Agent),
+            ("ssh.known_hosts", Destination::Agent)
+        ]
+    );
+}
+
+#[test]
+fn git_upstreams_plan_a_gate_that_gets_the_credentials() {
+    let project = Project::new("p");
+    project.write("token", "t0ken\n");
+    project.write("id_ed25519", "not really a key\n");
+    project.write("known_hosts", "git.example.org ssh-ed25519 AAAA\n");
+    let plan = project.plan_with(
+        "name = \"g\"\n\
+         [ssh]\nidentity = \"id_ed25519\"\nknown_hosts = \"known_hosts\"\n\
+         [git]\nuser_name = \"Bot\"\n\
+         [[git.upstreams]]\nname = \"web\"\nurl = \"https://git.example.com/web.git\"\n\
+         token_file = \"token\"\n\
+         [[git.upstreams]]\nname = \"ops\"\nurl = \"ssh://git@git.example.org/ops.git\"\n",
+        |i| i.gate_image_override = Some("localhost/my-gate:1".to_owned()),
+    );
+    let gate = plan.gate.as_ref().expect("a gate");
+    assert_eq!(gate.container, "bot-bottle-g-gitgate");
+    assert_eq!(gate.container, plan.bottle.gate());
+    assert_eq!(
+        plan.containers.gate.as_deref(),
+        Some(gate.container.as_str())
+    );
+    assert_eq!(gate.image, "localhost/my-gate:1");
+    assert_eq!(
+        gate.networks,
+        [plan.networks.internal.clone(), plan.networks.egress.clone()]
+    );
+    assert_eq!(gate.labels, bottle::labels("g", Role::Gate, LAUNCH_ID));
+    let names: Vec<_> = gate.upstreams.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(names, ["web", "ops"]);
+    assert_eq!(gate.upstream_hosts, ["git.example.com", "git.example.org"]);
+
+    // The credentials go to the gate, never into the agent.
+    let sources: Vec<&Utf8Path> = gate
+        .files
+        .iter()
+        .filter_map(|f| match &f.content {
+            FileContent::HostFile(s) => Some(s.path.as_path()),
+            _ => None,
+        })
+        .collect();
+    for name in ["token", "id_ed25519", "known_hosts"] {
+        assert!(
+            sources.contains(&project.dir.join(name).as_path()),
+            "{name} not in {sources:?}"
+        );
+    }
+    assert_eq!(step(&plan, "ssh").action, StepAction::Skip);
+    assert!(plan.provisioning.iter().flat_map(|s| &s.sources).all(|s| ![
+        "token",
+        "id_ed25519",
+        "known_hosts"
+    ]
+    .contains(&s.file_name().unwrap())));
+    assert!(plan
+        .host_files
+        .iter()
+        .all(|f| f.destination == Destination::GitGate));
+    // The agent reaches the gate directly, by the name its /etc/hosts maps.
+    assert_eq!(plan.agent.hosts[&gate.container], gate.address);
+    assert!(plan.agent.env["NO_PROXY"].ends_with(&format!(",{}", gate.container)));
+
+    // Two upstreams of one name are refused, naming the field.
+    let err = project
+        .try_plan_with(
+            "[[git.upstreams]]\nname = \"a\"\nurl = \"https://x.example.com/a.git\"\n\
+             [[git.upstreams]]\nname = \"a\"\nurl = \"https://x.example.com/b.git\"\n",
+            |_| {},
+        )
+        .unwrap_err();
+    assert!(err.0.contains("git.upstreams[1].name"), "{err}");
+}
+
+#[test]
+fn the_workspace_is_the_manifest_s_or_the_current_directory() {
+    let project = Project::new("p");
+    std::fs::create_dir(project.dir.join("ws")).unwrap();
+    let plan = project.plan("[agent]\nworkspace = \"ws\"\n");
+    assert_eq!(plan.agent.workspace, project.dir.join("ws"));
+    assert_eq!(plan.agent.workspace_allowed_by, "manifest directory");
+    assert_eq!(plan.agent.workdir, defaults::AGENT_WORKDIR);
+    assert_eq!(plan.state_volume.workspace, project.dir.join("ws"));
+    // Named after its workspace, the bottle is named after `ws`.
+    assert_eq!(plan.bottle.slug(), "ws");
+    // Another workspace, another state volume for the same name.
+    let here = project.plan("");
+    assert_ne!(plan.state_volume.name, here.state_volume.name);
+
+    let err = project
+        .try_plan_with("[agent]\nworkspace = \"..\"\n", |_| {})
+        .unwrap_err();
+    assert!(err.0.contains("agent.workspace"), "{err}");
+}
+
+#[test]
+fn the_agent_image_and_command_can_be_overridden() {
+    let project = Project::new("p");
+    let plan = project.plan_with(
+        "[agent]\nimage = \"localhost/my-agent:2\"\ncommand = [\"bash\", \"-l\"]\n",
+        |i| i.proxy_image_override = Some("localhost/my-pipelock:1".to_owned()),
+    );
+    assert_eq!(plan.images.agent, "localhost/my-agent:2");
+    assert_eq!(plan.images.proxy, "localhost/my-pipelock:1");
+    assert_eq!(plan.agent.command, ["bash", "-l"]);
+
+    let err = project
+        .try_plan_with("[agent]\ncommand = []\n", |_| {})
+        .unwrap_err();
+    assert!(err.0.ends_with("agent.command: must not be empty"), "{err}");
+}
+
+#[test]
+fn rootless_podman_maps_the_invoking_user_to_the_agent_user() {
+    let project = Project::new("p");
+    let plan = project.plan_with("", |i| {
+        i.engine = Some(super::EngineSummary {
+            kind: "podman".to_owned(),
+            program: "/usr/bin/podman".into(),
+            version: None,
+            rootless: Some(true),
+            reachable: None,
+        });
+    });
+    assert_eq!(
+        plan.agent.userns.as_deref(),
+        Some(
+            format!(
+                "keep-id:uid={},gid={}",
+                defaults::AGENT_UID,
+                defaults::AGENT_GID
+            )
+            .as_str()
+        )
+    );
+}
+
+#[test]
+fn every_container_sits_at_the_launch_s_internal_address() {
+    let project = Project::new("p");
+    project.write("token", "t\n");
+    let plan = project.plan(
+        "[[git.upstreams]]\nname = \"web\"\nurl = \"https://git.example.com/web.git\"\n\
+         token_file = \"token\"\n",
+    );
+    let addresses = InternalAddresses::for_launch(LAUNCH_ID);
+    assert_eq!(plan.networks.internal_subnet, addresses.subnet);
+    assert_eq!(plan.proxy.address, addresses.proxy.to_string());
+    assert_eq!(plan.agent.address, addresses.agent.to_string());
+    let gate = plan.gate.as_ref().unwrap();
+    assert_eq!(gate.address, addresses.gate.to_string());
+    // Pipelock listens there only, and the agent's /etc/hosts maps the sidecars' names there.
+    let listen = format!("{}:{}", addresses.proxy, defaults::PROXY_PORT);
+    assert_eq!(plan.proxy.listen, listen);
+    assert_eq!(plan.proxy.config.fetch_proxy.listen, listen);
+    assert_eq!(
+        plan.proxy.command,
+        [
+            "run",
+            "--config",
+            defaults::PROXY_CONFIG_PATH,
+            "--listen",
+            listen.as_str()
+        ]
+    );
+    assert_eq!(
+        plan.agent.hosts,
+        [
+            (plan.containers.proxy.clone(), addresses.proxy.to_string()),
+            (gate.container.clone(), addresses.gate.to_string()),
+        ]
+        .into()
+    );
+    // Another launch, (almost always) another subnet.
+    let other = project.plan_with("", |i| i.launch_id = "fedcba9876543210".to_owned());
+    assert_ne!(
+        other.networks.internal_subnet,
+        plan.networks.internal_subnet
+    );
+}
+
+#[test]
+fn the_ca_lifetime_is_the_inputs_and_what_the_ca_is_made_with() {
+    let project = Project::new("p");
+    let plan = project.plan_with("", |i| i.ca_validity_seconds = 7200);
+    let tls = &plan.egress.tls_interception;
+    assert_eq!(tls.ca_validity_seconds, 7200);
+    assert_eq!(tls.ca_validity(), Duration::from_secs(7200));
+    assert!(tls.enabled && tls.ca_fingerprint.is_none());
+    assert_eq!(tls.agent_ca_path, defaults::AGENT_CA_CERT_PATH);
+}

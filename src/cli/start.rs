@@ -1,4 +1,5 @@
-//! `bot-bottle start`: plan a bottle from its manifest, show the plan, and launch it.
+//! `bot-bottle start`: plan a bottle from its manifest, show the plan, and launch it; the flow
+//! and its rules are [`crate::usecase::start`]'s.
 
 use std::io::Write as _;
 

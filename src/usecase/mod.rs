@@ -7,8 +7,11 @@
 pub mod approve;
 pub mod export;
 pub mod inputs;
+pub mod logs;
+pub mod session;
 mod settle;
 pub mod start;
+pub mod stop;
 
 pub use inputs::ManifestRequest;
 

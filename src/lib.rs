@@ -6,7 +6,9 @@
 //!   effect (what `start --dry-run` prints);
 //! - [`bottle`] owns a bottle's identity (slug, resource names, labels), its local state
 //!   (stage, lock, launch record), finding bottles on an engine, and removing them;
-//! - [`launch`] carries out a plan; [`cli`] holds one thin adapter per command;
+//! - [`launch`] carries out a plan; [`usecase`] holds what each command does, with its rules
+//!   (approval, missing images, launch), apart from the terminal; [`cli`] holds one thin
+//!   adapter per command (its arguments, the terminal's questions, the output);
 //! - the `engine` crate drives docker or podman.
 
 pub mod allowlist;
@@ -31,5 +33,6 @@ pub mod provision;
 pub mod proxy_config;
 pub mod signals;
 pub mod timing;
+pub mod usecase;
 pub mod userconfig;
 pub mod userdirs;

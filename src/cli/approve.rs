@@ -1,16 +1,9 @@
 //! `bot-bottle approve [MANIFEST]`: the deliberate way to approve a manifest (for scripts, tests,
 //! and after reading it): print its effective policy and what changed since the last approval,
-//! and record it, so that `start -y` launches it.
-//!
-//! What is recorded is what is on disk when `approve` runs, which need not be what the user
-//! read: the agent can rewrite the manifest (and plant an egress lock) between the review and
-//! the approval. `--expect-sha256` (and `--expect-lock-sha256`) tie the approval to the digests
-//! the user reviewed; on a terminal without them, `approve` shows the digests and the policy
-//! and asks before recording. Without a terminal and without them it records, as before, for
-//! scripts that approve what they just wrote.
+//! and record it, so that `start -y` launches it. The rules (the digests reviewed, when to ask)
+//! are [`crate::usecase::approve`]'s.
 
-use std::fmt::Write as _;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 
 use anyhow::Context as _;
 use camino::Utf8PathBuf;
@@ -18,7 +11,9 @@ use clap::Args;
 use serde::Serialize;
 
 use super::planning::ManifestArgs;
-use crate::approval::{self, Approval, Change, Expected, Input, Policy, State};
+use super::Terminal;
+use crate::approval::{self, Change, Expected, Input, Policy, State};
+use crate::usecase::approve;
 
 /// Approve a manifest: print the effective policy a launch of it runs with (egress, forwarded
 /// env, host files, git pushes) and what changed since its last approval, and record it so
@@ -84,32 +79,19 @@ impl ApproveArgs {
                 .map(|v| approval::parse_sha256("--expect-lock-sha256", v))
                 .transpose()?,
         };
-        let reviewed = self.manifest.plan(None, false)?;
-        // The digests are of the bytes the plan (and so the policy recorded) was made from.
-        reviewed.check_expected(&expected)?;
-        let builtin = reviewed.plan.bottle.manifest.is_none();
-        let approval = reviewed.approval;
-        let pending = matches!(approval.state, State::New | State::Changed);
-        let mut out = std::io::stdout().lock();
-        // Shown before the question on a terminal; in text, the same lines go to stdout.
-        let preview = preview(&approval, builtin);
-        let asks = pending && !expected.any() && std::io::stdin().is_terminal();
-        if asks {
-            if self.json {
-                std::io::stderr().write_all(preview.as_bytes())?;
-            } else {
-                out.write_all(preview.as_bytes())?;
-                out.flush()?;
-            }
-            if !super::ask_yes("Approve this manifest as it is now? [y/N] ")? {
-                anyhow::bail!("not approved: the answer was not yes; nothing was recorded");
-            }
-        }
-        let (outcome, approved_at) = match approval.state {
-            State::NotNeeded => ("not_needed", None),
-            State::Approved => ("unchanged", approval.approved_at.clone()),
-            State::New | State::Changed => ("approved", Some(approval::record(&approval)?)),
+        let reviewed = self.manifest.request().review(None, false)?;
+        // Shown before the question on a terminal; in text, on stdout like the rest.
+        let mut terminal = Terminal {
+            shows_on_stdout: !self.json,
         };
+        let approve::Approved {
+            approval,
+            outcome,
+            approved_at,
+            preview,
+            shown,
+        } = approve::approve(reviewed, &expected, &mut terminal)?;
+        let mut out = std::io::stdout().lock();
         if self.json {
             let report = Report {
                 schema: approval::JSON_SCHEMA,
@@ -130,7 +112,7 @@ impl ApproveArgs {
             writeln!(out)?;
             return Ok(());
         }
-        if !asks {
+        if !shown {
             out.write_all(preview.as_bytes())?;
         }
         let Some(record) = &approval.record else {
@@ -145,37 +127,4 @@ impl ApproveArgs {
         }
         Ok(())
     }
-}
-
-/// The inputs with their digests, the effective policy, and what changed: what is approved.
-/// `builtin`: the plan is of the built-in default, whose only input is the egress lock.
-fn preview(approval: &Approval, builtin: bool) -> String {
-    if approval.manifest.is_none() {
-        return format!(
-            "nothing to approve: the built-in default, with no egress lock beside it, needs no approval; its policy:\n{}\n",
-            approval.policy.render()
-        );
-    }
-    let mut text = String::new();
-    for (i, input) in approval.inputs.iter().enumerate() {
-        let what = if i == 0 && !builtin {
-            "manifest"
-        } else {
-            "egress lock"
-        };
-        let _ = writeln!(text, "{what}: {} ({})", input.path, input.sha256);
-    }
-    let _ = writeln!(text, "effective policy:\n{}", approval.policy.render());
-    if let (State::Changed, Some(at)) = (&approval.state, &approval.approved_at) {
-        let _ = write!(
-            text,
-            "changes since the approval at {at}:\n{}",
-            if approval.changes.is_empty() {
-                "  none to the policy (the manifest's text changed)\n".to_owned()
-            } else {
-                approval::render_changes(&approval.changes)
-            }
-        );
-    }
-    text
 }

@@ -4,12 +4,11 @@
 
 use std::io::IsTerminal as _;
 
-use anyhow::Context as _;
 use clap::Args;
-use engine::ExecSpec;
 
 use super::Global;
 use crate::bottle::Bottle;
+use crate::usecase::session;
 
 /// Start the agent's command again in a running (detached) bottle, attached to this terminal.
 ///
@@ -30,27 +29,8 @@ impl AttachArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         let engine = engine::select_engine(global.engine.as_deref(), global.verbose)?;
         let bottle = Bottle::named(&self.name)?;
-        let agent = bottle.running_agent(engine.as_ref())?;
-        // The launch's own command when its record is here, else the default.
-        let mut argv = bottle.record().map_or_else(
-            || {
-                crate::defaults::AGENT_COMMAND
-                    .iter()
-                    .map(|s| (*s).to_owned())
-                    .collect()
-            },
-            |r| r.agent_command,
-        );
-        argv.extend(self.args.iter().cloned());
         let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-        let spec = ExecSpec {
-            tty,
-            interactive: true,
-            ..ExecSpec::new(argv)
-        };
-        let status = engine
-            .exec_interactive(&agent, &spec)
-            .with_context(|| format!("attaching to {agent}"))?;
+        let status = session::attach(engine.as_ref(), &bottle, &self.args, tty)?;
         crate::exit::pass_through(status)
     }
 }

@@ -28,7 +28,8 @@ impl DoctorArgs {
         let report = doctor::examine(found.as_ref(), |found| {
             Ok(self
                 .manifest
-                .plan(Some(EngineSummary::of(found)), false)?
+                .request()
+                .review(Some(EngineSummary::of(found)), false)?
                 .plan)
         })?;
         let mut out = std::io::stdout().lock();

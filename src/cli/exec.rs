@@ -3,11 +3,11 @@
 
 use std::io::IsTerminal as _;
 
-use anyhow::Context as _;
 use clap::Args;
-use engine::ExecSpec;
 
 use super::Global;
+use crate::bottle::Bottle;
+use crate::usecase::session;
 
 /// Run a command in a running bottle's agent (as the agent user, in /workspace) and exit with
 /// its exit code. It gets a TTY when stdin and stdout are terminals.
@@ -29,16 +29,15 @@ pub struct ExecArgs {
 impl ExecArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         let engine = engine::select_engine(global.engine.as_deref(), global.verbose)?;
-        let agent = crate::bottle::Bottle::named(&self.name)?.running_agent(engine.as_ref())?;
-        let spec = ExecSpec {
-            user: self.user.clone(),
-            tty: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
-            interactive: true,
-            ..ExecSpec::new(self.command.clone())
-        };
-        let status = engine
-            .exec_interactive(&agent, &spec)
-            .with_context(|| format!("running {:?} in {agent}", self.command.join(" ")))?;
+        let bottle = Bottle::named(&self.name)?;
+        let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+        let status = session::exec(
+            engine.as_ref(),
+            &bottle,
+            self.user.clone(),
+            &self.command,
+            tty,
+        )?;
         crate::exit::pass_through(status)
     }
 }

@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::Global;
 use crate::bottle::Bottle;
-use crate::policy::audit::Line;
+use crate::usecase::logs::{self, Logged};
 
 /// Print a bottle's audit log: what pipelock allowed and blocked, and what the git gate pushed
 /// and refused, one event a line.
@@ -41,40 +41,27 @@ impl LogsArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         let bottle = Bottle::named(&self.name)?;
         let engine = engine::select_engine(global.engine.as_deref(), global.verbose)?;
-        // A stopped sidecar's log is still there to read.
-        let (proxy, _) = bottle.proxy_on(engine.as_ref())?;
-        let gate = bottle.gate();
-        let has_gate = engine.inspect_container(&gate)?.is_some();
         let color = !self.json && use_color();
-        let json = self.json;
-        let follow = self.follow;
-        // Shared by the two streams of `-f`: one line is written whole before the next.
-        let print = |text: &str| -> anyhow::Result<()> {
-            let Some(line) = Line::parse(text) else {
-                // Not an event: a banner or a warning.
-                eprintln!("{text}");
-                return Ok(());
+        let show = |logged: Logged<'_>| -> anyhow::Result<()> {
+            let line = match logged {
+                Logged::Event(line) => line,
+                Logged::Other(text) => {
+                    eprintln!("{text}");
+                    return Ok(());
+                }
             };
             let mut out = std::io::stdout().lock();
-            if json {
+            if self.json {
                 serde_json::to_writer(&mut out, &line).context("writing the log")?;
                 writeln!(out).context("writing the log")?;
             } else {
                 writeln!(out, "{}", line.render(color)).context("writing the log")?;
             }
-            if follow {
+            if self.follow {
                 out.flush().context("writing the log")?;
             }
             Ok(())
         };
-        let stream = |name: &str| engine.stream_logs(name, follow, &mut |text| print(text));
-        match (has_gate, follow) {
-            (false, _) => stream(&proxy),
-            (true, false) => stream(&proxy).and_then(|()| stream(&gate)),
-            (true, true) => {
-                let (a, b) = crate::parallel::both(|| stream(&proxy), || stream(&gate));
-                a.and(b)
-            }
-        }
+        logs::audit(engine.as_ref(), &bottle, self.follow, &show)
     }
 }

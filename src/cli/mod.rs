@@ -17,6 +17,8 @@ mod policy;
 mod start;
 mod stop;
 
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
@@ -104,16 +106,47 @@ impl Cli {
     }
 }
 
-/// Writes `question` on stderr and reads the answer from stdin: whether it was yes.
-fn ask_yes(question: &str) -> anyhow::Result<bool> {
-    use std::io::{BufRead as _, Write as _};
-    let mut err = std::io::stderr().lock();
-    write!(err, "{question}")?;
-    err.flush()?;
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .context("reading the answer")?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+/// The user at this terminal, as the use cases ask them: questions on stderr, answers read
+/// from stdin, which must be a terminal for anyone to be asked.
+struct Terminal {
+    /// Show what a question is about on stdout (`approve`'s text output) rather than stderr.
+    shows_on_stdout: bool,
+}
+
+impl Terminal {
+    /// Shows what a question is about on stderr, keeping stdout for the command's output.
+    fn new() -> Self {
+        Terminal {
+            shows_on_stdout: false,
+        }
+    }
+}
+
+impl crate::usecase::Ask for Terminal {
+    fn can_ask(&self) -> bool {
+        std::io::stdin().is_terminal()
+    }
+
+    fn confirm(&mut self, text: &str, question: &str) -> anyhow::Result<bool> {
+        if self.shows_on_stdout {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        } else {
+            std::io::stderr().write_all(text.as_bytes())?;
+        }
+        let mut err = std::io::stderr().lock();
+        write!(err, "{question}")?;
+        err.flush()?;
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .context("reading the answer")?;
+        Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+    }
+
+    fn tell(&mut self, line: &str) {
+        eprintln!("bot-bottle: {line}");
+    }
 }

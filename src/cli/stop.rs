@@ -2,11 +2,11 @@
 //! launch) exactly as the end of an attached `start` does; `--purge` also removes its state
 //! volume (Claude Code's login).
 
-use anyhow::Context as _;
 use clap::Args;
 
-use super::Global;
+use super::{Global, Terminal};
 use crate::bottle::Bottle;
+use crate::usecase::stop;
 
 /// Remove a bottle: its agent, its pipelock sidecar and git gate, both networks and its stage
 /// directory. Its state volume (Claude Code's login and settings) stays unless --purge.
@@ -43,38 +43,6 @@ impl StopArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         let bottle = Bottle::named(&self.name)?;
         let engine = engine::select_engine(global.engine.as_deref(), global.verbose)?;
-        // Not while a launch of this name is still bringing it up or running it attached.
-        let held = bottle.lock()?;
-        // A detached learn run writes its lock now, while its sidecar's log exists.
-        let learned = learn_before_removal(engine.as_ref(), &bottle);
-        let removed = held.remove(engine.as_ref(), self.purge)?;
-        eprintln!("bot-bottle: {}", removed.summary());
-        if let Some(warning) = &removed.git_warning {
-            eprintln!("bot-bottle: {warning}");
-        }
-        learned.context("the bottle was removed, but its learn run's lock was not written")
+        stop::stop(engine.as_ref(), &bottle, self.purge, &mut Terminal::new())
     }
-}
-
-/// For a learn run (its launch record says where its lock goes), writes the lock from the
-/// sidecar's log and says so. An error is returned only after the bottle is removed: the lock
-/// it would have written is printed, so nothing learned is lost.
-fn learn_before_removal(engine: &dyn engine::Engine, bottle: &Bottle) -> anyhow::Result<()> {
-    let Some(record) = bottle.record() else {
-        return Ok(());
-    };
-    let Some(path) = &record.learn_lock else {
-        return Ok(());
-    };
-    if engine.inspect_container(&record.proxy_container)?.is_none() {
-        eprintln!(
-            "bot-bottle: the learn run's sidecar {} is gone, and with it what it saw: {path} is left as it was",
-            record.proxy_container
-        );
-        return Ok(());
-    }
-    let learned =
-        crate::policy::learn::finish(engine, &record.proxy_container, &record.name, path)?;
-    eprintln!("bot-bottle: {}", learned.summary());
-    Ok(())
 }

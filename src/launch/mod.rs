@@ -58,8 +58,9 @@ pub struct Outcome {
 /// Version of the `start --json` launch document.
 pub const JSON_SCHEMA: &str = "bot-bottle.launch/v1";
 
-/// An image the launch needs is not in the engine; nothing was created.
-#[derive(Debug)]
+/// An image the launch needs that the engine does not have. The preflight reports each one
+/// before anything is created; a launch goes on only once each is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingImage {
     /// `agent`, `proxy` or `git gate`.
     pub role: &'static str,
@@ -95,45 +96,56 @@ pub struct Preflight {
     /// A state volume named by the slug alone, from a bot-bottle that kept one per bottle name,
     /// when it exists: it is not mounted (it may be another workspace's), and the user is told.
     pub legacy_state_volume: Option<String>,
+    /// The images the launch needs that the engine does not have (agent, proxy, git gate, in
+    /// that order): data, not an error, so that the caller may make them before anything is
+    /// created.
+    pub missing_images: Vec<MissingImage>,
 }
 
-/// Checks, before anything is created, that the launch can work: the images (agent, proxy, and
-/// the git gate's when there is one) are present and no resource of a bottle with this name
-/// exists; and asks whether its state volume exists. The questions are asked at once.
+/// One thing the preflight found.
+enum Finding {
+    /// A resource of a bottle with this name (`container NAME`, `network NAME`).
+    Existing(String),
+    Missing(MissingImage),
+}
+
+/// Checks, before anything is created, that the launch can work: no resource of a bottle with
+/// this name exists (an error otherwise); and asks which of the images (agent, proxy, and the
+/// git gate's when there is one) are missing, and whether its state volume exists. The
+/// questions are asked at once.
 ///
 /// A container of the same name that bot-bottle did not label is not looked for: the engine
 /// refuses to create a second container of a name, and the launch then fails and removes what
 /// it made.
 pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> {
     let label = crate::bottle::selector(plan.bottle.slug());
-    let image_check = |role: &'static str, image: &str| -> anyhow::Result<BTreeSet<String>> {
+    let image_check = |role: &'static str, image: &str| -> anyhow::Result<Vec<Finding>> {
         if engine.image_exists(image)? {
-            return Ok(BTreeSet::new());
+            return Ok(Vec::new());
         }
-        Err(MissingImage {
+        Ok(vec![Finding::Missing(MissingImage {
             role,
             image: image.to_owned(),
             engine: format!("{} ({})", engine.kind(), engine.program()),
-        }
-        .into())
+        })])
     };
     let label = label.as_str();
-    let conflicts = || {
-        let mut questions: Vec<parallel::Job<'_, anyhow::Result<BTreeSet<String>>>> = vec![
+    let findings = || {
+        let mut questions: Vec<parallel::Job<'_, anyhow::Result<Vec<Finding>>>> = vec![
             Box::new(|| image_check("agent", &plan.images.agent)),
             Box::new(|| image_check("proxy", &plan.images.proxy)),
             Box::new(|| {
                 Ok(engine
                     .list_containers(label)?
                     .into_iter()
-                    .map(|c| format!("container {}", c.name))
+                    .map(|c| Finding::Existing(format!("container {}", c.name)))
                     .collect())
             }),
             Box::new(|| {
                 Ok(engine
                     .list_networks(label)?
                     .into_iter()
-                    .map(|n| format!("network {}", n.name))
+                    .map(|n| Finding::Existing(format!("network {}", n.name)))
                     .collect())
             }),
         ];
@@ -143,15 +155,23 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
         parallel::all(questions)
     };
     let legacy = crate::bottle::ResourceNames::legacy_state_volume(plan.bottle.slug());
-    let (answers, (volume, legacy_volume)) = parallel::both(conflicts, || {
+    let (answers, (volume, legacy_volume)) = parallel::both(findings, || {
         parallel::both(
             || engine.inspect_volume(&plan.state_volume.name),
             || engine.inspect_volume(&legacy),
         )
     });
     let mut existing = BTreeSet::new();
+    let mut missing_images = Vec::new();
     for answer in answers {
-        existing.extend(answer?);
+        for finding in answer? {
+            match finding {
+                Finding::Existing(what) => {
+                    existing.insert(what);
+                }
+                Finding::Missing(image) => missing_images.push(image),
+            }
+        }
     }
     let state_volume_exists = volume?.is_some();
     let legacy_state_volume = legacy_volume?.map(|v| v.name);
@@ -166,17 +186,28 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
     Ok(Preflight {
         state_volume_exists,
         legacy_state_volume,
+        missing_images,
     })
 }
 
 /// Runs the whole launch. Everything created is removed again on error, on a signal, and
 /// (unless detached) when the agent's command exits.
-pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Result<Outcome> {
+///
+/// `make_images` gets the images the preflight found missing (often none) before anything is
+/// created: it makes each one (returning `Ok`), or says why the launch cannot go (an error,
+/// the launch's).
+pub fn launch(
+    engine: &dyn Engine,
+    plan: &Plan,
+    options: Options,
+    make_images: &mut dyn FnMut(&[MissingImage]) -> anyhow::Result<()>,
+) -> anyhow::Result<Outcome> {
     signals::install()?;
     // Held until this function returns: for the whole session when attached. The bottle's
     // own lock, as `stop` and `gc` take it.
     let _held = plan.bottle.lock()?;
     let preflight = timing::step("preflight", || preflight(engine, plan))?;
+    make_images(&preflight.missing_images)?;
     if let (false, Some(legacy)) = (
         preflight.state_volume_exists,
         &preflight.legacy_state_volume,
@@ -279,8 +310,8 @@ pub fn launch(engine: &dyn Engine, plan: &Plan, options: Options) -> anyhow::Res
 }
 
 /// The bottle CA as the plan describes it: its scope and its lifetime (what `start --dry-run`
-/// prints is what the launch makes).
-fn bottle_ca(plan: &Plan) -> anyhow::Result<BottleCa> {
+/// prints is what the launch makes, and what `export kube` puts in the pod).
+pub fn bottle_ca(plan: &Plan) -> anyhow::Result<BottleCa> {
     let tls = &plan.egress.tls_interception;
     ca::generate(plan.bottle.slug(), tls.ca_scope(), tls.ca_validity())
         .context("generating the bottle CA")

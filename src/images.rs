@@ -451,39 +451,35 @@ fn rustc_host(version: &str) -> Option<&str> {
 
 /// The binary a line of cargo's `--message-format=json` names, when it is the gate's.
 fn gate_executable(line: &str) -> Option<Utf8PathBuf> {
-    let message: serde_json::Value = serde_json::from_str(line).ok()?;
-    if message["reason"] != "compiler-artifact" || message["target"]["name"] != GATE_PACKAGE {
-        return None;
+    // One line is one message; a line that is not one (cargo prints none on stdout, but a
+    // wrapper might) is a `TextLine`, and an unreadable one is skipped like a foreign line.
+    match cargo_metadata::Message::parse_stream(line.as_bytes())
+        .next()?
+        .ok()?
+    {
+        cargo_metadata::Message::CompilerArtifact(artifact)
+            if artifact.target.name == GATE_PACKAGE && artifact.target.is_bin() =>
+        {
+            artifact.executable
+        }
+        _ => None,
     }
-    message["executable"].as_str().map(Utf8PathBuf::from)
 }
 
-/// Whether `elf` (a 64-bit little-endian ELF file) needs no program interpreter, i.e. no
-/// dynamic loader and so no libc of the image's: a static or static-pie executable.
+/// Whether `elf` (a 64-bit ELF file) needs no program interpreter, i.e. no dynamic loader and
+/// so no libc of the image's: a static or static-pie executable (which has a dynamic section
+/// for its own relocations, but no `PT_INTERP`).
 fn is_static_elf(elf: &[u8]) -> Result<bool, String> {
-    const PT_INTERP: u32 = 3;
-    let field = |at: usize, len: usize| -> Result<u64, String> {
-        let bytes = elf
-            .get(at..at + len)
-            .ok_or_else(|| "truncated ELF header".to_owned())?;
-        Ok(bytes
-            .iter()
-            .rev()
-            .fold(0u64, |n, b| (n << 8) | u64::from(*b)))
-    };
-    if elf.get(..6) != Some(b"\x7fELF\x02\x01".as_slice()) {
-        return Err("not a 64-bit little-endian ELF file".to_owned());
-    }
-    let too_big = |_| "ELF header field out of range".to_owned();
-    let phoff = usize::try_from(field(0x20, 8)?).map_err(too_big)?;
-    let phentsize = usize::try_from(field(0x36, 2)?).map_err(too_big)?;
-    let phnum = usize::try_from(field(0x38, 2)?).map_err(too_big)?;
-    for i in 0..phnum {
-        if field(phoff + i * phentsize, 4)? == u64::from(PT_INTERP) {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    use object::read::elf::{FileHeader as _, ProgramHeader as _};
+    let header = object::elf::FileHeader64::<object::Endianness>::parse(elf)
+        .map_err(|e| format!("not a 64-bit ELF file ({e})"))?;
+    let endian = header.endian().map_err(|e| e.to_string())?;
+    let segments = header
+        .program_headers(endian, elf)
+        .map_err(|e| format!("unreadable ELF program headers ({e})"))?;
+    Ok(!segments
+        .iter()
+        .any(|segment| segment.p_type(endian) == object::elf::PT_INTERP))
 }
 
 /// Builds `bot-bottle-gate` static with cargo from the checkout `source` and returns it.
@@ -731,26 +727,40 @@ mod tests {
         let version = "rustc 1.89.0 (29483883e 2025-08-04)\nbinary: rustc\nhost: x86_64-unknown-linux-gnu\nrelease: 1.89.0\n";
         assert_eq!(rustc_host(version), Some("x86_64-unknown-linux-gnu"));
         assert_eq!(rustc_host("rustc 1.89.0\n"), None);
-        let gate = r#"{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"bot-bottle-gate"},"executable":"/w/target/x86_64-unknown-linux-gnu/release/bot-bottle-gate","fresh":true}"#;
+        // Lines as cargo 1.95 prints them for `--message-format=json-render-diagnostics`.
+        let gate = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/gate#bot-bottle-gate@0.1.0","manifest_path":"/w/gate/Cargo.toml","target":{"kind":["bin"],"crate_types":["bin"],"name":"bot-bottle-gate","src_path":"/w/gate/src/main.rs","edition":"2021","doc":true,"doctest":false,"test":true},"profile":{"opt_level":"3","debuginfo":0,"debug_assertions":false,"overflow_checks":false,"test":false},"features":[],"filenames":["/w/target/x86_64-unknown-linux-gnu/release/bot-bottle-gate"],"executable":"/w/target/x86_64-unknown-linux-gnu/release/bot-bottle-gate","fresh":true}"#;
         assert_eq!(
             gate_executable(gate).unwrap(),
             "/w/target/x86_64-unknown-linux-gnu/release/bot-bottle-gate"
         );
-        let lib = r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"bot-bottle-gate"},"executable":null}"#;
-        assert_eq!(gate_executable(lib), None);
-        let other = r#"{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"x"},"executable":"/x"}"#;
-        assert_eq!(gate_executable(other), None);
+        let lib = gate
+            .replace(
+                r#""kind":["bin"],"crate_types":["bin"]"#,
+                r#""kind":["lib"],"crate_types":["lib"]"#,
+            )
+            .replace(
+                r#""executable":"/w/target/x86_64-unknown-linux-gnu/release/bot-bottle-gate""#,
+                r#""executable":null"#,
+            );
+        assert_eq!(gate_executable(&lib), None);
+        let other = gate.replace(r#""name":"bot-bottle-gate""#, r#""name":"x""#);
+        assert_eq!(gate_executable(&other), None);
         assert_eq!(
             gate_executable(r#"{"reason":"build-finished","success":true}"#),
+            None
+        );
+        assert_eq!(
+            gate_executable(r#"{"reason":"compiler-artifact","executable":"/x"}"#),
             None
         );
         assert_eq!(gate_executable("Compiling x"), None);
     }
 
-    /// A 64-bit little-endian ELF header with program headers of these types.
+    /// A 64-bit little-endian ELF header (version 1, as every ELF file has) with program
+    /// headers of these types.
     fn elf(types: &[u32]) -> Vec<u8> {
         let mut bytes = vec![0u8; 64];
-        bytes[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        bytes[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
         bytes[0x20..0x28].copy_from_slice(&64u64.to_le_bytes());
         bytes[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
         bytes[0x38..0x3a].copy_from_slice(&u16::try_from(types.len()).unwrap().to_le_bytes());
@@ -764,14 +774,21 @@ mod tests {
 
     #[test]
     fn a_binary_with_a_program_interpreter_is_not_static() {
+        // PT_PHDR, PT_LOAD, PT_DYNAMIC: a static-pie; with PT_INTERP (3) a dynamic executable.
         assert_eq!(is_static_elf(&elf(&[6, 1, 1, 2])), Ok(true));
         assert_eq!(is_static_elf(&elf(&[6, 3, 1, 2])), Ok(false));
         assert!(is_static_elf(b"#!/bin/sh\n").is_err());
         let mut truncated = elf(&[1, 3]);
         truncated.truncate(100);
         assert!(is_static_elf(&truncated).is_err());
+        // This test binary, as the linker made it: static only where the target links the C
+        // runtime statically (musl), else it names glibc's loader.
         let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
-        assert!(is_static_elf(&me).is_ok());
+        assert_eq!(is_static_elf(&me), Ok(cfg!(target_feature = "crt-static")));
+        // At an odd offset in memory, as a read may leave it.
+        let mut shifted = vec![0u8];
+        shifted.extend(elf(&[6, 3]));
+        assert_eq!(is_static_elf(&shifted[1..]), Ok(false));
     }
 
     #[test]

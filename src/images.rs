@@ -1,6 +1,7 @@
 //! The images a bottle runs, made in one step: the agent built from `contrib/agent` with
 //! Claude Code from npm on a Debian-family Node.js base; pipelock pulled by tag and pinned by
-//! digest, or built from source with Go when no registry is reachable; and the git gate built
+//! digest, or, when no registry is reachable, built with Go from its module or a checkout, or
+//! taken as a static binary built before ([`pipelock`]); and the git gate built
 //! from `contrib/gate` with a static `bot-bottle-gate` from a checkout of this workspace.
 
 use std::fs;
@@ -13,10 +14,10 @@ use engine::{BuildSpec, Engine, EnvVar};
 
 use crate::defaults;
 
+pub mod pipelock;
+
 /// The agent image's recipe (built into the binary, so an installed bot-bottle can build it).
 const AGENT_CONTAINERFILE: &str = include_str!("../contrib/agent/Containerfile");
-/// The pipelock image's recipe.
-const PIPELOCK_CONTAINERFILE: &str = include_str!("../contrib/pipelock/Containerfile");
 /// The git gate image's recipe.
 const GATE_CONTAINERFILE: &str = include_str!("../contrib/gate/Containerfile");
 
@@ -36,12 +37,6 @@ pub const CLAUDE_CODE_VERSION: &str = "2.1.332";
 pub const PIPELOCK_PACKAGE: &str = "github.com/luckyPipewrench/pipelock/cmd/pipelock";
 pub const PIPELOCK_COMMIT: &str = "7a3b7de4a5552b4e756eb930256468b7cbd616b1";
 pub const PIPELOCK_VERSION: &str = "2.3.0";
-/// Where pipelock's release build puts its version string.
-const PIPELOCK_VERSION_VARS: &[&str] = &[
-    "github.com/luckyPipewrench/pipelock/internal/cliutil.Version",
-    "github.com/luckyPipewrench/pipelock/internal/proxy.Version",
-];
-
 /// Names the published pipelock image to pull (its location is in pipelock's README).
 pub const PIPELOCK_SOURCE_ENV: &str = "BOT_BOTTLE_PIPELOCK_SOURCE";
 /// Names a published agent image to pull instead of building one.
@@ -111,6 +106,8 @@ pub struct BuildOptions<'a> {
     pub claude_code_dir: Option<&'a Utf8Path>,
     /// The gate's binary (default: built from this bot-bottle's checkout).
     pub gate: Option<&'a GateBinary>,
+    /// pipelock's binary (default: Go builds the module at [`PIPELOCK_COMMIT`]).
+    pub pipelock: Option<&'a pipelock::Binary>,
 }
 
 /// Builds `target` as `options` say.
@@ -129,7 +126,7 @@ pub fn build(
             options.claude_code_dir,
             verbose,
         ),
-        Target::Pipelock => build_pipelock(engine, tag, verbose),
+        Target::Pipelock => pipelock::build(engine, tag, options.pipelock, verbose),
         Target::Gate => {
             let base = options.base.unwrap_or(GATE_BASE);
             match options.gate {
@@ -162,7 +159,8 @@ impl Context {
     }
 }
 
-/// Where every host tool an image build runs (rustc, cargo, npm, go, cp) runs: `/`.
+/// Where every host tool an image build runs (rustc, cargo, npm, go, git, cp, and a pipelock
+/// binary asked its version) runs: `/`.
 ///
 /// These tools take configuration from the directory they run in and every directory above
 /// it: cargo a `.cargo/config.toml` (a `rustc-wrapper`, say, which then runs on the host),
@@ -309,59 +307,6 @@ fn build_on_base(engine: &dyn Engine, image: &OnBase<'_>) -> anyhow::Result<()> 
             "building on {base}; where no registry is reachable, pass --base with {}",
             image.offline_base
         )
-    })?;
-    step(&format!("{tag} is ready"));
-    Ok(())
-}
-
-/// Builds pipelock v2.3.0 from source (static, with Go on this host) into the image `tag`.
-pub fn build_pipelock(engine: &dyn Engine, tag: &str, verbose: bool) -> anyhow::Result<()> {
-    let ctx = Context::new("pipelock")?;
-    fs::write(ctx.path.join("Containerfile"), PIPELOCK_CONTAINERFILE)
-        .context("writing the pipelock Containerfile")?;
-    let bundle = Utf8Path::new(defaults::AGENT_CA_BUNDLE_PATH);
-    fs::copy(bundle, ctx.path.join("ca-certificates.crt"))
-        .with_context(|| format!("copying this host's CA bundle {bundle}"))?;
-    let ldflags = std::iter::once("-s -w".to_owned())
-        .chain(
-            PIPELOCK_VERSION_VARS
-                .iter()
-                .map(|var| format!("-X {var}={PIPELOCK_VERSION}")),
-        )
-        .collect::<Vec<_>>()
-        .join(" ");
-    step(&format!(
-        "building pipelock {PIPELOCK_VERSION} ({PIPELOCK_PACKAGE} at {PIPELOCK_COMMIT}) with Go"
-    ));
-    let go = host_tool("go")
-        .args([
-            "install",
-            "-trimpath",
-            &format!("-ldflags={ldflags}"),
-            &format!("{PIPELOCK_PACKAGE}@{PIPELOCK_COMMIT}"),
-        ])
-        .envs([
-            ("CGO_ENABLED".to_owned(), "0".to_owned()),
-            ("GOBIN".to_owned(), ctx.path.to_string()),
-        ])
-        .verbose(verbose);
-    run_visible(&go).context(
-        "building pipelock with Go failed: it needs Go 1.24+ and a module proxy that serves pipelock's module; \
-         where neither a registry nor such a proxy is reachable, `docker save` / `podman save` the image on a machine \
-         that has it, load it here and tag it (or point BOT_BOTTLE_PIPELOCK_IMAGE at it)",
-    )?;
-    step(&format!("building {tag} with {}", engine.program()));
-    engine.build_image(&BuildSpec {
-        tag: tag.to_owned(),
-        context: ctx.path.clone(),
-        file: Some(ctx.path.join("Containerfile")),
-        build_args: Vec::new(),
-        labels: [(
-            "io.bot-bottle.pipelock".to_owned(),
-            format!("{PIPELOCK_VERSION} {PIPELOCK_COMMIT}"),
-        )]
-        .into(),
-        progress: true,
     })?;
     step(&format!("{tag} is ready"));
     Ok(())

@@ -1,6 +1,7 @@
 //! The images a bottle runs, made in one step: the agent built from `contrib/agent` with
 //! Claude Code from npm on a Debian-family Node.js base; pipelock pulled by tag and pinned by
-//! digest, or built from source with Go when no registry is reachable; and the git gate built
+//! digest, or, when no registry is reachable, built with Go from its module or a checkout, or
+//! taken as a static binary built before ([`pipelock`]); and the git gate built
 //! from `contrib/gate` with a static `bot-bottle-gate` from a checkout of this workspace.
 
 use std::fs;
@@ -13,10 +14,10 @@ use engine::{BuildSpec, Engine, EnvVar};
 
 use crate::defaults;
 
+pub mod pipelock;
+
 /// The agent image's recipe (built into the binary, so an installed bot-bottle can build it).
 const AGENT_CONTAINERFILE: &str = include_str!("../contrib/agent/Containerfile");
-/// The pipelock image's recipe.
-const PIPELOCK_CONTAINERFILE: &str = include_str!("../contrib/pipelock/Containerfile");
 /// The git gate image's recipe.
 const GATE_CONTAINERFILE: &str = include_str!("../contrib/gate/Containerfile");
 
@@ -36,12 +37,6 @@ pub const CLAUDE_CODE_VERSION: &str = "2.1.332";
 pub const PIPELOCK_PACKAGE: &str = "github.com/luckyPipewrench/pipelock/cmd/pipelock";
 pub const PIPELOCK_COMMIT: &str = "7a3b7de4a5552b4e756eb930256468b7cbd616b1";
 pub const PIPELOCK_VERSION: &str = "2.3.0";
-/// Where pipelock's release build puts its version string.
-const PIPELOCK_VERSION_VARS: &[&str] = &[
-    "github.com/luckyPipewrench/pipelock/internal/cliutil.Version",
-    "github.com/luckyPipewrench/pipelock/internal/proxy.Version",
-];
-
 /// Names the published pipelock image to pull (its location is in pipelock's README).
 pub const PIPELOCK_SOURCE_ENV: &str = "BOT_BOTTLE_PIPELOCK_SOURCE";
 /// Names a published agent image to pull instead of building one.
@@ -111,6 +106,8 @@ pub struct BuildOptions<'a> {
     pub claude_code_dir: Option<&'a Utf8Path>,
     /// The gate's binary (default: built from this bot-bottle's checkout).
     pub gate: Option<&'a GateBinary>,
+    /// pipelock's binary (default: Go builds the module at [`PIPELOCK_COMMIT`]).
+    pub pipelock: Option<&'a pipelock::Binary>,
 }
 
 /// Builds `target` as `options` say.
@@ -129,7 +126,7 @@ pub fn build(
             options.claude_code_dir,
             verbose,
         ),
-        Target::Pipelock => build_pipelock(engine, tag, verbose),
+        Target::Pipelock => pipelock::build(engine, tag, options.pipelock, verbose),
         Target::Gate => {
             let base = options.base.unwrap_or(GATE_BASE);
             match options.gate {
@@ -162,7 +159,8 @@ impl Context {
     }
 }
 
-/// Where every host tool an image build runs (rustc, cargo, npm, go, cp) runs: `/`.
+/// Where every host tool an image build runs (rustc, cargo, npm, go, git, cp, and a pipelock
+/// binary asked its version) runs: `/`.
 ///
 /// These tools take configuration from the directory they run in and every directory above
 /// it: cargo a `.cargo/config.toml` (a `rustc-wrapper`, say, which then runs on the host),
@@ -314,59 +312,6 @@ fn build_on_base(engine: &dyn Engine, image: &OnBase<'_>) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Builds pipelock v2.3.0 from source (static, with Go on this host) into the image `tag`.
-pub fn build_pipelock(engine: &dyn Engine, tag: &str, verbose: bool) -> anyhow::Result<()> {
-    let ctx = Context::new("pipelock")?;
-    fs::write(ctx.path.join("Containerfile"), PIPELOCK_CONTAINERFILE)
-        .context("writing the pipelock Containerfile")?;
-    let bundle = Utf8Path::new(defaults::AGENT_CA_BUNDLE_PATH);
-    fs::copy(bundle, ctx.path.join("ca-certificates.crt"))
-        .with_context(|| format!("copying this host's CA bundle {bundle}"))?;
-    let ldflags = std::iter::once("-s -w".to_owned())
-        .chain(
-            PIPELOCK_VERSION_VARS
-                .iter()
-                .map(|var| format!("-X {var}={PIPELOCK_VERSION}")),
-        )
-        .collect::<Vec<_>>()
-        .join(" ");
-    step(&format!(
-        "building pipelock {PIPELOCK_VERSION} ({PIPELOCK_PACKAGE} at {PIPELOCK_COMMIT}) with Go"
-    ));
-    let go = host_tool("go")
-        .args([
-            "install",
-            "-trimpath",
-            &format!("-ldflags={ldflags}"),
-            &format!("{PIPELOCK_PACKAGE}@{PIPELOCK_COMMIT}"),
-        ])
-        .envs([
-            ("CGO_ENABLED".to_owned(), "0".to_owned()),
-            ("GOBIN".to_owned(), ctx.path.to_string()),
-        ])
-        .verbose(verbose);
-    run_visible(&go).context(
-        "building pipelock with Go failed: it needs Go 1.24+ and a module proxy that serves pipelock's module; \
-         where neither a registry nor such a proxy is reachable, `docker save` / `podman save` the image on a machine \
-         that has it, load it here and tag it (or point BOT_BOTTLE_PIPELOCK_IMAGE at it)",
-    )?;
-    step(&format!("building {tag} with {}", engine.program()));
-    engine.build_image(&BuildSpec {
-        tag: tag.to_owned(),
-        context: ctx.path.clone(),
-        file: Some(ctx.path.join("Containerfile")),
-        build_args: Vec::new(),
-        labels: [(
-            "io.bot-bottle.pipelock".to_owned(),
-            format!("{PIPELOCK_VERSION} {PIPELOCK_COMMIT}"),
-        )]
-        .into(),
-        progress: true,
-    })?;
-    step(&format!("{tag} is ready"));
-    Ok(())
-}
-
 /// The checkout bot-bottle was built from, when it is still there: where `image build gate`
 /// takes the gate's source by default.
 pub fn default_gate_source() -> Option<Utf8PathBuf> {
@@ -451,39 +396,35 @@ fn rustc_host(version: &str) -> Option<&str> {
 
 /// The binary a line of cargo's `--message-format=json` names, when it is the gate's.
 fn gate_executable(line: &str) -> Option<Utf8PathBuf> {
-    let message: serde_json::Value = serde_json::from_str(line).ok()?;
-    if message["reason"] != "compiler-artifact" || message["target"]["name"] != GATE_PACKAGE {
-        return None;
+    // One line is one message; a line that is not one (cargo prints none on stdout, but a
+    // wrapper might) is a `TextLine`, and an unreadable one is skipped like a foreign line.
+    match cargo_metadata::Message::parse_stream(line.as_bytes())
+        .next()?
+        .ok()?
+    {
+        cargo_metadata::Message::CompilerArtifact(artifact)
+            if artifact.target.name == GATE_PACKAGE && artifact.target.is_bin() =>
+        {
+            artifact.executable
+        }
+        _ => None,
     }
-    message["executable"].as_str().map(Utf8PathBuf::from)
 }
 
-/// Whether `elf` (a 64-bit little-endian ELF file) needs no program interpreter, i.e. no
-/// dynamic loader and so no libc of the image's: a static or static-pie executable.
+/// Whether `elf` (a 64-bit ELF file) needs no program interpreter, i.e. no dynamic loader and
+/// so no libc of the image's: a static or static-pie executable (which has a dynamic section
+/// for its own relocations, but no `PT_INTERP`).
 fn is_static_elf(elf: &[u8]) -> Result<bool, String> {
-    const PT_INTERP: u32 = 3;
-    let field = |at: usize, len: usize| -> Result<u64, String> {
-        let bytes = elf
-            .get(at..at + len)
-            .ok_or_else(|| "truncated ELF header".to_owned())?;
-        Ok(bytes
-            .iter()
-            .rev()
-            .fold(0u64, |n, b| (n << 8) | u64::from(*b)))
-    };
-    if elf.get(..6) != Some(b"\x7fELF\x02\x01".as_slice()) {
-        return Err("not a 64-bit little-endian ELF file".to_owned());
-    }
-    let too_big = |_| "ELF header field out of range".to_owned();
-    let phoff = usize::try_from(field(0x20, 8)?).map_err(too_big)?;
-    let phentsize = usize::try_from(field(0x36, 2)?).map_err(too_big)?;
-    let phnum = usize::try_from(field(0x38, 2)?).map_err(too_big)?;
-    for i in 0..phnum {
-        if field(phoff + i * phentsize, 4)? == u64::from(PT_INTERP) {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    use object::read::elf::{FileHeader as _, ProgramHeader as _};
+    let header = object::elf::FileHeader64::<object::Endianness>::parse(elf)
+        .map_err(|e| format!("not a 64-bit ELF file ({e})"))?;
+    let endian = header.endian().map_err(|e| e.to_string())?;
+    let segments = header
+        .program_headers(endian, elf)
+        .map_err(|e| format!("unreadable ELF program headers ({e})"))?;
+    Ok(!segments
+        .iter()
+        .any(|segment| segment.p_type(endian) == object::elf::PT_INTERP))
 }
 
 /// Builds `bot-bottle-gate` static with cargo from the checkout `source` and returns it.
@@ -731,26 +672,40 @@ mod tests {
         let version = "rustc 1.89.0 (29483883e 2025-08-04)\nbinary: rustc\nhost: x86_64-unknown-linux-gnu\nrelease: 1.89.0\n";
         assert_eq!(rustc_host(version), Some("x86_64-unknown-linux-gnu"));
         assert_eq!(rustc_host("rustc 1.89.0\n"), None);
-        let gate = r#"{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"bot-bottle-gate"},"executable":"/w/target/x86_64-unknown-linux-gnu/release/bot-bottle-gate","fresh":true}"#;
+        // Lines as cargo 1.95 prints them for `--message-format=json-render-diagnostics`.
+        let gate = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/gate#bot-bottle-gate@0.1.0","manifest_path":"/w/gate/Cargo.toml","target":{"kind":["bin"],"crate_types":["bin"],"name":"bot-bottle-gate","src_path":"/w/gate/src/main.rs","edition":"2021","doc":true,"doctest":false,"test":true},"profile":{"opt_level":"3","debuginfo":0,"debug_assertions":false,"overflow_checks":false,"test":false},"features":[],"filenames":["/w/target/x86_64-unknown-linux-gnu/release/bot-bottle-gate"],"executable":"/w/target/x86_64-unknown-linux-gnu/release/bot-bottle-gate","fresh":true}"#;
         assert_eq!(
             gate_executable(gate).unwrap(),
             "/w/target/x86_64-unknown-linux-gnu/release/bot-bottle-gate"
         );
-        let lib = r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"bot-bottle-gate"},"executable":null}"#;
-        assert_eq!(gate_executable(lib), None);
-        let other = r#"{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"x"},"executable":"/x"}"#;
-        assert_eq!(gate_executable(other), None);
+        let lib = gate
+            .replace(
+                r#""kind":["bin"],"crate_types":["bin"]"#,
+                r#""kind":["lib"],"crate_types":["lib"]"#,
+            )
+            .replace(
+                r#""executable":"/w/target/x86_64-unknown-linux-gnu/release/bot-bottle-gate""#,
+                r#""executable":null"#,
+            );
+        assert_eq!(gate_executable(&lib), None);
+        let other = gate.replace(r#""name":"bot-bottle-gate""#, r#""name":"x""#);
+        assert_eq!(gate_executable(&other), None);
         assert_eq!(
             gate_executable(r#"{"reason":"build-finished","success":true}"#),
+            None
+        );
+        assert_eq!(
+            gate_executable(r#"{"reason":"compiler-artifact","executable":"/x"}"#),
             None
         );
         assert_eq!(gate_executable("Compiling x"), None);
     }
 
-    /// A 64-bit little-endian ELF header with program headers of these types.
+    /// A 64-bit little-endian ELF header (version 1, as every ELF file has) with program
+    /// headers of these types.
     fn elf(types: &[u32]) -> Vec<u8> {
         let mut bytes = vec![0u8; 64];
-        bytes[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        bytes[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
         bytes[0x20..0x28].copy_from_slice(&64u64.to_le_bytes());
         bytes[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
         bytes[0x38..0x3a].copy_from_slice(&u16::try_from(types.len()).unwrap().to_le_bytes());
@@ -764,14 +719,21 @@ mod tests {
 
     #[test]
     fn a_binary_with_a_program_interpreter_is_not_static() {
+        // PT_PHDR, PT_LOAD, PT_DYNAMIC: a static-pie; with PT_INTERP (3) a dynamic executable.
         assert_eq!(is_static_elf(&elf(&[6, 1, 1, 2])), Ok(true));
         assert_eq!(is_static_elf(&elf(&[6, 3, 1, 2])), Ok(false));
         assert!(is_static_elf(b"#!/bin/sh\n").is_err());
         let mut truncated = elf(&[1, 3]);
         truncated.truncate(100);
         assert!(is_static_elf(&truncated).is_err());
+        // This test binary, as the linker made it: static only where the target links the C
+        // runtime statically (musl), else it names glibc's loader.
         let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
-        assert!(is_static_elf(&me).is_ok());
+        assert_eq!(is_static_elf(&me), Ok(cfg!(target_feature = "crt-static")));
+        // At an odd offset in memory, as a read may leave it.
+        let mut shifted = vec![0u8];
+        shifted.extend(elf(&[6, 3]));
+        assert_eq!(is_static_elf(&shifted[1..]), Ok(false));
     }
 
     #[test]

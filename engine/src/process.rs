@@ -35,6 +35,8 @@ pub struct Command {
     stdin: Option<Vec<u8>>,
     dir: Option<camino::Utf8PathBuf>,
     verbose: bool,
+    /// Whether the child gets only `env`, none of this process's environment.
+    clear_env: bool,
 }
 
 /// What a finished child left behind when its output was captured.
@@ -100,6 +102,7 @@ impl Command {
             stdin: None,
             dir: None,
             verbose: false,
+            clear_env: false,
         }
     }
 
@@ -121,6 +124,15 @@ impl Command {
         I: IntoIterator<Item = (String, String)>,
     {
         self.env.extend(env);
+        self
+    }
+
+    /// Gives the child no variable of this process's environment, only those added with
+    /// [`Self::envs`]: for a program bot-bottle only asks something, which has no business
+    /// with the user's tokens.
+    #[must_use]
+    pub fn env_clear(mut self) -> Self {
+        self.clear_env = true;
         self
     }
 
@@ -202,6 +214,36 @@ impl Command {
         })
     }
 
+    /// Runs as [`Self::run_unchecked`] does, but kills the child once `timeout` has passed and
+    /// returns `None` then.
+    pub fn run_within(&self, timeout: std::time::Duration) -> Result<Option<Output>> {
+        let handle = self
+            .expression()
+            .before_spawn(|cmd| {
+                cmd.process_group(0);
+                fork_not_spawn(cmd);
+                Ok(())
+            })
+            .stdout_capture()
+            .stderr_capture()
+            .start()
+            .with_context(|| format!("running `{}`", self.display()))?;
+        let waited = handle
+            .wait_timeout(timeout)
+            .with_context(|| format!("waiting for `{}`", self.display()))?;
+        let Some(out) = waited else {
+            handle
+                .kill()
+                .with_context(|| format!("killing `{}`", self.display()))?;
+            return Ok(None);
+        };
+        Ok(Some(Output {
+            status: exit_code(out.status),
+            stdout: out.stdout.clone(),
+            stderr: out.stderr.clone(),
+        }))
+    }
+
     /// Runs with stdout and stderr inherited from this process (a terminal stays a terminal)
     /// and returns the exit status. Only failing to start the child is an error.
     pub fn run_inherited(&self) -> Result<i32> {
@@ -270,8 +312,12 @@ impl Command {
             eprintln!("+ {}", self.display());
         }
         let mut expr = duct::cmd(&self.program, &self.args).unchecked();
-        for (name, value) in &self.env {
-            expr = expr.env(name, value);
+        if self.clear_env {
+            expr = expr.full_env(self.env.iter().cloned());
+        } else {
+            for (name, value) in &self.env {
+                expr = expr.env(name, value);
+            }
         }
         if let Some(bytes) = &self.stdin {
             expr = expr.stdin_bytes(bytes.clone());
@@ -458,6 +504,36 @@ mod tests {
             .run()
             .unwrap();
         assert_eq!(out.stdout_text(), "s3cret-in");
+    }
+
+    #[test]
+    fn a_cleared_environment_holds_only_what_was_added() {
+        let out = Command::new("/bin/sh")
+            .args(["-c", "printf '%s|%s' \"$HOME\" \"$ADDED\""])
+            .envs([("ADDED".to_owned(), "yes".to_owned())])
+            .env_clear()
+            .run()
+            .unwrap();
+        assert!(std::env::var_os("HOME").is_some());
+        assert_eq!(out.stdout_text(), "|yes");
+    }
+
+    #[test]
+    fn a_child_past_its_time_is_killed() {
+        let started = std::time::Instant::now();
+        let out = Command::new("sh")
+            .args(["-c", "exec sleep 30"])
+            .run_within(std::time::Duration::from_millis(300))
+            .unwrap();
+        assert_eq!(out, None);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        let out = Command::new("sh")
+            .args(["-c", "echo out; echo err >&2; exit 3"])
+            .run_within(std::time::Duration::from_secs(30))
+            .unwrap()
+            .unwrap();
+        assert_eq!((out.status, out.stdout_text().as_str()), (3, "out\n"));
+        assert_eq!(out.stderr_trimmed(), "err");
     }
 
     #[test]

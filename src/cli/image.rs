@@ -10,8 +10,9 @@ use crate::images::{self, Target};
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
     /// Build images here: the agent from contrib/agent (Claude Code from npm on a Debian-family
-    /// Node.js base), pipelock 2.3.0 from source with Go, the git gate from contrib/gate (a
-    /// static bot-bottle-gate built with cargo on a Debian-family base).
+    /// Node.js base), pipelock 2.3.0 from source with Go (or a static binary of it), the git
+    /// gate from contrib/gate (a static bot-bottle-gate built with cargo on a Debian-family
+    /// base).
     Build(BuildArgs),
     /// Pull a published image, pin it by digest and name it as `start` expects.
     Pull(PullArgs),
@@ -38,12 +39,15 @@ pub struct BuildArgs {
     #[arg(long, value_name = "DIR")]
     pub claude_code_dir: Option<camino::Utf8PathBuf>,
 
-    /// The git gate: build bot-bottle-gate from DIR, a checkout of bot-bottle's workspace
-    /// (default: the checkout this bot-bottle was built from, while it exists).
+    /// Build from DIR. The git gate: a checkout of bot-bottle's workspace (default: the
+    /// checkout this bot-bottle was built from, while it exists). pipelock: a clean git
+    /// checkout of pipelock at tag v2.3.0 (commit 7a3b7de4a555…), built with Go (default: Go
+    /// fetches that commit through its module proxy).
     #[arg(long, value_name = "DIR")]
     pub source: Option<camino::Utf8PathBuf>,
 
-    /// The git gate: take FILE, a static bot-bottle-gate built before, instead of building one.
+    /// Take FILE, built before, instead of building: for the git gate a static
+    /// bot-bottle-gate, for pipelock a static pipelock that reports version 2.3.0.
     #[arg(long, value_name = "FILE", conflicts_with = "source")]
     pub binary: Option<camino::Utf8PathBuf>,
 }
@@ -67,12 +71,12 @@ pub struct PullArgs {
 impl ImageCommand {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         // A pull needs its reference, and a build its options checked, before anything else.
-        let (source, gate_binary) = match self {
+        let (source, binaries) = match self {
             ImageCommand::Pull(args) => (
                 Some(images::source(args.target, args.from.as_deref())?),
-                None,
+                Binaries::default(),
             ),
-            ImageCommand::Build(args) => (None, args.check()?),
+            ImageCommand::Build(args) => (None, args.check(global.verbose)?),
         };
         let engine = engine::select_engine(global.engine.as_deref(), global.verbose)?;
         match self {
@@ -85,7 +89,8 @@ impl ImageCommand {
                         tag: args.tag.as_deref(),
                         base: args.base.as_deref(),
                         claude_code_dir: args.claude_code_dir.as_deref(),
-                        gate: gate_binary.as_ref(),
+                        gate: binaries.gate.as_ref(),
+                        pipelock: binaries.pipelock.as_ref(),
                     };
                     images::build(engine.as_ref(), target, &options, global.verbose)?;
                 }
@@ -105,10 +110,17 @@ impl ImageCommand {
     }
 }
 
+/// Where the binaries of the image being built come from, checked.
+#[derive(Debug, Default)]
+struct Binaries {
+    gate: Option<images::GateBinary>,
+    pipelock: Option<images::pipelock::Binary>,
+}
+
 impl BuildArgs {
     /// Refuses options the chosen image does not take, naming the option and its value; for the
-    /// git gate, returns where its binary comes from (checked).
-    fn check(&self) -> anyhow::Result<Option<images::GateBinary>> {
+    /// git gate and pipelock, returns where their binary comes from (checked).
+    fn check(&self, verbose: bool) -> anyhow::Result<Binaries> {
         let refuse = |option: &str, value: &str, why: &str| -> anyhow::Result<_> {
             let building = self.target.map_or_else(
                 || "the agent and pipelock images".to_owned(),
@@ -119,17 +131,22 @@ impl BuildArgs {
             ))
             .into())
         };
+        let binary_built_before = matches!(self.target, Some(Target::Gate | Target::Pipelock));
         if let Some(dir) = &self.source {
-            if self.target != Some(Target::Gate) {
-                return refuse("--source", dir.as_str(), "only `image build gate` takes it");
+            if !binary_built_before {
+                return refuse(
+                    "--source",
+                    dir.as_str(),
+                    "only `image build gate` and `image build pipelock` take it",
+                );
             }
         }
         if let Some(file) = &self.binary {
-            if self.target != Some(Target::Gate) {
+            if !binary_built_before {
                 return refuse(
                     "--binary",
                     file.as_str(),
-                    "only `image build gate` takes it",
+                    "only `image build gate` and `image build pipelock` take it",
                 );
             }
         }
@@ -151,12 +168,23 @@ impl BuildArgs {
                 );
             }
         }
+        let mut binaries = Binaries::default();
         match self.target {
-            Some(Target::Gate) => match &self.binary {
-                Some(file) => Ok(Some(images::prebuilt_gate(file)?)),
-                None => Ok(Some(images::gate_source(self.source.as_deref())?)),
-            },
-            _ => Ok(None),
+            Some(Target::Gate) => {
+                binaries.gate = Some(match &self.binary {
+                    Some(file) => images::prebuilt_gate(file)?,
+                    None => images::gate_source(self.source.as_deref())?,
+                });
+            }
+            Some(Target::Pipelock) => {
+                binaries.pipelock = match (&self.source, &self.binary) {
+                    (Some(dir), _) => Some(images::pipelock::source(dir, verbose)?),
+                    (None, Some(file)) => Some(images::pipelock::prebuilt(file, verbose)?),
+                    (None, None) => None,
+                };
+            }
+            _ => {}
         }
+        Ok(binaries)
     }
 }

@@ -1,6 +1,9 @@
 //! Bad input: exit code 2, a message naming the file, field and value, nothing created.
 
-use crate::support::{bot_bottle, stderr_of, Scratch};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+
+use crate::support::{bot_bottle, stderr_of, stdout_of, Scratch};
 
 /// Runs `start --dry-run` on a manifest with `contents` and returns stderr, asserting exit 2.
 fn rejected(file: &str, contents: &str) -> String {
@@ -351,19 +354,17 @@ fn image_build_gate_refuses_a_binary_that_is_not_a_static_executable() {
 #[test]
 fn image_build_refuses_options_the_image_does_not_take() {
     let scratch = Scratch::new("image-options");
-    let err = image_usage_error(
-        &scratch,
-        &["image", "build", "pipelock", "--source", "/src"],
-    );
+    let err = image_usage_error(&scratch, &["image", "build", "agent", "--source", "/src"]);
     assert!(
-        err.contains("--source /src: only `image build gate` takes it")
-            && err.contains("the pipelock image"),
+        err.contains("--source /src: only `image build gate` and `image build pipelock` take it")
+            && err.contains("the agent image"),
         "{err}"
     );
     let err = image_usage_error(&scratch, &["image", "build", "--binary", "/bin/gate"]);
     assert!(
-        err.contains("--binary /bin/gate: only `image build gate` takes it")
-            && err.contains("the agent and pipelock images"),
+        err.contains(
+            "--binary /bin/gate: only `image build gate` and `image build pipelock` take it"
+        ) && err.contains("the agent and pipelock images"),
         "{err}"
     );
     let err = image_usage_error(
@@ -376,16 +377,133 @@ fn image_build_refuses_options_the_image_does_not_take() {
     );
     let err = image_usage_error(&scratch, &["image", "build", "pipelock", "--base", "x:1"]);
     assert!(err.contains("--base x:1: "), "{err}");
-    let err = image_usage_error(
-        &scratch,
-        &["image", "build", "gate", "--source", "/a", "--binary", "/b"],
-    );
-    assert!(
-        err.contains("--source") && err.contains("--binary"),
-        "{err}"
-    );
+    for image in ["gate", "pipelock"] {
+        let err = image_usage_error(
+            &scratch,
+            &["image", "build", image, "--source", "/a", "--binary", "/b"],
+        );
+        assert!(
+            err.contains("--source") && err.contains("--binary"),
+            "{err}"
+        );
+    }
     let err = image_usage_error(&scratch, &["image", "build", "gaet"]);
     assert!(err.contains("'gaet'") && err.contains("gate"), "{err}");
+}
+
+/// `git ARGS` in `dir`, with an identity for commits and none of the user's git config.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t.invalid"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", stderr_of(&out));
+    stdout_of(&out).trim().to_owned()
+}
+
+/// `--source DIR` for pipelock must be the top of a clean git checkout at v2.3.0's commit; a
+/// directory that is not one, one inside another checkout (this repository's target dir is),
+/// a changed tree and another commit are each refused before anything is built.
+#[test]
+fn image_build_pipelock_refuses_a_source_that_is_not_a_clean_checkout_of_its_tag() {
+    const COMMIT: &str = "7a3b7de4a5552b4e756eb930256468b7cbd616b1";
+    let scratch = Scratch::new("pipelock-source");
+    let build = |dir: &Path| {
+        let dir = dir.to_str().unwrap().to_owned();
+        let err = image_usage_error(&scratch, &["image", "build", "pipelock", "--source", &dir]);
+        (dir, err)
+    };
+
+    let plain = scratch.path().join("plain");
+    std::fs::create_dir(&plain).unwrap();
+    let (dir, err) = build(&plain);
+    assert!(
+        err.contains(&format!("--source {dir}: not a git checkout of pipelock")),
+        "{err}"
+    );
+
+    let repo = scratch.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    std::fs::write(repo.join("go.mod"), "module example.invalid/pipelock\n").unwrap();
+    git(&repo, &["add", "go.mod"]);
+    git(&repo, &["commit", "-q", "-m", "not pipelock"]);
+    let head = git(&repo, &["rev-parse", "HEAD"]);
+    let (dir, err) = build(&repo);
+    assert!(
+        err.contains(&format!(
+            "--source {dir}: HEAD is commit {head}, not {COMMIT}"
+        )),
+        "{err}"
+    );
+
+    let inside = repo.join("cmd");
+    std::fs::create_dir(&inside).unwrap();
+    let (dir, err) = build(&inside);
+    assert!(
+        err.contains(&format!("--source {dir}: not a git checkout of pipelock")),
+        "{err}"
+    );
+
+    std::fs::write(repo.join("go.mod"), "module example.invalid/changed\n").unwrap();
+    std::fs::write(repo.join("cmd/extra.go"), "package main\n").unwrap();
+    let (dir, err) = build(&repo);
+    assert!(
+        err.contains(&format!("--source {dir}: the checkout is not clean ("))
+            && err.contains("go.mod")
+            && err.contains("cmd/extra.go"),
+        "{err}"
+    );
+    let missing = scratch.path().join("missing");
+    let (dir, err) = build(&missing);
+    assert!(err.contains(&format!("--source {dir}: ")), "{err}");
+}
+
+/// `--binary FILE` for pipelock must be a static executable (that then reports version 2.3.0:
+/// the reading of its output is unit-tested): a script, a dynamic binary, a static header that
+/// runs as no pipelock and a missing file are each refused before anything is built.
+#[test]
+fn image_build_pipelock_refuses_a_binary_that_is_not_a_static_pipelock() {
+    let scratch = Scratch::new("pipelock-binary");
+    let build =
+        |file: &str| image_usage_error(&scratch, &["image", "build", "pipelock", "--binary", file]);
+    let script = scratch.write("pipelock", "#!/bin/sh\necho 'pipelock version 2.3.0'\n");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = script.to_str().unwrap();
+    let err = build(script);
+    assert!(
+        err.contains(&format!("--binary {script}: not a 64-bit ELF file")),
+        "{err}"
+    );
+
+    let err = build("/bin/true");
+    assert!(
+        err.contains("--binary /bin/true: linked dynamically"),
+        "{err}"
+    );
+
+    // An ELF header with no program interpreter and nothing to load: static, but no program.
+    let mut header = vec![0u8; 64];
+    header[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
+    let empty = scratch.path().join("empty-elf");
+    std::fs::write(&empty, header).unwrap();
+    std::fs::set_permissions(&empty, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let empty = empty.to_str().unwrap();
+    let err = build(empty);
+    assert!(
+        err.contains(&format!(
+            "--binary {empty}: `{empty} version` exited with status "
+        )) && err.contains("printed no `pipelock version 2.3.0` line"),
+        "{err}"
+    );
+
+    let missing = format!("{}/missing", scratch.path().to_str().unwrap());
+    let err = build(&missing);
+    assert!(err.contains(&format!("--binary {missing}: ")), "{err}");
 }
 
 #[test]

@@ -117,6 +117,14 @@ fn man_dir_writes_one_roff_page_per_command() {
     assert_eq!(file_names(scratch.path()), expected_pages());
     assert!(expected_pages().contains("bot-bottle-image-build.1"));
     assert_pages_are_roff(scratch.path());
+    // The page says what pipelock's --source and --binary must be, as `--help` does.
+    let build = std::fs::read_to_string(scratch.path().join("bot-bottle-image-build.1")).unwrap();
+    for says in [
+        "pipelock: a clean git checkout of pipelock at tag v2.3.0",
+        "for pipelock a static pipelock that reports version 2.3.0",
+    ] {
+        assert!(build.contains(says), "{says:?} missing:\n{build}");
+    }
 }
 
 #[test]

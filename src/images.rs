@@ -12,6 +12,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use engine::process::Command;
 use engine::{BuildSpec, Engine, EnvVar};
 
+use crate::bottle::Role;
 use crate::defaults;
 
 pub mod pipelock;
@@ -84,11 +85,11 @@ impl Target {
 /// The image `bot-bottle image build` makes for a launch's missing image `image` of `role`,
 /// when it has the default name. The git gate's only when this bot-bottle's checkout is at
 /// hand to build it from: without one, the error names the command, which takes --source.
-pub fn maker_for(role: &str, image: &str) -> Option<Target> {
+pub fn maker_for(role: Role, image: &str) -> Option<Target> {
     match role {
-        "agent" if image == defaults::AGENT_IMAGE => Some(Target::Agent),
-        "proxy" if image == defaults::PROXY_IMAGE => Some(Target::Pipelock),
-        "git gate" if image == defaults::GATE_IMAGE && default_gate_source().is_some() => {
+        Role::Agent if image == defaults::AGENT_IMAGE => Some(Target::Agent),
+        Role::Proxy if image == defaults::PROXY_IMAGE => Some(Target::Pipelock),
+        Role::Gate if image == defaults::GATE_IMAGE && default_gate_source().is_some() => {
             Some(Target::Gate)
         }
         _ => None,

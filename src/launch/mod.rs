@@ -16,8 +16,8 @@ use engine::{detect, Engine};
 use serde::Serialize;
 
 use crate::bottle::record::{self, LaunchRecord};
-use crate::bottle::stage;
 use crate::bottle::teardown::{self, Guard, Resource};
+use crate::bottle::{stage, Role};
 use crate::ca::{self, BottleCa};
 use crate::exit::Interrupted;
 use crate::gitwatch;
@@ -62,8 +62,8 @@ pub const JSON_SCHEMA: &str = "bot-bottle.launch/v1";
 /// before anything is created; a launch goes on only once each is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingImage {
-    /// `agent`, `proxy` or `git gate`.
-    pub role: &'static str,
+    /// Whose image: the agent's, the proxy's or the git gate's.
+    pub role: Role,
     pub image: String,
     pub engine: String,
 }
@@ -71,8 +71,8 @@ pub struct MissingImage {
 impl std::fmt::Display for MissingImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let fix = match self.role {
-            "agent" => "`bot-bottle image build agent`",
-            "git gate" => "`bot-bottle image build gate`",
+            Role::Agent => "`bot-bottle image build agent`",
+            Role::Gate => "`bot-bottle image build gate`",
             _ => {
                 "`bot-bottle image pull pipelock --from REF`, or `bot-bottle image build pipelock`"
             }
@@ -119,7 +119,7 @@ enum Finding {
 /// it made.
 pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> {
     let label = crate::bottle::selector(plan.bottle.slug());
-    let image_check = |role: &'static str, image: &str| -> anyhow::Result<Vec<Finding>> {
+    let image_check = |role: Role, image: &str| -> anyhow::Result<Vec<Finding>> {
         if engine.image_exists(image)? {
             return Ok(Vec::new());
         }
@@ -132,8 +132,8 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
     let label = label.as_str();
     let findings = || {
         let mut questions: Vec<parallel::Job<'_, anyhow::Result<Vec<Finding>>>> = vec![
-            Box::new(|| image_check("agent", &plan.images.agent)),
-            Box::new(|| image_check("proxy", &plan.images.proxy)),
+            Box::new(|| image_check(Role::Agent, &plan.images.agent)),
+            Box::new(|| image_check(Role::Proxy, &plan.images.proxy)),
             Box::new(|| {
                 Ok(engine
                     .list_containers(label)?
@@ -150,7 +150,7 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
             }),
         ];
         if let Some(gate) = &plan.gate {
-            questions.push(Box::new(|| image_check("git gate", &gate.image)));
+            questions.push(Box::new(|| image_check(Role::Gate, &gate.image)));
         }
         parallel::all(questions)
     };
@@ -441,7 +441,7 @@ fn launch_record(plan: &Plan, ca_fingerprint: &str, detached: bool) -> LaunchRec
 
 #[cfg(test)]
 mod tests {
-    use super::MissingImage;
+    use super::{MissingImage, Role};
 
     #[test]
     fn the_bottle_ca_lives_as_long_as_the_plan_says() {
@@ -473,9 +473,9 @@ mod tests {
             }
             .to_string()
         };
-        assert!(missing("agent").contains("`bot-bottle image build agent`"));
-        assert!(missing("proxy").contains("`bot-bottle image build pipelock`"));
-        let gate = missing("git gate");
+        assert!(missing(Role::Agent).contains("`bot-bottle image build agent`"));
+        assert!(missing(Role::Proxy).contains("`bot-bottle image build pipelock`"));
+        let gate = missing(Role::Gate);
         assert!(
             gate.starts_with("the git gate image localhost/x:1 is not present in podman")
                 && gate.contains("`bot-bottle image build gate`"),

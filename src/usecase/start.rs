@@ -8,6 +8,7 @@ use engine::Engine;
 use super::settle;
 use super::Ask;
 use crate::approval::Reviewed;
+use crate::bottle::Role;
 use crate::images::{self, Target};
 use crate::launch::{self, MissingImage};
 
@@ -88,7 +89,7 @@ fn make_images(
     missing: &[MissingImage],
     yes: bool,
     ask: &mut dyn Ask,
-    maker: fn(&str, &str) -> Option<Target>,
+    maker: fn(Role, &str) -> Option<Target>,
     build: &mut dyn FnMut(Target) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     for image in missing {
@@ -113,7 +114,7 @@ mod tests {
     use super::*;
     use crate::usecase::scripted::Scripted;
 
-    fn missing(role: &'static str, image: &str) -> MissingImage {
+    fn missing(role: Role, image: &str) -> MissingImage {
         MissingImage {
             role,
             image: image.to_owned(),
@@ -122,10 +123,10 @@ mod tests {
     }
 
     /// The agent's and pipelock's default images have makers; anything else none.
-    fn maker(role: &str, image: &str) -> Option<Target> {
+    fn maker(role: Role, image: &str) -> Option<Target> {
         match (role, image) {
-            ("agent", "default-agent") => Some(Target::Agent),
-            ("proxy", "default-proxy") => Some(Target::Pipelock),
+            (Role::Agent, "default-agent") => Some(Target::Agent),
+            (Role::Proxy, "default-proxy") => Some(Target::Pipelock),
             _ => None,
         }
     }
@@ -147,8 +148,8 @@ mod tests {
     fn yes_builds_every_missing_default_image_before_the_launch_and_says_so() {
         let mut ask = Scripted::no_terminal();
         let both = [
-            missing("agent", "default-agent"),
-            missing("proxy", "default-proxy"),
+            missing(Role::Agent, "default-agent"),
+            missing(Role::Proxy, "default-proxy"),
         ];
         let (result, built) = run(&both, true, &mut ask);
         result.unwrap();
@@ -167,8 +168,8 @@ mod tests {
     #[test]
     fn on_a_terminal_each_image_is_asked_for_and_a_no_stops_the_launch() {
         let both = [
-            missing("agent", "default-agent"),
-            missing("proxy", "default-proxy"),
+            missing(Role::Agent, "default-agent"),
+            missing(Role::Proxy, "default-proxy"),
         ];
         let mut ask = Scripted::answering(&[true, false]);
         let (result, built) = run(&both, false, &mut ask);
@@ -182,7 +183,7 @@ mod tests {
 
     #[test]
     fn without_a_terminal_or_a_maker_nothing_is_built() {
-        let agent = [missing("agent", "default-agent")];
+        let agent = [missing(Role::Agent, "default-agent")];
         let (result, built) = run(&agent, false, &mut Scripted::no_terminal());
         assert_eq!(
             result.unwrap_err().downcast_ref::<MissingImage>(),
@@ -191,7 +192,7 @@ mod tests {
         assert!(built.is_empty());
 
         // An image of another name (an override) is the user's to make, -y or not.
-        let other = [missing("agent", "localhost/mine:1")];
+        let other = [missing(Role::Agent, "localhost/mine:1")];
         let mut ask = Scripted::answering(&[true]);
         let (result, built) = run(&other, true, &mut ask);
         let err = result.unwrap_err();

@@ -371,53 +371,23 @@ fn typed<T: serde::de::DeserializeOwned>(document: &serde_json::Value) -> anyhow
 mod tests {
     use std::io::Read as _;
 
-    use camino::Utf8PathBuf;
     use k8s_openapi::api::core::v1::Container;
 
     use super::*;
-    use crate::manifest::{self, ManifestSource};
-    use crate::plan::{self, PlanInputs};
 
-    /// A scratch directory with a prompt file, removed on drop.
-    struct Dir {
-        path: Utf8PathBuf,
-        _tmp: tempfile::TempDir,
-    }
+    /// A project (the plan's tests' fixture) with a prompt file.
+    struct Dir(crate::plan::tests::Project);
 
     impl Dir {
         fn new(name: &str) -> Self {
-            let tmp = tempfile::Builder::new()
-                .prefix(&format!("bb-kube-{name}-"))
-                .tempdir()
-                .unwrap();
-            let path = Utf8PathBuf::from_path_buf(tmp.path().to_owned()).unwrap();
-            std::fs::write(path.join("prompt.md"), "Be brief.\n").unwrap();
-            Dir { path, _tmp: tmp }
+            let project = crate::plan::tests::Project::new(name);
+            project.write("prompt.md", "Be brief.\n");
+            Dir(project)
         }
     }
 
     fn plan_of(dir: &Dir, toml: &str) -> Plan {
-        let path = dir.path.join("bottle.toml");
-        std::fs::write(&path, toml).unwrap();
-        let source = ManifestSource::File(path);
-        let (manifest, manifest_sha256) = manifest::load_with_digest(&source).unwrap();
-        let inputs = PlanInputs {
-            source,
-            manifest_sha256,
-            cwd: dir.path.clone(),
-            engine: None,
-            proxy_image_override: None,
-            gate_image_override: None,
-            stage_root: dir.path.join("stage"),
-            env_is_set: |_| false,
-            ca_validity_seconds: 3600,
-            launch_id: "0123456789abcdef".to_owned(),
-            allowed_paths: Vec::new(),
-            config_file: "/nonexistent/config.toml".into(),
-            user_paths: Vec::new(),
-            learn: false,
-        };
-        plan::build(&manifest, &inputs).unwrap()
+        dir.0.plan(toml)
     }
 
     fn export_of(plan: &Plan) -> Export {
@@ -755,9 +725,9 @@ mod tests {
     #[test]
     fn a_secret_over_the_limit_is_bad_input() {
         let dir = Dir::new("big");
-        std::fs::create_dir_all(dir.path.join("skills/huge")).unwrap();
+        std::fs::create_dir_all(dir.0.dir.join("skills/huge")).unwrap();
         std::fs::write(
-            dir.path.join("skills/huge/SKILL.md"),
+            dir.0.dir.join("skills/huge/SKILL.md"),
             vec![b'x'; OBJECT_MAX_BYTES],
         )
         .unwrap();

@@ -115,14 +115,13 @@ pub(crate) mod tests {
     use super::*;
     use crate::approval::State;
     use crate::exit::{self, NeedsApproval, UsageError};
-    use crate::manifest::{self, ManifestSource};
-    use crate::plan::{self, PlanInputs};
     use crate::usecase::scripted::Scripted;
 
-    /// A project directory with a manifest and a state directory for approvals, removed on drop.
+    /// A project directory with a manifest (the plan's tests' fixture) and a state directory
+    /// for approvals beside it, removed on drop.
     pub struct Project {
         pub dir: Utf8PathBuf,
-        _tmp: tempfile::TempDir,
+        project: crate::plan::tests::Project,
     }
 
     pub const NARROW: &str = "name = \"p\"\n\n[egress]\nallowlist = [\"a.example.com\"]\n";
@@ -131,38 +130,16 @@ pub(crate) mod tests {
 
     impl Project {
         pub fn new() -> Self {
-            let tmp = tempfile::Builder::new()
-                .prefix("bb-usecase-")
-                .tempdir()
-                .unwrap();
-            let dir = Utf8PathBuf::from_path_buf(tmp.path().to_owned()).unwrap();
+            let project = crate::plan::tests::Project::new("p");
+            // Beside the project, as a user's state directory is: a workspace may not hold it.
+            let dir = project.dir.parent().unwrap().to_owned();
             std::fs::create_dir(dir.join("state")).unwrap();
-            Project { dir, _tmp: tmp }
+            Project { dir, project }
         }
 
         /// Writes `toml` as the manifest and reviews its plan against the approvals here.
         pub fn review(&self, toml: &str) -> Reviewed {
-            let path = self.dir.join("bottle.toml");
-            std::fs::write(&path, toml).unwrap();
-            let source = ManifestSource::File(path);
-            let (manifest, manifest_sha256) = manifest::load_with_digest(&source).unwrap();
-            let inputs = PlanInputs {
-                source,
-                manifest_sha256,
-                cwd: self.dir.clone(),
-                engine: None,
-                proxy_image_override: None,
-                gate_image_override: None,
-                stage_root: self.dir.join("stage"),
-                env_is_set: |_| false,
-                ca_validity_seconds: 3600,
-                launch_id: "0123456789abcdef".to_owned(),
-                allowed_paths: Vec::new(),
-                config_file: "/nonexistent/config.toml".into(),
-                user_paths: Vec::new(),
-                learn: false,
-            };
-            let plan = plan::build(&manifest, &inputs).unwrap();
+            let plan = self.project.plan(toml);
             Reviewed::of(plan, &self.dir.join("state")).unwrap()
         }
 

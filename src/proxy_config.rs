@@ -72,7 +72,10 @@ pub struct PipelockConfig {
     /// Allowed names that may resolve to private addresses; pipelock's SSRF guard refuses
     /// every other destination in a private range (IP literals always).
     pub trusted_domains: Vec<String>,
-    /// See [`METRICS_PORT`].
+    /// See [`METRICS_PORT`]. Empty (and not written) in a config a bot-bottle before it wrote
+    /// into a bottle that still runs: `allow` and `deny` read that back and keep it as it was
+    /// (pipelock ignores a change of it on reload anyway).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub metrics_listen: String,
     pub fetch_proxy: FetchProxy,
     pub forward_proxy: ForwardProxy,
@@ -355,6 +358,17 @@ mod tests {
         let mut value: Value = serde_json::from_str(&rendered_config().render()).unwrap();
         value["mode"] = json!("balanced");
         assert!(serde_json::from_value::<PipelockConfig>(value).is_err());
+    }
+
+    #[test]
+    fn a_config_written_before_metrics_listen_reads_back_and_keeps_its_form() {
+        let mut value: Value = serde_json::from_str(&rendered_config().render()).unwrap();
+        value.as_object_mut().unwrap().remove("metrics_listen");
+        let read: PipelockConfig = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(read.metrics_listen, "");
+        // Written back without the key, as it was.
+        let written: Value = serde_json::from_str(&read.render()).unwrap();
+        assert_eq!(written, value);
     }
 
     fn rendered_config() -> PipelockConfig {

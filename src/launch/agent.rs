@@ -69,9 +69,8 @@ pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>) -> ContainerSpec {
         // container only has to stay up; the agent's command runs as an exec.
         entrypoint: Some(vec!["sleep".to_owned()]),
         cmd: vec!["infinity".to_owned()],
-        security_opts: vec!["no-new-privileges".to_owned()],
-        // Raw sockets would let a process that became root in the agent forge packets.
-        cap_drop: vec!["NET_RAW".to_owned()],
+        security_opts: plan.agent.privileges.security_opts.clone(),
+        cap_drop: plan.agent.privileges.cap_drop.clone(),
         ..ContainerSpec::new(&plan.containers.agent, &plan.images.agent)
     }
 }
@@ -182,8 +181,8 @@ pub fn start(
 ///   image has no curl).
 ///
 /// A fixed script: every value is an argument, never part of the text. It needs no capability
-/// (docker gives `exec -u 0` none under no-new-privileges; podman its default set): every file
-/// written here is root's.
+/// (root in the agent holds none, see [`crate::plan::Privileges`]): every file written here is
+/// root's.
 const FINISH: &str = r#"uid=$(id -u "$1") || exit 3
 [ "$uid" = "$2" ] || { echo "the agent user $1 has uid $uid in this image; bot-bottle needs $2" >&2; exit 3; }
 if [ -f "$4" ]; then cat "$3" >> "$4" || exit 5; fi

@@ -24,8 +24,8 @@ pub fn spec(gate: &GatePlan) -> ContainerSpec {
         entrypoint: Some(vec![GATE_BINARY.to_owned()]),
         cmd: gate.command.clone(),
         // It binds an unprivileged port and reads and writes files that are its own.
-        cap_drop: vec!["ALL".to_owned()],
-        security_opts: vec!["no-new-privileges".to_owned()],
+        cap_drop: gate.privileges.cap_drop.clone(),
+        security_opts: gate.privileges.security_opts.clone(),
         ..ContainerSpec::new(&gate.container, &gate.image)
     }
 }

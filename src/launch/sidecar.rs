@@ -23,8 +23,8 @@ pub fn spec(plan: &Plan) -> ContainerSpec {
         labels: plan.proxy.labels.clone(),
         cmd: plan.proxy.command.clone(),
         // Pipelock needs no capability: it binds an unprivileged port and reads files it owns.
-        cap_drop: vec!["ALL".to_owned()],
-        security_opts: vec!["no-new-privileges".to_owned()],
+        cap_drop: plan.proxy.privileges.cap_drop.clone(),
+        security_opts: plan.proxy.privileges.security_opts.clone(),
         ..ContainerSpec::new(&plan.containers.proxy, &plan.images.proxy)
     }
 }

@@ -10,7 +10,8 @@ use super::paths::absolute;
 use super::workspace::Protected;
 use super::{
     AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, FieldError, ForwardedEnv, Images,
-    LearnPlan, LockPlan, Networks, Plan, ProxyPlan, StateVolume, TlsInterceptionPlan, JSON_SCHEMA,
+    LearnPlan, LockPlan, Networks, Plan, Privileges, ProxyPlan, StateVolume, TlsInterceptionPlan,
+    JSON_SCHEMA,
 };
 use crate::allowlist;
 use crate::bottle::addresses::InternalAddresses;
@@ -174,6 +175,7 @@ fn proxy_plan(
     let listen = proxy_config::listen_address(addresses.proxy);
     ProxyPlan {
         command: proxy_config::sidecar_command(&listen),
+        privileges: Privileges::none(),
         address: addresses.proxy.to_string(),
         config_path: defaults::PROXY_CONFIG_PATH.to_owned(),
         config: {
@@ -345,6 +347,10 @@ fn agent_plan(
     );
     Ok(AgentPlan {
         command,
+        // Raw sockets, ownership and permission overrides: root in the agent (`exec -u 0`, or
+        // an exploit) would hold the engine's default set otherwise (podman's), which no
+        // feature of the agent needs.
+        privileges: Privileges::none(),
         user,
         uid: defaults::AGENT_UID,
         gid: defaults::AGENT_GID,

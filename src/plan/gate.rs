@@ -34,6 +34,7 @@ pub struct GatePlan {
     /// Where the agent's git finds it: `http://CONTAINER:8418`.
     pub url: String,
     pub command: Vec<String>,
+    pub privileges: super::Privileges,
     pub upstreams: Vec<GateUpstream>,
     /// The hosts the gate connects to: the upstreams' (nothing in the gate connects anywhere
     /// else; its egress network itself is not filtered).
@@ -123,6 +124,7 @@ pub fn plan(
         address: address.to_owned(),
         url,
         command: vec!["serve".to_owned()],
+        privileges: super::Privileges::none(),
         upstreams,
         upstream_hosts: hosts,
         config,

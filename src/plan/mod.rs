@@ -158,6 +158,7 @@ pub struct Networks {
 #[derive(Debug, Clone, Serialize)]
 pub struct AgentPlan {
     pub command: Vec<String>,
+    pub privileges: Privileges,
     pub user: String,
     /// The uid and gid the image must give [`Self::user`]: provisioned files are owned by
     /// them, and rootless podman maps the invoking user to them.
@@ -269,6 +270,7 @@ impl TlsInterceptionPlan {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProxyPlan {
     pub command: Vec<String>,
+    pub privileges: Privileges,
     /// The sidecar's address on the internal network: the only one it listens on.
     pub address: String,
     pub listen: String,
@@ -276,6 +278,29 @@ pub struct ProxyPlan {
     pub config_path: String,
     pub config: PipelockConfig,
     pub labels: BTreeMap<String, String>,
+}
+
+/// What a container of the bottle may do beyond its user's file permissions: no Linux
+/// capability (the engine's default set dropped whole) and no way to gain one
+/// (`no-new-privileges`: setuid binaries do not raise privileges). The same for the agent and
+/// each sidecar: none needs a capability (they bind unprivileged ports, read and write files
+/// they own, and root in the agent writes only root's own files).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Privileges {
+    /// `--cap-drop` values.
+    pub cap_drop: Vec<String>,
+    /// `--security-opt` values; the engine's default seccomp profile stays (never `unconfined`).
+    pub security_opts: Vec<String>,
+}
+
+impl Privileges {
+    /// No capability, and no way to gain one.
+    pub fn none() -> Self {
+        Privileges {
+            cap_drop: vec!["ALL".to_owned()],
+            security_opts: vec!["no-new-privileges".to_owned()],
+        }
+    }
 }
 
 /// A host file or directory the manifest names (`prompt`, `skills[i]`, `ssh.identity`,

@@ -133,6 +133,30 @@ fn workspace(plan: &Plan) -> String {
     )
 }
 
+/// What each container may do beyond its files' permissions, as the engine is told.
+fn privileges(plan: &Plan) -> String {
+    let of = |p: &super::Privileges| {
+        p.cap_drop
+            .iter()
+            .map(|c| format!("--cap-drop {c}"))
+            .chain(
+                p.security_opts
+                    .iter()
+                    .map(|o| format!("--security-opt {o}")),
+            )
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut each = vec![
+        format!("agent {}", of(&plan.agent.privileges)),
+        format!("sidecar {}", of(&plan.proxy.privileges)),
+    ];
+    if let Some(gate) = &plan.gate {
+        each.push(format!("git gate {}", of(&gate.privileges)));
+    }
+    format!("{}; the engine's default seccomp profile", each.join("; "))
+}
+
 /// The key/value lines above the provisioning steps.
 fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
     let tls = &plan.egress.tls_interception;
@@ -156,6 +180,7 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
             "containers",
             format!("{} (agent), {} (pipelock sidecar)", plan.containers.agent, plan.containers.proxy),
         ),
+        ("privileges", privileges(plan)),
         (
             "networks",
             format!(

@@ -263,6 +263,7 @@ fn git_upstreams_add_a_gate_that_holds_the_key() {
     assert_eq!(gate["networks"][1], plan["networks"]["egress"]);
     assert_eq!(gate["upstream_hosts"], json!(["git.example.com"]));
     // It listens on its internal address only, which the agent's /etc/hosts maps its name to.
+    assert_eq!(gate["privileges"]["cap_drop"], json!(["ALL"]));
     let address = gate["address"].as_str().unwrap();
     assert_eq!(gate["config"]["listen"], format!("{address}:8418"));
     assert_eq!(plan["agent"]["hosts"]["bot-bottle-g-gitgate"], address);
@@ -410,6 +411,14 @@ fn the_proxy_config_is_the_documented_one(plan: &Value) {
     let host = |n: u32| std::net::Ipv4Addr::from(u32::from(network) + n).to_string();
     assert_eq!(address, host(2));
     assert_eq!(plan["agent"]["address"], host(4));
+    // No container holds a capability, or may gain one; the text plan says so too.
+    for who in ["agent", "proxy"] {
+        assert_eq!(
+            plan[who]["privileges"],
+            json!({"cap_drop": ["ALL"], "security_opts": ["no-new-privileges"]}),
+            "{who}"
+        );
+    }
     // Its metrics and stats on the sidecar's loopback only.
     assert_eq!(config["metrics_listen"], "127.0.0.1:8889");
     assert_eq!(config["request_body_scanning"]["action"], "block");

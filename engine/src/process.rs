@@ -197,14 +197,7 @@ impl Command {
     /// instead of seeing the engine call killed halfway.
     pub fn run_unchecked(&self) -> Result<Output> {
         let out = self
-            .expression()
-            .before_spawn(|cmd| {
-                cmd.process_group(0);
-                fork_not_spawn(cmd);
-                Ok(())
-            })
-            .stdout_capture()
-            .stderr_capture()
+            .captured_in_own_group()
             .run()
             .with_context(|| format!("running `{}`", self.display()))?;
         Ok(Output {
@@ -218,14 +211,7 @@ impl Command {
     /// returns `None` then.
     pub fn run_within(&self, timeout: std::time::Duration) -> Result<Option<Output>> {
         let handle = self
-            .expression()
-            .before_spawn(|cmd| {
-                cmd.process_group(0);
-                fork_not_spawn(cmd);
-                Ok(())
-            })
-            .stdout_capture()
-            .stderr_capture()
+            .captured_in_own_group()
             .start()
             .with_context(|| format!("running `{}`", self.display()))?;
         let waited = handle
@@ -304,6 +290,19 @@ impl Command {
             status: output.status,
             stderr: output.stderr_trimmed(),
         }
+    }
+
+    /// The child with stdout and stderr captured, in a process group of its own (see
+    /// [`Self::run_unchecked`]).
+    fn captured_in_own_group(&self) -> duct::Expression {
+        self.expression()
+            .before_spawn(|cmd| {
+                cmd.process_group(0);
+                fork_not_spawn(cmd);
+                Ok(())
+            })
+            .stdout_capture()
+            .stderr_capture()
     }
 
     fn expression(&self) -> duct::Expression {

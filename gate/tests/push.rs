@@ -8,6 +8,9 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 
 use serde_json::{json, Value};
 
+mod support;
+use support::{git, must};
+
 struct Gate {
     child: Child,
     events: BufReader<ChildStdout>,
@@ -19,41 +22,6 @@ impl Drop for Gate {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// `git ARGS` in `dir`, untouched by the host's and the user's git config and proxies.
-fn git(home: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("HOME", home)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .env_remove("http_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("https_proxy")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("all_proxy")
-        .env_remove("ALL_PROXY")
-        .output()
-        .expect("git runs");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
-fn must(home: &Path, dir: &Path, args: &[&str]) -> String {
-    let (ok, out) = git(home, dir, args);
-    assert!(ok, "git {args:?}: {out}");
-    out
 }
 
 fn start_gate(root: &Path, upstream: &Path) -> Gate {

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{json, Value};
 
+mod support;
+use support::must as git;
+
 /// The push limit of the gate's upstream: its body limit is this plus 1 MiB.
 const MAX_PUSH_BYTES: u64 = 1000;
 /// The largest body a push may send (the gate's allowance over the pack).
@@ -31,32 +34,6 @@ impl Drop for Gate {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// `git ARGS` in `dir`, untouched by the host's and the user's git config.
-fn git(root: &Path, dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("HOME", root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .env_remove("http_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("all_proxy")
-        .env_remove("ALL_PROXY")
-        .output()
-        .expect("git runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "git {args:?}: {text}");
-    text
 }
 
 /// A gate serving `app`, an upstream with one commit on `main`, its temp files in `tmp/`.

@@ -56,6 +56,7 @@ struct RawFetchProxy {
 #[serde(deny_unknown_fields)]
 struct RawMonitoring {
     max_requests_per_minute: Option<i64>,
+    blocklist: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -164,6 +165,9 @@ pub struct Config {
     pub mode: Mode,
     pub enforce: bool,
     pub api_allowlist: Vec<String>,
+    /// `fetch_proxy.monitoring.blocklist`: hosts refused in every mode, after the allowlist
+    /// (`*.x.com` also matches `x.com`, as in the allowlist).
+    pub blocklist: Vec<String>,
     pub listen: String,
     /// `metrics_listen`: where `/metrics` and `/stats` are served instead of the proxy's own
     /// listener (`None`: there, next to `/health`). A reload keeps the one it started with.
@@ -235,11 +239,12 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
             );
         }
     }
-    let max_rpm = fetch
-        .monitoring
-        .unwrap_or_default()
-        .max_requests_per_minute
-        .unwrap_or(0);
+    let monitoring = fetch.monitoring.unwrap_or_default();
+    let max_rpm = monitoring.max_requests_per_minute.unwrap_or(0);
+    let blocklist = monitoring.blocklist.unwrap_or_default();
+    if blocklist.iter().any(String::is_empty) {
+        bail!("empty blocklist entry");
+    }
     if max_rpm < 0 {
         bail!("fetch_proxy.monitoring.max_requests_per_minute must not be negative");
     }
@@ -300,6 +305,7 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
         mode,
         enforce: raw.enforce.unwrap_or(true),
         api_allowlist,
+        blocklist,
         listen,
         metrics_listen,
         // pipelock resets 0 to its default of 60.

@@ -71,6 +71,32 @@ fn strict_allowlist_blocks_connect_and_plain_http() {
 }
 
 #[test]
+fn the_blocklist_refuses_an_allowed_host_in_strict_and_audit_mode() {
+    for mode in ["strict", "audit"] {
+        let dir = TempDir::new("blocklist");
+        let cfg = config_file(
+            &dir,
+            &json!({
+                "mode": mode,
+                "api_allowlist": ["*.allowed.test"],
+                "fetch_proxy": {"monitoring": {"blocklist": ["key.allowed.test"]}},
+                "forward_proxy": {"enabled": true},
+            }),
+        );
+        let double = Double::start(Some(&cfg), &[]);
+        let refused = connect(double.addr, "key.allowed.test:443").unwrap_err();
+        assert_eq!(status(&refused), 403, "{mode}: {refused}");
+        assert_eq!(
+            body(&refused),
+            "CONNECT blocked: domain blocked: key.allowed.test matches key.allowed.test\n",
+            "{mode}"
+        );
+        let event = double.wait_event(&[("event", "blocked"), ("target", "key.allowed.test:443")]);
+        assert_eq!(event["scanner"], "blocklist");
+    }
+}
+
+#[test]
 fn plain_http_is_forwarded_and_body_dlp_blocks() {
     let upstream = Upstream::plain();
     let dir = TempDir::new("plain");
@@ -376,6 +402,10 @@ fn strict_config_errors_fail_check_and_run() {
         (
             json!({"mode": "strict", "api_allowlist": []}),
             "api_allowlist",
+        ),
+        (
+            json!({"fetch_proxy": {"monitoring": {"blocklist": [""]}}}),
+            "empty blocklist entry",
         ),
     ];
     for (cfg, want) in cases {

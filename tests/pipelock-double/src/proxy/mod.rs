@@ -311,13 +311,21 @@ impl Shared {
     }
 
     /// The destination checks shared by CONNECT and plain requests, in pipelock's order:
-    /// the strict-mode allowlist, the SSRF guard (which resolves `host`), the rate limit.
+    /// the strict-mode allowlist, the blocklist, the SSRF guard (which resolves `host`), the
+    /// rate limit.
     /// `Err((status, reason))` when refused (the event is already emitted), else the
     /// addresses to dial.
     fn screen(&self, ctx: &Ctx, host: &str, fields: &Value) -> Result<Vec<IpAddr>, (u16, String)> {
         if !policy::allowlisted(&self.cfg, host) {
             let reason = format!("domain not in allowlist: {host}");
             let hit = Hit::refusal("allowlist");
+            if self.hit(ctx, &hit, &reason, fields.clone()) {
+                return Err((403, reason));
+            }
+        }
+        if let Some(entry) = policy::blocklisted(&self.cfg, host) {
+            let reason = format!("domain blocked: {host} matches {entry}");
+            let hit = Hit::refusal("blocklist");
             if self.hit(ctx, &hit, &reason, fields.clone()) {
                 return Err((403, reason));
             }

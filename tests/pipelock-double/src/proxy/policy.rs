@@ -27,14 +27,28 @@ pub fn allowlisted(cfg: &Config, host: &str) -> bool {
     if cfg.mode != Mode::Strict {
         return true;
     }
-    let host = normalize(host);
-    cfg.api_allowlist.iter().any(|entry| {
-        let entry = normalize(entry);
-        match entry.strip_prefix("*.") {
-            Some(base) => host == base || host.ends_with(&format!(".{base}")),
-            None => host == entry,
-        }
-    })
+    cfg.api_allowlist
+        .iter()
+        .any(|entry| matches_domain(host, entry))
+}
+
+/// Pipelock's `MatchDomain`, shared by the allowlist and the blocklist: `*.x.com` matches
+/// `x.com` and its subdomains, any other entry only itself (case and a trailing dot aside).
+fn matches_domain(host: &str, entry: &str) -> bool {
+    let (host, entry) = (normalize(host), normalize(entry));
+    match entry.strip_prefix("*.") {
+        Some(base) => host == base || host.ends_with(&format!(".{base}")),
+        None => host == entry,
+    }
+}
+
+/// The blocklist entry that refuses `host`, in any mode (pipelock checks it after the
+/// allowlist, with the allowlist's matching: `*.x.com` matches `x.com` and its subdomains).
+pub fn blocklisted<'c>(cfg: &'c Config, host: &str) -> Option<&'c str> {
+    cfg.blocklist
+        .iter()
+        .find(|entry| matches_domain(host, entry))
+        .map(String::as_str)
 }
 
 /// Whether `host` is spliced instead of intercepted. `*.x.com` matches subdomains only.
@@ -150,6 +164,17 @@ mod tests {
         cfg.api_allowlist = list.iter().map(ToString::to_string).collect();
         cfg.tls.passthrough_domains = passthrough.iter().map(ToString::to_string).collect();
         cfg
+    }
+
+    #[test]
+    fn the_blocklist_refuses_in_every_mode_with_the_allowlist_s_matching() {
+        let mut cfg = strict(&["*.x.com"], &[]);
+        cfg.blocklist = vec!["api.x.com".to_owned(), "*.y.org".to_owned()];
+        assert_eq!(blocklisted(&cfg, "API.x.com."), Some("api.x.com"));
+        assert_eq!(blocklisted(&cfg, "b.x.com"), None);
+        assert_eq!(blocklisted(&cfg, "y.org"), Some("*.y.org"));
+        cfg.mode = Mode::Audit;
+        assert_eq!(blocklisted(&cfg, "a.y.org"), Some("*.y.org"));
     }
 
     #[test]

@@ -5,13 +5,27 @@ use crate::defaults;
 use crate::exit::UsageError;
 use crate::manifest::{Egress, Hostname};
 
-/// Built-in hosts ∪ the manifest's ∪ the egress lock's (`locked`), de-duplicated and sorted.
-/// The one place a lock widens what a bottle may reach: the plan shows the result, with the
-/// lock's path and hash beside it.
+/// Built-in hosts ∪ the manifest's ∪ the egress lock's (`locked`), de-duplicated and sorted,
+/// less the key holder's hosts (a manifest or lock written before the key holder names them:
+/// pipelock refuses them anyway, see [`defaults::KEY_HOLDER_HOSTS`]). The one place a lock
+/// widens what a bottle may reach: the plan shows the result, with the lock's path and hash
+/// beside it.
 pub fn effective_allowlist(egress: &Egress, locked: &[Hostname]) -> Vec<Hostname> {
     let mut extra = egress.allowlist.clone();
     extra.extend_from_slice(locked);
+    extra.retain(|host| !is_key_holder_host(host));
     merge(defaults::ALLOWLIST, &extra)
+}
+
+/// Whether `host` is one the key holder alone reaches ([`defaults::KEY_HOLDER_HOSTS`]).
+pub fn is_key_holder_host(host: &Hostname) -> bool {
+    defaults::KEY_HOLDER_HOSTS.contains(&host.as_str())
+}
+
+/// What pipelock refuses in every mode (its `fetch_proxy.monitoring.blocklist`): the key
+/// holder's hosts.
+pub fn blocklist() -> Vec<Hostname> {
+    merge(defaults::KEY_HOLDER_HOSTS, &[])
 }
 
 /// Whether `host` is one of the built-in hosts (which `deny` leaves alone, as a manifest
@@ -27,15 +41,10 @@ pub fn effective_passthrough(
     egress: &Egress,
     allowlist: &[Hostname],
 ) -> Result<Vec<Hostname>, UsageError> {
-    must_be_allowed(
-        "egress.tls_passthrough_domains",
-        &egress.tls_passthrough_domains,
-        allowlist,
-    )?;
-    Ok(merge(
-        defaults::TLS_PASSTHROUGH,
-        &egress.tls_passthrough_domains,
-    ))
+    let mut declared = egress.tls_passthrough_domains.clone();
+    declared.retain(|host| !is_key_holder_host(host));
+    must_be_allowed("egress.tls_passthrough_domains", &declared, allowlist)?;
+    Ok(merge(defaults::TLS_PASSTHROUGH, &declared))
 }
 
 /// The manifest's hosts that may resolve to private addresses, sorted; like passthrough hosts,
@@ -146,19 +155,36 @@ mod tests {
     #[test]
     fn union_is_deduplicated_case_insensitively_and_sorted() {
         let list = effective_allowlist(
-            &egress(&["API.ANTHROPIC.COM", "a.example.com"], &[]),
+            &egress(&["SENTRY.IO", "a.example.com"], &[]),
             &hosts(&["a.example.com"]),
         );
         let names: Vec<_> = list.iter().map(Hostname::as_str).collect();
-        assert_eq!(
-            names.iter().filter(|h| **h == "api.anthropic.com").count(),
-            1
-        );
+        assert_eq!(names.iter().filter(|h| **h == "sentry.io").count(), 1);
         assert_eq!(names.first(), Some(&"a.example.com"));
         assert_eq!(list.len(), defaults::ALLOWLIST.len() + 1);
         let mut sorted = names.clone();
         sorted.sort_unstable();
         assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn the_key_holder_s_hosts_leave_the_allowlist_and_passthrough_for_the_blocklist() {
+        // A manifest and a lock from before the key holder, naming them.
+        let e = egress(
+            &["api.anthropic.com", "*.anthropic.com", "a.example.com"],
+            &["api.anthropic.com", "claude.ai"],
+        );
+        let allow = effective_allowlist(&e, &hosts(&["platform.claude.com"]));
+        assert!(!allow.iter().any(is_key_holder_host), "{allow:?}");
+        // A wildcard stays: pipelock's blocklist, checked after it, refuses the holder's hosts.
+        assert!(allow.iter().any(|h| h.as_str() == "*.anthropic.com"));
+        let pass = effective_passthrough(&e, &allow).unwrap();
+        assert!(!pass.iter().any(is_key_holder_host), "{pass:?}");
+        let blocked: Vec<_> = blocklist().iter().map(|h| h.as_str().to_owned()).collect();
+        assert_eq!(
+            blocked,
+            ["api.anthropic.com", "claude.ai", "platform.claude.com"]
+        );
     }
 
     #[test]
@@ -191,14 +217,7 @@ mod tests {
         let names: Vec<_> = pass.iter().map(Hostname::as_str).collect();
         assert_eq!(
             names,
-            [
-                "api.anthropic.com",
-                "claude.ai",
-                "downloads.claude.ai",
-                "example.com",
-                "git.example.com",
-                "platform.claude.com"
-            ]
+            ["downloads.claude.ai", "example.com", "git.example.com"]
         );
 
         let e = egress(&["a.example.com"], &["b.example.com"]);

@@ -26,10 +26,12 @@ use std::time::Duration;
 
 use anyhow::{anyhow, ensure, Context, Result};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::pkcs8::EncodePrivateKey as _;
 use p256::pkcs8::{AssociatedOid, DecodePrivateKey};
 use rcgen::{
-    BasicConstraints, CertificateParams, CidrSubnet, DistinguishedName, DnType, GeneralSubtree,
-    IsCa, KeyPair, KeyUsagePurpose, NameConstraints, SerialNumber, PKCS_ECDSA_P256_SHA256,
+    BasicConstraints, CertificateParams, CidrSubnet, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    NameConstraints, SanType, SerialNumber, PKCS_ECDSA_P256_SHA256,
 };
 use sec1::der::{pem::LineEnding, Encode};
 use sec1::pkcs8::der::pem::PemLabel;
@@ -70,6 +72,28 @@ pub struct BottleCa {
     cert_pem: String,
     key: SecretKeyPem,
     fingerprint: String,
+    /// The end of its validity: no certificate it signs outlives it.
+    not_after: time::OffsetDateTime,
+}
+
+/// A server certificate the bottle CA signed, with its own key: what the key holder shows the
+/// agent for the hosts it answers (see [`BottleCa::issue_server_cert`]).
+#[derive(Debug)]
+pub struct ServerCert {
+    cert_pem: String,
+    key: SecretKeyPem,
+}
+
+impl ServerCert {
+    /// The certificate as PEM.
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    /// Its private key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), for a 0600 file.
+    pub fn key_pkcs8_pem(&self) -> &str {
+        self.key.expose()
+    }
 }
 
 impl BottleCa {
@@ -88,6 +112,65 @@ impl BottleCa {
     /// `sha256:<lowercase hex>` of the DER certificate.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+
+    /// A server certificate for the DNS names `hosts`, signed by this CA and valid until it
+    /// expires, with a fresh P-256 key: the agent trusts it as it trusts pipelock's leaves.
+    /// The CA's name constraints apply: a host outside them gets a certificate no client
+    /// accepts, so the caller keeps `hosts` within the CA's scope.
+    pub fn issue_server_cert(&self, hosts: &[String]) -> Result<ServerCert> {
+        ensure!(!hosts.is_empty(), "a server certificate needs a host name");
+        let sans = hosts
+            .iter()
+            .map(|host| {
+                let name = host
+                    .as_str()
+                    .try_into()
+                    .map_err(|e| anyhow!("{host:?} is not a dns name: {e}"))?;
+                Ok(SanType::DnsName(name))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.sign_server_cert(sans)
+    }
+
+    /// Signs a server certificate for `sans` (the first names its subject), loading the CA key
+    /// back from its SEC1 PEM.
+    fn sign_server_cert(&self, sans: Vec<SanType>) -> Result<ServerCert> {
+        let secret = p256::SecretKey::from_sec1_pem(self.key_sec1_pem())
+            .map_err(|e| anyhow!("reading the ca key: {e}"))?;
+        let ca_pkcs8 = secret
+            .to_pkcs8_der()
+            .map_err(|e| anyhow!("encoding the ca key: {e}"))?;
+        let ca_key =
+            KeyPair::try_from(ca_pkcs8.as_bytes()).context("loading the ca key for signing")?;
+        let issuer = Issuer::from_ca_cert_pem(&self.cert_pem, ca_key)
+            .context("reading the ca certificate for signing")?;
+
+        let mut params = CertificateParams::default();
+        params.not_before = time::OffsetDateTime::now_utc() - CLOCK_SKEW_ALLOWANCE;
+        params.not_after = self.not_after;
+        params.serial_number = Some(random_serial()?);
+        params.distinguished_name = DistinguishedName::new();
+        if let Some(SanType::DnsName(name)) = sans.first() {
+            params
+                .distinguished_name
+                .push(DnType::CommonName, name.as_str());
+        }
+        params.subject_alt_names = sans;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.use_authority_key_identifier_extension = true;
+        let mut leaf_key =
+            KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).context("generating the leaf key")?;
+        let cert = params
+            .signed_by(&leaf_key, &issuer)
+            .context("signing the server certificate")?;
+        let key = SecretKeyPem(Zeroizing::new(leaf_key.serialize_pem()));
+        leaf_key.zeroize();
+        Ok(ServerCert {
+            cert_pem: cert.pem(),
+            key,
+        })
     }
 }
 
@@ -173,6 +256,7 @@ pub fn generate(slug: &str, scope: DnsScope<'_>, validity: Duration) -> Result<B
         cert_pem,
         key,
         fingerprint,
+        not_after: params.not_after,
     })
 }
 
@@ -305,8 +389,6 @@ mod tests {
     use std::path::{Path, PathBuf};
     use std::process::{Command, Output};
 
-    use p256::pkcs8::EncodePrivateKey;
-    use rcgen::{ExtendedKeyUsagePurpose, Issuer, SanType};
     use sec1::der::Decode;
     use x509_parser::certificate::X509Certificate;
     use x509_parser::extensions::GeneralName;
@@ -606,27 +688,10 @@ mod tests {
     /// Signs a server leaf for `san` with the CA, loading the CA key back from its SEC1 PEM the
     /// way pipelock would.
     fn mint_leaf(ca: &BottleCa, san: SanType) -> String {
-        let secret = p256::SecretKey::from_sec1_pem(ca.key_sec1_pem()).unwrap();
-        let pkcs8 = secret.to_pkcs8_der().unwrap();
-        let ca_key = KeyPair::try_from(pkcs8.as_bytes()).unwrap();
-        let issuer = Issuer::from_ca_cert_pem(ca.cert_pem(), ca_key).unwrap();
-
-        let mut params = CertificateParams::default();
-        let now = time::OffsetDateTime::now_utc();
-        params.not_before = now - time::Duration::minutes(1);
-        params.not_after = now + time::Duration::hours(1);
-        params.distinguished_name = DistinguishedName::new();
-        if let SanType::DnsName(name) = &san {
-            params
-                .distinguished_name
-                .push(DnType::CommonName, name.as_str());
-        }
-        params.subject_alt_names = vec![san];
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        params.use_authority_key_identifier_extension = true;
-        let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
-        params.signed_by(&leaf_key, &issuer).unwrap().pem()
+        ca.sign_server_cert(vec![san])
+            .unwrap()
+            .cert_pem()
+            .to_owned()
     }
 
     /// `openssl verify` of a leaf for `san` that `ca` signed (files named `name` in `dir`).
@@ -726,6 +791,50 @@ mod tests {
 
         let any = generate("learn", DnsScope::Any, DEFAULT_VALIDITY).unwrap();
         assert_eq!(permitted_dns_subtrees(any.cert_pem()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_server_cert_names_every_host_lives_no_longer_than_the_ca_and_openssl_verifies_it() {
+        let ca = sample();
+        let cert = ca
+            .issue_server_cert(&names(&["api.anthropic.com", "github.com"]))
+            .unwrap();
+        assert!(cert
+            .key_pkcs8_pem()
+            .starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert!(!format!("{cert:?}").contains("PRIVATE KEY"), "{cert:?}");
+        let der = der_of(cert.cert_pem());
+        let (_, leaf) = X509Certificate::from_der(&der).unwrap();
+        let sans: Vec<String> = leaf
+            .subject_alternative_name()
+            .unwrap()
+            .unwrap()
+            .value
+            .general_names
+            .iter()
+            .map(|n| match n {
+                GeneralName::DNSName(d) => (*d).to_owned(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(sans, ["api.anthropic.com", "github.com"]);
+        let ca_der = der_of(ca.cert_pem());
+        let (_, ca_cert) = X509Certificate::from_der(&ca_der).unwrap();
+        assert!(leaf.validity().not_after <= ca_cert.validity().not_after);
+        assert!(!leaf.is_ca());
+        assert!(ca.issue_server_cert(&[]).is_err());
+        if !openssl_present() {
+            return;
+        }
+        let dir = TempDir::new("server-cert");
+        let ca_pem = dir.write("ca.pem", ca.cert_pem());
+        let leaf_pem = dir.write("leaf.pem", cert.cert_pem());
+        let (ok, out) = openssl(
+            &["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile"],
+            &[&ca_pem, &leaf_pem],
+            true,
+        );
+        assert!(ok && out.contains(": OK"), "{out}");
     }
 
     #[test]

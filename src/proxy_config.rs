@@ -114,6 +114,11 @@ pub struct FetchProxy {
 #[serde(deny_unknown_fields)]
 pub struct Monitoring {
     pub max_requests_per_minute: u32,
+    /// Hosts refused in every mode, whatever the allowlist says: the key holder's
+    /// ([`crate::allowlist::blocklist`]). Empty (and not written) in a config an earlier
+    /// bot-bottle wrote into a bottle that still runs, which `allow` and `deny` keep as it was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocklist: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,11 +169,12 @@ pub struct Logging {
 }
 
 impl PipelockConfig {
-    /// The config for a bottle allowing `allowlist`, splicing `passthrough`, letting `internal`
-    /// resolve to private addresses, with `dlp_action` for credentials found in request bodies,
-    /// listening on `listen` (see [`listen_address`]).
+    /// The config for a bottle allowing `allowlist` but never `blocklist`, splicing
+    /// `passthrough`, letting `internal` resolve to private addresses, with `dlp_action` for
+    /// credentials found in request bodies, listening on `listen` (see [`listen_address`]).
     pub fn for_bottle(
         allowlist: &[Hostname],
+        blocklist: &[Hostname],
         passthrough: &[Hostname],
         internal: &[Hostname],
         dlp_action: DlpAction,
@@ -185,6 +191,7 @@ impl PipelockConfig {
                 listen,
                 monitoring: Monitoring {
                     max_requests_per_minute: MAX_REQUESTS_PER_MINUTE,
+                    blocklist: names(blocklist),
                 },
             },
             forward_proxy: ForwardProxy {
@@ -268,6 +275,7 @@ mod tests {
     fn rendered(action: DlpAction) -> Value {
         let cfg = PipelockConfig::for_bottle(
             &hosts(&["a.com", "*.b.org", "git.corp.example"]),
+            &hosts(&["key.b.org"]),
             &hosts(&["a.com"]),
             &hosts(&["git.corp.example"]),
             action,
@@ -286,7 +294,7 @@ mod tests {
                 "api_allowlist": ["a.com", "*.b.org", "git.corp.example"],
                 "trusted_domains": ["git.corp.example"],
                 "metrics_listen": "127.0.0.1:8889",
-                "fetch_proxy": {"listen": "10.192.0.2:8888", "monitoring": {"max_requests_per_minute": 600}},
+                "fetch_proxy": {"listen": "10.192.0.2:8888", "monitoring": {"max_requests_per_minute": 600, "blocklist": ["key.b.org"]}},
                 "forward_proxy": {"enabled": true, "max_tunnel_seconds": 3600, "idle_timeout_seconds": 600},
                 "dlp": {"include_defaults": true, "scan_env": true},
                 "request_body_scanning": {"enabled": true, "action": "block", "max_body_bytes": 33_554_432},
@@ -314,6 +322,7 @@ mod tests {
     fn a_learn_config_differs_only_in_the_mode() {
         let block = PipelockConfig::for_bottle(
             &hosts(&["a.com"]),
+            &hosts(&["key.a.com"]),
             &[],
             &[],
             DlpAction::Block,
@@ -335,6 +344,7 @@ mod tests {
     fn a_rendered_config_reads_back_as_itself_and_renders_to_the_same_bytes() {
         let config = PipelockConfig::for_bottle(
             &hosts(&["a.com", "*.b.org"]),
+            &hosts(&["key.b.org"]),
             &hosts(&["a.com"]),
             &[],
             DlpAction::Warn,
@@ -361,11 +371,16 @@ mod tests {
     }
 
     #[test]
-    fn a_config_written_before_metrics_listen_reads_back_and_keeps_its_form() {
+    fn a_config_written_before_metrics_listen_and_the_blocklist_reads_back_and_keeps_its_form() {
         let mut value: Value = serde_json::from_str(&rendered_config().render()).unwrap();
         value.as_object_mut().unwrap().remove("metrics_listen");
+        value["fetch_proxy"]["monitoring"]
+            .as_object_mut()
+            .unwrap()
+            .remove("blocklist");
         let read: PipelockConfig = serde_json::from_value(value.clone()).unwrap();
         assert_eq!(read.metrics_listen, "");
+        assert!(read.fetch_proxy.monitoring.blocklist.is_empty());
         // Written back without the key, as it was.
         let written: Value = serde_json::from_str(&read.render()).unwrap();
         assert_eq!(written, value);
@@ -374,6 +389,7 @@ mod tests {
     fn rendered_config() -> PipelockConfig {
         PipelockConfig::for_bottle(
             &hosts(&["a.com"]),
+            &hosts(&["key.a.com"]),
             &[],
             &[],
             DlpAction::Block,

@@ -181,6 +181,7 @@ fn proxy_plan(
         config: {
             let config = PipelockConfig::for_bottle(
                 &egress.allowlist,
+                &egress.blocklist,
                 &egress.tls_interception.passthrough_domains,
                 &egress.internal_hosts,
                 egress.dlp_action,
@@ -255,6 +256,7 @@ fn egress_plan(
     });
     Ok(EgressPlan {
         summary: allowlist::summary(&allowlist),
+        blocklist: allowlist::blocklist(),
         dlp_action: manifest.egress.dlp_action,
         internal_hosts,
         tls_interception: TlsInterceptionPlan {

@@ -202,6 +202,9 @@ pub struct EgressPlan {
     /// Built-in hosts ∪ `egress.allowlist` ∪ the lock's hosts (none in a learn run, which
     /// reaches every host).
     pub allowlist: Vec<Hostname>,
+    /// Hosts pipelock refuses whatever the allowlist says: the key holder's
+    /// ([`crate::defaults::KEY_HOLDER_HOSTS`]), which the agent reaches through the holder only.
+    pub blocklist: Vec<Hostname>,
     pub summary: String,
     pub dlp_action: DlpAction,
     /// Allowed hosts that may resolve to private addresses (pipelock's `trusted_domains`).

@@ -259,7 +259,21 @@ fn egress_allowlist_passthrough_internal_hosts_and_approvable() {
     assert_eq!(hosts(&egress.internal_hosts), ["git.corp.test"]);
     let passthrough = hosts(&egress.tls_interception.passthrough_domains);
     assert!(passthrough.contains(&"registry.npmjs.org"));
-    assert!(passthrough.contains(&"api.anthropic.com"), "always spliced");
+    assert!(
+        passthrough.contains(&"downloads.claude.ai"),
+        "always spliced"
+    );
+    // The hosts of the user's Anthropic credential are the key holder's, and pipelock's
+    // blocklist keeps the agent from them.
+    assert!(!allow.contains(&"api.anthropic.com"), "{allow:?}");
+    assert_eq!(
+        hosts(&egress.blocklist),
+        ["api.anthropic.com", "claude.ai", "platform.claude.com"]
+    );
+    assert_eq!(
+        plan.proxy.config.fetch_proxy.monitoring.blocklist,
+        hosts(&egress.blocklist)
+    );
     // The CA may sign for the allowlist's and the approvable hosts' domains (a wildcard's
     // base), nothing else.
     let permitted = egress

@@ -97,6 +97,7 @@ pub fn apply(
 
     let (new, changed, unchanged) = match change {
         Change::Allow => {
+            refuse_key_holder_hosts(hosts)?;
             check_ca_covers(engine, &proxy, slug, hosts)?;
             let (changed, unchanged): (Vec<_>, Vec<_>) = hosts
                 .iter()
@@ -181,6 +182,17 @@ fn check_ca_covers(
         if outside.len() == 1 { "it" } else { "them" },
     ))
     .into())
+}
+
+/// The key holder's hosts are never pipelock's to allow: the agent reaches them through the
+/// holder only, and pipelock's blocklist refuses them whatever the allowlist says.
+fn refuse_key_holder_hosts(hosts: &[Hostname]) -> Result<(), UsageError> {
+    match hosts.iter().find(|h| allowlist::is_key_holder_host(h)) {
+        Some(host) => Err(UsageError(format!(
+            "cannot allow {host}: the agent reaches it through the bottle's key holder only, which puts your Anthropic credential on its requests; pipelock refuses it in every bottle (see `bot-bottle login`)"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Built-in hosts cannot be denied, and a host allowed only through a wildcard entry cannot be
@@ -386,11 +398,21 @@ mod tests {
 
     #[test]
     fn built_in_and_wildcard_covered_hosts_cannot_be_denied() {
-        let current = hosts(&["api.anthropic.com", "*.example.org", "a.test"]);
-        let err = refuse_undeniable(&current, &hosts(&["api.anthropic.com"])).unwrap_err();
+        let current = hosts(&["sentry.io", "*.example.org", "a.test"]);
+        let err = refuse_undeniable(&current, &hosts(&["sentry.io"])).unwrap_err();
         assert!(err.0.contains("hosts Claude Code itself needs"), "{err}");
         let err = refuse_undeniable(&current, &hosts(&["x.example.org"])).unwrap_err();
         assert!(err.0.contains("entry *.example.org allows it"), "{err}");
         refuse_undeniable(&current, &hosts(&["a.test", "*.example.org", "b.test"])).unwrap();
+    }
+
+    #[test]
+    fn the_key_holder_s_hosts_cannot_be_allowed() {
+        let err = refuse_key_holder_hosts(&hosts(&["a.test", "platform.claude.com"])).unwrap_err();
+        assert!(
+            err.0.starts_with("cannot allow platform.claude.com: "),
+            "{err}"
+        );
+        refuse_key_holder_hosts(&hosts(&["a.test", "*.claude.ai"])).unwrap();
     }
 }

@@ -35,7 +35,7 @@ pub const ALLOWLIST: &[&str] = &[
 /// Pipelock refuses them whatever the allowlist says (its `blocklist`, checked in every mode),
 /// so that no path from the agent skips the holder: not a wildcard in `egress.allowlist`, not
 /// a learn run, not `bot-bottle allow`.
-pub const KEY_HOLDER_HOSTS: &[&str] = &["api.anthropic.com", "claude.ai", "platform.claude.com"];
+pub const KEY_HOLDER_HOSTS: &[&str] = &bot_bottle_gate::keys::HOSTS;
 
 /// Hosts whose TLS pipelock splices instead of decrypting (it still applies the allowlist to
 /// the CONNECT).

@@ -6,6 +6,7 @@
 //!   effect (what `start --dry-run` prints);
 //! - [`bottle`] owns a bottle's identity (slug, resource names, labels), its local state
 //!   (stage, lock, launch record), finding bottles on an engine, and removing them;
+//! - [`login`] keeps the user's Anthropic credentials on the host, for the key holder;
 //! - [`launch`] carries out a plan; [`usecase`] holds what each command does, with its rules
 //!   (approval, missing images, launch), apart from the terminal; [`cli`] holds one thin
 //!   adapter per command (its arguments, the terminal's questions, the output);
@@ -25,6 +26,7 @@ pub mod hostfile;
 pub mod images;
 pub mod kube;
 pub mod launch;
+pub mod login;
 pub mod manifest;
 pub mod parallel;
 pub mod plan;

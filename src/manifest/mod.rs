@@ -48,6 +48,9 @@ pub struct Agent {
     pub env: Vec<EnvName>,
     /// Host directory mounted as the agent's workspace. Defaults to the current directory.
     pub workspace: Option<Utf8PathBuf>,
+    /// The Anthropic login (`bot-bottle login NAME`) the bottle's key holder uses. Defaults to
+    /// the login named `default`, when there is one.
+    pub login: Option<crate::login::LoginName>,
 }
 
 /// `[egress]`: what the pipelock sidecar lets out.

@@ -55,6 +55,8 @@ pub struct PlanInputs {
     pub user_paths: Vec<Protected>,
     /// `start --learn`: every host reachable, the hosts used written to a new lock.
     pub learn: bool,
+    /// The user's Anthropic logins, one of which the key holder may hold.
+    pub logins: crate::login::Store,
 }
 
 /// Checks the manifest against the world and computes the plan.
@@ -89,9 +91,29 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     let addresses = InternalAddresses::for_launch(&inputs.launch_id);
     let labels = |role: Role| bottle::labels(&slug, role, &inputs.launch_id);
 
-    let egress = egress_plan(manifest, inputs, &lockfile::path_in(&base_dir))?;
+    let credential = super::keys::credential(manifest, &inputs.logins, inputs.env_is_set)
+        .map_err(|(field, message)| in_manifest(field, message))?;
+    let egress = egress_plan(
+        manifest,
+        inputs,
+        &lockfile::path_in(&base_dir),
+        credential.is_some(),
+    )?;
     let gate_image = inputs.gate_image_override.as_deref();
     let networks = [names.internal_network.clone(), names.egress_network.clone()];
+    let key_holder = credential.map(|source| {
+        super::keys::plan(
+            source,
+            super::keys::Inputs {
+                container: &names.key_holder,
+                image: gate_image.unwrap_or(defaults::GATE_IMAGE),
+                networks: networks.clone(),
+                address: &addresses.key_holder.to_string(),
+                launch_id: &inputs.launch_id,
+                labels: labels(Role::KeyHolder),
+            },
+        )
+    });
     let gate = super::gate::plan(
         manifest,
         &host_paths,
@@ -110,6 +132,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         &Neighbours {
             proxy: &names.proxy,
             gate: gate.as_ref().map(|g| g.container.as_str()),
+            key_holder: key_holder.as_ref(),
             addresses: &addresses,
         },
         labels(Role::Agent),
@@ -149,6 +172,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
             agent: names.agent,
             proxy: names.proxy,
             gate: gate.as_ref().map(|g| g.container.clone()),
+            key_holder: key_holder.as_ref().map(|k| k.container.clone()),
         },
         networks: Networks {
             internal: names.internal_network,
@@ -160,6 +184,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         agent,
         egress,
         gate,
+        key_holder,
         state_volume,
         provisioning,
         host_files: host_paths.into_found(),
@@ -218,6 +243,7 @@ fn egress_plan(
     manifest: &Manifest,
     inputs: &PlanInputs,
     lock_path: &Utf8Path,
+    key_holder: bool,
 ) -> Result<EgressPlan, UsageError> {
     let (lock, learn) = if inputs.learn {
         let replaces = crate::hostfile::read(lock_path, crate::hostfile::LOCK)
@@ -249,14 +275,20 @@ fn egress_plan(
         hosts.dedup();
         hosts
     };
+    // The key holder's certificate is the bottle CA's too: with a holder, its hosts are in
+    // the CA's scope (pipelock still refuses them, by its blocklist).
+    let blocklist = allowlist::blocklist();
     let ca_permitted_domains = learn.is_none().then(|| {
         let mut scope = allowlist.clone();
         scope.extend(approvable.iter().cloned());
+        if key_holder {
+            scope.extend(blocklist.iter().cloned());
+        }
         permitted_domains(&scope)
     });
     Ok(EgressPlan {
         summary: allowlist::summary(&allowlist),
-        blocklist: allowlist::blocklist(),
+        blocklist,
         dlp_action: manifest.egress.dlp_action,
         internal_hosts,
         tls_interception: TlsInterceptionPlan {
@@ -280,17 +312,34 @@ fn egress_plan(
 struct Neighbours<'a> {
     proxy: &'a str,
     gate: Option<&'a str>,
+    key_holder: Option<&'a super::keys::KeyHolderPlan>,
     addresses: &'a InternalAddresses,
 }
 
 impl Neighbours<'_> {
-    /// What the agent's `/etc/hosts` maps: each sidecar's name to its internal address.
+    /// What the agent's `/etc/hosts` maps: each sidecar's name to its internal address, and
+    /// the key holder's hosts to the key holder.
     fn hosts(&self) -> BTreeMap<String, String> {
         let mut hosts = BTreeMap::from([(self.proxy.to_owned(), self.addresses.proxy.to_string())]);
         if let Some(gate) = self.gate {
             hosts.insert(gate.to_owned(), self.addresses.gate.to_string());
         }
+        if let Some(holder) = self.key_holder {
+            for host in &holder.hosts {
+                hosts.insert(host.clone(), holder.address.clone());
+            }
+        }
         hosts
+    }
+
+    /// What the agent reaches directly, not through the proxy: the git gate and the key
+    /// holder's hosts.
+    fn direct(&self) -> Vec<&str> {
+        let mut direct: Vec<&str> = self.gate.into_iter().collect();
+        if let Some(holder) = self.key_holder {
+            direct.extend(holder.hosts.iter().map(String::as_str));
+        }
+        direct
     }
 }
 
@@ -319,10 +368,16 @@ fn agent_plan(
     } else {
         format!("/home/{user}")
     };
+    // The credential variable the key holder takes is not forwarded: the agent gets the
+    // placeholder under its name.
+    let held = neighbours
+        .key_holder
+        .map(|holder| holder.placeholder_variable.as_str());
     let forwarded_env = manifest
         .agent
         .env
         .iter()
+        .filter(|name| Some(name.as_str()) != held)
         .map(|name| ForwardedEnv {
             name: name.clone(),
             set_on_host: (inputs.env_is_set)(name.as_str()),
@@ -341,7 +396,13 @@ fn agent_plan(
             defaults::AGENT_GID
         )
     });
-    let env = agent_env(neighbours.proxy, neighbours.gate, &home);
+    let mut env = agent_env(neighbours.proxy, &neighbours.direct(), &home);
+    if let Some(holder) = neighbours.key_holder {
+        env.insert(
+            holder.placeholder_variable.clone(),
+            holder.config.placeholder.expose().to_owned(),
+        );
+    }
     let git = super::gitmeta::plan(
         &workspace,
         defaults::AGENT_WORKDIR,
@@ -370,15 +431,17 @@ fn agent_plan(
     })
 }
 
-/// Proxy routing and CA trust for the agent, and where Claude Code keeps its state. The git
-/// gate, when there is one, is reached directly, not through the proxy.
-fn agent_env(proxy_name: &str, gate_name: Option<&str>, home: &str) -> BTreeMap<String, String> {
+/// Proxy routing and CA trust for the agent, and where Claude Code keeps its state. The hosts
+/// in `direct` (the git gate, the key holder's) are reached directly, not through the proxy.
+fn agent_env(proxy_name: &str, direct: &[&str], home: &str) -> BTreeMap<String, String> {
     let state_dir = format!("{home}/{}", defaults::CLAUDE_STATE_DIR);
     let proxy_url = format!("http://{proxy_name}:{}", defaults::PROXY_PORT);
-    let no_proxy = match gate_name {
-        Some(gate) => format!("localhost,127.0.0.1,::1,{gate}"),
-        None => "localhost,127.0.0.1,::1".to_owned(),
-    };
+    let no_proxy = ["localhost", "127.0.0.1", "::1"]
+        .iter()
+        .chain(direct)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(",");
     let no_proxy = no_proxy.as_str();
     let ca_cert = defaults::AGENT_CA_CERT_PATH;
     let ca_bundle = defaults::AGENT_CA_BUNDLE_PATH;

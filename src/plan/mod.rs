@@ -5,6 +5,7 @@ pub mod build;
 pub mod gate;
 pub mod gitmeta;
 pub mod hostpaths;
+pub mod keys;
 mod paths;
 mod render;
 mod steps;
@@ -48,6 +49,10 @@ pub struct Plan {
     pub proxy: ProxyPlan,
     /// The git gate sidecar, when the manifest declares `git.upstreams`.
     pub gate: Option<gate::GatePlan>,
+    /// The key holder sidecar, when there is an Anthropic credential to hold (a login, or a
+    /// credential variable the manifest forwards); without one the bottle reaches none of
+    /// [`crate::defaults::KEY_HOLDER_HOSTS`].
+    pub key_holder: Option<keys::KeyHolderPlan>,
     /// Claude Code's state (its login and settings), kept from one launch of this bottle
     /// name to the next.
     pub state_volume: StateVolume,
@@ -140,6 +145,8 @@ pub struct Containers {
     pub proxy: String,
     /// The git gate, when there is one.
     pub gate: Option<String>,
+    /// The key holder, when there is one.
+    pub key_holder: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -154,7 +154,29 @@ fn privileges(plan: &Plan) -> String {
     if let Some(gate) = &plan.gate {
         each.push(format!("git gate {}", of(&gate.privileges)));
     }
+    if let Some(holder) = &plan.key_holder {
+        each.push(format!("key holder {}", of(&holder.privileges)));
+    }
     format!("{}; the engine's default seccomp profile", each.join("; "))
+}
+
+/// Where the Anthropic credential lives: in the key holder (never the agent), or nowhere.
+fn anthropic(plan: &Plan) -> String {
+    let hosts = crate::defaults::KEY_HOLDER_HOSTS.join(", ");
+    match &plan.key_holder {
+        Some(holder) => format!(
+            "{} held by the key holder {} ({}, at {} on the internal network, which the agent's /etc/hosts maps {hosts} to); \
+             the agent holds a placeholder in {}, and the holder refuses any other credential",
+            holder.credential.describe(),
+            holder.container,
+            holder.image,
+            holder.address,
+            holder.placeholder_variable,
+        ),
+        None => format!(
+            "none (no credential variable forwarded, no `default` login): the agent reaches none of {hosts}; `bot-bottle login` makes one"
+        ),
+    }
 }
 
 /// The key/value lines above the provisioning steps.
@@ -178,7 +200,12 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
         ("proxy image", plan.images.proxy.clone()),
         (
             "containers",
-            format!("{} (agent), {} (pipelock sidecar)", plan.containers.agent, plan.containers.proxy),
+            format!(
+                "{} (agent), {} (pipelock sidecar){}",
+                plan.containers.agent,
+                plan.containers.proxy,
+                plan.containers.key_holder.as_ref().map_or_else(String::new, |k| format!(", {k} (key holder)"))
+            ),
         ),
         ("privileges", privileges(plan)),
         (
@@ -241,6 +268,7 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
                 plan.state_volume.target
             ),
         ),
+        ("anthropic login", anthropic(plan)),
         ("workspace", workspace(plan)),
         ("command", plan.agent.command.join(" ")),
         ("forwarded env", forwarded(plan)),

@@ -67,6 +67,7 @@ impl Project {
             config_file: "/nonexistent/bot-bottle/config.toml".into(),
             user_paths: Vec::new(),
             learn: false,
+            logins: crate::login::Store::in_state_dir(&self.dir.join(".state")),
         }
     }
 
@@ -684,4 +685,132 @@ fn the_ca_lifetime_is_the_inputs_and_what_the_ca_is_made_with() {
     assert_eq!(tls.ca_validity(), Duration::from_secs(7200));
     assert!(tls.enabled && tls.ca_fingerprint.is_none());
     assert_eq!(tls.agent_ca_path, defaults::AGENT_CA_CERT_PATH);
+}
+
+/// The key holder's hosts as the agent's `/etc/hosts` maps them.
+fn mapped_to<'p>(plan: &'p Plan, address: &str) -> Vec<&'p str> {
+    plan.agent
+        .hosts
+        .iter()
+        .filter(|(_, ip)| *ip == address)
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+#[test]
+fn without_a_credential_there_is_no_key_holder_and_the_agent_reaches_no_anthropic_host() {
+    let project = Project::new("p");
+    let plan = project.plan("[agent]\nenv = [\"ANTHROPIC_API_KEY\"]\n");
+    assert!(plan.key_holder.is_none() && plan.containers.key_holder.is_none());
+    let holder = InternalAddresses::for_launch(LAUNCH_ID)
+        .key_holder
+        .to_string();
+    assert!(mapped_to(&plan, &holder).is_empty());
+    assert!(!plan.agent.env.contains_key("ANTHROPIC_API_KEY"));
+    // Unset on the host: forwarded (and skipped at launch) as any other variable.
+    assert_eq!(plan.agent.forwarded_env.len(), 1);
+    assert!(!plan.agent.env["NO_PROXY"].contains("anthropic"));
+    // Pipelock refuses them all the same.
+    assert_eq!(
+        plan.proxy.config.fetch_proxy.monitoring.blocklist,
+        defaults::KEY_HOLDER_HOSTS
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_forwarded_api_key_goes_to_the_key_holder_and_the_agent_gets_a_placeholder() {
+    let project = Project::new("p");
+    let plan = project.plan_with(
+        "[agent]\nenv = [\"ANTHROPIC_API_KEY\", \"OTHER\"]\n",
+        |i| i.env_is_set = |_| true,
+    );
+    let holder = plan.key_holder.as_ref().expect("a key holder");
+    let address = InternalAddresses::for_launch(LAUNCH_ID).key_holder;
+    assert_eq!(holder.address, address.to_string());
+    assert_eq!(holder.container, format!("bot-bottle-p-keys"));
+    assert_eq!(holder.image, defaults::GATE_IMAGE);
+    assert_eq!(holder.labels, bottle::labels("p", Role::KeyHolder, LAUNCH_ID));
+    assert_eq!(
+        holder.credential,
+        super::keys::CredentialSource::HostVariable {
+            name: crate::manifest::EnvName::parse("ANTHROPIC_API_KEY").unwrap(),
+            kind: crate::login::Kind::ApiKey,
+        }
+    );
+    assert_eq!(holder.config.listen, format!("{address}:443"));
+    assert!(holder.config.placeholder_refresh.is_none());
+    // The key is not forwarded; the agent holds the placeholder under its name.
+    let forwarded: Vec<&str> = plan
+        .agent
+        .forwarded_env
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(forwarded, ["OTHER"]);
+    assert_eq!(
+        plan.agent.env["ANTHROPIC_API_KEY"],
+        super::keys::placeholder(LAUNCH_ID)
+    );
+    // Its hosts lead to the holder, past the proxy, and the bottle CA may sign for them.
+    let mut mapped = mapped_to(&plan, &address.to_string());
+    mapped.sort_unstable();
+    assert_eq!(
+        mapped,
+        ["api.anthropic.com", "claude.ai", "platform.claude.com"]
+    );
+    for host in defaults::KEY_HOLDER_HOSTS {
+        assert!(plan.agent.env["NO_PROXY"].split(',').any(|h| h == *host));
+        assert!(crate::ca::subtrees_permit(
+            plan.egress
+                .tls_interception
+                .ca_permitted_domains
+                .as_ref()
+                .unwrap(),
+            host
+        ));
+    }
+}
+
+#[test]
+fn a_stored_subscription_login_is_held_and_a_named_login_must_exist() {
+    use bot_bottle_gate::keys::{Credential, OAuthCredential, Secret};
+    let project = Project::new("p");
+    let store = crate::login::Store::in_state_dir(&project.dir.join(".state"));
+    let login = Credential::OAuth(OAuthCredential {
+        access_token: Secret::new("sk-ant-oat01-unit"),
+        refresh_token: Some(Secret::new("sk-ant-ort01-unit")),
+        expires_at: None,
+        scopes: vec!["user:inference".to_owned()],
+        subscription_type: None,
+    });
+    let work = crate::login::LoginName::parse("work").unwrap();
+    store.write(&work, &login, false).unwrap();
+
+    let plan = project.plan("[agent]\nlogin = \"work\"\n");
+    let holder = plan.key_holder.as_ref().expect("a key holder");
+    assert_eq!(holder.placeholder_variable, "CLAUDE_CODE_OAUTH_TOKEN");
+    assert!(matches!(
+        &holder.credential,
+        super::keys::CredentialSource::Login { name, kind: crate::login::Kind::Oauth, refreshable: true, .. }
+            if name == &work
+    ));
+    assert!(holder.config.placeholder_refresh.is_some());
+    assert!(!plan.agent.env.values().any(|v| v.contains("sk-ant-")));
+    let text = serde_json::to_string(&plan).unwrap();
+    assert!(!text.contains("sk-ant-oat01-unit"), "the plan shows the token");
+
+    // No `default` login: a bottle without `agent.login` has no holder.
+    assert!(project.plan("").key_holder.is_none());
+    let err = project
+        .try_plan_with("[agent]\nlogin = \"home\"\n", |_| {})
+        .unwrap_err();
+    assert!(
+        err.0.contains("bottle.toml: agent.login: no login \"home\""),
+        "{err}"
+    );
 }

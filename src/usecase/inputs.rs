@@ -75,6 +75,7 @@ impl ManifestRequest {
             ),
             config_file,
             learn,
+            logins: crate::login::Store::of_user()?,
         };
         let plan = plan::build(&manifest, &inputs)?;
         Reviewed::of(plan, &userdirs::state_dir()?)

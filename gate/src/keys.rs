@@ -20,6 +20,9 @@ pub const HOSTS: [&str; 3] = ["api.anthropic.com", "platform.claude.com", "claud
 pub const TOKEN_HOST: &str = "platform.claude.com";
 /// The OAuth token endpoint's path on [`TOKEN_HOST`].
 pub const TOKEN_PATH: &str = "/v1/oauth/token";
+/// A path the holder answers itself on each of its hosts, 200 once it serves (the launch waits
+/// for it from the agent, through the names and certificate the agent uses); never forwarded.
+pub const HEALTH_PATH: &str = "/.well-known/bot-bottle-keys/health";
 /// Claude Code's public OAuth client id, which a refresh names.
 pub const CLAUDE_CODE_CLIENT_ID: &str = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
 /// The credential file's format version.

@@ -40,6 +40,19 @@ pub struct LaunchRecord {
     /// A learn run: the egress lock it writes when it ends (`null` otherwise).
     #[serde(default)]
     pub learn_lock: Option<camino::Utf8PathBuf>,
+    /// The key holder, when the bottle has one (`null` otherwise, and in a record written
+    /// before there were key holders).
+    #[serde(default)]
+    pub key_holder: Option<KeyHolderRecord>,
+}
+
+/// What ending a bottle needs to know of its key holder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyHolderRecord {
+    pub container: String,
+    /// The stored subscription login it may have refreshed, which the end of the bottle
+    /// replaces with the refresh ([`crate::login::refreshed`]); `null` for any other credential.
+    pub refreshable_login: Option<crate::login::refreshed::RefreshableLogin>,
 }
 
 /// Seconds since the Unix epoch now.

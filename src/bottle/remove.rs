@@ -41,6 +41,12 @@ impl Held<'_> {
     pub fn remove(&self, engine: &dyn Engine, purge: bool) -> anyhow::Result<Removed> {
         let bottle = self.bottle();
         let slug = bottle.slug();
+        // The key holder's refresh of a subscription login outlives it.
+        if let Some(holder) = bottle.record().and_then(|r| r.key_holder) {
+            if let Some(login) = &holder.refreshable_login {
+                crate::login::refreshed::keep_and_tell(engine, &holder.container, login);
+            }
+        }
         // The containers go at once, found by their label; what they sat on is listed
         // meanwhile, and goes after them.
         let label = selector(slug);

@@ -215,6 +215,14 @@ pub fn finish(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
     if let Some(gate) = &plan.gate {
         urls.push(format!("{}/health", gate.url));
     }
+    if let Some(holder) = &plan.key_holder {
+        // Answered by the holder itself, through the name and certificate the agent uses.
+        urls.push(format!(
+            "https://{}{}",
+            holder.hosts[0],
+            bot_bottle_gate::keys::HEALTH_PATH
+        ));
+    }
     let uid = plan.agent.uid.to_string();
     let wait = PROXY_READY_WITHIN_SECS.to_string();
     let mut argv = vec![
@@ -250,6 +258,11 @@ pub fn finish(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
     }
     if let Some(gate) = &plan.gate {
         if let Some(why) = super::gate::failure(engine, &gate.container)? {
+            bail!(why);
+        }
+    }
+    if let Some(holder) = &plan.key_holder {
+        if let Some(why) = super::keys::failure(engine, &holder.container)? {
             bail!(why);
         }
     }

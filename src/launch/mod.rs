@@ -3,6 +3,7 @@
 
 mod agent;
 mod gate;
+mod keys;
 pub use agent::DEAD_RESOLVER;
 mod network;
 pub use network::check_isolated;
@@ -72,7 +73,7 @@ impl std::fmt::Display for MissingImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let fix = match self.role {
             Role::Agent => "`bot-bottle image build agent`",
-            Role::Gate => "`bot-bottle image build gate`",
+            Role::Gate | Role::KeyHolder => "`bot-bottle image build gate`",
             _ => {
                 "`bot-bottle image pull pipelock --from REF`, or `bot-bottle image build pipelock`"
             }
@@ -151,6 +152,14 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
         ];
         if let Some(gate) = &plan.gate {
             questions.push(Box::new(|| image_check(Role::Gate, &gate.image)));
+        }
+        // The holder runs from the gate's image: asked once when both use the same.
+        if let Some(holder) = plan
+            .key_holder
+            .as_ref()
+            .filter(|k| plan.gate.as_ref().is_none_or(|g| g.image != k.image))
+        {
+            questions.push(Box::new(|| image_check(Role::KeyHolder, &holder.image)));
         }
         parallel::all(questions)
     };
@@ -259,6 +268,7 @@ pub fn launch(
     }
 
     let session = run_agent(engine, plan);
+    keys::keep_refreshed_login(engine, plan);
     // A learn run's lock comes from the sidecar's log, which teardown removes.
     let learned = plan
         .egress
@@ -358,14 +368,24 @@ fn bring_up(
     let git_files = git_files?;
     signals::check()?;
     timing::step("sidecar: create", || sidecar::create(engine, plan, guard))?;
-    let ((proxy_up, gate_up), agent_up) = parallel::both(
+    let (((proxy_up, gate_up), holder_up), agent_up) = parallel::both(
         || {
             parallel::both(
-                || timing::step("sidecar", || sidecar::start(engine, plan, ca)),
                 || {
-                    plan.gate
+                    parallel::both(
+                        || timing::step("sidecar", || sidecar::start(engine, plan, ca)),
+                        || {
+                            plan.gate
+                                .as_ref()
+                                .map(|g| timing::step("gate", || gate::start(engine, g, guard)))
+                                .transpose()
+                        },
+                    )
+                },
+                || {
+                    plan.key_holder
                         .as_ref()
-                        .map(|g| timing::step("gate", || gate::start(engine, g, guard)))
+                        .map(|k| timing::step("key holder", || keys::start(engine, k, ca, guard)))
                         .transpose()
                 },
             )
@@ -378,6 +398,7 @@ fn bring_up(
     );
     proxy_up?;
     gate_up?;
+    holder_up?;
     agent_up?;
     signals::check()?;
     timing::step("agent: finish", || agent::finish(engine, plan))?;
@@ -436,6 +457,7 @@ fn launch_record(plan: &Plan, ca_fingerprint: &str, detached: bool) -> LaunchRec
         agent_workdir: plan.agent.workdir.clone(),
         ca_fingerprint: ca_fingerprint.to_owned(),
         learn_lock: plan.egress.learn.as_ref().map(|l| l.lock_path.clone()),
+        key_holder: plan.key_holder.as_ref().map(keys::record),
     }
 }
 

@@ -10,6 +10,7 @@
 //! bot-bottle made it so.
 
 pub mod claude;
+pub mod refreshed;
 
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, PermissionsExt as _};
 
@@ -147,19 +148,7 @@ impl Store {
 
     /// Login `name`, or `None` when there is none.
     pub fn read(&self, name: &LoginName) -> anyhow::Result<Option<Credential>> {
-        let path = self.path(name);
-        let bytes = match crate::hostfile::read(&path, LOGIN_FILE) {
-            Ok(bytes) => bytes,
-            Err(refused) if refused.is_not_found() => return Ok(None),
-            Err(refused) => return Err(UsageError(format!("login {name}: {refused}")).into()),
-        };
-        private_to_the_user(&path)?;
-        let credential = serde_json::from_slice(&bytes).map_err(|e| {
-            UsageError(format!(
-                "{path}: {e}; `bot-bottle login {name} --replace` writes it anew"
-            ))
-        })?;
-        Ok(Some(credential))
+        read_at(&self.path(name), name)
     }
 
     /// What login `name` is, without its secret; `None` when there is none.
@@ -255,6 +244,22 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The login `name` kept at `path` (a plan names both), or `None` when there is none.
+pub fn read_at(path: &Utf8Path, name: &LoginName) -> anyhow::Result<Option<Credential>> {
+    let bytes = match crate::hostfile::read(path, LOGIN_FILE) {
+        Ok(bytes) => zeroize::Zeroizing::new(bytes),
+        Err(refused) if refused.is_not_found() => return Ok(None),
+        Err(refused) => return Err(UsageError(format!("login {name}: {refused}")).into()),
+    };
+    private_to_the_user(path)?;
+    let credential = serde_json::from_slice(&bytes).map_err(|e| {
+        UsageError(format!(
+            "{path}: {e}; `bot-bottle login {name} --replace` writes it anew"
+        ))
+    })?;
+    Ok(Some(credential))
 }
 
 /// Refuses a login file another user may read or that is not the user's own.

@@ -30,6 +30,11 @@ pub struct Policy {
     pub files: Vec<HostFile>,
     /// The git gate's upstreams and what may be pushed to each.
     pub git: Vec<GitUpstream>,
+    /// Where the Anthropic credential the key holder puts on the agent's requests comes from
+    /// (`login NAME (PATH, …)`, or a host variable); `null` for none, and in a record written
+    /// before key holders, which is then asked about once.
+    #[serde(default)]
+    pub anthropic_login: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +148,7 @@ impl Policy {
                     push: u.policy.clone(),
                 })
                 .collect(),
+            anthropic_login: plan.key_holder.as_ref().map(|k| k.credential.describe()),
         }
     }
 }
@@ -169,6 +175,12 @@ impl Policy {
             ("egress.internal_hosts", list(&self.egress.internal_hosts)),
             ("egress.approvable", list(&self.egress.approvable)),
             ("env", list(&self.env)),
+            (
+                "anthropic_login",
+                self.anthropic_login
+                    .clone()
+                    .unwrap_or_else(|| "none".to_owned()),
+            ),
         ] {
             let _ = writeln!(out, "  {key}: {value}");
         }
@@ -319,6 +331,20 @@ pub fn diff(before: Option<&Policy>, after: &Policy) -> Vec<Change> {
         Widens::Egress,
     );
     d.set("env", b.map(|p| p.env.as_slice()), &after.env, Widens::Env);
+    // Another credential is another account the agent's requests are made with (where its
+    // conversation and uploads land): a credential given, as a forwarded variable is.
+    let login = |p: &Policy| {
+        p.anthropic_login
+            .clone()
+            .unwrap_or_else(|| "none".to_owned())
+    };
+    let after_login = login(after);
+    d.scalar(
+        "anthropic_login",
+        b.map(login).as_deref(),
+        &after_login,
+        after.anthropic_login.is_some().then_some(Widens::Env),
+    );
     d.files(b.map(|p| p.files.as_slice()), &after.files);
     d.git(b.map_or(&[][..], |p| p.git.as_slice()), &after.git);
     d.0
@@ -535,7 +561,29 @@ mod tests {
                 url: "https://git.example.com/r.git".into(),
                 push: PushPolicy::default(),
             }],
+            anthropic_login: Some("login default (/s/logins/default.json, an API key)".into()),
         }
+    }
+
+    #[test]
+    fn another_anthropic_login_widens_env_and_a_record_without_one_is_asked_once() {
+        let mut other = policy();
+        other.anthropic_login = Some("login work (/s/logins/work.json, an API key)".into());
+        assert_eq!(
+            widening(&diff(Some(&policy()), &other)),
+            ["~ anthropic_login: login default (/s/logins/default.json, an API key) -> login work (/s/logins/work.json, an API key)  (widens env)"]
+        );
+        let mut none = policy();
+        none.anthropic_login = None;
+        assert!(widening(&diff(Some(&policy()), &none)).is_empty());
+        // A record from before key holders reads back with none, and the holder's login is new.
+        let old: Policy = serde_json::from_value({
+            let mut v = serde_json::to_value(policy()).unwrap();
+            v.as_object_mut().unwrap().remove("anthropic_login");
+            v
+        })
+        .unwrap();
+        assert_eq!(widening(&diff(Some(&old), &policy())).len(), 1);
     }
 
     fn widening(changes: &[Change]) -> Vec<String> {

@@ -197,7 +197,10 @@ mod tests {
         // Bottles launched by earlier versions carry these exact values; changing one would
         // hide them from `list`, `gc` and `stop`.
         let labels: Vec<&str> = Role::ALL.iter().map(|r| r.as_label()).collect();
-        assert_eq!(labels, ["agent", "proxy", "gate", "keys", "state", "network"]);
+        assert_eq!(
+            labels,
+            ["agent", "proxy", "gate", "keys", "state", "network"]
+        );
         for role in Role::ALL {
             assert_eq!(Role::from_label(role.as_label()), Some(role));
         }

@@ -10,6 +10,7 @@ mod export;
 mod gc;
 mod image;
 mod list;
+mod login;
 mod logs;
 pub mod man;
 mod planning;
@@ -57,6 +58,8 @@ pub enum Command {
     Exec(exec::ExecArgs),
     List(list::ListArgs),
     Logs(logs::LogsArgs),
+    Login(login::LoginArgs),
+    Logout(login::LogoutArgs),
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
     Allow(allow::AllowArgs),
@@ -93,6 +96,8 @@ impl Cli {
             Command::Exec(args) => args.run(&global),
             Command::List(args) => args.run(&global),
             Command::Logs(args) => args.run(&global),
+            Command::Login(args) => args.run(&global),
+            Command::Logout(args) => args.run(),
             Command::Policy(cmd) => cmd.run(&global),
             Command::Allow(args) => args.run(&global),
             Command::Deny(args) => args.run(&global),

@@ -158,6 +158,11 @@ pub fn start(
             .start_container(name)
             .with_context(|| format!("starting {name}"))
     })?;
+    if state_volume_exists {
+        timing::step("agent: move a login out of the state volume", || {
+            move_login_out(engine, plan)
+        })?;
+    }
     // A volume that existed is already the agent user's; with nothing to add, no copy.
     if state_volume_exists && !provision::has_state_files(plan) {
         return Ok(());
@@ -168,6 +173,86 @@ pub fn start(
             .copy_tar_into(name, "/", &state)
             .with_context(|| format!("copying files into the state volume of {name}"))
     })
+}
+
+/// Prints the file `$1` when it is there (nothing, and success, when it is not); with `rm` as
+/// `$2`, removes it. Run as the agent user, whose file it is (root in the agent holds no
+/// capability to read it).
+const LOGIN_FILE: &str = r#"[ -f "$1" ] || exit 0
+if [ "$2" = rm ]; then rm -f -- "$1"; else cat -- "$1"; fi"#;
+
+/// Moves a Claude Code login an earlier bot-bottle left in the state volume (its
+/// `.credentials.json`) to the login store, as a login named after the bottle, before the
+/// agent's command starts: the agent never holds a credential now. It is removed from the
+/// volume only once kept on the host. The user is told, and decides whether a bottle uses it.
+fn move_login_out(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
+    let name = &plan.containers.agent;
+    let file = format!(
+        "{}/{}",
+        plan.state_volume.target,
+        crate::login::claude::CREDENTIALS_FILE
+    );
+    let run = |arg: &str| {
+        let spec = ExecSpec {
+            user: Some(plan.agent.user.clone()),
+            ..ExecSpec::new(["sh", "-c", LOGIN_FILE, "sh", file.as_str(), arg])
+        };
+        let out = engine.exec(name, &spec)?;
+        anyhow::ensure!(
+            out.status == 0,
+            "reading {file} in {name}: {}",
+            out.stderr.trim()
+        );
+        Ok(zeroize::Zeroizing::new(out.stdout))
+    };
+    let text = run("cat")?;
+    if text.is_empty() {
+        return Ok(());
+    }
+    let store = crate::login::Store::in_state_dir(
+        plan.state_volume
+            .moves_login_to
+            .parent()
+            .context("the login store has no parent directory")?,
+    );
+    let credential = match crate::login::claude::parse(text.as_bytes()) {
+        Ok(credential) => credential,
+        Err(why) => {
+            eprintln!(
+                "bot-bottle: the state volume {} holds {} that is not a Claude Code login ({why}); it is left there",
+                plan.state_volume.name,
+                crate::login::claude::CREDENTIALS_FILE
+            );
+            return Ok(());
+        }
+    };
+    let login = free_login_name(&store, plan.bottle.slug())?;
+    let path = store.write(&login, &credential, false)?;
+    run("rm")?;
+    eprintln!(
+        "bot-bottle: moved the Claude Code login the state volume {} held into login {login} ({path}):          the agent no longer holds a credential, a key holder does. Check it is yours (the agent could write that file),          then set `login = \"{login}\"` under [agent] in the manifest, or `bot-bottle logout {login}`",
+        plan.state_volume.name
+    );
+    Ok(())
+}
+
+/// The bottle's slug as a login name, or with `-2` … `-99` after it, whichever is free.
+fn free_login_name(
+    store: &crate::login::Store,
+    slug: &str,
+) -> anyhow::Result<crate::login::LoginName> {
+    for n in 1..100 {
+        let candidate = if n == 1 {
+            slug.to_owned()
+        } else {
+            format!("{slug}-{n}")
+        };
+        let name = crate::login::LoginName::parse(&candidate)?;
+        if std::fs::symlink_metadata(store.path(&name)).is_err() {
+            return Ok(name);
+        }
+    }
+    anyhow::bail!("no free login name for {slug} in {}", store.dir())
 }
 
 /// The last step of a launch, run as root in the started agent. Its arguments: the agent

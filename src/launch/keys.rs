@@ -87,7 +87,12 @@ pub fn files(holder: &KeyHolderPlan, ca: &BottleCa) -> anyhow::Result<Vec<u8>> {
         0o644,
         Owner::ROOT,
     )?;
-    tar.file(&rel(CERT_PATH), cert.cert_pem().as_bytes(), 0o644, Owner::ROOT)?;
+    tar.file(
+        &rel(CERT_PATH),
+        cert.cert_pem().as_bytes(),
+        0o644,
+        Owner::ROOT,
+    )?;
     tar.file(
         &rel(KEY_PATH),
         cert.key_pkcs8_pem().as_bytes(),
@@ -120,7 +125,10 @@ pub fn start(
         engine,
         name,
         &files,
-        ["key holder", "the key holder's config and the Anthropic credential"],
+        [
+            "key holder",
+            "the key holder's config and the Anthropic credential",
+        ],
     )
 }
 

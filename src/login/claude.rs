@@ -74,7 +74,7 @@ mod tests {
     #[test]
     fn a_file_without_a_login_is_refused_without_echoing_it() {
         for text in [
-            &br#"{}"#[..],
+            &b"{}"[..],
             br#"{"claudeAiOauth":{"refreshToken":"sk-ant-ort01-secret"}}"#,
             br#"{"claudeAiOauth":{"accessToken":"  "}}"#,
             b"sk-ant-ort01-secret not json",

@@ -319,7 +319,10 @@ mod tests {
                 .iter()
                 .map(|s| (s.name.as_str(), s.kind, s.refreshable))
                 .collect::<Vec<_>>(),
-            [("default", Kind::ApiKey, false), ("work", Kind::Oauth, true)]
+            [
+                ("default", Kind::ApiKey, false),
+                ("work", Kind::Oauth, true)
+            ]
         );
         assert!(store.remove(&name).unwrap());
         assert!(!store.remove(&name).unwrap());
@@ -349,7 +352,11 @@ mod tests {
         assert!(err.to_string().contains("mode 0644"), "{err}");
         std::fs::remove_file(&path).unwrap();
         let elsewhere = tmp.path().join("planted.json");
-        std::fs::write(&elsewhere, r#"{"version":1,"kind":"api_key","api_key":"x"}"#).unwrap();
+        std::fs::write(
+            &elsewhere,
+            r#"{"version":1,"kind":"api_key","api_key":"x"}"#,
+        )
+        .unwrap();
         std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o600)).unwrap();
         std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
         assert!(store.read(&name).is_err());

@@ -31,8 +31,9 @@ pub fn keep(
             .read_file(container, path_in_holder, LIMIT)
             .with_context(|| format!("reading the refreshed login from {container}"))?,
     );
-    let held: Credential = serde_json::from_slice(&bytes)
-        .with_context(|| format!("the key holder {container} holds no credential bot-bottle reads"))?;
+    let held: Credential = serde_json::from_slice(&bytes).with_context(|| {
+        format!("the key holder {container} holds no credential bot-bottle reads")
+    })?;
     if !is_later(&held, &stored) {
         return Ok(false);
     }
@@ -53,11 +54,7 @@ pub struct RefreshableLogin {
 /// [`keep`] for a bottle's recorded login, telling the user what became of it: a failure is
 /// told, not fatal (the login on the host is then the one from before, and Anthropic may have
 /// retired its refresh token).
-pub fn keep_and_tell(
-    engine: &dyn Engine,
-    container: &str,
-    login: &RefreshableLogin,
-) {
+pub fn keep_and_tell(engine: &dyn Engine, container: &str, login: &RefreshableLogin) {
     match keep(
         engine,
         container,

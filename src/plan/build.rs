@@ -64,26 +64,13 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     let origin = inputs.source.display();
     let in_manifest =
         |field: &str, message: String| UsageError(format!("{origin}: {field}: {message}"));
-    let base_dir = match &inputs.source {
-        ManifestSource::File(path) => {
-            absolute(&inputs.cwd, path.parent().unwrap_or(Utf8Path::new(".")))
-        }
-        ManifestSource::Builtin => inputs.cwd.clone(),
-    };
+    let base_dir = manifest_dir(inputs);
     let host_paths = HostPaths::new(base_dir.clone(), &inputs.allowed_paths, &inputs.config_file)
         .map_err(|m| UsageError(format!("{origin}: {m}")))?;
     let (workspace, workspace_allowed_by) =
         super::workspace::resolve(manifest, &host_paths, &inputs.cwd, &inputs.user_paths)
             .map_err(|(f, m)| in_manifest(f, m))?;
-    let (name, slug) = if let Some(name) = &manifest.name {
-        let slug = bottle::slugify(name).map_err(|e| in_manifest("name", e.0))?;
-        (name.clone(), slug)
-    } else {
-        // Named after the workspace; a directory name with nothing usable still gets a bottle.
-        let dir_name = workspace.file_name().unwrap_or("bottle");
-        let slug = bottle::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
-        (dir_name.to_owned(), slug)
-    };
+    let (name, slug) = bottle_name(manifest, &workspace).map_err(|e| in_manifest("name", e.0))?;
     // The bottle's identity, made here once: its stage directory (and lock beside it), the
     // names of what it creates and the labels that find them again.
     let identity = bottle::Bottle::in_root(&inputs.stage_root, slug.clone());
@@ -102,16 +89,13 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     let gate_image = inputs.gate_image_override.as_deref();
     let networks = [names.internal_network.clone(), names.egress_network.clone()];
     let key_holder = credential.map(|source| {
-        super::keys::plan(
+        key_holder_plan(
             source,
-            super::keys::Inputs {
-                container: &names.key_holder,
-                image: gate_image.unwrap_or(defaults::GATE_IMAGE),
-                networks: networks.clone(),
-                address: &addresses.key_holder.to_string(),
-                launch_id: &inputs.launch_id,
-                labels: labels(Role::KeyHolder),
-            },
+            inputs,
+            &names,
+            &addresses,
+            networks.clone(),
+            labels(Role::KeyHolder),
         )
     });
     let gate = super::gate::plan(
@@ -138,12 +122,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         labels(Role::Agent),
     )
     .map_err(|(field, message)| in_manifest(field, message))?;
-    let state_volume = StateVolume {
-        name: ResourceNames::state_volume(&slug, &agent.workspace),
-        workspace: agent.workspace.clone(),
-        target: format!("{}/{}", agent.home, defaults::CLAUDE_STATE_DIR),
-        labels: labels(Role::State),
-    };
+    let state_volume = state_volume(&slug, &agent, labels(Role::State), &inputs.logins);
     let provisioning = super::steps::plan(
         manifest,
         &host_paths,
@@ -160,10 +139,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         bottle: Bottle {
             name,
             identity,
-            manifest: match &inputs.source {
-                ManifestSource::File(p) => Some(absolute(&inputs.cwd, p)),
-                ManifestSource::Builtin => None,
-            },
+            manifest: manifest_path(inputs),
             manifest_sha256: inputs.manifest_sha256.clone(),
         },
         engine: inputs.engine.clone(),
@@ -189,6 +165,78 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         provisioning,
         host_files: host_paths.into_found(),
     })
+}
+
+/// The bottle's name and slug: the manifest's `name`, else the workspace directory's (a
+/// directory name with nothing usable still gets a bottle).
+fn bottle_name(manifest: &Manifest, workspace: &Utf8Path) -> Result<(String, String), UsageError> {
+    if let Some(name) = &manifest.name {
+        let slug = bottle::slugify(name)?;
+        return Ok((name.clone(), slug));
+    }
+    let dir_name = workspace.file_name().unwrap_or("bottle");
+    let slug = bottle::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
+    Ok((dir_name.to_owned(), slug))
+}
+
+/// The directory the manifest's relative paths start from: its own, or the current one for
+/// the built-in default.
+fn manifest_dir(inputs: &PlanInputs) -> Utf8PathBuf {
+    match &inputs.source {
+        ManifestSource::File(path) => {
+            absolute(&inputs.cwd, path.parent().unwrap_or(Utf8Path::new(".")))
+        }
+        ManifestSource::Builtin => inputs.cwd.clone(),
+    }
+}
+
+/// The manifest file the plan is made from, absolute; `None` for the built-in default.
+fn manifest_path(inputs: &PlanInputs) -> Option<Utf8PathBuf> {
+    match &inputs.source {
+        ManifestSource::File(p) => Some(absolute(&inputs.cwd, p)),
+        ManifestSource::Builtin => None,
+    }
+}
+
+/// The state volume of bottle `slug` for `agent`'s workspace.
+fn state_volume(
+    slug: &str,
+    agent: &AgentPlan,
+    labels: BTreeMap<String, String>,
+    logins: &crate::login::Store,
+) -> StateVolume {
+    StateVolume {
+        name: ResourceNames::state_volume(slug, &agent.workspace),
+        workspace: agent.workspace.clone(),
+        target: format!("{}/{}", agent.home, defaults::CLAUDE_STATE_DIR),
+        labels,
+        moves_login_to: logins.dir().to_owned(),
+    }
+}
+
+/// The key holder of a bottle whose credential comes from `source`, in the gate's image.
+fn key_holder_plan(
+    source: super::keys::CredentialSource,
+    inputs: &PlanInputs,
+    names: &ResourceNames,
+    addresses: &InternalAddresses,
+    networks: [String; 2],
+    labels: BTreeMap<String, String>,
+) -> super::keys::KeyHolderPlan {
+    super::keys::plan(
+        source,
+        super::keys::Inputs {
+            container: &names.key_holder,
+            image: inputs
+                .gate_image_override
+                .as_deref()
+                .unwrap_or(defaults::GATE_IMAGE),
+            networks,
+            address: &addresses.key_holder.to_string(),
+            launch_id: &inputs.launch_id,
+            labels,
+        },
+    )
 }
 
 /// The pipelock sidecar: its command and the config it loads.

@@ -14,9 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use bot_bottle_gate::keys::{
-    KeysConfig, Secret, CLAUDE_CODE_CLIENT_ID, CONFIG_PATH, TOKEN_PATH,
-};
+use bot_bottle_gate::keys::{KeysConfig, Secret, CLAUDE_CODE_CLIENT_ID, CONFIG_PATH, TOKEN_PATH};
 use camino::Utf8PathBuf;
 use serde::Serialize;
 

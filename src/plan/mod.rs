@@ -118,6 +118,11 @@ pub struct StateVolume {
     pub target: String,
     /// Labels it gets when a launch creates it.
     pub labels: BTreeMap<String, String>,
+    /// Where a Claude Code login an earlier bot-bottle left in the volume goes: the login
+    /// store ([`crate::login`]), as a login named after the bottle, so that the agent no longer
+    /// holds it. The launch moves it there and tells the user, who chooses whether a bottle
+    /// uses it (`agent.login`): the agent could have written the file itself.
+    pub moves_login_to: Utf8PathBuf,
 }
 
 impl EngineSummary {

@@ -160,6 +160,19 @@ fn privileges(plan: &Plan) -> String {
     format!("{}; the engine's default seccomp profile", each.join("; "))
 }
 
+/// The containers of the bottle, but the git gate's (which has a line of its own).
+fn containers(plan: &Plan) -> String {
+    let holder = plan
+        .containers
+        .key_holder
+        .as_ref()
+        .map_or_else(String::new, |k| format!(", {k} (key holder)"));
+    format!(
+        "{} (agent), {} (pipelock sidecar){holder}",
+        plan.containers.agent, plan.containers.proxy
+    )
+}
+
 /// Where the Anthropic credential lives: in the key holder (never the agent), or nowhere.
 fn anthropic(plan: &Plan) -> String {
     let hosts = crate::defaults::KEY_HOLDER_HOSTS.join(", ");
@@ -198,15 +211,7 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
         ("engine", engine(plan)),
         ("agent image", plan.images.agent.clone()),
         ("proxy image", plan.images.proxy.clone()),
-        (
-            "containers",
-            format!(
-                "{} (agent), {} (pipelock sidecar){}",
-                plan.containers.agent,
-                plan.containers.proxy,
-                plan.containers.key_holder.as_ref().map_or_else(String::new, |k| format!(", {k} (key holder)"))
-            ),
-        ),
+        ("containers", containers(plan)),
         ("privileges", privileges(plan)),
         (
             "networks",

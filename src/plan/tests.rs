@@ -725,16 +725,18 @@ fn without_a_credential_there_is_no_key_holder_and_the_agent_reaches_no_anthropi
 #[test]
 fn a_forwarded_api_key_goes_to_the_key_holder_and_the_agent_gets_a_placeholder() {
     let project = Project::new("p");
-    let plan = project.plan_with(
-        "[agent]\nenv = [\"ANTHROPIC_API_KEY\", \"OTHER\"]\n",
-        |i| i.env_is_set = |_| true,
-    );
+    let plan = project.plan_with("[agent]\nenv = [\"ANTHROPIC_API_KEY\", \"OTHER\"]\n", |i| {
+        i.env_is_set = |_| true;
+    });
     let holder = plan.key_holder.as_ref().expect("a key holder");
     let address = InternalAddresses::for_launch(LAUNCH_ID).key_holder;
     assert_eq!(holder.address, address.to_string());
     assert_eq!(holder.container, format!("bot-bottle-p-keys"));
     assert_eq!(holder.image, defaults::GATE_IMAGE);
-    assert_eq!(holder.labels, bottle::labels("p", Role::KeyHolder, LAUNCH_ID));
+    assert_eq!(
+        holder.labels,
+        bottle::labels("p", Role::KeyHolder, LAUNCH_ID)
+    );
     assert_eq!(
         holder.credential,
         super::keys::CredentialSource::HostVariable {
@@ -802,7 +804,10 @@ fn a_stored_subscription_login_is_held_and_a_named_login_must_exist() {
     assert!(holder.config.placeholder_refresh.is_some());
     assert!(!plan.agent.env.values().any(|v| v.contains("sk-ant-")));
     let text = serde_json::to_string(&plan).unwrap();
-    assert!(!text.contains("sk-ant-oat01-unit"), "the plan shows the token");
+    assert!(
+        !text.contains("sk-ant-oat01-unit"),
+        "the plan shows the token"
+    );
 
     // No `default` login: a bottle without `agent.login` has no holder.
     assert!(project.plan("").key_holder.is_none());
@@ -810,7 +815,8 @@ fn a_stored_subscription_login_is_held_and_a_named_login_must_exist() {
         .try_plan_with("[agent]\nlogin = \"home\"\n", |_| {})
         .unwrap_err();
     assert!(
-        err.0.contains("bottle.toml: agent.login: no login \"home\""),
+        err.0
+            .contains("bottle.toml: agent.login: no login \"home\""),
         "{err}"
     );
 }

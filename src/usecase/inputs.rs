@@ -88,7 +88,7 @@ fn non_empty_var(name: &str) -> Option<String> {
 }
 
 /// 64 random bits as hex: enough that two launches never share one.
-fn new_launch_id() -> anyhow::Result<String> {
+pub(crate) fn new_launch_id() -> anyhow::Result<String> {
     let mut bytes = [0u8; 8];
     getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("reading random bytes: {e}"))?;
     Ok(base16ct::lower::encode_string(&bytes))

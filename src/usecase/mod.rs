@@ -7,6 +7,7 @@
 pub mod approve;
 pub mod export;
 pub mod inputs;
+pub mod login;
 pub mod logs;
 pub mod session;
 mod settle;

@@ -115,7 +115,7 @@ fn a_new_manifest_does_not_launch_with_yes_alone() {
     let text = stdout_of(&out);
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert!(
-        text.contains("egress.allowlist: a.example.com, api.anthropic.com"),
+        text.contains("egress.allowlist: a.example.com, b.example.com, downloads.claude.ai"),
         "{text}"
     );
     assert!(text.contains("approved (first approval)"), "{text}");

@@ -48,15 +48,14 @@ fn json_plan_of_the_example_has_the_documented_fields() {
     let tls = &plan["egress"]["tls_interception"];
     assert_eq!(tls["enabled"], true);
     assert_eq!(tls["ca_fingerprint"], Value::Null);
+    assert_eq!(tls["passthrough_domains"], json!(["downloads.claude.ai"]));
+    // The hosts of the Anthropic credential: pipelock refuses them; the example forwards
+    // ANTHROPIC_API_KEY, unset here, and there is no login, so there is no key holder.
     assert_eq!(
-        tls["passthrough_domains"],
-        json!([
-            "api.anthropic.com",
-            "claude.ai",
-            "downloads.claude.ai",
-            "platform.claude.com"
-        ])
+        plan["egress"]["blocklist"],
+        json!(["api.anthropic.com", "claude.ai", "platform.claude.com"])
     );
+    assert_eq!(plan["key_holder"], Value::Null);
     assert_eq!(plan["egress"]["internal_hosts"], json!([]));
     assert_eq!(
         tls["agent_ca_path"],
@@ -65,10 +64,13 @@ fn json_plan_of_the_example_has_the_documented_fields() {
 
     let allow = plan["egress"]["allowlist"].as_array().unwrap();
     assert!(allow.contains(&json!("registry.npmjs.org")));
-    assert!(allow.contains(&json!("api.anthropic.com")));
+    assert!(
+        !allow.contains(&json!("api.anthropic.com")),
+        "the key holder's"
+    );
     assert_eq!(
         plan["egress"]["summary"],
-        "10 hosts allowed (*.githubusercontent.com, api.anthropic.com, api.github.com, +7 more)"
+        "7 hosts allowed (*.githubusercontent.com, api.github.com, downloads.claude.ai, +4 more)"
     );
 
     the_proxy_config_is_the_documented_one(&plan);
@@ -123,9 +125,10 @@ fn text_plan_of_the_example_names_every_part() {
         "proxy image:       localhost/bot-bottle/pipelock:2.3.0",
         "bot-bottle-example-project-internal-",
         " (internal: agent + sidecar)",
-        "egress:            10 hosts allowed (",
+        "egress:            7 hosts allowed (",
         "tls interception:  on, per-bottle CA made at launch",
-        "passthrough: api.anthropic.com",
+        "passthrough: downloads.claude.ai",
+        "anthropic login:   none (no credential variable forwarded, no `default` login)",
         "  1. ca      copy the bottle CA's public cert",
         "  4. ssh     skip: no [ssh] section",
     ] {
@@ -157,7 +160,7 @@ fn builtin_default_when_no_manifest_and_no_bottle_toml() {
         plan["bottle"]["slug"], "my-repo",
         "named after the workspace directory"
     );
-    assert_eq!(plan["egress"]["allowlist"].as_array().unwrap().len(), 7);
+    assert_eq!(plan["egress"]["allowlist"].as_array().unwrap().len(), 4);
     assert_eq!(plan["agent"]["workspace"], ws.to_str().unwrap());
 }
 

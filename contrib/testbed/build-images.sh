@@ -221,7 +221,7 @@ UPSTREAM_HASH=$(cat "$SCRIPT_DIR/upstream/Containerfile" "$SCRIPT_DIR/upstream/s
   "$ANTHROPIC_CERTS/anthropic.crt" "$ANTHROPIC_CERTS/anthropic.key" <(printf '%s' "$AGENT_HASH") | sha)
 
 GATE_BASE_HASH=$(printf '%s\n' "$SUITE" "${BASE_MMDEBSTRAP_ARGS[@]}" $GATE_PACKAGES | sha)
-GATE_HASH=$(cat "$SCRIPT_DIR/gitgate/Containerfile" "$GATE_BIN" "$CERTS/ca.crt" \
+GATE_HASH=$(cat "$SCRIPT_DIR/gitgate/Containerfile" "$GATE_BIN" "$CERTS/ca.crt" "$ANTHROPIC_CERTS/ca.crt" \
   <(printf '%s' "$GATE_BASE_HASH") | sha)
 GITSERVER_BASE_HASH=$(printf '%s\n' "$SUITE" "${GITSERVER_MMDEBSTRAP_ARGS[@]}" $GITSERVER_PACKAGES | sha)
 KUBE_INIT_HASH=$(printf '%s\n' "$SUITE" "${BASE_MMDEBSTRAP_ARGS[@]}" $KUBE_INIT_PACKAGES | sha)
@@ -326,9 +326,11 @@ gate_context() { # prints the staged build context of the gitgate image
     mkdir -p "$ctx/files/usr/local/bin" "$ctx/files/etc/ssl/certs" "$ctx/files/var/lib/bot-bottle-gate"
     install -m 0644 "$SCRIPT_DIR/gitgate/Containerfile" "$ctx/"
     install -m 0755 "$GATE_BIN" "$ctx/files/usr/local/bin/bot-bottle-gate"
-    # The image's bundle plus the testbed CA: what update-ca-certificates would make.
-    { tar -xOf "$rootfs" ./etc/ssl/certs/ca-certificates.crt; cat "$CERTS/ca.crt"; } \
-      >"$ctx/files/etc/ssl/certs/ca-certificates.crt"
+    # The image's bundle plus the testbed CA (the git server's) and the Anthropic stand-in's
+    # (which the key holder, in this image, verifies as it would the real API): what
+    # update-ca-certificates would make.
+    { tar -xOf "$rootfs" ./etc/ssl/certs/ca-certificates.crt; cat "$CERTS/ca.crt" \
+        "$ANTHROPIC_CERTS/ca.crt"; } >"$ctx/files/etc/ssl/certs/ca-certificates.crt"
     chmod -R a+rX "$ctx"
   fi
   printf '%s\n' "$ctx"

@@ -44,6 +44,8 @@ pub struct Outcome {
     pub proxy_container: String,
     /// The git gate, when the manifest declares `git.upstreams`.
     pub gate_container: Option<String>,
+    /// The key holder, when the bottle has an Anthropic credential.
+    pub key_holder_container: Option<String>,
     pub networks: [String; 2],
     /// Holds the rendered config and the CA's public cert (never the key) while the bottle exists.
     pub stage_dir: camino::Utf8PathBuf,
@@ -254,6 +256,7 @@ pub fn launch(
         agent_container: plan.containers.agent.clone(),
         proxy_container: plan.containers.proxy.clone(),
         gate_container: plan.containers.gate.clone(),
+        key_holder_container: plan.containers.key_holder.clone(),
         networks: [plan.networks.internal.clone(), plan.networks.egress.clone()],
         stage_dir: plan.bottle.stage_dir().to_owned(),
         detached: options.detach,

@@ -8,6 +8,7 @@ mod egress;
 mod gitgate;
 mod gitmeta;
 mod isolation;
+mod keys;
 mod kube;
 mod lifecycle;
 mod policy;

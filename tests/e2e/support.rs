@@ -427,6 +427,14 @@ impl<'h> Bottle<'h> {
         self.launch["proxy_container"].as_str().unwrap().to_owned()
     }
 
+    /// The key holder (every test bottle forwards the dummy API key, so every one has it).
+    pub fn key_holder(&self) -> String {
+        self.launch["key_holder_container"]
+            .as_str()
+            .expect("a key holder")
+            .to_owned()
+    }
+
     pub fn egress_network(&self) -> String {
         self.launch["networks"][1].as_str().unwrap().to_owned()
     }
@@ -494,6 +502,13 @@ pub fn start_upstream<'h>(h: &'h Harness, slug: &str, egress: Option<&str>) -> I
             &format!("bot-bottle-{slug}-pipelock"),
         )
         .unwrap();
+    // The key holder reaches the Anthropic stand-in directly, as it would the real API.
+    let holder = format!("bot-bottle-{slug}-keys");
+    if h.engine.inspect_container(&holder).unwrap().is_some() {
+        h.engine
+            .connect_network(&NetworkAttachment::new(&internet.name), &holder)
+            .unwrap();
+    }
     h.start_upstream(&format!("{slug}-upstream"), networks, slug);
     internet
 }
@@ -531,6 +546,14 @@ impl Drop for Purge<'_> {
             .args(["stop", "--purge", &self.2])
             .output();
     }
+}
+
+/// The first 16 hex digits of `value`'s SHA-256: how the Anthropic stand-in logs each
+/// credential a request carried (`credentials`), so a test can tell whose arrived.
+pub fn fingerprint(value: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(value.as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Polls `condition` until it holds, failing the test after `limit`.

@@ -23,8 +23,10 @@
 //
 // /v1/ requests without an x-api-key or bearer token get 401, like the real API. The module
 // only decides answers; server.js serves them and logs one line per request, with the fields of
-// `log` added (never the key itself).
+// `log` added: never a key itself, only fingerprints (`credentials`: the SHA-256 prefix of each
+// credential the request carried), so a test can tell whose credential arrived.
 
+const crypto = require('node:crypto');
 const zlib = require('node:zlib');
 
 const ANSWER = 'Hello from the bot-bottle Anthropic stand-in.';
@@ -56,6 +58,25 @@ function credential(req) {
   if (req.headers['x-api-key']) return 'x-api-key';
   if (/^bearer\s+\S/i.test(req.headers.authorization || '')) return 'authorization';
   return null;
+}
+
+// The first 16 hex digits of a value's SHA-256: enough for a test to tell which credential
+// arrived (the user's, a placeholder, a foreign key) without the log holding any of them.
+function fingerprint(value) {
+  return crypto.createHash('sha256').update(String(value)).digest('hex').slice(0, 16);
+}
+
+// Every credential the request carries, fingerprinted: the x-api-key and bearer values, and
+// anything shaped like an Anthropic key in the URL or any header.
+function credentialsSeen(req) {
+  const values = new Set();
+  if (req.headers['x-api-key']) values.add(req.headers['x-api-key']);
+  const bearer = /^bearer\s+(\S+)/i.exec(req.headers.authorization || '');
+  if (bearer) values.add(bearer[1]);
+  for (const text of [req.url, ...Object.values(req.headers).flat()]) {
+    for (const key of String(text).match(/sk-ant-[A-Za-z0-9_-]+/g) || []) values.add(key);
+  }
+  return [...values].map(fingerprint).sort();
 }
 
 // The prompt as the user typed it: Claude Code sends it as the last text block of the last user
@@ -132,6 +153,8 @@ function oauthToken(req, rawBody) {
   const log = {
     grant_type: request.grant_type || null,
     refresh_token: /^sk-ant-ort01-/.test(request.refresh_token || '') ? 'present' : 'absent',
+    refresh_token_sha256: request.refresh_token ? fingerprint(request.refresh_token) : null,
+    credentials: credentialsSeen(req),
   };
   if (request.grant_type !== 'refresh_token' || log.refresh_token !== 'present') {
     return json(400, { error: 'invalid_grant', error_description: 'the stand-in refreshes only' }, log);
@@ -152,7 +175,7 @@ function route(req, rawBody) {
   if (host === TOKEN_HOST && req.method === 'POST' && urlPath === '/v1/oauth/token') {
     return oauthToken(req, rawBody);
   }
-  const log = { auth: credential(req) };
+  const log = { auth: credential(req), credentials: credentialsSeen(req) };
   if (urlPath.startsWith('/v1/')) {
     if (!log.auth) {
       return apiError(401, 'authentication_error', 'x-api-key header is required', log);

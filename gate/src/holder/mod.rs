@@ -175,7 +175,17 @@ async fn accept(
 /// Answers one request, and logs what became of it.
 async fn handle(holder: &Holder, server_name: &str, request: Request<Incoming>) -> Answer {
     let (head, body) = request.into_parts();
-    let (method, path) = (head.method.clone(), head.uri.path().to_owned());
+    let method = head.method.clone();
+    // A path that carries a credential (someone's key, which the request was refused for) is
+    // not written to the log.
+    let path = head.uri.path();
+    let path = if rules::carries_credential(path.as_bytes(), &[])
+        || rules::carries_credential(&rules::percent_decoded(path.as_bytes()), &[])
+    {
+        "(withheld: it holds a credential)".to_owned()
+    } else {
+        path.to_owned()
+    };
     let (answer, outcome) = judge_and_forward(holder, server_name, head, body).await;
     audit::emit_from(
         audit::KEYS,

@@ -12,12 +12,22 @@ use time::OffsetDateTime;
 /// The variable naming the file a hook appends its events to.
 pub const AUDIT_FILE_ENV: &str = "BOT_BOTTLE_GATE_AUDIT";
 
-/// An event: `event` plus `fields`, stamped with the time in RFC 3339 (UTC, to the second), as
-/// pipelock stamps its own, so that `bot-bottle logs` reads both alike.
+/// The `source` of the git gate's events.
+pub const GIT_GATE: &str = "git-gate";
+/// The `source` of the key holder's events.
+pub const KEYS: &str = "key-holder";
+
+/// A git gate event: `event` plus `fields`, stamped with the time in RFC 3339 (UTC, to the
+/// second), as pipelock stamps its own, so that `bot-bottle logs` reads both alike.
 pub fn event(event: &str, fields: Value) -> String {
+    event_from(GIT_GATE, event, fields)
+}
+
+/// An event of `source`, stamped as [`event`] stamps it.
+pub fn event_from(source: &str, event: &str, fields: Value) -> String {
     let mut object = Map::new();
     object.insert("time".to_owned(), json!(rfc3339(OffsetDateTime::now_utc())));
-    object.insert("source".to_owned(), json!("git-gate"));
+    object.insert("source".to_owned(), json!(source));
     object.insert("event".to_owned(), json!(event));
     if let Value::Object(more) = fields {
         object.extend(more);
@@ -25,9 +35,14 @@ pub fn event(event: &str, fields: Value) -> String {
     Value::Object(object).to_string()
 }
 
-/// Prints an event on stdout.
+/// Prints a git gate event on stdout.
 pub fn emit(name: &str, fields: Value) {
-    let line = event(name, fields);
+    emit_from(GIT_GATE, name, fields);
+}
+
+/// Prints an event of `source` on stdout.
+pub fn emit_from(source: &str, name: &str, fields: Value) {
+    let line = event_from(source, name, fields);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();

@@ -1,13 +1,16 @@
 //! `bot-bottle-gate`: the per-bottle git gate. `serve` answers the agent's git smart HTTP
 //! (through `git http-backend`) from mirrors it refreshes from the real upstreams; the mirrors'
 //! `pre-receive` hook (`bot-bottle-gate pre-receive`) checks every push against the policy and
-//! forwards it upstream before the gate accepts it. Audit events are JSON lines on stdout.
+//! forwards it upstream before the gate accepts it. `keys` is the key holder (see `holder`):
+//! it puts the user's Anthropic credential on the agent's requests outside the agent.
+//! Audit events are JSON lines on stdout.
 
 mod audit;
 mod body;
 mod cgi;
 mod dlp;
 mod git;
+mod holder;
 mod hook;
 mod http;
 mod server;
@@ -16,12 +19,13 @@ mod smart;
 use std::process::ExitCode;
 
 use bot_bottle_gate::config::{GateConfig, CONFIG_PATH};
+use bot_bottle_gate::keys::CONFIG_PATH as KEYS_CONFIG_PATH;
 use clap::{Parser, Subcommand};
 
-/// The per-bottle git gate of bot-bottle.
+/// The per-bottle git gate and key holder of bot-bottle.
 ///
-/// It reads its config from `/etc/bot-bottle-gate/config.json`, or the file that
-/// `BOT_BOTTLE_GATE_CONFIG` names.
+/// `serve` and `pre-receive` read their config from `/etc/bot-bottle-gate/config.json`, or the
+/// file that `BOT_BOTTLE_GATE_CONFIG` names; `keys` reads its own (`--config`).
 #[derive(Parser)]
 #[command(name = "bot-bottle-gate", version)]
 struct Cli {
@@ -35,12 +39,23 @@ enum Command {
     Serve,
     /// The mirrors' pre-receive hook: check a push against the policy and push it upstream.
     PreReceive,
+    /// Hold the user's Anthropic credential and put it on the agent's requests in place of the
+    /// placeholder it holds; audit events on stdout.
+    Keys {
+        /// The key holder's config file.
+        #[arg(long, default_value = KEYS_CONFIG_PATH)]
+        config: String,
+    },
 }
 
 fn main() -> ExitCode {
     // Bad arguments exit 2; --version and --help are answered before the config is read, so
     // that an image build can check the binary runs.
     let cli = Cli::parse();
+    // The key holder needs none of the git gate's config.
+    if let Command::Keys { config } = &cli.command {
+        return holder::main(config);
+    }
     let config_path = std::env::var("BOT_BOTTLE_GATE_CONFIG").unwrap_or(CONFIG_PATH.to_owned());
     let config = match load(&config_path) {
         Ok(c) => c,
@@ -52,6 +67,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve => server::serve(&config),
         Command::PreReceive => hook::pre_receive(&config),
+        Command::Keys { .. } => unreachable!("answered above"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

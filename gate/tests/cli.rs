@@ -1,6 +1,6 @@
 //! The gate's command line as the image and the mirrors' hook use it: `--version` answers
-//! without a config, `serve` and `pre-receive` are its commands, and anything else, or a config
-//! that cannot be read, exits 2.
+//! without a config, `serve`, `pre-receive` and `keys` are its commands, and anything else, or
+//! a config that cannot be read, exits 2.
 
 use std::process::{Command, Output};
 
@@ -30,12 +30,12 @@ fn version_needs_no_config() {
 }
 
 #[test]
-fn help_names_both_commands() {
+fn help_names_the_commands() {
     let out = gate(&["--help"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(
-        help.contains("serve") && help.contains("pre-receive"),
+        help.contains("serve") && help.contains("pre-receive") && help.contains("keys"),
         "{help}"
     );
 }
@@ -64,4 +64,26 @@ fn an_unreadable_config_exits_2_naming_it() {
             stderr(&out)
         );
     }
+}
+
+#[test]
+fn the_key_holder_reads_its_own_config_and_exits_2_naming_it() {
+    // The git gate's config is unreadable here (see `gate`): `keys` does not read it.
+    let out = gate(&[
+        "keys",
+        "--config",
+        "/nonexistent/bot-bottle-keys/config.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("reading /nonexistent/bot-bottle-keys/config.json"),
+        "{}",
+        stderr(&out)
+    );
+    let out = gate(&["keys", "--help"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("/etc/bot-bottle-keys/config.json"),
+        "the default config path: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

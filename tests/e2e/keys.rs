@@ -20,7 +20,8 @@ const REFRESH_TOKEN: &str = "sk-ant-ort01-bbE2eDummyRefreshNotReal00000000000000
 
 /// Every place in `container` that holds `secret`: its files (searched as root and as the
 /// agent user, since root there holds no capability to read the user's private files), and
-/// every process's environment and command line, as both.
+/// every process's environment and command line, as both. The processes are read out whole
+/// and searched here, so that no searching process carries the secret on its own command line.
 fn places_holding(h: &Harness, container: &str, secret: &str) -> Vec<String> {
     let mut found = h.files_holding(container, secret);
     for user in ["0", "node"] {
@@ -28,13 +29,25 @@ fn places_holding(h: &Harness, container: &str, secret: &str) -> Vec<String> {
             container,
             Some(user),
             &format!(
-                "grep -rlF -e '{secret}' / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null; \
-                 for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do \
-                   tr '\\0' '\\n' < \"$f\" 2>/dev/null | grep -qF -e '{secret}' && echo \"$f\"; \
-                 done; true"
+                "grep -rlF -e '{secret}' / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null; true"
             ),
         );
         found.extend(out.stdout.lines().map(|l| format!("{l} (as {user})")));
+        let procs = h.sh(
+            container,
+            Some(user),
+            "for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do \
+               printf '\n== %s\n' \"$f\"; tr '\\0' '\\n' < \"$f\" 2>/dev/null; \
+             done; true",
+        );
+        let mut current = String::new();
+        for line in procs.stdout.lines() {
+            if let Some(file) = line.strip_prefix("== ") {
+                current = file.to_owned();
+            } else if line.contains(secret) {
+                found.push(format!("{current} (as {user})"));
+            }
+        }
     }
     found
 }
@@ -93,10 +106,19 @@ fn the_agent_holds_only_a_placeholder_and_the_api_gets_the_user_s_key() {
 #[test]
 fn no_other_key_reaches_the_anthropic_api_by_any_path_from_the_agent() {
     let Some(h) = harness() else { return };
-    let bottle = Bottle::launch(&h, "foreign");
-    let placeholder = bottle
-        .agent_sh("printf '%s' \"$ANTHROPIC_API_KEY\"")
-        .stdout;
+    // A wildcard that covers the API, allowed live: pipelock's blocklist must still refuse it.
+    let bottle = Bottle::launch_with(&h, "foreign", "approvable = [\"*.anthropic.com\"]\n");
+    let out = h
+        .bot_bottle(&bottle.ws)
+        .args(["allow", &bottle.slug, "*.anthropic.com"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let placeholder = bottle.agent_sh("printf '%s' \"$ANTHROPIC_API_KEY\"").stdout;
     let before = bottle.upstream_requests().len();
     for host in HOSTS {
         let url = format!("https://{host}/v1/files");
@@ -135,10 +157,21 @@ fn no_other_key_reaches_the_anthropic_api_by_any_path_from_the_agent() {
         // Around the holder: through the proxy, which refuses the host whatever the key.
         let proxy = format!("http://{}:8888", bottle.proxy());
         let through = bottle.agent_sh(&format!(
-            "curl -sS -m 20 -o /dev/null -w '%{{http_connect}}' -x {proxy} -H 'x-api-key: {FOREIGN_KEY}' {url}"
+            "curl -sS -m 20 -o /dev/null -w '%{{http_connect}}' --noproxy '' -x {proxy} -H 'x-api-key: {FOREIGN_KEY}' {url}"
         ));
-        assert_eq!(through.stdout, "403", "CONNECT to {host}: {}", through.stderr);
+        assert_eq!(
+            through.stdout, "403",
+            "CONNECT to {host}: {}",
+            through.stderr
+        );
     }
+    let events = bottle.proxy_events();
+    assert!(
+        events.iter().any(|e| e["event"] == "blocked"
+            && e["scanner"] == "blocklist"
+            && e["target"] == "api.anthropic.com:443"),
+        "pipelock's blocklist did not refuse the API under an allowed wildcard: {events:#?}"
+    );
     // The refresh of someone else's login is refused too (logging in happens outside).
     let refresh = format!(
         r#"{{"grant_type":"refresh_token","refresh_token":"{REFRESH_TOKEN}","client_id":"x"}}"#
@@ -164,7 +197,10 @@ fn no_other_key_reaches_the_anthropic_api_by_any_path_from_the_agent() {
                 || r["refresh_token_sha256"] == fingerprint(REFRESH_TOKEN)
         })
         .collect();
-    assert!(reached.is_empty(), "a foreign key reached the API: {reached:#?}");
+    assert!(
+        reached.is_empty(),
+        "a foreign key reached the API: {reached:#?}"
+    );
     assert_eq!(
         requests.len(),
         before,
@@ -200,7 +236,11 @@ fn a_subscription_login_is_refreshed_by_the_holder_and_never_enters_the_agent() 
         .arg(&file)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::remove_file(&file).unwrap();
     let stored = ws.user_dir().join("state/logins/e2e.json");
     h.approve(&ws);
@@ -213,7 +253,11 @@ fn a_subscription_login_is_refreshed_by_the_holder_and_never_enters_the_agent() 
     assert_eq!(said.trim(), CLAUDE_ANSWER);
     let held: Value = serde_json::from_slice(
         &h.engine
-            .read_file(&bottle.key_holder(), "/var/lib/bot-bottle-keys/credential.json", 65536)
+            .read_file(
+                &bottle.key_holder(),
+                "/var/lib/bot-bottle-keys/credential.json",
+                65536,
+            )
             .unwrap(),
     )
     .unwrap();
@@ -246,13 +290,19 @@ fn a_subscription_login_is_refreshed_by_the_holder_and_never_enters_the_agent() 
         let found = places_holding(&h, &bottle.agent(), secret);
         assert!(found.is_empty(), "the agent holds a token: {found:?}");
     }
-    // The refresh outlives the bottle: stop keeps it on the host.
+    // The refresh outlives the bottle: stop keeps it on the host. (The upstream sits on the
+    // bottle's egress network: it goes first.)
+    h.engine.remove_container(&bottle.upstream).unwrap();
     let out = h
         .bot_bottle(&bottle.ws)
         .args(["stop", &name])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let kept: Value = serde_json::from_slice(&std::fs::read(&stored).unwrap()).unwrap();
     assert_eq!(kept["access_token"], new_access.as_str());
 }
@@ -262,18 +312,24 @@ fn a_login_left_in_a_state_volume_moves_out_before_the_agent_starts() {
     let Some(h) = harness() else { return };
     let bottle = Bottle::launch(&h, "migrate");
     // What an earlier bot-bottle's `/login` in the agent left in the state volume.
-    let login = json!({"claudeAiOauth": {"accessToken": EXPIRED_ACCESS, "refreshToken": REFRESH_TOKEN}});
+    let login =
+        json!({"claudeAiOauth": {"accessToken": EXPIRED_ACCESS, "refreshToken": REFRESH_TOKEN}});
     let out = bottle.agent_sh(&format!(
         "umask 077; printf '%s' '{login}' > \"$CLAUDE_CONFIG_DIR/.credentials.json\""
     ));
     assert_eq!(out.status, 0, "{}", out.stderr);
+    // The upstream sits on the bottle's egress network: it goes first.
+    h.engine.remove_container(&bottle.upstream).unwrap();
     let out = h
         .bot_bottle(&bottle.ws)
         .args(["stop", &bottle.slug])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let _ = h.engine.remove_container(&bottle.upstream);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let again = h.start_detached(&bottle.ws);
     let stderr = String::from_utf8_lossy(&again.stderr).into_owned();
@@ -291,7 +347,10 @@ fn a_login_left_in_a_state_volume_moves_out_before_the_agent_starts() {
     let agent = bottle.agent();
     for secret in [EXPIRED_ACCESS, REFRESH_TOKEN] {
         let found = places_holding(&h, &agent, secret);
-        assert!(found.is_empty(), "the agent still holds the login: {found:?}");
+        assert!(
+            found.is_empty(),
+            "the agent still holds the login: {found:?}"
+        );
     }
     // The bottle still runs on the forwarded key; the moved login is used only when named.
     let env = h.sh(&agent, Some("node"), "printf '%s' \"$ANTHROPIC_API_KEY\"");

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bot_bottle_gate::keys::{Secret, TOKEN_HOST};
+use bot_bottle_gate::keys::{Secret, HEALTH_PATH, TOKEN_HOST};
 use hyper::body::Incoming;
 use hyper::header::HOST;
 use hyper::service::service_fn;
@@ -223,6 +223,13 @@ async fn judge_and_forward(
             return (answer, Outcome::refused(refusal.reason));
         }
     };
+    // The launch's readiness probe, from the agent: answered here, never forwarded.
+    if head.uri.path() == HEALTH_PATH && head.method == hyper::Method::GET {
+        return (
+            answer::json(StatusCode::OK, &json!({ "status": "ok" })),
+            Outcome::local(),
+        );
+    }
     if server_name == TOKEN_HOST && head.uri.path() == holder.token_path {
         return oauth::token_endpoint(holder, &head, body).await;
     }

@@ -199,6 +199,11 @@ fn refuse_key_holder_hosts(hosts: &[Hostname]) -> Result<(), UsageError> {
 /// taken out of it.
 fn refuse_undeniable(current: &[Hostname], hosts: &[Hostname]) -> Result<(), UsageError> {
     for host in hosts {
+        if allowlist::is_key_holder_host(host) {
+            return Err(UsageError(format!(
+                "cannot deny {host}: pipelock refuses it in every bottle already; the agent reaches it through the bottle's key holder only, which `bot-bottle logout` (and a bottle without a login) leaves out"
+            )));
+        }
         if allowlist::is_builtin(host) {
             return Err(UsageError(format!(
                 "cannot deny {host}: it is one of the hosts Claude Code itself needs, which every bottle allows (a manifest cannot remove them either)"
@@ -404,6 +409,8 @@ mod tests {
         let err = refuse_undeniable(&current, &hosts(&["x.example.org"])).unwrap_err();
         assert!(err.0.contains("entry *.example.org allows it"), "{err}");
         refuse_undeniable(&current, &hosts(&["a.test", "*.example.org", "b.test"])).unwrap();
+        let err = refuse_undeniable(&current, &hosts(&["api.anthropic.com"])).unwrap_err();
+        assert!(err.0.contains("key holder"), "{err}");
     }
 
     #[test]

@@ -88,6 +88,8 @@ pub struct Summary {
     pub proxy: Option<String>,
     /// The git gate's state; `null` for a bottle without one.
     pub gate: Option<String>,
+    /// Its key holder's state, `null` when it has none.
+    pub key_holder: Option<String>,
     /// When the bottle was created (seconds since the Unix epoch), and how long ago.
     pub created: Option<i64>,
     pub age_seconds: Option<i64>,
@@ -121,6 +123,7 @@ pub fn summaries(engine: &dyn Engine, root: &Utf8Path) -> anyhow::Result<Vec<Sum
                 agent: state(Role::Agent),
                 proxy: state(Role::Proxy),
                 gate: state(Role::Gate),
+                key_holder: state(Role::KeyHolder),
                 created,
                 age_seconds: created.map(|c| (now - c).max(0)),
                 allowlist_size: launch.map(|r| r.allowlist.len()),

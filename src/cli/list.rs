@@ -42,18 +42,19 @@ impl ListArgs {
         }
         writeln!(
             out,
-            "{:<32} {:<9} {:<9} {:<9} {:>6} {:>9}  STATE VOLUME",
-            "BOTTLE", "AGENT", "PROXY", "GIT GATE", "AGE", "ALLOWLIST"
+            "{:<32} {:<9} {:<9} {:<9} {:<9} {:>6} {:>9}  STATE VOLUME",
+            "BOTTLE", "AGENT", "PROXY", "GIT GATE", "KEYS", "AGE", "ALLOWLIST"
         )?;
         for row in &rows {
             let show = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_owned());
             writeln!(
                 out,
-                "{:<32} {:<9} {:<9} {:<9} {:>6} {:>9}  {}",
+                "{:<32} {:<9} {:<9} {:<9} {:<9} {:>6} {:>9}  {}",
                 row.bottle,
                 show(&row.agent),
                 show(&row.proxy),
                 show(&row.gate),
+                show(&row.key_holder),
                 row.age_seconds.map_or_else(|| "-".to_owned(), human_age),
                 row.allowlist_size
                     .map_or_else(|| "-".to_owned(), |n| n.to_string()),

@@ -51,8 +51,9 @@ fn list_shows(h: &Harness, bottle: &Bottle) {
     assert_eq!(row["agent"], "running", "{row}");
     assert_eq!(row["proxy"], "running", "{row}");
     assert!(row["age_seconds"].as_i64().is_some_and(|a| a >= 0), "{row}");
-    // The built-in seven plus the manifest's two.
-    assert_eq!(row["allowlist_size"], 10, "{row}");
+    // The built-in four plus the manifest's three.
+    assert_eq!(row["allowlist_size"], 7, "{row}");
+    assert_eq!(row["key_holder"], "running", "{row}");
     let volume = h.state_volume(slug).expect("the bottle has a state volume");
     assert_eq!(row["state_volume"], volume.as_str());
     // Named by the bottle and its workspace: `bot-bottle-<slug>-<8 hex>-claude`.
@@ -489,7 +490,8 @@ fn gc_removes_what_a_killed_launch_left_and_nothing_else() {
     // Nothing else went.
     assert!(h.engine.inspect_container(&unrelated).unwrap().is_some());
     assert!(h.engine.inspect_network(&unrelated).unwrap().is_some());
-    assert_eq!(h.leftovers(&kept).len(), 4, "the detached bottle is whole");
+    // Agent, sidecar, key holder and two networks.
+    assert_eq!(h.leftovers(&kept).len(), 5, "the detached bottle is whole");
 }
 
 /// A scratch directory as a call killed an hour ago leaves it (a spooled copy in it), and one

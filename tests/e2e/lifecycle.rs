@@ -314,7 +314,11 @@ fn two_launches_of_one_name_leave_one_working_bottle() {
         // The winner's bottle is whole and working: the agent still reaches its proxy.
         let report: Value = serde_json::from_slice(&outs[winner].stdout).unwrap();
         let left = h.leftovers(&name);
-        assert_eq!(left.len(), 4, "two containers and two networks: {left:?}");
+        assert_eq!(
+            left.len(),
+            5,
+            "three containers (agent, sidecar, key holder) and two networks: {left:?}"
+        );
         let agent = report["agent_container"].as_str().unwrap();
         let proxy = report["proxy_container"].as_str().unwrap();
         let health = h.sh(

@@ -43,7 +43,7 @@ fn places_holding(h: &Harness, container: &str, secret: &str) -> Vec<String> {
         let mut current = String::new();
         for line in procs.stdout.lines() {
             if let Some(file) = line.strip_prefix("== ") {
-                current = file.to_owned();
+                file.clone_into(&mut current);
             } else if line.contains(secret) {
                 found.push(format!("{current} (as {user})"));
             }

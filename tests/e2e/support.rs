@@ -553,7 +553,7 @@ impl Drop for Purge<'_> {
 pub fn fingerprint(value: &str) -> String {
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(value.as_bytes());
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&digest[..8])
 }
 
 /// Polls `condition` until it holds, failing the test after `limit`.

@@ -1042,6 +1042,23 @@ fn a_host_the_roots_do_not_verify_gets_no_credential() {
     holder.logged_no_secret();
 }
 
+/// The output of `child`, which must exit within [`WAIT`] (a holder that started is killed).
+fn exit_of(mut child: Child) -> std::process::Output {
+    let deadline = Instant::now() + WAIT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {WAIT:?}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn a_bad_config_or_credential_exits_2_naming_the_file_and_field() {
     let dir = tempfile::tempdir().unwrap();
@@ -1114,10 +1131,14 @@ fn a_bad_config_or_credential_exits_2_naming_the_file_and_field() {
         ),
         (config("port", json!(1)), "unknown field `port`".to_owned()),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_bot-bottle-gate"))
-            .args(["keys", "--config", &path])
-            .output()
-            .unwrap();
+        let out = exit_of(
+            Command::new(env!("CARGO_BIN_EXE_bot-bottle-gate"))
+                .args(["keys", "--config", &path])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{want}: {stderr}");
         assert!(stderr.contains(&want), "{want}: {stderr}");

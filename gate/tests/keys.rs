@@ -39,6 +39,10 @@ const PLACEHOLDER: &str = "bbph-agent-placeholder-7f3a";
 const PLACEHOLDER_REFRESH: &str = "bbph-r-agent-refresh-91c2";
 const FOREIGN: &str = "sk-ant-api03-ATTACKERkey-5555";
 const FOREIGN_PLAIN: &str = "attacker-token-without-prefix";
+/// A key the fake hands out (as the console login's key minting does).
+const MINTED: &str = "sk-ant-api03-MINTEDkey-abcdefghijklmnop";
+/// A key-like text in the model's output (its own words, not a credential of anyone's).
+const MODEL_TEXT: &str = "sk-ant-api03-EXAMPLEexample-00000000";
 const TOKEN_PATH: &str = "/v1/oauth/token";
 const CLIENT_ID: &str = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
 
@@ -46,7 +50,8 @@ const CLIENT_ID: &str = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
 const WAIT: Duration = Duration::from_secs(20);
 
 /// Every secret of these tests: none may appear in a log line.
-const SECRETS: [&str; 8] = [
+const SECRETS: [&str; 9] = [
+    MINTED,
     REAL_KEY,
     ACCESS,
     REFRESH,
@@ -161,7 +166,7 @@ impl Seen {
 }
 
 /// The fake Anthropic: every host on one port, a leaf for the three hosts. Its token endpoint
-/// hands out [`NEW_ACCESS`] and [`NEW_REFRESH`]; `/v1/sse` sends one event, waits for
+/// hands out [`NEW_ACCESS`] and [`NEW_REFRESH`]; `/v1/messages?sse` sends one event, waits for
 /// [`Fake::release`], then another; anything else is answered 200 with a cookie.
 struct Fake {
     addr: SocketAddr,
@@ -296,7 +301,7 @@ fn answer<S: std::io::Write>(stream: &mut S, request: &Seen, released: &Mutex<Re
         );
         return;
     }
-    if request.target == "/v1/sse" {
+    if request.target == "/v1/messages?sse" {
         let _ = write!(
             stream,
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\
@@ -313,10 +318,35 @@ fn answer<S: std::io::Write>(stream: &mut S, request: &Seen, released: &Mutex<Re
         let _ = stream.flush();
         return;
     }
-    let body = json!({"fake": "anthropic", "target": request.target}).to_string();
+    let (extra, body) = match request.target.as_str() {
+        "/api/oauth/claude_cli/create_api_key" => (String::new(), json!({"raw_key": MINTED})),
+        "/v1/messages?model-says" => (String::new(), json!({"content": MODEL_TEXT})),
+        "/v1/key-in-header" => (format!("x-new-key: {MINTED}\r\n"), json!({})),
+        "/v1/split" => {
+            // The key split across two chunks, the first of them long enough to be passed on.
+            let (first, second) = MINTED.split_at(12);
+            let first = format!("{{\"pad\":\"{}\",\"key\":\"{first}", "x".repeat(200));
+            let second = format!("{second}\"}}");
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                 transfer-encoding: chunked\r\nconnection: close\r\n\r\n\
+                 {:x}\r\n{first}\r\n",
+                first.len()
+            );
+            let _ = stream.flush();
+            let _ = write!(stream, "{:x}\r\n{second}\r\n0\r\n\r\n", second.len());
+            return;
+        }
+        _ => (
+            "set-cookie: __cf_bm=abc; Secure\r\n".to_owned(),
+            json!({"fake": "anthropic", "target": request.target}),
+        ),
+    };
+    let body = body.to_string();
     let _ = write!(
         stream,
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nset-cookie: __cf_bm=abc; Secure\r\n\
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{extra}\
          content-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -467,17 +497,30 @@ impl Holder {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Answer {
+        parse_answer(&self.send_raw(server_name, method, target, headers, body))
+    }
+
+    /// [`Holder::send`], the answer as the bytes that came (none when it was cut at once).
+    fn send_raw(
+        &self,
+        server_name: &str,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Vec<u8> {
         let mut stream = self.connect(self.agent_tls(), server_name);
         stream
             .write_all(request_text(server_name, method, target, headers, body).as_bytes())
             .unwrap();
         let mut raw = Vec::new();
+        // An answer cut short ends the connection without TLS's close_notify.
         match stream.read_to_end(&mut raw) {
             Ok(_) => {}
             Err(e) if e.kind() == ErrorKind::UnexpectedEof => {}
             Err(e) => panic!("reading the answer: {e}"),
         }
-        parse_answer(&raw)
+        raw
     }
 
     /// The next audit event named `name`.
@@ -971,7 +1014,13 @@ fn server_sent_events_arrive_as_they_come() {
     let fake = Fake::start(&upstream);
     let holder = start_holder(&api_key_credential(), &fake, &upstream.ca);
     let mut stream = holder.connect(holder.agent_tls(), API);
-    let request = request_text(API, "POST", "/v1/sse", &[("x-api-key", PLACEHOLDER)], "{}");
+    let request = request_text(
+        API,
+        "POST",
+        "/v1/messages?sse",
+        &[("x-api-key", PLACEHOLDER)],
+        "{}",
+    );
     stream.write_all(request.as_bytes()).unwrap();
     let mut got = Vec::new();
     let mut buffer = [0u8; 4096];
@@ -1057,6 +1106,33 @@ fn exit_of(mut child: Child) -> std::process::Output {
         thread::sleep(Duration::from_millis(20));
     }
     child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_credential_in_the_hosts_answer_never_reaches_the_agent() {
+    let upstream = upstream_pki();
+    let fake = Fake::start(&upstream);
+    let holder = start_holder(&oauth_credential(now_ms() + 3_600_000), &fake, &upstream.ca);
+    let bearer = format!("Bearer {PLACEHOLDER}");
+    let auth = [("authorization", bearer.as_str())];
+    for target in ["/api/oauth/claude_cli/create_api_key", "/v1/split"] {
+        let raw = holder.send_raw(API, "POST", target, &auth, "{}");
+        let raw = String::from_utf8_lossy(&raw);
+        assert!(
+            !raw.contains("MINTED") && !raw.contains("sk-ant-"),
+            "{target}: {raw}"
+        );
+        let event = holder.event("keys_answer_cut");
+        assert_eq!(event["path"], target, "{event}");
+    }
+    let answer = holder.send(API, "GET", "/v1/key-in-header", &auth, "");
+    assert_eq!(answer.status, 502, "{answer:?}");
+    assert!(!answer.head.contains("MINTED"), "{answer:?}");
+    // The model's own words are relayed as they are, whatever they hold.
+    let answer = holder.send(API, "POST", "/v1/messages?model-says", &auth, "{}");
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(answer.body.contains(MODEL_TEXT), "{answer:?}");
+    holder.logged_no_secret();
 }
 
 #[test]

@@ -260,20 +260,33 @@ fn read_request<S: std::io::Read>(stream: &mut S) -> Option<Seen> {
             .find(|(n, _): &&(String, String)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.clone())
     };
+    let (length, chunked) = (
+        find("content-length"),
+        find("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")),
+    );
     let mut body = Vec::new();
-    if let Some(length) = find("content-length") {
+    if let Some(length) = length {
         body.resize(length.parse().ok()?, 0);
         reader.read_exact(&mut body).ok()?;
-    } else if find("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
+    } else if chunked {
         loop {
             let mut size = String::new();
             reader.read_line(&mut size).ok()?;
             let size = usize::from_str_radix(size.trim(), 16).ok()?;
-            let mut chunk = vec![0; size + 2];
-            reader.read_exact(&mut chunk).ok()?;
             if size == 0 {
+                // Trailers, if any, kept as headers named `trailer NAME`.
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).ok()?;
+                    let Some((name, value)) = line.trim_end().split_once(':') else {
+                        break;
+                    };
+                    headers.push((format!("trailer {name}"), value.trim().to_owned()));
+                }
                 break;
             }
+            let mut chunk = vec![0; size + 2];
+            reader.read_exact(&mut chunk).ok()?;
             body.extend_from_slice(&chunk[..size]);
         }
     }
@@ -814,6 +827,33 @@ fn foreign_credentials_cookies_and_other_hosts_are_refused_and_reach_no_host() {
     }
     assert!(fake.seen().is_empty(), "{:?}", fake.seen());
     assert_eq!(fake.handshakes.load(Ordering::Relaxed), 0);
+    holder.logged_no_secret();
+}
+
+#[test]
+fn trailers_of_a_chunked_request_are_not_sent_on() {
+    let upstream = upstream_pki();
+    let fake = Fake::start(&upstream);
+    let holder = start_holder(&api_key_credential(), &fake, &upstream.ca);
+    let mut stream = holder.connect(holder.agent_tls(), API);
+    let request = format!(
+        "POST /v1/files HTTP/1.1\r\nhost: {API}\r\nx-api-key: {PLACEHOLDER}\r\n\
+         transfer-encoding: chunked\r\ntrailer: x-api-key, x-smuggled\r\nte: trailers\r\n\
+         connection: close\r\n\r\n2\r\n{{}}\r\n0\r\nx-api-key: {FOREIGN}\r\n\
+         x-smuggled: {FOREIGN}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    assert_eq!(parse_answer(&raw).status, 200);
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].body, b"{}");
+    assert_eq!(seen[0].header("x-api-key"), [REAL_KEY], "{seen:?}");
+    assert!(
+        !seen[0].text().contains(FOREIGN),
+        "a trailer went through: {seen:?}"
+    );
     holder.logged_no_secret();
 }
 

@@ -265,7 +265,7 @@ async fn judge_and_forward(
     }
     let path = head.uri.path().to_owned();
     // The target is in origin form (checked), as the real host takes it.
-    let mut request = Request::new(body);
+    let mut request = Request::new(upstream::DataOnly(body));
     *request.method_mut() = head.method;
     *request.uri_mut() = head.uri;
     *request.version_mut() = Version::HTTP_11;

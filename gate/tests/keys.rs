@@ -39,6 +39,10 @@ const PLACEHOLDER: &str = "bbph-agent-placeholder-7f3a";
 const PLACEHOLDER_REFRESH: &str = "bbph-r-agent-refresh-91c2";
 const FOREIGN: &str = "sk-ant-api03-ATTACKERkey-5555";
 const FOREIGN_PLAIN: &str = "attacker-token-without-prefix";
+/// A key the fake hands out (as the console login's key minting does).
+const MINTED: &str = "sk-ant-api03-MINTEDkey-abcdefghijklmnop";
+/// A key-like text in the model's output (its own words, not a credential of anyone's).
+const MODEL_TEXT: &str = "sk-ant-api03-EXAMPLEexample-00000000";
 const TOKEN_PATH: &str = "/v1/oauth/token";
 const CLIENT_ID: &str = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
 
@@ -46,7 +50,8 @@ const CLIENT_ID: &str = "9d1c250a-e61b-44d9-88ed-5944d1962f5e";
 const WAIT: Duration = Duration::from_secs(20);
 
 /// Every secret of these tests: none may appear in a log line.
-const SECRETS: [&str; 8] = [
+const SECRETS: [&str; 9] = [
+    MINTED,
     REAL_KEY,
     ACCESS,
     REFRESH,
@@ -161,7 +166,7 @@ impl Seen {
 }
 
 /// The fake Anthropic: every host on one port, a leaf for the three hosts. Its token endpoint
-/// hands out [`NEW_ACCESS`] and [`NEW_REFRESH`]; `/v1/sse` sends one event, waits for
+/// hands out [`NEW_ACCESS`] and [`NEW_REFRESH`]; `/v1/messages?sse` sends one event, waits for
 /// [`Fake::release`], then another; anything else is answered 200 with a cookie.
 struct Fake {
     addr: SocketAddr,
@@ -255,20 +260,33 @@ fn read_request<S: std::io::Read>(stream: &mut S) -> Option<Seen> {
             .find(|(n, _): &&(String, String)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.clone())
     };
+    let (length, chunked) = (
+        find("content-length"),
+        find("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")),
+    );
     let mut body = Vec::new();
-    if let Some(length) = find("content-length") {
+    if let Some(length) = length {
         body.resize(length.parse().ok()?, 0);
         reader.read_exact(&mut body).ok()?;
-    } else if find("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
+    } else if chunked {
         loop {
             let mut size = String::new();
             reader.read_line(&mut size).ok()?;
             let size = usize::from_str_radix(size.trim(), 16).ok()?;
-            let mut chunk = vec![0; size + 2];
-            reader.read_exact(&mut chunk).ok()?;
             if size == 0 {
+                // Trailers, if any, kept as headers named `trailer NAME`.
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).ok()?;
+                    let Some((name, value)) = line.trim_end().split_once(':') else {
+                        break;
+                    };
+                    headers.push((format!("trailer {name}"), value.trim().to_owned()));
+                }
                 break;
             }
+            let mut chunk = vec![0; size + 2];
+            reader.read_exact(&mut chunk).ok()?;
             body.extend_from_slice(&chunk[..size]);
         }
     }
@@ -296,7 +314,7 @@ fn answer<S: std::io::Write>(stream: &mut S, request: &Seen, released: &Mutex<Re
         );
         return;
     }
-    if request.target == "/v1/sse" {
+    if request.target == "/v1/messages?sse" {
         let _ = write!(
             stream,
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\
@@ -313,10 +331,35 @@ fn answer<S: std::io::Write>(stream: &mut S, request: &Seen, released: &Mutex<Re
         let _ = stream.flush();
         return;
     }
-    let body = json!({"fake": "anthropic", "target": request.target}).to_string();
+    let (extra, body) = match request.target.as_str() {
+        "/api/oauth/claude_cli/create_api_key" => (String::new(), json!({"raw_key": MINTED})),
+        "/v1/messages?model-says" => (String::new(), json!({"content": MODEL_TEXT})),
+        "/v1/key-in-header" => (format!("x-new-key: {MINTED}\r\n"), json!({})),
+        "/v1/split" => {
+            // The key split across two chunks, the first of them long enough to be passed on.
+            let (first, second) = MINTED.split_at(12);
+            let first = format!("{{\"pad\":\"{}\",\"key\":\"{first}", "x".repeat(200));
+            let second = format!("{second}\"}}");
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                 transfer-encoding: chunked\r\nconnection: close\r\n\r\n\
+                 {:x}\r\n{first}\r\n",
+                first.len()
+            );
+            let _ = stream.flush();
+            let _ = write!(stream, "{:x}\r\n{second}\r\n0\r\n\r\n", second.len());
+            return;
+        }
+        _ => (
+            "set-cookie: __cf_bm=abc; Secure\r\n".to_owned(),
+            json!({"fake": "anthropic", "target": request.target}),
+        ),
+    };
+    let body = body.to_string();
     let _ = write!(
         stream,
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nset-cookie: __cf_bm=abc; Secure\r\n\
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{extra}\
          content-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -467,17 +510,30 @@ impl Holder {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Answer {
+        parse_answer(&self.send_raw(server_name, method, target, headers, body))
+    }
+
+    /// [`Holder::send`], the answer as the bytes that came (none when it was cut at once).
+    fn send_raw(
+        &self,
+        server_name: &str,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Vec<u8> {
         let mut stream = self.connect(self.agent_tls(), server_name);
         stream
             .write_all(request_text(server_name, method, target, headers, body).as_bytes())
             .unwrap();
         let mut raw = Vec::new();
+        // An answer cut short ends the connection without TLS's close_notify.
         match stream.read_to_end(&mut raw) {
             Ok(_) => {}
             Err(e) if e.kind() == ErrorKind::UnexpectedEof => {}
             Err(e) => panic!("reading the answer: {e}"),
         }
-        parse_answer(&raw)
+        raw
     }
 
     /// The next audit event named `name`.
@@ -775,6 +831,33 @@ fn foreign_credentials_cookies_and_other_hosts_are_refused_and_reach_no_host() {
 }
 
 #[test]
+fn trailers_of_a_chunked_request_are_not_sent_on() {
+    let upstream = upstream_pki();
+    let fake = Fake::start(&upstream);
+    let holder = start_holder(&api_key_credential(), &fake, &upstream.ca);
+    let mut stream = holder.connect(holder.agent_tls(), API);
+    let request = format!(
+        "POST /v1/files HTTP/1.1\r\nhost: {API}\r\nx-api-key: {PLACEHOLDER}\r\n\
+         transfer-encoding: chunked\r\ntrailer: x-api-key, x-smuggled\r\nte: trailers\r\n\
+         connection: close\r\n\r\n2\r\n{{}}\r\n0\r\nx-api-key: {FOREIGN}\r\n\
+         x-smuggled: {FOREIGN}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    assert_eq!(parse_answer(&raw).status, 200);
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].body, b"{}");
+    assert_eq!(seen[0].header("x-api-key"), [REAL_KEY], "{seen:?}");
+    assert!(
+        !seen[0].text().contains(FOREIGN),
+        "a trailer went through: {seen:?}"
+    );
+    holder.logged_no_secret();
+}
+
+#[test]
 fn a_server_name_outside_the_hosts_fails_the_handshake() {
     let upstream = upstream_pki();
     let fake = Fake::start(&upstream);
@@ -971,7 +1054,13 @@ fn server_sent_events_arrive_as_they_come() {
     let fake = Fake::start(&upstream);
     let holder = start_holder(&api_key_credential(), &fake, &upstream.ca);
     let mut stream = holder.connect(holder.agent_tls(), API);
-    let request = request_text(API, "POST", "/v1/sse", &[("x-api-key", PLACEHOLDER)], "{}");
+    let request = request_text(
+        API,
+        "POST",
+        "/v1/messages?sse",
+        &[("x-api-key", PLACEHOLDER)],
+        "{}",
+    );
     stream.write_all(request.as_bytes()).unwrap();
     let mut got = Vec::new();
     let mut buffer = [0u8; 4096];
@@ -1039,6 +1128,50 @@ fn a_host_the_roots_do_not_verify_gets_no_credential() {
     );
     // Nor was the login refreshed at the impostor's token endpoint.
     assert_eq!(holder.credential()["refresh_token"], REFRESH);
+    holder.logged_no_secret();
+}
+
+/// The output of `child`, which must exit within [`WAIT`] (a holder that started is killed).
+fn exit_of(mut child: Child) -> std::process::Output {
+    let deadline = Instant::now() + WAIT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {WAIT:?}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_credential_in_the_hosts_answer_never_reaches_the_agent() {
+    let upstream = upstream_pki();
+    let fake = Fake::start(&upstream);
+    let holder = start_holder(&oauth_credential(now_ms() + 3_600_000), &fake, &upstream.ca);
+    let bearer = format!("Bearer {PLACEHOLDER}");
+    let auth = [("authorization", bearer.as_str())];
+    for target in ["/api/oauth/claude_cli/create_api_key", "/v1/split"] {
+        let raw = holder.send_raw(API, "POST", target, &auth, "{}");
+        let raw = String::from_utf8_lossy(&raw);
+        assert!(
+            !raw.contains("MINTED") && !raw.contains("sk-ant-"),
+            "{target}: {raw}"
+        );
+        let event = holder.event("keys_answer_cut");
+        assert_eq!(event["path"], target, "{event}");
+    }
+    let answer = holder.send(API, "GET", "/v1/key-in-header", &auth, "");
+    assert_eq!(answer.status, 502, "{answer:?}");
+    assert!(!answer.head.contains("MINTED"), "{answer:?}");
+    // The model's own words are relayed as they are, whatever they hold.
+    let answer = holder.send(API, "POST", "/v1/messages?model-says", &auth, "{}");
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(answer.body.contains(MODEL_TEXT), "{answer:?}");
     holder.logged_no_secret();
 }
 
@@ -1114,10 +1247,14 @@ fn a_bad_config_or_credential_exits_2_naming_the_file_and_field() {
         ),
         (config("port", json!(1)), "unknown field `port`".to_owned()),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_bot-bottle-gate"))
-            .args(["keys", "--config", &path])
-            .output()
-            .unwrap();
+        let out = exit_of(
+            Command::new(env!("CARGO_BIN_EXE_bot-bottle-gate"))
+                .args(["keys", "--config", &path])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{want}: {stderr}");
         assert!(stderr.contains(&want), "{want}: {stderr}");

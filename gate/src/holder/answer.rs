@@ -2,13 +2,15 @@
 //! shaped as the Anthropic API shapes its errors so that Claude Code shows their message.
 
 use http_body_util::{Either, Full};
-use hyper::body::{Bytes, Incoming};
+use hyper::body::Bytes;
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 use serde_json::{json, Value};
 
+use super::guard::Guarded;
+
 /// An answer's body: the holder's own, or the real host's relayed.
-pub type Body = Either<Full<Bytes>, Incoming>;
+pub type Body = Either<Full<Bytes>, Guarded>;
 /// An answer to the agent.
 pub type Answer = Response<Body>;
 

@@ -9,6 +9,7 @@
 //! lines on stdout, and none carries a secret.
 
 mod answer;
+mod guard;
 mod oauth;
 mod rules;
 mod setup;
@@ -233,10 +234,6 @@ async fn judge_and_forward(
     if server_name == TOKEN_HOST && head.uri.path() == holder.token_path {
         return oauth::token_endpoint(holder, &head, body).await;
     }
-    let bad_gateway = |why: &str| {
-        let message = format!("the real host could not be reached: {why}");
-        answer::error(StatusCode::BAD_GATEWAY, "api_error", &message)
-    };
     let connection = match holder.upstreams.connect(server_name).await {
         Ok(c) => c,
         Err(why) => {
@@ -273,31 +270,60 @@ async fn judge_and_forward(
     if let Ok(host) = server_name.parse() {
         headers.insert(HOST, host);
     }
-    let target = head
-        .uri
-        .path_and_query()
-        .map_or("/", hyper::http::uri::PathAndQuery::as_str);
-    let mut request = Request::new(body);
-    *request.method_mut() = head.method.clone();
+    let path = head.uri.path().to_owned();
+    // The target is in origin form (checked), as the real host takes it.
+    let mut request = Request::new(upstream::DataOnly(body));
+    *request.method_mut() = head.method;
+    *request.uri_mut() = head.uri;
     *request.version_mut() = Version::HTTP_11;
     *request.headers_mut() = headers;
-    match target.parse() {
-        Ok(uri) => *request.uri_mut() = uri,
-        Err(_) => unreachable!("a request target hyper parsed parses again"),
-    }
     let outcome = Outcome {
         credential: if presented { "injected" } else { "none" },
         reason: None,
         local: false,
     };
-    match connection.send(request).await {
-        Ok(real) => {
-            let (mut real_head, real_body) = real.into_parts();
-            real_head.headers = rules::forwarded_response_headers(&real_head.headers);
-            let answer =
-                hyper::Response::from_parts(real_head, http_body_util::Either::Right(real_body));
-            (answer, outcome)
-        }
-        Err(why) => (bad_gateway(&why), outcome),
+    relay(
+        holder,
+        server_name,
+        &path,
+        connection.send(request).await,
+        outcome,
+    )
+    .await
+}
+
+/// The real host's answer to the agent, guarded (see [`guard`]).
+async fn relay(
+    holder: &Holder,
+    server_name: &str,
+    path: &str,
+    sent: Result<hyper::Response<Incoming>, String>,
+    outcome: Outcome,
+) -> (Answer, Outcome) {
+    let real = match sent {
+        Ok(real) => real,
+        Err(why) => return (bad_gateway(&why), outcome),
+    };
+    let (mut real_head, real_body) = real.into_parts();
+    // The credential as it is now (a refresh may have changed it).
+    let secrets = holder.store.secrets().await;
+    if guard::headers_hold_credential(&real_head.headers, &secrets) {
+        let reason = "the real host's answer held a credential";
+        let answer = answer::error(StatusCode::BAD_GATEWAY, "api_error", reason);
+        let outcome = Outcome {
+            reason: Some(reason),
+            ..outcome
+        };
+        return (answer, outcome);
     }
+    real_head.headers = rules::forwarded_response_headers(&real_head.headers);
+    let checked = guard::checks_body(path);
+    let body = guard::Guarded::new(real_body, checked, secrets, server_name, path);
+    let answer = hyper::Response::from_parts(real_head, http_body_util::Either::Right(body));
+    (answer, outcome)
+}
+
+fn bad_gateway(why: &str) -> Answer {
+    let message = format!("the real host could not be reached: {why}");
+    answer::error(StatusCode::BAD_GATEWAY, "api_error", &message)
 }

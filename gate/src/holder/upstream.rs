@@ -6,10 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use hyper::body::{Body, Incoming};
+use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
@@ -93,5 +95,34 @@ where
             .send_request(request)
             .await
             .map_err(|e| format!("the real host did not answer: {e}"))
+    }
+}
+
+/// The agent's request body as it is sent on: its data only. Trailers (headers after a chunked
+/// body) are dropped, as no check reads them and a credential could ride in one.
+pub struct DataOnly(pub Incoming);
+
+impl Body for DataOnly {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        loop {
+            match Pin::new(&mut self.0).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) if !frame.is_data() => {}
+                other => return other,
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0.size_hint()
     }
 }

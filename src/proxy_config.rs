@@ -83,6 +83,46 @@ pub struct PipelockConfig {
     pub request_body_scanning: RequestBodyScanning,
     pub tls_interception: TlsInterception,
     pub logging: Logging,
+    /// The bottle's flight record (see [`FlightRecorder`]); absent in a config written by a
+    /// bot-bottle before it (a bottle still running), and in a kube export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flight_recorder: Option<FlightRecorder>,
+}
+
+/// Pipelock's flight recorder, on in every bottle: a hash-chained record of its decisions
+/// and signed action receipts, with checkpoints signed by a key made for this bottle that only
+/// the sidecar holds. `stop` collects it into the bottle's signed record ([`crate::record`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlightRecorder {
+    pub enabled: bool,
+    pub dir: String,
+    /// Entries between signed checkpoints (pipelock: 1000). Fewer entries unsigned at any time.
+    pub checkpoint_interval: u32,
+    /// Pipelock's DLP redacts a credential from an entry before it is written (its default).
+    pub redact: bool,
+    pub sign_checkpoints: bool,
+    /// Never rotate: the record is one file whose name the launch knows.
+    pub max_entries_per_file: u32,
+    /// Pipelock's key file format, 0600 (see [`crate::record::flight::pipelock_private_key`]).
+    pub signing_key_path: String,
+}
+
+/// Entries between two signed checkpoints in a bottle's flight record.
+pub const RECORDER_CHECKPOINT_INTERVAL: u32 = 100;
+
+impl FlightRecorder {
+    pub fn for_bottle() -> Self {
+        FlightRecorder {
+            enabled: true,
+            dir: defaults::PROXY_RECORDER_DIR.to_owned(),
+            checkpoint_interval: RECORDER_CHECKPOINT_INTERVAL,
+            redact: true,
+            sign_checkpoints: true,
+            max_entries_per_file: crate::record::flight::MAX_ENTRIES_PER_FILE,
+            signing_key_path: defaults::PROXY_RECORDER_KEY_PATH.to_owned(),
+        }
+    }
 }
 
 /// Pipelock's mode: `strict` (it enforces `api_allowlist`) or, in a learn run, `audit`.
@@ -214,6 +254,7 @@ impl PipelockConfig {
                 include_allowed: true,
                 include_blocked: true,
             },
+            flight_recorder: Some(FlightRecorder::for_bottle()),
         }
     }
 
@@ -297,7 +338,11 @@ mod tests {
                     "passthrough_domains": ["a.com"],
                     "max_response_bytes": 134_217_728
                 },
-                "logging": {"format": "json", "output": "stdout", "include_allowed": true, "include_blocked": true}
+                "logging": {"format": "json", "output": "stdout", "include_allowed": true, "include_blocked": true},
+                "flight_recorder": {"enabled": true, "dir": "/var/lib/pipelock/flight-recorder",
+                    "checkpoint_interval": 100, "redact": true, "sign_checkpoints": true,
+                    "max_entries_per_file": 1_000_000_000,
+                    "signing_key_path": "/etc/pipelock/recorder-key"}
             })
         );
     }

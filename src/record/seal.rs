@@ -49,6 +49,21 @@ pub struct Sealed {
     pub subjects: usize,
 }
 
+impl Sealed {
+    /// What to tell the user.
+    pub fn summary(&self) -> String {
+        let what = match self.completion {
+            Completion::Stopped => "the bottle's signed record",
+            Completion::Running => "the bottle's signed record so far (it still runs)",
+            Completion::Incomplete => "the bottle's signed record, INCOMPLETE",
+        };
+        format!(
+            "{what}: {} ({} commit(s) pushed; `bot-bottle verify {}` checks it)",
+            self.envelope, self.subjects, self.envelope
+        )
+    }
+}
+
 /// Seals the record in `dir` begun as `pending`: writes the evidence beside it and the signed
 /// statement. A record whose evidence could not be read whole is sealed `incomplete`, saying
 /// why. Unless the bottle still runs, the pending file goes: the record is final.

@@ -37,6 +37,22 @@ struct RawConfig {
     trusted_domains: Option<Vec<String>>,
     ssrf: Option<RawSsrf>,
     metrics_listen: Option<String>,
+    flight_recorder: Option<RawFlightRecorder>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFlightRecorder {
+    enabled: Option<bool>,
+    dir: Option<String>,
+    checkpoint_interval: Option<i64>,
+    retention_days: Option<i64>,
+    redact: Option<bool>,
+    sign_checkpoints: Option<bool>,
+    max_entries_per_file: Option<i64>,
+    raw_escrow: Option<bool>,
+    escrow_public_key: Option<String>,
+    signing_key_path: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -176,6 +192,9 @@ pub struct Config {
     pub tls: TlsInterception,
     pub logging: Logging,
     pub ssrf: Guard,
+    /// `flight_recorder`, when enabled (a reload keeps the recorder it started with, as
+    /// pipelock refuses to change its signing key at runtime).
+    pub flight_recorder: Option<crate::recorder::Settings>,
 }
 
 impl Config {
@@ -296,6 +315,8 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
 
     let ssrf = resolve_ssrf(raw.internal, raw.ssrf, raw.trusted_domains)?;
 
+    let flight_recorder = resolve_recorder(raw.flight_recorder.unwrap_or_default(), config_dir)?;
+
     Ok(Config {
         mode,
         enforce: raw.enforce.unwrap_or(true),
@@ -311,7 +332,61 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
         tls,
         logging,
         ssrf,
+        flight_recorder,
     })
+}
+
+/// pipelock's `validateFlightRecorder` and defaults (checkpoints every 1000 entries, files of
+/// 10000, signed checkpoints and redaction on unless written false). `retention_days` and
+/// `redact` are read, not acted on; raw escrow is not supported.
+fn resolve_recorder(
+    raw: RawFlightRecorder,
+    config_dir: &Path,
+) -> Result<Option<crate::recorder::Settings>> {
+    let _ = (raw.redact, raw.escrow_public_key.as_ref());
+    if !raw.enabled.unwrap_or(false) {
+        return Ok(None);
+    }
+    let dir = raw.dir.filter(|d| !d.is_empty());
+    let Some(dir) = dir else {
+        bail!("flight_recorder.dir is required when enabled");
+    };
+    let non_negative = |value: Option<i64>, name: &str| -> Result<i64> {
+        let value = value.unwrap_or(0);
+        if value < 0 {
+            bail!("flight_recorder.{name} must be non-negative");
+        }
+        Ok(value)
+    };
+    let interval = non_negative(raw.checkpoint_interval, "checkpoint_interval")?;
+    let _ = non_negative(raw.retention_days, "retention_days")?;
+    let per_file = non_negative(raw.max_entries_per_file, "max_entries_per_file")?;
+    if raw.raw_escrow.unwrap_or(false) {
+        bail!("flight_recorder.raw_escrow: not supported by the double");
+    }
+    let path = |p: String| {
+        let p = PathBuf::from(p);
+        if p.is_relative() {
+            config_dir.join(p)
+        } else {
+            p
+        }
+    };
+    Ok(Some(crate::recorder::Settings {
+        dir: path(dir),
+        checkpoint_interval: if interval == 0 {
+            1000
+        } else {
+            interval.unsigned_abs()
+        },
+        sign_checkpoints: raw.sign_checkpoints.unwrap_or(true),
+        max_entries_per_file: if per_file == 0 {
+            10_000
+        } else {
+            per_file.unsigned_abs()
+        },
+        signing_key_path: raw.signing_key_path.filter(|p| !p.is_empty()).map(path),
+    }))
 }
 
 fn resolve_ssrf(

@@ -54,6 +54,13 @@ pub fn files(plan: &Plan, ca: &BottleCa, recorder: &SigningKey) -> anyhow::Resul
         0o600,
         Owner::ROOT,
     )?;
+    // The flight recorder's directory, made here: pipelock, root without capabilities, may not
+    // create directories in the image's `/`.
+    let recorder_dir = rel(defaults::PROXY_RECORDER_DIR);
+    if let Some((parent, _)) = recorder_dir.rsplit_once('/') {
+        tar.dir(parent, 0o755, Owner::ROOT)?;
+    }
+    tar.dir(&recorder_dir, 0o750, Owner::ROOT)?;
     tar.file(
         &rel(defaults::PROXY_RECORDER_KEY_PATH),
         crate::record::flight::pipelock_private_key(recorder).as_bytes(),

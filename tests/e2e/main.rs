@@ -11,5 +11,6 @@ mod isolation;
 mod kube;
 mod lifecycle;
 mod policy;
+mod record;
 mod support;
 mod trust;

@@ -64,7 +64,7 @@ pub const PROXY_CONFIG_PATH: &str = "/etc/pipelock/pipelock.yaml";
 pub const PROXY_CA_CERT_PATH: &str = "/etc/pipelock/ca.pem";
 pub const PROXY_CA_KEY_PATH: &str = "/etc/pipelock/ca-key.pem";
 /// The bottle's flight recorder key in the sidecar (pipelock's key format, 0600): it signs the
-/// record's checkpoints, and never leaves the sidecar (see [`crate::record`]).
+/// record's checkpoints, and never leaves the sidecar (see `src/record`).
 pub const PROXY_RECORDER_KEY_PATH: &str = "/etc/pipelock/recorder-key";
 /// Where pipelock keeps the bottle's flight record (it makes the directory).
 pub const PROXY_RECORDER_DIR: &str = "/var/lib/pipelock/flight-recorder";

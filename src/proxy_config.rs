@@ -87,11 +87,45 @@ pub struct PipelockConfig {
     /// bot-bottle before it (a bottle still running), and in a kube export.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flight_recorder: Option<FlightRecorder>,
+    /// Where pipelock also sends its events (`egress.events`); absent unless the manifest
+    /// names a collector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emit: Option<Emit>,
+}
+
+/// Pipelock's `emit`: its audit events sent on, from the sidecar, to an OTLP collector and a
+/// syslog server. Every field pipelock validates is written (severities `info`: every event;
+/// pipelock's timeout and queue defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Emit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otlp: Option<EmitOtlp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syslog: Option<EmitSyslog>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmitOtlp {
+    pub endpoint: String,
+    pub min_severity: String,
+    pub timeout_seconds: u32,
+    pub queue_size: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmitSyslog {
+    pub address: String,
+    pub min_severity: String,
+    pub facility: String,
+    pub tag: String,
 }
 
 /// Pipelock's flight recorder, on in every bottle: a hash-chained record of its decisions
 /// and signed action receipts, with checkpoints signed by a key made for this bottle that only
-/// the sidecar holds. `stop` collects it into the bottle's signed record ([`crate::record`]).
+/// the sidecar holds. `stop` collects it into the bottle's signed record (`src/record`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FlightRecorder {
@@ -104,9 +138,13 @@ pub struct FlightRecorder {
     pub sign_checkpoints: bool,
     /// Never rotate: the record is one file whose name the launch knows.
     pub max_entries_per_file: u32,
-    /// Pipelock's key file format, 0600 (see [`crate::record::flight::pipelock_private_key`]).
+    /// Pipelock's key file format, 0600 (`src/record/flight.rs` writes it).
     pub signing_key_path: String,
 }
+
+/// Entries per file before pipelock starts another: more than a bottle writes, so that its
+/// whole record is one file (`evidence-proxy-0.jsonl`) whose name the launch knows.
+pub const RECORDER_MAX_ENTRIES_PER_FILE: u32 = 1_000_000_000;
 
 /// Entries between two signed checkpoints in a bottle's flight record.
 pub const RECORDER_CHECKPOINT_INTERVAL: u32 = 100;
@@ -119,7 +157,7 @@ impl FlightRecorder {
             checkpoint_interval: RECORDER_CHECKPOINT_INTERVAL,
             redact: true,
             sign_checkpoints: true,
-            max_entries_per_file: crate::record::flight::MAX_ENTRIES_PER_FILE,
+            max_entries_per_file: RECORDER_MAX_ENTRIES_PER_FILE,
             signing_key_path: defaults::PROXY_RECORDER_KEY_PATH.to_owned(),
         }
     }
@@ -255,7 +293,27 @@ impl PipelockConfig {
                 include_blocked: true,
             },
             flight_recorder: Some(FlightRecorder::for_bottle()),
+            emit: None,
         }
+    }
+
+    /// This config sending pipelock's events to `sinks` too (none: unchanged).
+    #[must_use]
+    pub fn with_events(mut self, sinks: &crate::manifest::EventSinks) -> Self {
+        let otlp = sinks.otlp.as_ref().map(|endpoint| EmitOtlp {
+            endpoint: endpoint.as_str().to_owned(),
+            min_severity: "info".to_owned(),
+            timeout_seconds: 10,
+            queue_size: 256,
+        });
+        let syslog = sinks.syslog.as_ref().map(|address| EmitSyslog {
+            address: address.as_str().to_owned(),
+            min_severity: "info".to_owned(),
+            facility: "local0".to_owned(),
+            tag: "pipelock".to_owned(),
+        });
+        self.emit = (otlp.is_some() || syslog.is_some()).then_some(Emit { otlp, syslog });
+        self
     }
 
     /// This config for a learn run: `audit` mode, in which pipelock v2.3.0 lets every host

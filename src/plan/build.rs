@@ -185,7 +185,8 @@ fn proxy_plan(
                 &egress.internal_hosts,
                 egress.dlp_action,
                 listen.clone(),
-            );
+            )
+            .with_events(&egress.events);
             if egress.learn.is_some() {
                 config.learning()
             } else {
@@ -268,6 +269,7 @@ fn egress_plan(
         },
         allowlist,
         approvable,
+        events: manifest.egress.events.clone(),
         lock,
         learn,
     })

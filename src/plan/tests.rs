@@ -671,3 +671,44 @@ fn the_ca_lifetime_is_the_inputs_and_what_the_ca_is_made_with() {
     assert!(tls.enabled && tls.ca_fingerprint.is_none());
     assert_eq!(tls.agent_ca_path, defaults::AGENT_CA_CERT_PATH);
 }
+
+#[test]
+fn egress_events_go_to_the_named_collectors_only() {
+    let project = Project::new("p");
+    let none = project.plan("");
+    assert_eq!(
+        none.proxy.config.emit, None,
+        "off unless a collector is named"
+    );
+    let plan = project.plan(
+        "[egress.events]\notlp = \"https://otel.corp.test:4318\"\nsyslog = \"udp://logs.corp.test:514\"\n",
+    );
+    assert_eq!(
+        plan.egress.events.named(),
+        [
+            "otlp https://otel.corp.test:4318",
+            "syslog udp://logs.corp.test:514"
+        ]
+    );
+    let emit = serde_json::to_value(plan.proxy.config.emit.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        emit,
+        serde_json::json!({
+            "otlp": {"endpoint": "https://otel.corp.test:4318", "min_severity": "info",
+                     "timeout_seconds": 10, "queue_size": 256},
+            "syslog": {"address": "udp://logs.corp.test:514", "min_severity": "info",
+                       "facility": "local0", "tag": "pipelock"},
+        })
+    );
+    // A collector that is not one is a manifest error naming the file, line and field.
+    let source = ManifestSource::File(project.write(
+        "bottle.toml",
+        "[egress.events]\nsyslog = \"udp://logs.corp.test\"\n",
+    ));
+    let err = manifest::load_with_digest(&source).unwrap_err().to_string();
+    assert!(
+        err.contains("bottle.toml:2:10: egress.events.syslog: invalid syslog address")
+            && err.contains("it needs a port"),
+        "{err}"
+    );
+}

@@ -32,11 +32,8 @@ pub const VERSION: i64 = 1;
 /// The session pipelock's proxy records under (decisions and receipts alike).
 pub const SESSION: &str = "proxy";
 /// The one file of a bottle's flight record: the proxy's session from seq 0, which bot-bottle
-/// keeps from rotating (see [`MAX_ENTRIES_PER_FILE`]).
+/// keeps from rotating (see [`crate::proxy_config::RECORDER_MAX_ENTRIES_PER_FILE`]).
 pub const FILE: &str = "evidence-proxy-0.jsonl";
-/// Entries per file before pipelock starts another: more than a bottle writes, so that its
-/// whole record is one file a launch knows the name of.
-pub const MAX_ENTRIES_PER_FILE: u32 = 1_000_000_000;
 /// The header of pipelock's private key files (`internal/signing`), followed by a line of
 /// base64 of the 64-byte Ed25519 private key (seed, then public key).
 const PRIVATE_KEY_HEADER: &str = "pipelock-ed25519-private-v1";

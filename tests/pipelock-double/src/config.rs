@@ -38,6 +38,47 @@ struct RawConfig {
     ssrf: Option<RawSsrf>,
     metrics_listen: Option<String>,
     flight_recorder: Option<RawFlightRecorder>,
+    emit: Option<RawEmit>,
+}
+
+/// `emit`: read strictly and checked as pipelock checks it; the double sends nothing.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawEmit {
+    instance_id: Option<String>,
+    webhook: Option<RawWebhook>,
+    syslog: Option<RawSyslog>,
+    otlp: Option<RawOtlp>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: Option<String>,
+    min_severity: Option<String>,
+    auth_token: Option<String>,
+    timeout_seconds: Option<i64>,
+    queue_size: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSyslog {
+    address: Option<String>,
+    min_severity: Option<String>,
+    facility: Option<String>,
+    tag: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawOtlp {
+    endpoint: Option<String>,
+    headers: Option<std::collections::BTreeMap<String, String>>,
+    timeout_seconds: Option<i64>,
+    min_severity: Option<String>,
+    queue_size: Option<i64>,
+    gzip: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -315,7 +356,7 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
 
     let ssrf = resolve_ssrf(raw.internal, raw.ssrf, raw.trusted_domains)?;
 
-    let flight_recorder = resolve_recorder(raw.flight_recorder.unwrap_or_default(), config_dir)?;
+    check_emit(&raw.emit.unwrap_or_default())?;
 
     Ok(Config {
         mode,
@@ -332,8 +373,81 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
         tls,
         logging,
         ssrf,
-        flight_recorder,
+        flight_recorder: resolve_recorder(raw.flight_recorder.unwrap_or_default(), config_dir)?,
     })
+}
+
+/// pipelock's `validateEmit` for the sinks bot-bottle writes (syslog, OTLP), after its defaults
+/// (severity `warn`, OTLP timeout 10 s and queue 256, facility `local0`): a sink named needs a
+/// URL of its scheme with a host (a syslog address a port) and a known severity.
+fn check_emit(emit: &RawEmit) -> Result<()> {
+    let _ = (&emit.instance_id, &emit.webhook);
+    if let Some(webhook) = &emit.webhook {
+        let _ = (
+            &webhook.url,
+            &webhook.min_severity,
+            &webhook.auth_token,
+            webhook.timeout_seconds,
+            webhook.queue_size,
+        );
+    }
+    let severity = |s: &Option<String>, field: &str| -> Result<()> {
+        match s.as_deref() {
+            None | Some("" | "info" | "warn" | "critical") => Ok(()),
+            other => bail!(
+                "invalid {field} {:?}: must be info, warn, or critical",
+                other.unwrap_or_default()
+            ),
+        }
+    };
+    if let Some(syslog) = emit
+        .syslog
+        .as_ref()
+        .filter(|s| s.address.as_deref().is_some_and(|a| !a.is_empty()))
+    {
+        let address = syslog.address.as_deref().unwrap_or_default();
+        let host = address
+            .strip_prefix("udp://")
+            .or_else(|| address.strip_prefix("tcp://"));
+        let Some(host) = host.filter(|h| !h.is_empty()) else {
+            bail!(
+                "invalid emit.syslog.address {address:?}: must be udp:// or tcp:// with host:port"
+            );
+        };
+        if host
+            .rsplit_once(':')
+            .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+        {
+            bail!(
+                "invalid emit.syslog.address {address:?}: must include port (e.g. udp://host:514)"
+            );
+        }
+        severity(&syslog.min_severity, "emit.syslog.min_severity")?;
+        let _ = (&syslog.facility, &syslog.tag);
+    }
+    if let Some(otlp) = emit
+        .otlp
+        .as_ref()
+        .filter(|o| o.endpoint.as_deref().is_some_and(|e| !e.is_empty()))
+    {
+        let endpoint = otlp.endpoint.as_deref().unwrap_or_default();
+        let host = endpoint
+            .strip_prefix("https://")
+            .or_else(|| endpoint.strip_prefix("http://"));
+        if host.is_none_or(|h| h.is_empty() || h.starts_with('/')) {
+            bail!(
+                "invalid emit.otlp.endpoint {endpoint:?}: must be http:// or https:// with a host"
+            );
+        }
+        severity(&otlp.min_severity, "emit.otlp.min_severity")?;
+        let _ = (
+            &otlp.headers,
+            otlp.gzip,
+            otlp.timeout_seconds,
+            otlp.queue_size,
+        );
+    }
+    Ok(())
 }
 
 /// pipelock's `validateFlightRecorder` and defaults (checkpoints every 1000 entries, files of
@@ -569,9 +683,48 @@ mod tests {
             r#"{"forward_proxy": {"enabled": true, "bogus": 1}}"#,
             r#"{"fetch_proxy": {"monitoring": {"bogus": 1}}}"#,
             r#"{"tls_interception": {"ca_certificate": "x"}}"#,
+            r#"{"flight_recorder": {"enabled": false, "bogus": 1}}"#,
+            r#"{"emit": {"syslog": {"address": "udp://l:514", "bogus": 1}}}"#,
         ] {
             let err = parse(json).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(err.contains("unknown field"), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn emit_and_the_flight_recorder_are_checked_as_pipelock_checks_them() {
+        assert!(parse(r#"{"emit": {"syslog": {"address": "udp://logs.test:514", "min_severity": "info"}, "otlp": {"endpoint": "https://otel.test:4318"}}}"#).is_ok());
+        for (json, why) in [
+            (
+                r#"{"emit": {"syslog": {"address": "udp://logs.test"}}}"#,
+                "must include port",
+            ),
+            (
+                r#"{"emit": {"syslog": {"address": "logs.test:514"}}}"#,
+                "must be udp:// or tcp://",
+            ),
+            (
+                r#"{"emit": {"otlp": {"endpoint": "otel.test"}}}"#,
+                "must be http:// or https://",
+            ),
+            (
+                r#"{"emit": {"otlp": {"endpoint": "https://o.test", "min_severity": "all"}}}"#,
+                "must be info, warn, or critical",
+            ),
+            (
+                r#"{"flight_recorder": {"enabled": true}}"#,
+                "flight_recorder.dir is required when enabled",
+            ),
+            (
+                r#"{"flight_recorder": {"enabled": true, "dir": "d", "checkpoint_interval": -1}}"#,
+                "checkpoint_interval must be non-negative",
+            ),
+        ] {
+            let err = parse(json)
+                .err()
+                .map(|e| format!("{e:#}"))
+                .unwrap_or_default();
+            assert!(err.contains(why), "{json}: {err}");
         }
     }
 

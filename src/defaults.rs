@@ -63,6 +63,11 @@ pub const PROXY_PORT: u16 = 8888;
 pub const PROXY_CONFIG_PATH: &str = "/etc/pipelock/pipelock.yaml";
 pub const PROXY_CA_CERT_PATH: &str = "/etc/pipelock/ca.pem";
 pub const PROXY_CA_KEY_PATH: &str = "/etc/pipelock/ca-key.pem";
+/// The bottle's flight recorder key in the sidecar (pipelock's key format, 0600): it signs the
+/// record's checkpoints, and never leaves the sidecar (see `src/record`).
+pub const PROXY_RECORDER_KEY_PATH: &str = "/etc/pipelock/recorder-key";
+/// Where pipelock keeps the bottle's flight record (it makes the directory).
+pub const PROXY_RECORDER_DIR: &str = "/var/lib/pipelock/flight-recorder";
 
 /// Where the bottle CA's public cert lands in the agent: where `update-ca-certificates` keeps it.
 pub const AGENT_CA_CERT_PATH: &str = "/usr/local/share/ca-certificates/bot-bottle-mitm.crt";

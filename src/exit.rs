@@ -13,6 +13,10 @@ pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
 /// The manifest is not approved and no one could be asked (no terminal); nothing was created.
 pub const NEEDS_APPROVAL: u8 = 3;
+/// `verify`: the record does not hold (a signature, digest or chain check failed).
+pub const RECORD_INVALID: u8 = 4;
+/// `verify`: every check held, but the record is incomplete (its launch died; `gc` sealed it).
+pub const RECORD_INCOMPLETE: u8 = 5;
 /// Interrupted by Ctrl-C or SIGTERM; everything created was torn down.
 pub const INTERRUPTED: u8 = 130;
 
@@ -43,6 +47,22 @@ impl fmt::Display for NeedsApproval {
 }
 
 impl std::error::Error for NeedsApproval {}
+
+/// `verify` found the record invalid ([`RECORD_INVALID`]) or, with `incomplete`, holding but
+/// incomplete ([`RECORD_INCOMPLETE`]); the message says which.
+#[derive(Debug)]
+pub struct RecordVerdict {
+    pub incomplete: bool,
+    pub message: String,
+}
+
+impl fmt::Display for RecordVerdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RecordVerdict {}
 
 /// The launch was interrupted by a signal; teardown has already run.
 #[derive(Debug)]
@@ -82,6 +102,12 @@ pub fn pass_through(status: i32) -> anyhow::Result<()> {
 pub fn code_for(err: &anyhow::Error) -> u8 {
     if let Some(PassThrough(code)) = err.downcast_ref::<PassThrough>() {
         *code
+    } else if let Some(verdict) = err.downcast_ref::<RecordVerdict>() {
+        if verdict.incomplete {
+            RECORD_INCOMPLETE
+        } else {
+            RECORD_INVALID
+        }
     } else if err.chain().any(<dyn std::error::Error>::is::<Interrupted>) {
         INTERRUPTED
     } else if err
@@ -134,6 +160,18 @@ mod tests {
     fn an_unapproved_manifest_is_exit_3() {
         let err = anyhow::Error::new(NeedsApproval("new".into())).context("starting");
         assert_eq!(code_for(&err), NEEDS_APPROVAL);
+    }
+
+    #[test]
+    fn a_record_that_does_not_verify_is_exit_4_and_an_incomplete_one_5() {
+        let verdict = |incomplete| {
+            anyhow::Error::new(RecordVerdict {
+                incomplete,
+                message: "x".into(),
+            })
+        };
+        assert_eq!(code_for(&verdict(false)), RECORD_INVALID);
+        assert_eq!(code_for(&verdict(true)), RECORD_INCOMPLETE);
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod plan;
 pub mod policy;
 pub mod provision;
 pub mod proxy_config;
+pub mod record;
 pub mod signals;
 pub mod timing;
 pub mod usecase;

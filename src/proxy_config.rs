@@ -83,6 +83,84 @@ pub struct PipelockConfig {
     pub request_body_scanning: RequestBodyScanning,
     pub tls_interception: TlsInterception,
     pub logging: Logging,
+    /// The bottle's flight record (see [`FlightRecorder`]); absent in a config written by a
+    /// bot-bottle before it (a bottle still running), and in a kube export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flight_recorder: Option<FlightRecorder>,
+    /// Where pipelock also sends its events (`egress.events`); absent unless the manifest
+    /// names a collector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emit: Option<Emit>,
+}
+
+/// Pipelock's `emit`: its audit events sent on, from the sidecar, to an OTLP collector and a
+/// syslog server. Every field pipelock validates is written (severities `info`: every event;
+/// pipelock's timeout and queue defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Emit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otlp: Option<EmitOtlp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syslog: Option<EmitSyslog>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmitOtlp {
+    pub endpoint: String,
+    pub min_severity: String,
+    pub timeout_seconds: u32,
+    pub queue_size: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmitSyslog {
+    pub address: String,
+    pub min_severity: String,
+    pub facility: String,
+    pub tag: String,
+}
+
+/// Pipelock's flight recorder, on in every bottle: a hash-chained record of its decisions
+/// and signed action receipts, with checkpoints signed by a key made for this bottle that only
+/// the sidecar holds. `stop` collects it into the bottle's signed record (`src/record`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlightRecorder {
+    pub enabled: bool,
+    pub dir: String,
+    /// Entries between signed checkpoints (pipelock: 1000). Fewer entries unsigned at any time.
+    pub checkpoint_interval: u32,
+    /// Pipelock's DLP redacts a credential from an entry before it is written (its default).
+    pub redact: bool,
+    pub sign_checkpoints: bool,
+    /// Never rotate: the record is one file whose name the launch knows.
+    pub max_entries_per_file: u32,
+    /// Pipelock's key file format, 0600 (`src/record/flight.rs` writes it).
+    pub signing_key_path: String,
+}
+
+/// Entries per file before pipelock starts another: more than a bottle writes, so that its
+/// whole record is one file (`evidence-proxy-0.jsonl`) whose name the launch knows.
+pub const RECORDER_MAX_ENTRIES_PER_FILE: u32 = 1_000_000_000;
+
+/// Entries between two signed checkpoints in a bottle's flight record.
+pub const RECORDER_CHECKPOINT_INTERVAL: u32 = 100;
+
+impl FlightRecorder {
+    pub fn for_bottle() -> Self {
+        FlightRecorder {
+            enabled: true,
+            dir: defaults::PROXY_RECORDER_DIR.to_owned(),
+            checkpoint_interval: RECORDER_CHECKPOINT_INTERVAL,
+            redact: true,
+            sign_checkpoints: true,
+            max_entries_per_file: RECORDER_MAX_ENTRIES_PER_FILE,
+            signing_key_path: defaults::PROXY_RECORDER_KEY_PATH.to_owned(),
+        }
+    }
 }
 
 /// Pipelock's mode: `strict` (it enforces `api_allowlist`) or, in a learn run, `audit`.
@@ -221,7 +299,28 @@ impl PipelockConfig {
                 include_allowed: true,
                 include_blocked: true,
             },
+            flight_recorder: Some(FlightRecorder::for_bottle()),
+            emit: None,
         }
+    }
+
+    /// This config sending pipelock's events to `sinks` too (none: unchanged).
+    #[must_use]
+    pub fn with_events(mut self, sinks: &crate::manifest::EventSinks) -> Self {
+        let otlp = sinks.otlp.as_ref().map(|endpoint| EmitOtlp {
+            endpoint: endpoint.as_str().to_owned(),
+            min_severity: "info".to_owned(),
+            timeout_seconds: 10,
+            queue_size: 256,
+        });
+        let syslog = sinks.syslog.as_ref().map(|address| EmitSyslog {
+            address: address.as_str().to_owned(),
+            min_severity: "info".to_owned(),
+            facility: "local0".to_owned(),
+            tag: "pipelock".to_owned(),
+        });
+        self.emit = (otlp.is_some() || syslog.is_some()).then_some(Emit { otlp, syslog });
+        self
     }
 
     /// This config for a learn run: `audit` mode, in which pipelock v2.3.0 lets every host
@@ -305,7 +404,11 @@ mod tests {
                     "passthrough_domains": ["a.com"],
                     "max_response_bytes": 134_217_728
                 },
-                "logging": {"format": "json", "output": "stdout", "include_allowed": true, "include_blocked": true}
+                "logging": {"format": "json", "output": "stdout", "include_allowed": true, "include_blocked": true},
+                "flight_recorder": {"enabled": true, "dir": "/var/lib/pipelock/flight-recorder",
+                    "checkpoint_interval": 100, "redact": true, "sign_checkpoints": true,
+                    "max_entries_per_file": 1_000_000_000,
+                    "signing_key_path": "/etc/pipelock/recorder-key"}
             })
         );
     }

@@ -69,6 +69,8 @@ pub struct ContainerInfo {
     pub name: String,
     /// Full id.
     pub id: String,
+    /// The id of the image it runs (`sha256:<hex>`; empty when the engine did not say).
+    pub image: String,
     /// Lifecycle state.
     pub state: ContainerState,
     /// Exit code of the last run (0 before the first).
@@ -197,6 +199,9 @@ pub struct NetworkSummary {
 struct RawContainer {
     id: String,
     name: String,
+    /// docker: `sha256:<hex>`; podman: the bare hex.
+    #[serde(default)]
+    image: String,
     state: RawState,
     config: RawConfig,
     #[serde(default)]
@@ -240,6 +245,11 @@ pub fn parse_container_inspect(json: &str) -> Result<Option<ContainerInfo>> {
     Ok(raw.into_iter().next().map(|c| ContainerInfo {
         name: c.name.trim_start_matches('/').to_owned(),
         id: c.id,
+        image: if c.image.is_empty() || c.image.contains(':') {
+            c.image
+        } else {
+            format!("sha256:{}", c.image)
+        },
         state: ContainerState::parse(&c.state.status),
         exit_code: c.state.exit_code,
         labels: c.config.labels.unwrap_or_default(),

@@ -136,6 +136,12 @@ fn check_containers<D: Dialect>(captures: &Captures) {
     assert_eq!(created.networks["bbfix-br"].aliases[0], "beta");
     let running = inspect(captures.container_running);
     assert_eq!(running.state, ContainerState::Running);
+    // The image id, `sha256:`-prefixed on both engines (podman prints the bare hex).
+    assert!(
+        running.image.starts_with("sha256:") && running.image.len() == 71,
+        "{}",
+        running.image
+    );
     assert!(running.networks["bbfix-br"].ip.is_some());
     let exited = inspect(captures.container_exited);
     assert_eq!(

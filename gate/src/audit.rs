@@ -2,8 +2,15 @@
 //! `bot-bottle logs` shows); a push hook, whose output goes to the agent, appends them to the
 //! file the server names in `BOT_BOTTLE_GATE_AUDIT` and the server prints them when the push
 //! is over.
+//!
+//! The server also keeps every push it judged in the push log, `pushes.jsonl` beside the
+//! mirrors (`/var/lib/bot-bottle-gate/pushes.jsonl`): append-only, one event a line, for the
+//! bottle's signed record, which bot-bottle collects from it when the bottle stops.
 
 use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
@@ -46,6 +53,50 @@ pub fn emit_from(source: &str, name: &str, fields: Value) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
+}
+
+/// The push log's file name, beside the mirrors (which are `<name>.git`).
+pub const PUSH_LOG: &str = "pushes.jsonl";
+
+/// Where the push log is.
+pub fn push_log_path() -> PathBuf {
+    crate::git::repo_root().join(PUSH_LOG)
+}
+
+/// Creates the push log (0600) if it is not there, so that a bottle that pushed nothing has
+/// an empty log rather than none.
+pub fn open_push_log() -> Result<(), String> {
+    append_to_push_log("")
+}
+
+/// Appends `lines` (whole events, each ending in a newline) to the push log, one writer at a
+/// time: pushes to two upstreams may end together.
+pub fn append_to_push_log(lines: &str) -> Result<(), String> {
+    static ONE_WRITER: Mutex<()> = Mutex::new(());
+    let _held = ONE_WRITER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let path = push_log_path();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("opening the push log {}: {e}", path.display()))?;
+    file.write_all(lines.as_bytes())
+        .and_then(|()| file.flush())
+        .map_err(|e| format!("writing the push log {}: {e}", path.display()))
+}
+
+/// Prints an event on stdout and keeps it in the push log.
+pub fn emit_push(name: &str, fields: Value) {
+    let line = event(name, fields);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+    if let Err(e) = append_to_push_log(&format!("{line}\n")) {
+        eprintln!("bot-bottle-gate: {e}");
+    }
 }
 
 /// A UTC `time` as `YYYY-MM-DDTHH:MM:SSZ` (to the second).

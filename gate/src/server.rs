@@ -52,6 +52,8 @@ pub fn serve(config: &GateConfig) -> Result<(), String> {
         };
         upstreams.insert(upstream.name.clone(), Arc::new(served));
     }
+    // Beside the mirrors, which exist now.
+    audit::open_push_log()?;
     let listener = TcpListener::bind(&config.listen)
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .map_err(|e| format!("listening on {}: {e}", config.listen))?;

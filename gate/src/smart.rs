@@ -114,6 +114,10 @@ pub async fn post(
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(events.as_bytes());
             let _ = stdout.flush();
+            // The hook's events are the push's verdicts, each ref's: the push log keeps them.
+            if let Err(e) = audit::append_to_push_log(&events) {
+                eprintln!("bot-bottle-gate: {e}");
+            }
         }
         // The audit file is removed, and the events printed, before the agent sees the end.
         drop(audit);
@@ -131,7 +135,7 @@ fn refused(served: &Served, service: Service, limit: u64, refusal: &Refusal) -> 
             Refusal::TooLarge => format!("push too large: {refusal}"),
             Refusal::Malformed(_) | Refusal::Storing(_) => refusal.to_string(),
         };
-        audit::emit(
+        audit::emit_push(
             "push_refused",
             json!({ "upstream": served.upstream.name, "reason": reason,
                     "max_push_bytes": max_push_bytes }),

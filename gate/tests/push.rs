@@ -3,6 +3,7 @@
 //! reach the pusher with their reasons, leave the upstream as it was, and are audit events.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 
@@ -174,6 +175,26 @@ fn pushes_go_upstream_and_the_policy_refuses_with_reasons() {
         !serde_json::to_string(&events).unwrap().contains(&token),
         "an audit event repeats the token"
     );
+    // The push log keeps every verdict, the refusals too, as the events said them (for the
+    // bottle's signed record).
+    let log = std::fs::read_to_string(root.join("mirrors").join("pushes.jsonl")).unwrap();
+    let logged: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let judged: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event"] == "push" || e["event"] == "push_refused")
+        .collect();
+    assert_eq!(logged.iter().collect::<Vec<_>>(), judged);
+    assert!(logged.iter().any(|e| e["event"] == "push_refused"
+        && e["ref"] == "refs/heads/main"
+        && e["reason"].as_str().is_some()));
+    let mode = std::fs::metadata(root.join("mirrors").join("pushes.jsonl"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
 }
 
 /// A scratch directory for one test, removed on drop.

@@ -126,7 +126,11 @@ fn files(dir: &Path) -> Vec<(PathBuf, u64, SystemTime)> {
 impl Gate {
     /// The mirror and the upstream, file by file.
     fn repositories(&self) -> Vec<(PathBuf, u64, SystemTime)> {
-        let mut all = files(&self.root.join("mirrors"));
+        // The push log beside the mirrors grows with each push refused: it is no repository.
+        let mut all: Vec<_> = files(&self.root.join("mirrors"))
+            .into_iter()
+            .filter(|(path, _, _)| !path.ends_with("pushes.jsonl"))
+            .collect();
         all.extend(files(&self.root.join("up.git")));
         all
     }
@@ -349,6 +353,10 @@ fn an_oversized_push_is_answered_413_and_refused() {
     let event = gate.event("push_refused");
     assert_eq!(event["reason"], "push too large: request body too large");
     assert_eq!(event["max_push_bytes"], MAX_PUSH_BYTES);
+    // The push log keeps the refusal too, as the event said it.
+    let log = std::fs::read_to_string(gate.root.join("mirrors").join("pushes.jsonl")).unwrap();
+    let logged: Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(logged, event);
     // Chunked: refused once one byte too many arrived.
     let mut request = format!(
         "POST /app/git-receive-pack HTTP/1.1\r\nHost: gate\r\n\

@@ -53,6 +53,10 @@ pub struct Egress {
     /// a field a record may lack.
     #[serde(default)]
     pub approvable: Vec<String>,
+    /// Collectors pipelock sends its events to (`egress.events`: `otlp URL`, `syslog
+    /// ADDRESS`): destinations of the sidecar's own. Likewise a field a record may lack.
+    #[serde(default)]
+    pub events: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -122,6 +126,7 @@ impl Policy {
                     .iter()
                     .map(ToString::to_string)
                     .collect(),
+                events: plan.egress.events.named(),
             },
             env: plan
                 .agent
@@ -174,6 +179,7 @@ impl Policy {
             ("egress.dlp_action", self.egress.dlp_action.clone()),
             ("egress.internal_hosts", list(&self.egress.internal_hosts)),
             ("egress.approvable", list(&self.egress.approvable)),
+            ("egress.events", list(&self.egress.events)),
             ("env", list(&self.env)),
             (
                 "anthropic_login",
@@ -328,6 +334,13 @@ pub fn diff(before: Option<&Policy>, after: &Policy) -> Vec<Change> {
         "egress.approvable",
         b.map(|p| p.egress.approvable.as_slice()),
         &after.egress.approvable,
+        Widens::Egress,
+    );
+    // A collector is a destination of the sidecar's: the bottle's events leave through it.
+    d.set(
+        "egress.events",
+        b.map(|p| p.egress.events.as_slice()),
+        &after.egress.events,
         Widens::Egress,
     );
     d.set("env", b.map(|p| p.env.as_slice()), &after.env, Widens::Env);
@@ -549,6 +562,7 @@ mod tests {
                 dlp_action: "block".into(),
                 internal_hosts: vec![],
                 approvable: vec![],
+                events: vec![],
             },
             env: vec!["FOO".into()],
             files: vec![HostFile {
@@ -627,6 +641,7 @@ mod tests {
         new.egress.dlp_action = "warn".into();
         new.egress.internal_hosts = vec!["a.example.com".into()];
         new.egress.approvable = vec!["later.example.com".into()];
+        new.egress.events = vec!["syslog udp://logs.example.com:514".into()];
         new.env.push("AWS_SECRET_ACCESS_KEY".into());
         new.files[0].path = "/home/me/.aws/credentials".into();
         new.workspace = "/home/me".into();
@@ -644,6 +659,7 @@ mod tests {
                 "~ egress.dlp_action: block -> warn  (widens egress)",
                 "+ egress.internal_hosts: a.example.com  (widens egress)",
                 "+ egress.approvable: later.example.com  (widens egress)",
+                "+ egress.events: syslog udp://logs.example.com:514  (widens egress)",
                 "+ env: AWS_SECRET_ACCESS_KEY  (widens env)",
                 "+ files: prompt /home/me/.aws/credentials into the agent  (widens files)",
                 "+ git.origin.push.push_refs: refs/heads/*  (widens egress)",

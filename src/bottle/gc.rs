@@ -26,6 +26,9 @@ pub struct Report {
     pub removed: Vec<Item>,
     /// Bottles left alone, and why.
     pub kept: Vec<Kept>,
+    /// The signed records sealed (as incomplete) for the crashed launches removed: their
+    /// envelopes' paths (see `crate::record`).
+    pub records: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -49,11 +52,14 @@ pub struct Kept {
 
 /// Removes (unless `dry_run`) what crashed launches of bottles staged under `root` left, and
 /// the scratch files killed bot-bottles left. Errors are collected, not fatal: the report
-/// says what was removed, the errors what was not.
+/// says what was removed, the errors what was not. `before_removal` gets each crashed bottle's
+/// slug before its resources go (while its sidecars still hold what they recorded) and
+/// returns the records it sealed, or why it could not.
 pub fn collect(
     engine: &dyn Engine,
     root: &Utf8Path,
     dry_run: bool,
+    before_removal: &mut dyn FnMut(&str) -> Vec<Result<String, String>>,
 ) -> anyhow::Result<(Report, Vec<String>)> {
     let mut bottles = discovery::find(engine, None)?;
     // Stage directories or locks of launches that died before creating anything.
@@ -65,6 +71,7 @@ pub fn collect(
         dry_run,
         removed: Vec::new(),
         kept: Vec::new(),
+        records: Vec::new(),
     };
     let mut errors = Vec::new();
     for (slug, found) in bottles {
@@ -115,6 +122,12 @@ pub fn collect(
             });
         }
         if !dry_run {
+            for sealed in before_removal(&slug) {
+                match sealed {
+                    Ok(record) => report.records.push(record),
+                    Err(e) => errors.push(e),
+                }
+            }
             if let Err(e) = teardown::remove_all(engine, &resources) {
                 errors.push(e.to_string());
             }

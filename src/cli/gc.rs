@@ -26,7 +26,20 @@ pub struct GcArgs {
 impl GcArgs {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         let engine = engine::select_engine(global.engine.as_deref(), global.verbose)?;
-        let (report, errors) = gc::collect(engine.as_ref(), &stage::root()?, self.dry_run)?;
+        let state = crate::userdirs::state_dir()?;
+        // A crashed launch's record is sealed, as incomplete, before its sidecars go.
+        let mut seal = |slug: &str| -> Vec<Result<String, String>> {
+            crate::record::collect::seal_crashed(engine.as_ref(), &state, slug)
+                .into_iter()
+                .map(|sealed| {
+                    sealed
+                        .map(|s| s.envelope.to_string())
+                        .map_err(|e| format!("{slug}: sealing its record: {e:#}"))
+                })
+                .collect()
+        };
+        let (report, errors) =
+            gc::collect(engine.as_ref(), &stage::root()?, self.dry_run, &mut seal)?;
         print(&report, self.json)?;
         if !errors.is_empty() {
             anyhow::bail!("{}", errors.join("\n"));
@@ -55,6 +68,12 @@ fn print(report: &gc::Report, json: bool) -> anyhow::Result<()> {
         }
         for kept in &report.kept {
             writeln!(out, "kept {}: {}", kept.bottle, kept.why)?;
+        }
+        for record in &report.records {
+            writeln!(
+                out,
+                "sealed the record {record} (INCOMPLETE: its launch ended without `stop`)"
+            )?;
         }
         if report.removed.is_empty() {
             writeln!(out, "nothing to remove")?;

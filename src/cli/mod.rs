@@ -15,6 +15,7 @@ mod logs;
 pub mod man;
 mod planning;
 mod policy;
+mod record;
 mod start;
 mod stop;
 
@@ -27,7 +28,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "bot-bottle", version, about, long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 ok, 1 failure, 2 usage or manifest error, 3 manifest not approved, 130 interrupted."
+    after_help = "Exit codes: 0 ok, 1 failure, 2 usage or manifest error, 3 manifest not approved, 4 record invalid, 5 record incomplete, 130 interrupted."
 )]
 pub struct Cli {
     /// Container engine to use: `docker`, `podman`, or a path to either binary.
@@ -70,6 +71,9 @@ pub enum Command {
     Image(image::ImageCommand),
     #[command(subcommand)]
     Export(export::ExportCommand),
+    #[command(subcommand)]
+    Record(record::RecordCommand),
+    Verify(record::VerifyArgs),
     Completions(completions::CompletionsArgs),
     Man(man::ManArgs),
 }
@@ -105,6 +109,8 @@ impl Cli {
             Command::Doctor(args) => args.run(&global),
             Command::Image(cmd) => cmd.run(&global),
             Command::Export(cmd) => cmd.run(&global),
+            Command::Record(cmd) => cmd.run(&global),
+            Command::Verify(args) => args.run(),
             Command::Completions(args) => args.run(),
             Command::Man(args) => args.run(),
         }

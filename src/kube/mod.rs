@@ -214,6 +214,9 @@ fn proxy_config(plan: &Plan) -> String {
     config.fetch_proxy.listen = pod::listen_address();
     config.tls_interception.ca_cert = format!("{}/{}", pod::PROXY_CA_DIR, pod::CA_CERT_FILE);
     config.tls_interception.ca_key = format!("{}/{}", pod::PROXY_KEY_DIR, pod::CA_KEY_FILE);
+    // No signed record of an exported pod: nothing collects or seals it, and its read-only
+    // root has nowhere to keep it.
+    config.flight_recorder = None;
     config.render()
 }
 

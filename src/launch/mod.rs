@@ -219,25 +219,15 @@ pub fn launch(
     let _held = plan.bottle.lock()?;
     let preflight = timing::step("preflight", || preflight(engine, plan))?;
     make_images(&preflight.missing_images)?;
-    if let (false, Some(legacy)) = (
-        preflight.state_volume_exists,
-        &preflight.legacy_state_volume,
-    ) {
-        eprintln!(
-            "bot-bottle: the state volume {legacy} (an earlier bot-bottle's, one per bottle name) is not mounted: \
-             state volumes are per bottle name and workspace now, so that two projects named {slug} do not share \
-             a login; this bottle gets {new}, and Claude Code asks you to log in again. The old volume stays \
-             (`{engine} volume rm {legacy}`, or `bot-bottle stop --purge {slug}`, removes it)",
-            slug = plan.bottle.slug(),
-            new = plan.state_volume.name,
-            engine = engine.kind(),
-        );
-    }
+    tell_of_a_legacy_state_volume(engine, plan, &preflight);
     let ca = bottle_ca(plan)?;
     eprintln!("bot-bottle: mitm ca fingerprint: {}", ca.fingerprint());
+    // The key that signs the flight record's checkpoints: only the sidecar keeps it.
+    let recorder = crate::record::key::generate()?;
 
     let guard = Guard::new(engine, &plan.launch_id);
-    let git_files = match bring_up(engine, plan, &ca, &guard, &preflight, options) {
+    let up = bring_up(engine, plan, &ca, &recorder, &guard, &preflight, options);
+    let git_files = match up {
         Ok(git_files) => git_files,
         Err(err) => {
             report_teardown(guard.teardown());
@@ -287,6 +277,9 @@ pub fn launch(
             )
         })
         .transpose();
+    // Pipelock is stopped (signing its last checkpoint) and the record sealed while the
+    // sidecars still exist.
+    seal_record(engine, plan, session.as_ref().ok().copied());
     let teardown = guard.teardown();
     // The agent is gone: what it left in the workspace's git files is final.
     if let Some(warning) = git_files.warning_now() {
@@ -322,12 +315,52 @@ pub fn launch(
     }
 }
 
+/// Tells the user of a state volume named by the slug alone (an earlier bot-bottle's), which
+/// this launch does not mount.
+fn tell_of_a_legacy_state_volume(engine: &dyn Engine, plan: &Plan, preflight: &Preflight) {
+    if let (false, Some(legacy)) = (
+        preflight.state_volume_exists,
+        &preflight.legacy_state_volume,
+    ) {
+        eprintln!(
+            "bot-bottle: the state volume {legacy} (an earlier bot-bottle's, one per bottle name) is not mounted: \
+             state volumes are per bottle name and workspace now, so that two projects named {slug} do not share \
+             one; this bottle gets {new}. The old volume stays \
+             (`{engine} volume rm {legacy}`, or `bot-bottle stop --purge {slug}`, removes it)",
+            slug = plan.bottle.slug(),
+            new = plan.state_volume.name,
+            engine = engine.kind(),
+        );
+    }
+}
+
 /// The bottle CA as the plan describes it: its scope and its lifetime (what `start --dry-run`
 /// prints is what the launch makes, and what `export kube` puts in the pod).
 pub fn bottle_ca(plan: &Plan) -> anyhow::Result<BottleCa> {
     let tls = &plan.egress.tls_interception;
     ca::generate(plan.bottle.slug(), tls.ca_scope(), tls.ca_validity())
         .context("generating the bottle CA")
+}
+
+/// Seals the bottle's record after an attached session (see [`crate::record`]), saying where
+/// it is; a failure is told, not fatal: the session's outcome stands.
+fn seal_record(engine: &dyn Engine, plan: &Plan, agent_exit_code: Option<i32>) {
+    let sealed = crate::userdirs::state_dir()
+        .map_err(anyhow::Error::new)
+        .and_then(|state| {
+            crate::record::collect::seal_bottle(
+                engine,
+                &state,
+                plan.bottle.slug(),
+                &plan.launch_id,
+                crate::record::collect::How::Stopped { agent_exit_code },
+            )
+        });
+    match sealed {
+        Ok(Some(sealed)) => eprintln!("bot-bottle: {}", sealed.summary()),
+        Ok(None) => {}
+        Err(e) => eprintln!("bot-bottle: warning: the bottle's record was not sealed: {e:#}"),
+    }
 }
 
 fn report_teardown(result: Result<(), teardown::TeardownErrors>) {
@@ -346,6 +379,7 @@ fn bring_up(
     engine: &dyn Engine,
     plan: &Plan,
     ca: &BottleCa,
+    recorder: &ed25519_dalek::SigningKey,
     guard: &Guard,
     preflight: &Preflight,
     options: Options,
@@ -376,7 +410,7 @@ fn bring_up(
             parallel::both(
                 || {
                     parallel::both(
-                        || timing::step("sidecar", || sidecar::start(engine, plan, ca)),
+                        || timing::step("sidecar", || sidecar::start(engine, plan, ca, recorder)),
                         || {
                             plan.gate
                                 .as_ref()
@@ -407,10 +441,18 @@ fn bring_up(
     timing::step("agent: finish", || agent::finish(engine, plan))?;
     signals::check()?;
     timing::step("launch record", || {
-        record::write(
-            stage_dir,
-            &launch_record(plan, ca.fingerprint(), options.detach),
-        )
+        let launch = launch_record(plan, ca.fingerprint(), options.detach);
+        record::write(stage_dir, &launch)?;
+        // The signed record begins: in the user's state, where the agent never reaches.
+        let pending = crate::record::pending::Pending::of(
+            plan,
+            crate::record::rfc3339_of_unix(launch.started_at),
+            options.detach,
+            ca.fingerprint(),
+            &recorder.verifying_key(),
+        );
+        let state = crate::userdirs::state_dir()?;
+        crate::record::pending::begin(&state, plan, ca.cert_pem(), &pending).map(drop)
     })?;
     // Up: from now on the state volume is the bottle name's, not this launch's.
     guard.release(&Resource::Volume(plan.state_volume.name.clone()));

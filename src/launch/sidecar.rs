@@ -3,6 +3,7 @@
 //! it answers.
 
 use anyhow::Context as _;
+use ed25519_dalek::SigningKey;
 use engine::{ContainerSpec, ContainerState, Engine, NetworkAttachment, Owner, Tarball};
 
 use crate::bottle::teardown::{Guard, Resource};
@@ -29,9 +30,9 @@ pub fn spec(plan: &Plan) -> ContainerSpec {
     }
 }
 
-/// The tar stream of `/etc/pipelock`: config, CA cert, and the CA key (root, 0600 — pipelock
-/// refuses a key readable by others).
-pub fn files(plan: &Plan, ca: &BottleCa) -> anyhow::Result<Vec<u8>> {
+/// The tar stream of `/etc/pipelock`: config, CA cert, the CA key and the flight recorder's
+/// key (root, 0600 — pipelock refuses a key readable by others).
+pub fn files(plan: &Plan, ca: &BottleCa, recorder: &SigningKey) -> anyhow::Result<Vec<u8>> {
     let rel = |p: &str| p.trim_start_matches('/').to_owned();
     let mut tar = Tarball::new();
     tar.dir("etc/pipelock", 0o755, Owner::ROOT)?;
@@ -53,6 +54,19 @@ pub fn files(plan: &Plan, ca: &BottleCa) -> anyhow::Result<Vec<u8>> {
         0o600,
         Owner::ROOT,
     )?;
+    // The flight recorder's directory, made here: pipelock, root without capabilities, may not
+    // create directories in the image's `/`.
+    let recorder_dir = rel(defaults::PROXY_RECORDER_DIR);
+    if let Some((parent, _)) = recorder_dir.rsplit_once('/') {
+        tar.dir(parent, 0o755, Owner::ROOT)?;
+    }
+    tar.dir(&recorder_dir, 0o750, Owner::ROOT)?;
+    tar.file(
+        &rel(defaults::PROXY_RECORDER_KEY_PATH),
+        crate::record::flight::pipelock_private_key(recorder).as_bytes(),
+        0o600,
+        Owner::ROOT,
+    )?;
     tar.finish()
 }
 
@@ -71,8 +85,13 @@ pub fn create(engine: &dyn Engine, plan: &Plan, guard: &Guard) -> anyhow::Result
 }
 
 /// Copies the created sidecar's files in and starts it.
-pub fn start(engine: &dyn Engine, plan: &Plan, ca: &BottleCa) -> anyhow::Result<()> {
-    let files = files(plan, ca)?;
+pub fn start(
+    engine: &dyn Engine,
+    plan: &Plan,
+    ca: &BottleCa,
+    recorder: &SigningKey,
+) -> anyhow::Result<()> {
+    let files = files(plan, ca, recorder)?;
     fill_and_start(
         engine,
         &plan.containers.proxy,

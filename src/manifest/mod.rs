@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub use hostname::Hostname;
 pub use load::{load_with_digest, parse_toml_as, ManifestSource};
-pub use names::{EnvName, GitRemoteName, ImageRef, SafeText};
+pub use names::{EnvName, GitRemoteName, ImageRef, OtlpEndpoint, SafeText, SyslogAddress};
 
 /// The whole manifest. Every table is optional; unknown fields are errors.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -75,6 +75,34 @@ pub struct Egress {
     /// Pipelock refuses every other destination in a private range (its SSRF guard).
     #[serde(default)]
     pub internal_hosts: Vec<Hostname>,
+    /// Where pipelock also sends its audit events (its `emit`); nowhere unless named.
+    #[serde(default)]
+    pub events: EventSinks,
+}
+
+/// `[egress.events]`: collectors pipelock sends its audit events to, from the sidecar (which
+/// widens the bottle's egress: a new destination, so it needs approval).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSinks {
+    /// An OpenTelemetry collector's OTLP/HTTP base URL.
+    pub otlp: Option<OtlpEndpoint>,
+    /// A syslog server, `udp://HOST:PORT` or `tcp://HOST:PORT`.
+    pub syslog: Option<SyslogAddress>,
+}
+
+impl EventSinks {
+    /// Each collector named, as `otlp URL` / `syslog ADDRESS` (for the plan and approvals).
+    pub fn named(&self) -> Vec<String> {
+        let mut named = Vec::new();
+        if let Some(otlp) = &self.otlp {
+            named.push(format!("otlp {otlp}"));
+        }
+        if let Some(syslog) = &self.syslog {
+            named.push(format!("syslog {syslog}"));
+        }
+        named
+    }
 }
 
 /// `egress.dlp_action`.

@@ -192,3 +192,115 @@ mod tests {
         assert!(SafeText::parse("").is_err());
     }
 }
+
+/// `egress.events.otlp`: an OpenTelemetry collector's OTLP/HTTP base URL
+/// (`http[s]://host[:port][/path]`, pipelock appends `/v1/logs`), with no user, query or
+/// fragment: it is written into pipelock's config, and a credential does not belong there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OtlpEndpoint(String);
+validated_string!(OtlpEndpoint, check_otlp_endpoint);
+
+fn check_otlp_endpoint(raw: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("invalid OTLP endpoint {raw:?}: {why}"));
+    let Some(rest) = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))
+    else {
+        return bad("write http://HOST[:PORT][/PATH] or https://…");
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if let Err(why) = check_authority(authority, false) {
+        return bad(&why);
+    }
+    let path_ok = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '/' | '%'));
+    if !path_ok {
+        return bad(
+            "the path may hold letters, digits and - . _ ~ / % only (no query or fragment)",
+        );
+    }
+    Ok(())
+}
+
+/// `egress.events.syslog`: a syslog server, `udp://HOST:PORT` or `tcp://HOST:PORT` (RFC 5424).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SyslogAddress(String);
+validated_string!(SyslogAddress, check_syslog_address);
+
+fn check_syslog_address(raw: &str) -> Result<(), String> {
+    let Some(authority) = raw
+        .strip_prefix("udp://")
+        .or_else(|| raw.strip_prefix("tcp://"))
+    else {
+        return Err(format!(
+            "invalid syslog address {raw:?}: write udp://HOST:PORT or tcp://HOST:PORT"
+        ));
+    };
+    check_authority(authority, true).map_err(|why| format!("invalid syslog address {raw:?}: {why}"))
+}
+
+/// `HOST[:PORT]` (`HOST:PORT` when `port_required`): a DNS name or an IPv4 address, and a
+/// port from 1 to 65535; nothing else (no user, no whitespace, no quotes).
+fn check_authority(authority: &str, port_required: bool) -> Result<(), String> {
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let host_ok = !host.is_empty()
+        && !host.starts_with(['-', '.'])
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'));
+    if !host_ok {
+        return Err("the host must be a DNS name or an IPv4 address".to_owned());
+    }
+    match port {
+        None if port_required => Err("it needs a port (HOST:PORT)".to_owned()),
+        None => Ok(()),
+        Some(port) => match port.parse::<u16>() {
+            Ok(p) if p > 0 && port.chars().all(|c| c.is_ascii_digit()) => Ok(()),
+            _ => Err(format!("{port:?} is not a port")),
+        },
+    }
+}
+
+#[cfg(test)]
+mod sink_tests {
+    use super::{OtlpEndpoint, SyslogAddress};
+
+    #[test]
+    fn collectors_are_urls_without_credentials() {
+        for ok in [
+            "https://otel.corp.example:4318",
+            "http://10.0.0.5:4318/otlp",
+            "https://c.example",
+        ] {
+            assert!(OtlpEndpoint::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "otel.corp.example:4318",
+            "https://user:pw@otel.example",
+            "https://otel.example/?token=x",
+            "https://otel.example/#x",
+            "https://otel example",
+            "https://otel.example:99999",
+            "ftp://otel.example",
+        ] {
+            assert!(OtlpEndpoint::parse(bad).is_err(), "{bad}");
+        }
+        for ok in ["udp://logs.corp.example:514", "tcp://10.1.2.3:6514"] {
+            assert!(SyslogAddress::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "udp://logs.example",
+            "logs.example:514",
+            "udp://a@logs.example:514",
+            "udp://:514",
+        ] {
+            assert!(SyslogAddress::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

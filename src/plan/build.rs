@@ -259,7 +259,8 @@ fn proxy_plan(
                 &egress.internal_hosts,
                 egress.dlp_action,
                 listen.clone(),
-            );
+            )
+            .with_events(&egress.events);
             if egress.learn.is_some() {
                 config.learning()
             } else {
@@ -350,6 +351,7 @@ fn egress_plan(
         },
         allowlist,
         approvable,
+        events: manifest.egress.events.clone(),
         lock,
         learn,
     })

@@ -229,6 +229,9 @@ pub struct EgressPlan {
     pub lock: Option<LockPlan>,
     /// A learn run (`start --learn`); `null` otherwise.
     pub learn: Option<LearnPlan>,
+    /// `egress.events`: the collectors pipelock sends its audit events to (`null` each when
+    /// none).
+    pub events: crate::manifest::EventSinks,
 }
 
 /// An egress lock the plan allows: what it is, for the user (and an approval) to check.

@@ -820,3 +820,44 @@ fn a_stored_subscription_login_is_held_and_a_named_login_must_exist() {
         "{err}"
     );
 }
+
+#[test]
+fn egress_events_go_to_the_named_collectors_only() {
+    let project = Project::new("p");
+    let none = project.plan("");
+    assert_eq!(
+        none.proxy.config.emit, None,
+        "off unless a collector is named"
+    );
+    let plan = project.plan(
+        "[egress.events]\notlp = \"https://otel.corp.test:4318\"\nsyslog = \"udp://logs.corp.test:514\"\n",
+    );
+    assert_eq!(
+        plan.egress.events.named(),
+        [
+            "otlp https://otel.corp.test:4318",
+            "syslog udp://logs.corp.test:514"
+        ]
+    );
+    let emit = serde_json::to_value(plan.proxy.config.emit.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        emit,
+        serde_json::json!({
+            "otlp": {"endpoint": "https://otel.corp.test:4318", "min_severity": "info",
+                     "timeout_seconds": 10, "queue_size": 256},
+            "syslog": {"address": "udp://logs.corp.test:514", "min_severity": "info",
+                       "facility": "local0", "tag": "pipelock"},
+        })
+    );
+    // A collector that is not one is a manifest error naming the file, line and field.
+    let source = ManifestSource::File(project.write(
+        "bottle.toml",
+        "[egress.events]\nsyslog = \"udp://logs.corp.test\"\n",
+    ));
+    let err = manifest::load_with_digest(&source).unwrap_err().to_string();
+    assert!(
+        err.contains("bottle.toml:2:10: egress.events.syslog: invalid syslog address")
+            && err.contains("it needs a port"),
+        "{err}"
+    );
+}

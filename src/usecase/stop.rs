@@ -18,12 +18,42 @@ pub fn stop(
     let held = bottle.lock()?;
     // A detached learn run writes its lock now, while its sidecar's log exists.
     let learned = learn_before_removal(engine, bottle, ask);
+    // The record is sealed while the sidecars still hold what they recorded.
+    seal_record(engine, bottle, ask);
     let removed = held.remove(engine, purge)?;
     ask.tell(&removed.summary());
     if let Some(warning) = &removed.git_warning {
         ask.tell(warning);
     }
     learned.context("the bottle was removed, but its learn run's lock was not written")
+}
+
+/// Seals the bottle's signed record (see [`crate::record`]), saying where it is. A failure is
+/// told, not fatal: the bottle is removed all the same.
+fn seal_record(engine: &dyn Engine, bottle: &Bottle, ask: &mut dyn Ask) {
+    let Some(launch) = bottle.record() else {
+        return;
+    };
+    let sealed = crate::userdirs::state_dir()
+        .map_err(anyhow::Error::new)
+        .and_then(|state| {
+            crate::record::collect::seal_bottle(
+                engine,
+                &state,
+                bottle.slug(),
+                &launch.launch_id,
+                crate::record::collect::How::Stopped {
+                    agent_exit_code: None,
+                },
+            )
+        });
+    match sealed {
+        Ok(Some(sealed)) => ask.tell(&sealed.summary()),
+        Ok(None) => {}
+        Err(e) => ask.tell(&format!(
+            "warning: the bottle's record was not sealed: {e:#}"
+        )),
+    }
 }
 
 /// For a learn run (its launch record says where its lock goes), writes the lock from the

@@ -8,4 +8,5 @@ mod export;
 mod generated;
 mod images;
 mod policy;
+mod record;
 mod support;

@@ -16,7 +16,7 @@ use crate::support::{
 };
 
 /// The name the git server answers to on the bottle's egress network.
-const GIT_HOST: &str = "git.bottle.test";
+pub(crate) const GIT_HOST: &str = "git.bottle.test";
 /// The git server's HTTPS token (what the gate sends; the agent never sees it).
 const TOKEN: &str = "bbe2e-https-token-5d1c0e7a9b";
 /// The git server's SSH user's uid (contrib/testbed/build-images.sh).
@@ -24,12 +24,12 @@ const GIT_UID: u64 = 1001;
 
 /// Keys made for one test, outside the bottle's workspace (whatever is in the workspace is the
 /// agent's to read).
-struct Keys {
-    dir: PathBuf,
+pub(crate) struct Keys {
+    pub(crate) dir: PathBuf,
 }
 
 impl Keys {
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("bot-bottle-{name}-keys"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -79,13 +79,13 @@ impl Drop for Keys {
 
 /// The git server on the bottle's egress network, removed on drop (before the bottle, which
 /// owns the network: declare it after the bottle).
-struct GitServer<'h> {
+pub(crate) struct GitServer<'h> {
     h: &'h Harness,
     name: String,
 }
 
 impl<'h> GitServer<'h> {
-    fn start(h: &'h Harness, bottle: &Bottle<'_>, keys: &Keys) -> Self {
+    pub(crate) fn start(h: &'h Harness, bottle: &Bottle<'_>, keys: &Keys) -> Self {
         let server = GitServer {
             h,
             name: format!("{}-gitserver", bottle.slug),
@@ -148,7 +148,7 @@ impl<'h> GitServer<'h> {
     }
 
     /// The commit `git_ref` names in the server's repository at `repo`, or an empty string.
-    fn rev(&self, repo: &str, git_ref: &str) -> String {
+    pub(crate) fn rev(&self, repo: &str, git_ref: &str) -> String {
         let out = self.h.sh(
             &self.name,
             None,
@@ -164,7 +164,7 @@ impl Drop for GitServer<'_> {
     }
 }
 
-fn gate_manifest(name: &str, keys: &Keys) -> String {
+pub(crate) fn gate_manifest(name: &str, keys: &Keys) -> String {
     format!(
         "{}\n[ssh]\nidentity = {:?}\nknown_hosts = {:?}\n\n\
          [git]\nuser_name = \"Bottle Agent\"\nuser_email = \"agent@bottle.test\"\n\n\
@@ -179,7 +179,7 @@ fn gate_manifest(name: &str, keys: &Keys) -> String {
 }
 
 /// Runs `script` in the agent; returns (success, stdout + stderr).
-fn agent(bottle: &Bottle<'_>, script: &str) -> (bool, String) {
+pub(crate) fn agent(bottle: &Bottle<'_>, script: &str) -> (bool, String) {
     let out = bottle.agent_sh(script);
     (out.status == 0, format!("{}{}", out.stdout, out.stderr))
 }
@@ -188,7 +188,12 @@ fn agent(bottle: &Bottle<'_>, script: &str) -> (bool, String) {
 /// environment and command line of every process. The secret travels as octal escapes that the
 /// shell's builtin printf decodes, and reaches grep on its stdin: neither this script's command
 /// line nor grep's holds it.
-fn find_in_agent(h: &Harness, bottle: &Bottle<'_>, secret: &str, user: Option<&str>) -> String {
+pub(crate) fn find_in_agent(
+    h: &Harness,
+    bottle: &Bottle<'_>,
+    secret: &str,
+    user: Option<&str>,
+) -> String {
     let escaped = secret.bytes().fold(String::new(), |mut text, b| {
         let _ = write!(text, "\\{b:03o}");
         text

@@ -12,5 +12,6 @@ mod keys;
 mod kube;
 mod lifecycle;
 mod policy;
+mod record;
 mod support;
 mod trust;

@@ -49,6 +49,9 @@ pub struct Harness {
     pub engine: Box<dyn Engine>,
     pub bin: PathBuf,
     pub proxy_image: String,
+    /// The git gate's image: [`GATE_IMAGE`], or `BOT_BOTTLE_GATE_IMAGE` (a gate built from this
+    /// checkout, before the shared test images carry it).
+    pub gate_image: String,
 }
 
 pub fn harness() -> Option<Harness> {
@@ -82,10 +85,13 @@ pub fn harness() -> Option<Harness> {
         || PathBuf::from(env!("CARGO_BIN_EXE_bot-bottle")),
         PathBuf::from,
     );
+    let gate_image =
+        std::env::var("BOT_BOTTLE_GATE_IMAGE").unwrap_or_else(|_| GATE_IMAGE.to_owned());
     Some(Harness {
         engine,
         bin,
         proxy_image,
+        gate_image,
     })
 }
 
@@ -182,7 +188,7 @@ impl Harness {
             .env("BOT_BOTTLE_STATE_DIR", ws.user_dir().join("state"))
             .env("BOT_BOTTLE_ENGINE", self.engine.program().as_str())
             .env("BOT_BOTTLE_PIPELOCK_IMAGE", &self.proxy_image)
-            .env("BOT_BOTTLE_GATE_IMAGE", GATE_IMAGE)
+            .env("BOT_BOTTLE_GATE_IMAGE", &self.gate_image)
             .env(FORWARDED_ENV, FORWARDED_VALUE)
             .env(API_KEY_ENV, DUMMY_API_KEY)
             .stdin(Stdio::null());

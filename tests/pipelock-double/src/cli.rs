@@ -4,12 +4,13 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
-use crate::{ca, config, events, proxy};
+use crate::{ca, config, events, proxy, recorder};
 
 /// Version line printed by `version` and `--version`.
 pub const VERSION_LINE: &str = "pipelock 2.3.0 (bot-bottle test double)";
@@ -135,7 +136,32 @@ fn run_proxy(config_path: Option<&Path>, listen: Option<String>) -> Result<ExitC
     if let Some(listen) = listen {
         cfg.listen = listen;
     }
-    let events = events::Events::new(&cfg.logging);
+    let mut events = events::Events::new(&cfg.logging);
+    if let Some(settings) = cfg.flight_recorder.clone() {
+        match recorder::Recorder::open(settings) {
+            Ok(rec) => events.recorder = Some(Arc::new(rec)),
+            Err(err) => {
+                eprintln!("Error: creating flight recorder: {err:#}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    // pipelock shuts down on SIGTERM and SIGINT, closing its recorder (a last checkpoint);
+    // as a container's first process, without a handler, the double would ignore SIGTERM.
+    let closing = events.recorder.clone();
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+    ])
+    .context("installing the shutdown handler")?;
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            if let Some(rec) = closing {
+                rec.close();
+            }
+            std::process::exit(0);
+        }
+    });
     proxy::serve(cfg, &events, config_path.map(Path::to_path_buf))?;
     Ok(ExitCode::SUCCESS)
 }

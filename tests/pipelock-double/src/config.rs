@@ -37,6 +37,63 @@ struct RawConfig {
     trusted_domains: Option<Vec<String>>,
     ssrf: Option<RawSsrf>,
     metrics_listen: Option<String>,
+    flight_recorder: Option<RawFlightRecorder>,
+    emit: Option<RawEmit>,
+}
+
+/// `emit`: read strictly and checked as pipelock checks it; the double sends nothing.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawEmit {
+    instance_id: Option<String>,
+    webhook: Option<RawWebhook>,
+    syslog: Option<RawSyslog>,
+    otlp: Option<RawOtlp>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: Option<String>,
+    min_severity: Option<String>,
+    auth_token: Option<String>,
+    timeout_seconds: Option<i64>,
+    queue_size: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSyslog {
+    address: Option<String>,
+    min_severity: Option<String>,
+    facility: Option<String>,
+    tag: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawOtlp {
+    endpoint: Option<String>,
+    headers: Option<std::collections::BTreeMap<String, String>>,
+    timeout_seconds: Option<i64>,
+    min_severity: Option<String>,
+    queue_size: Option<i64>,
+    gzip: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFlightRecorder {
+    enabled: Option<bool>,
+    dir: Option<String>,
+    checkpoint_interval: Option<i64>,
+    retention_days: Option<i64>,
+    redact: Option<bool>,
+    sign_checkpoints: Option<bool>,
+    max_entries_per_file: Option<i64>,
+    raw_escrow: Option<bool>,
+    escrow_public_key: Option<String>,
+    signing_key_path: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -180,6 +237,9 @@ pub struct Config {
     pub tls: TlsInterception,
     pub logging: Logging,
     pub ssrf: Guard,
+    /// `flight_recorder`, when enabled (a reload keeps the recorder it started with, as
+    /// pipelock refuses to change its signing key at runtime).
+    pub flight_recorder: Option<crate::recorder::Settings>,
 }
 
 impl Config {
@@ -207,6 +267,24 @@ pub fn load(path: &Path) -> Result<Config> {
         dir
     };
     resolve(raw, dir, true).map_err(|err| err.context("invalid config"))
+}
+
+/// `forward_proxy` after defaults.
+fn resolve_forward_proxy(fwd: &RawForwardProxy) -> Result<ForwardProxy> {
+    Ok(ForwardProxy {
+        enabled: fwd.enabled.unwrap_or(false),
+        max_tunnel: seconds(
+            fwd.max_tunnel_seconds,
+            300,
+            "forward_proxy.max_tunnel_seconds",
+        )?,
+        idle_timeout: seconds(
+            fwd.idle_timeout_seconds,
+            120,
+            "forward_proxy.idle_timeout_seconds",
+        )?,
+        sni_verification: fwd.sni_verification.unwrap_or(true),
+    })
 }
 
 fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config> {
@@ -249,21 +327,7 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
         bail!("fetch_proxy.monitoring.max_requests_per_minute must not be negative");
     }
 
-    let fwd = raw.forward_proxy.unwrap_or_default();
-    let forward_proxy = ForwardProxy {
-        enabled: fwd.enabled.unwrap_or(false),
-        max_tunnel: seconds(
-            fwd.max_tunnel_seconds,
-            300,
-            "forward_proxy.max_tunnel_seconds",
-        )?,
-        idle_timeout: seconds(
-            fwd.idle_timeout_seconds,
-            120,
-            "forward_proxy.idle_timeout_seconds",
-        )?,
-        sni_verification: fwd.sni_verification.unwrap_or(true),
-    };
+    let forward_proxy = resolve_forward_proxy(&raw.forward_proxy.unwrap_or_default())?;
 
     let dlp = raw.dlp.unwrap_or_default();
     warn_if_omitted(from_file, dlp.scan_env.is_none(), "dlp.scan_env");
@@ -301,6 +365,8 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
 
     let ssrf = resolve_ssrf(raw.internal, raw.ssrf, raw.trusted_domains)?;
 
+    check_emit(&raw.emit.unwrap_or_default())?;
+
     Ok(Config {
         mode,
         enforce: raw.enforce.unwrap_or(true),
@@ -317,7 +383,134 @@ fn resolve(raw: RawConfig, config_dir: &Path, from_file: bool) -> Result<Config>
         tls,
         logging,
         ssrf,
+        flight_recorder: resolve_recorder(raw.flight_recorder.unwrap_or_default(), config_dir)?,
     })
+}
+
+/// pipelock's `validateEmit` for the sinks bot-bottle writes (syslog, OTLP), after its defaults
+/// (severity `warn`, OTLP timeout 10 s and queue 256, facility `local0`): a sink named needs a
+/// URL of its scheme with a host (a syslog address a port) and a known severity.
+fn check_emit(emit: &RawEmit) -> Result<()> {
+    let _ = (&emit.instance_id, &emit.webhook);
+    if let Some(webhook) = &emit.webhook {
+        let _ = (
+            &webhook.url,
+            &webhook.min_severity,
+            &webhook.auth_token,
+            webhook.timeout_seconds,
+            webhook.queue_size,
+        );
+    }
+    let severity = |s: &Option<String>, field: &str| -> Result<()> {
+        match s.as_deref() {
+            None | Some("" | "info" | "warn" | "critical") => Ok(()),
+            other => bail!(
+                "invalid {field} {:?}: must be info, warn, or critical",
+                other.unwrap_or_default()
+            ),
+        }
+    };
+    if let Some(syslog) = emit
+        .syslog
+        .as_ref()
+        .filter(|s| s.address.as_deref().is_some_and(|a| !a.is_empty()))
+    {
+        let address = syslog.address.as_deref().unwrap_or_default();
+        let host = address
+            .strip_prefix("udp://")
+            .or_else(|| address.strip_prefix("tcp://"));
+        let Some(host) = host.filter(|h| !h.is_empty()) else {
+            bail!(
+                "invalid emit.syslog.address {address:?}: must be udp:// or tcp:// with host:port"
+            );
+        };
+        if host
+            .rsplit_once(':')
+            .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+        {
+            bail!(
+                "invalid emit.syslog.address {address:?}: must include port (e.g. udp://host:514)"
+            );
+        }
+        severity(&syslog.min_severity, "emit.syslog.min_severity")?;
+        let _ = (&syslog.facility, &syslog.tag);
+    }
+    if let Some(otlp) = emit
+        .otlp
+        .as_ref()
+        .filter(|o| o.endpoint.as_deref().is_some_and(|e| !e.is_empty()))
+    {
+        let endpoint = otlp.endpoint.as_deref().unwrap_or_default();
+        let host = endpoint
+            .strip_prefix("https://")
+            .or_else(|| endpoint.strip_prefix("http://"));
+        if host.is_none_or(|h| h.is_empty() || h.starts_with('/')) {
+            bail!(
+                "invalid emit.otlp.endpoint {endpoint:?}: must be http:// or https:// with a host"
+            );
+        }
+        severity(&otlp.min_severity, "emit.otlp.min_severity")?;
+        let _ = (
+            &otlp.headers,
+            otlp.gzip,
+            otlp.timeout_seconds,
+            otlp.queue_size,
+        );
+    }
+    Ok(())
+}
+
+/// pipelock's `validateFlightRecorder` and defaults (checkpoints every 1000 entries, files of
+/// 10000, signed checkpoints and redaction on unless written false). `retention_days` and
+/// `redact` are read, not acted on; raw escrow is not supported.
+fn resolve_recorder(
+    raw: RawFlightRecorder,
+    config_dir: &Path,
+) -> Result<Option<crate::recorder::Settings>> {
+    let _ = (raw.redact, raw.escrow_public_key.as_ref());
+    if !raw.enabled.unwrap_or(false) {
+        return Ok(None);
+    }
+    let dir = raw.dir.filter(|d| !d.is_empty());
+    let Some(dir) = dir else {
+        bail!("flight_recorder.dir is required when enabled");
+    };
+    let non_negative = |value: Option<i64>, name: &str| -> Result<i64> {
+        let value = value.unwrap_or(0);
+        if value < 0 {
+            bail!("flight_recorder.{name} must be non-negative");
+        }
+        Ok(value)
+    };
+    let interval = non_negative(raw.checkpoint_interval, "checkpoint_interval")?;
+    let _ = non_negative(raw.retention_days, "retention_days")?;
+    let per_file = non_negative(raw.max_entries_per_file, "max_entries_per_file")?;
+    if raw.raw_escrow.unwrap_or(false) {
+        bail!("flight_recorder.raw_escrow: not supported by the double");
+    }
+    let path = |p: String| {
+        let p = PathBuf::from(p);
+        if p.is_relative() {
+            config_dir.join(p)
+        } else {
+            p
+        }
+    };
+    Ok(Some(crate::recorder::Settings {
+        dir: path(dir),
+        checkpoint_interval: if interval == 0 {
+            1000
+        } else {
+            interval.unsigned_abs()
+        },
+        sign_checkpoints: raw.sign_checkpoints.unwrap_or(true),
+        max_entries_per_file: if per_file == 0 {
+            10_000
+        } else {
+            per_file.unsigned_abs()
+        },
+        signing_key_path: raw.signing_key_path.filter(|p| !p.is_empty()).map(path),
+    }))
 }
 
 fn resolve_ssrf(
@@ -500,9 +693,48 @@ mod tests {
             r#"{"forward_proxy": {"enabled": true, "bogus": 1}}"#,
             r#"{"fetch_proxy": {"monitoring": {"bogus": 1}}}"#,
             r#"{"tls_interception": {"ca_certificate": "x"}}"#,
+            r#"{"flight_recorder": {"enabled": false, "bogus": 1}}"#,
+            r#"{"emit": {"syslog": {"address": "udp://l:514", "bogus": 1}}}"#,
         ] {
             let err = parse(json).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(err.contains("unknown field"), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn emit_and_the_flight_recorder_are_checked_as_pipelock_checks_them() {
+        assert!(parse(r#"{"emit": {"syslog": {"address": "udp://logs.test:514", "min_severity": "info"}, "otlp": {"endpoint": "https://otel.test:4318"}}}"#).is_ok());
+        for (json, why) in [
+            (
+                r#"{"emit": {"syslog": {"address": "udp://logs.test"}}}"#,
+                "must include port",
+            ),
+            (
+                r#"{"emit": {"syslog": {"address": "logs.test:514"}}}"#,
+                "must be udp:// or tcp://",
+            ),
+            (
+                r#"{"emit": {"otlp": {"endpoint": "otel.test"}}}"#,
+                "must be http:// or https://",
+            ),
+            (
+                r#"{"emit": {"otlp": {"endpoint": "https://o.test", "min_severity": "all"}}}"#,
+                "must be info, warn, or critical",
+            ),
+            (
+                r#"{"flight_recorder": {"enabled": true}}"#,
+                "flight_recorder.dir is required when enabled",
+            ),
+            (
+                r#"{"flight_recorder": {"enabled": true, "dir": "d", "checkpoint_interval": -1}}"#,
+                "checkpoint_interval must be non-negative",
+            ),
+        ] {
+            let err = parse(json)
+                .err()
+                .map(|e| format!("{e:#}"))
+                .unwrap_or_default();
+            assert!(err.contains(why), "{json}: {err}");
         }
     }
 

@@ -19,6 +19,8 @@ pub struct Events {
     include_blocked: bool,
     /// What `/stats` reports, counted from the events whether or not they are logged.
     pub counts: Arc<Counts>,
+    /// The flight recorder, when the config turns it on: every decision is recorded.
+    pub recorder: Option<Arc<crate::recorder::Recorder>>,
 }
 
 /// Request and tunnel counts since start (a reload keeps them, as pipelock's metrics do).
@@ -91,12 +93,21 @@ impl Events {
             include_allowed: logging.include_allowed,
             include_blocked: logging.include_blocked,
             counts: Arc::new(Counts::new()),
+            recorder: None,
         }
     }
 
     /// Emits one event. `fields` must be a JSON object (or null for none).
     pub fn emit(&self, level: &str, event: &str, message: &str, fields: Value) {
         self.counts.count(event);
+        if let Some(recorder) = &self.recorder {
+            if matches!(
+                event,
+                "allowed" | "blocked" | "tunnel_open" | "forward_http"
+            ) {
+                recorder.decision(event, &fields);
+            }
+        }
         if (event == "allowed" && !self.include_allowed)
             || (event == "blocked" && !self.include_blocked)
         {

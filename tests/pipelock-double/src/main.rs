@@ -7,6 +7,7 @@ mod config;
 mod dlp;
 mod events;
 mod proxy;
+mod recorder;
 mod reload;
 
 use std::process::ExitCode;

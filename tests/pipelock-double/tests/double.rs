@@ -692,3 +692,57 @@ fn metrics_and_stats_are_served_where_pipelock_serves_them() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The flight record the double writes in pipelock's format: bot-bottle's verifier finds its
+/// chain whole and each checkpoint signed by the key the config names, the last one written
+/// at SIGTERM; a changed byte breaks it.
+#[test]
+fn the_flight_record_verifies_with_bot_bottle_s_verifier() {
+    use bot_bottle::record::{flight, key};
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let dir = TempDir::new("recorder");
+    let signer = key::generate().unwrap();
+    let key_file = dir.write("recorder-key", &flight::pipelock_private_key(&signer));
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let record_dir = dir.path("flight");
+    let cfg = config_file(
+        &dir,
+        &json!({
+            "mode": "strict",
+            "api_allowlist": ["allowed.test"],
+            "forward_proxy": {"enabled": true},
+            "flight_recorder": {"enabled": true, "dir": record_dir, "checkpoint_interval": 2,
+                "redact": true, "sign_checkpoints": true, "max_entries_per_file": 1_000_000_000,
+                "signing_key_path": key_file},
+        }),
+    );
+    let mut double = Double::start(Some(&cfg), &[]);
+    for host in ["a.test", "b.test", "c.test"] {
+        let refused = connect(double.addr, &format!("{host}:443")).unwrap_err();
+        assert_eq!(status(&refused), 403, "{refused}");
+    }
+    double.wait_events(&[("event", "blocked")], 3);
+    assert!(double.terminate().success());
+    let text = std::fs::read_to_string(record_dir.join(flight::FILE)).unwrap();
+    let entries = flight::parse(&text).unwrap();
+    let kinds: Vec<&str> = entries.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "action_receipt",
+            "action_receipt",
+            "checkpoint",
+            "action_receipt",
+            "checkpoint"
+        ]
+    );
+    assert_eq!(flight::chain_problems(&entries), Vec::<String>::new());
+    let checkpoints = flight::checkpoints(&entries).unwrap();
+    assert_eq!(
+        flight::checkpoint_problems(&checkpoints, &signer.verifying_key()),
+        Vec::<String>::new()
+    );
+    let changed = flight::parse(&text.replacen("b.test", "x.test", 1)).unwrap();
+    assert_eq!(flight::chain_problems(&changed).len(), 1);
+}

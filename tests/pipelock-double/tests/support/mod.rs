@@ -106,6 +106,16 @@ impl Double {
         }
     }
 
+    /// Sends SIGTERM, as an engine's `stop` does, and waits for the double to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let ok = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        self.child.wait().unwrap()
+    }
+
     /// Waits until `count` events have fields including all of `want`; returns them.
     pub fn wait_events(&self, want: &[(&str, &str)], count: usize) -> Vec<Value> {
         let deadline = Instant::now() + WAIT;

@@ -1,0 +1,161 @@
+//! Collecting a bottle's evidence from its sidecars and sealing its record: at `stop` and at
+//! the end of an attached session (the bottle stopped), on demand (`bot-bottle record save`,
+//! while it runs), and from `gc` (a launch that died: incomplete).
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use camino::Utf8Path;
+use engine::Engine;
+
+use super::pending::{self, Pending};
+use super::seal::{self, Ending, Evidence, ImageIds, Sealed};
+use super::statement::Completion;
+use super::{flight, key, pushes};
+use crate::defaults;
+use crate::parallel;
+
+/// The most bot-bottle reads of one evidence file.
+const READ_LIMIT: u64 = 512 * 1024 * 1024;
+/// How long pipelock gets to shut down (and write its last checkpoint) before it is killed.
+const PROXY_STOP: Duration = Duration::from_secs(10);
+
+/// How the bottle is being sealed.
+#[derive(Debug, Clone, Copy)]
+pub enum How {
+    /// It is being stopped (`stop`, the end of an attached session): pipelock is stopped first,
+    /// so that it signs a last checkpoint over everything it recorded.
+    Stopped { agent_exit_code: Option<i32> },
+    /// It keeps running (`record save`).
+    Running,
+    /// Its launch died (`gc`): what is left, sealed as incomplete.
+    Crashed,
+}
+
+/// The flight record's path in the sidecar.
+pub fn flight_file() -> String {
+    format!("{}/{}", defaults::PROXY_RECORDER_DIR, flight::FILE)
+}
+
+/// Reads the evidence of the bottle `pending` describes: stops its sidecar first unless
+/// `keep_running`.
+pub fn evidence(engine: &dyn Engine, pending: &Pending, keep_running: bool) -> Evidence {
+    let containers = &pending.containers;
+    let stopped = if keep_running {
+        Ok(())
+    } else {
+        engine
+            .stop_container(&containers.proxy, PROXY_STOP)
+            .map_err(|e| format!("{e:#}"))
+    };
+    let read = |name: &str, path: &str| {
+        engine
+            .read_file(name, path, READ_LIMIT)
+            .map_err(|e| format!("{e:#}"))
+    };
+    let image = |name: &str| {
+        engine
+            .inspect_container(name)
+            .ok()
+            .flatten()
+            .map(|c| c.image)
+            .filter(|id| !id.is_empty())
+    };
+    let ((flight, gate_log), (agent, (proxy, gate))) = parallel::both(
+        || {
+            parallel::both(
+                || read(&containers.proxy, &flight_file()),
+                || containers.gate.as_ref().map(|g| read(g, pushes::GATE_PATH)),
+            )
+        },
+        || {
+            parallel::both(
+                || image(&containers.agent),
+                || {
+                    parallel::both(
+                        || image(&containers.proxy),
+                        || containers.gate.as_ref().and_then(|g| image(g)),
+                    )
+                },
+            )
+        },
+    );
+    let flight = match stopped {
+        Ok(()) => flight,
+        // A record read from a pipelock that would not stop may lack its last checkpoint.
+        Err(why) => flight.map_err(|e| format!("{e} (stopping pipelock first failed: {why})")),
+    };
+    Evidence {
+        flight,
+        gate_log,
+        image_ids: ImageIds { agent, proxy, gate },
+    }
+}
+
+/// Seals the record of `slug`'s launch `launch_id`, begun in `state_dir`, collecting from the
+/// engine as `how` says. `None` when that launch began no record (it never came up, or an
+/// earlier bot-bottle launched it).
+pub fn seal_bottle(
+    engine: &dyn Engine,
+    state_dir: &Utf8Path,
+    slug: &str,
+    launch_id: &str,
+    how: How,
+) -> anyhow::Result<Option<Sealed>> {
+    let dir = super::dir_of(state_dir, slug, launch_id);
+    let Some(pending) = pending::read(&dir) else {
+        return Ok(None);
+    };
+    seal_dir(engine, state_dir, &dir, &pending, how).map(Some)
+}
+
+/// Seals the pending record in `dir`.
+pub fn seal_dir(
+    engine: &dyn Engine,
+    state_dir: &Utf8Path,
+    dir: &Utf8Path,
+    pending: &Pending,
+    how: How,
+) -> anyhow::Result<Sealed> {
+    let key = key::load_or_create(state_dir)?;
+    let evidence = evidence(engine, pending, matches!(how, How::Running));
+    let ending = match how {
+        How::Stopped { agent_exit_code } => Ending {
+            completion: Completion::Stopped,
+            reason: None,
+            stopped_at: Some(super::now_rfc3339()),
+            agent_exit_code,
+        },
+        How::Running => Ending {
+            completion: Completion::Running,
+            reason: None,
+            stopped_at: None,
+            agent_exit_code: None,
+        },
+        How::Crashed => Ending {
+            completion: Completion::Incomplete,
+            reason: Some(
+                "the launch ended without `stop` (bot-bottle was killed, or the host restarted); `gc` sealed what was left"
+                    .to_owned(),
+            ),
+            stopped_at: None,
+            agent_exit_code: None,
+        },
+    };
+    seal::seal(dir, pending, &evidence, &ending, &key)
+        .with_context(|| format!("sealing the record in {dir}"))
+}
+
+/// Seals, as incomplete, every record of `slug` still pending (for `gc`, before it removes
+/// what the bottle left). Errors are returned per record, not fatal.
+pub fn seal_crashed(
+    engine: &dyn Engine,
+    state_dir: &Utf8Path,
+    slug: &str,
+) -> Vec<anyhow::Result<Sealed>> {
+    pending::of_bottle(state_dir, slug)
+        .into_iter()
+        .filter_map(|dir| pending::read(&dir).map(|p| (dir, p)))
+        .map(|(dir, pending)| seal_dir(engine, state_dir, &dir, &pending, How::Crashed))
+        .collect()
+}

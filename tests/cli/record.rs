@@ -1,0 +1,233 @@
+//! The signed record from the command line: the published schema, the user's key, and
+//! `verify`'s verdicts and exit codes on a record sealed by the library (no engine needed).
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::time::Duration;
+
+use bot_bottle::record::flight::writer::Writer;
+use bot_bottle::record::pending::{Pending, Roles, SCHEMA};
+use bot_bottle::record::seal::{self, Ending, Evidence, ImageIds};
+use bot_bottle::record::statement::{BottleRef, Completion};
+use bot_bottle::record::{self as record, key};
+use camino::Utf8PathBuf;
+
+use crate::support::{bot_bottle, repo, stderr_of, stdout_of, Scratch};
+
+#[test]
+fn the_published_predicate_schema_is_the_binary_s() {
+    let out = bot_bottle(&repo())
+        .args(["record", "schema"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let published =
+        std::fs::read_to_string(repo().join("contrib/schemas/record-predicate-v1.schema.json"))
+            .unwrap();
+    assert_eq!(
+        stdout_of(&out),
+        published,
+        "contrib/schemas/record-predicate-v1.schema.json is stale: `bot-bottle record schema > contrib/schemas/record-predicate-v1.schema.json`"
+    );
+}
+
+#[test]
+fn record_key_makes_one_private_key_and_prints_its_public_half() {
+    let scratch = Scratch::new("record-key");
+    let state = scratch.path().join("state");
+    let run = || {
+        bot_bottle(scratch.path())
+            .env("BOT_BOTTLE_STATE_DIR", &state)
+            .args(["record", "key"])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    assert!(
+        stdout_of(&first).starts_with("-----BEGIN PUBLIC KEY-----\n"),
+        "{}",
+        stdout_of(&first)
+    );
+    assert!(
+        stderr_of(&first).contains("made your record-signing key"),
+        "{}",
+        stderr_of(&first)
+    );
+    let file = state.join("keys").join(key::FILE);
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let second = run();
+    assert_eq!(stdout_of(&first), stdout_of(&second));
+    assert!(
+        !stderr_of(&second).contains("made your"),
+        "{}",
+        stderr_of(&second)
+    );
+}
+
+/// A record sealed in `dir` by the key in `state`, with one pushed commit.
+fn sealed(scratch: &Scratch, completion: Completion) -> (Utf8PathBuf, Utf8PathBuf) {
+    let state = Utf8PathBuf::from_path_buf(scratch.path().join("state")).unwrap();
+    let user = key::load_or_create(&state).unwrap();
+    let dir = record::dir_of(&state, "proj", "0123456789abcdef");
+    std::fs::create_dir_all(&dir).unwrap();
+    let recorder = key::generate().unwrap();
+    let mut flight = Writer::default();
+    flight.record(
+        "decision",
+        "block: allowlist",
+        &serde_json::json!({"verdict": "block"}),
+    );
+    flight.checkpoint(&recorder);
+    let names = vec!["proj".to_owned()];
+    let ca = bot_bottle::ca::generate(
+        "proj",
+        bot_bottle::ca::DnsScope::Only(&names),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    let plan = serde_json::json!({"launch_id": "0123456789abcdef", "bottle": {"slug": "proj"},
+        "images": {"agent": "a", "proxy": "p"}});
+    std::fs::write(dir.join(record::PLAN), plan.to_string()).unwrap();
+    std::fs::write(dir.join(record::CA_CERT), ca.cert_pem()).unwrap();
+    let pending = Pending {
+        schema: SCHEMA.to_owned(),
+        bottle: BottleRef {
+            name: "proj".to_owned(),
+            slug: "proj".to_owned(),
+            launch_id: "0123456789abcdef".to_owned(),
+        },
+        started_at: "2026-12-07T05:00:00Z".to_owned(),
+        detached: false,
+        manifest: None,
+        lock: None,
+        images: Roles {
+            agent: "a".to_owned(),
+            proxy: "p".to_owned(),
+            gate: None,
+        },
+        containers: Roles {
+            agent: "c".to_owned(),
+            proxy: "cp".to_owned(),
+            gate: None,
+        },
+        ca_fingerprint: ca.fingerprint().to_owned(),
+        recorder_public_key: key::public_hex(&recorder.verifying_key()),
+    };
+    let evidence = Evidence {
+        flight: Ok(flight.text().into_bytes()),
+        gate_log: None,
+        image_ids: ImageIds::default(),
+    };
+    let ending = Ending {
+        completion,
+        reason: None,
+        stopped_at: None,
+        agent_exit_code: Some(0),
+    };
+    let envelope = seal::seal(&dir, &pending, &evidence, &ending, &user)
+        .unwrap()
+        .envelope;
+    (state, envelope)
+}
+
+#[test]
+fn verify_exits_0_4_5_or_2_and_names_what_failed() {
+    let scratch = Scratch::new("record-verify");
+    let (state, envelope) = sealed(&scratch, Completion::Stopped);
+    let verify = |args: &[&str]| {
+        bot_bottle(scratch.path())
+            .env("BOT_BOTTLE_STATE_DIR", &state)
+            .arg("verify")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let ok = verify(&[envelope.as_str()]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}{}",
+        stdout_of(&ok),
+        stderr_of(&ok)
+    );
+    assert!(
+        stdout_of(&ok).contains("ok   flight recorder chain: 2 entries"),
+        "{}",
+        stdout_of(&ok)
+    );
+    assert!(
+        stdout_of(&ok).ends_with(&format!("VALID: {envelope}\n")),
+        "{}",
+        stdout_of(&ok)
+    );
+
+    // Someone else's key: the signature fails, exit 4.
+    let other = key::generate().unwrap();
+    let pub_file = scratch.write("other.pub", &key::public_pem(&other.verifying_key()));
+    let wrong = verify(&["--key", pub_file.to_str().unwrap(), envelope.as_str()]);
+    assert_eq!(wrong.status.code(), Some(4), "{}", stderr_of(&wrong));
+    assert!(
+        stdout_of(&wrong).contains("FAIL signature: not signed by the key"),
+        "{}",
+        stdout_of(&wrong)
+    );
+    assert!(
+        stderr_of(&wrong).contains("INVALID: 1 check(s) failed: signature"),
+        "{}",
+        stderr_of(&wrong)
+    );
+
+    // One byte of an event changed: exit 4, the chain and the file named.
+    let flight = envelope
+        .parent()
+        .unwrap()
+        .join(record::FLIGHT_DIR)
+        .join(record::flight::FILE);
+    let text = std::fs::read_to_string(&flight).unwrap();
+    std::fs::write(&flight, text.replacen("allowlist", "allowlisT", 1)).unwrap();
+    let changed = verify(&["--json", envelope.as_str()]);
+    assert_eq!(changed.status.code(), Some(4));
+    let report: serde_json::Value = serde_json::from_str(&stdout_of(&changed)).unwrap();
+    assert_eq!(report["verdict"], "invalid");
+    let failed: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["flight recorder files", "flight recorder chain"]);
+
+    // No such record: a usage error.
+    let missing = verify(&["/nonexistent/record.dsse.json"]);
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr_of(&missing));
+}
+
+#[test]
+fn an_incomplete_record_exits_5() {
+    let scratch = Scratch::new("record-incomplete");
+    let (state, envelope) = sealed(&scratch, Completion::Incomplete);
+    let out = bot_bottle(scratch.path())
+        .env("BOT_BOTTLE_STATE_DIR", &state)
+        .args(["verify", envelope.parent().unwrap().as_str()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}{}",
+        stdout_of(&out),
+        stderr_of(&out)
+    );
+    assert!(
+        stdout_of(&out).contains("note completion: INCOMPLETE"),
+        "{}",
+        stdout_of(&out)
+    );
+    assert!(
+        stderr_of(&out).contains("INCOMPLETE: every check held"),
+        "{}",
+        stderr_of(&out)
+    );
+}

@@ -727,13 +727,19 @@ mod tests {
             .unwrap()
     }
 
-    #[test]
-    fn the_key_holder_alone_mounts_the_credential_and_the_agent_reaches_it_on_loopback() {
-        let dir = Dir::new("keys");
+    /// A bottle with a key holder (the login `default`), and its export.
+    fn holder_export(name: &str) -> (Dir, Plan, Export) {
+        let dir = Dir::new(name);
         with_login(&dir);
         let plan = plan_of(&dir, WITH_GATE);
-        let holder = plan.key_holder.as_ref().expect("a key holder");
+        assert!(plan.key_holder.is_some(), "a key holder");
         let export = export_of(&plan);
+        (dir, plan, export)
+    }
+
+    #[test]
+    fn only_the_key_holder_mounts_its_secret_the_one_object_with_the_credential() {
+        let (_dir, plan, export) = holder_export("keys");
         let names = &export.names;
         let pod = pod(&export);
         let all = containers(pod);
@@ -805,8 +811,15 @@ mod tests {
             "# The Secret {} holds your Anthropic credential, from login default (",
             names.secret_keys
         )));
+    }
 
-        // The holder: its own uid, no capability, read-only root, its own /etc/hosts.
+    #[test]
+    fn the_key_holder_runs_unprivileged_with_its_own_hosts_file_and_the_plan_s_config() {
+        let (_dir, plan, export) = holder_export("holder");
+        let holder = plan.key_holder.as_ref().unwrap();
+        let names = &export.names;
+        let all = containers(pod(&export));
+        // Its own uid, no capability, read-only root, its own /etc/hosts.
         let keys = *all.iter().find(|c| c.name == "keys").unwrap();
         let security = keys.security_context.clone().unwrap();
         assert_eq!(
@@ -858,7 +871,24 @@ mod tests {
         assert_eq!(config.hosts, holder.hosts);
         assert!(!data["hosts"].contains("anthropic"));
 
-        // The agent: the placeholder, the hosts past the proxy and on loopback.
+        // Its image is pinned as the others are.
+        let options = Options {
+            init_image: DEFAULT_INIT_IMAGE.to_owned(),
+            pins: images::Pins::default(),
+        };
+        assert!(options
+            .image_references(&plan)
+            .contains(&holder.image.as_str()));
+    }
+
+    #[test]
+    fn the_agent_reaches_the_key_holder_on_loopback_with_the_placeholder() {
+        let (_dir, plan, export) = holder_export("reach");
+        let holder = plan.key_holder.as_ref().unwrap();
+        let names = &export.names;
+        let pod = pod(&export);
+        let all = containers(pod);
+        // The placeholder, the hosts past the proxy and on loopback.
         let agent = *all.iter().find(|c| c.name == "agent").unwrap();
         let env = agent.env.clone().unwrap();
         let value = |name: &str| {
@@ -876,17 +906,19 @@ mod tests {
         for host in &holder.hosts {
             assert!(no_proxy.split(',').any(|h| h == host), "{no_proxy}");
         }
-        assert!(
-            !env.iter()
-                .any(|e| e.value_from.is_some() && e.name == "ANTHROPIC_API_KEY"),
-            "the credential variable is not forwarded"
+        assert_eq!(
+            env.iter()
+                .filter(|e| e.name == holder.placeholder_variable)
+                .count(),
+            1,
+            "the placeholder only, never the credential from the user's Secret"
         );
         let aliases = pod.spec.as_ref().unwrap().host_aliases.clone().unwrap();
         assert_eq!(aliases.len(), 1);
         assert_eq!(aliases[0].ip, "127.0.0.1");
-        let aliased = aliases[0].hostnames.clone().unwrap();
+        let hostnames = aliases[0].hostnames.clone().unwrap();
         for host in &holder.hosts {
-            assert!(aliased.contains(host), "{aliased:?}");
+            assert!(hostnames.contains(host), "{hostnames:?}");
         }
 
         // The pod's filter lets the holder's uid out to HTTPS and DNS, and sends loopback's
@@ -900,14 +932,6 @@ mod tests {
         assert!(rules["rules.v4"].contains(
             "-A OUTPUT -o lo -d 127.0.0.1/32 -p tcp --dport 443 -j REDIRECT --to-ports 8443"
         ));
-        // Its image is pinned as the others are.
-        let options = Options {
-            init_image: DEFAULT_INIT_IMAGE.to_owned(),
-            pins: images::Pins::default(),
-        };
-        assert!(options
-            .image_references(&plan)
-            .contains(&holder.image.as_str()));
     }
 
     fn entries(tar: &[u8]) -> Vec<(String, u32, String)> {

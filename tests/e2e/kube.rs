@@ -405,7 +405,8 @@ fn an_exported_bottle_played_by_podman() {
     egress_is_the_bottle_s(&played);
     the_agent_has_no_other_way_out(&played);
     the_ca_key_stays_in_the_sidecar(&played);
-    the_key_holder_keeps_the_key_out_of_the_agent(&played);
+    let placeholder = the_agent_holds_only_a_placeholder(&played);
+    the_key_holder_alone_reaches_the_api(&played, &placeholder);
 }
 
 fn egress_is_the_bottle_s(played: &Played) {
@@ -570,7 +571,8 @@ fn the_ca_key_stays_in_the_sidecar(played: &Played) {
     );
 }
 
-fn the_key_holder_keeps_the_key_out_of_the_agent(played: &Played) {
+/// The agent's placeholder, checked to be all it holds.
+fn the_agent_holds_only_a_placeholder(played: &Played) -> String {
     let agent = played.agent();
     let placeholder = played
         .h
@@ -603,6 +605,11 @@ fn the_key_holder_keeps_the_key_out_of_the_agent(played: &Played) {
         in_holder.contains(&credential),
         "control: the key holder mounts its Secret: {in_holder:?}"
     );
+    placeholder
+}
+
+fn the_key_holder_alone_reaches_the_api(played: &Played, placeholder: &str) {
+    let agent = played.agent();
 
     // With the placeholder, the agent's request reaches the stand-in with the user's key.
     let status = |args: &str| {

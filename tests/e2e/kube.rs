@@ -605,6 +605,19 @@ fn the_agent_holds_only_a_placeholder(played: &Played) -> String {
         in_holder.contains(&credential),
         "control: the key holder mounts its Secret: {in_holder:?}"
     );
+    // The holder keeps its credential where only its uid reads it, and may rewrite it there
+    // (after an OAuth refresh): a directory of its own, a file of mode 0600.
+    let kept = played.h.sh(
+        &format!("bot-bottle-{}-keys", played.slug),
+        None,
+        "cd /var/lib/bot-bottle-keys && stat -c '%a %u %n' . credential.json key.pem && id -u",
+    );
+    assert_eq!(
+        kept.stdout,
+        format!("700 {KEYS_UID} .\n600 {KEYS_UID} credential.json\n600 {KEYS_UID} key.pem\n{KEYS_UID}\n"),
+        "{}",
+        kept.stderr
+    );
     placeholder
 }
 

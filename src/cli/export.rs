@@ -26,12 +26,13 @@ impl ExportCommand {
 }
 
 /// Write the bottle as Kubernetes objects: a Pod (pipelock, the git gate when declared, the
-/// agent), its `NetworkPolicy`, `ConfigMap` and `Secret` objects, for `kubectl apply -f` or
+/// key holder when the bottle has an Anthropic credential, the agent), its `NetworkPolicy`, `ConfigMap` and `Secret` objects, for `kubectl apply -f` or
 /// `podman kube play`.
 ///
 /// With no MANIFEST, uses ./bottle.toml if it exists, else the built-in default. The output
-/// holds the bottle CA's private key: --output writes it to a new file of mode 0600; without
-/// --output it goes to stdout, with a warning on stderr. Nothing else is written or created.
+/// holds the bottle CA's private key, and the Anthropic credential when the bottle has one (for
+/// its key holder): --output writes it to a new file of mode 0600; without --output it goes to
+/// stdout, with a warning on stderr. Nothing else is written or created.
 #[derive(Debug, Args)]
 pub struct KubeArgs {
     #[command(flatten)]
@@ -69,12 +70,23 @@ impl KubeArgs {
         )?;
         eprintln!("bot-bottle: mitm ca fingerprint: {}", exported.fingerprint);
         if let Some(path) = &self.output {
-            export::write_private(path, exported.yaml.as_bytes(), self.force)
+            export::write_private(path, exported.yaml.as_bytes(), self.force)?;
+            if let Some((secret, from)) = &exported.secret_credential {
+                eprintln!(
+                    "bot-bottle: {path} holds your Anthropic credential, from {from} (Secret {secret}), and the bottle CA's private key: keep it private"
+                );
+            }
+            Ok(())
         } else {
             eprintln!(
                 "bot-bottle: warning: the output holds the bottle CA's private key (Secret {}); keep it private",
                 exported.secret_ca_key
             );
+            if let Some((secret, from)) = &exported.secret_credential {
+                eprintln!(
+                    "bot-bottle: warning: the output holds your Anthropic credential, from {from} (Secret {secret}); keep it private"
+                );
+            }
             let mut out = std::io::stdout().lock();
             out.write_all(exported.yaml.as_bytes())?;
             out.flush().context("writing the export to stdout")

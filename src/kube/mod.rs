@@ -7,6 +7,7 @@
 
 mod files;
 pub mod images;
+mod keys;
 pub mod netfilter;
 mod pod;
 mod policy;
@@ -33,8 +34,19 @@ pub const PROXY_GID: u32 = 65532;
 /// The git gate runs as root (its OpenSSH client needs a passwd entry) in a group of its own.
 pub const GATE_UID: u32 = 0;
 pub const GATE_GID: u32 = 65533;
+/// The key holder runs as a uid (and group) of its own, which the filter lets reach HTTPS and
+/// DNS only.
+pub const KEYS_UID: u32 = 65531;
+pub const KEYS_GID: u32 = 65531;
 const _: () =
     assert!(PROXY_UID != defaults::AGENT_UID && PROXY_UID != 0 && GATE_GID != defaults::AGENT_GID);
+const _: () = assert!(
+    KEYS_UID != defaults::AGENT_UID
+        && KEYS_UID != PROXY_UID
+        && KEYS_UID != 0
+        && KEYS_GID != GATE_GID
+        && KEYS_GID != defaults::AGENT_GID
+);
 
 /// The image the init containers run by default (`contrib/kube-init/Containerfile`: a Debian
 /// base with iptables).
@@ -64,6 +76,7 @@ impl Options {
             self.init_image.as_str(),
         ];
         references.extend(plan.gate.as_ref().map(|g| g.image.as_str()));
+        references.extend(plan.key_holder.as_ref().map(|k| k.image.as_str()));
         references
     }
 }
@@ -82,12 +95,18 @@ pub struct Names {
     pub secret_gate: String,
     /// The Secret the forwarded variables come from, which the user makes.
     pub secret_env: String,
+    /// The key holder's config, certificate and `/etc/hosts`.
+    pub config_keys: String,
+    /// The key holder's credential and certificate key.
+    pub secret_keys: String,
     pub volume_proxy_key: String,
     pub volume_home: String,
     pub volume_trust: String,
     pub volume_workspace: String,
     pub volume_gate_etc: String,
     pub volume_gate_state: String,
+    /// The key holder's memory volume (its credential, as it may rewrite it).
+    pub volume_keys: String,
 }
 
 impl Names {
@@ -103,12 +122,15 @@ impl Names {
             secret_files: name("files"),
             secret_gate: name("gate-files"),
             secret_env: name("env"),
+            config_keys: name("keys"),
+            secret_keys: name("credential"),
             volume_proxy_key: name("proxy-key"),
             volume_home: name("home"),
             volume_trust: name("trust"),
             volume_workspace: name("workspace"),
             volume_gate_etc: name("gate-etc"),
             volume_gate_state: name("gate-state"),
+            volume_keys: name("keys-state"),
             pod: base,
         }
     }
@@ -141,6 +163,11 @@ pub fn build(plan: &Plan, ca: &BottleCa, options: &Options) -> anyhow::Result<Ex
         proxy_uid: PROXY_UID,
         gate: plan.gate.is_some().then_some((GATE_UID, GATE_GID)),
         metrics_port: crate::proxy_config::METRICS_PORT,
+        key_holder: plan.key_holder.as_ref().map(|_| netfilter::KeyHolder {
+            uid: KEYS_UID,
+            port: crate::plan::keys::PORT,
+            listen_port: keys::LISTEN_PORT,
+        }),
     };
     let home = files::home_tar(plan)?;
     let mut objects = vec![
@@ -163,6 +190,20 @@ pub fn build(plan: &Plan, ca: &BottleCa, options: &Options) -> anyhow::Result<Ex
             &labels,
             [(pod::CA_CERT_FILE, ca.cert_pem().to_owned())],
         ),
+    ];
+    let holder = plan
+        .key_holder
+        .as_ref()
+        .map(|holder| keys::files(holder, ca))
+        .transpose()?;
+    if let Some(holder) = &holder {
+        objects.push(config_map(
+            &names.config_keys,
+            &labels,
+            holder.config.clone(),
+        ));
+    }
+    objects.extend([
         secret(
             &names.secret_ca_key,
             &labels,
@@ -177,7 +218,7 @@ pub fn build(plan: &Plan, ca: &BottleCa, options: &Options) -> anyhow::Result<Ex
             home,
             "the agent's files (prompt, skills, ssh, git)",
         )?,
-    ];
+    ]);
     if let Some(gate) = &plan.gate {
         objects.push(secret(
             &names.secret_gate,
@@ -185,6 +226,14 @@ pub fn build(plan: &Plan, ca: &BottleCa, options: &Options) -> anyhow::Result<Ex
             pod::GATE_TAR_FILE,
             files::gate_tar(gate)?,
             "the git gate's config and credentials",
+        )?);
+    }
+    if let Some(holder) = holder {
+        objects.push(secret_of(
+            &names.secret_keys,
+            &labels,
+            holder.secret,
+            "the key holder's credential and key",
         )?);
     }
     objects.push(Object::Pod(Box::new(pod::pod(
@@ -251,17 +300,31 @@ fn secret(
     bytes: Vec<u8>,
     what: &str,
 ) -> anyhow::Result<Object> {
-    if bytes.len() > OBJECT_MAX_BYTES {
+    secret_of(name, labels, vec![(key, bytes)], what)
+}
+
+/// A Secret holding `data` (file name, bytes).
+fn secret_of(
+    name: &str,
+    labels: &BTreeMap<String, String>,
+    data: Vec<(&str, Vec<u8>)>,
+    what: &str,
+) -> anyhow::Result<Object> {
+    let size: usize = data.iter().map(|(_, bytes)| bytes.len()).sum();
+    if size > OBJECT_MAX_BYTES {
         return Err(UsageError(format!(
-            "{what} come to {} bytes; a Kubernetes Secret holds at most {OBJECT_MAX_BYTES}",
-            bytes.len()
+            "{what} come to {size} bytes; a Kubernetes Secret holds at most {OBJECT_MAX_BYTES}"
         ))
         .into());
     }
     Ok(Object::Secret(Secret {
         metadata: meta(name, labels),
         type_: Some("Opaque".to_owned()),
-        data: Some(BTreeMap::from([(key.to_owned(), ByteString(bytes))])),
+        data: Some(
+            data.into_iter()
+                .map(|(key, bytes)| (key.to_owned(), ByteString(bytes)))
+                .collect(),
+        ),
         ..Secret::default()
     }))
 }
@@ -317,6 +380,14 @@ pub fn render(export: &Export, plan: &Plan) -> anyhow::Result<String> {
         secrets.join(" "),
         volumes.join(" "),
     );
+    if let Some(holder) = &plan.key_holder {
+        let _ = writeln!(
+            out,
+            "# The Secret {} holds your Anthropic credential, from {}, for the key holder alone.",
+            export.names.secret_keys,
+            holder.credential.describe()
+        );
+    }
     if !never_pulled.is_empty() {
         // Why some images are named by tag: no digest was known for them at export.
         let _ = writeln!(
@@ -501,6 +572,9 @@ mod tests {
             &names.volume_workspace,
             &names.volume_gate_etc,
             &names.volume_gate_state,
+            &names.config_keys,
+            &names.secret_keys,
+            &names.volume_keys,
         ] {
             assert!(name.len() <= 63, "{name}");
         }
@@ -624,6 +698,243 @@ mod tests {
                 plan.containers.gate.clone().unwrap()
             ])
         );
+    }
+
+    /// The API key of the login `default` in [`with_login`]'s store.
+    const STORED_KEY: &str = "sk-ant-api03-kubeUnitStoredKey-0000";
+
+    /// `dir` with the login `default` (an API key) in its state directory's store: a bottle
+    /// without `agent.login` gets a key holder for it.
+    fn with_login(dir: &Dir) {
+        use bot_bottle_gate::keys::{Credential, Secret};
+        let store = crate::login::Store::in_state_dir(&dir.0.dir.join(".state"));
+        store
+            .write(
+                &crate::login::LoginName::default_name(),
+                &Credential::ApiKey(Secret::new(STORED_KEY)),
+                false,
+            )
+            .unwrap();
+    }
+
+    fn config_data(export: &Export, name: &str) -> BTreeMap<String, String> {
+        export
+            .objects
+            .iter()
+            .find_map(|o| match o {
+                Object::ConfigMap(cm) if cm.metadata.name.as_deref() == Some(name) => {
+                    cm.data.clone()
+                }
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    /// A bottle with a key holder (the login `default`), and its export.
+    fn holder_export(name: &str) -> (Dir, Plan, Export) {
+        let dir = Dir::new(name);
+        with_login(&dir);
+        let plan = plan_of(&dir, WITH_GATE);
+        assert!(plan.key_holder.is_some(), "a key holder");
+        let export = export_of(&plan);
+        (dir, plan, export)
+    }
+
+    #[test]
+    fn only_the_key_holder_mounts_its_secret_the_one_object_with_the_credential() {
+        let (_dir, plan, export) = holder_export("keys");
+        let names = &export.names;
+        let pod = pod(&export);
+        let all = containers(pod);
+        let order: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "netfilter",
+                "unpack",
+                "prepare",
+                "proxy",
+                "gate",
+                "keys",
+                "agent"
+            ]
+        );
+
+        // The credential and the certificate's key are in one Secret, which only the holder's
+        // container mounts; the unpack step hands it its empty memory volume, nothing more.
+        let secret = export
+            .objects
+            .iter()
+            .find_map(|o| match o {
+                Object::Secret(s) if s.metadata.name.as_ref() == Some(&names.secret_keys) => {
+                    s.data.clone()
+                }
+                _ => None,
+            })
+            .expect("the key holder's Secret");
+        let credential: bot_bottle_gate::keys::Credential =
+            serde_json::from_slice(&secret["credential.json"].0).unwrap();
+        assert!(
+            matches!(&credential, bot_bottle_gate::keys::Credential::ApiKey(k) if k.expose() == STORED_KEY)
+        );
+        assert!(String::from_utf8_lossy(&secret["key.pem"].0)
+            .starts_with("-----BEGIN PRIVATE KEY-----"));
+        for container in &all {
+            let mounted = mounts(container);
+            assert_eq!(
+                mounted.contains(&names.secret_keys.as_str()),
+                container.name == "keys",
+                "{}",
+                container.name
+            );
+            assert_eq!(
+                mounted.contains(&names.volume_keys.as_str()),
+                ["unpack", "keys"].contains(&container.name.as_str()),
+                "{}",
+                container.name
+            );
+        }
+        // The key is in no other object: not the Pod, not a ConfigMap.
+        for object in &export.objects {
+            if let Object::Secret(s) = object {
+                if s.metadata.name.as_ref() == Some(&names.secret_keys) {
+                    continue;
+                }
+            }
+            let text = serde_json::to_string(object).unwrap();
+            assert!(!text.contains(STORED_KEY), "{text}");
+        }
+        let yaml = render(&export, &plan).unwrap();
+        assert_eq!(parse(&yaml).unwrap(), export.objects);
+        assert!(
+            !yaml.contains(STORED_KEY),
+            "the key is base64 in its Secret only"
+        );
+        assert!(yaml.contains(&format!(
+            "# The Secret {} holds your Anthropic credential, from login default (",
+            names.secret_keys
+        )));
+    }
+
+    #[test]
+    fn the_key_holder_runs_unprivileged_with_its_own_hosts_file_and_the_plan_s_config() {
+        let (_dir, plan, export) = holder_export("holder");
+        let holder = plan.key_holder.as_ref().unwrap();
+        let names = &export.names;
+        let all = containers(pod(&export));
+        // Its own uid, no capability, read-only root, its own /etc/hosts.
+        let keys = *all.iter().find(|c| c.name == "keys").unwrap();
+        let security = keys.security_context.clone().unwrap();
+        assert_eq!(
+            (
+                security.run_as_user,
+                security.run_as_group,
+                security.run_as_non_root
+            ),
+            (Some(KEYS_UID.into()), Some(KEYS_GID.into()), Some(true))
+        );
+        assert_eq!(security.allow_privilege_escalation, Some(false));
+        assert_eq!(security.read_only_root_filesystem, Some(true));
+        let caps = security.capabilities.unwrap();
+        assert_eq!((caps.drop, caps.add), (Some(vec!["ALL".to_owned()]), None));
+        let hosts = keys
+            .volume_mounts
+            .iter()
+            .flatten()
+            .find(|m| m.mount_path == "/etc/hosts")
+            .expect("the holder's own /etc/hosts");
+        assert_eq!(
+            (hosts.name.as_str(), hosts.sub_path.as_deref()),
+            (names.config_keys.as_str(), Some("hosts"))
+        );
+        let command = keys.command.clone().unwrap();
+        assert_eq!(
+            command[3..],
+            [
+                "keys",
+                "/usr/local/bin/bot-bottle-gate",
+                "keys",
+                "--config",
+                "/etc/bot-bottle-keys/config.json"
+            ]
+        );
+        assert_eq!(keys.image.as_deref(), Some(holder.image.as_str()));
+
+        // Its config: the plan's, listening on loopback, its key and credential in its volume.
+        let data = config_data(&export, &names.config_keys);
+        let config: bot_bottle_gate::keys::KeysConfig =
+            serde_json::from_str(&data["config.json"]).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:8443");
+        assert_eq!(config.tls_key, "/var/lib/bot-bottle-keys/key.pem");
+        assert_eq!(
+            config.credential,
+            "/var/lib/bot-bottle-keys/credential.json"
+        );
+        assert_eq!(config.placeholder, holder.config.placeholder);
+        assert_eq!(config.hosts, holder.hosts);
+        assert!(!data["hosts"].contains("anthropic"));
+
+        // Its image is pinned as the others are.
+        let options = Options {
+            init_image: DEFAULT_INIT_IMAGE.to_owned(),
+            pins: images::Pins::default(),
+        };
+        assert!(options
+            .image_references(&plan)
+            .contains(&holder.image.as_str()));
+    }
+
+    #[test]
+    fn the_agent_reaches_the_key_holder_on_loopback_with_the_placeholder() {
+        let (_dir, plan, export) = holder_export("reach");
+        let holder = plan.key_holder.as_ref().unwrap();
+        let names = &export.names;
+        let pod = pod(&export);
+        let all = containers(pod);
+        // The placeholder, the hosts past the proxy and on loopback.
+        let agent = *all.iter().find(|c| c.name == "agent").unwrap();
+        let env = agent.env.clone().unwrap();
+        let value = |name: &str| {
+            env.iter()
+                .find(|e| e.name == name)
+                .and_then(|e| e.value.clone())
+                .unwrap()
+        };
+        assert_eq!(
+            value(&holder.placeholder_variable),
+            holder.config.placeholder.expose()
+        );
+        assert!(value(&holder.placeholder_variable).starts_with("bot-bottle-placeholder-"));
+        let no_proxy = value("NO_PROXY");
+        for host in &holder.hosts {
+            assert!(no_proxy.split(',').any(|h| h == host), "{no_proxy}");
+        }
+        assert_eq!(
+            env.iter()
+                .filter(|e| e.name == holder.placeholder_variable)
+                .count(),
+            1,
+            "the placeholder only, never the credential from the user's Secret"
+        );
+        let aliases = pod.spec.as_ref().unwrap().host_aliases.clone().unwrap();
+        assert_eq!(aliases.len(), 1);
+        assert_eq!(aliases[0].ip, "127.0.0.1");
+        let hostnames = aliases[0].hostnames.clone().unwrap();
+        for host in &holder.hosts {
+            assert!(hostnames.contains(host), "{hostnames:?}");
+        }
+
+        // The pod's filter lets the holder's uid out to HTTPS and DNS, and sends loopback's
+        // 443 to it.
+        let rules = config_data(&export, &names.config_netfilter);
+        for rules in rules.values() {
+            assert!(rules.contains(&format!(
+                "-A OUTPUT -p tcp --dport 443 -m owner --uid-owner {KEYS_UID} -j ACCEPT"
+            )));
+        }
+        assert!(rules["rules.v4"].contains(
+            "-A OUTPUT -o lo -d 127.0.0.1/32 -p tcp --dport 443 -j REDIRECT --to-ports 8443"
+        ));
     }
 
     fn entries(tar: &[u8]) -> Vec<(String, u32, String)> {

@@ -4,11 +4,13 @@
 //! Containers of one pod share a network namespace, and a `NetworkPolicy` selects pods, never
 //! containers: it cannot let the sidecar out while keeping the agent in. These rules can,
 //! because they live in that shared namespace and match the socket's owner: only the proxy's
-//! uid (and the git gate's uid and gid) may send anything past loopback. The agent's uid
-//! reaches its sidecars on loopback and nothing else: no direct connection, no DNS query, no
-//! ICMP. Nothing may connect into the pod either, but replies to what the sidecars opened.
-//! The rules need the node kernel's netfilter (the `owner`, `conntrack` and `REJECT` matches),
-//! nothing from the CNI.
+//! uid (and the git gate's uid and gid) may send anything past loopback, and the key holder's
+//! uid HTTPS and DNS. The agent's uid reaches its sidecars on loopback and nothing else: no
+//! direct connection, no DNS query, no ICMP. Nothing may connect into the pod either, but
+//! replies to what the sidecars opened. With a key holder, the IPv4 file also has a `nat`
+//! table that sends loopback's port 443 to the holder's port, so the holder listens without
+//! any privilege. The rules need the node kernel's netfilter (the `owner`, `conntrack`,
+//! `REJECT` and `REDIRECT` matches), nothing from the CNI.
 
 use std::fmt::Write as _;
 
@@ -24,6 +26,21 @@ pub struct Filter {
     /// The port pipelock serves `/metrics` and `/stats` on, on the pod's loopback: only the
     /// proxy's uid may connect to it (the agent shares that loopback).
     pub metrics_port: u16,
+    /// The key holder, when the bottle has one.
+    pub key_holder: Option<KeyHolder>,
+}
+
+/// The key holder in the pod's filter: its uid may reach HTTPS (the real Anthropic hosts) and
+/// DNS (to find them), nothing else; and the agent's connections to loopback's `port` reach it
+/// at `listen_port`, a port it may bind without `CAP_NET_BIND_SERVICE` or a sysctl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyHolder {
+    pub uid: u32,
+    /// Where the agent connects: 443, on `127.0.0.1` (the pod's host aliases map the hosts
+    /// there).
+    pub port: u16,
+    /// Where the holder listens on `127.0.0.1`.
+    pub listen_port: u16,
 }
 
 /// An address family's rules file.
@@ -83,6 +100,16 @@ impl Filter {
                 "-A OUTPUT -m owner --uid-owner {uid} --gid-owner {gid} -j ACCEPT"
             );
         }
+        if let Some(holder) = self.key_holder {
+            // The real hosts, on their one port, and the resolver that finds them.
+            for (proto, port) in [("tcp", 443), ("udp", 53), ("tcp", 53)] {
+                let _ = writeln!(
+                    out,
+                    "-A OUTPUT -p {proto} --dport {port} -m owner --uid-owner {} -j ACCEPT",
+                    holder.uid
+                );
+            }
+        }
         // Refused at once rather than dropped: a blocked agent fails fast instead of hanging.
         let unreachable = match family {
             Family::V4 => "icmp-port-unreachable",
@@ -91,6 +118,21 @@ impl Filter {
         out.push_str("-A OUTPUT -p tcp -j REJECT --reject-with tcp-reset\n");
         let _ = writeln!(out, "-A OUTPUT -j REJECT --reject-with {unreachable}");
         out.push_str("COMMIT\n");
+        if let (Family::V4, Some(holder)) = (family, self.key_holder) {
+            // The agent reaches the holder's hosts at 127.0.0.1:443 (the host aliases), where
+            // an unprivileged process cannot listen: loopback's 443 goes to the holder's port.
+            // A rewrite of a local connection only, before the filter above sees it (as one to
+            // the holder's port on loopback); the hosts have no IPv6 alias.
+            out.push_str(
+                "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n",
+            );
+            let _ = writeln!(
+                out,
+                "-A OUTPUT -o lo -d 127.0.0.1/32 -p tcp --dport {} -j REDIRECT --to-ports {}",
+                holder.port, holder.listen_port
+            );
+            out.push_str("COMMIT\n");
+        }
         out
     }
 }
@@ -105,6 +147,7 @@ mod tests {
             proxy_uid: 65532,
             gate: Some((0, 65533)),
             metrics_port: 8889,
+            key_holder: None,
         };
         let v4 = filter.rules(Family::V4);
         let accepts: Vec<&str> = v4
@@ -135,11 +178,64 @@ mod tests {
             proxy_uid: 65532,
             gate: None,
             metrics_port: 8889,
+            key_holder: None,
         }
         .rules(Family::V6);
         assert!(!v6.contains("--gid-owner"));
         assert!(v6.contains("--icmpv6-type neighbour-solicitation"));
         assert!(!v6.contains("echo-request"));
         assert!(v6.ends_with("-A OUTPUT -j REJECT --reject-with icmp6-port-unreachable\nCOMMIT\n"));
+    }
+
+    #[test]
+    fn the_key_holder_reaches_https_and_dns_only_and_loopback_443_leads_to_it() {
+        let filter = Filter {
+            proxy_uid: 65532,
+            gate: None,
+            metrics_port: 8889,
+            key_holder: Some(KeyHolder {
+                uid: 65531,
+                port: 443,
+                listen_port: 8443,
+            }),
+        };
+        for family in [Family::V4, Family::V6] {
+            let rules = filter.rules(family);
+            let holder: Vec<&str> = rules
+                .lines()
+                .filter(|l| l.contains("--uid-owner 65531"))
+                .collect();
+            assert_eq!(
+                holder,
+                [
+                    "-A OUTPUT -p tcp --dport 443 -m owner --uid-owner 65531 -j ACCEPT",
+                    "-A OUTPUT -p udp --dport 53 -m owner --uid-owner 65531 -j ACCEPT",
+                    "-A OUTPUT -p tcp --dport 53 -m owner --uid-owner 65531 -j ACCEPT",
+                ],
+                "{rules}"
+            );
+            // Before the final refusals, which catch the rest of what it (or the agent) sends.
+            let accepted = rules.find("--uid-owner 65531").unwrap();
+            let refused = rules.find("-A OUTPUT -p tcp -j REJECT").unwrap();
+            assert!(accepted < refused, "{rules}");
+        }
+        let v4 = filter.rules(Family::V4);
+        assert!(
+            v4.ends_with(
+                "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+                 :POSTROUTING ACCEPT [0:0]\n\
+                 -A OUTPUT -o lo -d 127.0.0.1/32 -p tcp --dport 443 -j REDIRECT --to-ports 8443\n\
+                 COMMIT\n"
+            ),
+            "{v4}"
+        );
+        assert!(!filter.rules(Family::V6).contains("*nat"));
+        // Without a holder, no rule for it and no nat table.
+        let without = Filter {
+            key_holder: None,
+            ..filter
+        };
+        assert!(!without.rules(Family::V4).contains("*nat"));
+        assert!(!without.rules(Family::V4).contains("65531"));
     }
 }

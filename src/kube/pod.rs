@@ -1,11 +1,12 @@
-//! The bottle's Pod: three init containers that set it up, then pipelock, the git gate when the
-//! bottle has one, and the agent.
+//! The bottle's Pod: three init containers that set it up, then pipelock, the git gate and the
+//! key holder when the bottle has them, and the agent.
 //!
 //! - `netfilter` (the init image, root with only `NET_ADMIN`) loads the pod's packet filter
 //!   ([`super::netfilter`]) before anything else runs.
 //! - `unpack` (the init image, root with only `CHOWN`) writes the CA key into a memory volume
 //!   only pipelock mounts, owned by pipelock's uid and mode 0600 as pipelock demands, and the
-//!   git gate's config and credentials into one only the gate mounts.
+//!   git gate's config and credentials into one only the gate mounts; it hands the key holder's
+//!   empty memory volume to the holder's uid (the holder's Secret it never mounts).
 //! - `prepare` (the agent image, root with only `CHOWN` and `DAC_READ_SEARCH`) makes the
 //!   agent's home (the image's, plus the plan's provisioned files), its trust store (the
 //!   image's bundle plus the bottle CA) and its workspace, all owned by the agent user.
@@ -30,7 +31,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::{Names, Options, GATE_GID, GATE_UID, PROXY_GID, PROXY_UID};
+use super::{keys, Names, Options, GATE_GID, GATE_UID, KEYS_GID, KEYS_UID, PROXY_GID, PROXY_UID};
 use crate::defaults;
 use crate::plan::Plan;
 
@@ -72,6 +73,23 @@ chown "$BB_PROXY_UID:$BB_PROXY_GID" /run/bot-bottle/proxy-key/ca-key.pem
 if [ -e /run/bot-bottle/secret/gate/gate.tar ]; then
   unpack /run/bot-bottle/secret/gate/gate.tar | tar -x --no-same-owner -C /run/bot-bottle/gate
 fi
+if [ -d /run/bot-bottle/keys ]; then
+  chmod 0700 /run/bot-bottle/keys
+  chown "$BB_KEYS_UID:$BB_KEYS_GID" /run/bot-bottle/keys
+fi
+"#;
+
+/// The key holder's start, as the holder's uid: its key and credential from its Secret into
+/// its memory volume (decoded, 0600), then the holder (`"$@"`). A credential already there is
+/// one the holder rewrote after a refresh, which stays.
+const KEYS_SCRIPT: &str = r#"set -eu
+umask 077
+unpack "$BB_SECRET/$BB_KEY" >"$BB_STATE/$BB_KEY"
+if [ ! -e "$BB_STATE/$BB_CREDENTIAL" ]; then
+  unpack "$BB_SECRET/$BB_CREDENTIAL" >"$BB_STATE/.$BB_CREDENTIAL.new"
+  mv "$BB_STATE/.$BB_CREDENTIAL.new" "$BB_STATE/$BB_CREDENTIAL"
+fi
+exec "$@"
 "#;
 
 const PREPARE_SCRIPT: &str = r#"set -eu
@@ -91,14 +109,26 @@ pub fn pod(
     labels: &BTreeMap<String, String>,
 ) -> Pod {
     let has_gate = plan.gate.is_some();
-    let mut init_containers = vec![netfilter(names, options), unpack(names, options, has_gate)];
+    let has_keys = plan.key_holder.is_some();
+    let mut init_containers = vec![
+        netfilter(names, options),
+        unpack(names, options, has_gate, has_keys),
+    ];
     init_containers.push(prepare(plan, names, options));
     let mut containers = vec![proxy(plan, names, options)];
     containers.extend(gate(plan, names, options));
+    containers.extend(key_holder(plan, names, options));
     containers.push(agent(plan, names, options));
+    let mut volumes = volumes(names, has_gate);
+    if has_keys {
+        volumes.extend(key_holder_volumes(names));
+    }
 
+    // The agent reaches its sidecars, and the key holder's hosts, on loopback. (The holder's
+    // container has an `/etc/hosts` of its own: these names would lead it to itself.)
     let mut aliases = vec![plan.containers.proxy.clone()];
     aliases.extend(plan.containers.gate.clone());
+    aliases.extend(plan.key_holder.iter().flat_map(|k| k.hosts.iter().cloned()));
     Pod {
         metadata: ObjectMeta {
             name: Some(names.pod.clone()),
@@ -108,7 +138,7 @@ pub fn pod(
         spec: Some(PodSpec {
             init_containers: Some(init_containers),
             containers,
-            volumes: Some(volumes(names, has_gate)),
+            volumes: Some(volumes),
             host_aliases: Some(vec![HostAlias {
                 ip: "127.0.0.1".to_owned(),
                 hostnames: Some(aliases),
@@ -148,7 +178,7 @@ fn netfilter(names: &Names, options: &Options) -> Container {
     }
 }
 
-fn unpack(names: &Names, options: &Options, has_gate: bool) -> Container {
+fn unpack(names: &Names, options: &Options, has_gate: bool, has_keys: bool) -> Container {
     let mut mounts = vec![
         mount(&names.secret_ca_key, "/run/bot-bottle/secret/ca", true),
         mount(&names.volume_proxy_key, "/run/bot-bottle/proxy-key", false),
@@ -161,12 +191,18 @@ fn unpack(names: &Names, options: &Options, has_gate: bool) -> Container {
         ));
         mounts.push(mount(&names.volume_gate_etc, "/run/bot-bottle/gate", false));
     }
+    if has_keys {
+        // The holder's memory volume only, to own it: never the holder's Secret.
+        mounts.push(mount(&names.volume_keys, "/run/bot-bottle/keys", false));
+    }
     Container {
         name: "unpack".to_owned(),
         command: Some(shell(UNPACK_SCRIPT, true)),
         env: Some(env([
             ("BB_PROXY_UID", PROXY_UID.to_string()),
             ("BB_PROXY_GID", PROXY_GID.to_string()),
+            ("BB_KEYS_UID", KEYS_UID.to_string()),
+            ("BB_KEYS_GID", KEYS_GID.to_string()),
         ])),
         volume_mounts: Some(mounts),
         security_context: Some(root_with(&["CHOWN"])),
@@ -244,6 +280,40 @@ fn gate(plan: &Plan, names: &Names, options: &Options) -> Option<Container> {
         ]),
         security_context: Some(security),
         ..base_container(options, &gate.image)
+    })
+}
+
+/// The key holder (see [`super::keys`]): the plan's command, started by [`KEYS_SCRIPT`], as a
+/// uid of its own with no capability; the only container that mounts its Secret.
+fn key_holder(plan: &Plan, names: &Names, options: &Options) -> Option<Container> {
+    let holder = plan.key_holder.as_ref()?;
+    let mut command = shell(KEYS_SCRIPT, true);
+    command.push("keys".to_owned());
+    command.push(crate::launch::GATE_BINARY.to_owned());
+    command.extend(holder.command.iter().cloned());
+    Some(Container {
+        name: "keys".to_owned(),
+        command: Some(command),
+        env: Some(env([
+            ("BB_SECRET", keys::SECRET_DIR.to_owned()),
+            ("BB_STATE", keys::STATE_DIR.to_owned()),
+            ("BB_KEY", keys::KEY_FILE.to_owned()),
+            ("BB_CREDENTIAL", keys::CREDENTIAL_FILE.to_owned()),
+        ])),
+        volume_mounts: Some(vec![
+            mount(&names.config_keys, keys::CONFIG_DIR, true),
+            // Over the pod's, which maps the holder's hosts to loopback. (podman 4.3 ignores
+            // `subPath` and mounts the directory there: the resolver then finds no hosts file
+            // and asks DNS, as it must.)
+            VolumeMount {
+                sub_path: Some(keys::HOSTS_FILE.to_owned()),
+                ..mount(&names.config_keys, "/etc/hosts", true)
+            },
+            mount(&names.secret_keys, keys::SECRET_DIR, true),
+            mount(&names.volume_keys, keys::STATE_DIR, false),
+        ]),
+        security_context: Some(unprivileged(KEYS_UID, KEYS_GID)),
+        ..base_container(options, &holder.image)
     })
 }
 
@@ -359,6 +429,40 @@ fn volumes(names: &Names, has_gate: bool) -> Vec<Volume> {
         volumes.push(empty_dir(&names.volume_gate_state, false));
     }
     volumes
+}
+
+/// The key holder's volumes: its `ConfigMap`, its Secret, its memory volume.
+fn key_holder_volumes(names: &Names) -> [Volume; 3] {
+    [
+        Volume {
+            name: names.config_keys.clone(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: names.config_keys.clone(),
+                ..ConfigMapVolumeSource::default()
+            }),
+            ..Volume::default()
+        },
+        Volume {
+            name: names.secret_keys.clone(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(names.secret_keys.clone()),
+                // Owned by root on a node: readable by the holder's uid, the one process of
+                // the one container that mounts it.
+                default_mode: Some(0o444),
+                optional: Some(false),
+                ..SecretVolumeSource::default()
+            }),
+            ..Volume::default()
+        },
+        Volume {
+            name: names.volume_keys.clone(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                medium: Some("Memory".to_owned()),
+                ..EmptyDirVolumeSource::default()
+            }),
+            ..Volume::default()
+        },
+    ]
 }
 
 /// A container of `image`, named as approved: by digest where the engine knew one, else by its

@@ -5,6 +5,10 @@ mod agent;
 mod gate;
 mod keys;
 pub use agent::DEAD_RESOLVER;
+pub use gate::GATE_BINARY;
+/// The key holder's credential, read from where the plan says it comes from (`export kube`
+/// reads it as a launch does).
+pub use keys::credential as key_holder_credential;
 mod network;
 pub use network::check_isolated;
 pub mod sidecar;

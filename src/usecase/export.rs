@@ -37,6 +37,9 @@ pub struct Exported {
     pub fingerprint: String,
     /// The Secret holding the CA's private key.
     pub secret_ca_key: String,
+    /// The Secret holding the user's Anthropic credential, for the key holder, and where the
+    /// credential came from (never its value); `None` for a bottle without a credential.
+    pub secret_credential: Option<(String, String)>,
 }
 
 /// Exports `manifest`'s bottle; `find_engine` finds the engine to ask for the images' digests
@@ -87,6 +90,10 @@ fn export(
         yaml,
         fingerprint: export.fingerprint,
         secret_ca_key: export.names.secret_ca_key,
+        secret_credential: plan
+            .key_holder
+            .as_ref()
+            .map(|holder| (export.names.secret_keys, holder.credential.describe())),
     })
 }
 

@@ -188,3 +188,81 @@ fn an_unapproved_manifest_is_not_exported() {
     );
     assert!(!dir.path().join("bottle.yaml").exists());
 }
+
+#[test]
+fn a_forwarded_anthropic_key_goes_to_the_key_holder_s_secret_and_is_never_printed() {
+    use bot_bottle::kube::{parse, Object};
+
+    let key = "sk-ant-api03-cliExportKeyNotReal-0000";
+    let dir = Project::new("export-keys");
+    let manifest = dir.dir.write(
+        "bottle.toml",
+        "name = \"exp\"\n\n[agent]\nenv = [\"ANTHROPIC_API_KEY\"]\n\n\
+         [egress]\nallowlist = [\"upstream.example.com\"]\n",
+    );
+    // Approved as the export will run: with the key set, so the holder gets it.
+    let out = dir
+        .cmd()
+        .env("ANTHROPIC_API_KEY", key)
+        .arg("approve")
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = dir
+        .cmd()
+        .env("ANTHROPIC_API_KEY", key)
+        .args(["export", "kube"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (stdout_of(&out), stderr_of(&out));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: the output holds your Anthropic credential, from the host's \
+             ANTHROPIC_API_KEY (an API key) (Secret bot-bottle-exp-credential); keep it private"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(key) && !stdout.contains(key),
+        "the key printed as it is"
+    );
+    // It is in the key holder's Secret, the one object that holds it, and the agent gets a
+    // placeholder in its place.
+    let objects = parse(&stdout).unwrap();
+    let holding: Vec<&str> = objects
+        .iter()
+        .filter_map(|o| match o {
+            Object::Secret(s)
+                if s.data
+                    .iter()
+                    .flatten()
+                    .any(|(_, bytes)| String::from_utf8_lossy(&bytes.0).contains(key)) =>
+            {
+                s.metadata.name.as_deref()
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(holding, ["bot-bottle-exp-credential"]);
+    assert!(stdout.contains("name: ANTHROPIC_API_KEY\n      value: bot-bottle-placeholder-"));
+
+    // Written to a file: 0600, and the user is told what it holds.
+    let out = dir
+        .cmd()
+        .env("ANTHROPIC_API_KEY", key)
+        .args(["export", "kube", "-o", "bottle.yaml"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "bottle.yaml holds your Anthropic credential, from the host's ANTHROPIC_API_KEY"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(key));
+    assert_eq!(mode(&dir.path().join("bottle.yaml")), 0o600);
+}

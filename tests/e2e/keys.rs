@@ -13,7 +13,7 @@ use crate::support::{
 /// The hosts the key holder answers for.
 const HOSTS: [&str; 3] = ["api.anthropic.com", "platform.claude.com", "claude.ai"];
 /// Someone else's key, shaped like a real one (pipelock's DLP would name it).
-const FOREIGN_KEY: &str = "sk-ant-api03-bbE2eForeignKeyOfAnAttacker000000000-9f1e";
+pub const FOREIGN_KEY: &str = "sk-ant-api03-bbE2eForeignKeyOfAnAttacker000000000-9f1e";
 /// A subscription login whose access token has expired, as `claude` keeps it.
 const EXPIRED_ACCESS: &str = "sk-ant-oat01-bbE2eDummyExpiredAccess0000000000000000-1c4b";
 const REFRESH_TOKEN: &str = "sk-ant-ort01-bbE2eDummyRefreshNotReal000000000000000000-7d2e";
@@ -22,7 +22,7 @@ const REFRESH_TOKEN: &str = "sk-ant-ort01-bbE2eDummyRefreshNotReal00000000000000
 /// agent user, since root there holds no capability to read the user's private files), and
 /// every process's environment and command line, as both. The processes are read out whole
 /// and searched here, so that no searching process carries the secret on its own command line.
-fn places_holding(h: &Harness, container: &str, secret: &str) -> Vec<String> {
+pub fn places_holding(h: &Harness, container: &str, secret: &str) -> Vec<String> {
     let mut found = h.files_holding(container, secret);
     for user in ["0", "node"] {
         let out = h.sh(

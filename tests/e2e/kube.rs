@@ -1,8 +1,10 @@
 //! `bot-bottle export kube` played by `podman kube play` on the testbed images: the exported
 //! pod's egress behaves as a launched bottle's (the allowlist, DLP's 403, the CA key kept out
 //! of the agent), the agent's own ways out (direct TCP, DNS, the host) fail while the same
-//! attempts from the proxy's uid succeed, and `podman kube down` plus removing the `ConfigMap` and
-//! Secret leftovers it names leaves nothing.
+//! attempts from the proxy's uid succeed, the key holder puts the user's key on the agent's
+//! requests to the Anthropic stand-in while the agent holds only a placeholder and reaches the
+//! stand-in no other way, and `podman kube down` plus removing the `ConfigMap` and Secret
+//! leftovers it names leaves nothing.
 //!
 //! docker has no `kube play`: on docker these tests say so and return (the podman runs of the
 //! suite cover them, rootful and rootless).
@@ -15,7 +17,11 @@ use std::time::Duration;
 use engine::{EngineKind, NetworkAttachment};
 use serde_json::Value;
 
-use crate::support::{harness, unique_name, wait_for, Harness, Internet, Workspace, AGENT_IMAGE};
+use crate::keys::{places_holding, FOREIGN_KEY};
+use crate::support::{
+    fingerprint, harness, unique_name, wait_for, Harness, Internet, Workspace, AGENT_IMAGE,
+    DUMMY_API_KEY,
+};
 
 /// The init image the testbed builds for the podman setups (Debian with iptables).
 const KUBE_INIT_IMAGE: &str = "localhost/bot-bottle-test/kube-init:latest";
@@ -24,6 +30,8 @@ const BLOCKED_BODY: &str = "blocked: request body contains secret: GitHub Token\
 const HELLO: &str = "hello from upstream\n";
 /// pipelock's uid in an exported pod: the one uid the pod's packet filter lets out.
 const PROXY_UID: &str = "65532";
+/// The key holder's uid in an exported pod: the filter lets it out to HTTPS and DNS.
+const KEYS_UID: &str = "65531";
 
 /// The harness, when the engine is podman with the kube init image.
 fn kube_harness() -> Option<Harness> {
@@ -68,7 +76,7 @@ impl<'h> Played<'h> {
         let slug = unique_name(prefix);
         let manifest = format!(
             "name = \"{slug}\"\n\n[agent]\nimage = \"{AGENT_IMAGE}\"\ncommand = [\"sleep\", \"infinity\"]\n\
-             env = [\"BB_E2E_KUBE_UNSET\"]\n\n[egress]\n\
+             env = [\"BB_E2E_KUBE_UNSET\", \"ANTHROPIC_API_KEY\"]\n\n[egress]\n\
              allowlist = [\"upstream.bottle.test\", \"passthrough.bottle.test\"]\n\
              tls_passthrough_domains = [\"passthrough.bottle.test\"]\n"
         );
@@ -131,6 +139,9 @@ impl<'h> Played<'h> {
             "upstream.bottle.test",
             "passthrough.bottle.test",
             "denied.bottle.test",
+            "api.anthropic.com",
+            "platform.claude.com",
+            "claude.ai",
         ];
         let networks = vec![NetworkAttachment {
             name: self.network.name.clone(),
@@ -189,6 +200,22 @@ impl<'h> Played<'h> {
                     == 0
             },
         );
+        // The key holder answers its health path itself, through the name and certificate the
+        // agent uses.
+        wait_for(
+            "the agent to reach the key holder",
+            Duration::from_secs(30),
+            || {
+                self.h
+                    .sh(
+                        &agent,
+                        None,
+                        "curl -sf -o /dev/null https://api.anthropic.com/.well-known/bot-bottle-keys/health",
+                    )
+                    .status
+                    == 0
+            },
+        );
     }
 
     fn agent(&self) -> String {
@@ -234,6 +261,36 @@ impl<'h> Played<'h> {
             &format!("curl -sS -m 10 -o /tmp/body -w '%{{http_code}}|' {args}; rc=$?; cat /tmp/body 2>/dev/null; rm -f /tmp/body; exit $rc"),
         );
         (out.status, out.stdout)
+    }
+
+    /// The Anthropic stand-in's log so far: one JSON object per request it answered.
+    fn upstream_requests(&self) -> Vec<Value> {
+        let out = self.h.engine.logs(&self.upstream).unwrap();
+        out.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|r| r.get("status").is_some())
+            .collect()
+    }
+
+    /// The names of the volumes podman mounted in the pod's container `name`.
+    fn mounted_volumes(&self, name: &str) -> Vec<String> {
+        let out = self.podman(&[
+            "inspect",
+            "--format",
+            "{{range .Mounts}}{{.Name}}\n{{end}}",
+            &format!("bot-bottle-{}-{name}", self.slug),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 
     fn upstream_ip(&self) -> String {
@@ -301,11 +358,9 @@ impl Drop for Played<'_> {
         );
         assert!(left.is_empty(), "podman kube down left {left:?}");
         assert_eq!(volumes, expected, "volumes left after kube down");
-        assert_eq!(
-            kept_secrets,
-            self.named("Secret"),
-            "secrets left after kube down"
-        );
+        let mut secrets = self.named("Secret");
+        secrets.sort();
+        assert_eq!(kept_secrets, secrets, "secrets left after kube down");
         let mut after = self.volumes();
         after.extend(self.secrets());
         assert!(after.is_empty(), "left after removing them: {after:?}");
@@ -350,6 +405,8 @@ fn an_exported_bottle_played_by_podman() {
     egress_is_the_bottle_s(&played);
     the_agent_has_no_other_way_out(&played);
     the_ca_key_stays_in_the_sidecar(&played);
+    let placeholder = the_agent_holds_only_a_placeholder(&played);
+    the_key_holder_alone_reaches_the_api(&played, &placeholder);
 }
 
 fn egress_is_the_bottle_s(played: &Played) {
@@ -511,5 +568,148 @@ fn the_ca_key_stays_in_the_sidecar(played: &Played) {
             .contains(&format!("bot-bottle {} egress CA", played.slug)),
         "intercepted leaf issuer: {}",
         issuer.stdout
+    );
+}
+
+/// The agent's placeholder, checked to be all it holds.
+fn the_agent_holds_only_a_placeholder(played: &Played) -> String {
+    let agent = played.agent();
+    let placeholder = played
+        .h
+        .sh(&agent, None, "printf '%s' \"$ANTHROPIC_API_KEY\"")
+        .stdout;
+    assert!(
+        placeholder.starts_with("bot-bottle-placeholder-"),
+        "the agent's ANTHROPIC_API_KEY is {placeholder:?}"
+    );
+    // The key is nowhere in the agent: not in a file, an environment or a command line; the
+    // same search finds the placeholder in the agent's environment.
+    let found = places_holding(played.h, &agent, DUMMY_API_KEY);
+    assert!(found.is_empty(), "the agent holds the key: {found:?}");
+    let control = places_holding(played.h, &agent, &placeholder);
+    assert!(
+        control.iter().any(|p| p.contains("environ")),
+        "the search misses an environment: {control:?}"
+    );
+    // No Secret of the pod is mounted in the agent; the key holder's is mounted in the holder.
+    let secrets = played.named("Secret");
+    let credential = format!("bot-bottle-{}-credential", played.slug);
+    assert!(secrets.contains(&credential), "{secrets:?}");
+    let in_agent = played.mounted_volumes("agent");
+    assert!(
+        !in_agent.iter().any(|v| secrets.contains(v)),
+        "a Secret is mounted in the agent: {in_agent:?}"
+    );
+    let in_holder = played.mounted_volumes("keys");
+    assert!(
+        in_holder.contains(&credential),
+        "control: the key holder mounts its Secret: {in_holder:?}"
+    );
+    // The holder keeps its credential where only its uid reads it, and may rewrite it there
+    // (after an OAuth refresh): a directory of its own, a file of mode 0600.
+    let kept = played.h.sh(
+        &format!("bot-bottle-{}-keys", played.slug),
+        None,
+        "cd /var/lib/bot-bottle-keys && stat -c '%a %u %n' . credential.json key.pem && id -u",
+    );
+    assert_eq!(
+        kept.stdout,
+        format!("700 {KEYS_UID} .\n600 {KEYS_UID} credential.json\n600 {KEYS_UID} key.pem\n{KEYS_UID}\n"),
+        "{}",
+        kept.stderr
+    );
+    placeholder
+}
+
+fn the_key_holder_alone_reaches_the_api(played: &Played, placeholder: &str) {
+    let agent = played.agent();
+
+    // With the placeholder, the agent's request reaches the stand-in with the user's key.
+    let status = |args: &str| {
+        played
+            .h
+            .sh(
+                &agent,
+                None,
+                &format!("curl -sS -m 20 -o /dev/null -w '%{{http_code}}' {args}"),
+            )
+            .stdout
+    };
+    assert_eq!(
+        status(&format!(
+            "-H 'x-api-key: {placeholder}' https://api.anthropic.com/api/hello"
+        )),
+        "200"
+    );
+    let requests = played.upstream_requests();
+    let hello: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["host"] == "api.anthropic.com" && r["path"] == "/api/hello")
+        .collect();
+    assert_eq!(hello.len(), 1, "{requests:#?}");
+    assert_eq!(
+        hello[0]["credentials"],
+        serde_json::json!([fingerprint(DUMMY_API_KEY)]),
+        "the stand-in got another credential than the user's key"
+    );
+
+    // A foreign key is refused by the holder; around the holder, the proxy refuses the host
+    // and the pod's filter the agent's direct connection to the stand-in.
+    let before = played.upstream_requests().len();
+    for host in ["api.anthropic.com", "platform.claude.com", "claude.ai"] {
+        let got = status(&format!(
+            "-H 'x-api-key: {FOREIGN_KEY}' https://{host}/v1/files"
+        ));
+        assert_eq!(got, "403", "a foreign key to {host}");
+        let through = played.h.sh(
+            &agent,
+            None,
+            &format!(
+                "curl -sS -m 20 -o /dev/null -w '%{{http_connect}}' --noproxy '' -x \"$HTTPS_PROXY\" \
+                 -H 'x-api-key: {FOREIGN_KEY}' https://{host}/v1/files"
+            ),
+        );
+        assert_eq!(
+            through.stdout, "403",
+            "CONNECT to {host}: {}",
+            through.stderr
+        );
+    }
+    let ip = played.upstream_ip();
+    let direct = |user: Option<&str>, key: &str| {
+        played.curl(
+            user,
+            &format!(
+                "-k --noproxy '*' --resolve api.anthropic.com:443:{ip} -H 'x-api-key: {key}' \
+                 https://api.anthropic.com/api/hello"
+            ),
+        )
+    };
+    let (rc, got) = direct(None, FOREIGN_KEY);
+    assert_ne!(
+        rc, 0,
+        "the agent reached the stand-in at {ip} directly: {got}"
+    );
+    let requests = played.upstream_requests();
+    let foreign = serde_json::json!(fingerprint(FOREIGN_KEY));
+    assert!(
+        !requests.iter().any(|r| r["credentials"]
+            .as_array()
+            .is_some_and(|c| c.contains(&foreign))),
+        "a foreign key reached the stand-in: {requests:#?}"
+    );
+    assert_eq!(
+        requests.len(),
+        before,
+        "the stand-in got requests: {:#?}",
+        &requests[before..]
+    );
+    // Control: the same connection as the holder's uid goes through (without a key), so the
+    // filter's owner rule alone stops the agent's.
+    let (rc, got) = direct(Some(KEYS_UID), "none");
+    assert_eq!(
+        (rc, got.split('|').next().unwrap_or_default()),
+        (0, "200"),
+        "control: the holder's uid reaches the stand-in: {got}"
     );
 }

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use engine::{ContainerSpec, Engine, NetworkAttachment, Owner, Tarball};
 
 use crate::bottle::teardown::{Guard, Resource};
-use crate::plan::gate::GatePlan;
+use crate::plan::gate::{GatePlan, ETC_DIR};
 use crate::timing;
 
 /// Where the image keeps the gate's binary.
@@ -23,18 +23,23 @@ pub fn spec(gate: &GatePlan) -> ContainerSpec {
         labels: gate.labels.clone(),
         entrypoint: Some(vec![GATE_BINARY.to_owned()]),
         cmd: gate.command.clone(),
-        // It binds an unprivileged port and reads and writes files that are its own.
+        // It binds an unprivileged port and reads and writes files that are its own: its
+        // config and its mirrors, in volumes of its own, and its scratch.
         cap_drop: gate.privileges.cap_drop.clone(),
         security_opts: gate.privileges.security_opts.clone(),
+        read_only: gate.privileges.read_only_root,
+        mounts: super::sidecar::own_mounts(&gate.volumes, &gate.resources),
+        limits: gate.resources.limits(),
         ..ContainerSpec::new(&gate.container, &gate.image)
     }
 }
 
-/// The tar stream of the plan's gate files: config, SSH identity and `known_hosts`, tokens.
+/// The tar stream of the plan's gate files (config, SSH identity and `known_hosts`, tokens),
+/// to be unpacked into [`ETC_DIR`], a volume of the gate's.
 pub fn files(gate: &GatePlan) -> anyhow::Result<Vec<u8>> {
     let mut tar = Tarball::new();
     for file in &gate.files {
-        crate::provision::add_file(&mut tar, file, Owner::ROOT, None)
+        crate::provision::add_file_under(&mut tar, file, ETC_DIR, Owner::ROOT)
             .with_context(|| format!("the git gate's {}", file.path))?;
     }
     tar.finish()
@@ -55,6 +60,7 @@ pub fn start(engine: &dyn Engine, gate: &GatePlan, guard: &Guard) -> anyhow::Res
     super::sidecar::fill_and_start(
         engine,
         name,
+        ETC_DIR,
         &files,
         ["gate", "the git gate's config and credentials"],
     )

@@ -3,6 +3,7 @@
 
 mod agent;
 mod gate;
+pub mod limits;
 pub use agent::DEAD_RESOLVER;
 mod network;
 pub use network::check_isolated;
@@ -155,12 +156,20 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
         parallel::all(questions)
     };
     let legacy = crate::bottle::ResourceNames::legacy_state_volume(plan.bottle.slug());
-    let (answers, (volume, legacy_volume)) = parallel::both(findings, || {
-        parallel::both(
-            || engine.inspect_volume(&plan.state_volume.name),
-            || engine.inspect_volume(&legacy),
-        )
-    });
+    // Whether the engine can apply the plan's limits, where it may not (see [`limits`]).
+    let ask_limits = limits::worth_asking(engine.kind(), plan);
+    let ((answers, engine_info), (volume, legacy_volume)) = parallel::both(
+        || parallel::both(findings, || ask_limits.then(|| engine.info()).transpose()),
+        || {
+            parallel::both(
+                || engine.inspect_volume(&plan.state_volume.name),
+                || engine.inspect_volume(&legacy),
+            )
+        },
+    );
+    if let Some(info) = engine_info? {
+        limits::check(&info, plan)?;
+    }
     let mut existing = BTreeSet::new();
     let mut missing_images = Vec::new();
     for answer in answers {

@@ -7,6 +7,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::hostpaths::HostPaths;
 use super::paths::absolute;
+use super::resources::{Chosen, Resources};
 use super::workspace::Protected;
 use super::{
     AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, FieldError, ForwardedEnv, Images,
@@ -55,6 +56,9 @@ pub struct PlanInputs {
     pub user_paths: Vec<Protected>,
     /// `start --learn`: every host reachable, the hosts used written to a new lock.
     pub learn: bool,
+    /// The host's CPUs (what this process may use): the agent's default CPU limit leaves one
+    /// of them to the host, and no container may be given more.
+    pub host_cpus: u32,
 }
 
 /// Checks the manifest against the world and computes the plan.
@@ -73,15 +77,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     let (workspace, workspace_allowed_by) =
         super::workspace::resolve(manifest, &host_paths, &inputs.cwd, &inputs.user_paths)
             .map_err(|(f, m)| in_manifest(f, m))?;
-    let (name, slug) = if let Some(name) = &manifest.name {
-        let slug = bottle::slugify(name).map_err(|e| in_manifest("name", e.0))?;
-        (name.clone(), slug)
-    } else {
-        // Named after the workspace; a directory name with nothing usable still gets a bottle.
-        let dir_name = workspace.file_name().unwrap_or("bottle");
-        let slug = bottle::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
-        (dir_name.to_owned(), slug)
-    };
+    let (name, slug) = name_and_slug(manifest, &workspace).map_err(|m| in_manifest("name", m))?;
     // The bottle's identity, made here once: its stage directory (and lock beside it), the
     // names of what it creates and the labels that find them again.
     let identity = bottle::Bottle::in_root(&inputs.stage_root, slug.clone());
@@ -90,21 +86,25 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     let labels = |role: Role| bottle::labels(&slug, role, &inputs.launch_id);
 
     let egress = egress_plan(manifest, inputs, &lockfile::path_in(&base_dir))?;
-    let gate_image = inputs.gate_image_override.as_deref();
-    let networks = [names.internal_network.clone(), names.egress_network.clone()];
+    let resources =
+        Chosen::new(&manifest.resources, inputs.host_cpus).map_err(|(f, m)| in_manifest(f, m))?;
     let gate = super::gate::plan(
         manifest,
+        &resources,
         &host_paths,
-        &names.gate,
-        gate_image,
-        networks,
-        &addresses.gate.to_string(),
-        labels(Role::Gate),
+        super::gate::Placement {
+            container: &names.gate,
+            image: inputs.gate_image_override.as_deref(),
+            networks: [names.internal_network.clone(), names.egress_network.clone()],
+            address: addresses.gate.to_string(),
+            labels: labels(Role::Gate),
+        },
     )
     .map_err(|(field, message)| in_manifest(&field, message))?;
     let agent = agent_plan(
         manifest,
         inputs,
+        resources.agent(),
         (workspace, workspace_allowed_by),
         identity.stage_dir(),
         &Neighbours {
@@ -137,10 +137,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         bottle: Bottle {
             name,
             identity,
-            manifest: match &inputs.source {
-                ManifestSource::File(p) => Some(absolute(&inputs.cwd, p)),
-                ManifestSource::Builtin => None,
-            },
+            manifest: manifest_path(inputs),
             manifest_sha256: inputs.manifest_sha256.clone(),
         },
         engine: inputs.engine.clone(),
@@ -156,26 +153,55 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
             egress: names.egress_network,
             labels: labels(Role::Network),
         },
-        proxy: proxy_plan(&egress, &addresses, labels(Role::Proxy)),
+        proxy: proxy_plan(
+            &egress,
+            &addresses,
+            resources.sidecar(&super::resources::PROXY),
+            labels(Role::Proxy),
+        ),
         agent,
         egress,
         gate,
         state_volume,
+        resources: resources.policy(),
         provisioning,
         host_files: host_paths.into_found(),
     })
+}
+
+/// The manifest file, absolute, or `None` for the built-in default.
+fn manifest_path(inputs: &PlanInputs) -> Option<Utf8PathBuf> {
+    match &inputs.source {
+        ManifestSource::File(p) => Some(absolute(&inputs.cwd, p)),
+        ManifestSource::Builtin => None,
+    }
+}
+
+/// The bottle's name (the manifest's, else its workspace directory's) and its slug.
+fn name_and_slug(manifest: &Manifest, workspace: &Utf8Path) -> Result<(String, String), String> {
+    if let Some(name) = &manifest.name {
+        let slug = bottle::slugify(name).map_err(|e| e.0)?;
+        return Ok((name.clone(), slug));
+    }
+    // Named after the workspace; a directory name with nothing usable still gets a bottle.
+    let dir_name = workspace.file_name().unwrap_or("bottle");
+    let slug = bottle::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
+    Ok((dir_name.to_owned(), slug))
 }
 
 /// The pipelock sidecar: its command and the config it loads.
 fn proxy_plan(
     egress: &EgressPlan,
     addresses: &InternalAddresses,
+    resources: Resources,
     labels: BTreeMap<String, String>,
 ) -> ProxyPlan {
     let listen = proxy_config::listen_address(addresses.proxy);
     ProxyPlan {
         command: proxy_config::sidecar_command(&listen),
-        privileges: Privileges::none(),
+        privileges: Privileges::sidecar(),
+        resources,
+        volumes: vec![defaults::PROXY_CONFIG_DIR.to_owned()],
         address: addresses.proxy.to_string(),
         config_path: defaults::PROXY_CONFIG_PATH.to_owned(),
         config: {
@@ -296,6 +322,7 @@ impl Neighbours<'_> {
 fn agent_plan(
     manifest: &Manifest,
     inputs: &PlanInputs,
+    resources: Resources,
     (workspace, workspace_allowed_by): (Utf8PathBuf, String),
     stage_dir: &Utf8Path,
     neighbours: &Neighbours<'_>,
@@ -351,6 +378,8 @@ fn agent_plan(
         // an exploit) would hold the engine's default set otherwise (podman's), which no
         // feature of the agent needs.
         privileges: Privileges::none(),
+        resources,
+        init: true,
         user,
         uid: defaults::AGENT_UID,
         gid: defaults::AGENT_GID,

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use bot_bottle_gate::config::{
-    GateConfig, PushPolicy, Transport, Upstream, DEFAULT_MAX_PUSH_BYTES, PORT, SSH_IDENTITY_PATH,
-    SSH_KNOWN_HOSTS_PATH, TOKEN_DIR,
+    GateConfig, PushPolicy, Transport, Upstream, DEFAULT_MAX_PUSH_BYTES, PORT, REPO_ROOT,
+    SSH_IDENTITY_PATH, SSH_KNOWN_HOSTS_PATH, TOKEN_DIR,
 };
 use serde::Serialize;
 
@@ -18,6 +18,9 @@ use crate::manifest::{GitUpstream, Manifest};
 
 /// Where the gate reads its config.
 pub use bot_bottle_gate::config::CONFIG_PATH;
+
+/// The directory of the gate's config and credentials: every file copied into it is below.
+pub const ETC_DIR: &str = "/etc/bot-bottle-gate";
 
 /// The gate sidecar.
 #[derive(Debug, Clone, Serialize)]
@@ -35,6 +38,10 @@ pub struct GatePlan {
     pub url: String,
     pub command: Vec<String>,
     pub privileges: super::Privileges,
+    pub resources: super::resources::Resources,
+    /// Where it writes besides its scratch space, its root being read-only: volumes of its own
+    /// that go with it. Its config and credentials (filled before it starts) and its mirrors.
+    pub volumes: Vec<String>,
     pub upstreams: Vec<GateUpstream>,
     /// The hosts the gate connects to: the upstreams' (nothing in the gate connects anywhere
     /// else; its egress network itself is not filtered).
@@ -62,23 +69,39 @@ pub struct GateUpstream {
 /// A manifest error: the field path and the message.
 pub type FieldError = (String, String);
 
-/// The gate of a bottle whose manifest declares `git.upstreams`, or `None`. `image` overrides
-/// the default image.
+/// Where the gate sits in its bottle: the names and addresses the bottle gives it.
+#[derive(Debug, Clone)]
+pub struct Placement<'a> {
+    pub container: &'a str,
+    /// An image instead of the default one.
+    pub image: Option<&'a str>,
+    /// `[internal, egress]`.
+    pub networks: [String; 2],
+    /// Its address on the internal network.
+    pub address: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// The gate of a bottle whose manifest declares `git.upstreams`, or `None`.
 pub fn plan(
     manifest: &Manifest,
+    resources: &super::resources::Chosen<'_>,
     host: &HostPaths<'_>,
-    container: &str,
-    image: Option<&str>,
-    networks: [String; 2],
-    address: &str,
-    labels: BTreeMap<String, String>,
+    placement: Placement<'_>,
 ) -> Result<Option<GatePlan>, FieldError> {
+    let Placement {
+        container,
+        image,
+        networks,
+        address,
+        labels,
+    } = placement;
     let git = &manifest.git;
     if git.upstreams.is_empty() {
         return Ok(None);
     }
     let url = format!("http://{container}:{PORT}");
-    let mut files = vec![dir("/etc/bot-bottle-gate", 0o755)];
+    let mut files = vec![dir(ETC_DIR, 0o755)];
     let mut upstreams = Vec::new();
     let mut configs = Vec::new();
     let mut hosts = Vec::new();
@@ -107,6 +130,11 @@ pub fn plan(
         files.push(dir(TOKEN_DIR, 0o700));
         files.extend(tokens);
     }
+    let largest_push = configs
+        .iter()
+        .map(|u| u.policy.max_push_bytes)
+        .max()
+        .unwrap_or(DEFAULT_MAX_PUSH_BYTES);
     let config = GateConfig {
         listen: format!("{address}:{PORT}"),
         upstreams: configs,
@@ -121,10 +149,12 @@ pub fn plan(
         container: container.to_owned(),
         image: image.unwrap_or(crate::defaults::GATE_IMAGE).to_owned(),
         networks,
-        address: address.to_owned(),
+        address,
         url,
         command: vec!["serve".to_owned()],
-        privileges: super::Privileges::none(),
+        privileges: super::Privileges::sidecar(),
+        resources: resources.gate(largest_push),
+        volumes: vec![ETC_DIR.to_owned(), REPO_ROOT.to_owned()],
         upstreams,
         upstream_hosts: hosts,
         config,

@@ -147,14 +147,62 @@ fn privileges(plan: &Plan) -> String {
             .collect::<Vec<_>>()
             .join(" ")
     };
+    let with_root = |p: &super::Privileges| {
+        if p.read_only_root {
+            format!("{} --read-only", of(p))
+        } else {
+            of(p)
+        }
+    };
     let mut each = vec![
-        format!("agent {}", of(&plan.agent.privileges)),
-        format!("sidecar {}", of(&plan.proxy.privileges)),
+        format!("agent {}", with_root(&plan.agent.privileges)),
+        format!("sidecar {}", with_root(&plan.proxy.privileges)),
     ];
     if let Some(gate) = &plan.gate {
-        each.push(format!("git gate {}", of(&gate.privileges)));
+        each.push(format!("git gate {}", with_root(&gate.privileges)));
     }
     format!("{}; the engine's default seccomp profile", each.join("; "))
+}
+
+/// What each container may take of the host, and whether limits are on at all.
+fn resources(plan: &Plan) -> String {
+    use crate::manifest::resources::{LimitsMode, Size};
+    let of = |r: &super::resources::Resources| {
+        let mut parts = Vec::new();
+        parts.push(r.memory_bytes.map_or_else(
+            || "memory unlimited".to_owned(),
+            |m| format!("memory {}", Size(m)),
+        ));
+        parts.push(r.cpus.map_or_else(
+            || "CPUs unlimited".to_owned(),
+            |c| format!("{c} CPU{}", if c.0 == 1000 { "" } else { "s" }),
+        ));
+        parts.push(r.pids.map_or_else(
+            || "processes unlimited".to_owned(),
+            |p| format!("{p} processes"),
+        ));
+        parts.push(format!(
+            "{} {}{}",
+            r.scratch.path,
+            Size(r.scratch.bytes),
+            if r.scratch.exec { "" } else { " noexec" }
+        ));
+        parts.join(", ")
+    };
+    let mut each = vec![
+        format!("agent {}", of(&plan.agent.resources)),
+        format!("sidecar {}", of(&plan.proxy.resources)),
+    ];
+    if let Some(gate) = &plan.gate {
+        each.push(format!("git gate {}", of(&gate.resources)));
+    }
+    let head = match plan.resources.limits {
+        LimitsMode::Enforced => String::new(),
+        LimitsMode::None => {
+            "NO memory, CPU or process limit (resources.limits = \"none\"); ".to_owned()
+        }
+    };
+    format!("{head}{}", each.join("; "))
 }
 
 /// The key/value lines above the provisioning steps.
@@ -181,6 +229,7 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
             format!("{} (agent), {} (pipelock sidecar)", plan.containers.agent, plan.containers.proxy),
         ),
         ("privileges", privileges(plan)),
+        ("resources", resources(plan)),
         (
             "networks",
             format!(

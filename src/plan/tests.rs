@@ -67,6 +67,7 @@ impl Project {
             config_file: "/nonexistent/bot-bottle/config.toml".into(),
             user_paths: Vec::new(),
             learn: false,
+            host_cpus: 2,
         }
     }
 

@@ -10,6 +10,7 @@ mod gitmeta;
 mod isolation;
 mod kube;
 mod lifecycle;
+mod limits;
 mod policy;
 mod support;
 mod trust;

@@ -27,6 +27,7 @@ const PREFIX: u8 = 28;
 const PROXY_HOST: u32 = 2;
 const GATE_HOST: u32 = 3;
 const AGENT_HOST: u32 = 4;
+const GATE_EGRESS_HOST: u32 = 5;
 
 /// The internal network's subnet and each container's address on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,6 +37,8 @@ pub struct InternalAddresses {
     pub proxy: Ipv4Addr,
     pub gate: Ipv4Addr,
     pub agent: Ipv4Addr,
+    /// The git gate's egress filter: the gate reaches its upstreams through it.
+    pub gate_egress: Ipv4Addr,
 }
 
 impl InternalAddresses {
@@ -55,6 +58,7 @@ impl InternalAddresses {
             proxy: Ipv4Addr::from(network + PROXY_HOST),
             gate: Ipv4Addr::from(network + GATE_HOST),
             agent: Ipv4Addr::from(network + AGENT_HOST),
+            gate_egress: Ipv4Addr::from(network + GATE_EGRESS_HOST),
         }
     }
 }

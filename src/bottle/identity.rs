@@ -27,6 +27,8 @@ pub enum Role {
     Proxy,
     /// The git gate sidecar.
     Gate,
+    /// The git gate's egress filter, its only way out.
+    GateEgress,
     /// Claude Code's state volume.
     State,
     /// Either of the bottle's two networks.
@@ -35,10 +37,11 @@ pub enum Role {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Agent,
         Role::Proxy,
         Role::Gate,
+        Role::GateEgress,
         Role::State,
         Role::Network,
     ];
@@ -50,6 +53,7 @@ impl Role {
             Role::Agent => "agent",
             Role::Proxy => "proxy",
             Role::Gate => "gate",
+            Role::GateEgress => "gate-egress",
             Role::State => "state",
             Role::Network => "network",
         }
@@ -61,13 +65,15 @@ impl Role {
     }
 }
 
-/// What messages call it: `agent`, `proxy`, `git gate`, `state volume`, `network`.
+/// What messages call it: `agent`, `proxy`, `git gate`, `git gate's egress filter`, `state
+/// volume`, `network`.
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Role::Agent => "agent",
             Role::Proxy => "proxy",
             Role::Gate => "git gate",
+            Role::GateEgress => "git gate's egress filter",
             Role::State => "state volume",
             Role::Network => "network",
         })
@@ -132,6 +138,8 @@ pub struct ResourceNames {
     pub agent: String,
     pub proxy: String,
     pub gate: String,
+    /// The git gate's egress filter.
+    pub gate_egress: String,
     pub internal_network: String,
     pub egress_network: String,
 }
@@ -143,6 +151,7 @@ impl ResourceNames {
             agent: Self::agent(slug),
             proxy: Self::proxy(slug),
             gate: Self::gate(slug),
+            gate_egress: Self::gate_egress(slug),
             internal_network: format!("bot-bottle-{slug}-internal-{short}"),
             egress_network: format!("bot-bottle-{slug}-egress-{short}"),
         }
@@ -158,6 +167,10 @@ impl ResourceNames {
 
     pub fn gate(slug: &str) -> String {
         format!("bot-bottle-{slug}-gitgate")
+    }
+
+    pub fn gate_egress(slug: &str) -> String {
+        format!("bot-bottle-{slug}-gitegress")
     }
 
     /// The Claude Code state volume of the bottle name `slug` in `workspace` (canonical): every
@@ -186,7 +199,10 @@ mod tests {
         // Bottles launched by earlier versions carry these exact values; changing one would
         // hide them from `list`, `gc` and `stop`.
         let labels: Vec<&str> = Role::ALL.iter().map(|r| r.as_label()).collect();
-        assert_eq!(labels, ["agent", "proxy", "gate", "state", "network"]);
+        assert_eq!(
+            labels,
+            ["agent", "proxy", "gate", "gate-egress", "state", "network"]
+        );
         for role in Role::ALL {
             assert_eq!(Role::from_label(role.as_label()), Some(role));
         }

@@ -751,7 +751,8 @@ mod tests {
         let gate = entries(&files::gate_tar(plan.gate.as_ref().unwrap()).unwrap());
         let config = gate.iter().find(|(p, _, _)| p == "config.json").unwrap();
         assert!(
-            config.2.contains("\"listen\": \"127.0.0.1:8418\""),
+            config.2.contains("\"listen\": \"127.0.0.1:8418\"")
+                && !config.2.contains("egress_proxy"),
             "{}",
             config.2
         );

@@ -254,7 +254,7 @@ pub fn finish(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
         bail!(why);
     }
     if let Some(gate) = &plan.gate {
-        if let Some(why) = super::gate::failure(engine, &gate.container)? {
+        if let Some(why) = super::gate::failure(engine, gate)? {
             bail!(why);
         }
     }

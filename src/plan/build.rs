@@ -92,13 +92,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         manifest,
         &resources,
         &host_paths,
-        super::gate::Placement {
-            container: &names.gate,
-            image: inputs.gate_image_override.as_deref(),
-            networks: [names.internal_network.clone(), names.egress_network.clone()],
-            address: addresses.gate.to_string(),
-            labels: labels(Role::Gate),
-        },
+        gate_placement(&names, &addresses, inputs, &labels),
     )
     .map_err(|(field, message)| in_manifest(&field, message))?;
     let agent = agent_plan(
@@ -167,6 +161,25 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         provisioning,
         host_files: host_paths.into_found(),
     })
+}
+
+/// Where the git gate and its egress filter sit in the bottle.
+fn gate_placement<'a>(
+    names: &'a ResourceNames,
+    addresses: &InternalAddresses,
+    inputs: &'a PlanInputs,
+    labels: &dyn Fn(Role) -> BTreeMap<String, String>,
+) -> super::gate::Placement<'a> {
+    super::gate::Placement {
+        container: &names.gate,
+        image: inputs.gate_image_override.as_deref(),
+        networks: [names.internal_network.clone(), names.egress_network.clone()],
+        address: addresses.gate.to_string(),
+        labels: labels(Role::Gate),
+        egress_container: &names.gate_egress,
+        egress_address: addresses.gate_egress.to_string(),
+        egress_labels: labels(Role::GateEgress),
+    }
 }
 
 /// The manifest file, absolute, or `None` for the built-in default.

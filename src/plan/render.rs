@@ -14,14 +14,15 @@ pub fn render_text(plan: &Plan) -> String {
     if let Some(gate) = &plan.gate {
         let _ = writeln!(
             out,
-            "{:<19}{} ({}) on {} and {}, reached by the agent at {}; it connects to {} only",
+            "{:<19}{} ({}) on {}, reached by the agent at {}; it reaches {} only, through its egress filter {} on {} (which lets nothing else through)",
             "git gate:",
             gate.container,
             gate.image,
-            gate.networks[0],
-            gate.networks[1],
+            gate.networks.join(", "),
             gate.url,
-            gate.upstream_hosts.join(", ")
+            gate.egress.allow.join(", "),
+            gate.egress.container,
+            gate.egress.networks.join(" and "),
         );
         for (upstream, config) in gate.upstreams.iter().zip(&gate.config.upstreams) {
             let p = &config.policy;

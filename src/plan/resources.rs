@@ -68,6 +68,15 @@ pub const GATE: Defaults = Defaults {
     scratch_exec: false,
 };
 
+/// The git gate's egress filter: one small process relaying the gate's few connections.
+pub const GATE_EGRESS: Defaults = Defaults {
+    memory: Size(64 * MIB),
+    cpus: Some(Cpus(1000)),
+    pids: 64,
+    scratch: Size(MIB),
+    scratch_exec: false,
+};
+
 /// The least memory the agent may be given: Claude Code alone takes a few hundred MiB, and
 /// less would fail its start, not bound it.
 pub const MIN_AGENT_MEMORY: Size = Size(64 * MIB);

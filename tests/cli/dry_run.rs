@@ -259,8 +259,21 @@ fn git_upstreams_add_a_gate_that_holds_the_key() {
     assert_eq!(plan["containers"]["gate"], "bot-bottle-g-gitgate");
     assert_eq!(gate["container"], "bot-bottle-g-gitgate");
     assert_eq!(gate["url"], "http://bot-bottle-g-gitgate:8418");
-    assert_eq!(gate["networks"][0], plan["networks"]["internal"]);
-    assert_eq!(gate["networks"][1], plan["networks"]["egress"]);
+    // The gate is on the internal network alone; its egress filter, on both, is its only way
+    // out, to the upstreams' hosts and ports.
+    assert_eq!(gate["networks"], json!([plan["networks"]["internal"]]));
+    let filter = &gate["egress"];
+    assert_eq!(filter["container"], "bot-bottle-g-gitegress");
+    assert_eq!(
+        filter["networks"],
+        json!([plan["networks"]["internal"], plan["networks"]["egress"]])
+    );
+    assert_eq!(
+        filter["allow"],
+        json!(["git.example.com:22", "git.example.com:443"])
+    );
+    assert_eq!(gate["config"]["egress_proxy"], filter["listen"]);
+    assert_eq!(gate["upstreams"][0]["port"], 22);
     assert_eq!(gate["upstream_hosts"], json!(["git.example.com"]));
     // It listens on its internal address only, which the agent's /etc/hosts maps its name to.
     assert_eq!(gate["privileges"]["cap_drop"], json!(["ALL"]));

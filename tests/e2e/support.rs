@@ -16,6 +16,15 @@ pub const UPSTREAM_IMAGE: &str = "localhost/bot-bottle-test/upstream:latest";
 pub const DOUBLE_IMAGE: &str = "localhost/bot-bottle-test/pipelock:2.3.0";
 /// The git gate the testbed builds (it trusts the testbed CA), and the git server it reaches.
 pub const GATE_IMAGE: &str = "localhost/bot-bottle-test/gitgate:latest";
+
+/// The git gate image the tests run: [`GATE_IMAGE`], or the one `BOT_BOTTLE_GATE_IMAGE` names
+/// (a gate built from a change to `gate/` before the testbed's images are rebuilt).
+pub fn gate_image() -> String {
+    std::env::var("BOT_BOTTLE_GATE_IMAGE")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| GATE_IMAGE.to_owned())
+}
 pub const GITSERVER_IMAGE: &str = "localhost/bot-bottle-test/gitserver:latest";
 /// Names the upstream answers to on the tests' internet (see [`Internet`]).
 pub const UPSTREAM_ALIASES: &[&str] = &[
@@ -217,7 +226,7 @@ impl Harness {
             .env("BOT_BOTTLE_STATE_DIR", ws.user_dir().join("state"))
             .env("BOT_BOTTLE_ENGINE", self.engine.program().as_str())
             .env("BOT_BOTTLE_PIPELOCK_IMAGE", &self.proxy_image)
-            .env("BOT_BOTTLE_GATE_IMAGE", GATE_IMAGE)
+            .env("BOT_BOTTLE_GATE_IMAGE", gate_image())
             .env(FORWARDED_ENV, FORWARDED_VALUE)
             .env(API_KEY_ENV, DUMMY_API_KEY)
             .stdin(Stdio::null());

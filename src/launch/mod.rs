@@ -472,6 +472,55 @@ mod tests {
         );
     }
 
+    /// Every container a launch creates: no capability, none to gain, the engine's default
+    /// seccomp profile (no `seccomp=` option at all, so never `unconfined`), the plan's limits
+    /// and scratch, the sidecars' roots read-only, and the agent under an init that reaps.
+    #[test]
+    fn every_container_keeps_the_default_seccomp_and_gets_its_limits() {
+        let project = crate::plan::tests::Project::new("p");
+        let plan = project
+            .plan("[[git.upstreams]]\nname = \"web\"\nurl = \"https://git.example.com/web.git\"\n");
+        let gate = plan.gate.as_ref().unwrap();
+        let specs = [
+            (super::agent::spec(&plan, Vec::new()), false),
+            (super::sidecar::spec(&plan), true),
+            (super::gate::spec(gate), true),
+            (super::gate::egress_spec(gate), true),
+        ];
+        for (spec, read_only) in &specs {
+            let name = &spec.name;
+            assert_eq!(spec.cap_drop, ["ALL"], "{name}");
+            assert!(spec.cap_add.is_empty(), "{name}");
+            assert_eq!(spec.security_opts, ["no-new-privileges"], "{name}");
+            let argv = engine::argv::create(spec, engine::argv::CreateNetworks::All, &[], None);
+            assert!(
+                !argv
+                    .iter()
+                    .any(|a| a.contains("seccomp") || a.contains("unconfined")),
+                "{name}: {argv:?}"
+            );
+            assert_eq!(spec.read_only, *read_only, "{name}");
+            let limits = spec.limits;
+            assert!(
+                limits.memory_bytes.is_some()
+                    && limits.cpus_milli.is_some()
+                    && limits.pids.is_some(),
+                "{name}: {limits:?}"
+            );
+            assert!(
+                spec.mounts
+                    .iter()
+                    .any(|m| matches!(m, engine::Mount::Tmpfs { target, .. } if target == "/tmp")),
+                "{name} has no scratch"
+            );
+        }
+        assert!(specs[0].0.init, "the agent reaps its orphans");
+        // The gate has no way out but its filter: one network, no resolver.
+        assert_eq!(specs[2].0.networks.len(), 1);
+        assert_eq!(specs[2].0.dns, [super::DEAD_RESOLVER]);
+        assert_eq!(specs[3].0.networks.len(), 2);
+    }
+
     #[test]
     fn a_missing_image_names_the_command_that_makes_it() {
         let missing = |role| {

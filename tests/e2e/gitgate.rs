@@ -422,7 +422,7 @@ fn only_the_agent_reaches_the_gate(
         let reached = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(3));
         assert!(
             reached.is_err(),
-            "the host reached the bottle's gate at {addr}"
+            "the host reached the bottle's gate's filter at {addr}"
         );
     }
 }

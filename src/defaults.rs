@@ -59,7 +59,9 @@ pub const GATE_IMAGE_ENV: &str = "BOT_BOTTLE_GATE_IMAGE";
 
 /// Port pipelock listens on inside the sidecar.
 pub const PROXY_PORT: u16 = 8888;
-/// Where the sidecar reads its config and CA (copied in between create and start).
+/// Where the sidecar reads its config and CA (copied in between create and start): a volume
+/// of its own, its root filesystem being read-only.
+pub const PROXY_CONFIG_DIR: &str = "/etc/pipelock";
 pub const PROXY_CONFIG_PATH: &str = "/etc/pipelock/pipelock.yaml";
 pub const PROXY_CA_CERT_PATH: &str = "/etc/pipelock/ca.pem";
 pub const PROXY_CA_KEY_PATH: &str = "/etc/pipelock/ca-key.pem";

@@ -1,7 +1,7 @@
 //! What `bot-bottle doctor` checks: what is wrong with this host for running bottles, each
-//! problem with its fix. It asks the engine who it is, looks for the images a launch would
-//! use, and checks live that an isolated network really isolates: a container on it reaches
-//! neither the host nor the outside.
+//! problem with its fix. It asks the engine who it is and whether it can apply the bottle's
+//! resource limits, looks for the images a launch would use, and checks live that an isolated
+//! network really isolates: a container on it reaches neither the host nor the outside.
 
 use engine::detect::Found;
 use engine::{ContainerSpec, Engine, NetworkAttachment, NetworkSpec};
@@ -73,17 +73,20 @@ pub fn examine(
         return Ok(report(checks));
     };
     let engine = found.engine.as_ref();
-    match engine.info() {
-        Ok(info) => checks.push(Check::pass(
-            "engine",
-            format!(
-                "{} {} at {}, {}",
-                info.kind,
-                info.version,
-                engine.program(),
-                if info.rootless { "rootless" } else { "rootful" }
-            ),
-        )),
+    let info = match engine.info() {
+        Ok(info) => {
+            checks.push(Check::pass(
+                "engine",
+                format!(
+                    "{} {} at {}, {}",
+                    info.kind,
+                    info.version,
+                    engine.program(),
+                    if info.rootless { "rootless" } else { "rootful" }
+                ),
+            ));
+            info
+        }
         Err(e) => {
             checks.push(Check::fail(
                 "engine",
@@ -95,13 +98,23 @@ pub fn examine(
             ));
             return Ok(report(checks));
         }
-    }
+    };
     let plan = plan_for(found)?;
+    checks.push(limits(&info, &plan));
     checks.push(stage_root());
     checks.extend(images(engine, &plan));
     let agent_present = checks.iter().any(|c| c.name == "agent image" && c.ok);
     checks.extend(isolation(engine, &plan, agent_present));
     Ok(report(checks))
+}
+
+/// Whether the engine can apply the memory, CPU and process limits of the bottle's containers
+/// (see [`crate::launch::limits`]).
+fn limits(info: &engine::EngineInfo, plan: &Plan) -> Check {
+    match crate::launch::limits::doctor(info, plan) {
+        Ok(detail) => Check::pass("resource limits", detail),
+        Err(problem) => Check::fail("resource limits", problem.what, problem.fix),
+    }
 }
 
 fn report(checks: Vec<Check>) -> Report {

@@ -86,7 +86,44 @@ pub fn add_file(
     owner: Owner,
     ca_cert_pem: Option<&str>,
 ) -> anyhow::Result<()> {
-    let path = file.path.trim_start_matches('/');
+    add_file_as(
+        tar,
+        file,
+        file.path.trim_start_matches('/'),
+        owner,
+        ca_cert_pem,
+    )
+}
+
+/// [`add_file`] for a tar stream unpacked into the directory `dir` rather than `/`: `file`'s
+/// path is taken relative to it, and `dir` itself is left out (the copy's target exists).
+/// For a container whose root filesystem is read-only, whose files go into a volume.
+pub fn add_file_under(
+    tar: &mut Tarball,
+    file: &AgentFile,
+    dir: &str,
+    owner: Owner,
+) -> anyhow::Result<()> {
+    let Some(below) = file.path.strip_prefix(dir) else {
+        anyhow::bail!("{} is not under {dir}", file.path);
+    };
+    let relative = below.trim_start_matches('/');
+    if relative.is_empty() {
+        return Ok(());
+    }
+    if !below.starts_with('/') {
+        anyhow::bail!("{} is not under {dir}", file.path);
+    }
+    add_file_as(tar, file, relative, owner, None)
+}
+
+fn add_file_as(
+    tar: &mut Tarball,
+    file: &AgentFile,
+    path: &str,
+    owner: Owner,
+    ca_cert_pem: Option<&str>,
+) -> anyhow::Result<()> {
     let written = match &file.content {
         FileContent::Directory => tar.dir(path, file.mode, owner),
         FileContent::Text(text) => tar.file(path, text.as_bytes(), file.mode, owner),

@@ -383,6 +383,11 @@ image = "$AGENT_IMAGE"
 command = ["sleep", "infinity"]
 workspace = "."
 EOF
+    # Rootless podman on cgroup v1 cannot apply resource limits: a bottle there goes without
+    # them only when its manifest says so (see "[resources]" in the top-level README).
+    if [ "$setup" = podman-rootless ] && [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
+      printf '\n[resources]\nlimits = "none"\n' >>"$dir/bottle.toml"
+    fi
     [ "$setup" != podman-rootless ] || chown -R "$ROOTLESS_USER" "$dir"
     created+=("$setup $name")
     floors+=("$setup floor-$name")

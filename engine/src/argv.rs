@@ -8,7 +8,8 @@ use std::time::Duration;
 use camino::Utf8Path;
 
 use crate::interface::{
-    BuildSpec, ContainerSpec, EnvVar, ExecSpec, Mount, NetworkAttachment, NetworkSpec, VolumeSpec,
+    BuildSpec, ContainerSpec, EnvVar, ExecSpec, Limits, Mount, NetworkAttachment, NetworkSpec,
+    VolumeSpec,
 };
 
 /// The Go template both engines accept for JSON output (podman turns it into one array).
@@ -237,11 +238,13 @@ pub fn network_ls(label: &str) -> Vec<String> {
     ])
 }
 
-/// The `--mount` value. Docker and podman (4.x) both split it with Go's CSV reader, so a
+/// The flag and value of a mount: `--tmpfs TARGET:OPTIONS` for a tmpfs, else `--mount VALUE`.
+///
+/// `--mount`'s value: docker and podman (4.x) both split it with Go's CSV reader, so a
 /// `key=value` field holding a comma, a quote or a line break is written as a quoted CSV
 /// field (quotes doubled); any other is written as it is. A path with a comma would otherwise
 /// end the field and start another option (`/home/me/a,readonly=false`).
-fn mount(mount: &Mount) -> String {
+fn mount(mount: &Mount) -> [String; 2] {
     let (kind, source, target, read_only) = match mount {
         Mount::Bind {
             source,
@@ -253,7 +256,19 @@ fn mount(mount: &Mount) -> String {
             target,
             read_only,
         } => ("volume", Some(name.as_str()), target, *read_only),
-        Mount::Tmpfs { target } => ("tmpfs", None, target, false),
+        Mount::Anonymous { target } => ("volume", None, target, false),
+        Mount::Tmpfs {
+            target,
+            size_bytes,
+            mode,
+            exec,
+        } => {
+            let exec = if *exec { "exec" } else { "noexec" };
+            return [
+                "--tmpfs".to_owned(),
+                format!("{target}:rw,{exec},nosuid,nodev,size={size_bytes},mode={mode:o}"),
+            ];
+        }
     };
     let mut fields = vec![format!("type={kind}")];
     fields.extend(source.map(|s| format!("source={s}")));
@@ -261,11 +276,44 @@ fn mount(mount: &Mount) -> String {
     if read_only {
         fields.push("readonly=true".to_owned());
     }
-    fields
+    let value = fields
         .iter()
         .map(|f| csv_field(f))
         .collect::<Vec<_>>()
-        .join(",")
+        .join(",");
+    ["--mount".to_owned(), value]
+}
+
+/// `--memory B --memory-swap B` (the same: no swap on top), `--cpus N`, `--pids-limit N`:
+/// the same flags on docker and podman.
+fn limits(limits: &Limits) -> Vec<String> {
+    let mut args = Vec::new();
+    if let Some(bytes) = limits.memory_bytes {
+        args.extend([
+            "--memory".to_owned(),
+            bytes.to_string(),
+            "--memory-swap".to_owned(),
+            bytes.to_string(),
+        ]);
+    }
+    if let Some(milli) = limits.cpus_milli {
+        args.extend(["--cpus".to_owned(), cpus(milli)]);
+    }
+    if let Some(pids) = limits.pids {
+        args.extend(["--pids-limit".to_owned(), pids.to_string()]);
+    }
+    args
+}
+
+/// Thousandths of a CPU as `--cpus` takes them: `1500` is `1.5`, `2000` is `2`.
+pub fn cpus(milli: u32) -> String {
+    let fraction = format!("{:03}", milli % 1000);
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() {
+        (milli / 1000).to_string()
+    } else {
+        format!("{}.{fraction}", milli / 1000)
+    }
 }
 
 /// One field of a CSV record, quoted only when it has to be.
@@ -336,13 +384,15 @@ pub fn create(
     args.extend(switch("--tty", spec.tty));
     args.extend(switch("--interactive", spec.interactive));
     args.extend(switch("--read-only", spec.read_only));
+    args.extend(switch("--init", spec.init));
     args.extend(create_networks(&spec.networks, networks));
     args.extend(env_file_flag(env_file));
     args.extend(env_flags("--env", &spec.env));
     args.extend(labels(&spec.labels));
     for m in &spec.mounts {
-        args.extend(["--mount".to_owned(), mount(m)]);
+        args.extend(mount(m));
     }
+    args.extend(limits(&spec.limits));
     args.extend(repeated("--security-opt", &spec.security_opts));
     args.extend(repeated("--cap-drop", &spec.cap_drop));
     args.extend(repeated("--cap-add", &spec.cap_add));
@@ -418,17 +468,19 @@ pub fn stop(name: &str, timeout: Duration) -> Vec<String> {
     owned(&["stop", "-t", &seconds.to_string(), name])
 }
 
-/// `rm --force [EXTRA]… NAME`.
+/// `rm --force --volumes [EXTRA]… NAME`: the container's anonymous volumes go with it (a
+/// named volume never does).
 pub fn rm(name: &str, extra: &[&str]) -> Vec<String> {
-    let mut args = owned(&["rm", "--force"]);
+    let mut args = owned(&["rm", "--force", "--volumes"]);
     args.extend(owned(extra));
     args.push(name.to_owned());
     args
 }
 
-/// `rm --force [EXTRA]… --filter label=LABEL`: every container carrying `LABEL` (podman).
+/// `rm --force --volumes [EXTRA]… --filter label=LABEL`: every container carrying `LABEL`
+/// (podman), with its anonymous volumes.
 pub fn rm_labelled(label: &str, extra: &[&str]) -> Vec<String> {
-    let mut args = owned(&["rm", "--force"]);
+    let mut args = owned(&["rm", "--force", "--volumes"]);
     args.extend(owned(extra));
     args.push("--filter".to_owned());
     args.push(format!("label={label}"));
@@ -505,6 +557,12 @@ mod tests {
                 },
                 Mount::Tmpfs {
                     target: "/tmp".into(),
+                    size_bytes: 1 << 20,
+                    mode: 0o1777,
+                    exec: true,
+                },
+                Mount::Anonymous {
+                    target: "/etc/x".into(),
                 },
             ],
             user: Some("1000:1000".into()),
@@ -522,6 +580,12 @@ mod tests {
             cap_drop: vec!["ALL".into()],
             cap_add: vec!["CHOWN".into()],
             read_only: true,
+            init: true,
+            limits: Limits {
+                memory_bytes: Some(64 << 20),
+                cpus_milli: Some(1500),
+                pids: Some(100),
+            },
         }
     }
 
@@ -555,6 +619,7 @@ mod tests {
                 "--tty",
                 "--interactive",
                 "--read-only",
+                "--init",
                 "--network",
                 "bb-int",
                 "--network-alias",
@@ -573,8 +638,18 @@ mod tests {
                 "type=bind,source=/src,target=/work,readonly=true",
                 "--mount",
                 "type=volume,source=cache,target=/cache",
+                "--tmpfs",
+                "/tmp:rw,exec,nosuid,nodev,size=1048576,mode=1777",
                 "--mount",
-                "type=tmpfs,target=/tmp",
+                "type=volume,target=/etc/x",
+                "--memory",
+                "67108864",
+                "--memory-swap",
+                "67108864",
+                "--cpus",
+                "1.5",
+                "--pids-limit",
+                "100",
                 "--security-opt",
                 "no-new-privileges",
                 "--cap-drop",
@@ -599,16 +674,17 @@ mod tests {
             target: "/workspace".into(),
             read_only: false,
         };
+        let value = |m: &Mount| mount(m)[1].clone();
         assert_eq!(
-            mount(&bind("/home/me/a,b=c")),
+            value(&bind("/home/me/a,b=c")),
             "type=bind,\"source=/home/me/a,b=c\",target=/workspace"
         );
         assert_eq!(
-            mount(&bind("/home/me/q\"x")),
+            value(&bind("/home/me/q\"x")),
             "type=bind,\"source=/home/me/q\"\"x\",target=/workspace"
         );
         assert_eq!(
-            mount(&bind("/home/me/plain")),
+            value(&bind("/home/me/plain")),
             "type=bind,source=/home/me/plain,target=/workspace"
         );
         let volume = Mount::Volume {
@@ -617,8 +693,35 @@ mod tests {
             read_only: true,
         };
         assert_eq!(
-            mount(&volume),
+            value(&volume),
             "type=volume,source=v,\"target=/in,side\",readonly=true"
+        );
+    }
+
+    #[test]
+    fn a_sidecar_s_scratch_is_noexec_and_limits_leave_out_what_is_not_asked_for() {
+        let tmpfs = Mount::Tmpfs {
+            target: "/tmp".into(),
+            size_bytes: 64 << 20,
+            mode: 0o1777,
+            exec: false,
+        };
+        assert_eq!(
+            mount(&tmpfs),
+            [
+                "--tmpfs",
+                "/tmp:rw,noexec,nosuid,nodev,size=67108864,mode=1777"
+            ]
+        );
+        let only_pids = Limits {
+            pids: Some(64),
+            ..Limits::default()
+        };
+        assert_eq!(limits(&only_pids), owned(&["--pids-limit", "64"]));
+        assert!(limits(&Limits::default()).is_empty());
+        assert_eq!(
+            [cpus(1500), cpus(2000), cpus(250), cpus(1)],
+            ["1.5", "2", "0.25", "0.001"]
         );
     }
 
@@ -859,11 +962,19 @@ mod tests {
         assert_eq!(stop("c", Duration::ZERO), owned(&["stop", "-t", "0", "c"]));
         assert_eq!(
             rm("c", &["--time", "0"]),
-            owned(&["rm", "--force", "--time", "0", "c"])
+            owned(&["rm", "--force", "--volumes", "--time", "0", "c"])
         );
         assert_eq!(
             rm_labelled("k=v", &["--time", "0"]),
-            owned(&["rm", "--force", "--time", "0", "--filter", "label=k=v"])
+            owned(&[
+                "rm",
+                "--force",
+                "--volumes",
+                "--time",
+                "0",
+                "--filter",
+                "label=k=v"
+            ])
         );
         assert_eq!(
             ps("k=v"),

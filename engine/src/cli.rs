@@ -28,6 +28,13 @@ pub trait Dialect: Send + Sync + 'static {
     const MULTIPLE_NETWORKS_AT_CREATE: bool;
     /// Extra flags for `create`.
     const CREATE_FLAGS: &'static [&'static str];
+    /// Extra flags for `create` of a container whose root filesystem is read-only, so that it
+    /// writes only to the mounts it is given.
+    const READ_ONLY_FLAGS: &'static [&'static str];
+    /// What the CLI prints on stderr when `create` succeeds but a limit it was given is not
+    /// applied (the engine cannot: no such cgroup controller, or rootless on cgroup v1). A
+    /// limit dropped is an error, never a warning the user might not see.
+    const LIMIT_DROPPED: &'static [&'static str];
     /// Extra flags for `cp - CTR:DIR` so the tar's owners and modes are kept.
     const COPY_FLAGS: &'static [&'static str];
     /// Whether `cp -` copies its stdin to a file under `$TMPDIR` first (and, podman 4.3, leaves
@@ -126,6 +133,38 @@ fn stands_alone(line: &str, message: &str) -> bool {
             && after.is_none_or(|c| c.is_whitespace() || c == ':')
     })
 }
+
+/// The line of `stderr` where the engine says it did not apply a limit, if any.
+pub fn limit_dropped<D: Dialect>(stderr: &str) -> Option<String> {
+    stderr
+        .lines()
+        .find(|line| D::LIMIT_DROPPED.iter().any(|m| line.contains(m)))
+        .map(|line| line.trim().to_owned())
+}
+
+/// The engine created a container without a limit it was given (and said so only as a
+/// warning). The container exists: the caller removes it. Downcast an `anyhow::Error` to this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitDropped {
+    /// The container created.
+    pub container: String,
+    /// Which engine.
+    pub engine: EngineKind,
+    /// What it said.
+    pub warning: String,
+}
+
+impl std::fmt::Display for LimitDropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} created {} without a resource limit it was given: {:?}",
+            self.engine, self.container, self.warning
+        )
+    }
+}
+
+impl std::error::Error for LimitDropped {}
 
 /// The exit `status` of `cmd`, whose output went to the terminal, as a result: non-zero is
 /// the command's failure.
@@ -384,12 +423,25 @@ impl<D: Dialect> Engine for CliEngine<D> {
         };
         let env_file = EnvFile::for_vars(&spec.env)?;
         let env_file_path = env_file.as_ref().map(EnvFile::path);
-        self.command(argv::create(spec, style, D::CREATE_FLAGS, env_file_path))
+        let mut extra = D::CREATE_FLAGS.to_vec();
+        if spec.read_only {
+            extra.extend(D::READ_ONLY_FLAGS);
+        }
+        let out = self
+            .command(argv::create(spec, style, &extra, env_file_path))
             .envs(argv::child_env(&spec.env))
             .run()
             .with_context(|| format!("creating container {}", spec.name))?;
         // The engine has read the values: the file goes now, not at the end of the launch.
         drop(env_file);
+        if let Some(warning) = limit_dropped::<D>(&out.stderr_trimmed()) {
+            return Err(LimitDropped {
+                container: spec.name.clone(),
+                engine: D::KIND,
+                warning,
+            }
+            .into());
+        }
         for net in later {
             self.connect_network(net, &spec.name)?;
         }
@@ -663,5 +715,17 @@ mod tests {
             "x",
             "Error: No such container: x"
         ));
+    }
+
+    // podman 4.3, rootless on cgroup v1: the container is created, its limits dropped.
+    #[test]
+    fn a_limit_podman_drops_is_seen_on_create() {
+        let stderr =
+            "Resource limits are not supported and ignored on cgroups V1 rootless systems\n";
+        assert_eq!(
+            limit_dropped::<Podman>(stderr).as_deref(),
+            Some("Resource limits are not supported and ignored on cgroups V1 rootless systems")
+        );
+        assert_eq!(limit_dropped::<Podman>("some other warning"), None);
     }
 }

@@ -10,7 +10,7 @@ use crate::inspect::{
     parse_timestamp, ContainerState, ContainerSummary, Listing, NetworkInfo, NetworkSummary,
     VolumeInfo,
 };
-use crate::interface::{EngineInfo, EngineKind};
+use crate::interface::{EngineInfo, EngineKind, LimitSupport};
 
 /// The docker dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,6 +26,18 @@ pub struct Info {
     server_version: String,
     #[serde(default)]
     security_options: Option<Vec<String>>,
+    /// `1` or `2`.
+    #[serde(default)]
+    cgroup_version: Option<String>,
+    /// Whether the daemon can apply a memory limit (the memory controller is there for it).
+    #[serde(default)]
+    memory_limit: bool,
+    /// … a CPU quota (`--cpus`).
+    #[serde(default)]
+    cpu_cfs_quota: bool,
+    /// … a process limit.
+    #[serde(default)]
+    pids_limit: bool,
 }
 
 impl From<Info> for EngineInfo {
@@ -39,6 +51,12 @@ impl From<Info> for EngineInfo {
             kind: EngineKind::Docker,
             version: info.server_version,
             rootless,
+            cgroup_version: info.cgroup_version.as_deref().and_then(|v| v.parse().ok()),
+            limits: LimitSupport {
+                memory: info.memory_limit,
+                cpu: info.cpu_cfs_quota,
+                pids: info.pids_limit,
+            },
         }
     }
 }
@@ -204,6 +222,11 @@ impl Dialect for Docker {
     // Docker before 25 (20.10 here) rejects a second `--network` at create.
     const MULTIPLE_NETWORKS_AT_CREATE: bool = false;
     const CREATE_FLAGS: &'static [&'static str] = &[];
+    // A read-only docker container gets no writable mount it was not given.
+    const READ_ONLY_FLAGS: &'static [&'static str] = &[];
+    // "WARNING: Your kernel does not support … Limitation discarded." (and "PIDs limit
+    // discarded", "Period/quota discarded"): the container is created without it.
+    const LIMIT_DROPPED: &'static [&'static str] = &["discarded"];
     // `docker cp -` keeps the tar's owners and modes as they are.
     const COPY_FLAGS: &'static [&'static str] = &[];
     const COPY_SPOOLS_STDIN: bool = false;
@@ -244,7 +267,18 @@ mod tests {
     #[test]
     fn rootless_daemon_is_seen() {
         let json = r#"{"ServerVersion":"28.0.0","SecurityOptions":["name=seccomp,profile=builtin","name=rootless","name=cgroupns"]}"#;
-        assert!(Docker::parse_info(json).unwrap().rootless);
+        let info = Docker::parse_info(json).unwrap();
+        assert!(info.rootless);
+        // A daemon that does not say it can apply a limit cannot.
+        assert_eq!(info.limits, LimitSupport::default());
+    }
+
+    #[test]
+    fn a_limit_docker_drops_is_seen_on_create() {
+        // docker 20.10 on a kernel without the pids controller.
+        let stderr = "WARNING: Your kernel does not support pids limit capabilities or the cgroup is not mounted. PIDs limit discarded.\n";
+        assert!(crate::cli::limit_dropped::<Docker>(stderr).is_some());
+        assert_eq!(crate::cli::limit_dropped::<Docker>(""), None);
     }
 
     #[test]

@@ -43,6 +43,72 @@ pub struct EngineInfo {
     pub version: String,
     /// Whether containers run without host root (rootless podman or rootless dockerd).
     pub rootless: bool,
+    /// The cgroup version the engine runs containers under (`1`, `2`), when it says.
+    pub cgroup_version: Option<u8>,
+    /// Which of a container's [`Limits`] the engine can apply.
+    pub limits: LimitSupport,
+}
+
+/// Which kinds of [`Limits`] an engine can apply, as it says itself: each needs its cgroup
+/// controller, and rootless podman gets only the controllers delegated to the user (none on
+/// cgroup v1, where it drops every limit with a warning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LimitSupport {
+    /// [`Limits::memory_bytes`] (the memory controller).
+    pub memory: bool,
+    /// [`Limits::cpus_milli`] (the cpu controller's CFS quota).
+    pub cpu: bool,
+    /// [`Limits::pids`] (the pids controller).
+    pub pids: bool,
+}
+
+impl LimitSupport {
+    /// Every kind.
+    pub const ALL: LimitSupport = LimitSupport {
+        memory: true,
+        cpu: true,
+        pids: true,
+    };
+
+    /// The kinds `limits` sets that the engine cannot apply, by their names in
+    /// [`Limits::KINDS`].
+    pub fn missing_for(self, limits: &Limits) -> Vec<&'static str> {
+        let [memory, cpu, pids] = Limits::KINDS;
+        let mut missing = Vec::new();
+        if limits.memory_bytes.is_some() && !self.memory {
+            missing.push(memory);
+        }
+        if limits.cpus_milli.is_some() && !self.cpu {
+            missing.push(cpu);
+        }
+        if limits.pids.is_some() && !self.pids {
+            missing.push(pids);
+        }
+        missing
+    }
+}
+
+/// What a container may take of the host, each applied through its cgroup controller; `None`
+/// is no limit asked for (the engine's own default, if it has one, still applies).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// `--memory` and `--memory-swap` (the same value: no swap beyond it): the container's
+    /// memory, its tmpfs pages included; past it the kernel's OOM killer ends a process in it.
+    pub memory_bytes: Option<u64>,
+    /// `--cpus`, in thousandths of a CPU (1500 is `--cpus 1.5`): the CFS quota of its cgroup.
+    pub cpus_milli: Option<u32>,
+    /// `--pids-limit`: processes and threads in it at once; past it `fork` and `clone` fail.
+    pub pids: Option<u32>,
+}
+
+impl Limits {
+    /// The kinds' names, as errors and `doctor` say them: memory, cpu, pids.
+    pub const KINDS: [&'static str; 3] = ["memory", "cpu", "pids"];
+
+    /// Whether any limit is set.
+    pub fn any(&self) -> bool {
+        self.memory_bytes.is_some() || self.cpus_milli.is_some() || self.pids.is_some()
+    }
 }
 
 /// An environment variable for a container or an exec.
@@ -158,15 +224,33 @@ pub enum Mount {
         /// Mounted read-only.
         read_only: bool,
     },
-    /// A tmpfs.
+    /// A volume the engine makes for this container alone (no name), filled at first with
+    /// what the image has at `target`; removed with the container (`rm --volumes`). A created
+    /// container's files can be copied into it before it starts, even when its root
+    /// filesystem is read-only.
+    Anonymous {
+        /// Path inside the container.
+        target: Utf8PathBuf,
+    },
+    /// A tmpfs of a fixed size (`--tmpfs`, whose options both engines take alike; their
+    /// `--mount type=tmpfs` differs: docker's is `noexec`, podman's is not). `nosuid` and
+    /// `nodev` always. The target must hold neither `:` nor `,`.
     Tmpfs {
         /// Path inside the container.
         target: Utf8PathBuf,
+        /// Its size; writes past it fail with `ENOSPC`. Its pages count as the container's
+        /// memory.
+        size_bytes: u64,
+        /// Permission bits of its root (`0o1777` for a `/tmp`).
+        mode: u32,
+        /// Whether programs may run from it.
+        exec: bool,
     },
 }
 
 /// A container to create.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)] // each is one engine flag, independent of the others
 pub struct ContainerSpec {
     /// Container name.
     pub name: String,
@@ -208,8 +292,16 @@ pub struct ContainerSpec {
     pub cap_drop: Vec<String>,
     /// `--cap-add` values.
     pub cap_add: Vec<String>,
-    /// `--read-only` root filesystem.
+    /// `--read-only` root filesystem: the container writes only to its mounts (the dialect
+    /// keeps the engine from adding writable ones of its own, see
+    /// [`crate::cli::Dialect::READ_ONLY_FLAGS`]).
     pub read_only: bool,
+    /// What it may take of the host.
+    pub limits: Limits,
+    /// `--init`: the engine's init (docker's tini, podman's catatonit) runs as process 1 and
+    /// reaps orphans. Without it a process 1 that never waits (`sleep`) keeps every orphan
+    /// that dies as a zombie, each holding a slot of [`Limits::pids`] for good.
+    pub init: bool,
 }
 
 impl ContainerSpec {

@@ -22,14 +22,15 @@ pub mod process;
 pub mod scratch;
 pub mod tarball;
 
+pub use cli::LimitDropped;
 pub use detect::{select_engine, NoEngineFound, UnusableEngine, ENGINE_ENV};
 pub use inspect::{
     ContainerInfo, ContainerState, ContainerSummary, Endpoint, NetworkInfo, NetworkSummary,
     VolumeInfo,
 };
 pub use interface::{
-    BuildSpec, ContainerSpec, Engine, EngineInfo, EngineKind, EnvVar, ExecOutput, ExecSpec, Mount,
-    NetworkAttachment, NetworkSpec, VolumeSpec,
+    BuildSpec, ContainerSpec, Engine, EngineInfo, EngineKind, EnvVar, ExecOutput, ExecSpec,
+    LimitSupport, Limits, Mount, NetworkAttachment, NetworkSpec, VolumeSpec,
 };
 pub use process::CommandError;
 pub use tarball::{Owner, Tarball};

@@ -9,7 +9,7 @@
 use crate::cli::Dialect;
 use crate::docker::Docker;
 use crate::inspect::{parse_container_inspect, ContainerInfo, ContainerState};
-use crate::interface::EngineKind;
+use crate::interface::{EngineKind, LimitSupport};
 use crate::podman::Podman;
 
 /// One engine's captures.
@@ -67,8 +67,19 @@ fn check_info<D: Dialect>(captures: &Captures) {
         (info.kind, info.version.as_str(), info.rootless),
         (D::KIND, captures.version, false)
     );
+    // Both captures come from this cgroup v1 host, where root applies every limit.
+    assert_eq!(
+        (info.cgroup_version, info.limits),
+        (Some(1), LimitSupport::ALL)
+    );
     if let Some(rootless) = captures.info_rootless {
-        assert!(D::parse_info(rootless).unwrap().rootless);
+        let rootless = D::parse_info(rootless).unwrap();
+        assert!(rootless.rootless);
+        // Rootless podman on cgroup v1 applies none (it drops them with a warning).
+        assert_eq!(
+            (rootless.cgroup_version, rootless.limits),
+            (Some(1), LimitSupport::default())
+        );
     }
 }
 

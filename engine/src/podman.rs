@@ -10,7 +10,7 @@ use crate::cli::{CliEngine, Dialect, Object};
 use crate::inspect::{
     ContainerState, ContainerSummary, Listing, NetworkInfo, NetworkSummary, VolumeInfo,
 };
-use crate::interface::{EngineInfo, EngineKind};
+use crate::interface::{EngineInfo, EngineKind, LimitSupport};
 
 /// The podman dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,18 +28,49 @@ pub struct Info {
 
 impl From<Info> for EngineInfo {
     fn from(info: Info) -> Self {
+        let host = info.host;
+        let rootless = host.security.rootless;
+        let cgroup_version = match host.cgroup_version.as_deref() {
+            Some("v1") => Some(1),
+            Some("v2") => Some(2),
+            _ => None,
+        };
+        // The controllers podman can use: all the kernel has for root; for a rootless user on
+        // cgroup v2 those delegated to it. Rootless on cgroup v1 it lists none, and drops every
+        // limit it is given ("Resource limits are not supported and ignored on cgroups V1
+        // rootless systems", podman 4.3).
+        let controllers = host.cgroup_controllers.unwrap_or_default();
+        let has = |name: &str| controllers.iter().any(|c| c == name);
+        let limits = if rootless && cgroup_version == Some(1) {
+            LimitSupport::default()
+        } else {
+            LimitSupport {
+                memory: has("memory"),
+                cpu: has("cpu"),
+                pids: has("pids"),
+            }
+        };
         EngineInfo {
             kind: EngineKind::Podman,
             version: info.version.version,
-            rootless: info.host.security.rootless,
+            rootless,
+            cgroup_version,
+            limits,
         }
     }
 }
 
 /// `info`: `host`.
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Host {
     security: Security,
+    /// `v1` or `v2`.
+    #[serde(default)]
+    cgroup_version: Option<String>,
+    /// The cgroup controllers podman may use (`memory`, `pids`, `cpu`, …).
+    #[serde(default)]
+    cgroup_controllers: Option<Vec<String>>,
 }
 
 /// `info`: `host.security`.
@@ -166,6 +197,13 @@ impl Dialect for Podman {
     // Podman copies the host's proxy variables into every container by default; a bottle's
     // environment is exactly what the launcher says.
     const CREATE_FLAGS: &'static [&'static str] = &["--http-proxy=false"];
+    // With `--read-only`, podman mounts writable tmpfs of no set size on /run, /tmp and
+    // /var/tmp unless told not to; docker adds none. Off, a read-only container writes to
+    // what it is given (and /dev/shm, 64 MB on both).
+    const READ_ONLY_FLAGS: &'static [&'static str] = &["--read-only-tmpfs=false"];
+    // Rootless on cgroup v1, podman 4.3 drops every limit with the first; where a controller
+    // is missing, it drops that limit with a "... discarded" warning as docker does.
+    const LIMIT_DROPPED: &'static [&'static str] = &["not supported and ignored", "discarded"];
     // `--archive` (the default) chowns everything to the container's user; off, the tar's
     // owners stay (measured with podman 4.3, rootful and rootless).
     const COPY_FLAGS: &'static [&'static str] = &["--archive=false"];

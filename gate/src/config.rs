@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 /// The port the gate serves git smart HTTP on, inside the bottle's internal network.
 pub const PORT: u16 = 8418;
+/// The port the gate's egress filter (`bot-bottle-gate egress`) listens on, inside the
+/// bottle's internal network: the gate's only way to its upstreams.
+pub const EGRESS_PORT: u16 = 8419;
 /// Where the gate reads its config.
 pub const CONFIG_PATH: &str = "/etc/bot-bottle-gate/config.json";
 /// The SSH identity the gate pushes and fetches with (0600, never in the agent).
@@ -25,6 +28,11 @@ pub struct GateConfig {
     /// `ADDRESS:PORT` the server binds.
     pub listen: String,
     pub upstreams: Vec<Upstream>,
+    /// `ADDRESS:PORT` of the egress filter the gate reaches its upstreams through (an HTTP
+    /// `CONNECT` proxy that lets it reach those upstreams' hosts and ports only), when the gate
+    /// has no other way out; `None`: it connects directly (tests on a host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub egress_proxy: Option<String>,
 }
 
 /// How the gate reaches an upstream.

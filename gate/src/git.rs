@@ -2,8 +2,10 @@
 //! Credentials come from files (an SSH identity, a token read by a credential helper), so no
 //! secret is ever on a command line.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
 use bot_bottle_gate::config::{
     Transport, Upstream, REPO_ROOT, SSH_IDENTITY_PATH, SSH_KNOWN_HOSTS_PATH,
@@ -23,18 +25,55 @@ pub fn repo_root() -> PathBuf {
 /// The remote every mirror names its upstream by.
 pub const REMOTE: &str = "upstream";
 
-/// `git ARGS` with the gate's environment: SSH with the identity and strict host keys, no
-/// prompt ever.
+/// The egress filter every connection to an upstream goes through (`ADDRESS:PORT`), when the
+/// gate's config names one: set once, at start, by [`route_through`].
+static EGRESS: OnceLock<Option<Egress>> = OnceLock::new();
+
+/// The egress filter, and the gate's own binary, which is SSH's `ProxyCommand` to it.
+struct Egress {
+    proxy: String,
+    me: String,
+}
+
+/// Sends every connection git makes to an upstream through the egress filter at `proxy` (the
+/// config's `egress_proxy`): HTTPS as libcurl's `http.proxy`, SSH with `bot-bottle-gate
+/// connect` as its `ProxyCommand`. The gate has no other way out (see [`crate::egress`]).
+pub fn route_through(proxy: Option<&str>) -> Result<(), String> {
+    let egress = match proxy {
+        None => None,
+        Some(proxy) => Some(Egress {
+            proxy: proxy.to_owned(),
+            me: std::env::current_exe()
+                .map_err(|e| format!("finding the gate's own binary: {e}"))?
+                .to_string_lossy()
+                .into_owned(),
+        }),
+    };
+    let _ = EGRESS.set(egress);
+    Ok(())
+}
+
+/// `git ARGS` with the gate's environment: SSH with the identity and strict host keys, through
+/// the egress filter when there is one, no prompt ever.
 pub fn command(args: &[&str]) -> Command {
+    let mut ssh = format!(
+        "ssh -i {SSH_IDENTITY_PATH} -o IdentitiesOnly=yes -o UserKnownHostsFile={SSH_KNOWN_HOSTS_PATH} \
+         -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=20"
+    );
     let mut cmd = Command::new("git");
+    if let Some(Some(egress)) = EGRESS.get() {
+        // The filter's address and the binary's path are the gate's own: no quote in them.
+        let _ = write!(
+            ssh,
+            " -o 'ProxyCommand={} connect {} %h %p'",
+            egress.me, egress.proxy
+        );
+        cmd.env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", "http.proxy")
+            .env("GIT_CONFIG_VALUE_0", format!("http://{}", egress.proxy));
+    }
     cmd.args(args)
-        .env(
-            "GIT_SSH_COMMAND",
-            format!(
-                "ssh -i {SSH_IDENTITY_PATH} -o IdentitiesOnly=yes -o UserKnownHostsFile={SSH_KNOWN_HOSTS_PATH} \
-                 -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=20"
-            ),
-        )
+        .env("GIT_SSH_COMMAND", ssh)
         .env("GIT_TERMINAL_PROMPT", "0")
         .stdin(Stdio::null());
     cmd

@@ -20,14 +20,15 @@ use sha2::{Digest as _, Sha256};
 /// docker's (172.17.0.0/16 onwards, 192.168.0.0/16) and the tests' internet (203.0.113.0/24).
 const BLOCK: (Ipv4Addr, u8) = (Ipv4Addr::new(10, 192, 0, 0), 11);
 /// Each bottle takes a /28: the network's own address, the gateway the engine keeps (`.1`),
-/// the four containers, room to spare, and the broadcast address.
+/// the five containers, room to spare, and the broadcast address.
 const PREFIX: u8 = 28;
 
 /// Offsets in the subnet; `.1` is the engine's gateway (docker and podman keep the first host).
 const PROXY_HOST: u32 = 2;
 const GATE_HOST: u32 = 3;
 const AGENT_HOST: u32 = 4;
-const KEY_HOLDER_HOST: u32 = 5;
+const GATE_EGRESS_HOST: u32 = 5;
+const KEY_HOLDER_HOST: u32 = 6;
 
 /// The internal network's subnet and each container's address on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -37,6 +38,9 @@ pub struct InternalAddresses {
     pub proxy: Ipv4Addr,
     pub gate: Ipv4Addr,
     pub agent: Ipv4Addr,
+    /// The git gate's egress filter: the gate reaches its upstreams through it.
+    pub gate_egress: Ipv4Addr,
+    /// The key holder: the agent reaches the Anthropic hosts through it.
     pub key_holder: Ipv4Addr,
 }
 
@@ -57,6 +61,7 @@ impl InternalAddresses {
             proxy: Ipv4Addr::from(network + PROXY_HOST),
             gate: Ipv4Addr::from(network + GATE_HOST),
             agent: Ipv4Addr::from(network + AGENT_HOST),
+            gate_egress: Ipv4Addr::from(network + GATE_EGRESS_HOST),
             key_holder: Ipv4Addr::from(network + KEY_HOLDER_HOST),
         }
     }
@@ -81,7 +86,7 @@ mod tests {
         );
         assert_eq!(u32::from(a.proxy), n + 2);
         assert_eq!(u32::from(a.gate), n + 3);
-        assert_eq!(u32::from(a.key_holder), n + 5);
+        assert_eq!(u32::from(a.key_holder), n + 6);
         assert_eq!(u32::from(a.agent), n + 4);
         // The same launch id, the same addresses; another, (almost always) others.
         assert_eq!(a, InternalAddresses::for_launch("0123456789abcdef"));

@@ -27,6 +27,8 @@ pub enum Role {
     Proxy,
     /// The git gate sidecar.
     Gate,
+    /// The git gate's egress filter, its only way out.
+    GateEgress,
     /// The key holder sidecar, which holds the user's Anthropic credential.
     KeyHolder,
     /// Claude Code's state volume.
@@ -37,10 +39,11 @@ pub enum Role {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Agent,
         Role::Proxy,
         Role::Gate,
+        Role::GateEgress,
         Role::KeyHolder,
         Role::State,
         Role::Network,
@@ -53,6 +56,7 @@ impl Role {
             Role::Agent => "agent",
             Role::Proxy => "proxy",
             Role::Gate => "gate",
+            Role::GateEgress => "gate-egress",
             Role::KeyHolder => "keys",
             Role::State => "state",
             Role::Network => "network",
@@ -65,13 +69,15 @@ impl Role {
     }
 }
 
-/// What messages call it: `agent`, `proxy`, `git gate`, `key holder`, `state volume`, `network`.
+/// What messages call it: `agent`, `proxy`, `git gate`, `git gate's egress filter`, `key
+/// holder`, `state volume`, `network`.
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Role::Agent => "agent",
             Role::Proxy => "proxy",
             Role::Gate => "git gate",
+            Role::GateEgress => "git gate's egress filter",
             Role::KeyHolder => "key holder",
             Role::State => "state volume",
             Role::Network => "network",
@@ -137,6 +143,8 @@ pub struct ResourceNames {
     pub agent: String,
     pub proxy: String,
     pub gate: String,
+    /// The git gate's egress filter.
+    pub gate_egress: String,
     pub key_holder: String,
     pub internal_network: String,
     pub egress_network: String,
@@ -149,6 +157,7 @@ impl ResourceNames {
             agent: Self::agent(slug),
             proxy: Self::proxy(slug),
             gate: Self::gate(slug),
+            gate_egress: Self::gate_egress(slug),
             key_holder: Self::key_holder(slug),
             internal_network: format!("bot-bottle-{slug}-internal-{short}"),
             egress_network: format!("bot-bottle-{slug}-egress-{short}"),
@@ -169,6 +178,10 @@ impl ResourceNames {
 
     pub fn key_holder(slug: &str) -> String {
         format!("bot-bottle-{slug}-keys")
+    }
+
+    pub fn gate_egress(slug: &str) -> String {
+        format!("bot-bottle-{slug}-gitegress")
     }
 
     /// The Claude Code state volume of the bottle name `slug` in `workspace` (canonical): every
@@ -199,7 +212,15 @@ mod tests {
         let labels: Vec<&str> = Role::ALL.iter().map(|r| r.as_label()).collect();
         assert_eq!(
             labels,
-            ["agent", "proxy", "gate", "keys", "state", "network"]
+            [
+                "agent",
+                "proxy",
+                "gate",
+                "gate-egress",
+                "keys",
+                "state",
+                "network"
+            ]
         );
         for role in Role::ALL {
             assert_eq!(Role::from_label(role.as_label()), Some(role));

@@ -70,6 +70,11 @@ impl Bottle {
         ResourceNames::gate(&self.slug)
     }
 
+    /// Its git gate's egress filter's name.
+    pub fn gate_egress(&self) -> String {
+        ResourceNames::gate_egress(&self.slug)
+    }
+
     /// What its launch wrote about itself once it was up, if this version can read it.
     pub fn record(&self) -> Option<LaunchRecord> {
         record::read(&self.stage_dir)

@@ -40,9 +40,13 @@ pub fn home_tar(plan: &Plan) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The gate's files below its config directory, with its config listening on loopback only.
+/// A pod has no egress filter for the gate (its containers share one network namespace, where
+/// the pod's packet filter lets the gate's group out, see [`super::netfilter`]): the gate there
+/// connects to its upstreams itself.
 pub fn gate_tar(gate: &GatePlan) -> anyhow::Result<Vec<u8>> {
     let mut config = gate.config.clone();
     config.listen = format!("127.0.0.1:{}", bot_bottle_gate::config::PORT);
+    config.egress_proxy = None;
     let mut tar = Tarball::new();
     for file in gate.files.iter().filter(|f| f.path != GATE_ETC_DIR) {
         let file = if file.path == crate::plan::gate::CONFIG_PATH {

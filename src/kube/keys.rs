@@ -17,7 +17,7 @@ use anyhow::Context as _;
 use bot_bottle_gate::keys::KeysConfig;
 
 use crate::ca::BottleCa;
-use crate::plan::keys::{KeyHolderPlan, CERT_PATH, CREDENTIAL_DIR, CREDENTIAL_PATH};
+use crate::plan::keys::{KeyHolderPlan, CREDENTIAL_PATH};
 
 /// Where the holder listens in the pod, on loopback only.
 pub const LISTEN_PORT: u16 = 8443;
@@ -34,7 +34,7 @@ pub const CREDENTIAL_FILE: &str = "credential.json";
 pub const KEY_FILE: &str = "key.pem";
 /// Its memory volume: the credential it may rewrite, and the certificate's key, as the holder
 /// reads them (decoded, 0600, its own).
-pub const STATE_DIR: &str = CREDENTIAL_DIR;
+pub const STATE_DIR: &str = crate::plan::keys::DIR;
 
 /// The contents of the holder's `ConfigMap` and Secret.
 pub struct Files {
@@ -66,13 +66,19 @@ pub fn files(holder: &KeyHolderPlan, ca: &BottleCa) -> anyhow::Result<Files> {
     })
 }
 
-/// The plan's holder with its config as in the pod: listening on loopback, its key and
-/// credential in its memory volume; the rest (hosts, placeholders, token endpoint) as planned.
+/// The plan's holder with its config as in the pod: listening on loopback, its config and
+/// certificate in its `ConfigMap`, its key and credential in its memory volume; the rest (hosts,
+/// placeholders, token endpoint) as planned.
 pub fn in_pod(holder: &KeyHolderPlan) -> KeyHolderPlan {
     KeyHolderPlan {
+        command: vec![
+            "keys".to_owned(),
+            "--config".to_owned(),
+            format!("{CONFIG_DIR}/{CONFIG_FILE}"),
+        ],
         config: KeysConfig {
             listen: format!("127.0.0.1:{LISTEN_PORT}"),
-            tls_cert: CERT_PATH.to_owned(),
+            tls_cert: format!("{CONFIG_DIR}/{CERT_FILE}"),
             tls_key: format!("{STATE_DIR}/{KEY_FILE}"),
             credential: CREDENTIAL_PATH.to_owned(),
             ..holder.config.clone()
@@ -93,11 +99,6 @@ mod tests {
 
     #[test]
     fn the_pod_paths_are_the_launch_s_where_they_can_be() {
-        assert_eq!(
-            bot_bottle_gate::keys::CONFIG_PATH,
-            format!("{CONFIG_DIR}/{CONFIG_FILE}")
-        );
-        assert_eq!(CERT_PATH, format!("{CONFIG_DIR}/{CERT_FILE}"));
         assert_eq!(CREDENTIAL_PATH, format!("{STATE_DIR}/{CREDENTIAL_FILE}"));
         assert!(!hosts().contains("anthropic") && !hosts().contains("claude"));
     }

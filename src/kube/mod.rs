@@ -107,6 +107,10 @@ pub struct Names {
     pub volume_gate_state: String,
     /// The key holder's memory volume (its credential, as it may rewrite it).
     pub volume_keys: String,
+    /// Each container's scratch space at `/tmp` (memory, of the plan's size).
+    pub volume_agent_tmp: String,
+    pub volume_proxy_tmp: String,
+    pub volume_gate_tmp: String,
 }
 
 impl Names {
@@ -131,6 +135,9 @@ impl Names {
             volume_gate_etc: name("gate-etc"),
             volume_gate_state: name("gate-state"),
             volume_keys: name("keys-state"),
+            volume_agent_tmp: name("tmp"),
+            volume_proxy_tmp: name("proxy-tmp"),
+            volume_gate_tmp: name("gate-tmp"),
             pod: base,
         }
     }
@@ -575,6 +582,9 @@ mod tests {
             &names.config_keys,
             &names.secret_keys,
             &names.volume_keys,
+            &names.volume_agent_tmp,
+            &names.volume_proxy_tmp,
+            &names.volume_gate_tmp,
         ] {
             assert!(name.len() <= 63, "{name}");
         }
@@ -937,6 +947,91 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn each_container_has_the_plan_s_limits_and_privileges() {
+        let dir = Dir::new("limits");
+        let plan = plan_of(&dir, WITH_GATE);
+        let export = export_of(&plan);
+        let pod = pod(&export);
+        let spec = pod.spec.as_ref().unwrap();
+        assert_eq!(
+            spec.security_context
+                .as_ref()
+                .and_then(|s| s.seccomp_profile.as_ref())
+                .map(|p| p.type_.as_str()),
+            Some("RuntimeDefault")
+        );
+        let all = containers(pod);
+        let by_name = |name: &str| *all.iter().find(|c| c.name == name).unwrap();
+        let quantity = |c: &Container, which: &str, kind: &str| {
+            let r = c.resources.as_ref().unwrap();
+            let map = if which == "limits" {
+                &r.limits
+            } else {
+                &r.requests
+            };
+            map.as_ref().unwrap()[kind].0.clone()
+        };
+        // The plan's defaults (gate: scratch for twice its 50 MiB push, memory for that on top).
+        for (name, resources, read_only, memory, scratch) in [
+            ("agent", &plan.agent.resources, false, "4Gi", "1Gi"),
+            ("proxy", &plan.proxy.resources, true, "512Mi", "64Mi"),
+            (
+                "gate",
+                &plan.gate.as_ref().unwrap().resources,
+                true,
+                "1124Mi",
+                "100Mi",
+            ),
+        ] {
+            let c = by_name(name);
+            assert_eq!(quantity(c, "limits", "memory"), memory, "{name}");
+            assert_eq!(
+                quantity(c, "requests", "memory"),
+                quantity(c, "limits", "memory")
+            );
+            assert_eq!(
+                quantity(c, "limits", "cpu"),
+                format!("{}m", resources.cpus.unwrap().0),
+                "{name}"
+            );
+            assert_eq!(quantity(c, "requests", "cpu"), "100m", "{name}");
+            let security = c.security_context.as_ref().unwrap();
+            assert_eq!(security.allow_privilege_escalation, Some(false), "{name}");
+            assert_eq!(security.privileged, Some(false), "{name}");
+            assert_eq!(
+                security.read_only_root_filesystem,
+                Some(read_only),
+                "{name}"
+            );
+            let caps = security.capabilities.as_ref().unwrap();
+            assert_eq!(caps.drop, Some(vec!["ALL".to_owned()]), "{name}");
+            assert_eq!(caps.add, None, "{name}");
+            // Its scratch: a memory emptyDir of the plan's size at /tmp.
+            let tmp = c
+                .volume_mounts
+                .iter()
+                .flatten()
+                .find(|m| m.mount_path == "/tmp")
+                .unwrap_or_else(|| panic!("{name} has no /tmp"));
+            let volume = spec
+                .volumes
+                .iter()
+                .flatten()
+                .find(|v| v.name == tmp.name)
+                .unwrap();
+            let empty = volume.empty_dir.as_ref().unwrap();
+            assert_eq!(empty.medium.as_deref(), Some("Memory"));
+            assert_eq!(empty.size_limit.as_ref().unwrap().0, scratch, "{name}");
+        }
+        // Explicitly without limits: none in the pod either.
+        let none = plan_of(&dir, "[resources]\nlimits = \"none\"\n");
+        let unlimited = export_of(&none);
+        for c in containers(self::tests::pod(&unlimited)) {
+            assert_eq!(c.resources, None, "{}", c.name);
+        }
+    }
+
     fn entries(tar: &[u8]) -> Vec<(String, u32, String)> {
         let mut archive = tar::Archive::new(tar);
         archive
@@ -970,7 +1065,8 @@ mod tests {
         let gate = entries(&files::gate_tar(plan.gate.as_ref().unwrap()).unwrap());
         let config = gate.iter().find(|(p, _, _)| p == "config.json").unwrap();
         assert!(
-            config.2.contains("\"listen\": \"127.0.0.1:8418\""),
+            config.2.contains("\"listen\": \"127.0.0.1:8418\"")
+                && !config.2.contains("egress_proxy"),
             "{}",
             config.2
         );

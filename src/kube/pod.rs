@@ -9,7 +9,12 @@
 //!   empty memory volume to the holder's uid (the holder's Secret it never mounts).
 //! - `prepare` (the agent image, root with only `CHOWN` and `DAC_READ_SEARCH`) makes the
 //!   agent's home (the image's, plus the plan's provisioned files), its trust store (the
-//!   image's bundle plus the bottle CA) and its workspace, all owned by the agent user.
+//!   image's bundle plus the bottle CA) and its workspace, all owned by the agent user, and
+//!   every container's `/tmp` (a memory emptyDir of the plan's scratch size) writable by all.
+//!
+//! Each container has the plan's memory and CPU limits ([`resources`]) and no capability, may
+//! gain none, and runs under the runtime's default seccomp profile; the sidecars' root
+//! filesystems are read-only.
 //!
 //! Why copies rather than mounting the Secrets where they are read: `podman kube play` 4.3
 //! writes a Secret's data into its volume still base64-encoded, every `ConfigMap` and Secret file
@@ -26,13 +31,15 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    ExecAction, HostAlias, Pod, PodSecurityContext, PodSpec, Probe, SeccompProfile,
-    SecretKeySelector, SecretVolumeSource, SecurityContext, Volume, VolumeMount,
+    ExecAction, HostAlias, Pod, PodSecurityContext, PodSpec, Probe, ResourceRequirements,
+    SeccompProfile, SecretKeySelector, SecretVolumeSource, SecurityContext, Volume, VolumeMount,
 };
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{keys, Names, Options, GATE_GID, GATE_UID, KEYS_GID, KEYS_UID, PROXY_GID, PROXY_UID};
 use crate::defaults;
+use crate::plan::resources::{Resources, SCRATCH_PATH};
 use crate::plan::Plan;
 
 /// Where the pipelock sidecar finds its config, the CA cert and the CA key.
@@ -99,6 +106,7 @@ chown -R "$BB_UID:$BB_GID" /run/bot-bottle/home /run/bot-bottle/workspace
 cp -R --preserve=mode,timestamps "$BB_TRUST_DIR/." /run/bot-bottle/trust/
 cat /run/bot-bottle/ca/ca.pem >>"/run/bot-bottle/trust/$BB_BUNDLE"
 cp /run/bot-bottle/ca/ca.pem "/run/bot-bottle/trust/$BB_AGENT_CA"
+for tmp in /run/bot-bottle/tmp/*; do chmod 1777 "$tmp"; done
 "#;
 
 /// The Pod of `plan`'s bottle.
@@ -119,7 +127,7 @@ pub fn pod(
     containers.extend(gate(plan, names, options));
     containers.extend(key_holder(plan, names, options));
     containers.push(agent(plan, names, options));
-    let mut volumes = volumes(names, has_gate);
+    let mut volumes = volumes(plan, names);
     if has_keys {
         volumes.extend(key_holder_volumes(names));
     }
@@ -225,17 +233,65 @@ fn prepare(plan: &Plan, names: &Names, options: &Options) -> Container {
             ("BB_BUNDLE", bundle.to_owned()),
             ("BB_AGENT_CA", AGENT_CA_FILE.to_owned()),
         ])),
-        volume_mounts: Some(vec![
-            mount(&names.secret_files, "/run/bot-bottle/files", true),
-            mount(&names.config_ca, "/run/bot-bottle/ca", true),
-            mount(&names.volume_home, "/run/bot-bottle/home", false),
-            mount(&names.volume_trust, "/run/bot-bottle/trust", false),
-            mount(&names.volume_workspace, "/run/bot-bottle/workspace", false),
-        ]),
+        volume_mounts: Some(prepare_mounts(names, plan.gate.is_some())),
         // Reads the image's home whatever its modes, and hands what it wrote to the agent user.
         security_context: Some(root_with(&["CHOWN", "DAC_READ_SEARCH"])),
         ..base_container(options, &plan.images.agent)
     }
+}
+
+/// What `prepare` writes: the agent's home, trust store and workspace, and every container's
+/// scratch space (a `/tmp` any user may write, as an emptyDir is not everywhere).
+fn prepare_mounts(names: &Names, has_gate: bool) -> Vec<VolumeMount> {
+    let mut mounts = vec![
+        mount(&names.secret_files, "/run/bot-bottle/files", true),
+        mount(&names.config_ca, "/run/bot-bottle/ca", true),
+        mount(&names.volume_home, "/run/bot-bottle/home", false),
+        mount(&names.volume_trust, "/run/bot-bottle/trust", false),
+        mount(&names.volume_workspace, "/run/bot-bottle/workspace", false),
+        mount(&names.volume_agent_tmp, "/run/bot-bottle/tmp/agent", false),
+        mount(&names.volume_proxy_tmp, "/run/bot-bottle/tmp/proxy", false),
+    ];
+    if has_gate {
+        mounts.push(mount(
+            &names.volume_gate_tmp,
+            "/run/bot-bottle/tmp/gate",
+            false,
+        ));
+    }
+    mounts
+}
+
+/// A container's limits as Kubernetes takes them: memory and CPU (requests: the memory limit,
+/// so that a node never promises it to another pod, and a tenth of a CPU). A process limit has
+/// no per-container field: the node's `podPidsLimit` is the cluster's to set. `None` without
+/// any limit (`limits = "none"`).
+pub fn resources(resources: &Resources) -> Option<ResourceRequirements> {
+    let mut limits = std::collections::BTreeMap::new();
+    let mut requests = std::collections::BTreeMap::new();
+    if let Some(bytes) = resources.memory_bytes {
+        limits.insert("memory".to_owned(), bytes_quantity(bytes));
+        requests.insert("memory".to_owned(), bytes_quantity(bytes));
+    }
+    if let Some(cpus) = resources.cpus {
+        limits.insert("cpu".to_owned(), Quantity(format!("{}m", cpus.0)));
+        requests.insert("cpu".to_owned(), Quantity(format!("{}m", cpus.0.min(100))));
+    }
+    (!limits.is_empty()).then(|| ResourceRequirements {
+        limits: Some(limits),
+        requests: Some(requests),
+        ..ResourceRequirements::default()
+    })
+}
+
+/// Bytes in the largest binary unit they are a whole number of (`4Gi`, `512Mi`).
+fn bytes_quantity(bytes: u64) -> Quantity {
+    for (shift, unit) in [(40, "Ti"), (30, "Gi"), (20, "Mi"), (10, "Ki")] {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return Quantity(format!("{}{unit}", bytes >> shift));
+        }
+    }
+    Quantity(bytes.to_string())
 }
 
 fn proxy(plan: &Plan, names: &Names, options: &Options) -> Container {
@@ -246,7 +302,9 @@ fn proxy(plan: &Plan, names: &Names, options: &Options) -> Container {
             mount(&names.config_proxy, PROXY_CONFIG_DIR, true),
             mount(&names.config_ca, PROXY_CA_DIR, true),
             mount(&names.volume_proxy_key, PROXY_KEY_DIR, true),
+            mount(&names.volume_proxy_tmp, SCRATCH_PATH, false),
         ]),
+        resources: resources(&plan.proxy.resources),
         // `kubectl wait --for=condition=Ready` then means the proxy answers.
         readiness_probe: Some(Probe {
             exec: Some(ExecAction {
@@ -277,7 +335,10 @@ fn gate(plan: &Plan, names: &Names, options: &Options) -> Option<Container> {
         volume_mounts: Some(vec![
             mount(&names.volume_gate_etc, GATE_ETC_DIR, true),
             mount(&names.volume_gate_state, GATE_STATE_DIR, false),
+            // It reads a push into a file there.
+            mount(&names.volume_gate_tmp, SCRATCH_PATH, false),
         ]),
+        resources: resources(&gate.resources),
         security_context: Some(security),
         ..base_container(options, &gate.image)
     })
@@ -290,7 +351,7 @@ fn key_holder(plan: &Plan, names: &Names, options: &Options) -> Option<Container
     let mut command = shell(KEYS_SCRIPT, true);
     command.push("keys".to_owned());
     command.push(crate::launch::GATE_BINARY.to_owned());
-    command.extend(holder.command.iter().cloned());
+    command.extend(keys::in_pod(holder).command);
     Some(Container {
         name: "keys".to_owned(),
         command: Some(command),
@@ -358,7 +419,9 @@ fn agent(plan: &Plan, names: &Names, options: &Options) -> Container {
             mount(&names.volume_home, &plan.agent.home, false),
             mount(&names.volume_trust, TRUST_DIR, true),
             mount(&names.volume_workspace, &plan.agent.workdir, false),
+            mount(&names.volume_agent_tmp, SCRATCH_PATH, false),
         ]),
+        resources: resources(&plan.agent.resources),
         // `kubectl attach -it` reaches an interactive agent.
         stdin: Some(true),
         tty: Some(true),
@@ -383,7 +446,7 @@ pub fn listen_address() -> String {
     format!("127.0.0.1:{}", defaults::PROXY_PORT)
 }
 
-fn volumes(names: &Names, has_gate: bool) -> Vec<Volume> {
+fn volumes(plan: &Plan, names: &Names) -> Vec<Volume> {
     let config_map = |name: &str| Volume {
         name: name.to_owned(),
         config_map: Some(ConfigMapVolumeSource {
@@ -411,6 +474,15 @@ fn volumes(names: &Names, has_gate: bool) -> Vec<Volume> {
         }),
         ..Volume::default()
     };
+    // A container's scratch: memory (counted as its own), of the plan's size.
+    let scratch = |name: &str, resources: &Resources| Volume {
+        name: name.to_owned(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            medium: Some("Memory".to_owned()),
+            size_limit: Some(bytes_quantity(resources.scratch.bytes)),
+        }),
+        ..Volume::default()
+    };
     let mut volumes = vec![
         config_map(&names.config_netfilter),
         config_map(&names.config_proxy),
@@ -422,11 +494,14 @@ fn volumes(names: &Names, has_gate: bool) -> Vec<Volume> {
         empty_dir(&names.volume_home, false),
         empty_dir(&names.volume_trust, false),
         empty_dir(&names.volume_workspace, false),
+        scratch(&names.volume_agent_tmp, &plan.agent.resources),
+        scratch(&names.volume_proxy_tmp, &plan.proxy.resources),
     ];
-    if has_gate {
+    if let Some(gate) = &plan.gate {
         volumes.push(secret(&names.secret_gate));
         volumes.push(empty_dir(&names.volume_gate_etc, true));
         volumes.push(empty_dir(&names.volume_gate_state, false));
+        volumes.push(scratch(&names.volume_gate_tmp, &gate.resources));
     }
     volumes
 }

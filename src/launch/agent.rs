@@ -71,6 +71,9 @@ pub fn spec(plan: &Plan, forwarded: Vec<EnvVar>) -> ContainerSpec {
         cmd: vec!["infinity".to_owned()],
         security_opts: plan.agent.privileges.security_opts.clone(),
         cap_drop: plan.agent.privileges.cap_drop.clone(),
+        read_only: plan.agent.privileges.read_only_root,
+        limits: plan.agent.resources.limits(),
+        init: plan.agent.init,
         ..ContainerSpec::new(&plan.containers.agent, &plan.images.agent)
     }
 }
@@ -94,6 +97,8 @@ fn mounts(plan: &Plan) -> Vec<Mount> {
         target: plan.state_volume.target.clone().into(),
         read_only: false,
     });
+    // Its scratch space: a tmpfs of the plan's size (its root filesystem has none).
+    mounts.push(plan.agent.resources.scratch_mount());
     mounts
 }
 
@@ -342,7 +347,7 @@ pub fn finish(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<()> {
         bail!(why);
     }
     if let Some(gate) = &plan.gate {
-        if let Some(why) = super::gate::failure(engine, &gate.container)? {
+        if let Some(why) = super::gate::failure(engine, gate)? {
             bail!(why);
         }
     }

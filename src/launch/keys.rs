@@ -11,7 +11,7 @@ use crate::bottle::teardown::{Guard, Resource};
 use crate::ca::BottleCa;
 use crate::login::{self, Kind};
 use crate::plan::keys::{
-    CredentialSource, KeyHolderPlan, CERT_PATH, CREDENTIAL_DIR, CREDENTIAL_PATH, KEY_PATH,
+    CredentialSource, KeyHolderPlan, CERT_PATH, CONFIG_PATH, CREDENTIAL_PATH, DIR, KEY_PATH,
     UNPRIVILEGED_PORT_SYSCTL,
 };
 use crate::timing;
@@ -34,6 +34,9 @@ pub fn spec(holder: &KeyHolderPlan) -> ContainerSpec {
         sysctls: vec![(sysctl.to_owned(), value.to_owned())],
         cap_drop: holder.privileges.cap_drop.clone(),
         security_opts: holder.privileges.security_opts.clone(),
+        read_only: holder.privileges.read_only_root,
+        mounts: super::sidecar::own_mounts(&holder.volumes, &holder.resources),
+        limits: holder.resources.limits(),
         ..ContainerSpec::new(&holder.container, &holder.image)
     }
 }
@@ -65,11 +68,17 @@ pub fn credential(source: &CredentialSource) -> anyhow::Result<Credential> {
     }
 }
 
-/// The tar stream of the holder's files: its config, the server certificate the bottle CA
-/// signed for its hosts and that certificate's key (0600), and the credential (0600, in a
-/// directory of its own that it may rewrite after a refresh). All root's.
+/// The tar stream of the holder's files, to be unpacked in its directory ([`DIR`], a volume of
+/// its own): its config, the server certificate the bottle CA signed for its hosts and that
+/// certificate's key (0600), and the credential (0600), which it may rewrite after a refresh.
+/// All root's.
 pub fn files(holder: &KeyHolderPlan, ca: &BottleCa) -> anyhow::Result<Vec<u8>> {
-    let rel = |p: &str| p.trim_start_matches('/').to_owned();
+    let rel = |p: &str| {
+        p.strip_prefix(DIR)
+            .unwrap_or(p)
+            .trim_start_matches('/')
+            .to_owned()
+    };
     let cert = ca
         .issue_server_cert(&holder.hosts)
         .context("signing the key holder's certificate")?;
@@ -77,12 +86,9 @@ pub fn files(holder: &KeyHolderPlan, ca: &BottleCa) -> anyhow::Result<Vec<u8>> {
     let credential = zeroize::Zeroizing::new(
         serde_json::to_vec(&credential).context("encoding the credential")?,
     );
-    let config_dir = rel(bot_bottle_gate::keys::CONFIG_PATH);
-    let config_dir = config_dir.rsplit_once('/').map_or("", |(dir, _)| dir);
     let mut tar = Tarball::new();
-    tar.dir(config_dir, 0o755, Owner::ROOT)?;
     tar.file(
-        &rel(bot_bottle_gate::keys::CONFIG_PATH),
+        &rel(CONFIG_PATH),
         holder.render_config().as_bytes(),
         0o644,
         Owner::ROOT,
@@ -99,7 +105,6 @@ pub fn files(holder: &KeyHolderPlan, ca: &BottleCa) -> anyhow::Result<Vec<u8>> {
         0o600,
         Owner::ROOT,
     )?;
-    tar.dir(&rel(CREDENTIAL_DIR), 0o700, Owner::ROOT)?;
     tar.file(&rel(CREDENTIAL_PATH), &credential, 0o600, Owner::ROOT)?;
     tar.finish()
 }
@@ -124,6 +129,7 @@ pub fn start(
     super::sidecar::fill_and_start(
         engine,
         name,
+        DIR,
         &files,
         [
             "key holder",

@@ -4,6 +4,7 @@
 mod agent;
 mod gate;
 mod keys;
+pub mod limits;
 pub use agent::DEAD_RESOLVER;
 pub use gate::GATE_BINARY;
 /// The key holder's credential, read from where the plan says it comes from (`export kube`
@@ -170,12 +171,20 @@ pub fn preflight(engine: &dyn Engine, plan: &Plan) -> anyhow::Result<Preflight> 
         parallel::all(questions)
     };
     let legacy = crate::bottle::ResourceNames::legacy_state_volume(plan.bottle.slug());
-    let (answers, (volume, legacy_volume)) = parallel::both(findings, || {
-        parallel::both(
-            || engine.inspect_volume(&plan.state_volume.name),
-            || engine.inspect_volume(&legacy),
-        )
-    });
+    // Whether the engine can apply the plan's limits, where it may not (see [`limits`]).
+    let ask_limits = limits::worth_asking(engine.kind(), plan);
+    let ((answers, engine_info), (volume, legacy_volume)) = parallel::both(
+        || parallel::both(findings, || ask_limits.then(|| engine.info()).transpose()),
+        || {
+            parallel::both(
+                || engine.inspect_volume(&plan.state_volume.name),
+                || engine.inspect_volume(&legacy),
+            )
+        },
+    );
+    if let Some(info) = engine_info? {
+        limits::check(&info, plan)?;
+    }
     let mut existing = BTreeSet::new();
     let mut missing_images = Vec::new();
     for answer in answers {
@@ -532,6 +541,55 @@ mod tests {
             "{}",
             cert.subject()
         );
+    }
+
+    /// Every container a launch creates: no capability, none to gain, the engine's default
+    /// seccomp profile (no `seccomp=` option at all, so never `unconfined`), the plan's limits
+    /// and scratch, the sidecars' roots read-only, and the agent under an init that reaps.
+    #[test]
+    fn every_container_keeps_the_default_seccomp_and_gets_its_limits() {
+        let project = crate::plan::tests::Project::new("p");
+        let plan = project
+            .plan("[[git.upstreams]]\nname = \"web\"\nurl = \"https://git.example.com/web.git\"\n");
+        let gate = plan.gate.as_ref().unwrap();
+        let specs = [
+            (super::agent::spec(&plan, Vec::new()), false),
+            (super::sidecar::spec(&plan), true),
+            (super::gate::spec(gate), true),
+            (super::gate::egress_spec(gate), true),
+        ];
+        for (spec, read_only) in &specs {
+            let name = &spec.name;
+            assert_eq!(spec.cap_drop, ["ALL"], "{name}");
+            assert!(spec.cap_add.is_empty(), "{name}");
+            assert_eq!(spec.security_opts, ["no-new-privileges"], "{name}");
+            let argv = engine::argv::create(spec, engine::argv::CreateNetworks::All, &[], None);
+            assert!(
+                !argv
+                    .iter()
+                    .any(|a| a.contains("seccomp") || a.contains("unconfined")),
+                "{name}: {argv:?}"
+            );
+            assert_eq!(spec.read_only, *read_only, "{name}");
+            let limits = spec.limits;
+            assert!(
+                limits.memory_bytes.is_some()
+                    && limits.cpus_milli.is_some()
+                    && limits.pids.is_some(),
+                "{name}: {limits:?}"
+            );
+            assert!(
+                spec.mounts
+                    .iter()
+                    .any(|m| matches!(m, engine::Mount::Tmpfs { target, .. } if target == "/tmp")),
+                "{name} has no scratch"
+            );
+        }
+        assert!(specs[0].0.init, "the agent reaps its orphans");
+        // The gate has no way out but its filter: one network, no resolver.
+        assert_eq!(specs[2].0.networks.len(), 1);
+        assert_eq!(specs[2].0.dns, [super::DEAD_RESOLVER]);
+        assert_eq!(specs[3].0.networks.len(), 2);
     }
 
     #[test]

@@ -4,11 +4,12 @@
 
 use anyhow::Context as _;
 use ed25519_dalek::SigningKey;
-use engine::{ContainerSpec, ContainerState, Engine, NetworkAttachment, Owner, Tarball};
+use engine::{ContainerSpec, ContainerState, Engine, Mount, NetworkAttachment, Owner, Tarball};
 
 use crate::bottle::teardown::{Guard, Resource};
 use crate::ca::BottleCa;
 use crate::defaults;
+use crate::plan::resources::Resources;
 use crate::plan::Plan;
 use crate::signals;
 use crate::timing;
@@ -23,19 +24,40 @@ pub fn spec(plan: &Plan) -> ContainerSpec {
         ],
         labels: plan.proxy.labels.clone(),
         cmd: plan.proxy.command.clone(),
-        // Pipelock needs no capability: it binds an unprivileged port and reads files it owns.
+        // Pipelock needs no capability: it binds an unprivileged port and reads files it owns,
+        // in a volume of its own (its config, which `allow` rewrites) and its scratch.
         cap_drop: plan.proxy.privileges.cap_drop.clone(),
         security_opts: plan.proxy.privileges.security_opts.clone(),
+        read_only: plan.proxy.privileges.read_only_root,
+        mounts: own_mounts(&plan.proxy.volumes, &plan.proxy.resources),
+        limits: plan.proxy.resources.limits(),
         ..ContainerSpec::new(&plan.containers.proxy, &plan.images.proxy)
     }
 }
 
-/// The tar stream of `/etc/pipelock`: config, CA cert, the CA key and the flight recorder's
-/// key (root, 0600 — pipelock refuses a key readable by others).
+/// A sidecar's writable places: a volume of its own at each of `volumes` (made empty, or with
+/// the image's files there, and removed with the container) and its scratch tmpfs.
+pub fn own_mounts(volumes: &[String], resources: &Resources) -> Vec<Mount> {
+    let mut mounts: Vec<Mount> = volumes
+        .iter()
+        .map(|target| Mount::Anonymous {
+            target: target.into(),
+        })
+        .collect();
+    mounts.push(resources.scratch_mount());
+    mounts
+}
+
+/// The tar stream of `/etc/pipelock`, to be unpacked there: config, CA cert, the CA key and the
+/// flight recorder's key (root, 0600 — pipelock refuses a key readable by others).
 pub fn files(plan: &Plan, ca: &BottleCa, recorder: &SigningKey) -> anyhow::Result<Vec<u8>> {
-    let rel = |p: &str| p.trim_start_matches('/').to_owned();
+    let rel = |p: &str| {
+        p.strip_prefix(defaults::PROXY_CONFIG_DIR)
+            .unwrap_or(p)
+            .trim_start_matches('/')
+            .to_owned()
+    };
     let mut tar = Tarball::new();
-    tar.dir("etc/pipelock", 0o755, Owner::ROOT)?;
     tar.file(
         &rel(defaults::PROXY_CONFIG_PATH),
         plan.proxy.config.render().as_bytes(),
@@ -54,13 +76,8 @@ pub fn files(plan: &Plan, ca: &BottleCa, recorder: &SigningKey) -> anyhow::Resul
         0o600,
         Owner::ROOT,
     )?;
-    // The flight recorder's directory, made here: pipelock, root without capabilities, may not
-    // create directories in the image's `/`.
-    let recorder_dir = rel(defaults::PROXY_RECORDER_DIR);
-    if let Some((parent, _)) = recorder_dir.rsplit_once('/') {
-        tar.dir(parent, 0o755, Owner::ROOT)?;
-    }
-    tar.dir(&recorder_dir, 0o750, Owner::ROOT)?;
+    // The flight recorder writes in a volume of its own (`plan.proxy.volumes`): the sidecar's
+    // root is read-only, and pipelock, root without capabilities, could not make the directory.
     tar.file(
         &rel(defaults::PROXY_RECORDER_KEY_PATH),
         crate::record::flight::pipelock_private_key(recorder).as_bytes(),
@@ -95,22 +112,25 @@ pub fn start(
     fill_and_start(
         engine,
         &plan.containers.proxy,
+        defaults::PROXY_CONFIG_DIR,
         &files,
         ["sidecar", "pipelock's config and CA"],
     )
 }
 
-/// Copies `files` (a tar stream of `/`) into the created container `name` and starts it.
+/// Copies `files` (a tar stream of the directory `dir`, a volume of its own: its root
+/// filesystem is read-only) into the created container `name` and starts it.
 /// `[step, what]`: the timing steps' prefix and what the files are, for messages.
 pub fn fill_and_start(
     engine: &dyn Engine,
     name: &str,
+    dir: &str,
     files: &[u8],
     [step, what]: [&str; 2],
 ) -> anyhow::Result<()> {
     timing::step(&format!("{step}: copy files"), || {
         engine
-            .copy_tar_into(name, "/", files)
+            .copy_tar_into(name, dir, files)
             .with_context(|| format!("copying {what} into {name}"))
     })?;
     signals::check()?;

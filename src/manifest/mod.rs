@@ -6,6 +6,7 @@
 mod hostname;
 mod load;
 mod names;
+pub mod resources;
 
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,8 @@ pub struct Manifest {
     pub ssh: Ssh,
     #[serde(default)]
     pub git: Git,
+    #[serde(default)]
+    pub resources: resources::Resources,
 }
 
 /// `[agent]`: the agent container.

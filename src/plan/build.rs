@@ -7,6 +7,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::hostpaths::HostPaths;
 use super::paths::absolute;
+use super::resources::{Chosen, Resources};
 use super::workspace::Protected;
 use super::{
     AgentPlan, Bottle, Containers, EgressPlan, EngineSummary, FieldError, ForwardedEnv, Images,
@@ -55,6 +56,9 @@ pub struct PlanInputs {
     pub user_paths: Vec<Protected>,
     /// `start --learn`: every host reachable, the hosts used written to a new lock.
     pub learn: bool,
+    /// The host's CPUs (what this process may use): the agent's default CPU limit leaves one
+    /// of them to the host, and no container may be given more.
+    pub host_cpus: u32,
     /// The user's Anthropic logins, one of which the key holder may hold.
     pub logins: crate::login::Store,
 }
@@ -70,7 +74,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     let (workspace, workspace_allowed_by) =
         super::workspace::resolve(manifest, &host_paths, &inputs.cwd, &inputs.user_paths)
             .map_err(|(f, m)| in_manifest(f, m))?;
-    let (name, slug) = bottle_name(manifest, &workspace).map_err(|e| in_manifest("name", e.0))?;
+    let (name, slug) = name_and_slug(manifest, &workspace).map_err(|m| in_manifest("name", m))?;
     // The bottle's identity, made here once: its stage directory (and lock beside it), the
     // names of what it creates and the labels that find them again.
     let identity = bottle::Bottle::in_root(&inputs.stage_root, slug.clone());
@@ -78,39 +82,29 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
     let addresses = InternalAddresses::for_launch(&inputs.launch_id);
     let labels = |role: Role| bottle::labels(&slug, role, &inputs.launch_id);
 
-    let credential = super::keys::credential(manifest, &inputs.logins, inputs.env_is_set)
-        .map_err(|(field, message)| in_manifest(field, message))?;
-    let egress = egress_plan(
-        manifest,
-        inputs,
-        &lockfile::path_in(&base_dir),
-        credential.is_some(),
-    )?;
-    let gate_image = inputs.gate_image_override.as_deref();
-    let networks = [names.internal_network.clone(), names.egress_network.clone()];
+    let (credential, egress) = credential_and_egress(manifest, inputs, &base_dir)?;
+    let resources =
+        Chosen::new(&manifest.resources, inputs.host_cpus).map_err(|(f, m)| in_manifest(f, m))?;
     let key_holder = credential.map(|source| {
         key_holder_plan(
             source,
             inputs,
-            &names,
-            &addresses,
-            networks.clone(),
+            (&names, &addresses),
+            resources.sidecar(&super::resources::KEY_HOLDER),
             labels(Role::KeyHolder),
         )
     });
     let gate = super::gate::plan(
         manifest,
+        &resources,
         &host_paths,
-        &names.gate,
-        gate_image,
-        networks,
-        &addresses.gate.to_string(),
-        labels(Role::Gate),
+        gate_placement(&names, &addresses, inputs, &labels),
     )
     .map_err(|(field, message)| in_manifest(&field, message))?;
     let agent = agent_plan(
         manifest,
         inputs,
+        resources.agent(),
         (workspace, workspace_allowed_by),
         identity.stage_dir(),
         &Neighbours {
@@ -156,27 +150,40 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
             egress: names.egress_network,
             labels: labels(Role::Network),
         },
-        proxy: proxy_plan(&egress, &addresses, labels(Role::Proxy)),
+        proxy: proxy_plan(
+            &egress,
+            &addresses,
+            resources.sidecar(&super::resources::PROXY),
+            labels(Role::Proxy),
+        ),
         agent,
         egress,
         gate,
         key_holder,
         state_volume,
+        resources: resources.policy(),
         provisioning,
         host_files: host_paths.into_found(),
     })
 }
 
-/// The bottle's name and slug: the manifest's `name`, else the workspace directory's (a
-/// directory name with nothing usable still gets a bottle).
-fn bottle_name(manifest: &Manifest, workspace: &Utf8Path) -> Result<(String, String), UsageError> {
-    if let Some(name) = &manifest.name {
-        let slug = bottle::slugify(name)?;
-        return Ok((name.clone(), slug));
+/// Where the git gate and its egress filter sit in the bottle.
+fn gate_placement<'a>(
+    names: &'a ResourceNames,
+    addresses: &InternalAddresses,
+    inputs: &'a PlanInputs,
+    labels: &dyn Fn(Role) -> BTreeMap<String, String>,
+) -> super::gate::Placement<'a> {
+    super::gate::Placement {
+        container: &names.gate,
+        image: inputs.gate_image_override.as_deref(),
+        networks: [names.internal_network.clone(), names.egress_network.clone()],
+        address: addresses.gate.to_string(),
+        labels: labels(Role::Gate),
+        egress_container: &names.gate_egress,
+        egress_address: addresses.gate_egress.to_string(),
+        egress_labels: labels(Role::GateEgress),
     }
-    let dir_name = workspace.file_name().unwrap_or("bottle");
-    let slug = bottle::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
-    Ok((dir_name.to_owned(), slug))
 }
 
 /// The directory the manifest's relative paths start from: its own, or the current one for
@@ -190,12 +197,27 @@ fn manifest_dir(inputs: &PlanInputs) -> Utf8PathBuf {
     }
 }
 
-/// The manifest file the plan is made from, absolute; `None` for the built-in default.
+/// The manifest file, absolute, or `None` for the built-in default.
 fn manifest_path(inputs: &PlanInputs) -> Option<Utf8PathBuf> {
     match &inputs.source {
         ManifestSource::File(p) => Some(absolute(&inputs.cwd, p)),
         ManifestSource::Builtin => None,
     }
+}
+
+/// Where the key holder's credential comes from (`None`: no holder), and the egress plan,
+/// whose CA covers the holder's hosts when there is one.
+fn credential_and_egress(
+    manifest: &Manifest,
+    inputs: &PlanInputs,
+    base_dir: &Utf8Path,
+) -> Result<(Option<super::keys::CredentialSource>, EgressPlan), UsageError> {
+    let credential = super::keys::credential(manifest, &inputs.logins, inputs.env_is_set).map_err(
+        |(field, message)| UsageError(format!("{}: {field}: {message}", inputs.source.display())),
+    )?;
+    let lock = lockfile::path_in(base_dir);
+    let egress = egress_plan(manifest, inputs, &lock, credential.is_some())?;
+    Ok((credential, egress))
 }
 
 /// The state volume of bottle `slug` for `agent`'s workspace.
@@ -218,9 +240,8 @@ fn state_volume(
 fn key_holder_plan(
     source: super::keys::CredentialSource,
     inputs: &PlanInputs,
-    names: &ResourceNames,
-    addresses: &InternalAddresses,
-    networks: [String; 2],
+    (names, addresses): (&ResourceNames, &InternalAddresses),
+    resources: Resources,
     labels: BTreeMap<String, String>,
 ) -> super::keys::KeyHolderPlan {
     super::keys::plan(
@@ -231,24 +252,45 @@ fn key_holder_plan(
                 .gate_image_override
                 .as_deref()
                 .unwrap_or(defaults::GATE_IMAGE),
-            networks,
+            networks: [names.internal_network.clone(), names.egress_network.clone()],
             address: &addresses.key_holder.to_string(),
             launch_id: &inputs.launch_id,
+            resources,
             labels,
         },
     )
+}
+
+/// The bottle's name (the manifest's, else its workspace directory's) and its slug.
+fn name_and_slug(manifest: &Manifest, workspace: &Utf8Path) -> Result<(String, String), String> {
+    if let Some(name) = &manifest.name {
+        let slug = bottle::slugify(name).map_err(|e| e.0)?;
+        return Ok((name.clone(), slug));
+    }
+    // Named after the workspace; a directory name with nothing usable still gets a bottle.
+    let dir_name = workspace.file_name().unwrap_or("bottle");
+    let slug = bottle::slugify(dir_name).unwrap_or_else(|_| "bottle".to_owned());
+    Ok((dir_name.to_owned(), slug))
 }
 
 /// The pipelock sidecar: its command and the config it loads.
 fn proxy_plan(
     egress: &EgressPlan,
     addresses: &InternalAddresses,
+    resources: Resources,
     labels: BTreeMap<String, String>,
 ) -> ProxyPlan {
     let listen = proxy_config::listen_address(addresses.proxy);
     ProxyPlan {
         command: proxy_config::sidecar_command(&listen),
-        privileges: Privileges::none(),
+        privileges: Privileges::sidecar(),
+        resources,
+        // Its config (which `allow` rewrites) and the flight recorder's evidence, which `stop`
+        // reads once pipelock has stopped.
+        volumes: vec![
+            defaults::PROXY_CONFIG_DIR.to_owned(),
+            defaults::PROXY_RECORDER_DIR.to_owned(),
+        ],
         address: addresses.proxy.to_string(),
         config_path: defaults::PROXY_CONFIG_PATH.to_owned(),
         config: {
@@ -397,6 +439,7 @@ impl Neighbours<'_> {
 fn agent_plan(
     manifest: &Manifest,
     inputs: &PlanInputs,
+    resources: Resources,
     (workspace, workspace_allowed_by): (Utf8PathBuf, String),
     stage_dir: &Utf8Path,
     neighbours: &Neighbours<'_>,
@@ -464,6 +507,8 @@ fn agent_plan(
         // an exploit) would hold the engine's default set otherwise (podman's), which no
         // feature of the agent needs.
         privileges: Privileges::none(),
+        resources,
+        init: true,
         user,
         uid: defaults::AGENT_UID,
         gid: defaults::AGENT_GID,

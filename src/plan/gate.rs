@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use bot_bottle_gate::config::{
-    GateConfig, PushPolicy, Transport, Upstream, DEFAULT_MAX_PUSH_BYTES, PORT, SSH_IDENTITY_PATH,
-    SSH_KNOWN_HOSTS_PATH, TOKEN_DIR,
+    GateConfig, PushPolicy, Transport, Upstream, DEFAULT_MAX_PUSH_BYTES, EGRESS_PORT, PORT,
+    REPO_ROOT, SSH_IDENTITY_PATH, SSH_KNOWN_HOSTS_PATH, TOKEN_DIR,
 };
 use serde::Serialize;
 
@@ -19,14 +19,17 @@ use crate::manifest::{GitUpstream, Manifest};
 /// Where the gate reads its config.
 pub use bot_bottle_gate::config::CONFIG_PATH;
 
+/// The directory of the gate's config and credentials: every file copied into it is below.
+pub const ETC_DIR: &str = "/etc/bot-bottle-gate";
+
 /// The gate sidecar.
 #[derive(Debug, Clone, Serialize)]
 pub struct GatePlan {
     pub container: String,
     pub image: String,
-    /// `[internal, egress]`: the agent reaches it on the first; it reaches the upstreams over
-    /// the second.
-    pub networks: [String; 2],
+    /// `[internal]`: the agent reaches it there; it reaches its upstreams only through its
+    /// egress filter ([`Self::egress`]), on the same network.
+    pub networks: Vec<String>,
     /// Its address on the internal network: the only one it listens on, so that nothing on
     /// the egress network (or the host, which routes to it on rootful engines) can clone
     /// through it with the bottle's credentials.
@@ -35,14 +38,42 @@ pub struct GatePlan {
     pub url: String,
     pub command: Vec<String>,
     pub privileges: super::Privileges,
+    pub resources: super::resources::Resources,
+    /// Where it writes besides its scratch space, its root being read-only: volumes of its own
+    /// that go with it. Its config and credentials (filled before it starts) and its mirrors.
+    pub volumes: Vec<String>,
     pub upstreams: Vec<GateUpstream>,
-    /// The hosts the gate connects to: the upstreams' (nothing in the gate connects anywhere
-    /// else; its egress network itself is not filtered).
+    /// The hosts the gate connects to: the upstreams', through [`Self::egress`], which lets it
+    /// reach nothing else.
     pub upstream_hosts: Vec<String>,
+    /// Its only way out.
+    pub egress: EgressFilterPlan,
     /// The exact config the gate loads.
     pub config: GateConfig,
     /// Every file copied into the gate before it starts (owner root).
     pub files: Vec<AgentFile>,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// The git gate's egress filter (`bot-bottle-gate egress`, from the gate's image): a container
+/// of its own on the internal network, where the gate reaches it, and the egress network, the
+/// only one with a route out. It opens a tunnel (HTTP `CONNECT`) for the gate's address alone,
+/// and only to an upstream's `HOST:PORT`; the gate, on the internal network alone, has no other
+/// way out, so a gate the agent steered reaches nothing but its upstreams.
+#[derive(Debug, Clone, Serialize)]
+pub struct EgressFilterPlan {
+    pub container: String,
+    /// `[internal, egress]`.
+    pub networks: [String; 2],
+    /// Its address on the internal network, the only one it listens on.
+    pub address: String,
+    /// `ADDRESS:PORT` it listens on: the gate config's `egress_proxy`.
+    pub listen: String,
+    pub command: Vec<String>,
+    /// The `HOST:PORT` it may open tunnels to: each upstream's.
+    pub allow: Vec<String>,
+    pub privileges: super::Privileges,
+    pub resources: super::resources::Resources,
     pub labels: BTreeMap<String, String>,
 }
 
@@ -52,6 +83,8 @@ pub struct GateUpstream {
     pub name: String,
     pub url: String,
     pub host: String,
+    /// The port the gate reaches it on (its URL's, else 22 or 443).
+    pub port: u16,
     pub transport: Transport,
     /// What the agent's git uses instead of [`Self::url`].
     pub via: String,
@@ -62,23 +95,47 @@ pub struct GateUpstream {
 /// A manifest error: the field path and the message.
 pub type FieldError = (String, String);
 
-/// The gate of a bottle whose manifest declares `git.upstreams`, or `None`. `image` overrides
-/// the default image.
+/// Where the gate and its egress filter sit in their bottle: the names, addresses and labels
+/// the bottle gives them.
+#[derive(Debug, Clone)]
+pub struct Placement<'a> {
+    pub container: &'a str,
+    /// An image instead of the default one.
+    pub image: Option<&'a str>,
+    /// `[internal, egress]`: the gate joins the first, its filter both.
+    pub networks: [String; 2],
+    /// The gate's address on the internal network.
+    pub address: String,
+    pub labels: BTreeMap<String, String>,
+    pub egress_container: &'a str,
+    /// The filter's address on the internal network.
+    pub egress_address: String,
+    pub egress_labels: BTreeMap<String, String>,
+}
+
+/// The gate of a bottle whose manifest declares `git.upstreams`, or `None`.
 pub fn plan(
     manifest: &Manifest,
+    resources: &super::resources::Chosen<'_>,
     host: &HostPaths<'_>,
-    container: &str,
-    image: Option<&str>,
-    networks: [String; 2],
-    address: &str,
-    labels: BTreeMap<String, String>,
+    placement: Placement<'_>,
 ) -> Result<Option<GatePlan>, FieldError> {
+    let Placement {
+        container,
+        image,
+        networks,
+        address,
+        labels,
+        egress_container,
+        egress_address,
+        egress_labels,
+    } = placement;
     let git = &manifest.git;
     if git.upstreams.is_empty() {
         return Ok(None);
     }
     let url = format!("http://{container}:{PORT}");
-    let mut files = vec![dir("/etc/bot-bottle-gate", 0o755)];
+    let mut files = vec![dir(ETC_DIR, 0o755)];
     let mut upstreams = Vec::new();
     let mut configs = Vec::new();
     let mut hosts = Vec::new();
@@ -107,9 +164,22 @@ pub fn plan(
         files.push(dir(TOKEN_DIR, 0o700));
         files.extend(tokens);
     }
+    let largest_push = configs
+        .iter()
+        .map(|u| u.policy.max_push_bytes)
+        .max()
+        .unwrap_or(DEFAULT_MAX_PUSH_BYTES);
+    let egress = egress_filter(
+        &upstreams,
+        resources,
+        (egress_container, egress_address, egress_labels),
+        &address,
+        networks.clone(),
+    );
     let config = GateConfig {
         listen: format!("{address}:{PORT}"),
         upstreams: configs,
+        egress_proxy: Some(egress.listen.clone()),
     };
     files.push(AgentFile {
         path: CONFIG_PATH.to_owned(),
@@ -120,17 +190,59 @@ pub fn plan(
     Ok(Some(GatePlan {
         container: container.to_owned(),
         image: image.unwrap_or(crate::defaults::GATE_IMAGE).to_owned(),
-        networks,
-        address: address.to_owned(),
+        networks: vec![networks[0].clone()],
+        address,
         url,
         command: vec!["serve".to_owned()],
-        privileges: super::Privileges::none(),
+        privileges: super::Privileges::sidecar(),
+        resources: resources.gate(largest_push),
+        volumes: vec![ETC_DIR.to_owned(), REPO_ROOT.to_owned()],
         upstreams,
         upstream_hosts: hosts,
+        egress,
         config,
         files,
         labels,
     }))
+}
+
+/// The gate's egress filter for `upstreams`: it listens on its internal `address` and opens
+/// tunnels for the gate (at `gate_address`) to their `HOST:PORT`s alone.
+fn egress_filter(
+    upstreams: &[GateUpstream],
+    resources: &super::resources::Chosen<'_>,
+    (container, address, labels): (&str, String, BTreeMap<String, String>),
+    gate_address: &str,
+    networks: [String; 2],
+) -> EgressFilterPlan {
+    let listen = format!("{address}:{EGRESS_PORT}");
+    let mut allow: Vec<String> = upstreams
+        .iter()
+        .map(|u| format!("{}:{}", u.host, u.port))
+        .collect();
+    allow.sort();
+    allow.dedup();
+    let mut command = vec![
+        "egress".to_owned(),
+        "--listen".to_owned(),
+        listen.clone(),
+        "--client".to_owned(),
+        gate_address.to_owned(),
+    ];
+    for target in &allow {
+        command.extend(["--allow".to_owned(), target.clone()]);
+    }
+    EgressFilterPlan {
+        container: container.to_owned(),
+        networks,
+        address,
+        listen,
+        command,
+        allow,
+        privileges: super::Privileges::sidecar(),
+        resources: resources.sidecar(&super::resources::GATE_EGRESS),
+        labels,
+    }
 }
 
 /// One upstream: its config for the gate, how the plan shows it, and its token file.
@@ -142,7 +254,8 @@ fn upstream(
 ) -> Result<(Upstream, GateUpstream, Option<AgentFile>), FieldError> {
     let field = |f: &str| format!("git.upstreams[{i}].{f}");
     let name = declared.name.as_str().to_owned();
-    let (transport, host) = parse_url(declared.url.as_str()).map_err(|m| (field("url"), m))?;
+    let (transport, host, port) =
+        parse_url(declared.url.as_str()).map_err(|m| (field("url"), m))?;
     let token = match (&declared.token_file, transport) {
         (Some(_), Transport::Ssh) => {
             return Err((
@@ -182,6 +295,7 @@ fn upstream(
         name,
         url: declared.url.as_str().to_owned(),
         host,
+        port,
         transport,
         credential,
     };
@@ -285,7 +399,7 @@ fn policy(upstream: &GitUpstream) -> Result<PushPolicy, (&'static str, String)> 
 
 /// The transport and host of an upstream URL: `ssh://[user@]host[:port]/path`,
 /// `user@host:path` (scp-like) or `https://[user@]host[:port]/path`.
-pub fn parse_url(url: &str) -> Result<(Transport, String), String> {
+pub fn parse_url(url: &str) -> Result<(Transport, String, u16), String> {
     let (transport, authority) = if let Some(rest) = url.strip_prefix("ssh://") {
         (Transport::Ssh, rest.split('/').next().unwrap_or(""))
     } else if let Some(rest) = url.strip_prefix("https://") {
@@ -308,11 +422,20 @@ pub fn parse_url(url: &str) -> Result<(Transport, String), String> {
     };
     refuse_credentials(url, transport, authority)?;
     let host_port = authority.rsplit('@').next().unwrap_or("");
-    let host = host_port
-        .split(':')
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let mut parts = host_port.splitn(2, ':');
+    let host = parts.next().unwrap_or("").to_ascii_lowercase();
+    // `user@host:path` has no port: what follows its colon is the path.
+    let port = match (parts.next(), url.contains("://")) {
+        (Some(port), true) => port
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("{url:?}: {port:?} is not a port"))?,
+        _ => match transport {
+            Transport::Ssh => 22,
+            Transport::Https => 443,
+        },
+    };
     let path_given = url.len() > url.find(authority).unwrap_or(0) + authority.len() + 1;
     if host.is_empty()
         || !host
@@ -322,7 +445,7 @@ pub fn parse_url(url: &str) -> Result<(Transport, String), String> {
     {
         return Err(format!("{url:?} names no host and repository path"));
     }
-    Ok((transport, host))
+    Ok((transport, host, port))
 }
 
 /// A credential in an upstream's URL would be written into the agent's `~/.gitconfig` (its
@@ -362,15 +485,19 @@ mod tests {
     fn urls() {
         assert_eq!(
             parse_url("git@git.example.com:org/repo.git").unwrap(),
-            (Transport::Ssh, "git.example.com".to_owned())
+            (Transport::Ssh, "git.example.com".to_owned(), 22)
         );
         assert_eq!(
             parse_url("ssh://git@Git.Example.com:2222/org/repo.git").unwrap(),
-            (Transport::Ssh, "git.example.com".to_owned())
+            (Transport::Ssh, "git.example.com".to_owned(), 2222)
         );
         assert_eq!(
             parse_url("https://git.example.com/org/repo.git").unwrap(),
-            (Transport::Https, "git.example.com".to_owned())
+            (Transport::Https, "git.example.com".to_owned(), 443)
+        );
+        assert_eq!(
+            parse_url("https://git.example.com:8443/org/repo.git").unwrap(),
+            (Transport::Https, "git.example.com".to_owned(), 8443)
         );
         for bad in [
             "http://git.example.com/repo.git",
@@ -384,6 +511,8 @@ mod tests {
             "https://u@host/r.git",
             "https://host/r.git?t=1",
             "ssh://git:pw@host/r.git",
+            "https://host:0/r.git",
+            "https://host:https/r.git",
         ] {
             assert!(parse_url(bad).is_err(), "{bad}");
         }

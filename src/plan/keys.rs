@@ -14,21 +14,23 @@
 
 use std::collections::BTreeMap;
 
-use bot_bottle_gate::keys::{KeysConfig, Secret, CLAUDE_CODE_CLIENT_ID, CONFIG_PATH, TOKEN_PATH};
+use bot_bottle_gate::keys::{KeysConfig, Secret, CLAUDE_CODE_CLIENT_ID, TOKEN_PATH};
 use camino::Utf8PathBuf;
 use serde::Serialize;
 
+use super::resources::Resources;
 use super::{FieldError, Privileges};
 use crate::login::{self, Kind, LoginName};
 use crate::manifest::{EnvName, Manifest};
 
 /// The port the holder listens on: the agent reaches the hosts at their usual `https://` port.
 pub const PORT: u16 = 443;
-/// Where the holder's certificate and key are copied.
-pub const CERT_PATH: &str = "/etc/bot-bottle-keys/cert.pem";
-pub const KEY_PATH: &str = "/etc/bot-bottle-keys/key.pem";
-/// The holder's directory of the credential: it rewrites the file there after a refresh.
-pub const CREDENTIAL_DIR: &str = "/var/lib/bot-bottle-keys";
+/// The holder's one writable directory (its root is read-only): a volume of its own, holding
+/// its config, certificate and key, and the credential, which it rewrites after a refresh.
+pub const DIR: &str = "/var/lib/bot-bottle-keys";
+pub const CONFIG_PATH: &str = "/var/lib/bot-bottle-keys/config.json";
+pub const CERT_PATH: &str = "/var/lib/bot-bottle-keys/cert.pem";
+pub const KEY_PATH: &str = "/var/lib/bot-bottle-keys/key.pem";
 pub const CREDENTIAL_PATH: &str = "/var/lib/bot-bottle-keys/credential.json";
 /// The trust bundle of the gate's (Debian-family) image, which the real hosts are verified
 /// against.
@@ -62,6 +64,10 @@ pub struct KeyHolderPlan {
     pub hosts: Vec<String>,
     pub command: Vec<String>,
     pub privileges: Privileges,
+    /// What it may take of the host.
+    pub resources: Resources,
+    /// Where it writes besides its scratch space, its root being read-only: [`DIR`].
+    pub volumes: Vec<String>,
     /// Where the credential comes from; never its value.
     pub credential: CredentialSource,
     /// The agent's variable that holds the placeholder.
@@ -116,6 +122,7 @@ pub struct Inputs<'a> {
     pub networks: [String; 2],
     pub address: &'a str,
     pub launch_id: &'a str,
+    pub resources: Resources,
     pub labels: BTreeMap<String, String>,
 }
 
@@ -203,7 +210,9 @@ pub fn plan(source: CredentialSource, inputs: Inputs<'_>) -> KeyHolderPlan {
             "--config".to_owned(),
             CONFIG_PATH.to_owned(),
         ],
-        privileges: Privileges::none(),
+        privileges: Privileges::sidecar(),
+        resources: inputs.resources,
+        volumes: vec![DIR.to_owned()],
         credential: source,
         placeholder_variable,
         config,

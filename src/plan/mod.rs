@@ -8,6 +8,7 @@ pub mod hostpaths;
 pub mod keys;
 mod paths;
 mod render;
+pub mod resources;
 mod steps;
 pub mod workspace;
 
@@ -56,6 +57,9 @@ pub struct Plan {
     /// Claude Code's state (its login and settings), kept from one launch of this bottle
     /// name to the next.
     pub state_volume: StateVolume,
+    /// Whether the containers' memory, CPU and process limits are on (each container's own
+    /// are in its `resources`).
+    pub resources: resources::Policy,
     /// Provisioners in the order they run.
     pub provisioning: Vec<ProvisionStep>,
     /// Every host file and directory the manifest names, resolved, and why it may be read.
@@ -125,6 +129,16 @@ pub struct StateVolume {
     pub moves_login_to: Utf8PathBuf,
 }
 
+impl Plan {
+    /// What each container of the bottle may take of the host: the agent's, the sidecar's and
+    /// the git gate's when there is one.
+    pub fn container_resources(&self) -> Vec<&resources::Resources> {
+        let mut all = vec![&self.agent.resources, &self.proxy.resources];
+        all.extend(self.gate.as_ref().map(|g| &g.resources));
+        all
+    }
+}
+
 impl EngineSummary {
     /// What a plan says of an engine found without asking it anything.
     pub fn of(found: &engine::detect::Found) -> Self {
@@ -171,6 +185,11 @@ pub struct Networks {
 pub struct AgentPlan {
     pub command: Vec<String>,
     pub privileges: Privileges,
+    pub resources: resources::Resources,
+    /// Whether the engine's init runs as the container's process 1, reaping orphans (always:
+    /// a zombie holds one of its `resources.pids` until reaped, and the container's own
+    /// process, `sleep`, reaps none).
+    pub init: bool,
     pub user: String,
     /// The uid and gid the image must give [`Self::user`]: provisioned files are owned by
     /// them, and rootless podman maps the invoking user to them.
@@ -289,6 +308,11 @@ impl TlsInterceptionPlan {
 pub struct ProxyPlan {
     pub command: Vec<String>,
     pub privileges: Privileges,
+    pub resources: resources::Resources,
+    /// Where it writes besides its scratch space, its root being read-only: volumes of its own
+    /// that go with it. `/etc/pipelock`, which the launch fills before it starts and `allow`
+    /// and `deny` rewrite while it runs.
+    pub volumes: Vec<String>,
     /// The sidecar's address on the internal network: the only one it listens on.
     pub address: String,
     pub listen: String,
@@ -302,13 +326,16 @@ pub struct ProxyPlan {
 /// capability (the engine's default set dropped whole) and no way to gain one
 /// (`no-new-privileges`: setuid binaries do not raise privileges). The same for the agent and
 /// each sidecar: none needs a capability (they bind unprivileged ports, read and write files
-/// they own, and root in the agent writes only root's own files).
+/// they own, and root in the agent writes only root's own files). A sidecar's root filesystem
+/// is read-only too: it writes only to its scratch space and to volumes of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Privileges {
     /// `--cap-drop` values.
     pub cap_drop: Vec<String>,
     /// `--security-opt` values; the engine's default seccomp profile stays (never `unconfined`).
     pub security_opts: Vec<String>,
+    /// `--read-only`: the image's files cannot be changed.
+    pub read_only_root: bool,
 }
 
 impl Privileges {
@@ -317,6 +344,15 @@ impl Privileges {
         Privileges {
             cap_drop: vec!["ALL".to_owned()],
             security_opts: vec!["no-new-privileges".to_owned()],
+            read_only_root: false,
+        }
+    }
+
+    /// [`Self::none`], and the image's files read-only: a sidecar's.
+    pub fn sidecar() -> Self {
+        Privileges {
+            read_only_root: true,
+            ..Self::none()
         }
     }
 }

@@ -14,14 +14,15 @@ pub fn render_text(plan: &Plan) -> String {
     if let Some(gate) = &plan.gate {
         let _ = writeln!(
             out,
-            "{:<19}{} ({}) on {} and {}, reached by the agent at {}; it connects to {} only",
+            "{:<19}{} ({}) on {}, reached by the agent at {}; it reaches {} only, through its egress filter {} on {} (which lets nothing else through)",
             "git gate:",
             gate.container,
             gate.image,
-            gate.networks[0],
-            gate.networks[1],
+            gate.networks.join(", "),
             gate.url,
-            gate.upstream_hosts.join(", ")
+            gate.egress.allow.join(", "),
+            gate.egress.container,
+            gate.egress.networks.join(" and "),
         );
         for (upstream, config) in gate.upstreams.iter().zip(&gate.config.upstreams) {
             let p = &config.policy;
@@ -147,12 +148,19 @@ fn privileges(plan: &Plan) -> String {
             .collect::<Vec<_>>()
             .join(" ")
     };
+    let with_root = |p: &super::Privileges| {
+        if p.read_only_root {
+            format!("{} --read-only", of(p))
+        } else {
+            of(p)
+        }
+    };
     let mut each = vec![
-        format!("agent {}", of(&plan.agent.privileges)),
-        format!("sidecar {}", of(&plan.proxy.privileges)),
+        format!("agent {}", with_root(&plan.agent.privileges)),
+        format!("sidecar {}", with_root(&plan.proxy.privileges)),
     ];
     if let Some(gate) = &plan.gate {
-        each.push(format!("git gate {}", of(&gate.privileges)));
+        each.push(format!("git gate {}", with_root(&gate.privileges)));
     }
     if let Some(holder) = &plan.key_holder {
         each.push(format!("key holder {}", of(&holder.privileges)));
@@ -192,6 +200,47 @@ fn anthropic(plan: &Plan) -> String {
     }
 }
 
+/// What each container may take of the host, and whether limits are on at all.
+fn resources(plan: &Plan) -> String {
+    use crate::manifest::resources::{LimitsMode, Size};
+    let of = |r: &super::resources::Resources| {
+        let mut parts = Vec::new();
+        parts.push(r.memory_bytes.map_or_else(
+            || "memory unlimited".to_owned(),
+            |m| format!("memory {}", Size(m)),
+        ));
+        parts.push(r.cpus.map_or_else(
+            || "CPUs unlimited".to_owned(),
+            |c| format!("{c} CPU{}", if c.0 == 1000 { "" } else { "s" }),
+        ));
+        parts.push(r.pids.map_or_else(
+            || "processes unlimited".to_owned(),
+            |p| format!("{p} processes"),
+        ));
+        parts.push(format!(
+            "{} {}{}",
+            r.scratch.path,
+            Size(r.scratch.bytes),
+            if r.scratch.exec { "" } else { " noexec" }
+        ));
+        parts.join(", ")
+    };
+    let mut each = vec![
+        format!("agent {}", of(&plan.agent.resources)),
+        format!("sidecar {}", of(&plan.proxy.resources)),
+    ];
+    if let Some(gate) = &plan.gate {
+        each.push(format!("git gate {}", of(&gate.resources)));
+    }
+    let head = match plan.resources.limits {
+        LimitsMode::Enforced => String::new(),
+        LimitsMode::None => {
+            "NO memory, CPU or process limit (resources.limits = \"none\"); ".to_owned()
+        }
+    };
+    format!("{head}{}", each.join("; "))
+}
+
 /// The key/value lines above the provisioning steps.
 fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
     let tls = &plan.egress.tls_interception;
@@ -213,6 +262,7 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
         ("proxy image", plan.images.proxy.clone()),
         ("containers", containers(plan)),
         ("privileges", privileges(plan)),
+        ("resources", resources(plan)),
         (
             "networks",
             format!(

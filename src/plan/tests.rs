@@ -68,6 +68,7 @@ impl Project {
             user_paths: Vec::new(),
             learn: false,
             logins: crate::login::Store::in_state_dir(&self.dir.join(".state")),
+            host_cpus: 2,
         }
     }
 
@@ -519,11 +520,40 @@ fn git_upstreams_plan_a_gate_that_gets_the_credentials() {
         Some(gate.container.as_str())
     );
     assert_eq!(gate.image, "localhost/my-gate:1");
+    // On the internal network alone: its only way out is its egress filter, which reaches the
+    // upstreams' hosts and ports and nothing else, for the gate's address alone.
+    assert_eq!(gate.networks, std::slice::from_ref(&plan.networks.internal));
+    assert_eq!(gate.labels, bottle::labels("g", Role::Gate, LAUNCH_ID));
+    let filter = &gate.egress;
+    assert_eq!(filter.container, "bot-bottle-g-gitegress");
     assert_eq!(
-        gate.networks,
+        filter.networks,
         [plan.networks.internal.clone(), plan.networks.egress.clone()]
     );
-    assert_eq!(gate.labels, bottle::labels("g", Role::Gate, LAUNCH_ID));
+    assert_eq!(
+        filter.labels,
+        bottle::labels("g", Role::GateEgress, LAUNCH_ID)
+    );
+    assert_eq!(filter.allow, ["git.example.com:443", "git.example.org:22"]);
+    assert_eq!(
+        gate.config.egress_proxy.as_deref(),
+        Some(filter.listen.as_str())
+    );
+    assert_eq!(
+        filter.command,
+        [
+            "egress",
+            "--listen",
+            filter.listen.as_str(),
+            "--client",
+            gate.address.as_str(),
+            "--allow",
+            "git.example.com:443",
+            "--allow",
+            "git.example.org:22"
+        ]
+    );
+    assert!(filter.privileges.read_only_root && filter.resources.pids.is_some());
     let names: Vec<_> = gate.upstreams.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names, ["web", "ops"]);
     assert_eq!(gate.upstream_hosts, ["git.example.com", "git.example.org"]);

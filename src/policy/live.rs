@@ -321,16 +321,18 @@ fn check_hash(reloaded: &str, written: &str) -> Result<(), String> {
     }
 }
 
+/// Writes the config into the sidecar's config directory, a volume of its own: its root
+/// filesystem is read-only (a sidecar an earlier bot-bottle launched has the directory in its
+/// writable root, which takes the same copy).
 fn put(engine: &dyn Engine, proxy: &str, text: &str) -> anyhow::Result<()> {
+    let name = defaults::PROXY_CONFIG_PATH
+        .strip_prefix(defaults::PROXY_CONFIG_DIR)
+        .unwrap_or(defaults::PROXY_CONFIG_PATH)
+        .trim_start_matches('/');
     let mut tar = Tarball::new();
-    tar.file(
-        defaults::PROXY_CONFIG_PATH.trim_start_matches('/'),
-        text.as_bytes(),
-        0o644,
-        Owner::ROOT,
-    )?;
+    tar.file(name, text.as_bytes(), 0o644, Owner::ROOT)?;
     engine
-        .copy_tar_into(proxy, "/", &tar.finish()?)
+        .copy_tar_into(proxy, defaults::PROXY_CONFIG_DIR, &tar.finish()?)
         .with_context(|| format!("copying the new config into {proxy}"))
 }
 

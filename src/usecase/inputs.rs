@@ -76,10 +76,16 @@ impl ManifestRequest {
             config_file,
             learn,
             logins: crate::login::Store::of_user()?,
+            host_cpus: host_cpus(),
         };
         let plan = plan::build(&manifest, &inputs)?;
         Reviewed::of(plan, &userdirs::state_dir()?)
     }
+}
+
+/// The CPUs this process may use (its affinity and its cgroup's quota count), at least one.
+fn host_cpus() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX))
 }
 
 /// A host environment variable's value, when it is set and not empty.

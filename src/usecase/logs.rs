@@ -1,6 +1,6 @@
 //! `logs` and `policy log`: what a bottle's sidecars logged, read from the engine: the audit
-//! events one by one (the pipelock sidecar's, then the git gate's when the bottle has one), or
-//! a tally per host of what the proxy allowed and refused.
+//! events one by one (the pipelock sidecar's, then the git gate's and its egress filter's when
+//! the bottle has them), or a tally per host of what the proxy allowed and refused.
 
 use engine::Engine;
 
@@ -17,9 +17,9 @@ pub enum Logged<'a> {
     Other(&'a str),
 }
 
-/// Shows each line of `bottle`'s audit logs with `show`: the sidecar's, then the gate's; with
-/// `follow`, both as they come, side by side, until the sidecars stop. `show` writes one line
-/// whole before the next.
+/// Shows each line of `bottle`'s audit logs with `show`: the sidecar's, then the gate's and its
+/// egress filter's; with `follow`, all as they come, side by side, until the sidecars stop.
+/// `show` writes one line whole before the next.
 pub fn audit(
     engine: &dyn Engine,
     bottle: &Bottle,
@@ -28,21 +28,27 @@ pub fn audit(
 ) -> anyhow::Result<()> {
     // A stopped sidecar's log is still there to read.
     let (proxy, _) = bottle.proxy_on(engine)?;
-    let gate = bottle.gate();
-    let has_gate = engine.inspect_container(&gate)?.is_some();
+    let mut sidecars = vec![proxy];
+    // The gate and its egress filter (whose tunnels and refusals are the gate's reach), when
+    // the bottle has them (one an earlier bot-bottle launched has no filter).
+    for name in [bottle.gate(), bottle.gate_egress()] {
+        if engine.inspect_container(&name)?.is_some() {
+            sidecars.push(name);
+        }
+    }
     let stream = |name: &str| {
         engine.stream_logs(name, follow, &mut |text| {
             show(Line::parse(text).map_or(Logged::Other(text), Logged::Event))
         })
     };
-    match (has_gate, follow) {
-        (false, _) => stream(&proxy),
-        (true, false) => stream(&proxy).and_then(|()| stream(&gate)),
-        (true, true) => {
-            let (a, b) = crate::parallel::both(|| stream(&proxy), || stream(&gate));
-            a.and(b)
-        }
+    if !follow {
+        return sidecars.iter().try_for_each(|name| stream(name));
     }
+    let jobs: Vec<crate::parallel::Job<'_, anyhow::Result<()>>> = sidecars
+        .iter()
+        .map(|name| Box::new(move || stream(name)) as crate::parallel::Job<'_, _>)
+        .collect();
+    crate::parallel::all(jobs).into_iter().collect()
 }
 
 /// What `policy log` shows, in order.

@@ -262,11 +262,36 @@ fn git_upstreams_add_a_gate_that_holds_the_key() {
     assert_eq!(plan["containers"]["gate"], "bot-bottle-g-gitgate");
     assert_eq!(gate["container"], "bot-bottle-g-gitgate");
     assert_eq!(gate["url"], "http://bot-bottle-g-gitgate:8418");
-    assert_eq!(gate["networks"][0], plan["networks"]["internal"]);
-    assert_eq!(gate["networks"][1], plan["networks"]["egress"]);
+    // The gate is on the internal network alone; its egress filter, on both, is its only way
+    // out, to the upstreams' hosts and ports.
+    assert_eq!(gate["networks"], json!([plan["networks"]["internal"]]));
+    let filter = &gate["egress"];
+    assert_eq!(filter["container"], "bot-bottle-g-gitegress");
+    assert_eq!(
+        filter["networks"],
+        json!([plan["networks"]["internal"], plan["networks"]["egress"]])
+    );
+    assert_eq!(
+        filter["allow"],
+        json!(["git.example.com:22", "git.example.com:443"])
+    );
+    assert_eq!(gate["config"]["egress_proxy"], filter["listen"]);
+    assert_eq!(gate["upstreams"][0]["port"], 22);
     assert_eq!(gate["upstream_hosts"], json!(["git.example.com"]));
     // It listens on its internal address only, which the agent's /etc/hosts maps its name to.
     assert_eq!(gate["privileges"]["cap_drop"], json!(["ALL"]));
+    assert_eq!(gate["privileges"]["read_only_root"], true);
+    assert_eq!(
+        gate["volumes"],
+        json!(["/etc/bot-bottle-gate", "/var/lib/bot-bottle-gate"])
+    );
+    // Its own limits: scratch for twice its largest push, memory for that on top.
+    assert_eq!(gate["resources"]["pids"], 512);
+    assert_eq!(gate["resources"]["scratch"]["bytes"], 100 << 20);
+    assert_eq!(
+        gate["resources"]["memory_bytes"],
+        (1u64 << 30) + (100 << 20)
+    );
     let address = gate["address"].as_str().unwrap();
     assert_eq!(gate["config"]["listen"], format!("{address}:8418"));
     assert_eq!(plan["agent"]["hosts"]["bot-bottle-g-gitgate"], address);
@@ -415,13 +440,23 @@ fn the_proxy_config_is_the_documented_one(plan: &Value) {
     assert_eq!(address, host(2));
     assert_eq!(plan["agent"]["address"], host(4));
     // No container holds a capability, or may gain one; the text plan says so too.
-    for who in ["agent", "proxy"] {
+    // The sidecar's root filesystem is read-only too: it writes to a volume of its own (its
+    // config) and its scratch.
+    for (who, read_only_root) in [("agent", false), ("proxy", true)] {
         assert_eq!(
             plan[who]["privileges"],
-            json!({"cap_drop": ["ALL"], "security_opts": ["no-new-privileges"]}),
+            json!({
+                "cap_drop": ["ALL"],
+                "security_opts": ["no-new-privileges"],
+                "read_only_root": read_only_root
+            }),
             "{who}"
         );
     }
+    assert_eq!(
+        plan["proxy"]["volumes"],
+        json!(["/etc/pipelock", "/var/lib/pipelock/flight-recorder"])
+    );
     // Its metrics and stats on the sidecar's loopback only.
     assert_eq!(config["metrics_listen"], "127.0.0.1:8889");
     assert_eq!(config["request_body_scanning"]["action"], "block");
@@ -492,4 +527,111 @@ fn the_plan_shows_the_mounts_that_keep_git_config_and_hooks_from_the_agent() {
     let plan = dry_run_json(&[], not_a_repo.path());
     assert_eq!(plan["agent"]["git"]["repository"], "none");
     assert_eq!(plan["agent"]["git"]["mounts"], json!([]));
+}
+
+/// The CPUs this test process may use, as the plan counts them.
+fn host_cpus() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap())
+}
+
+#[test]
+fn every_container_has_limits_by_default_and_the_text_plan_names_them() {
+    let dir = Scratch::new("resources-plan");
+    let manifest = dir.write("bottle.toml", "name = \"r\"\n");
+    let plan = dry_run_json(&[manifest.to_str().unwrap()], dir.path());
+    let cpus = host_cpus();
+    assert_eq!(
+        plan["resources"],
+        json!({"limits": "enforced", "host_cpus": cpus})
+    );
+    // The agent leaves the host one of its CPUs; /tmp is its scratch, a tmpfs it may run
+    // programs from.
+    assert_eq!(
+        plan["agent"]["resources"],
+        json!({
+            "memory_bytes": 4u64 << 30,
+            "cpus": f64::from(cpus.max(2) - 1),
+            "pids": 4096,
+            "scratch": {"path": "/tmp", "bytes": 1u64 << 30, "exec": true}
+        })
+    );
+    assert_eq!(
+        plan["proxy"]["resources"],
+        json!({
+            "memory_bytes": 512u64 << 20,
+            "cpus": 1.0,
+            "pids": 512,
+            "scratch": {"path": "/tmp", "bytes": 64u64 << 20, "exec": false}
+        })
+    );
+    let text = stdout_of(
+        &bot_bottle(dir.path())
+            .args(["start", "--dry-run"])
+            .arg(&manifest)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        text.contains("resources:         agent memory 4 GiB, ")
+            && text.contains("4096 processes, /tmp 1 GiB; sidecar memory 512 MiB, 1 CPU, 512 processes, /tmp 64 MiB noexec"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sidecar --cap-drop ALL --security-opt no-new-privileges --read-only"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_manifest_sets_the_agent_s_limits_and_turns_them_off_only_explicitly() {
+    let dir = Scratch::new("resources-set");
+    let manifest = dir.write(
+        "bottle.toml",
+        "[resources]\nmemory = \"2g\"\ncpus = 1\npids = 256\nscratch = \"256m\"\n",
+    );
+    let plan = dry_run_json(&[manifest.to_str().unwrap()], dir.path());
+    assert_eq!(
+        plan["agent"]["resources"],
+        json!({
+            "memory_bytes": 2u64 << 30,
+            "cpus": 1.0,
+            "pids": 256,
+            "scratch": {"path": "/tmp", "bytes": 256u64 << 20, "exec": true}
+        })
+    );
+    // The sidecar keeps its own.
+    assert_eq!(plan["proxy"]["resources"]["memory_bytes"], 512u64 << 20);
+
+    // "unlimited" turns a kind off for every container; limits = "none" all three, and the
+    // plan says so.
+    let manifest = dir.write("bottle.toml", "[resources]\ncpus = \"unlimited\"\n");
+    let plan = dry_run_json(&[manifest.to_str().unwrap()], dir.path());
+    assert_eq!(plan["agent"]["resources"]["cpus"], Value::Null);
+    assert_eq!(plan["proxy"]["resources"]["cpus"], Value::Null);
+    assert_eq!(plan["proxy"]["resources"]["pids"], 512);
+    let manifest = dir.write("bottle.toml", "[resources]\nlimits = \"none\"\n");
+    let plan = dry_run_json(&[manifest.to_str().unwrap()], dir.path());
+    assert_eq!(plan["resources"]["limits"], "none");
+    for who in ["agent", "proxy"] {
+        let r = &plan[who]["resources"];
+        assert_eq!(
+            (&r["memory_bytes"], &r["cpus"], &r["pids"]),
+            (&Value::Null, &Value::Null, &Value::Null),
+            "{who}"
+        );
+        assert!(r["scratch"]["bytes"].as_u64().unwrap() > 0, "{who}");
+    }
+    let text = stdout_of(
+        &bot_bottle(dir.path())
+            .args(["start", "--dry-run"])
+            .arg(&manifest)
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        text.contains(
+            "resources:         NO memory, CPU or process limit (resources.limits = \"none\")"
+        ),
+        "{text}"
+    );
 }

@@ -517,3 +517,40 @@ fn image_pull_gate_without_a_reference_says_how_to_build_it() {
         "{err}"
     );
 }
+
+#[test]
+fn resources_that_cannot_work_exit_2_naming_the_field_and_value() {
+    for (toml, says) in [
+        (
+            "[resources]\nmemory = \"4 gigs\"\n",
+            "resources.memory: \"4 gigs\" is not a size",
+        ),
+        (
+            "[resources]\ncpus = 100000\n",
+            "resources.cpus: 100000 is not a number of CPUs from 0.01 to 1024",
+        ),
+        (
+            "[resources]\ncpus = 1000\n",
+            "resources.cpus: 1000 is more than this host's",
+        ),
+        (
+            "[resources]\npids = 8\n",
+            "resources.pids: 8 is fewer than the agent's own processes need (64 at least)",
+        ),
+        (
+            "[resources]\nmemory = \"1g\"\nscratch = \"2g\"\n",
+            "resources.scratch: 2 GiB is not less than the agent's memory (1 GiB)",
+        ),
+        (
+            "[resources]\nlimits = \"none\"\nmemory = \"1g\"\n",
+            "resources.memory: is set, but resources.limits = \"none\"",
+        ),
+        (
+            "[resources]\nlimits = \"off\"\n",
+            "resources.limits: unknown variant `off`",
+        ),
+    ] {
+        let e = rejected("bottle.toml", toml);
+        assert!(e.contains(says), "{toml}: {e}");
+    }
+}

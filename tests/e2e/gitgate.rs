@@ -11,7 +11,7 @@ use std::time::Duration;
 use engine::{ContainerSpec, NetworkAttachment, Owner, Tarball};
 
 use crate::support::{
-    harness, manifest, unique_name, wait_for, Bottle, Harness, Workspace, GATE_IMAGE,
+    gate_image, harness, manifest, unique_name, wait_for, Bottle, Harness, Workspace,
     GITSERVER_IMAGE, TEST_LABEL,
 };
 
@@ -211,39 +211,174 @@ pub(crate) fn find_in_agent(
     out.stdout.trim().to_owned()
 }
 
-#[test]
-fn the_agent_pushes_through_its_gate_and_the_policy_holds() {
-    let Some(h) = harness() else { return };
-    if !h.engine.image_exists(GATE_IMAGE).unwrap_or(false)
+/// A launched bottle with git upstreams, its gate's name and the git server; `None` when the
+/// images are missing and the tests may skip.
+fn launched<'h>(h: &'h Harness, prefix: &str) -> Option<(Bottle<'h>, String, Keys)> {
+    let gate = gate_image();
+    if !h.engine.image_exists(&gate).unwrap_or(false)
         || !h.engine.image_exists(GITSERVER_IMAGE).unwrap_or(false)
     {
         let required = std::env::var("BOT_BOTTLE_E2E").is_ok_and(|v| v == "required");
         assert!(
             !required,
-            "{GATE_IMAGE} or {GITSERVER_IMAGE} is missing: run contrib/testbed/build-images.sh"
+            "{gate} or {GITSERVER_IMAGE} is missing: run contrib/testbed/build-images.sh"
         );
-        eprintln!("*** SKIPPING: {GATE_IMAGE} or {GITSERVER_IMAGE} is missing ***");
-        return;
+        eprintln!("*** SKIPPING: {gate} or {GITSERVER_IMAGE} is missing ***");
+        return None;
     }
-    let name = unique_name("gitgate");
+    let name = unique_name(prefix);
     let keys = Keys::new(&name);
     let ws = Workspace::new(&name, &gate_manifest(&name, &keys));
     // The keys and the token are kept out of the workspace, and allowed in the user's config.
     ws.allow_paths(&[&keys.dir]);
     h.approve(&ws);
     let start = h.start_detached(&ws);
-    let bottle = Bottle::started(&h, &name, ws, start);
+    let bottle = Bottle::started(h, &name, ws, start);
     let gate = bottle.launch["gate_container"]
         .as_str()
         .expect("the launch report names the gate")
         .to_owned();
+    Some((bottle, gate, keys))
+}
+
+#[test]
+fn the_agent_pushes_through_its_gate_and_the_policy_holds() {
+    let Some(h) = harness() else { return };
+    let Some((bottle, gate, keys)) = launched(&h, "gitgate") else {
+        return;
+    };
     let server = GitServer::start(&h, &bottle, &keys);
     pushes_reach_the_upstream(&bottle, &server);
     the_policy_refuses(&h, &bottle, &server);
     secrets_stay_out_of_the_agent(&h, &bottle, &keys, &gate);
     no_way_to_the_server_but_the_gate(&bottle, &server);
     only_the_agent_reaches_the_gate(&h, &bottle, &server, &gate);
-    audited_and_listed(&h, &bottle, &name);
+    audited_and_listed(&h, &bottle, &bottle.slug);
+}
+
+/// The gate's egress filter: its container, and its address on `network`.
+fn filter_at(h: &Harness, bottle: &Bottle<'_>, network: &str) -> (String, String) {
+    let name = format!("bot-bottle-{}-gitegress", bottle.slug);
+    let info = h.engine.inspect_container(&name).unwrap().unwrap();
+    let ip = info.networks[network].ip.clone().unwrap();
+    (name, ip)
+}
+
+/// A shell script that asks `$1:$2` for a tunnel to `$3` and prints the answer's status line,
+/// or `no connection`; within 10 s (bash's `/dev/tcp`: neither image has nc).
+const ASK_TUNNEL: &str = r#"timeout 10 bash -c '{ printf "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" "$3" "$3" >&3; IFS= read -r line <&3; echo "${line%$(printf "\r")}"; } 3<>"/dev/tcp/$1/$2"' ask "$@" 2>/dev/null || echo "no connection""#;
+
+#[test]
+fn a_gate_steered_by_the_agent_reaches_its_upstreams_only() {
+    let Some(h) = harness() else { return };
+    let Some((bottle, gate, keys)) = launched(&h, "gatereach") else {
+        return;
+    };
+    let server = GitServer::start(&h, &bottle, &keys);
+    let egress = bottle.egress_network();
+    let internal = bottle.launch["networks"][0].as_str().unwrap().to_owned();
+    let (_, filter_ip) = filter_at(&h, &bottle, &internal);
+    let port = bot_bottle_gate::config::EGRESS_PORT.to_string();
+    // What root in the gate does (a flaw in git, ssh or the gate, steered by what the agent
+    // pushes): `sh` there stands for it.
+    let in_gate = |script: &str, args: &[&str]| {
+        let mut argv = vec!["sh", "-c", script, "sh"];
+        argv.extend(args);
+        let spec = engine::ExecSpec {
+            user: Some("0".to_owned()),
+            ..engine::ExecSpec::new(argv)
+        };
+        h.engine.exec(&gate, &spec).unwrap()
+    };
+    let tunnel = |target: &str| {
+        in_gate(ASK_TUNNEL, &[&filter_ip, &port, target])
+            .stdout
+            .trim()
+            .to_owned()
+    };
+
+    // Control: its upstreams, through its filter, as its git reaches them.
+    for target in [format!("{GIT_HOST}:22"), format!("{GIT_HOST}:443")] {
+        assert!(
+            tunnel(&target).starts_with("HTTP/1.1 200"),
+            "the gate's tunnel to {target}: {}",
+            tunnel(&target)
+        );
+    }
+    // Anything else, through the filter: another host on the network (the tests' upstream,
+    // under its name there), another port of the upstream's host, the upstream by address.
+    let server_ip = server.address(&egress);
+    let upstream_ip = h
+        .engine
+        .inspect_container(&bottle.upstream)
+        .unwrap()
+        .unwrap()
+        .networks[&egress]
+        .ip
+        .clone()
+        .unwrap();
+    for target in [
+        format!("{}:443", crate::support::PRIVATE_ALIAS),
+        format!("{GIT_HOST}:80"),
+        format!("{server_ip}:443"),
+        format!("{upstream_ip}:443"),
+    ] {
+        let answer = tunnel(&target);
+        assert!(
+            answer.starts_with("HTTP/1.1 403"),
+            "the gate's filter opened {target}: {answer}"
+        );
+    }
+    // And around it: no route (it is not on the egress network), no resolver; git on its own
+    // reaches nothing, and through the filter, as the gate's own git goes, is refused.
+    let direct = in_gate(
+        "for to in \"$1/443\" \"$1/22\" \"$2/443\"; do \
+           timeout 5 bash -c \"echo > /dev/tcp/$to\" 2>/dev/null && echo \"reached $to\"; done; \
+         getent hosts \"$3\" && echo resolved; \
+         git ls-remote \"https://$4/web.git\" 2>&1 | tail -n 1; \
+         git -c http.proxy=\"http://$5\" ls-remote \"https://$4/web.git\" 2>&1 | tail -n 1; true",
+        &[
+            &server_ip,
+            &upstream_ip,
+            GIT_HOST,
+            crate::support::PRIVATE_ALIAS,
+            &format!("{filter_ip}:{port}"),
+        ],
+    );
+    let lines: Vec<&str> = direct.stdout.lines().collect();
+    assert!(
+        lines.len() == 2 && lines[0].contains("Could not resolve host") && lines[1].contains("403"),
+        "the gate reached out: {}",
+        direct.stdout
+    );
+    // The agent, on the same internal network, gets no tunnel at all.
+    let from_agent = h.sh(
+        &bottle.agent(),
+        None,
+        &format!("set -- {filter_ip} {port} {GIT_HOST}:443; {ASK_TUNNEL}"),
+    );
+    assert!(
+        !from_agent.stdout.contains("HTTP/1.1 200"),
+        "the agent got a tunnel from the gate's filter: {}",
+        from_agent.stdout
+    );
+    // Each refusal is in the bottle's audit log, with the filter's events.
+    let logs = h
+        .bot_bottle(&bottle.ws)
+        .args(["logs", "--json", &bottle.slug])
+        .output()
+        .unwrap();
+    assert!(logs.status.success());
+    let refused = String::from_utf8_lossy(&logs.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["verdict"] == "egress_refused")
+        .count();
+    assert!(
+        refused >= 5,
+        "logs shows {refused} refusals of the gate's filter:\n{}",
+        String::from_utf8_lossy(&logs.stdout)
+    );
 }
 
 /// The gate listens on its address on the internal network only. Another local user's
@@ -266,13 +401,25 @@ fn only_the_agent_reaches_the_gate(
         ok && out.starts_with("200 rc=0"),
         "control: the agent reaches its gate: {out}"
     );
+    // It is not on the egress network at all; its egress filter is, and answers there
+    // neither: it listens on its internal address alone.
     let egress = bottle.egress_network();
     let info = h.engine.inspect_container(gate).unwrap().unwrap();
-    let ip = info.networks[&egress].ip.clone().unwrap();
-    let from_server = h.sh(&server.name, None, &health(&ip));
     assert!(
-        !from_server.stdout.ends_with("rc=0\n"),
-        "a container on the gate's egress network reached it at {ip}: {}",
+        !info.networks.contains_key(&egress),
+        "the gate is on the egress network: {:?}",
+        info.networks.keys()
+    );
+    let (_, ip) = filter_at(h, bottle, &egress);
+    let port = bot_bottle_gate::config::EGRESS_PORT;
+    let from_server = h.sh(
+        &server.name,
+        None,
+        &format!("timeout 5 bash -c 'echo > /dev/tcp/{ip}/{port}' 2>&1; echo \" rc=$?\""),
+    );
+    assert!(
+        !from_server.stdout.ends_with(" rc=0\n"),
+        "a container on the egress network reached the gate's filter at {ip}: {}",
         from_server.stdout
     );
     if crate::support::is_root() {
@@ -280,7 +427,7 @@ fn only_the_agent_reaches_the_gate(
         let reached = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(3));
         assert!(
             reached.is_err(),
-            "the host reached the bottle's gate at {addr}"
+            "the host reached the bottle's gate's filter at {addr}"
         );
     }
 }

@@ -19,8 +19,8 @@ use serde_json::Value;
 
 use crate::keys::{places_holding, FOREIGN_KEY};
 use crate::support::{
-    fingerprint, harness, unique_name, wait_for, Harness, Internet, Workspace, AGENT_IMAGE,
-    DUMMY_API_KEY,
+    applies_limits, fingerprint, harness, resources_table, unique_name, wait_for, Harness,
+    Internet, Workspace, AGENT_IMAGE, DUMMY_API_KEY,
 };
 
 /// The init image the testbed builds for the podman setups (Debian with iptables).
@@ -76,9 +76,12 @@ impl<'h> Played<'h> {
         let slug = unique_name(prefix);
         let manifest = format!(
             "name = \"{slug}\"\n\n[agent]\nimage = \"{AGENT_IMAGE}\"\ncommand = [\"sleep\", \"infinity\"]\n\
-             env = [\"BB_E2E_KUBE_UNSET\", \"ANTHROPIC_API_KEY\"]\n\n[egress]\n\
+             env = [\"BB_E2E_KUBE_UNSET\", \"ANTHROPIC_API_KEY\"]\n\n{}[egress]\n\
              allowlist = [\"upstream.bottle.test\", \"passthrough.bottle.test\"]\n\
-             tls_passthrough_domains = [\"passthrough.bottle.test\"]\n"
+             tls_passthrough_domains = [\"passthrough.bottle.test\"]\n",
+            // podman cannot play limits it cannot apply (rootless on cgroup v1: the container
+            // fails to start), so there the export is made without, explicitly.
+            resources_table()
         );
         let ws = h.approved(&slug, &manifest);
         // With a gateway: the test asks the host there for DNS, as a pod's resolver would be.
@@ -407,6 +410,74 @@ fn an_exported_bottle_played_by_podman() {
     the_ca_key_stays_in_the_sidecar(&played);
     let placeholder = the_agent_holds_only_a_placeholder(&played);
     the_key_holder_alone_reaches_the_api(&played, &placeholder);
+    limits_and_privileges_are_the_bottle_s(&played);
+}
+
+/// The pod's containers have the plan's memory and CPU limits and scratch, no capability and
+/// none to gain, the runtime's default seccomp profile, and the sidecar a read-only root: in
+/// the export, and as podman played it (its limits only where it can apply them).
+fn limits_and_privileges_are_the_bottle_s(played: &Played) {
+    let pod = played.objects.iter().find(|o| o["kind"] == "Pod").unwrap();
+    let spec = &pod["spec"];
+    assert_eq!(
+        spec["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let containers = spec["containers"].as_array().unwrap();
+    let by_name = |name: &str| containers.iter().find(|c| c["name"] == name).unwrap();
+    for (name, memory, read_only) in [("agent", "4Gi", false), ("proxy", "512Mi", true)] {
+        let c = by_name(name);
+        if applies_limits() {
+            assert_eq!(c["resources"]["limits"]["memory"], memory, "{name}: {c}");
+            assert!(c["resources"]["limits"]["cpu"].is_string(), "{name}: {c}");
+        } else {
+            assert_eq!(
+                c["resources"],
+                Value::Null,
+                "limits = \"none\": {name}: {c}"
+            );
+        }
+        let security = &c["securityContext"];
+        assert_eq!(security["capabilities"]["drop"], serde_json::json!(["ALL"]));
+        assert_eq!(security["allowPrivilegeEscalation"], false, "{name}");
+        assert_eq!(security["readOnlyRootFilesystem"], read_only, "{name}");
+        let tmp = c["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["mountPath"] == "/tmp")
+            .unwrap_or_else(|| panic!("{name} has no /tmp: {c}"));
+        let volume = spec["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == tmp["name"])
+            .unwrap();
+        assert_eq!(volume["emptyDir"]["medium"], "Memory", "{volume}");
+        assert!(volume["emptyDir"]["sizeLimit"].is_string(), "{volume}");
+    }
+    // As played: under a seccomp filter, and the agent may write its /tmp.
+    let status = played.h.sh(
+        &played.agent(),
+        None,
+        "grep '^Seccomp:' /proc/self/status && touch /tmp/mine && echo wrote",
+    );
+    assert_eq!(status.stdout, "Seccomp:\t2\nwrote\n", "{}", status.stderr);
+    let proxy = format!("bot-bottle-{}-proxy", played.slug);
+    let config = |container: &str| -> Value {
+        let out = played.podman(&["inspect", "--format", "{{json .HostConfig}}", container]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(config(&proxy)["ReadonlyRootfs"], true);
+    if applies_limits() {
+        assert_eq!(config(&played.agent())["Memory"], 4u64 << 30);
+        assert_eq!(config(&proxy)["Memory"], 512u64 << 20);
+    }
 }
 
 fn egress_is_the_bottle_s(played: &Played) {

@@ -11,6 +11,7 @@ mod isolation;
 mod keys;
 mod kube;
 mod lifecycle;
+mod limits;
 mod policy;
 mod record;
 mod support;

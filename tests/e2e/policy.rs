@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 use crate::support::{
-    harness, start_upstream, unique_name, Bottle, Harness, Workspace, AGENT_IMAGE,
+    harness, resources_table, start_upstream, unique_name, Bottle, Harness, Workspace, AGENT_IMAGE,
 };
 
 /// A GitHub token shape pipelock's DLP knows.
@@ -233,7 +233,8 @@ fn denied_again(bottle: &Bottle, allowlist_size: usize) {
 fn narrow_manifest(name: &str) -> String {
     format!(
         "name = \"{name}\"\n\n[agent]\nimage = \"{AGENT_IMAGE}\"\ncommand = [\"sleep\", \"infinity\"]\n\n\
-         [egress]\nallowlist = [\"upstream.bottle.test\"]\n"
+         {}[egress]\nallowlist = [\"upstream.bottle.test\"]\n",
+        resources_table()
     )
 }
 

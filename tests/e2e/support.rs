@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use engine::{detect, ContainerSpec, Engine, ExecOutput, ExecSpec, NetworkAttachment, NetworkSpec};
@@ -15,6 +16,15 @@ pub const UPSTREAM_IMAGE: &str = "localhost/bot-bottle-test/upstream:latest";
 pub const DOUBLE_IMAGE: &str = "localhost/bot-bottle-test/pipelock:2.3.0";
 /// The git gate the testbed builds (it trusts the testbed CA), and the git server it reaches.
 pub const GATE_IMAGE: &str = "localhost/bot-bottle-test/gitgate:latest";
+
+/// The git gate image the tests run: [`GATE_IMAGE`], or the one `BOT_BOTTLE_GATE_IMAGE` names
+/// (a gate built from a change to `gate/` before the testbed's images are rebuilt).
+pub fn gate_image() -> String {
+    std::env::var("BOT_BOTTLE_GATE_IMAGE")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| GATE_IMAGE.to_owned())
+}
 pub const GITSERVER_IMAGE: &str = "localhost/bot-bottle-test/gitserver:latest";
 /// Names the upstream answers to on the tests' internet (see [`Internet`]).
 pub const UPSTREAM_ALIASES: &[&str] = &[
@@ -54,6 +64,28 @@ pub struct Harness {
     pub gate_image: String,
 }
 
+/// Whether the engine under test can apply memory, CPU and process limits: set by
+/// [`harness`]. Where it cannot (rootless podman on cgroup v1), a launch refuses them, so the
+/// tests' manifests turn them off, explicitly, as a user there would (see [`resources_table`]).
+static APPLIES_LIMITS: OnceLock<bool> = OnceLock::new();
+
+/// Whether the engine under test applies memory, CPU and process limits.
+pub fn applies_limits() -> bool {
+    *APPLIES_LIMITS
+        .get()
+        .expect("harness() runs before a manifest is made")
+}
+
+/// The `[resources]` table of the tests' manifests: none where the engine applies limits (the
+/// defaults hold), `limits = "none"` where it cannot.
+pub fn resources_table() -> &'static str {
+    if applies_limits() {
+        ""
+    } else {
+        "[resources]\nlimits = \"none\"\n\n"
+    }
+}
+
 pub fn harness() -> Option<Harness> {
     let required = std::env::var("BOT_BOTTLE_E2E").is_ok_and(|v| v == "required");
     let skip = |why: String| {
@@ -68,9 +100,11 @@ pub fn harness() -> Option<Harness> {
         Ok(engine) => engine,
         Err(e) => return skip(format!("{e:#}")),
     };
-    if let Err(e) = engine.info() {
-        return skip(format!("{} is not answering: {e:#}", engine.program()));
-    }
+    let info = match engine.info() {
+        Ok(info) => info,
+        Err(e) => return skip(format!("{} is not answering: {e:#}", engine.program())),
+    };
+    let _ = APPLIES_LIMITS.set(info.limits == engine::LimitSupport::ALL);
     let proxy_image =
         std::env::var("BOT_BOTTLE_PIPELOCK_IMAGE").unwrap_or_else(|_| DOUBLE_IMAGE.to_owned());
     for image in [AGENT_IMAGE, UPSTREAM_IMAGE, proxy_image.as_str()] {
@@ -162,6 +196,15 @@ pub fn manifest(name: &str, command: &[&str]) -> String {
 
 /// [`manifest`], forwarding `extra_env` as well as the usual variables.
 pub fn manifest_forwarding(name: &str, command: &[&str], extra_env: &[&str]) -> String {
+    manifest_parts(name, command, extra_env, resources_table())
+}
+
+/// [`manifest`] with `resources` as its `[resources]` table (written whole, header included).
+pub fn manifest_with_resources(name: &str, command: &[&str], resources: &str) -> String {
+    manifest_parts(name, command, &[], resources)
+}
+
+fn manifest_parts(name: &str, command: &[&str], extra_env: &[&str], resources: &str) -> String {
     let command: Vec<String> = command.iter().map(|a| format!("{a:?}")).collect();
     let env: Vec<String> = [FORWARDED_ENV, API_KEY_ENV]
         .iter()
@@ -170,11 +213,12 @@ pub fn manifest_forwarding(name: &str, command: &[&str], extra_env: &[&str]) -> 
         .collect();
     format!(
         "name = \"{name}\"\n\n[agent]\nimage = \"{AGENT_IMAGE}\"\ncommand = [{}]\n\
-         env = [{}]\n\n[egress]\n\
+         env = [{}]\n\n{}[egress]\n\
          allowlist = [\"upstream.bottle.test\", \"passthrough.bottle.test\", \"{PRIVATE_ALIAS}\"]\n\
          tls_passthrough_domains = [\"passthrough.bottle.test\"]\n",
         command.join(", "),
-        env.join(", ")
+        env.join(", "),
+        resources
     )
 }
 
@@ -398,9 +442,20 @@ impl<'h> Bottle<'h> {
     pub fn launch_with(h: &'h Harness, prefix: &str, extra: &str) -> Self {
         let name = unique_name(prefix);
         let manifest = manifest(&name, &["sleep", "infinity"]) + extra;
-        let ws = h.approved(&name, &manifest);
+        Self::launch_manifest(h, &name, &manifest)
+    }
+
+    /// [`Bottle::launch`] with `resources` as the manifest's `[resources]` table.
+    pub fn launch_with_resources(h: &'h Harness, prefix: &str, resources: &str) -> Self {
+        let name = unique_name(prefix);
+        let manifest = manifest_with_resources(&name, &["sleep", "infinity"], resources);
+        Self::launch_manifest(h, &name, &manifest)
+    }
+
+    fn launch_manifest(h: &'h Harness, name: &str, manifest: &str) -> Self {
+        let ws = h.approved(name, manifest);
         let start_output = h.start_detached(&ws);
-        Self::started(h, &name, ws, start_output)
+        Self::started(h, name, ws, start_output)
     }
 
     /// The bottle `name` that a `start --detach --json` in `ws` launched, with its upstream.

@@ -182,17 +182,23 @@ fn inspect(h: &Harness, name: &str, template: &str) -> String {
 }
 
 #[test]
-fn the_ca_key_lives_in_the_sidecar_s_writable_layer_until_the_bottle_goes() {
+fn the_ca_key_lives_in_the_sidecar_s_own_volume_until_the_bottle_goes() {
     let Some(h) = harness() else { return };
-    let bottle = Bottle::launch(&h, "ca-layer");
-    // The tar stream lands in the sidecar's filesystem: its writable layer, a directory in the
-    // engine's storage on the host, owned by root (rootful) or by you (rootless), mode 0600.
-    let upper = PathBuf::from(inspect(
-        &h,
-        &bottle.proxy(),
-        "{{.GraphDriver.Data.UpperDir}}",
-    ));
-    let key_file = upper.join("etc/pipelock/ca-key.pem");
+    let bottle = Bottle::launch(&h, "ca-volume");
+    // The sidecar's root filesystem is read-only: the tar stream lands in its config
+    // directory, a volume of its own, a directory in the engine's storage on the host, owned
+    // by root (rootful) or by you (rootless), mode 0600.
+    let mounts: serde_json::Value =
+        serde_json::from_str(&inspect(&h, &bottle.proxy(), "{{json .Mounts}}")).unwrap();
+    let volume = mounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["Destination"] == "/etc/pipelock")
+        .unwrap_or_else(|| panic!("no volume at /etc/pipelock: {mounts:#}"));
+    assert_eq!(volume["Type"], "volume", "{volume}");
+    let source = PathBuf::from(volume["Source"].as_str().unwrap());
+    let key_file = source.join("ca-key.pem");
     let meta = std::fs::metadata(&key_file)
         .unwrap_or_else(|e| panic!("the key is not at {}: {e}", key_file.display()));
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
@@ -202,9 +208,16 @@ fn the_ca_key_lives_in_the_sidecar_s_writable_layer_until_the_bottle_goes() {
         key.starts_with("-----BEGIN EC PRIVATE KEY-----\n"),
         "{key_file:?}"
     );
-    // Removing the bottle removes the layer, and the key with it.
+    // Nowhere in its layer, which is read-only.
+    let upper = PathBuf::from(inspect(
+        &h,
+        &bottle.proxy(),
+        "{{.GraphDriver.Data.UpperDir}}",
+    ));
+    assert!(!upper.join("etc/pipelock/ca-key.pem").exists());
+    // Removing the bottle removes the volume with the container, and the key with it.
     drop(bottle);
-    assert!(!upper.exists(), "{} outlived the bottle", upper.display());
+    assert!(!source.exists(), "{} outlived the bottle", source.display());
 }
 
 #[test]

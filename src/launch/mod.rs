@@ -549,14 +549,20 @@ mod tests {
     #[test]
     fn every_container_keeps_the_default_seccomp_and_gets_its_limits() {
         let project = crate::plan::tests::Project::new("p");
-        let plan = project
-            .plan("[[git.upstreams]]\nname = \"web\"\nurl = \"https://git.example.com/web.git\"\n");
+        // With a key holder too: the forwarded API key is set.
+        let plan = project.plan_with(
+            "[agent]\nenv = [\"ANTHROPIC_API_KEY\"]\n\n\
+             [[git.upstreams]]\nname = \"web\"\nurl = \"https://git.example.com/web.git\"\n",
+            |i| i.env_is_set = |_| true,
+        );
         let gate = plan.gate.as_ref().unwrap();
+        let holder = plan.key_holder.as_ref().unwrap();
         let specs = [
             (super::agent::spec(&plan, Vec::new()), false),
             (super::sidecar::spec(&plan), true),
             (super::gate::spec(gate), true),
             (super::gate::egress_spec(gate), true),
+            (super::keys::spec(holder), true),
         ];
         for (spec, read_only) in &specs {
             let name = &spec.name;

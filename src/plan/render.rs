@@ -232,6 +232,9 @@ fn resources(plan: &Plan) -> String {
     if let Some(gate) = &plan.gate {
         each.push(format!("git gate {}", of(&gate.resources)));
     }
+    if let Some(holder) = &plan.key_holder {
+        each.push(format!("key holder {}", of(&holder.resources)));
+    }
     let head = match plan.resources.limits {
         LimitsMode::Enforced => String::new(),
         LimitsMode::None => {

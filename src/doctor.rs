@@ -102,6 +102,7 @@ pub fn examine(
     let plan = plan_for(found)?;
     checks.push(limits(&info, &plan));
     checks.push(stage_root());
+    checks.push(anthropic_login(&plan));
     checks.extend(images(engine, &plan));
     let agent_present = checks.iter().any(|c| c.name == "agent image" && c.ok);
     checks.extend(isolation(engine, &plan, agent_present));
@@ -136,22 +137,56 @@ fn stage_root() -> Check {
     }
 }
 
+/// Where the bottle's Anthropic credential comes from: without one, Claude Code in it cannot
+/// reach the API (the key holder's hosts are refused to the agent).
+fn anthropic_login(plan: &Plan) -> Check {
+    match &plan.key_holder {
+        Some(holder) => Check::pass(
+            "anthropic login",
+            format!(
+                "{}, held by the key holder; the agent gets a placeholder",
+                holder.credential.describe()
+            ),
+        ),
+        None => Check::fail(
+            "anthropic login",
+            "no credential: no `default` login (or the manifest's agent.login), and no ANTHROPIC_API_KEY forwarded and set; the agent reaches no Anthropic host",
+            "bot-bottle login (or: printf '%s' \"$KEY\" | bot-bottle login --api-key-stdin)",
+        ),
+    }
+}
+
 fn images(engine: &dyn Engine, plan: &Plan) -> Vec<Check> {
     let mut checks = Vec::new();
-    for (role, image, default, fix) in [
+    let mut wanted = vec![
         (
             "agent image",
-            &plan.images.agent,
+            plan.images.agent.as_str(),
             crate::defaults::AGENT_IMAGE,
             "bot-bottle image build agent",
         ),
         (
             "proxy image",
-            &plan.images.proxy,
+            plan.images.proxy.as_str(),
             crate::defaults::PROXY_IMAGE,
             "bot-bottle image pull pipelock --from REF (pipelock's published image at tag 2.3.0), or without a registry: bot-bottle image build pipelock",
         ),
-    ] {
+    ];
+    // The git gate's image also runs the gate's egress filter and the key holder.
+    if let Some(image) = plan
+        .gate
+        .as_ref()
+        .map(|g| g.image.as_str())
+        .or(plan.key_holder.as_ref().map(|k| k.image.as_str()))
+    {
+        wanted.push((
+            "gate image",
+            image,
+            crate::defaults::GATE_IMAGE,
+            "bot-bottle image build gate",
+        ));
+    }
+    for (role, image, default, fix) in wanted {
         checks.push(match engine.image_exists(image) {
             Ok(true) => Check::pass(role, format!("{image} is present")),
             Ok(false) if image == default => Check::fail(

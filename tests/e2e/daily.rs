@@ -563,7 +563,15 @@ fn doctor_passes_and_names_the_fix_for_a_missing_image() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    for check in ["engine", "agent image", "proxy image", "isolation"] {
+    // The forwarded API key makes a key holder, in the gate's image.
+    for check in [
+        "engine",
+        "anthropic login",
+        "agent image",
+        "proxy image",
+        "gate image",
+        "isolation",
+    ] {
         assert!(names.contains(&check), "{report}");
     }
     let isolation = &report["checks"].as_array().unwrap()

@@ -210,9 +210,11 @@ fn no_other_key_reaches_the_anthropic_api_by_any_path_from_the_agent() {
 }
 
 /// The manifest of a bottle that uses the stored login `login` (and forwards no key).
+/// (With the engine's way with limits: none where it cannot apply them, as the harness's.)
 fn login_manifest(name: &str, login: &str) -> String {
     format!(
-        "name = \"{name}\"\n\n[agent]\nimage = \"{}\"\ncommand = [\"sleep\", \"infinity\"]\nlogin = \"{login}\"\n",
+        "name = \"{name}\"\n\n{}[agent]\nimage = \"{}\"\ncommand = [\"sleep\", \"infinity\"]\nlogin = \"{login}\"\n",
+        crate::support::resources_table(),
         crate::support::AGENT_IMAGE
     )
 }

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::{
-    harness, manifest, manifest_forwarding, unique_name, wait_for, Bottle, Harness, Workspace,
+    harness, manifest, manifest_forwarding, unique_name, wait_for, Bottle, Harness, Purge,
+    Workspace,
 };
 
 /// Asserts that no container, network or stage directory of `slug` remains; then removes its
@@ -262,6 +263,9 @@ fn two_launches_of_one_name_leave_one_working_bottle() {
             "race-engine"
         });
         let ws = Workspace::new(&name, &manifest(&name, &["sleep", "infinity"]));
+        // Whatever fails below, the winner's bottle goes (a failed assertion left two whole
+        // bottles behind once).
+        let _purge = Purge(&h, &ws, name.clone());
         h.approve(&ws);
         // Beside the workspace, where a user's runtime directory would be: never in it (a
         // workspace that holds bot-bottle's runtime directory is refused).

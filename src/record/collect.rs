@@ -41,13 +41,6 @@ pub fn flight_file() -> String {
 /// `keep_running`.
 pub fn evidence(engine: &dyn Engine, pending: &Pending, keep_running: bool) -> Evidence {
     let containers = &pending.containers;
-    let stopped = if keep_running {
-        Ok(())
-    } else {
-        engine
-            .stop_container(&containers.proxy, PROXY_STOP)
-            .map_err(|e| format!("{e:#}"))
-    };
     let read = |name: &str, path: &str| {
         engine
             .read_file(name, path, READ_LIMIT)
@@ -61,12 +54,29 @@ pub fn evidence(engine: &dyn Engine, pending: &Pending, keep_running: bool) -> E
             .map(|c| c.image)
             .filter(|id| !id.is_empty())
     };
+    // The flight record is read once pipelock has stopped (its last checkpoint written); the
+    // gate's log and the image ids are read meanwhile, so a stop waits for pipelock's shutdown
+    // and not for it and then the rest.
+    let flight = || {
+        let stopped = if keep_running {
+            Ok(())
+        } else {
+            engine
+                .stop_container(&containers.proxy, PROXY_STOP)
+                .map_err(|e| format!("{e:#}"))
+        };
+        let flight = read(&containers.proxy, &flight_file());
+        match stopped {
+            Ok(()) => flight,
+            // A record read from a pipelock that would not stop may lack its last checkpoint.
+            Err(why) => flight.map_err(|e| format!("{e} (stopping pipelock first failed: {why})")),
+        }
+    };
     let ((flight, gate_log), (agent, (proxy, gate))) = parallel::both(
         || {
-            parallel::both(
-                || read(&containers.proxy, &flight_file()),
-                || containers.gate.as_ref().map(|g| read(g, pushes::GATE_PATH)),
-            )
+            parallel::both(flight, || {
+                containers.gate.as_ref().map(|g| read(g, pushes::GATE_PATH))
+            })
         },
         || {
             parallel::both(
@@ -80,11 +90,6 @@ pub fn evidence(engine: &dyn Engine, pending: &Pending, keep_running: bool) -> E
             )
         },
     );
-    let flight = match stopped {
-        Ok(()) => flight,
-        // A record read from a pipelock that would not stop may lack its last checkpoint.
-        Err(why) => flight.map_err(|e| format!("{e} (stopping pipelock first failed: {why})")),
-    };
     Evidence {
         flight,
         gate_log,

@@ -33,7 +33,7 @@ pub struct LogsArgs {
 }
 
 /// Whether to highlight: a terminal, and `NO_COLOR` unset or empty (<https://no-color.org>).
-fn use_color() -> bool {
+pub(super) fn use_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 

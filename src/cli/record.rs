@@ -11,8 +11,9 @@ use clap::{Args, Subcommand};
 use super::Global;
 use crate::bottle::Bottle;
 use crate::exit::{RecordVerdict, UsageError};
+use crate::policy::audit;
 use crate::record::verify::{self, Status, Verdict};
-use crate::record::{collect, key, statement};
+use crate::record::{collect, events, key, statement};
 use crate::userdirs;
 
 /// The signed record of each bottle: its key, its schema, and writing it now.
@@ -21,14 +22,16 @@ pub enum RecordCommand {
     Key(KeyArgs),
     Schema(SchemaArgs),
     Save(SaveArgs),
+    Events(EventsArgs),
 }
 
 impl RecordCommand {
     pub fn run(&self, global: &Global) -> anyhow::Result<()> {
         match self {
             RecordCommand::Key(args) => args.run(),
-            RecordCommand::Schema(_) => SchemaArgs::run(),
+            RecordCommand::Schema(args) => args.run(),
             RecordCommand::Save(args) => args.run(global),
+            RecordCommand::Events(args) => args.run(),
         }
     }
 }
@@ -72,15 +75,56 @@ impl KeyArgs {
 }
 
 /// Print the JSON Schema of the record's predicate (the in-toto predicate type
-/// `https://github.com/bot-bottle/bot-bottle/record/v1`).
+/// `https://github.com/bot-bottle/bot-bottle/record/v1`), or with --events that of the audit
+/// events (`bot-bottle.logs/v1`), which `logs --json` and `record events --json` write.
 #[derive(Debug, Args)]
-pub struct SchemaArgs {}
+pub struct SchemaArgs {
+    /// The audit events' schema instead of the predicate's.
+    #[arg(long)]
+    pub events: bool,
+}
 
 impl SchemaArgs {
-    fn run() -> anyhow::Result<()> {
+    fn run(&self) -> anyhow::Result<()> {
+        let schema = if self.events {
+            audit::schema()
+        } else {
+            statement::predicate_schema()
+        };
         let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, &statement::predicate_schema())?;
+        serde_json::to_writer_pretty(&mut out, &schema)?;
         writeln!(out)?;
+        Ok(())
+    }
+}
+
+/// Print the events a record holds: pipelock's flight record and the git gate's pushes, in
+/// time order, in the shape `logs` prints a running bottle's. It reads; `verify` checks.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// The record: its `record.dsse.json`, or the directory holding it.
+    #[arg(value_name = "RECORD")]
+    pub record: Utf8PathBuf,
+
+    /// One JSON object per event (`"schema": "bot-bottle.logs/v1"`, as `logs --json`), the
+    /// recorded entry whole in its `event`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl EventsArgs {
+    fn run(&self) -> anyhow::Result<()> {
+        let lines = events::read(&self.record)?;
+        let color = !self.json && super::logs::use_color();
+        let mut out = std::io::stdout().lock();
+        for line in &lines {
+            if self.json {
+                serde_json::to_writer(&mut out, line).context("writing the events")?;
+                writeln!(out).context("writing the events")?;
+            } else {
+                writeln!(out, "{}", line.render(color)).context("writing the events")?;
+            }
+        }
         Ok(())
     }
 }

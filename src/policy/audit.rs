@@ -1,27 +1,55 @@
 //! A bottle's audit events, one readable line each: the pipelock sidecar's and the git gate's
-//! JSON events, in the shape `logs` prints (and `logs --json` writes).
+//! JSON events, in the shape `logs` prints (and `logs --json` writes), and the events a sealed
+//! record holds (pipelock's flight record and the gate's push log), in the same shape for
+//! `record events` ([`Line::parse_recorded`]). One published schema covers every line
+//! (`contrib/schemas/logs-v1.schema.json`, [`schema`]).
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::usage::{authority_of_url, short_time};
 
-/// Version of each `logs --json` line.
+/// Version of each `logs --json` and `record events --json` line.
 pub const JSON_SCHEMA: &str = "bot-bottle.logs/v1";
 
-/// One audit event, in the shape both outputs share.
-#[derive(Debug, Serialize, PartialEq, Eq)]
+/// The published schema's `$id`.
+const SCHEMA_ID: &str = "https://github.com/bot-bottle/bot-bottle/logs/v1";
+
+/// One audit event of a bottle, as `logs --json` and `record events --json` write it (one JSON
+/// object a line).
+#[derive(Debug, Serialize, PartialEq, Eq, JsonSchema)]
+#[schemars(title = "bot-bottle audit event (bot-bottle.logs/v1)")]
 pub struct Line {
+    /// Always `bot-bottle.logs/v1`.
+    #[schemars(extend("const" = "bot-bottle.logs/v1"))]
     schema: &'static str,
+    /// When it happened (RFC 3339), as the sidecar wrote it.
     time: Option<String>,
-    /// `blocked`, `allowed`, `tunnel`, `anomaly`, or pipelock's event name.
+    /// `blocked`, `allowed`, `tunnel`, `anomaly`, `push`, `push_refused`, `checkpoint`, or the
+    /// sidecar's own name for the event.
     verdict: String,
     method: Option<String>,
+    /// The host (with its port when the event named one), or the git gate's upstream.
     host: Option<String>,
+    /// The pipelock scanner (or layer) that decided.
     scanner: Option<String>,
+    /// Why, as the sidecar said it (a refusal's reason, the ref a push named).
     reason: Option<String>,
-    /// The event as pipelock printed it.
+    /// The event as the sidecar wrote it: a line of pipelock's stdout, an entry of its flight
+    /// record, or a line of the git gate's log.
     event: Value,
+}
+
+/// The JSON Schema every audit line follows (published as `contrib/schemas/logs-v1.schema.json`,
+/// printed by `bot-bottle record schema --events`).
+pub fn schema() -> Value {
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(Line)).expect("a schema serializes");
+    if let Some(object) = schema.as_object_mut() {
+        object.insert("$id".to_owned(), Value::String(SCHEMA_ID.to_owned()));
+    }
+    schema
 }
 
 impl Line {
@@ -53,6 +81,54 @@ impl Line {
             }),
             event,
         })
+    }
+
+    /// Reads one entry of pipelock's flight record (see [`crate::record::flight`]'s format);
+    /// `None` for anything that is not one. A decision is named as pipelock's stdout names it
+    /// (`blocked`, `allowed`), so one vocabulary serves both.
+    pub fn parse_recorded(text: &str) -> Option<Line> {
+        let entry: Value = serde_json::from_str(text.trim()).ok()?;
+        let text_of = |value: &Value, name: &str| {
+            value
+                .get(name)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let kind = text_of(&entry, "type")?;
+        let detail = entry.get("detail").cloned().unwrap_or(Value::Null);
+        // A signed action receipt carries its decision in `action_record`; a plain decision
+        // entry in `detail` itself.
+        let decision = detail.get("action_record").unwrap_or(&detail);
+        let verdict = match (kind.as_str(), text_of(decision, "verdict").as_deref()) {
+            ("action_receipt" | "decision", Some("block")) => "blocked".to_owned(),
+            ("action_receipt" | "decision", Some("allow" | "forward")) => "allowed".to_owned(),
+            ("action_receipt" | "decision", Some(other)) => other.to_owned(),
+            _ => kind.clone(),
+        };
+        let host = text_of(decision, "target").map(|t| authority_of_url(&t).to_owned());
+        Some(Line {
+            schema: JSON_SCHEMA,
+            time: text_of(&entry, "ts"),
+            verdict,
+            method: text_of(decision, "method").filter(|m| m != "-"),
+            host,
+            scanner: text_of(decision, "layer"),
+            // A checkpoint or any other entry says what it is in its summary.
+            reason: text_of(decision, "pattern").or_else(|| {
+                if matches!(kind.as_str(), "action_receipt" | "decision") {
+                    None
+                } else {
+                    text_of(&entry, "summary")
+                }
+            }),
+            event: entry,
+        })
+    }
+
+    /// When it happened, as written (RFC 3339), for ordering lines of several sources.
+    pub fn time(&self) -> Option<&str> {
+        self.time.as_deref()
     }
 
     /// Whether the line is a refusal.

@@ -14,6 +14,7 @@
 
 pub mod collect;
 pub mod dsse;
+pub mod events;
 pub mod flight;
 pub mod key;
 pub mod pending;

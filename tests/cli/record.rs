@@ -231,3 +231,63 @@ fn an_incomplete_record_exits_5() {
         stderr_of(&out)
     );
 }
+
+#[test]
+fn the_published_event_schema_is_the_binary_s() {
+    let out = bot_bottle(&repo())
+        .args(["record", "schema", "--events"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let published =
+        std::fs::read_to_string(repo().join("contrib/schemas/logs-v1.schema.json")).unwrap();
+    assert_eq!(
+        stdout_of(&out),
+        published,
+        "contrib/schemas/logs-v1.schema.json is stale: `bot-bottle record schema --events > contrib/schemas/logs-v1.schema.json`"
+    );
+}
+
+/// `record events` reads a sealed record's flight record in the shape `logs --json` writes: one
+/// `bot-bottle.logs/v1` line per entry, the entry whole under `event`.
+#[test]
+fn record_events_prints_the_record_s_entries_in_the_audit_shape() {
+    let scratch = Scratch::new("record-events");
+    let (_state, envelope) = sealed(&scratch, Completion::Stopped);
+    let dir = envelope.parent().unwrap();
+    let out = bot_bottle(scratch.path())
+        .args(["record", "events", "--json", dir.as_str()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let lines: Vec<serde_json::Value> = stdout_of(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let verdicts: Vec<&str> = lines
+        .iter()
+        .map(|l| l["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["blocked", "checkpoint"]);
+    assert!(lines.iter().all(|l| l["schema"] == "bot-bottle.logs/v1"));
+    assert_eq!(lines[0]["event"]["type"], "decision");
+    let text = bot_bottle(scratch.path())
+        .args(["record", "events", envelope.as_str()])
+        .output()
+        .unwrap();
+    assert!(
+        stdout_of(&text).lines().next().unwrap().contains("blocked"),
+        "{}",
+        stdout_of(&text)
+    );
+    let missing = bot_bottle(scratch.path())
+        .args(["record", "events", "/nonexistent"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr_of(&missing));
+    assert!(
+        stderr_of(&missing).contains("/nonexistent"),
+        "{}",
+        stderr_of(&missing)
+    );
+}

@@ -202,6 +202,34 @@ fn the_sealed_record_holds(h: &Harness, ws: &Workspace, dir: &Path, pushed: &str
         "{log}"
     );
 
+    // The record's events read in the audit stream's shape (`bot-bottle.logs/v1`, as `logs
+    // --json` writes a live bottle's): pipelock's refusal of the host the agent tried, and the
+    // gate's refused push.
+    let events = h
+        .bot_bottle(ws)
+        .args(["record", "events", "--json", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(events.status.success(), "{}", text(&events));
+    let lines: Vec<Value> = String::from_utf8_lossy(&events.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.iter().all(|l| l["schema"] == "bot-bottle.logs/v1"));
+    assert!(
+        lines.iter().any(|l| l["verdict"] == "blocked"
+            && l["host"]
+                .as_str()
+                .is_some_and(|h| h.starts_with("refused.example.com"))),
+        "no refusal of refused.example.com in {lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["verdict"] == "push_refused" && l["event"]["ref"] == "refs/heads/main"),
+        "no refused push in {lines:#?}"
+    );
+
     // One byte of an event changed: verify names the entry and fails with 4.
     let flight = dir.join("flight-recorder").join("evidence-proxy-0.jsonl");
     let recorded = std::fs::read_to_string(&flight).unwrap();

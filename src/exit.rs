@@ -35,7 +35,7 @@ impl fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 /// The manifest (or what else its plan comes from) is new or changed in a way that widens
-/// egress, env or files, and there was no terminal to ask on. Anywhere in an error chain, it
+/// egress, env, files or resources, and there was no terminal to ask on. Anywhere in an error chain, it
 /// turns the exit code into [`NEEDS_APPROVAL`].
 #[derive(Debug)]
 pub struct NeedsApproval(pub String);

@@ -3,7 +3,7 @@
 //! takes effect only once the user approved it. The approval records the manifest's digest and
 //! its effective policy ([`Policy`]) in the user's state directory, keyed by the manifest's
 //! path; a later launch compares against it and shows the difference. A change that widens
-//! egress, env or files needs a yes on a terminal or `bot-bottle approve`; `-y` takes only
+//! egress, env, files or resources needs a yes on a terminal or `bot-bottle approve`; `-y` takes only
 //! changes that do not widen. The built-in default needs none, unless an egress lock (a learn
 //! run's `bottle.lock`, in a directory the agent may write) sits beside it.
 
@@ -53,7 +53,7 @@ pub struct Approval {
     pub inputs: Vec<Input>,
     /// What differs from the recorded approval: everything, for a new manifest.
     pub changes: Vec<Change>,
-    /// Whether a change widens egress, env or files.
+    /// Whether a change widens egress, env, files or resources.
     pub widens: bool,
     /// The policy a launch would run with.
     #[serde(skip)]
@@ -93,7 +93,7 @@ impl Approval {
                 "new: never approved; a launch needs a yes on a terminal, or `bot-bottle approve` first{record}"
             ),
             State::Changed if self.widens => format!(
-                "changed since approved{}, widening egress, env or files: a launch needs a yes on a terminal, or `bot-bottle approve` first{record}",
+                "changed since approved{}, widening egress, env, files or resources: a launch needs a yes on a terminal, or `bot-bottle approve` first{record}",
                 self.approved_at.as_ref().map_or_else(String::new, |t| format!(" at {t}"))
             ),
             State::Changed => format!(

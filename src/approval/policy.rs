@@ -11,6 +11,7 @@ use bot_bottle_gate::config::PushPolicy;
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
+use crate::manifest::resources;
 use crate::plan::{Destination, Plan};
 
 /// What an approval covers.
@@ -35,6 +36,82 @@ pub struct Policy {
     /// before key holders, which is then asked about once.
     #[serde(default)]
     pub anthropic_login: Option<String>,
+    /// What the agent may take of the host (its `[resources]`, resolved). `null` in a record
+    /// written before limits existed: that launch had none, so any limit now narrows it.
+    #[serde(default)]
+    pub resources: Option<AgentLimits>,
+}
+
+/// The agent's limits as approved: each `null` is no limit of that kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentLimits {
+    /// `enforced`, or `none` (`resources.limits = "none"`).
+    pub limits: String,
+    pub memory_bytes: Option<u64>,
+    /// In thousandths of a CPU.
+    pub cpus_milli: Option<u32>,
+    /// Whether `cpus_milli` is the default (all but one of the host's CPUs), which follows the
+    /// host: the same manifest on a larger host is not a change.
+    pub cpus_default: bool,
+    pub pids: Option<u32>,
+    pub scratch_bytes: u64,
+}
+
+impl AgentLimits {
+    fn of(plan: &Plan) -> Self {
+        let agent = &plan.agent.resources;
+        let default_cpus = resources::Cpus((plan.resources.host_cpus.max(1) - 1).max(1) * 1000);
+        AgentLimits {
+            limits: plan.resources.limits.as_str().to_owned(),
+            memory_bytes: agent.memory_bytes,
+            cpus_milli: agent.cpus.map(|c| c.0),
+            cpus_default: agent.cpus == Some(default_cpus),
+            pids: agent.pids,
+            scratch_bytes: agent.scratch.bytes,
+        }
+    }
+
+    /// Whether the CPU limit is the default, which follows the host.
+    fn follows_host(&self) -> bool {
+        self.cpus_default && self.cpus_milli.is_some()
+    }
+
+    fn memory(&self) -> String {
+        self.memory_bytes.map_or_else(
+            || "unlimited".to_owned(),
+            |b| resources::Size(b).to_string(),
+        )
+    }
+
+    fn cpus(&self) -> String {
+        match (self.cpus_milli, self.cpus_default) {
+            (None, _) => "unlimited".to_owned(),
+            (Some(_), true) => "default (all but one of the host's)".to_owned(),
+            (Some(milli), false) => resources::Cpus(milli).to_string(),
+        }
+    }
+
+    fn pids(&self) -> String {
+        self.pids
+            .map_or_else(|| "unlimited".to_owned(), |n| n.to_string())
+    }
+
+    fn scratch(&self) -> String {
+        resources::Size(self.scratch_bytes).to_string()
+    }
+
+    /// The lines `render` shows.
+    fn describe(&self) -> String {
+        format!(
+            "limits {}, memory {}, cpus {}, pids {}, scratch {}",
+            self.limits,
+            self.memory(),
+            self.cpus(),
+            self.pids(),
+            self.scratch()
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,6 +231,7 @@ impl Policy {
                 })
                 .collect(),
             anthropic_login: plan.key_holder.as_ref().map(|k| k.credential.describe()),
+            resources: Some(AgentLimits::of(plan)),
         }
     }
 }
@@ -190,6 +268,9 @@ impl Policy {
         ] {
             let _ = writeln!(out, "  {key}: {value}");
         }
+        if let Some(limits) = &self.resources {
+            let _ = writeln!(out, "  resources: {}", limits.describe());
+        }
         for file in &self.files {
             let _ = writeln!(out, "  files: {}", file.describe());
         }
@@ -222,6 +303,9 @@ pub enum Widens {
     /// More host files or directories in the agent or the gate, a host file moved from one to
     /// the other, or another agent image.
     Files,
+    /// More of the host's memory, CPUs, processes or disk for the agent: a limit raised or
+    /// turned off.
+    Resources,
 }
 
 impl fmt::Display for Widens {
@@ -230,6 +314,7 @@ impl fmt::Display for Widens {
             Widens::Egress => "egress",
             Widens::Env => "env",
             Widens::Files => "files",
+            Widens::Resources => "resources",
         })
     }
 }
@@ -360,6 +445,9 @@ pub fn diff(before: Option<&Policy>, after: &Policy) -> Vec<Change> {
     );
     d.files(b.map(|p| p.files.as_slice()), &after.files);
     d.git(b.map_or(&[][..], |p| p.git.as_slice()), &after.git);
+    if let Some(limits) = &after.resources {
+        d.resources(b, limits);
+    }
     d.0
 }
 
@@ -530,6 +618,68 @@ impl Diff {
     }
 }
 
+impl Diff {
+    /// The agent's limits, kind by kind: one raised or turned off widens resources. `before`
+    /// is `None` for a manifest never approved; a record written before limits existed has no
+    /// `resources` (no limits then: nothing now widens it).
+    fn resources(&mut self, before: Option<&Policy>, after: &AgentLimits) {
+        let old = match before.map(|p| p.resources.as_ref()) {
+            Some(None) => {
+                self.push(
+                    "resources",
+                    ChangeKind::Added,
+                    [None, Some(after.describe())],
+                    None,
+                );
+                return;
+            }
+            Some(Some(old)) => Some(old),
+            None => None,
+        };
+        // More of a limit, or none: `None` is unlimited, above every number.
+        let raised = |was: Option<u64>, is: Option<u64>| match (was, is) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(w), Some(i)) => i > w,
+        };
+        let widens = |more: bool| more.then_some(Widens::Resources);
+        self.scalar(
+            "resources.limits",
+            old.map(|o| o.limits.as_str()),
+            &after.limits,
+            widens(after.limits != "enforced"),
+        );
+        self.scalar(
+            "resources.memory",
+            old.map(AgentLimits::memory).as_deref(),
+            &after.memory(),
+            widens(old.is_none_or(|o| raised(o.memory_bytes, after.memory_bytes))),
+        );
+        // A default on both sides follows the host: not a change of the manifest's.
+        if !old.is_some_and(|o| o.follows_host() && after.follows_host()) {
+            let milli = |l: &AgentLimits| l.cpus_milli.map(u64::from);
+            self.scalar(
+                "resources.cpus",
+                old.map(AgentLimits::cpus).as_deref(),
+                &after.cpus(),
+                widens(old.is_none_or(|o| raised(milli(o), milli(after)))),
+            );
+        }
+        self.scalar(
+            "resources.pids",
+            old.map(AgentLimits::pids).as_deref(),
+            &after.pids(),
+            widens(old.is_none_or(|o| raised(o.pids.map(u64::from), after.pids.map(u64::from)))),
+        );
+        self.scalar(
+            "resources.scratch",
+            old.map(AgentLimits::scratch).as_deref(),
+            &after.scratch(),
+            widens(old.is_none_or(|o| after.scratch_bytes > o.scratch_bytes)),
+        );
+    }
+}
+
 fn bool_str(b: bool) -> &'static str {
     if b {
         "true"
@@ -576,7 +726,84 @@ mod tests {
                 push: PushPolicy::default(),
             }],
             anthropic_login: Some("login default (/s/logins/default.json, an API key)".into()),
+            resources: Some(AgentLimits {
+                limits: "enforced".into(),
+                memory_bytes: Some(4 << 30),
+                cpus_milli: Some(3000),
+                cpus_default: true,
+                pids: Some(4096),
+                scratch_bytes: 1 << 30,
+            }),
         }
+    }
+
+    fn limits_of(p: &mut Policy) -> &mut AgentLimits {
+        p.resources.as_mut().unwrap()
+    }
+
+    /// An agent that edits its manifest to raise or drop a limit widens the next launch: it
+    /// is asked about. A lowered limit is shown and not asked about.
+    #[test]
+    fn a_raised_or_dropped_limit_widens_resources_and_a_lowered_one_does_not() {
+        let before = policy();
+        let widened = |change: fn(&mut AgentLimits)| {
+            let mut after = policy();
+            change(limits_of(&mut after));
+            diff(Some(&before), &after)
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            widened(|l| l.pids = None),
+            ["~ resources.pids: 4096 -> unlimited  (widens resources)"]
+        );
+        assert_eq!(
+            widened(|l| l.memory_bytes = Some(8 << 30)),
+            ["~ resources.memory: 4 GiB -> 8 GiB  (widens resources)"]
+        );
+        assert_eq!(
+            widened(|l| l.scratch_bytes = 2 << 30),
+            ["~ resources.scratch: 1 GiB -> 2 GiB  (widens resources)"]
+        );
+        assert_eq!(
+            widened(|l| {
+                l.cpus_milli = Some(8000);
+                l.cpus_default = false;
+            }),
+            ["~ resources.cpus: default (all but one of the host's) -> 8  (widens resources)"]
+        );
+        assert_eq!(
+            widened(|l| {
+                l.limits = "none".into();
+                l.memory_bytes = None;
+                l.cpus_milli = None;
+                l.pids = None;
+            })
+            .len(),
+            4
+        );
+        assert_eq!(
+            widened(|l| l.pids = Some(256)),
+            ["~ resources.pids: 4096 -> 256"]
+        );
+        // The default on a host with more CPUs: the same manifest, no change.
+        assert!(widened(|l| l.cpus_milli = Some(15000)).is_empty());
+    }
+
+    #[test]
+    fn a_record_from_before_limits_is_narrowed_by_any_limit() {
+        let mut before = policy();
+        before.resources = None;
+        let changes = diff(Some(&before), &policy());
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].field, "resources");
+        assert_eq!(changes[0].widens, None);
+        // And the record reads without the field.
+        let mut json = serde_json::to_value(&before).unwrap();
+        json.as_object_mut().unwrap().remove("resources");
+        let read: Policy = serde_json::from_value(json).unwrap();
+        assert_eq!(read.resources, None);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::usecase::approve;
 /// that `start -y` launches it.
 ///
 /// `start` asks for this on a terminal when the manifest (or the egress lock beside it) is new
-/// or its change widens egress, env or files; without one it refuses (exit 3), as `export kube`
+/// or its change widens egress, env, files or resources; without one it refuses (exit 3), as `export kube`
 /// does. The built-in default needs no approval unless a lock sits beside it.
 ///
 /// On a terminal, without --expect-sha256, it shows the digests and the policy and asks before

@@ -95,7 +95,9 @@ fn needs_approval(approval: &Approval, maker: Maker) -> NeedsApproval {
     let manifest = manifest_of(approval);
     let what = match approval.state {
         approval::State::New => "is new to bot-bottle (never approved); what it asks for",
-        _ => "changed since you approved it, widening egress, env or files; what changed",
+        _ => {
+            "changed since you approved it, widening egress, env, files or resources; what changed"
+        }
     };
     let or_answer = match maker {
         Maker::Start => ", or run `bot-bottle start` on a terminal to answer",

@@ -511,3 +511,49 @@ fn approve_on_a_terminal_shows_the_digest_and_asks() {
     let said = on_a_terminal(&p, "approve", "");
     assert!(said.contains("already approved"), "{said}");
 }
+
+/// The agent (or a repository it cloned) edits `[resources]` to take more of the host at the
+/// next launch: `-y` alone does not launch it. Lowering a limit is not asked about.
+#[test]
+fn a_loosened_limit_needs_approval_again_and_a_tightened_one_does_not() {
+    let p = Project::new("approval-resources", MANIFEST);
+    assert!(p.run(&["approve"]).status.success());
+
+    for (loosened, line) in [
+        (
+            "pids = \"unlimited\"",
+            "~ resources.pids: 4096 -> unlimited  (widens resources)",
+        ),
+        (
+            "memory = \"16g\"",
+            "~ resources.memory: 4 GiB -> 16 GiB  (widens resources)",
+        ),
+        (
+            "limits = \"none\"",
+            "~ resources.limits: enforced -> none  (widens resources)",
+        ),
+    ] {
+        p.edit(&format!("{MANIFEST}[resources]\n{loosened}\n"));
+        let e = refused(&p.run(&["start", "-y"]));
+        assert!(e.contains(line), "{loosened}: {e}");
+        let out = p.run(&["start", "--dry-run", "--json"]);
+        let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(plan["approval"]["state"], "changed", "{loosened}");
+        assert_eq!(plan["approval"]["widens"], true, "{loosened}");
+        assert!(
+            plan["approval"]["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["widens"] == "resources"),
+            "{loosened}: {}",
+            plan["approval"]
+        );
+    }
+
+    p.edit(&format!(
+        "{MANIFEST}[resources]\npids = 256\nmemory = \"2g\"\n"
+    ));
+    let e = past_approval(&p.run(&["start", "-y"]));
+    assert!(e.contains("widening nothing; approved it"), "{e}");
+}

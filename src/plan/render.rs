@@ -228,7 +228,8 @@ fn anthropic(plan: &Plan) -> String {
             holder.placeholder_variable,
         ),
         None => format!(
-            "none (no credential variable forwarded, no `default` login of the kind {kind}): the agent reaches none of {hosts}; `bot-bottle login{}` makes one",
+            "none (no credential variable forwarded, no `default` login{}): the agent reaches none of {hosts}; `bot-bottle login{}` makes one",
+            if std::ptr::eq(kind, crate::agents::DEFAULT) { String::new() } else { format!(" of the kind {kind}") },
             if std::ptr::eq(kind, crate::agents::DEFAULT) { String::new() } else { format!(" --kind {kind} --api-key-stdin") }
         ),
     }

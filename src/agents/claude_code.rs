@@ -6,8 +6,9 @@ use crate::login::Kind as LoginKind;
 pub static KIND: AgentKind = AgentKind {
     name: "claude-code",
     title: "Claude Code",
-    package: "@anthropic-ai/claude-code",
+    package: crate::images::CLAUDE_CODE_PACKAGE,
     version: crate::images::CLAUDE_CODE_VERSION,
+    bin: "@anthropic-ai/claude-code/bin/claude.exe",
     command: &["claude"],
     hosts: &[
         Host {

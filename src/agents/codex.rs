@@ -9,6 +9,7 @@ pub static KIND: AgentKind = AgentKind {
     title: "Codex CLI",
     package: "@openai/codex",
     version: "0.171.0",
+    bin: ".bin/codex",
     command: &["codex"],
     hosts: &[Host {
         name: "api.openai.com",

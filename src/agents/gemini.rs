@@ -9,6 +9,7 @@ pub static KIND: AgentKind = AgentKind {
     title: "Gemini CLI",
     package: "@google/gemini-cli",
     version: "0.61.0",
+    bin: ".bin/gemini",
     command: &["gemini"],
     hosts: &[Host {
         name: "generativelanguage.googleapis.com",

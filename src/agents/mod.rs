@@ -31,6 +31,9 @@ pub struct AgentKind {
     /// The npm package the image installs, at [`AgentKind::version`].
     pub package: &'static str,
     pub version: &'static str,
+    /// What the image links as [`AgentKind::command`]: a path under the install's
+    /// `node_modules`.
+    pub bin: &'static str,
     /// The command the agent container runs by default.
     pub command: &'static [&'static str],
     /// The hosts it needs, each with its role and why.

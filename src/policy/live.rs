@@ -407,7 +407,7 @@ mod tests {
     fn built_in_and_wildcard_covered_hosts_cannot_be_denied() {
         let current = hosts(&["sentry.io", "*.example.org", "a.test"]);
         let err = refuse_undeniable(&current, &hosts(&["sentry.io"])).unwrap_err();
-        assert!(err.0.contains("hosts Claude Code itself needs"), "{err}");
+        assert!(err.0.contains("hosts an agent kind itself needs"), "{err}");
         let err = refuse_undeniable(&current, &hosts(&["x.example.org"])).unwrap_err();
         assert!(err.0.contains("entry *.example.org allows it"), "{err}");
         refuse_undeniable(&current, &hosts(&["a.test", "*.example.org", "b.test"])).unwrap();

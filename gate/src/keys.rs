@@ -92,7 +92,7 @@ pub struct KeysConfig {
     /// Host to `ADDRESS:PORT` to connect to in its place (for tests, like `curl --resolve`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resolve: BTreeMap<String, String>,
-    /// How the credential goes on a request to each host named here (an OpenAI API key as
+    /// How the credential goes on a request to each host named here (an `OpenAI` API key as
     /// `Authorization: Bearer`, a Gemini one as `x-goog-api-key`). A host not named takes
     /// Anthropic's way: an API key as `x-api-key`, a subscription login's token as `Authorization:
     /// Bearer`. Absent (and not written) for a Claude Code bottle, whose config is as it was.

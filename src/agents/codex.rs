@@ -1,4 +1,4 @@
-//! OpenAI's Codex CLI (`codex`), with an OpenAI API key. A ChatGPT account login (its token
+//! `OpenAI`'s Codex CLI (`codex`), with an `OpenAI` API key. A `ChatGPT` account login (its token
 //! endpoint on `auth.openai.com`, the `chatgpt.com` backend) is not supported yet.
 
 use super::{AgentKind, CredentialHeader, CredentialSpec, EnvValue, Host, Role};

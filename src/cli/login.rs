@@ -18,8 +18,9 @@ use crate::usecase::login::{self, Source};
 /// of the agent image, and keeps the subscription login it makes. The login is kept in
 /// `$XDG_STATE_HOME/bot-bottle/logins/NAME.json` (mode 0600, directory 0700); a bottle uses
 /// the login its manifest names in `agent.login`, else `default`.
-// Each source is a flag of its own, as the CLI says them; clap keeps them exclusive.
-#[allow(clippy::struct_excessive_bools)]
+// Each source is a flag of its own, as the CLI says them; clap keeps them exclusive. The help
+// spells product names as they are written.
+#[allow(clippy::struct_excessive_bools, clippy::doc_markdown)]
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  bot-bottle login                                  # Claude Code's own login, as `default`\n  printf '%s' \"$KEY\" | bot-bottle login --api-key-stdin work\n  printf '%s' \"$OPENAI_API_KEY\" | bot-bottle login openai --kind codex --api-key-stdin\n  printf '%s' \"$GEMINI_API_KEY\" | bot-bottle login gemini --kind gemini --api-key-stdin\n  claude setup-token  # then: bot-bottle login --token-stdin < token.txt\n  bot-bottle login --from-claude-credentials ~/.claude/.credentials.json\n  bot-bottle login --list"

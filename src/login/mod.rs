@@ -1,5 +1,5 @@
 //! The user's logins on the host, one agent kind each (Claude Code's Anthropic credential, an
-//! OpenAI or a Gemini API key): the credentials a bottle's key holder puts on the agent's
+//! `OpenAI` or a Gemini API key): the credentials a bottle's key holder puts on the agent's
 //! requests, kept where no bottle reaches.
 //!
 //! Each login is one file, `<state dir>/logins/<NAME>.json` (the state directory of

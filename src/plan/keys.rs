@@ -1,5 +1,5 @@
 //! The key holder in the plan: a sidecar that holds the user's credential for the agent's kind
-//! (Anthropic's, OpenAI's, Gemini's), so the agent never does.
+//! (Anthropic's, `OpenAI`'s, Gemini's), so the agent never does.
 //!
 //! The agent gets a placeholder in the variable its kind reads (for Claude Code
 //! `ANTHROPIC_API_KEY` for an API key, `CLAUDE_CODE_OAUTH_TOKEN` for a subscription login), and

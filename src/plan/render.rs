@@ -181,6 +181,24 @@ fn containers(plan: &Plan) -> String {
     )
 }
 
+/// The state volume, where it is mounted and the variable that points the agent at it.
+fn state_volume(plan: &Plan) -> String {
+    let volume = &plan.state_volume;
+    let mut pointed = String::new();
+    for (name, value) in plan.agent.kind.env {
+        if *value == crate::agents::EnvValue::StateDir {
+            let _ = write!(pointed, "; {name}={}", volume.target);
+        }
+    }
+    format!(
+        "{} -> {} ({}'s state, for this bottle name in the workspace {}{pointed}; created if missing, kept by stop, removed by stop --purge)",
+        volume.name,
+        volume.target,
+        plan.agent.kind.title,
+        volume.workspace,
+    )
+}
+
 /// The agent kind: its package, command and state directory.
 fn agent_kind(plan: &Plan) -> String {
     let kind = plan.agent.kind;
@@ -352,23 +370,7 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
                 passthrough.join(", ")
             ),
         ),
-        (
-            "state volume",
-            format!(
-                "{} -> {} ({}'s state, for this bottle name in the workspace {}{}; created if missing, kept by stop, removed by stop --purge)",
-                plan.state_volume.name,
-                plan.state_volume.target,
-                plan.agent.kind.title,
-                plan.state_volume.workspace,
-                plan.agent
-                    .kind
-                    .env
-                    .iter()
-                    .filter(|(_, v)| *v == crate::agents::EnvValue::StateDir)
-                    .map(|(name, _)| format!("; {name}={}", plan.state_volume.target))
-                    .collect::<String>(),
-            ),
-        ),
+        ("state volume", state_volume(plan)),
         (login_label(plan), anthropic(plan)),
         ("workspace", workspace(plan)),
         ("command", plan.agent.command.join(" ")),

@@ -19,7 +19,7 @@ use bot_bottle_gate::keys::Secret;
 pub const CREDENTIAL_PREFIX: &str = "sk-ant-";
 
 /// Prefixes of credentials of the providers the holder answers for, matched in any case:
-/// Anthropic's, and OpenAI's project, service account and admin keys. A Google API key's
+/// Anthropic's, and `OpenAI`'s project, service account and admin keys. A Google API key's
 /// prefix is matched as written ([`GOOGLE_KEY_PREFIX`]): in any case it is four letters that
 /// ordinary text holds.
 pub const CREDENTIAL_PREFIXES: [&str; 4] =

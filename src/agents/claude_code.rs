@@ -64,6 +64,7 @@ pub static KIND: AgentKind = AgentKind {
             ("ANTHROPIC_AUTH_TOKEN", LoginKind::Oauth),
         ],
         api_key_variable: "ANTHROPIC_API_KEY",
+        also_in: &[],
         oauth_variable: Some("CLAUDE_CODE_OAUTH_TOKEN"),
         header: CredentialHeader::Anthropic,
         logins: "Claude Code's login flow, --api-key-stdin, --token-stdin or --from-claude-credentials",

@@ -29,8 +29,15 @@ pub static KIND: AgentKind = AgentKind {
     credential: CredentialSpec {
         plan_label: "openai login",
         provider: "OpenAI",
-        variables: &[("OPENAI_API_KEY", LoginKind::ApiKey)],
+        // `codex exec` reads its key from CODEX_API_KEY (the interactive codex from its login,
+        // auth.json); the holder takes either from the host, and the agent gets the
+        // placeholder in both.
+        variables: &[
+            ("OPENAI_API_KEY", LoginKind::ApiKey),
+            ("CODEX_API_KEY", LoginKind::ApiKey),
+        ],
         api_key_variable: "OPENAI_API_KEY",
+        also_in: &["CODEX_API_KEY"],
         oauth_variable: None,
         header: CredentialHeader::Header {
             name: "authorization",

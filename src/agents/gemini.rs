@@ -27,6 +27,7 @@ pub static KIND: AgentKind = AgentKind {
         provider: "Gemini",
         variables: &[("GEMINI_API_KEY", LoginKind::ApiKey)],
         api_key_variable: "GEMINI_API_KEY",
+        also_in: &[],
         oauth_variable: None,
         header: CredentialHeader::Header {
             name: "x-goog-api-key",

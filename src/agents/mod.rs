@@ -118,6 +118,9 @@ pub struct CredentialSpec {
     /// The agent's variable for the placeholder of a stored login of each kind.
     pub api_key_variable: &'static str,
     pub oauth_variable: Option<&'static str>,
+    /// Other agent variables the placeholder goes in too: where another mode of the agent
+    /// reads its key (`codex exec` reads `CODEX_API_KEY`).
+    pub also_in: &'static [&'static str],
     /// How the holder puts the credential on a request.
     pub header: CredentialHeader,
     /// The ways `bot-bottle login` takes this kind's credential, for its refusal's message.

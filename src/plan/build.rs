@@ -464,16 +464,19 @@ fn agent_plan(
     } else {
         format!("/home/{user}")
     };
-    // The credential variable the key holder takes is not forwarded: the agent gets the
-    // placeholder under its name.
-    let held = neighbours
-        .key_holder
-        .map(|holder| holder.placeholder_variable.as_str());
+    // With a key holder, no credential variable of the kind is forwarded (the one the holder
+    // takes, nor another set beside it): the agent gets the placeholder under the holder's.
+    let held = |name: &str| {
+        neighbours.key_holder.is_some_and(|holder| {
+            holder.placeholder_variables.iter().any(|h| h == name)
+                || kind.credential_variable(name).is_some()
+        })
+    };
     let forwarded_env = manifest
         .agent
         .env
         .iter()
-        .filter(|name| Some(name.as_str()) != held)
+        .filter(|name| !held(name.as_str()))
         .map(|name| ForwardedEnv {
             name: name.clone(),
             set_on_host: (inputs.env_is_set)(name.as_str()),
@@ -494,10 +497,12 @@ fn agent_plan(
     });
     let mut env = agent_env(kind, neighbours.proxy, &neighbours.direct(), &home);
     if let Some(holder) = neighbours.key_holder {
-        env.insert(
-            holder.placeholder_variable.clone(),
-            holder.config.placeholder.expose().to_owned(),
-        );
+        for variable in &holder.placeholder_variables {
+            env.insert(
+                variable.clone(),
+                holder.config.placeholder.expose().to_owned(),
+            );
+        }
     }
     let git = super::gitmeta::plan(
         &workspace,

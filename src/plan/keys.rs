@@ -64,6 +64,9 @@ pub struct KeyHolderPlan {
     pub credential: CredentialSource,
     /// The agent's variable that holds the placeholder.
     pub placeholder_variable: String,
+    /// Every agent variable that holds it: [`Self::placeholder_variable`] and the kind's others
+    /// (`CODEX_API_KEY` for codex).
+    pub placeholder_variables: Vec<String>,
     /// The exact config the holder loads (the placeholder is worthless outside the bottle).
     pub config: KeysConfig,
     pub labels: BTreeMap<String, String>,
@@ -234,6 +237,11 @@ pub fn plan(source: CredentialSource, inputs: Inputs<'_>) -> KeyHolderPlan {
         resources: inputs.resources,
         volumes: vec![DIR.to_owned()],
         credential: source,
+        placeholder_variables: std::iter::once(placeholder_variable.clone())
+            .chain(spec.also_in.iter().map(|v| (*v).to_owned()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         placeholder_variable,
         config,
         labels: inputs.labels,

@@ -928,10 +928,14 @@ fn a_codex_bottle_holds_an_openai_key_for_api_openai_com_only() {
     let holder = plan.key_holder.as_ref().expect("a key holder");
     assert_eq!(holder.hosts, ["api.openai.com"]);
     assert_eq!(holder.placeholder_variable, "OPENAI_API_KEY");
-    assert_eq!(
-        plan.agent.env["OPENAI_API_KEY"],
-        holder.config.placeholder.expose()
-    );
+    // `codex exec` reads CODEX_API_KEY: the placeholder is there too.
+    for variable in ["OPENAI_API_KEY", "CODEX_API_KEY"] {
+        assert_eq!(
+            plan.agent.env[variable],
+            holder.config.placeholder.expose(),
+            "{variable}"
+        );
+    }
     let header = &holder.config.credential_headers["api.openai.com"];
     assert_eq!(
         (header.name.as_str(), header.scheme.as_deref()),
@@ -968,6 +972,7 @@ fn a_gemini_bottle_takes_its_key_from_the_host_variable_and_puts_it_on_as_x_goog
         plan.agent.forwarded_env.is_empty(),
         "the key is not forwarded"
     );
+    assert!(!plan.agent.env.contains_key("CODEX_API_KEY"));
     let header = &holder.config.credential_headers["generativelanguage.googleapis.com"];
     assert_eq!(
         (header.name.as_str(), header.scheme.as_deref()),
@@ -1053,4 +1058,28 @@ fn a_prompt_goes_to_the_kind_s_instructions_file_and_skills_only_where_read() {
         )
         .unwrap_err();
     assert!(err.0.contains("skills: the agent kind gemini"), "{err}");
+}
+
+#[test]
+fn with_a_key_holder_no_credential_variable_of_the_kind_is_forwarded() {
+    let project = Project::new("p");
+    let plan = project.plan_with(
+        "[agent]\nenv = [\"ANTHROPIC_API_KEY\", \"CLAUDE_CODE_OAUTH_TOKEN\", \"OTHER\"]\n",
+        |inputs| inputs.env_is_set = |_| true,
+    );
+    assert_eq!(
+        plan.key_holder.as_ref().unwrap().placeholder_variable,
+        "ANTHROPIC_API_KEY"
+    );
+    let forwarded: Vec<&str> = plan
+        .agent
+        .forwarded_env
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(
+        forwarded,
+        ["OTHER"],
+        "a second credential went to the agent"
+    );
 }

@@ -1,5 +1,6 @@
-//! `login` and `logout`: the user's Anthropic credential, kept on the host for the key holder,
-//! never in a bottle.
+//! `login` and `logout`: the user's credential of an agent kind, kept on the host for the key
+//! holder, never in a bottle. For codex and gemini it is an API key on standard input; the rest
+//! of this is Claude Code's.
 //!
 //! A credential arrives one of four ways, none of which puts it on a command line, in a
 //! manifest or in a workspace: an API key or a long-lived token (`claude setup-token`'s) on

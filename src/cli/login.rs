@@ -1,5 +1,5 @@
 //! `bot-bottle login [NAME] [--kind KIND]` and `bot-bottle logout [NAME]`: the credential of an
-//! agent kind (Claude Code's Anthropic credential, an OpenAI or a Gemini API key) that a
+//! agent kind (Claude Code's Anthropic credential, an `OpenAI` or a Gemini API key) that a
 //! bottle's key holder puts on the agent's requests, kept on the host.
 
 use std::io::Write as _;

@@ -1,50 +1,60 @@
 //! Which hosts a bottle may reach (built in, the manifest's and the egress lock's), and which
 //! of them pipelock passes through undecrypted.
 
-use crate::defaults;
+use crate::agents::{self, AgentKind, Role};
 use crate::exit::UsageError;
 use crate::manifest::{Egress, Hostname};
 
-/// Built-in hosts ∪ the manifest's ∪ the egress lock's (`locked`), de-duplicated and sorted,
-/// less the key holder's hosts (a manifest or lock written before the key holder names them:
-/// pipelock refuses them anyway, see [`defaults::KEY_HOLDER_HOSTS`]). The one place a lock
-/// widens what a bottle may reach: the plan shows the result, with the lock's path and hash
-/// beside it.
-pub fn effective_allowlist(egress: &Egress, locked: &[Hostname]) -> Vec<Hostname> {
+/// The kind's allowed hosts ∪ the manifest's ∪ the egress lock's (`locked`), de-duplicated and
+/// sorted, less every kind's key holder hosts (a manifest or lock written before the key holder
+/// names them: pipelock refuses them anyway, see [`blocklist`]). The one place a lock widens
+/// what a bottle may reach: the plan shows the result, with the lock's path and hash beside it.
+pub fn effective_allowlist(
+    kind: &AgentKind,
+    egress: &Egress,
+    locked: &[Hostname],
+) -> Vec<Hostname> {
     let mut extra = egress.allowlist.clone();
     extra.extend_from_slice(locked);
     extra.retain(|host| !is_key_holder_host(host));
-    merge(defaults::ALLOWLIST, &extra)
+    merge(&kind.allowlist(), &extra)
 }
 
-/// Whether `host` is one the key holder alone reaches ([`defaults::KEY_HOLDER_HOSTS`]).
+/// Whether `host` is one a key holder alone reaches, for any kind of agent
+/// ([`agents::key_holder_hosts`]).
 pub fn is_key_holder_host(host: &Hostname) -> bool {
-    defaults::KEY_HOLDER_HOSTS.contains(&host.as_str())
+    agents::key_holder_hosts().contains(&host.as_str())
 }
 
-/// What pipelock refuses in every mode (its `fetch_proxy.monitoring.blocklist`): the key
-/// holder's hosts.
+/// What pipelock refuses in every mode (its `fetch_proxy.monitoring.blocklist`): the key holder
+/// hosts of every kind, in every bottle. A bottle's own kind reaches its hosts through its
+/// holder; another kind's credential hosts have no business in it at all (an agent there would
+/// be using a key the user did not give it: the exfiltration path the holder closes).
 pub fn blocklist() -> Vec<Hostname> {
-    merge(defaults::KEY_HOLDER_HOSTS, &[])
+    merge(&agents::key_holder_hosts(), &[])
 }
 
-/// Whether `host` is one of the built-in hosts (which `deny` leaves alone, as a manifest
-/// cannot remove them either).
+/// Whether `host` is one of the built-in hosts of some kind (which `deny` leaves alone, as a
+/// manifest cannot remove them either).
 pub fn is_builtin(host: &Hostname) -> bool {
-    defaults::ALLOWLIST.contains(&host.as_str())
+    agents::KINDS
+        .iter()
+        .any(|k| k.allowlist().contains(&host.as_str()))
 }
 
-/// Built-in passthrough hosts ∪ the manifest's, de-duplicated and sorted. Every one must be
+/// The kind's passthrough hosts ∪ the manifest's, de-duplicated and sorted. Every one must be
 /// reachable through the allowlist: a passthrough host that pipelock refuses anyway is a
 /// mistake the user should hear about.
 pub fn effective_passthrough(
+    kind: &AgentKind,
     egress: &Egress,
     allowlist: &[Hostname],
 ) -> Result<Vec<Hostname>, UsageError> {
     let mut declared = egress.tls_passthrough_domains.clone();
     declared.retain(|host| !is_key_holder_host(host));
     must_be_allowed("egress.tls_passthrough_domains", &declared, allowlist)?;
-    Ok(merge(defaults::TLS_PASSTHROUGH, &declared))
+    let builtin: Vec<&str> = kind.hosts_of(Role::Passthrough).collect();
+    Ok(merge(&builtin, &declared))
 }
 
 /// The manifest's hosts that may resolve to private addresses, sorted; like passthrough hosts,
@@ -145,9 +155,9 @@ mod tests {
 
     #[test]
     fn defaults_alone_sorted() {
-        let list = effective_allowlist(&Egress::default(), &[]);
+        let list = effective_allowlist(agents::DEFAULT, &Egress::default(), &[]);
         let names: Vec<_> = list.iter().map(Hostname::as_str).collect();
-        let mut expected = defaults::ALLOWLIST.to_vec();
+        let mut expected = agents::DEFAULT.allowlist();
         expected.sort_unstable();
         assert_eq!(names, expected);
     }
@@ -155,13 +165,14 @@ mod tests {
     #[test]
     fn union_is_deduplicated_case_insensitively_and_sorted() {
         let list = effective_allowlist(
+            agents::DEFAULT,
             &egress(&["SENTRY.IO", "a.example.com"], &[]),
             &hosts(&["a.example.com"]),
         );
         let names: Vec<_> = list.iter().map(Hostname::as_str).collect();
         assert_eq!(names.iter().filter(|h| **h == "sentry.io").count(), 1);
         assert_eq!(names.first(), Some(&"a.example.com"));
-        assert_eq!(list.len(), defaults::ALLOWLIST.len() + 1);
+        assert_eq!(list.len(), agents::DEFAULT.allowlist().len() + 1);
         let mut sorted = names.clone();
         sorted.sort_unstable();
         assert_eq!(names, sorted);
@@ -174,16 +185,22 @@ mod tests {
             &["api.anthropic.com", "*.anthropic.com", "a.example.com"],
             &["api.anthropic.com", "claude.ai"],
         );
-        let allow = effective_allowlist(&e, &hosts(&["platform.claude.com"]));
+        let allow = effective_allowlist(agents::DEFAULT, &e, &hosts(&["platform.claude.com"]));
         assert!(!allow.iter().any(is_key_holder_host), "{allow:?}");
         // A wildcard stays: pipelock's blocklist, checked after it, refuses the holder's hosts.
         assert!(allow.iter().any(|h| h.as_str() == "*.anthropic.com"));
-        let pass = effective_passthrough(&e, &allow).unwrap();
+        let pass = effective_passthrough(agents::DEFAULT, &e, &allow).unwrap();
         assert!(!pass.iter().any(is_key_holder_host), "{pass:?}");
         let blocked: Vec<_> = blocklist().iter().map(|h| h.as_str().to_owned()).collect();
         assert_eq!(
             blocked,
-            ["api.anthropic.com", "claude.ai", "platform.claude.com"]
+            [
+                "api.anthropic.com",
+                "api.openai.com",
+                "claude.ai",
+                "generativelanguage.googleapis.com",
+                "platform.claude.com"
+            ]
         );
     }
 
@@ -212,8 +229,8 @@ mod tests {
     #[test]
     fn passthrough_includes_the_builtin_and_must_be_allowed() {
         let e = egress(&["*.example.com"], &["git.example.com", "example.com"]);
-        let allow = effective_allowlist(&e, &[]);
-        let pass = effective_passthrough(&e, &allow).unwrap();
+        let allow = effective_allowlist(agents::DEFAULT, &e, &[]);
+        let pass = effective_passthrough(agents::DEFAULT, &e, &allow).unwrap();
         let names: Vec<_> = pass.iter().map(Hostname::as_str).collect();
         assert_eq!(
             names,
@@ -221,7 +238,12 @@ mod tests {
         );
 
         let e = egress(&["a.example.com"], &["b.example.com"]);
-        let err = effective_passthrough(&e, &effective_allowlist(&e, &[])).unwrap_err();
+        let err = effective_passthrough(
+            agents::DEFAULT,
+            &e,
+            &effective_allowlist(agents::DEFAULT, &e, &[]),
+        )
+        .unwrap_err();
         assert!(
             err.0.contains("\"b.example.com\" is not on the allowlist"),
             "{err}"
@@ -235,7 +257,7 @@ mod tests {
             internal_hosts: hosts(&["git.corp.example"]),
             ..Egress::default()
         };
-        let allow = effective_allowlist(&e, &[]);
+        let allow = effective_allowlist(agents::DEFAULT, &e, &[]);
         assert_eq!(
             effective_internal(&e, &allow).unwrap(),
             hosts(&["git.corp.example"])
@@ -247,7 +269,8 @@ mod tests {
             internal_hosts: hosts(&["wiki.corp.example"]),
             ..Egress::default()
         };
-        let err = effective_internal(&e, &effective_allowlist(&e, &[])).unwrap_err();
+        let err =
+            effective_internal(&e, &effective_allowlist(agents::DEFAULT, &e, &[])).unwrap_err();
         assert_eq!(
             err.0,
             "egress.internal_hosts: \"wiki.corp.example\" is not on the allowlist; add it to egress.allowlist as well"

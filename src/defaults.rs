@@ -1,9 +1,8 @@
 //! Built-in values: images, the hosts every bottle may reach, and the names of in-container paths.
 
-/// The agent image `contrib/agent/Containerfile` builds (Claude Code on `node:22-slim`).
+/// The agent image `contrib/agent/Containerfile` builds for the default kind (Claude Code on
+/// `node:22-slim`); the other kinds' are named after them ([`crate::agents::AgentKind::image`]).
 pub const AGENT_IMAGE: &str = "localhost/bot-bottle/agent:latest";
-/// What the agent container runs by default.
-pub const AGENT_COMMAND: &[&str] = &["claude"];
 /// The user the agent runs as; `node:22-slim` ships it with uid and gid 1000.
 pub const AGENT_USER: &str = "node";
 /// The agent user's ids, which rootless podman maps the invoking user to so that the agent can
@@ -17,39 +16,6 @@ pub const AGENT_GID: u32 = 1000;
 pub const PROXY_IMAGE: &str = "localhost/bot-bottle/pipelock:2.3.0";
 /// Overrides [`PROXY_IMAGE`] (the end-to-end tests use it to pick the double or a real image).
 pub const PROXY_IMAGE_ENV: &str = "BOT_BOTTLE_PIPELOCK_IMAGE";
-
-/// Hosts Claude Code itself needs that pipelock serves; every bottle may reach them. The hosts
-/// that take the user's Anthropic credential are not among them: see [`KEY_HOLDER_HOSTS`].
-pub const ALLOWLIST: &[&str] = &[
-    "statsig.anthropic.com",
-    "sentry.io",
-    "downloads.claude.ai",
-    "raw.githubusercontent.com",
-];
-
-/// The hosts that take the user's Anthropic credential: the API (`x-api-key`, or the login's
-/// bearer token), the login's token endpoint on `platform.claude.com` (`POST /v1/oauth/token`,
-/// the refresh token in the body) and `claude.ai` (the same bearer token). The agent reaches
-/// them only through the bottle's key holder (`crate::plan::keys`), which puts the user's
-/// credential on what the agent sends with its placeholder and refuses any other credential.
-/// Pipelock refuses them whatever the allowlist says (its `blocklist`, checked in every mode),
-/// so that no path from the agent skips the holder: not a wildcard in `egress.allowlist`, not
-/// a learn run, not `bot-bottle allow`.
-pub const KEY_HOLDER_HOSTS: &[&str] = &bot_bottle_gate::keys::HOSTS;
-
-/// Hosts whose TLS pipelock splices instead of decrypting (it still applies the allowlist to
-/// the CONNECT).
-///
-/// `downloads.claude.ai` serves Claude Code's own updates, a native binary of about 400 MB:
-/// pipelock buffers every intercepted response whole to scan it, so interception would either
-/// refuse the update or hold it all in the sidecar's memory. The host only serves files (it has
-/// no API that stores what a request carries), so nothing is lost by not reading its traffic.
-///
-/// The Claude API, `platform.claude.com` and `claude.ai` were spliced here before the key
-/// holder took them over: their traffic carries `sk-ant-…` credentials, which pipelock's body
-/// and header DLP name "Anthropic API Key" and block (its per-pattern `exempt_domains` applies
-/// to URLs only, measured with v2.3.0), and conversation text that trips the BIP-39 detector.
-pub const TLS_PASSTHROUGH: &[&str] = &["downloads.claude.ai"];
 
 /// The git gate image `bot-bottle image build gate` builds from `contrib/gate` (Debian, git,
 /// OpenSSH's client and `bot-bottle-gate`), under a local name.

@@ -137,33 +137,54 @@ fn stage_root() -> Check {
     }
 }
 
-/// Where the bottle's Anthropic credential comes from: without one, Claude Code in it cannot
-/// reach the API (the key holder's hosts are refused to the agent).
+/// Where the credential of the bottle's agent kind comes from: without one, the agent cannot
+/// reach its API (the key holder's hosts are refused to the agent). Named as the dry run names
+/// it (`anthropic login` for Claude Code).
 fn anthropic_login(plan: &Plan) -> Check {
+    let kind = plan.agent.kind;
+    let name = kind.credential.plan_label;
     match &plan.key_holder {
         Some(holder) => Check::pass(
-            "anthropic login",
+            name,
             format!(
-                "{}, held by the key holder; the agent gets a placeholder",
+                "{}, held by the key holder for the {kind} agent; the agent gets a placeholder",
                 holder.credential.describe()
             ),
         ),
-        None => Check::fail(
-            "anthropic login",
+        None if std::ptr::eq(kind, crate::agents::DEFAULT) => Check::fail(
+            name,
             "no credential: no `default` login (or the manifest's agent.login), and no ANTHROPIC_API_KEY forwarded and set; the agent reaches no Anthropic host",
             "bot-bottle login (or: printf '%s' \"$KEY\" | bot-bottle login --api-key-stdin)",
+        ),
+        None => Check::fail(
+            name,
+            format!(
+                "no credential for the {kind} agent: no `default` login of the kind {kind} (or the manifest's agent.login), and no {} forwarded and set; the agent reaches no {} host",
+                kind.credential.api_key_variable, kind.credential.provider
+            ),
+            format!(
+                "printf '%s' \"${}\" | bot-bottle login --kind {kind} --api-key-stdin",
+                kind.credential.api_key_variable
+            ),
         ),
     }
 }
 
 fn images(engine: &dyn Engine, plan: &Plan) -> Vec<Check> {
     let mut checks = Vec::new();
+    let kind = plan.agent.kind;
+    let kind_image = kind.image();
+    let build_agent = if std::ptr::eq(kind, crate::agents::DEFAULT) {
+        "bot-bottle image build agent".to_owned()
+    } else {
+        format!("bot-bottle image build agent --kind {kind}")
+    };
     let mut wanted = vec![
         (
             "agent image",
             plan.images.agent.as_str(),
-            crate::defaults::AGENT_IMAGE,
-            "bot-bottle image build agent",
+            kind_image.as_str(),
+            build_agent.as_str(),
         ),
         (
             "proxy image",
@@ -188,6 +209,9 @@ fn images(engine: &dyn Engine, plan: &Plan) -> Vec<Check> {
     }
     for (role, image, default, fix) in wanted {
         checks.push(match engine.image_exists(image) {
+            Ok(true) if role == "agent image" && !std::ptr::eq(kind, crate::agents::DEFAULT) => {
+                Check::pass(role, format!("{image} is present (the {kind} agent's)"))
+            }
             Ok(true) => Check::pass(role, format!("{image} is present")),
             Ok(false) if image == default => Check::fail(
                 role,

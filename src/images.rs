@@ -17,7 +17,9 @@ use crate::defaults;
 
 pub mod pipelock;
 
-/// The agent image's recipe (built into the binary, so an installed bot-bottle can build it).
+/// The agent image's recipe (built into the binary, so an installed bot-bottle can build it),
+/// one for every kind: the kind's npm install, its command and its state directory are build
+/// arguments.
 const AGENT_CONTAINERFILE: &str = include_str!("../contrib/agent/Containerfile");
 /// The git gate image's recipe.
 const GATE_CONTAINERFILE: &str = include_str!("../contrib/gate/Containerfile");
@@ -87,7 +89,9 @@ impl Target {
 /// hand to build it from: without one, the error names the command, which takes --source.
 pub fn maker_for(role: Role, image: &str) -> Option<Target> {
     match role {
-        Role::Agent if image == defaults::AGENT_IMAGE => Some(Target::Agent),
+        Role::Agent if crate::agents::KINDS.iter().any(|k| k.image() == image) => {
+            Some(Target::Agent)
+        }
         Role::Proxy if image == defaults::PROXY_IMAGE => Some(Target::Pipelock),
         Role::Gate if image == defaults::GATE_IMAGE && default_gate_source().is_some() => {
             Some(Target::Gate)
@@ -103,7 +107,10 @@ pub struct BuildOptions<'a> {
     pub tag: Option<&'a str>,
     /// The base image of the agent or the gate (default: [`AGENT_BASE`], [`GATE_BASE`]).
     pub base: Option<&'a str>,
-    /// The agent's Claude Code, installed before (default: npm installs it now).
+    /// The agent kind (default: claude-code): its npm package goes into the agent image, and
+    /// the image's default name is the kind's.
+    pub kind: Option<&'static crate::agents::AgentKind>,
+    /// The kind's package, installed before (default: npm installs it now).
     pub claude_code_dir: Option<&'a Utf8Path>,
     /// The gate's binary (default: built from this bot-bottle's checkout).
     pub gate: Option<&'a GateBinary>,
@@ -118,10 +125,16 @@ pub fn build(
     options: &BuildOptions<'_>,
     verbose: bool,
 ) -> anyhow::Result<()> {
-    let tag = options.tag.unwrap_or_else(|| target.default_tag());
+    let kind = options.kind.unwrap_or(crate::agents::DEFAULT);
+    let kind_tag = kind.image();
+    let tag = options.tag.unwrap_or(match target {
+        Target::Agent => kind_tag.as_str(),
+        _ => target.default_tag(),
+    });
     match target {
         Target::Agent => build_agent(
             engine,
+            kind,
             tag,
             options.base.unwrap_or(AGENT_BASE),
             options.claude_code_dir,
@@ -197,11 +210,12 @@ fn run_visible(cmd: &Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the agent image `tag` on `base`: Claude Code from npm (with the host's npm and its
-/// registry settings) into the context, or copied from `installed` (a directory where
-/// `npm install --prefix DIR @anthropic-ai/claude-code` ran), then the Containerfile.
+/// Builds the agent image of `kind` as `tag` on `base`: the kind's npm package (with the
+/// host's npm and its registry settings) into the context, or copied from `installed` (a
+/// directory where `npm install --prefix DIR PACKAGE` ran), then the Containerfile.
 pub fn build_agent(
     engine: &dyn Engine,
+    kind: &crate::agents::AgentKind,
     tag: &str,
     base: &str,
     installed: Option<&Utf8Path>,
@@ -210,31 +224,29 @@ pub fn build_agent(
     let ctx = Context::new("agent")?;
     fs::write(ctx.path.join("Containerfile"), AGENT_CONTAINERFILE)
         .context("writing the agent Containerfile")?;
-    let prefix = ctx.path.join("claude-code");
+    let (package, version, title) = (kind.package, kind.version, kind.title);
+    let prefix = ctx.path.join(kind.name);
     if let Some(dir) = installed {
         let dir = &absolute_dir("--claude-code-dir", dir)?;
-        let bin = dir
-            .join("node_modules")
-            .join(CLAUDE_CODE_PACKAGE)
-            .join("bin");
-        if !bin.is_dir() {
+        let bin = dir.join("node_modules").join(kind.bin);
+        if !bin.exists() {
             return Err(crate::exit::UsageError(format!(
-                "--claude-code-dir {dir}: no {bin}; give a directory where `npm install --prefix DIR {CLAUDE_CODE_PACKAGE}` ran"
+                "--claude-code-dir {dir}: no {bin}; give a directory where `npm install --prefix DIR {package}` ran"
             ))
             .into());
         }
         step(&format!(
-            "copying Claude Code from {dir} into the build context"
+            "copying {title} from {dir} into the build context"
         ));
         let cp = host_tool("cp")
             .args(["-a", dir.as_str(), prefix.as_str()])
             .verbose(verbose);
         cp.run()
-            .with_context(|| format!("copying Claude Code from {dir}"))?;
-        return build_agent_image(engine, tag, base, &ctx.path);
+            .with_context(|| format!("copying {title} from {dir}"))?;
+        return build_agent_image(engine, kind, tag, base, &ctx.path);
     }
     step(&format!(
-        "installing {CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION} with npm into the build context"
+        "installing {package}@{version} with npm into the build context"
     ));
     // The package's install script links the native binary of this platform (an optional
     // dependency) into place; spelled out so that an npmrc cannot skip either.
@@ -251,29 +263,38 @@ pub fn build_agent(
             "--engine-strict=false",
             "--include=optional",
             "--ignore-scripts=false",
-            &format!("{CLAUDE_CODE_PACKAGE}@{CLAUDE_CODE_VERSION}"),
+            &format!("{package}@{version}"),
         ])
         .verbose(verbose);
-    run_visible(&npm).context(
-        "installing Claude Code with npm (is npm installed, and its registry reachable?)",
-    )?;
-    build_agent_image(engine, tag, base, &ctx.path)
+    run_visible(&npm).with_context(|| {
+        format!("installing {title} with npm (is npm installed, and its registry reachable?)")
+    })?;
+    build_agent_image(engine, kind, tag, base, &ctx.path)
 }
 
 fn build_agent_image(
     engine: &dyn Engine,
+    kind: &crate::agents::AgentKind,
     tag: &str,
     base: &str,
     ctx: &Utf8Path,
 ) -> anyhow::Result<()> {
+    let label = format!("io.bot-bottle.{}", kind.name);
+    let args = [
+        ("PACKAGE_DIR", kind.name),
+        ("BIN", kind.bin),
+        ("COMMAND", kind.command[0]),
+        ("STATE_DIR", kind.state_dir),
+    ];
     build_on_base(
         engine,
         &OnBase {
             tag,
             base,
             ctx,
-            label: ("io.bot-bottle.claude-code", CLAUDE_CODE_VERSION),
+            label: (&label, kind.version),
             offline_base: "a local Debian-family Node.js image",
+            args: &args,
         },
     )
 }
@@ -287,6 +308,8 @@ struct OnBase<'a> {
     label: (&'a str, &'a str),
     /// What to pass as `--base` where no registry is reachable.
     offline_base: &'a str,
+    /// Build arguments besides `BASE`.
+    args: &'a [(&'a str, &'a str)],
 }
 
 fn build_on_base(engine: &dyn Engine, image: &OnBase<'_>) -> anyhow::Result<()> {
@@ -299,7 +322,14 @@ fn build_on_base(engine: &dyn Engine, image: &OnBase<'_>) -> anyhow::Result<()> 
         tag: tag.to_owned(),
         context: image.ctx.to_owned(),
         file: Some(image.ctx.join("Containerfile")),
-        build_args: vec![EnvVar::new("BASE", base)],
+        build_args: std::iter::once(EnvVar::new("BASE", base))
+            .chain(
+                image
+                    .args
+                    .iter()
+                    .map(|(name, value)| EnvVar::new(*name, *value)),
+            )
+            .collect(),
         labels: [(image.label.0.to_owned(), image.label.1.to_owned())].into(),
         progress: true,
     };
@@ -563,6 +593,7 @@ pub fn build_gate(
             base,
             ctx: &ctx.path,
             label: ("io.bot-bottle.gate", env!("CARGO_PKG_VERSION")),
+            args: &[],
             offline_base: "a local Debian-family image that has git, openssh-client and \
                            ca-certificates",
         },

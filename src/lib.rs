@@ -12,6 +12,7 @@
 //!   adapter per command (its arguments, the terminal's questions, the output);
 //! - the `engine` crate drives docker or podman.
 
+pub mod agents;
 pub mod allowlist;
 pub mod approval;
 pub mod atomic_file;

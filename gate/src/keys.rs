@@ -92,6 +92,23 @@ pub struct KeysConfig {
     /// Host to `ADDRESS:PORT` to connect to in its place (for tests, like `curl --resolve`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resolve: BTreeMap<String, String>,
+    /// How the credential goes on a request to each host named here (an `OpenAI` API key as
+    /// `Authorization: Bearer`, a Gemini one as `x-goog-api-key`). A host not named takes
+    /// Anthropic's way: an API key as `x-api-key`, a subscription login's token as `Authorization:
+    /// Bearer`. Absent (and not written) for a Claude Code bottle, whose config is as it was.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub credential_headers: BTreeMap<String, CredentialHeader>,
+}
+
+/// A header that carries the credential: `name: [scheme ]KEY`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialHeader {
+    /// The header's name, lower case (`authorization`, `x-goog-api-key`).
+    pub name: String,
+    /// The scheme before the key (`Bearer`), when the header has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
 }
 
 /// The user's Anthropic credential, as the credential file holds it.
@@ -131,11 +148,16 @@ impl Credential {
     }
 }
 
-/// The credential file as JSON: `version`, `kind` and the kind's fields.
+/// The credential file as JSON: `version`, `kind` and the kind's fields. A login bot-bottle
+/// keeps on the host may also name the agent kind it is for (`agent`), which this type reads
+/// past; the credential the holder gets never names one.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CredentialFile {
     version: u32,
+    #[serde(default, skip_serializing)]
+    #[allow(dead_code)]
+    agent: Option<String>,
     kind: Kind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     api_key: Option<Secret>,
@@ -218,6 +240,7 @@ impl From<Credential> for CredentialFile {
     fn from(credential: Credential) -> Self {
         let mut file = CredentialFile {
             version: CREDENTIAL_VERSION,
+            agent: None,
             kind: Kind::ApiKey,
             api_key: None,
             access_token: None,

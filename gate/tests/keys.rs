@@ -387,11 +387,22 @@ impl Drop for Holder {
 /// A holder with `credential`, its hosts resolved to `fake`, verifying them against
 /// `roots_pem`.
 fn start_holder(credential: &str, fake: &Fake, roots_pem: &str) -> Holder {
+    start_holder_for(credential, fake, roots_pem, &HOSTS, &json!({}))
+}
+
+/// A holder for `hosts`, with `credential_headers` in its config (how the key goes on each).
+fn start_holder_for(
+    credential: &str,
+    fake: &Fake,
+    roots_pem: &str,
+    hosts: &[&str],
+    credential_headers: &Value,
+) -> Holder {
     let dir = tempfile::Builder::new()
         .prefix("bot-bottle-keys-")
         .tempdir()
         .unwrap();
-    let bottle = Pki::new("bottle test CA", &HOSTS);
+    let bottle = Pki::new("bottle test CA", hosts);
     let file = |name: &str, text: &str| {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
@@ -402,9 +413,13 @@ fn start_holder(credential: &str, fake: &Fake, roots_pem: &str) -> Holder {
     std::fs::write(&credential_path, credential).unwrap();
     std::fs::set_permissions(&credential_path, std::fs::Permissions::from_mode(0o600)).unwrap();
     let upstream = fake.addr.to_string();
-    let config = json!({
+    let resolve: serde_json::Map<String, Value> = hosts
+        .iter()
+        .map(|h| ((*h).to_owned(), Value::from(upstream.as_str())))
+        .collect();
+    let mut config = json!({
         "listen": "127.0.0.1:0",
-        "hosts": HOSTS,
+        "hosts": hosts,
         "tls_cert": file("cert.pem", &bottle.leaf),
         "tls_key": file("key.pem", &bottle.key),
         "upstream_roots": file("roots.pem", roots_pem),
@@ -413,8 +428,14 @@ fn start_holder(credential: &str, fake: &Fake, roots_pem: &str) -> Holder {
         "placeholder_refresh": PLACEHOLDER_REFRESH,
         "token_path": TOKEN_PATH,
         "oauth_client_id": CLIENT_ID,
-        "resolve": { API: upstream, PLATFORM: upstream, CLAUDE_AI: upstream },
+        "resolve": resolve,
     });
+    if credential_headers
+        .as_object()
+        .is_some_and(|o| !o.is_empty())
+    {
+        config["credential_headers"] = credential_headers.clone();
+    }
     let config_path = file("config.json", &config.to_string());
     let mut child = Command::new(env!("CARGO_BIN_EXE_bot-bottle-gate"))
         .args(["keys", "--config", &config_path])
@@ -1271,4 +1292,236 @@ fn a_bad_config_or_credential_exits_2_naming_the_file_and_field() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
+}
+
+// ---- other providers: an OpenAI-style and a Gemini-style host ----
+
+const OPENAI: &str = "api.openai.com";
+const GEMINI: &str = "generativelanguage.googleapis.com";
+const OPENAI_KEY: &str = "sk-proj-REALopenaiKEY-0123456789";
+const GEMINI_KEY: &str = "AIzaSyREALgeminiKEY-0123456789abcdefghi";
+const FOREIGN_OPENAI: &str = "sk-proj-ATTACKERkey-5555";
+const FOREIGN_GEMINI: &str = "AIzaSyATTACKERkey-5555-0123456789abcdef";
+
+fn openai_holder(fake: &Fake, upstream: &Pki) -> Holder {
+    let credential = json!({"version": 1, "kind": "api_key", "api_key": OPENAI_KEY});
+    let headers = json!({ OPENAI: {"name": "authorization", "scheme": "Bearer"} });
+    start_holder_for(
+        &credential.to_string(),
+        fake,
+        &upstream.ca,
+        &[OPENAI],
+        &headers,
+    )
+}
+
+fn gemini_holder(fake: &Fake, upstream: &Pki) -> Holder {
+    let credential = json!({"version": 1, "kind": "api_key", "api_key": GEMINI_KEY});
+    let headers = json!({ GEMINI: {"name": "x-goog-api-key"} });
+    start_holder_for(
+        &credential.to_string(),
+        fake,
+        &upstream.ca,
+        &[GEMINI],
+        &headers,
+    )
+}
+
+/// Asserts that nothing the holder printed holds one of `secrets`.
+fn logged_none_of(holder: &Holder, secrets: &[&str]) {
+    holder.logged_no_secret();
+    for line in holder.lines.lock().unwrap().iter() {
+        for secret in secrets {
+            assert!(!line.contains(secret), "a log line holds a secret: {line}");
+        }
+    }
+}
+
+#[test]
+fn an_openai_key_goes_on_as_a_bearer_token_and_the_placeholder_never_reaches_the_host() {
+    let upstream = Pki::new("fake OpenAI CA", &[OPENAI]);
+    let fake = Fake::start(&upstream);
+    let holder = openai_holder(&fake, &upstream);
+    let bearer = format!("Bearer {PLACEHOLDER}");
+    let body = r#"{"model":"gpt","input":"hi"}"#;
+    let answer = holder.send(
+        OPENAI,
+        "POST",
+        "/v1/responses",
+        &[("authorization", &bearer), ("openai-beta", "x")],
+        body,
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(holder.event("keys_request")["credential"], "injected");
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let request = &seen[0];
+    assert_eq!(request.server_name, OPENAI);
+    assert_eq!(request.target, "/v1/responses");
+    let expected = format!("Bearer {OPENAI_KEY}");
+    assert_eq!(request.header("authorization"), [expected.as_str()]);
+    assert!(request.header("x-api-key").is_empty(), "{request:?}");
+    assert_eq!(request.header("openai-beta"), ["x"]);
+    assert!(!request.text().contains(PLACEHOLDER), "{request:?}");
+    logged_none_of(&holder, &[OPENAI_KEY]);
+}
+
+#[test]
+fn a_gemini_key_goes_on_as_x_goog_api_key_from_the_header_or_the_query() {
+    let upstream = Pki::new("fake Gemini CA", &[GEMINI]);
+    let fake = Fake::start(&upstream);
+    let holder = gemini_holder(&fake, &upstream);
+    let path = "/v1beta/models/gemini-pro:streamGenerateContent";
+    let by_header = holder.send(
+        GEMINI,
+        "POST",
+        &format!("{path}?alt=sse"),
+        &[("x-goog-api-key", PLACEHOLDER)],
+        "{}",
+    );
+    assert_eq!(by_header.status, 200, "{by_header:?}");
+    assert_eq!(holder.event("keys_request")["credential"], "injected");
+    let by_query = holder.send(
+        GEMINI,
+        "POST",
+        &format!("{path}?key={PLACEHOLDER}&alt=sse"),
+        &[],
+        "{}",
+    );
+    assert_eq!(by_query.status, 200, "{by_query:?}");
+    assert_eq!(holder.event("keys_request")["credential"], "injected");
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for request in &seen {
+        assert_eq!(request.server_name, GEMINI);
+        assert_eq!(request.target, format!("{path}?alt=sse"), "{request:?}");
+        assert_eq!(request.header("x-goog-api-key"), [GEMINI_KEY]);
+        assert!(request.header("authorization").is_empty(), "{request:?}");
+        assert!(request.header("x-api-key").is_empty(), "{request:?}");
+        assert!(!request.text().contains(PLACEHOLDER), "{request:?}");
+    }
+    logged_none_of(&holder, &[GEMINI_KEY]);
+}
+
+#[test]
+fn a_foreign_key_anywhere_is_refused_at_openai_and_gemini_hosts_and_reaches_neither() {
+    let openai_pki = Pki::new("fake OpenAI CA", &[OPENAI]);
+    let gemini_pki = Pki::new("fake Gemini CA", &[GEMINI]);
+    let openai_fake = Fake::start(&openai_pki);
+    let gemini_fake = Fake::start(&gemini_pki);
+    let holders = [
+        (OPENAI, openai_holder(&openai_fake, &openai_pki)),
+        (GEMINI, gemini_holder(&gemini_fake, &gemini_pki)),
+    ];
+    let foreign_bearer = format!("Bearer {FOREIGN_OPENAI}");
+    let plain_bearer = format!("Bearer {FOREIGN_PLAIN}");
+    let query = |key: &str| format!("/v1beta/models/m:generateContent?key={key}");
+    let (gemini_query, plain_query, openai_query) = (
+        query(FOREIGN_GEMINI),
+        query(FOREIGN_PLAIN),
+        query(FOREIGN_OPENAI),
+    );
+    let encoded_name = format!("/v1beta/models?%6Bey={FOREIGN_PLAIN}");
+    let second_key = format!("/v1beta/models?key={PLACEHOLDER}&key={FOREIGN_PLAIN}");
+    let gemini_path = format!("/v1beta/files/{FOREIGN_GEMINI}");
+    let note = format!("x {FOREIGN_GEMINI}");
+    let cases: Vec<Case> = vec![
+        (
+            "/v1/x",
+            "foreign bearer",
+            vec![("authorization", &foreign_bearer)],
+            403,
+        ),
+        (
+            "/v1/x",
+            "plain bearer",
+            vec![("authorization", &plain_bearer)],
+            403,
+        ),
+        (
+            "/v1/x",
+            "foreign x-goog-api-key",
+            vec![("x-goog-api-key", FOREIGN_GEMINI)],
+            403,
+        ),
+        (
+            "/v1/x",
+            "plain x-goog-api-key",
+            vec![("x-goog-api-key", FOREIGN_PLAIN)],
+            403,
+        ),
+        (
+            "/v1/x",
+            "foreign x-api-key",
+            vec![("x-api-key", FOREIGN_PLAIN)],
+            403,
+        ),
+        (&gemini_query, "Gemini key in the query", vec![], 403),
+        (
+            &plain_query,
+            "plain key in the query",
+            vec![("x-goog-api-key", PLACEHOLDER)],
+            403,
+        ),
+        (&openai_query, "OpenAI key in the query", vec![], 403),
+        (&encoded_name, "encoded parameter name", vec![], 403),
+        (
+            &second_key,
+            "placeholder and a foreign key in the query",
+            vec![],
+            403,
+        ),
+        (&gemini_path, "key in the path", vec![], 403),
+        (
+            "/v1/x",
+            "Gemini key in a header",
+            vec![("x-note", &note)],
+            403,
+        ),
+        (
+            "/v1/x",
+            "OpenAI key in a header",
+            vec![("x-note", FOREIGN_OPENAI)],
+            403,
+        ),
+        ("/v1/x", "cookie", vec![("cookie", "SID=abc")], 403),
+    ];
+    for (host, holder) in &holders {
+        for (target, what, headers, status) in &cases {
+            let answer = holder.send(host, "POST", target, headers, "{}");
+            assert_eq!(answer.status, *status, "{host} {what}: {answer:?}");
+            let event = holder.event("keys_request");
+            assert_eq!(event["credential"], "refused", "{host} {what}: {event}");
+        }
+        logged_none_of(
+            holder,
+            &[OPENAI_KEY, GEMINI_KEY, FOREIGN_OPENAI, FOREIGN_GEMINI],
+        );
+    }
+    assert!(openai_fake.seen().is_empty(), "{:?}", openai_fake.seen());
+    assert!(gemini_fake.seen().is_empty(), "{:?}", gemini_fake.seen());
+}
+
+#[test]
+fn a_credential_header_the_rules_do_not_judge_is_refused_at_start() {
+    let upstream = Pki::new("fake OpenAI CA", &[OPENAI]);
+    let fake = Fake::start(&upstream);
+    let dir = tempfile::tempdir().unwrap();
+    let config = json!({
+        "listen": "127.0.0.1:0", "hosts": [OPENAI], "tls_cert": "/c", "tls_key": "/k",
+        "upstream_roots": "/r", "credential": "/x", "placeholder": PLACEHOLDER,
+        "token_path": TOKEN_PATH, "oauth_client_id": CLIENT_ID,
+        "resolve": { OPENAI: fake.addr.to_string() },
+        "credential_headers": { OPENAI: {"name": "x-secret-key"} },
+    });
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_bot-bottle-gate"))
+        .args(["keys", "--config", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("field credential_headers"), "{stderr}");
+    assert!(stderr.contains("x-secret-key"), "{stderr}");
 }

@@ -20,6 +20,10 @@ use crate::plan::{Destination, Plan};
 pub struct Policy {
     /// The bottle's name (its containers and its state volume follow it).
     pub name: String,
+    /// The agent kind (`agent.kind`): the hosts it brings and where its credential goes. A
+    /// record written before kinds reads as `claude-code`, the only kind there was.
+    #[serde(default = "default_kind")]
+    pub agent_kind: String,
     pub image: String,
     pub command: Vec<String>,
     /// The host directory mounted read-write in the agent, symlinks followed.
@@ -114,6 +118,10 @@ impl AgentLimits {
     }
 }
 
+fn default_kind() -> String {
+    crate::agents::DEFAULT.name.to_owned()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Egress {
@@ -175,6 +183,7 @@ impl Policy {
         let tls = &plan.egress.tls_interception;
         Policy {
             name: plan.bottle.name.clone(),
+            agent_kind: plan.agent.kind.name.to_owned(),
             image: plan.images.agent.clone(),
             command: plan.agent.command.clone(),
             workspace: plan.agent.workspace.clone(),
@@ -249,6 +258,7 @@ impl Policy {
         let mut out = String::new();
         for (key, value) in [
             ("name", self.name.clone()),
+            ("agent_kind", self.agent_kind.clone()),
             ("image", self.image.clone()),
             ("command", words(&self.command)),
             ("workspace", self.workspace.to_string()),
@@ -368,6 +378,14 @@ pub fn diff(before: Option<&Policy>, after: &Policy) -> Vec<Change> {
     let mut d = Diff(Vec::new());
     let b = before;
     d.scalar("name", b.map(|p| p.name.as_str()), &after.name, None);
+    // Another kind is another agent: the hosts it brings (its API through the key holder,
+    // others through pipelock) and the account its requests are made with.
+    d.scalar(
+        "agent_kind",
+        b.map(|p| p.agent_kind.as_str()),
+        &after.agent_kind,
+        Some(Widens::Egress),
+    );
     // Another image is other files in the agent: a local image may hold anything built into
     // it (a credential in a layer, another user's setup), and it is all the agent runs. So a
     // new image widens files, as a new host file does; a new category would add a `widens`
@@ -703,6 +721,7 @@ mod tests {
     fn policy() -> Policy {
         Policy {
             name: "app".into(),
+            agent_kind: "claude-code".into(),
             image: "img".into(),
             command: vec!["claude".into()],
             workspace: "/w".into(),

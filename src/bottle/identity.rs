@@ -188,10 +188,18 @@ impl ResourceNames {
     /// launch of the name in that workspace finds it, and two projects that share a name do not
     /// share a login, hooks or transcripts. The workspace is in it as the first 8 hex digits of
     /// the SHA-256 of its path.
-    pub fn state_volume(slug: &str, workspace: &Utf8Path) -> String {
+    /// The last part is the agent kind's state directory without its dot (`claude` for Claude
+    /// Code, as it always was): a bottle whose kind changed does not mount one agent's state
+    /// as another's.
+    pub fn state_volume(
+        slug: &str,
+        workspace: &Utf8Path,
+        kind: &crate::agents::AgentKind,
+    ) -> String {
         let digest = crate::ca::sha256_of(workspace.as_str().as_bytes());
         let short = &digest["sha256:".len().."sha256:".len() + 8];
-        format!("bot-bottle-{slug}-{short}-claude")
+        let suffix = kind.state_dir.trim_start_matches('.');
+        format!("bot-bottle-{slug}-{short}-{suffix}")
     }
 
     /// The state volume bot-bottle named by the slug alone before volumes were per workspace:

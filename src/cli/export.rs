@@ -71,9 +71,9 @@ impl KubeArgs {
         eprintln!("bot-bottle: mitm ca fingerprint: {}", exported.fingerprint);
         if let Some(path) = &self.output {
             export::write_private(path, exported.yaml.as_bytes(), self.force)?;
-            if let Some((secret, from)) = &exported.secret_credential {
+            if let Some((secret, what)) = &exported.secret_credential {
                 eprintln!(
-                    "bot-bottle: {path} holds your Anthropic credential, from {from} (Secret {secret}), and the bottle CA's private key: keep it private"
+                    "bot-bottle: {path} holds your {what} (Secret {secret}), and the bottle CA's private key: keep it private"
                 );
             }
             Ok(())
@@ -82,9 +82,9 @@ impl KubeArgs {
                 "bot-bottle: warning: the output holds the bottle CA's private key (Secret {}); keep it private",
                 exported.secret_ca_key
             );
-            if let Some((secret, from)) = &exported.secret_credential {
+            if let Some((secret, what)) = &exported.secret_credential {
                 eprintln!(
-                    "bot-bottle: warning: the output holds your Anthropic credential, from {from} (Secret {secret}); keep it private"
+                    "bot-bottle: warning: the output holds your {what} (Secret {secret}); keep it private"
                 );
             }
             let mut out = std::io::stdout().lock();

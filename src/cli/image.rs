@@ -34,8 +34,15 @@ pub struct BuildArgs {
     #[arg(long, value_name = "NAME", requires = "target")]
     pub tag: Option<String>,
 
-    /// Take Claude Code from DIR, where `npm install --prefix DIR @anthropic-ai/claude-code`
-    /// ran, instead of installing it with npm now (for a build without the npm registry).
+    /// The agent image's kind: claude-code (the default), codex or gemini. One image per kind,
+    /// named after it (localhost/bot-bottle/agent-KIND:latest; claude-code keeps
+    /// localhost/bot-bottle/agent:latest).
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+
+    /// Take the kind's CLI from DIR, where `npm install --prefix DIR PACKAGE` ran (for Claude
+    /// Code @anthropic-ai/claude-code), instead of installing it with npm now (for a build
+    /// without the npm registry).
     #[arg(long, value_name = "DIR")]
     pub claude_code_dir: Option<camino::Utf8PathBuf>,
 
@@ -88,6 +95,7 @@ impl ImageCommand {
                     let options = images::BuildOptions {
                         tag: args.tag.as_deref(),
                         base: args.base.as_deref(),
+                        kind: binaries.kind,
                         claude_code_dir: args.claude_code_dir.as_deref(),
                         gate: binaries.gate.as_ref(),
                         pipelock: binaries.pipelock.as_ref(),
@@ -113,6 +121,8 @@ impl ImageCommand {
 /// Where the binaries of the image being built come from, checked.
 #[derive(Debug, Default)]
 struct Binaries {
+    /// The agent kind `--kind` names.
+    kind: Option<&'static crate::agents::AgentKind>,
     gate: Option<images::GateBinary>,
     pipelock: Option<images::pipelock::Binary>,
 }
@@ -159,6 +169,16 @@ impl BuildArgs {
                 );
             }
         }
+        let mut kind = None;
+        if let Some(name) = &self.kind {
+            if !matches!(self.target, None | Some(Target::Agent)) {
+                return refuse("--kind", name, "only the agent image takes it");
+            }
+            kind = Some(
+                crate::agents::AgentKind::named(name)
+                    .map_err(|e| crate::exit::UsageError(format!("--kind: {e}")))?,
+            );
+        }
         if let Some(base) = &self.base {
             if self.target == Some(Target::Pipelock) {
                 return refuse(
@@ -168,7 +188,10 @@ impl BuildArgs {
                 );
             }
         }
-        let mut binaries = Binaries::default();
+        let mut binaries = Binaries {
+            kind,
+            ..Binaries::default()
+        };
         match self.target {
             Some(Target::Gate) => {
                 binaries.gate = Some(match &self.binary {

@@ -1,4 +1,5 @@
-//! `bot-bottle login [NAME]` and `bot-bottle logout [NAME]`: the Anthropic credential a
+//! `bot-bottle login [NAME] [--kind KIND]` and `bot-bottle logout [NAME]`: the credential of an
+//! agent kind (Claude Code's Anthropic credential, an `OpenAI` or a Gemini API key) that a
 //! bottle's key holder puts on the agent's requests, kept on the host.
 
 use std::io::Write as _;
@@ -11,24 +12,36 @@ use super::{Global, Terminal};
 use crate::login::{LoginName, Store};
 use crate::usecase::login::{self, Source};
 
-/// Keep an Anthropic credential on this host for bottles' key holders (never in a bottle).
+/// Keep a credential on this host for bottles' key holders (never in a bottle): Claude Code's
+/// Anthropic credential, or an OpenAI (`--kind codex`) or Gemini (`--kind gemini`) API key.
 ///
 /// Without a flag, runs Claude Code's own login (`claude auth login`) in a throwaway container
 /// of the agent image, and keeps the subscription login it makes. The login is kept in
 /// `$XDG_STATE_HOME/bot-bottle/logins/NAME.json` (mode 0600, directory 0700); a bottle uses
 /// the login its manifest names in `agent.login`, else `default`.
-// Each source is a flag of its own, as the CLI says them; clap keeps them exclusive.
-#[allow(clippy::struct_excessive_bools)]
+// Each source is a flag of its own, as the CLI says them; clap keeps them exclusive. The help
+// spells product names as they are written.
+#[allow(clippy::struct_excessive_bools, clippy::doc_markdown)]
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  bot-bottle login                                  # Claude Code's own login, as `default`\n  printf '%s' \"$KEY\" | bot-bottle login --api-key-stdin work\n  claude setup-token  # then: bot-bottle login --token-stdin < token.txt\n  bot-bottle login --from-claude-credentials ~/.claude/.credentials.json\n  bot-bottle login --list"
+    after_help = "Examples:\n  bot-bottle login                                  # Claude Code's own login, as `default`\n  printf '%s' \"$KEY\" | bot-bottle login --api-key-stdin work\n  printf '%s' \"$OPENAI_API_KEY\" | bot-bottle login openai --kind codex --api-key-stdin\n  printf '%s' \"$GEMINI_API_KEY\" | bot-bottle login gemini --kind gemini --api-key-stdin\n  claude setup-token  # then: bot-bottle login --token-stdin < token.txt\n  bot-bottle login --from-claude-credentials ~/.claude/.credentials.json\n  bot-bottle login --list"
 )]
 pub struct LoginArgs {
     /// The login's name: lower-case letters, digits, '-', '_' or '.'.
     #[arg(value_name = "NAME", default_value = crate::login::DEFAULT_NAME)]
     pub name: String,
 
-    /// Read an Anthropic API key from standard input.
+    /// The agent kind the login is for: claude-code (the default), codex (an OpenAI API key)
+    /// or gemini (a Gemini API key). codex and gemini take --api-key-stdin only.
+    #[arg(
+        long,
+        value_name = "KIND",
+        default_value = "claude-code",
+        conflicts_with = "list"
+    )]
+    pub kind: String,
+
+    /// Read an API key (of the kind's provider) from standard input.
     #[arg(long, group = "source")]
     pub api_key_stdin: bool,
 
@@ -95,12 +108,29 @@ impl LoginArgs {
                 )?;
             } else {
                 for l in &logins {
-                    writeln!(out, "{:<16} {:<28} {}", l.name, l.kind.describe(), l.path)?;
+                    writeln!(
+                        out,
+                        "{:<16} {:<12} {:<28} {}",
+                        l.name,
+                        l.agent,
+                        l.kind.describe(),
+                        l.path
+                    )?;
                 }
             }
             return Ok(());
         }
         let name = LoginName::parse(&self.name)?;
+        let agent = crate::agents::AgentKind::named(&self.kind)
+            .map_err(|e| crate::exit::UsageError(format!("--kind: {e}")))?;
+        if !std::ptr::eq(agent, crate::agents::DEFAULT) && !self.api_key_stdin {
+            // Before an engine is looked for: no login flow runs for these kinds.
+            return Err(crate::exit::UsageError(format!(
+                "login --kind {agent} takes {}",
+                agent.credential.logins
+            ))
+            .into());
+        }
         let engine;
         let image;
         let source = if self.api_key_stdin {
@@ -120,17 +150,25 @@ impl LoginArgs {
                 image: &image,
             }
         };
-        let outcome = login::login(&store, &name, source, self.replace, &mut Terminal::new())?;
+        let outcome = login::login(
+            &store,
+            agent,
+            &name,
+            source,
+            self.replace,
+            &mut Terminal::new(),
+        )?;
         if self.json {
             serde_json::to_writer_pretty(&mut out, &outcome)?;
             writeln!(out)?;
         } else {
             writeln!(
                 out,
-                "login {} {}: {} in {} (mode 0600); bottles whose manifest names it (agent.login{}) hold it in their key holder, never in the agent",
+                "login {} {}: {} for {} in {} (mode 0600); bottles of that kind whose manifest names it (agent.login{}) hold it in their key holder, never in the agent",
                 outcome.name,
                 if outcome.replaced { "replaced" } else { "kept" },
                 outcome.kind.describe(),
+                outcome.agent,
                 outcome.path,
                 if outcome.name.as_str() == crate::login::DEFAULT_NAME {
                     ", or no login at all"

@@ -390,8 +390,9 @@ pub fn render(export: &Export, plan: &Plan) -> anyhow::Result<String> {
     if let Some(holder) = &plan.key_holder {
         let _ = writeln!(
             out,
-            "# The Secret {} holds your Anthropic credential, from {}, for the key holder alone.",
+            "# The Secret {} holds your {} credential, from {}, for the key holder alone.",
             export.names.secret_keys,
+            plan.agent.kind.credential.provider,
             holder.credential.describe()
         );
     }

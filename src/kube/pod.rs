@@ -384,7 +384,9 @@ fn agent(plan: &Plan, names: &Names, options: &Options) -> Container {
         .env
         .iter()
         .map(|(name, value)| {
-            let value = if name == "NODE_EXTRA_CA_CERTS" {
+            // The bottle CA's cert alone (NODE_EXTRA_CA_CERTS, whatever a kind calls it) is in
+            // the mounted trust store.
+            let value = if value == crate::defaults::AGENT_CA_CERT_PATH {
                 format!("{TRUST_DIR}/{AGENT_CA_FILE}")
             } else {
                 value.clone()

@@ -163,7 +163,8 @@ pub fn start(
             .start_container(name)
             .with_context(|| format!("starting {name}"))
     })?;
-    if state_volume_exists {
+    // Only Claude Code's state volumes were made by a bot-bottle that let the agent log in.
+    if state_volume_exists && std::ptr::eq(plan.agent.kind, crate::agents::DEFAULT) {
         timing::step("agent: move a login out of the state volume", || {
             move_login_out(engine, plan)
         })?;

@@ -1,10 +1,12 @@
-//! The user's Anthropic logins on the host: the credentials a bottle's key holder puts on the
-//! agent's requests, kept where no bottle reaches.
+//! The user's logins on the host, one agent kind each (Claude Code's Anthropic credential, an
+//! `OpenAI` or a Gemini API key): the credentials a bottle's key holder puts on the agent's
+//! requests, kept where no bottle reaches.
 //!
 //! Each login is one file, `<state dir>/logins/<NAME>.json` (the state directory of
 //! [`crate::userdirs::state_dir`], outside every workspace), mode 0600 in a directory of mode
 //! 0700, owned by the user, in the key holder's own format
-//! ([`bot_bottle_gate::keys::Credential`]). `bot-bottle login` writes it, `bot-bottle logout`
+//! ([`bot_bottle_gate::keys::Credential`]), with the agent kind it is for in `agent` (a file
+//! without one, as every login before kinds, is Claude Code's). `bot-bottle login` writes it, `bot-bottle logout`
 //! removes it; a launch reads it and copies it into the key holder only. A file that others may
 //! read, a symlink, or anything but a regular file is refused, not used: something other than
 //! bot-bottle made it so.
@@ -108,6 +110,8 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub name: LoginName,
+    /// The agent kind it is for.
+    pub agent: &'static str,
     pub path: Utf8PathBuf,
     pub kind: Kind,
     /// For a subscription login: whether a refresh token is there (the key holder refreshes
@@ -148,13 +152,14 @@ impl Store {
 
     /// Login `name`, or `None` when there is none.
     pub fn read(&self, name: &LoginName) -> anyhow::Result<Option<Credential>> {
-        read_at(&self.path(name), name)
+        Ok(read_kind_at(&self.path(name), name)?.map(|(_, credential)| credential))
     }
 
     /// What login `name` is, without its secret; `None` when there is none.
     pub fn summary(&self, name: &LoginName) -> anyhow::Result<Option<Summary>> {
-        Ok(self.read(name)?.map(|credential| Summary {
+        Ok(read_kind_at(&self.path(name), name)?.map(|(agent, credential)| Summary {
             name: name.clone(),
+            agent: agent.name,
             path: self.path(name),
             kind: Kind::of(&credential),
             refreshable: matches!(&credential, Credential::OAuth(o) if o.refresh_token.is_some()),
@@ -199,6 +204,18 @@ impl Store {
         credential: &Credential,
         replace: bool,
     ) -> anyhow::Result<Utf8PathBuf> {
+        self.write_for(crate::agents::DEFAULT, name, credential, replace)
+    }
+
+    /// [`Store::write`] for an agent of `kind`: the file names the kind unless it is the
+    /// default (a Claude Code login is written as every login was before kinds).
+    pub fn write_for(
+        &self,
+        kind: &crate::agents::AgentKind,
+        name: &LoginName,
+        credential: &Credential,
+        replace: bool,
+    ) -> anyhow::Result<Utf8PathBuf> {
         let path = self.path(name);
         if !replace && std::fs::symlink_metadata(&path).is_ok() {
             return Err(UsageError(format!(
@@ -207,7 +224,11 @@ impl Store {
             .into());
         }
         self.make_dir()?;
-        let text = serde_json::to_vec_pretty(credential).context("encoding the login")?;
+        let stored = Stored {
+            agent: (!std::ptr::eq(kind, crate::agents::DEFAULT)).then_some(kind.name),
+            credential,
+        };
+        let text = serde_json::to_vec_pretty(&stored).context("encoding the login")?;
         let text = zeroize::Zeroizing::new(text);
         crate::atomic_file::write(&path, &text, 0o600)
             .with_context(|| format!("writing {path}"))?;
@@ -246,20 +267,51 @@ impl Store {
     }
 }
 
+/// A login as its file holds it: the credential, and the kind it is for.
+#[derive(Serialize)]
+struct Stored<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<&'static str>,
+    #[serde(flatten)]
+    credential: &'a Credential,
+}
+
+/// The agent kind a login file names (the credential's own fields are read past).
+#[derive(serde::Deserialize)]
+struct StoredKind {
+    agent: Option<String>,
+}
+
 /// The login `name` kept at `path` (a plan names both), or `None` when there is none.
 pub fn read_at(path: &Utf8Path, name: &LoginName) -> anyhow::Result<Option<Credential>> {
+    Ok(read_kind_at(path, name)?.map(|(_, credential)| credential))
+}
+
+/// The login `name` kept at `path` with the agent kind it is for (Claude Code when the file
+/// names none), or `None` when there is none.
+pub fn read_kind_at(
+    path: &Utf8Path,
+    name: &LoginName,
+) -> anyhow::Result<Option<(&'static crate::agents::AgentKind, Credential)>> {
     let bytes = match crate::hostfile::read(path, LOGIN_FILE) {
         Ok(bytes) => zeroize::Zeroizing::new(bytes),
         Err(refused) if refused.is_not_found() => return Ok(None),
         Err(refused) => return Err(UsageError(format!("login {name}: {refused}")).into()),
     };
     private_to_the_user(path)?;
-    let credential = serde_json::from_slice(&bytes).map_err(|e| {
+    let anew = |e: String| {
         UsageError(format!(
             "{path}: {e}; `bot-bottle login {name} --replace` writes it anew"
         ))
-    })?;
-    Ok(Some(credential))
+    };
+    let credential = serde_json::from_slice(&bytes).map_err(|e| anew(e.to_string()))?;
+    let stored: StoredKind = serde_json::from_slice(&bytes).map_err(|e| anew(e.to_string()))?;
+    let kind = match stored.agent {
+        None => crate::agents::DEFAULT,
+        Some(agent) => crate::agents::AgentKind::named(&agent)
+            .map_err(|e| anew(format!("field agent: {e}")))?,
+    };
+    Ok(Some((kind, credential)))
 }
 
 /// Refuses a login file another user may read or that is not the user's own.

@@ -42,16 +42,20 @@ pub struct Manifest {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Agent {
-    /// Image to run. Defaults to [`crate::defaults::AGENT_IMAGE`].
+    /// The agent kind (`claude-code`, `codex`, `gemini`: [`crate::agents::KINDS`]). Defaults to
+    /// `claude-code`.
+    #[serde(default)]
+    pub kind: crate::agents::KindName,
+    /// Image to run. Defaults to the kind's ([`crate::agents::AgentKind::image`]).
     pub image: Option<ImageRef>,
-    /// Command the agent runs. Defaults to [`crate::defaults::AGENT_COMMAND`].
+    /// Command the agent runs. Defaults to the kind's.
     pub command: Option<Vec<SafeText>>,
     /// Names of host environment variables forwarded into the agent (values are never printed).
     #[serde(default)]
     pub env: Vec<EnvName>,
     /// Host directory mounted as the agent's workspace. Defaults to the current directory.
     pub workspace: Option<Utf8PathBuf>,
-    /// The Anthropic login (`bot-bottle login NAME`) the bottle's key holder uses. Defaults to
+    /// The login (`bot-bottle login NAME`, of the bottle's kind) the bottle's key holder uses. Defaults to
     /// the login named `default`, when there is one.
     pub login: Option<crate::login::LoginName>,
 }

@@ -72,7 +72,7 @@ fn check_env_name(raw: &str) -> Result<(), String> {
             "invalid environment variable name {raw:?}: use letters, digits and underscores, not starting with a digit"
         ));
     }
-    if RESERVED_ENV.contains(&raw) {
+    if RESERVED_ENV.contains(&raw) || crate::agents::is_ca_variable(raw) {
         return Err(format!(
             "environment variable {raw:?} is set by bot-bottle itself and cannot be forwarded"
         ));

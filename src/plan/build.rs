@@ -87,6 +87,7 @@ pub fn build(manifest: &Manifest, inputs: &PlanInputs) -> Result<Plan, UsageErro
         Chosen::new(&manifest.resources, inputs.host_cpus).map_err(|(f, m)| in_manifest(f, m))?;
     let key_holder = credential.map(|source| {
         key_holder_plan(
+            manifest.agent.kind.0,
             source,
             inputs,
             (&names, &addresses),
@@ -228,9 +229,9 @@ fn state_volume(
     logins: &crate::login::Store,
 ) -> StateVolume {
     StateVolume {
-        name: ResourceNames::state_volume(slug, &agent.workspace),
+        name: ResourceNames::state_volume(slug, &agent.workspace, agent.kind),
         workspace: agent.workspace.clone(),
-        target: format!("{}/{}", agent.home, defaults::CLAUDE_STATE_DIR),
+        target: agent.kind.state_path(&agent.home),
         labels,
         moves_login_to: logins.dir().to_owned(),
     }
@@ -238,6 +239,7 @@ fn state_volume(
 
 /// The key holder of a bottle whose credential comes from `source`, in the gate's image.
 fn key_holder_plan(
+    manifest_kind: &'static crate::agents::AgentKind,
     source: super::keys::CredentialSource,
     inputs: &PlanInputs,
     (names, addresses): (&ResourceNames, &InternalAddresses),
@@ -247,6 +249,7 @@ fn key_holder_plan(
     super::keys::plan(
         source,
         super::keys::Inputs {
+            kind: manifest_kind,
             container: &names.key_holder,
             image: inputs
                 .gate_image_override
@@ -317,10 +320,11 @@ fn proxy_plan(
 /// The agent's image (the manifest's, or the default) and pipelock's.
 fn images(manifest: &Manifest, inputs: &PlanInputs) -> Images {
     Images {
-        agent: manifest.agent.image.as_ref().map_or_else(
-            || defaults::AGENT_IMAGE.to_owned(),
-            |i| i.as_str().to_owned(),
-        ),
+        agent: manifest
+            .agent
+            .image
+            .as_ref()
+            .map_or_else(|| manifest.agent.kind.0.image(), |i| i.as_str().to_owned()),
         proxy: inputs
             .proxy_image_override
             .clone()
@@ -354,10 +358,11 @@ fn egress_plan(
         (lock, None)
     };
     let locked = lock.as_ref().map_or(&[][..], |l| l.hosts.as_slice());
-    let allowlist = allowlist::effective_allowlist(&manifest.egress, locked);
+    let kind = manifest.agent.kind.0;
+    let allowlist = allowlist::effective_allowlist(kind, &manifest.egress, locked);
     let in_manifest = |e: UsageError| UsageError(format!("{}: {}", inputs.source.display(), e.0));
-    let passthrough =
-        allowlist::effective_passthrough(&manifest.egress, &allowlist).map_err(in_manifest)?;
+    let passthrough = allowlist::effective_passthrough(kind, &manifest.egress, &allowlist)
+        .map_err(in_manifest)?;
     let internal_hosts =
         allowlist::effective_internal(&manifest.egress, &allowlist).map_err(in_manifest)?;
     let approvable = {
@@ -445,15 +450,13 @@ fn agent_plan(
     neighbours: &Neighbours<'_>,
     labels: BTreeMap<String, String>,
 ) -> Result<AgentPlan, FieldError> {
+    let kind = manifest.agent.kind.0;
     let command = match &manifest.agent.command {
         Some(cmd) if cmd.is_empty() => {
             return Err(("agent.command", "must not be empty".to_owned()))
         }
         Some(cmd) => cmd.iter().map(|a| a.as_str().to_owned()).collect(),
-        None => defaults::AGENT_COMMAND
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+        None => kind.command.iter().map(|s| (*s).to_owned()).collect(),
     };
     let user = defaults::AGENT_USER.to_owned();
     let home = if user == "root" {
@@ -461,16 +464,19 @@ fn agent_plan(
     } else {
         format!("/home/{user}")
     };
-    // The credential variable the key holder takes is not forwarded: the agent gets the
-    // placeholder under its name.
-    let held = neighbours
-        .key_holder
-        .map(|holder| holder.placeholder_variable.as_str());
+    // With a key holder, no credential variable of the kind is forwarded (the one the holder
+    // takes, nor another set beside it): the agent gets the placeholder under the holder's.
+    let held = |name: &str| {
+        neighbours.key_holder.is_some_and(|holder| {
+            holder.placeholder_variables.iter().any(|h| h == name)
+                || kind.credential_variable(name).is_some()
+        })
+    };
     let forwarded_env = manifest
         .agent
         .env
         .iter()
-        .filter(|name| Some(name.as_str()) != held)
+        .filter(|name| !held(name.as_str()))
         .map(|name| ForwardedEnv {
             name: name.clone(),
             set_on_host: (inputs.env_is_set)(name.as_str()),
@@ -489,12 +495,14 @@ fn agent_plan(
             defaults::AGENT_GID
         )
     });
-    let mut env = agent_env(neighbours.proxy, &neighbours.direct(), &home);
+    let mut env = agent_env(kind, neighbours.proxy, &neighbours.direct(), &home);
     if let Some(holder) = neighbours.key_holder {
-        env.insert(
-            holder.placeholder_variable.clone(),
-            holder.config.placeholder.expose().to_owned(),
-        );
+        for variable in &holder.placeholder_variables {
+            env.insert(
+                variable.clone(),
+                holder.config.placeholder.expose().to_owned(),
+            );
+        }
     }
     let git = super::gitmeta::plan(
         &workspace,
@@ -502,6 +510,7 @@ fn agent_plan(
         stage_dir.join(crate::gitwatch::FILE),
     );
     Ok(AgentPlan {
+        kind,
         command,
         // Raw sockets, ownership and permission overrides: root in the agent (`exec -u 0`, or
         // an exploit) would hold the engine's default set otherwise (podman's), which no
@@ -526,10 +535,15 @@ fn agent_plan(
     })
 }
 
-/// Proxy routing and CA trust for the agent, and where Claude Code keeps its state. The hosts
-/// in `direct` (the git gate, the key holder's) are reached directly, not through the proxy.
-fn agent_env(proxy_name: &str, direct: &[&str], home: &str) -> BTreeMap<String, String> {
-    let state_dir = format!("{home}/{}", defaults::CLAUDE_STATE_DIR);
+/// Proxy routing and CA trust for the agent, and the kind's own variables (its CA, where it
+/// keeps its state). The hosts in `direct` (the git gate, the key holder's) are reached
+/// directly, not through the proxy.
+fn agent_env(
+    kind: &crate::agents::AgentKind,
+    proxy_name: &str,
+    direct: &[&str],
+    home: &str,
+) -> BTreeMap<String, String> {
     let proxy_url = format!("http://{proxy_name}:{}", defaults::PROXY_PORT);
     let no_proxy = ["localhost", "127.0.0.1", "::1"]
         .iter()
@@ -538,7 +552,6 @@ fn agent_env(proxy_name: &str, direct: &[&str], home: &str) -> BTreeMap<String, 
         .collect::<Vec<_>>()
         .join(",");
     let no_proxy = no_proxy.as_str();
-    let ca_cert = defaults::AGENT_CA_CERT_PATH;
     let ca_bundle = defaults::AGENT_CA_BUNDLE_PATH;
     [
         ("HTTPS_PROXY", proxy_url.as_str()),
@@ -547,13 +560,16 @@ fn agent_env(proxy_name: &str, direct: &[&str], home: &str) -> BTreeMap<String, 
         ("http_proxy", &proxy_url),
         ("NO_PROXY", no_proxy),
         ("no_proxy", no_proxy),
-        ("NODE_EXTRA_CA_CERTS", ca_cert),
         ("SSL_CERT_FILE", ca_bundle),
         ("REQUESTS_CA_BUNDLE", ca_bundle),
-        (defaults::CLAUDE_CONFIG_ENV, &state_dir),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .chain(
+        kind.env
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.value(kind, home))),
+    )
     .collect()
 }
 

@@ -1,9 +1,9 @@
-//! The key holder in the plan: a sidecar that holds the user's Anthropic credential, so the
-//! agent never does.
+//! The key holder in the plan: a sidecar that holds the user's credential for the agent's kind
+//! (Anthropic's, `OpenAI`'s, Gemini's), so the agent never does.
 //!
-//! The agent gets a placeholder in the variable Claude Code reads (`ANTHROPIC_API_KEY` for an
-//! API key, `CLAUDE_CODE_OAUTH_TOKEN` for a subscription login), and its `/etc/hosts` maps the
-//! credential's hosts ([`crate::defaults::KEY_HOLDER_HOSTS`]) to the holder's address on the
+//! The agent gets a placeholder in the variable its kind reads (for Claude Code
+//! `ANTHROPIC_API_KEY` for an API key, `CLAUDE_CODE_OAUTH_TOKEN` for a subscription login), and
+//! its `/etc/hosts` maps the kind's key holder hosts ([`crate::agents`]) to the holder's address on the
 //! internal network, past the proxy (`NO_PROXY`). The holder shows the agent a certificate the
 //! bottle CA signed for them, takes each request, refuses any that carries a credential but the
 //! placeholder, and sends the rest to the real host named by the TLS server name, over TLS it
@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use super::resources::Resources;
 use super::{FieldError, Privileges};
+use crate::agents::{AgentKind, Role};
 use crate::login::{self, Kind, LoginName};
 use crate::manifest::{EnvName, Manifest};
 
@@ -39,15 +40,6 @@ pub const UPSTREAM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// this sysctl, in its own network namespace only (docker sets it to 0 already; podman does
 /// not).
 pub const UNPRIVILEGED_PORT_SYSCTL: (&str, &str) = ("net.ipv4.ip_unprivileged_port_start", "443");
-
-/// Host variables a manifest may name in `agent.env` that hold an Anthropic credential: the
-/// holder takes the value, and the agent gets the placeholder under the same name. With the
-/// kind of credential each is.
-pub const CREDENTIAL_VARIABLES: [(&str, Kind); 3] = [
-    ("ANTHROPIC_API_KEY", Kind::ApiKey),
-    ("CLAUDE_CODE_OAUTH_TOKEN", Kind::Oauth),
-    ("ANTHROPIC_AUTH_TOKEN", Kind::Oauth),
-];
 
 /// The key holder sidecar.
 #[derive(Debug, Clone, Serialize)]
@@ -72,6 +64,9 @@ pub struct KeyHolderPlan {
     pub credential: CredentialSource,
     /// The agent's variable that holds the placeholder.
     pub placeholder_variable: String,
+    /// Every agent variable that holds it: [`Self::placeholder_variable`] and the kind's others
+    /// (`CODEX_API_KEY` for codex).
+    pub placeholder_variables: Vec<String>,
     /// The exact config the holder loads (the placeholder is worthless outside the bottle).
     pub config: KeysConfig,
     pub labels: BTreeMap<String, String>,
@@ -117,6 +112,7 @@ impl CredentialSource {
 
 /// What decides the holder, besides the manifest.
 pub struct Inputs<'a> {
+    pub kind: &'static AgentKind,
     pub container: &'a str,
     pub image: &'a str,
     pub networks: [String; 2],
@@ -129,21 +125,31 @@ pub struct Inputs<'a> {
 /// The credential a launch of `manifest` gives its holder: a credential variable `agent.env`
 /// forwards that the host has set, else the login `agent.login` names (or the default login),
 /// else none. A login the manifest names that does not exist is an error; a missing default
-/// is not (the bottle then reaches none of the hosts).
+/// is not (the bottle then reaches none of the hosts). A login of another agent kind, or
+/// another kind's credential variable in `agent.env`, is an error naming both kinds.
 pub fn credential(
     manifest: &Manifest,
     logins: &login::Store,
     env_is_set: fn(&str) -> bool,
 ) -> Result<Option<CredentialSource>, FieldError> {
+    let agent = manifest.agent.kind.0;
     for name in &manifest.agent.env {
-        if let Some((_, kind)) = CREDENTIAL_VARIABLES
-            .iter()
-            .find(|(var, _)| *var == name.as_str())
-        {
+        if let Some(other) = crate::agents::kind_of_credential_variable(name.as_str()) {
+            if !std::ptr::eq(other, agent) {
+                return Err((
+                    "agent.env",
+                    format!(
+                        "{name} carries a credential of the agent kind {other}, and this bottle's agent.kind is {agent}; \
+                         its holder does not take it, and forwarding it would put the key in the agent"
+                    ),
+                ));
+            }
+        }
+        if let Some(kind) = agent.credential_variable(name.as_str()) {
             if env_is_set(name.as_str()) {
                 return Ok(Some(CredentialSource::HostVariable {
                     name: name.clone(),
-                    kind: *kind,
+                    kind,
                 }));
             }
         }
@@ -153,6 +159,19 @@ pub fn credential(
         None => (LoginName::default_name(), false),
     };
     match logins.summary(&name) {
+        Ok(Some(summary)) if summary.agent != agent.name => {
+            let message = format!(
+                "login {name} ({}) is for the agent kind {}, and this bottle's agent.kind is {agent}; \
+                 `bot-bottle login NAME --kind {agent}` makes one for it",
+                summary.path, summary.agent
+            );
+            if named {
+                Err(("agent.login", message))
+            } else {
+                // The default login of another kind is not this bottle's: no holder.
+                Ok(None)
+            }
+        }
         Ok(Some(summary)) => Ok(Some(CredentialSource::Login {
             name,
             path: summary.path,
@@ -173,17 +192,20 @@ pub fn credential(
 
 /// The holder of a bottle whose credential comes from `source`.
 pub fn plan(source: CredentialSource, inputs: Inputs<'_>) -> KeyHolderPlan {
-    let hosts: Vec<String> = crate::defaults::KEY_HOLDER_HOSTS
-        .iter()
-        .map(|h| (*h).to_owned())
-        .collect();
+    let agent = inputs.kind;
+    let hosts: Vec<String> = agent.hosts_of(Role::KeyHolder).map(str::to_owned).collect();
+    let spec = &agent.credential;
     let placeholder_variable = match &source {
         CredentialSource::HostVariable { name, .. } => name.as_str().to_owned(),
         CredentialSource::Login { kind, .. } => match kind {
-            Kind::ApiKey => "ANTHROPIC_API_KEY",
-            Kind::Oauth => "CLAUDE_CODE_OAUTH_TOKEN",
+            Kind::Oauth => spec.oauth_variable.unwrap_or(spec.api_key_variable),
+            Kind::ApiKey => spec.api_key_variable,
         }
         .to_owned(),
+    };
+    let credential_headers = match spec.header.for_holder() {
+        Some(header) => hosts.iter().map(|h| (h.clone(), header.clone())).collect(),
+        None => BTreeMap::new(),
     };
     let oauth = source.kind() == Kind::Oauth;
     let config = KeysConfig {
@@ -198,6 +220,7 @@ pub fn plan(source: CredentialSource, inputs: Inputs<'_>) -> KeyHolderPlan {
         token_path: TOKEN_PATH.to_owned(),
         oauth_client_id: CLAUDE_CODE_CLIENT_ID.to_owned(),
         resolve: BTreeMap::new(),
+        credential_headers,
     };
     KeyHolderPlan {
         container: inputs.container.to_owned(),
@@ -214,6 +237,11 @@ pub fn plan(source: CredentialSource, inputs: Inputs<'_>) -> KeyHolderPlan {
         resources: inputs.resources,
         volumes: vec![DIR.to_owned()],
         credential: source,
+        placeholder_variables: std::iter::once(placeholder_variable.clone())
+            .chain(spec.also_in.iter().map(|v| (*v).to_owned()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         placeholder_variable,
         config,
         labels: inputs.labels,

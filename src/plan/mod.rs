@@ -50,12 +50,12 @@ pub struct Plan {
     pub proxy: ProxyPlan,
     /// The git gate sidecar, when the manifest declares `git.upstreams`.
     pub gate: Option<gate::GatePlan>,
-    /// The key holder sidecar, when there is an Anthropic credential to hold (a login, or a
-    /// credential variable the manifest forwards); without one the bottle reaches none of
-    /// [`crate::defaults::KEY_HOLDER_HOSTS`].
+    /// The key holder sidecar, when there is a credential of the agent's kind to hold (a login,
+    /// or a credential variable the manifest forwards); without one the bottle reaches none of
+    /// the kind's key holder hosts.
     pub key_holder: Option<keys::KeyHolderPlan>,
-    /// Claude Code's state (its login and settings), kept from one launch of this bottle
-    /// name to the next.
+    /// The agent's state (its settings, history), kept from one launch of this bottle name to
+    /// the next.
     pub state_volume: StateVolume,
     /// Whether the containers' memory, CPU and process limits are on (each container's own
     /// are in its `resources`).
@@ -183,6 +183,9 @@ pub struct Networks {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AgentPlan {
+    /// The agent kind (`agent.kind`): its package, the hosts it brings and how its credential
+    /// is held.
+    pub kind: &'static crate::agents::AgentKind,
     pub command: Vec<String>,
     pub privileges: Privileges,
     pub resources: resources::Resources,
@@ -233,8 +236,9 @@ pub struct EgressPlan {
     /// Built-in hosts ∪ `egress.allowlist` ∪ the lock's hosts (none in a learn run, which
     /// reaches every host).
     pub allowlist: Vec<Hostname>,
-    /// Hosts pipelock refuses whatever the allowlist says: the key holder's
-    /// ([`crate::defaults::KEY_HOLDER_HOSTS`]), which the agent reaches through the holder only.
+    /// Hosts pipelock refuses whatever the allowlist says: every kind's key holder hosts
+    /// ([`crate::agents::key_holder_hosts`]); the agent reaches its own kind's through its
+    /// holder only.
     pub blocklist: Vec<Hostname>,
     pub summary: String,
     pub dlp_action: DlpAction,

@@ -181,9 +181,60 @@ fn containers(plan: &Plan) -> String {
     )
 }
 
-/// Where the Anthropic credential lives: in the key holder (never the agent), or nowhere.
+/// The state volume, where it is mounted and the variable that points the agent at it.
+fn state_volume(plan: &Plan) -> String {
+    let volume = &plan.state_volume;
+    let mut pointed = String::new();
+    for (name, value) in plan.agent.kind.env {
+        if *value == crate::agents::EnvValue::StateDir {
+            let _ = write!(pointed, "; {name}={}", volume.target);
+        }
+    }
+    format!(
+        "{} -> {} ({}'s state, for this bottle name in the workspace {}{pointed}; created if missing, kept by stop, removed by stop --purge)",
+        volume.name,
+        volume.target,
+        plan.agent.kind.title,
+        volume.workspace,
+    )
+}
+
+/// The agent kind: its package, command and state directory.
+fn agent_kind(plan: &Plan) -> String {
+    let kind = plan.agent.kind;
+    format!(
+        "{} ({}, npm {}@{}; its credential goes on as {})",
+        kind.name,
+        kind.title,
+        kind.package,
+        kind.version,
+        kind.credential.header.describe()
+    )
+}
+
+/// The hosts the kind brings, each with its role and why.
+fn agent_hosts(plan: &Plan) -> String {
+    plan.agent
+        .kind
+        .hosts
+        .iter()
+        .map(|h| format!("{} [{}: {}]", h.name, h.role.as_str(), h.why))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The credential line's label: `anthropic login`, `openai login`, `gemini login`.
+fn login_label(plan: &Plan) -> &'static str {
+    plan.agent.kind.credential.plan_label
+}
+
+/// Where the kind's credential lives: in the key holder (never the agent), or nowhere.
 fn anthropic(plan: &Plan) -> String {
-    let hosts = crate::defaults::KEY_HOLDER_HOSTS.join(", ");
+    let kind = plan.agent.kind;
+    let hosts = kind
+        .hosts_of(crate::agents::Role::KeyHolder)
+        .collect::<Vec<_>>()
+        .join(", ");
     match &plan.key_holder {
         Some(holder) => format!(
             "{} held by the key holder {} ({}, at {} on the internal network, which the agent's /etc/hosts maps {hosts} to); \
@@ -195,7 +246,9 @@ fn anthropic(plan: &Plan) -> String {
             holder.placeholder_variable,
         ),
         None => format!(
-            "none (no credential variable forwarded, no `default` login): the agent reaches none of {hosts}; `bot-bottle login` makes one"
+            "none (no credential variable forwarded, no `default` login{}): the agent reaches none of {hosts}; `bot-bottle login{}` makes one",
+            if std::ptr::eq(kind, crate::agents::DEFAULT) { String::new() } else { format!(" of the kind {kind}") },
+            if std::ptr::eq(kind, crate::agents::DEFAULT) { String::new() } else { format!(" --kind {kind} --api-key-stdin") }
         ),
     }
 }
@@ -261,6 +314,8 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
     vec![
         ("bottle", format!("{} (slug {}, manifest {manifest})", plan.bottle.name, plan.bottle.slug())),
         ("engine", engine(plan)),
+        ("agent kind", agent_kind(plan)),
+        ("agent hosts", agent_hosts(plan)),
         ("agent image", plan.images.agent.clone()),
         ("proxy image", plan.images.proxy.clone()),
         ("containers", containers(plan)),
@@ -315,18 +370,8 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
                 passthrough.join(", ")
             ),
         ),
-        (
-            "state volume",
-            format!(
-                "{} -> {} (Claude Code's login and settings, for this bottle name in the workspace {}; {}={}; created if missing, kept by stop, removed by stop --purge)",
-                plan.state_volume.name,
-                plan.state_volume.target,
-                plan.state_volume.workspace,
-                crate::defaults::CLAUDE_CONFIG_ENV,
-                plan.state_volume.target
-            ),
-        ),
-        ("anthropic login", anthropic(plan)),
+        ("state volume", state_volume(plan)),
+        (login_label(plan), anthropic(plan)),
         ("workspace", workspace(plan)),
         ("command", plan.agent.command.join(" ")),
         ("forwarded env", forwarded(plan)),

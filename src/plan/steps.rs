@@ -150,10 +150,12 @@ fn prompt(
     let source = host
         .file("prompt", path, hostfile::PROMPT, Destination::Agent)
         .map_err(|m| ("prompt", m))?;
-    let detail = format!("copy the prompt {source} to {home}/.claude/CLAUDE.md");
+    let kind = manifest.agent.kind.0;
+    let file = format!("{}/{}", kind.state_dir, kind.instructions_file);
+    let detail = format!("copy the prompt {source} to {home}/{file}");
     let mut files = Files::new();
-    files.home_dirs(home, ".claude", 0o755);
-    files.home_file(home, ".claude/CLAUDE.md", 0o644, source);
+    files.home_dirs(home, kind.state_dir, 0o755);
+    files.home_file(home, &file, 0o644, source);
     Ok(ProvisionStep::run("prompt", detail, files))
 }
 
@@ -165,8 +167,16 @@ fn skills(
     if manifest.skills.is_empty() {
         return Ok(ProvisionStep::skip("skills", "no skills in the manifest"));
     }
+    let kind = manifest.agent.kind.0;
+    let Some(skills_dir) = kind.skills_dir else {
+        return Err((
+            "skills",
+            format!("the agent kind {kind} ({}) reads no skills; remove skills or pick another agent.kind", kind.title),
+        ));
+    };
+    let skills_dir = format!("{}/{skills_dir}", kind.state_dir);
     let mut files = Files::new();
-    files.home_dirs(home, ".claude/skills", 0o755);
+    files.home_dirs(home, &skills_dir, 0o755);
     let mut names = BTreeSet::new();
     let mut dirs = Vec::new();
     for (i, path) in manifest.skills.iter().enumerate() {
@@ -175,9 +185,9 @@ fn skills(
             .map_err(|m| ("skills", m))?;
         let name = dir.file_name().unwrap_or_default().to_owned();
         if !names.insert(name.clone()) {
-            return Err(("skills", format!("two skill directories are named {name:?}; each lands in {home}/.claude/skills/<name>")));
+            return Err(("skills", format!("two skill directories are named {name:?}; each lands in {home}/{skills_dir}/<name>")));
         }
-        add_tree(&mut files, &dir, &format!("{home}/.claude/skills/{name}"))
+        add_tree(&mut files, &dir, &format!("{home}/{skills_dir}/{name}"))
             .map_err(|m| ("skills", m))?;
         dirs.push(dir.to_string());
     }
@@ -190,7 +200,7 @@ fn skills(
     Ok(ProvisionStep::run(
         "skills",
         format!(
-            "copy {count} skill {noun} ({}) to {home}/.claude/skills/",
+            "copy {count} skill {noun} ({}) to {home}/{skills_dir}/",
             dirs.join(", ")
         ),
         files,

@@ -127,7 +127,7 @@ fn the_built_in_manifest_plans_a_bare_bottle_named_after_the_directory() {
     assert_eq!(plan.launch_id, LAUNCH_ID);
     assert_eq!(plan.images.agent, defaults::AGENT_IMAGE);
     assert_eq!(plan.images.proxy, defaults::PROXY_IMAGE);
-    assert_eq!(plan.agent.command, defaults::AGENT_COMMAND);
+    assert_eq!(plan.agent.command, crate::agents::DEFAULT.command);
     assert_eq!(plan.agent.workspace, project.dir);
     assert_eq!(plan.agent.workspace_allowed_by, "current directory");
     assert_eq!(plan.agent.userns, None);
@@ -268,9 +268,16 @@ fn egress_allowlist_passthrough_internal_hosts_and_approvable() {
     // The hosts of the user's Anthropic credential are the key holder's, and pipelock's
     // blocklist keeps the agent from them.
     assert!(!allow.contains(&"api.anthropic.com"), "{allow:?}");
+    // Every kind's credential hosts, in every bottle.
     assert_eq!(
         hosts(&egress.blocklist),
-        ["api.anthropic.com", "claude.ai", "platform.claude.com"]
+        [
+            "api.anthropic.com",
+            "api.openai.com",
+            "claude.ai",
+            "generativelanguage.googleapis.com",
+            "platform.claude.com"
+        ]
     );
     assert_eq!(
         plan.proxy.config.fetch_proxy.monitoring.blocklist,
@@ -743,7 +750,7 @@ fn without_a_credential_there_is_no_key_holder_and_the_agent_reaches_no_anthropi
     // Pipelock refuses them all the same.
     assert_eq!(
         plan.proxy.config.fetch_proxy.monitoring.blocklist,
-        defaults::KEY_HOLDER_HOSTS
+        crate::agents::key_holder_hosts()
             .iter()
             .map(|h| (*h).to_owned())
             .collect::<std::collections::BTreeSet<_>>()
@@ -795,8 +802,8 @@ fn a_forwarded_api_key_goes_to_the_key_holder_and_the_agent_gets_a_placeholder()
         mapped,
         ["api.anthropic.com", "claude.ai", "platform.claude.com"]
     );
-    for host in defaults::KEY_HOLDER_HOSTS {
-        assert!(plan.agent.env["NO_PROXY"].split(',').any(|h| h == *host));
+    for host in bot_bottle_gate::keys::HOSTS {
+        assert!(plan.agent.env["NO_PROXY"].split(',').any(|h| h == host));
         assert!(crate::ca::subtrees_permit(
             plan.egress
                 .tls_interception
@@ -889,5 +896,190 @@ fn egress_events_go_to_the_named_collectors_only() {
         err.contains("bottle.toml:2:10: egress.events.syslog: invalid syslog address")
             && err.contains("it needs a port"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_codex_bottle_holds_an_openai_key_for_api_openai_com_only() {
+    use bot_bottle_gate::keys::{Credential, Secret};
+    let project = Project::new("p");
+    let store = crate::login::Store::in_state_dir(&project.dir.join(".state"));
+    let codex = crate::agents::AgentKind::named("codex").unwrap();
+    let key = Credential::ApiKey(Secret::new("sk-proj-unit-openai-key"));
+    let work = crate::login::LoginName::parse("oai").unwrap();
+    store.write_for(codex, &work, &key, false).unwrap();
+
+    let plan = project.plan("[agent]\nkind = \"codex\"\nlogin = \"oai\"\n");
+    assert!(std::ptr::eq(plan.agent.kind, codex));
+    assert_eq!(plan.agent.command, ["codex"]);
+    assert_eq!(plan.images.agent, "localhost/bot-bottle/agent-codex:latest");
+    assert_eq!(plan.state_volume.target, "/home/node/.codex");
+    assert!(
+        plan.state_volume.name.ends_with("-codex"),
+        "{}",
+        plan.state_volume.name
+    );
+    assert_eq!(plan.agent.env["CODEX_HOME"], "/home/node/.codex");
+    assert_eq!(
+        plan.agent.env["CODEX_CA_CERTIFICATE"],
+        crate::defaults::AGENT_CA_BUNDLE_PATH
+    );
+    assert!(!plan.agent.env.contains_key("CLAUDE_CONFIG_DIR"));
+    let holder = plan.key_holder.as_ref().expect("a key holder");
+    assert_eq!(holder.hosts, ["api.openai.com"]);
+    assert_eq!(holder.placeholder_variable, "OPENAI_API_KEY");
+    // `codex exec` reads CODEX_API_KEY: the placeholder is there too.
+    for variable in ["OPENAI_API_KEY", "CODEX_API_KEY"] {
+        assert_eq!(
+            plan.agent.env[variable],
+            holder.config.placeholder.expose(),
+            "{variable}"
+        );
+    }
+    let header = &holder.config.credential_headers["api.openai.com"];
+    assert_eq!(
+        (header.name.as_str(), header.scheme.as_deref()),
+        ("authorization", Some("Bearer"))
+    );
+    assert_eq!(plan.agent.hosts["api.openai.com"], holder.address);
+    assert!(!plan.agent.hosts.contains_key("api.anthropic.com"));
+    // Not Claude Code's hosts; every kind's credential hosts blocked.
+    assert!(!hosts(&plan.egress.allowlist).contains(&"statsig.anthropic.com"));
+    assert!(hosts(&plan.egress.blocklist).contains(&"api.anthropic.com"));
+    assert!(hosts(&plan.egress.blocklist).contains(&"api.openai.com"));
+    let text = serde_json::to_string(&plan).unwrap();
+    assert!(
+        !text.contains("sk-proj-unit-openai-key"),
+        "the plan shows the key"
+    );
+    assert_eq!(
+        serde_json::to_value(&plan).unwrap()["agent"]["kind"]["name"],
+        "codex"
+    );
+}
+
+#[test]
+fn a_gemini_bottle_takes_its_key_from_the_host_variable_and_puts_it_on_as_x_goog_api_key() {
+    let project = Project::new("p");
+    let plan = project.plan_with(
+        "[agent]\nkind = \"gemini\"\nenv = [\"GEMINI_API_KEY\"]\n",
+        |inputs| inputs.env_is_set = |name| name == "GEMINI_API_KEY",
+    );
+    let holder = plan.key_holder.as_ref().expect("a key holder");
+    assert_eq!(holder.hosts, ["generativelanguage.googleapis.com"]);
+    assert_eq!(holder.placeholder_variable, "GEMINI_API_KEY");
+    assert!(
+        plan.agent.forwarded_env.is_empty(),
+        "the key is not forwarded"
+    );
+    assert!(!plan.agent.env.contains_key("CODEX_API_KEY"));
+    let header = &holder.config.credential_headers["generativelanguage.googleapis.com"];
+    assert_eq!(
+        (header.name.as_str(), header.scheme.as_deref()),
+        ("x-goog-api-key", None)
+    );
+    assert_eq!(
+        plan.agent.env["NODE_EXTRA_CA_CERTS"],
+        crate::defaults::AGENT_CA_CERT_PATH
+    );
+    assert_eq!(plan.state_volume.target, "/home/node/.gemini");
+}
+
+#[test]
+fn a_login_or_a_credential_variable_of_another_kind_is_refused_naming_both() {
+    use bot_bottle_gate::keys::{Credential, Secret};
+    let project = Project::new("p");
+    let store = crate::login::Store::in_state_dir(&project.dir.join(".state"));
+    let claude_key = Credential::ApiKey(Secret::new("sk-ant-api03-unit"));
+    store
+        .write(
+            &crate::login::LoginName::parse("ant").unwrap(),
+            &claude_key,
+            false,
+        )
+        .unwrap();
+    let err = project
+        .try_plan_with("[agent]\nkind = \"codex\"\nlogin = \"ant\"\n", |_| {})
+        .unwrap_err();
+    assert!(
+        err.0.contains("bottle.toml: agent.login: login ant"),
+        "{err}"
+    );
+    assert!(
+        err.0.contains("agent kind claude-code") && err.0.contains("agent.kind is codex"),
+        "{err}"
+    );
+    let err = project
+        .try_plan_with(
+            "[agent]\nkind = \"gemini\"\nenv = [\"ANTHROPIC_API_KEY\"]\n",
+            |_| {},
+        )
+        .unwrap_err();
+    assert!(err.0.contains("agent.env: ANTHROPIC_API_KEY"), "{err}");
+    assert!(
+        err.0.contains("claude-code") && err.0.contains("gemini"),
+        "{err}"
+    );
+    // A default login of another kind is not this bottle's: no holder, no error.
+    store
+        .write(&crate::login::LoginName::default_name(), &claude_key, false)
+        .unwrap();
+    assert!(project
+        .plan("[agent]\nkind = \"codex\"\n")
+        .key_holder
+        .is_none());
+    let source = ManifestSource::File(project.write("bottle.toml", "[agent]\nkind = \"aider\"\n"));
+    let err = manifest::load_with_digest(&source).unwrap_err();
+    assert!(
+        err.0
+            .contains("bottle.toml:2:8: agent.kind: unknown agent kind"),
+        "{err}"
+    );
+    assert!(
+        err.0.contains("\"aider\"") && err.0.contains("claude-code, codex, gemini"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_prompt_goes_to_the_kind_s_instructions_file_and_skills_only_where_read() {
+    let project = Project::new("p");
+    project.write("AGENT.md", "be brief");
+    let plan = project.plan("prompt = \"AGENT.md\"\n[agent]\nkind = \"codex\"\n");
+    assert!(agent_paths(step(&plan, "prompt")).contains(&"/home/node/.codex/AGENTS.md"));
+    let plan = project.plan("prompt = \"AGENT.md\"\n[agent]\nkind = \"gemini\"\n");
+    assert!(agent_paths(step(&plan, "prompt")).contains(&"/home/node/.gemini/GEMINI.md"));
+    std::fs::create_dir_all(project.dir.join("skills/s")).unwrap();
+    project.write("skills/s/SKILL.md", "x");
+    let err = project
+        .try_plan_with(
+            "skills = [\"skills/s\"]\n[agent]\nkind = \"gemini\"\n",
+            |_| {},
+        )
+        .unwrap_err();
+    assert!(err.0.contains("skills: the agent kind gemini"), "{err}");
+}
+
+#[test]
+fn with_a_key_holder_no_credential_variable_of_the_kind_is_forwarded() {
+    let project = Project::new("p");
+    let plan = project.plan_with(
+        "[agent]\nenv = [\"ANTHROPIC_API_KEY\", \"CLAUDE_CODE_OAUTH_TOKEN\", \"OTHER\"]\n",
+        |inputs| inputs.env_is_set = |_| true,
+    );
+    assert_eq!(
+        plan.key_holder.as_ref().unwrap().placeholder_variable,
+        "ANTHROPIC_API_KEY"
+    );
+    let forwarded: Vec<&str> = plan
+        .agent
+        .forwarded_env
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(
+        forwarded,
+        ["OTHER"],
+        "a second credential went to the agent"
     );
 }

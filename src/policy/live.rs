@@ -189,7 +189,7 @@ fn check_ca_covers(
 fn refuse_key_holder_hosts(hosts: &[Hostname]) -> Result<(), UsageError> {
     match hosts.iter().find(|h| allowlist::is_key_holder_host(h)) {
         Some(host) => Err(UsageError(format!(
-            "cannot allow {host}: the agent reaches it through the bottle's key holder only, which puts your Anthropic credential on its requests; pipelock refuses it in every bottle (see `bot-bottle login`)"
+            "cannot allow {host}: the agent reaches it through the bottle's key holder only, which puts your credential on its requests (of the agent kind whose API it is); pipelock refuses it in every bottle (see `bot-bottle login`)"
         ))),
         None => Ok(()),
     }
@@ -206,7 +206,7 @@ fn refuse_undeniable(current: &[Hostname], hosts: &[Hostname]) -> Result<(), Usa
         }
         if allowlist::is_builtin(host) {
             return Err(UsageError(format!(
-                "cannot deny {host}: it is one of the hosts Claude Code itself needs, which every bottle allows (a manifest cannot remove them either)"
+                "cannot deny {host}: it is one of the hosts an agent kind itself needs, which every bottle of that kind allows (a manifest cannot remove them either)"
             )));
         }
         if !current.contains(host) {
@@ -407,7 +407,7 @@ mod tests {
     fn built_in_and_wildcard_covered_hosts_cannot_be_denied() {
         let current = hosts(&["sentry.io", "*.example.org", "a.test"]);
         let err = refuse_undeniable(&current, &hosts(&["sentry.io"])).unwrap_err();
-        assert!(err.0.contains("hosts Claude Code itself needs"), "{err}");
+        assert!(err.0.contains("hosts an agent kind itself needs"), "{err}");
         let err = refuse_undeniable(&current, &hosts(&["x.example.org"])).unwrap_err();
         assert!(err.0.contains("entry *.example.org allows it"), "{err}");
         refuse_undeniable(&current, &hosts(&["a.test", "*.example.org", "b.test"])).unwrap();

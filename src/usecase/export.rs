@@ -37,8 +37,9 @@ pub struct Exported {
     pub fingerprint: String,
     /// The Secret holding the CA's private key.
     pub secret_ca_key: String,
-    /// The Secret holding the user's Anthropic credential, for the key holder, and where the
-    /// credential came from (never its value); `None` for a bottle without a credential.
+    /// The Secret holding the user's credential (of the agent kind's provider), for the key
+    /// holder, and what it is and where it came from (`Anthropic credential, from …`, never its
+    /// value); `None` for a bottle without a credential.
     pub secret_credential: Option<(String, String)>,
 }
 
@@ -90,10 +91,14 @@ fn export(
         yaml,
         fingerprint: export.fingerprint,
         secret_ca_key: export.names.secret_ca_key,
-        secret_credential: plan
-            .key_holder
-            .as_ref()
-            .map(|holder| (export.names.secret_keys, holder.credential.describe())),
+        secret_credential: plan.key_holder.as_ref().map(|holder| {
+            let what = format!(
+                "{} credential, from {}",
+                plan.agent.kind.credential.provider,
+                holder.credential.describe()
+            );
+            (export.names.secret_keys, what)
+        }),
     })
 }
 

@@ -1,5 +1,6 @@
-//! `login` and `logout`: the user's Anthropic credential, kept on the host for the key holder,
-//! never in a bottle.
+//! `login` and `logout`: the user's credential of an agent kind, kept on the host for the key
+//! holder, never in a bottle. For codex and gemini it is an API key on standard input; the rest
+//! of this is Claude Code's.
 //!
 //! A credential arrives one of four ways, none of which puts it on a command line, in a
 //! manifest or in a workspace: an API key or a long-lived token (`claude setup-token`'s) on
@@ -17,6 +18,7 @@ use engine::{ContainerSpec, Engine, ExecSpec, Mount, VolumeSpec};
 use serde::Serialize;
 
 use super::Ask;
+use crate::agents::AgentKind;
 use crate::exit::UsageError;
 use crate::login::{claude, Kind, LoginName, Store, Summary};
 
@@ -47,6 +49,8 @@ pub enum Source<'a> {
 pub struct Outcome {
     pub schema: &'static str,
     pub name: LoginName,
+    /// The agent kind the login is for.
+    pub agent: &'static str,
     pub path: Utf8PathBuf,
     pub kind: Kind,
     /// Whether an earlier login of the name was replaced.
@@ -57,11 +61,21 @@ pub struct Outcome {
 /// replaced only with `replace`, or when the user says so at the terminal.
 pub fn login(
     store: &Store,
+    agent: &'static AgentKind,
     name: &LoginName,
     source: Source<'_>,
     replace: bool,
     ask: &mut dyn Ask,
 ) -> anyhow::Result<Outcome> {
+    // Only Claude Code's login takes a subscription or its own login flow; the other kinds take
+    // an API key (their account logins may come later).
+    if !std::ptr::eq(agent, crate::agents::DEFAULT) && !matches!(source, Source::ApiKeyOnStdin) {
+        return Err(UsageError(format!(
+            "login --kind {agent} takes {}",
+            agent.credential.logins
+        ))
+        .into());
+    }
     let exists = store.summary(name).ok().flatten().is_some();
     let replace = if exists && !replace {
         if !ask.can_ask() || matches!(source, Source::ApiKeyOnStdin | Source::TokenOnStdin) {
@@ -96,10 +110,11 @@ pub fn login(
         }
         Source::ClaudeLoginFlow { engine, image } => claude_login_flow(engine, image, ask)?,
     };
-    let path = store.write(name, &credential, replace)?;
+    let path = store.write_for(agent, name, &credential, replace)?;
     Ok(Outcome {
         schema: JSON_SCHEMA,
         name: name.clone(),
+        agent: agent.name,
         path,
         kind: Kind::of(&credential),
         replaced: exists,

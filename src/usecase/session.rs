@@ -7,7 +7,7 @@ use engine::{Engine, ExecSpec};
 use crate::bottle::Bottle;
 
 /// Runs the agent's command again in `bottle`'s running agent (the launch's own command, from
-/// its launch record, else the default), with `extra` after it; `tty`: give it a terminal.
+/// its launch record, else the default kind's), with `extra` after it; `tty`: give it a terminal.
 /// Returns its exit status.
 pub fn attach(
     engine: &dyn Engine,
@@ -18,7 +18,8 @@ pub fn attach(
     let agent = bottle.running_agent(engine)?;
     let mut argv = bottle.record().map_or_else(
         || {
-            crate::defaults::AGENT_COMMAND
+            crate::agents::DEFAULT
+                .command
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect()

@@ -70,7 +70,10 @@ pub fn start(
                 images::build(
                     engine.as_ref(),
                     target,
-                    &images::BuildOptions::default(),
+                    &images::BuildOptions {
+                        kind: Some(plan.agent.kind),
+                        ..images::BuildOptions::default()
+                    },
                     request.verbose,
                 )
             },

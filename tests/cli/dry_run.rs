@@ -49,12 +49,19 @@ fn json_plan_of_the_example_has_the_documented_fields() {
     assert_eq!(tls["enabled"], true);
     assert_eq!(tls["ca_fingerprint"], Value::Null);
     assert_eq!(tls["passthrough_domains"], json!(["downloads.claude.ai"]));
-    // The hosts of the Anthropic credential: pipelock refuses them; the example forwards
+    // The hosts of every kind's credential: pipelock refuses them; the example forwards
     // ANTHROPIC_API_KEY, unset here, and there is no login, so there is no key holder.
     assert_eq!(
         plan["egress"]["blocklist"],
-        json!(["api.anthropic.com", "claude.ai", "platform.claude.com"])
+        json!([
+            "api.anthropic.com",
+            "api.openai.com",
+            "claude.ai",
+            "generativelanguage.googleapis.com",
+            "platform.claude.com"
+        ])
     );
+    assert_eq!(plan["agent"]["kind"]["name"], "claude-code");
     assert_eq!(plan["key_holder"], Value::Null);
     assert_eq!(plan["egress"]["internal_hosts"], json!([]));
     assert_eq!(
@@ -634,4 +641,108 @@ fn the_manifest_sets_the_agent_s_limits_and_turns_them_off_only_explicitly() {
         ),
         "{text}"
     );
+}
+
+/// A dry run of `manifest` with `vars` set on the host (their values never shown).
+fn dry_run_json_with(manifest: &str, vars: &[(&str, &str)]) -> Value {
+    let mut command = bot_bottle(&repo());
+    command.args(["start", "--dry-run", "--json", manifest]);
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for (_, value) in vars {
+        assert!(!text.contains(value), "the plan shows a credential");
+    }
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn the_codex_example_plans_a_codex_agent_whose_openai_key_the_holder_keeps() {
+    let plan = dry_run_json_with(
+        "contrib/examples/codex.toml",
+        &[("OPENAI_API_KEY", "sk-proj-cli-test-openai-key")],
+    );
+    let kind = &plan["agent"]["kind"];
+    assert_eq!(kind["name"], "codex");
+    assert_eq!(kind["package"], "@openai/codex");
+    assert_eq!(kind["version"], "0.171.0");
+    assert_eq!(kind["hosts"][0]["name"], "api.openai.com");
+    assert_eq!(kind["hosts"][0]["role"], "key_holder");
+    assert_eq!(kind["credential"]["header"], "authorization: Bearer");
+    assert_eq!(
+        plan["images"]["agent"],
+        "localhost/bot-bottle/agent-codex:latest"
+    );
+    assert_eq!(plan["agent"]["command"], json!(["codex"]));
+    let holder = &plan["key_holder"];
+    assert_eq!(holder["hosts"], json!(["api.openai.com"]));
+    assert_eq!(holder["credential"]["from"], "host_variable");
+    assert_eq!(holder["credential"]["name"], "OPENAI_API_KEY");
+    assert_eq!(holder["placeholder_variable"], "OPENAI_API_KEY");
+    assert_eq!(
+        holder["config"]["credential_headers"]["api.openai.com"],
+        json!({"name": "authorization", "scheme": "Bearer"})
+    );
+    let env = &plan["agent"]["env"];
+    assert!(env["OPENAI_API_KEY"]
+        .as_str()
+        .unwrap()
+        .starts_with("bot-bottle-placeholder-"));
+    assert_eq!(env["CODEX_HOME"], "/home/node/.codex");
+    assert_eq!(
+        env["CODEX_CA_CERTIFICATE"],
+        "/etc/ssl/certs/ca-certificates.crt"
+    );
+    assert_eq!(plan["state_volume"]["target"], "/home/node/.codex");
+    assert_eq!(plan["agent"]["forwarded_env"], json!([]));
+    assert!(!plan["egress"]["allowlist"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("sentry.io")));
+}
+
+#[test]
+fn the_gemini_example_plans_a_gemini_agent_and_its_text_names_the_kind_and_hosts() {
+    let plan = dry_run_json_with(
+        "contrib/examples/gemini.toml",
+        &[("GEMINI_API_KEY", "AIzaSyCliTestGeminiKey0123456789abcdef")],
+    );
+    assert_eq!(plan["agent"]["kind"]["name"], "gemini");
+    let holder = &plan["key_holder"];
+    assert_eq!(
+        holder["hosts"],
+        json!(["generativelanguage.googleapis.com"])
+    );
+    assert_eq!(holder["placeholder_variable"], "GEMINI_API_KEY");
+    assert_eq!(
+        holder["config"]["credential_headers"]["generativelanguage.googleapis.com"],
+        json!({"name": "x-goog-api-key"})
+    );
+    assert_eq!(
+        plan["images"]["agent"],
+        "localhost/bot-bottle/agent-gemini:latest"
+    );
+    assert_eq!(plan["state_volume"]["target"], "/home/node/.gemini");
+
+    let out = bot_bottle(&repo())
+        .args(["start", "--dry-run", "contrib/examples/gemini.toml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = stdout_of(&out);
+    for expected in [
+        "agent kind:        gemini (Gemini CLI, npm @google/gemini-cli@0.61.0; its credential goes on as x-goog-api-key)",
+        "agent hosts:       generativelanguage.googleapis.com [key holder: the Gemini API",
+        "agent image:       localhost/bot-bottle/agent-gemini:latest",
+        "gemini login:      none (no credential variable forwarded, no `default` login of the kind gemini): the agent reaches none of generativelanguage.googleapis.com; `bot-bottle login --kind gemini --api-key-stdin` makes one",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
 }

@@ -375,6 +375,18 @@ fn image_build_refuses_options_the_image_does_not_take() {
         err.contains("--claude-code-dir /cc: only the agent image takes it"),
         "{err}"
     );
+    let err = image_usage_error(&scratch, &["image", "build", "gate", "--kind", "codex"]);
+    assert!(
+        err.contains("--kind codex: only the agent image takes it"),
+        "{err}"
+    );
+    let err = image_usage_error(&scratch, &["image", "build", "agent", "--kind", "aider"]);
+    assert!(
+        err.contains(
+            "--kind: unknown agent kind \"aider\"; the kinds are claude-code, codex, gemini"
+        ),
+        "{err}"
+    );
     let err = image_usage_error(&scratch, &["image", "build", "pipelock", "--base", "x:1"]);
     assert!(err.contains("--base x:1: "), "{err}");
     for image in ["gate", "pipelock"] {

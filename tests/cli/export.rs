@@ -266,3 +266,49 @@ fn a_forwarded_anthropic_key_goes_to_the_key_holder_s_secret_and_is_never_printe
     assert!(!stderr.contains(key));
     assert_eq!(mode(&dir.path().join("bottle.yaml")), 0o600);
 }
+
+#[test]
+fn a_codex_bottle_s_openai_key_goes_to_the_key_holder_s_secret_and_is_never_printed() {
+    let key = "sk-proj-cliExportOpenaiKeyNotReal-0000";
+    let dir = Project::new("export-codex");
+    let manifest = dir.dir.write(
+        "bottle.toml",
+        "name = \"exc\"\n\n[agent]\nkind = \"codex\"\nenv = [\"OPENAI_API_KEY\"]\n",
+    );
+    let out = dir
+        .cmd()
+        .env("OPENAI_API_KEY", key)
+        .arg("approve")
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let out = dir
+        .cmd()
+        .env("OPENAI_API_KEY", key)
+        .args(["export", "kube"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (stdout_of(&out), stderr_of(&out));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the output holds your OpenAI credential, from the host's OPENAI_API_KEY"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(key) && !stdout.contains(key),
+        "the key printed as it is"
+    );
+    for variable in ["OPENAI_API_KEY", "CODEX_API_KEY"] {
+        assert!(
+            stdout.contains(&format!(
+                "name: {variable}\n      value: bot-bottle-placeholder-"
+            )),
+            "{variable}"
+        );
+    }
+    assert!(
+        stdout.contains("\"credential_headers\""),
+        "the holder's header for OpenAI"
+    );
+}

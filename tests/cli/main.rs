@@ -7,6 +7,7 @@ mod errors;
 mod export;
 mod generated;
 mod images;
+mod login;
 mod policy;
 mod record;
 mod support;

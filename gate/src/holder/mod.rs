@@ -49,6 +49,9 @@ pub struct Holder {
     pub placeholder_refresh: Option<Secret>,
     pub token_path: String,
     pub client_id: String,
+    /// How the credential goes on a request to a host named here; Anthropic's way elsewhere.
+    pub credential_headers:
+        std::collections::BTreeMap<String, bot_bottle_gate::keys::CredentialHeader>,
     pub upstreams: Upstreams,
     pub store: Store,
 }
@@ -247,7 +250,7 @@ async fn judge_and_forward(
     };
     let mut headers = rules::forwarded_request_headers(&head.headers);
     if presented {
-        match oauth::credential_header(holder).await {
+        match oauth::credential_header(holder, server_name).await {
             Ok((name, value)) => {
                 headers.insert(name, value);
             }
@@ -271,10 +274,19 @@ async fn judge_and_forward(
         headers.insert(HOST, host);
     }
     let path = head.uri.path().to_owned();
-    // The target is in origin form (checked), as the real host takes it.
+    // The target is in origin form (checked), as the real host takes it, less a `key`
+    // parameter (the placeholder, checked): the credential goes in its header instead.
+    let target = head
+        .uri
+        .path_and_query()
+        .map_or("/", hyper::http::uri::PathAndQuery::as_str);
+    let uri = match rules::strip_key_parameters(target).parse() {
+        Ok(uri) => uri,
+        Err(_) => head.uri,
+    };
     let mut request = Request::new(upstream::DataOnly(body));
     *request.method_mut() = head.method;
-    *request.uri_mut() = head.uri;
+    *request.uri_mut() = uri;
     *request.version_mut() = Version::HTTP_11;
     *request.headers_mut() = headers;
     let outcome = Outcome {

@@ -30,16 +30,32 @@ const PLACEHOLDER_LIFETIME_SECONDS: u64 = 365 * 24 * 60 * 60;
 /// The largest token request or token answer read.
 const MAX_TOKEN_BODY: usize = 64 * 1024;
 
-/// The header carrying the real credential, refreshing an OAuth login first when its access
-/// token expires within [`REFRESH_AHEAD`]. The error (a refresh that failed) names no secret.
-pub async fn credential_header(holder: &Holder) -> Result<(HeaderName, HeaderValue), String> {
+/// The header carrying the real credential to `server_name` (as the holder's config says for
+/// that host, else Anthropic's way), refreshing an OAuth login first when its access token
+/// expires within [`REFRESH_AHEAD`]. The error (a refresh that failed) names no secret.
+pub async fn credential_header(
+    holder: &Holder,
+    server_name: &str,
+) -> Result<(HeaderName, HeaderValue), String> {
     let mut current = holder.store.lock().await;
-    let (name, value) = match &*current {
-        Credential::ApiKey(key) => (
+    let configured = holder.credential_headers.get(server_name);
+    let (name, value) = match (&*current, configured) {
+        (Credential::ApiKey(key), Some(header)) => (
+            HeaderName::from_bytes(header.name.as_bytes())
+                .map_err(|_| "the credential header's name is not a header name".to_owned())?,
+            Zeroizing::new(match &header.scheme {
+                Some(scheme) => format!("{scheme} {}", key.expose()),
+                None => key.expose().to_owned(),
+            }),
+        ),
+        (Credential::OAuth(_), Some(_)) => {
+            return Err("a subscription login is not taken by this host".to_owned())
+        }
+        (Credential::ApiKey(key), None) => (
             HeaderName::from_static(X_API_KEY),
             Zeroizing::new(key.expose().to_owned()),
         ),
-        Credential::OAuth(oauth) => {
+        (Credential::OAuth(oauth), None) => {
             if let (true, Some(refresh_token)) = (expiring(oauth), &oauth.refresh_token) {
                 let refreshed = refresh(holder, oauth, refresh_token).await;
                 let refreshed = match refreshed {

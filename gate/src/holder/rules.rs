@@ -18,8 +18,27 @@ use bot_bottle_gate::keys::Secret;
 /// The prefix of every Anthropic credential: API keys, OAuth tokens, claude.ai session keys.
 pub const CREDENTIAL_PREFIX: &str = "sk-ant-";
 
-/// The header an API key travels in.
+/// Prefixes of credentials of the providers the holder answers for, matched in any case:
+/// Anthropic's, and `OpenAI`'s project, service account and admin keys. A Google API key's
+/// prefix is matched as written ([`GOOGLE_KEY_PREFIX`]): in any case it is four letters that
+/// ordinary text holds.
+pub const CREDENTIAL_PREFIXES: [&str; 4] =
+    [CREDENTIAL_PREFIX, "sk-proj-", "sk-svcacct-", "sk-admin-"];
+
+/// The prefix of a Google API key (`AIza` and 35 more characters).
+pub const GOOGLE_KEY_PREFIX: &str = "AIza";
+
+/// The header an Anthropic API key travels in.
 pub const X_API_KEY: &str = "x-api-key";
+
+/// The header a Gemini API key travels in.
+pub const X_GOOG_API_KEY: &str = "x-goog-api-key";
+
+/// The query parameter a Gemini API key may travel in instead.
+pub const KEY_PARAMETER: &str = "key";
+
+/// The headers that carry a key as it is (no scheme): each may hold the placeholder only.
+pub const KEY_HEADERS: [&str; 2] = [X_API_KEY, X_GOOG_API_KEY];
 
 /// Why a request was refused: the status to answer with and a reason naming no secret.
 #[derive(Debug, PartialEq, Eq)]
@@ -66,14 +85,20 @@ pub fn check(
         return Err(refuse(StatusCode::FORBIDDEN, "cookies are not forwarded"));
     }
     let mut presented = false;
-    for value in head.headers.get_all(X_API_KEY) {
-        if value.as_bytes() != placeholder.expose().as_bytes() {
-            return Err(refuse(
-                StatusCode::FORBIDDEN,
-                "x-api-key carries a credential other than the placeholder",
-            ));
+    for name in KEY_HEADERS {
+        for value in head.headers.get_all(name) {
+            if value.as_bytes() != placeholder.expose().as_bytes() {
+                return Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    if name == X_API_KEY {
+                        "x-api-key carries a credential other than the placeholder"
+                    } else {
+                        "x-goog-api-key carries a credential other than the placeholder"
+                    },
+                ));
+            }
+            presented = true;
         }
-        presented = true;
     }
     for value in head.headers.get_all(AUTHORIZATION) {
         if !is_bearer(value.as_bytes(), placeholder) {
@@ -84,9 +109,20 @@ pub fn check(
         }
         presented = true;
     }
+    for value in key_parameters(uri.query().unwrap_or("")) {
+        if value != placeholder.expose().as_bytes() {
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                "the key parameter carries a credential other than the placeholder",
+            ));
+        }
+        presented = true;
+    }
     let target = uri
         .path_and_query()
         .map_or("", hyper::http::uri::PathAndQuery::as_str);
+    // The placeholder in the target is the one place it may be; judged without it.
+    let target = strip_key_parameters(target);
     if carries_credential(target.as_bytes(), secrets)
         || carries_credential(&percent_decoded(target.as_bytes()), secrets)
     {
@@ -134,15 +170,51 @@ fn is_bearer(value: &[u8], placeholder: &Secret) -> bool {
         && &value[scheme.len()..] == placeholder.expose().as_bytes()
 }
 
-/// Whether `bytes` hold an Anthropic credential's prefix (in any case) or one of `secrets`.
+/// Whether `bytes` hold a credential's prefix ([`CREDENTIAL_PREFIXES`] in any case,
+/// [`GOOGLE_KEY_PREFIX`] as written) or one of `secrets`.
 pub fn carries_credential(bytes: &[u8], secrets: &[&Secret]) -> bool {
-    let prefix = CREDENTIAL_PREFIX.as_bytes();
-    bytes
-        .windows(prefix.len())
-        .any(|w| w.eq_ignore_ascii_case(prefix))
+    CREDENTIAL_PREFIXES.iter().any(|prefix| {
+        let prefix = prefix.as_bytes();
+        bytes
+            .windows(prefix.len())
+            .any(|w| w.eq_ignore_ascii_case(prefix))
+    }) || contains(bytes, GOOGLE_KEY_PREFIX.as_bytes())
         || secrets
             .iter()
             .any(|s| contains(bytes, s.expose().as_bytes()))
+}
+
+/// The values of the query's `key` parameters (the name compared as the real host would, once
+/// percent-decoded), each percent-decoded.
+fn key_parameters(query: &str) -> Vec<Vec<u8>> {
+    query
+        .split('&')
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            is_key_name(name).then(|| percent_decoded(value.as_bytes()))
+        })
+        .collect()
+}
+
+fn is_key_name(name: &str) -> bool {
+    percent_decoded(name.as_bytes()).eq_ignore_ascii_case(KEY_PARAMETER.as_bytes())
+}
+
+/// `target` (a path and query) without its `key` parameters: what is forwarded once the key
+/// goes in its header instead.
+pub fn strip_key_parameters(target: &str) -> String {
+    let Some((path, query)) = target.split_once('?') else {
+        return target.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !is_key_name(pair.split_once('=').map_or(*pair, |(name, _)| name)))
+        .collect();
+    if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -184,10 +256,17 @@ fn decode_once(bytes: &[u8]) -> Vec<u8> {
 
 /// The request headers that are not sent on: hop-by-hop ones (those that `Connection` names
 /// too), `Proxy-*`, `Expect` (the holder's server already answered it), `Host` (set to the
-/// real host), and both credential headers (the real credential goes in its own).
+/// real host), and every credential header (the real credential goes in its own).
 pub fn forwarded_request_headers(headers: &HeaderMap) -> HeaderMap {
     let mut kept = without_hop_by_hop(headers);
-    for name in ["host", "expect", X_API_KEY, "authorization", "cookie"] {
+    for name in [
+        "host",
+        "expect",
+        X_API_KEY,
+        X_GOOG_API_KEY,
+        "authorization",
+        "cookie",
+    ] {
         kept.remove(name);
     }
     kept

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use bot_bottle_gate::keys::{Credential, KeysConfig, Secret};
+use bot_bottle_gate::keys::{Credential, CredentialHeader, KeysConfig, Secret};
 use rustls::pki_types::ServerName;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use super::rules::{carries_credential, CREDENTIAL_PREFIX};
+use super::rules::{carries_credential, CREDENTIAL_PREFIX, KEY_HEADERS};
 use super::store::Store;
 use super::upstream::Upstreams;
 use super::{tls, Holder};
@@ -65,6 +65,12 @@ pub fn load(path: &str) -> Result<Setup, String> {
         })?;
         resolve.insert(host.to_ascii_lowercase(), addr);
     }
+    let mut credential_headers = BTreeMap::new();
+    for (host, header) in &config.credential_headers {
+        check_credential_header(host, header, &config.hosts)
+            .map_err(|why| at("credential_headers", why))?;
+        credential_headers.insert(host.to_ascii_lowercase(), header.clone());
+    }
     let in_file = |e: String| format!("{path}: {e}");
     let tls =
         tls::server_config(&config.tls_cert, &config.tls_key, &config.hosts).map_err(in_file)?;
@@ -91,6 +97,7 @@ pub fn load(path: &str) -> Result<Setup, String> {
             placeholder_refresh: config.placeholder_refresh,
             token_path: config.token_path,
             client_id: config.oauth_client_id,
+            credential_headers,
             upstreams: Upstreams::new(client, resolve),
             store: Store::new(PathBuf::from(&config.credential), credential),
         },
@@ -146,6 +153,33 @@ fn check_hosts(hosts: &[String]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A host's credential header: for one of the holder's hosts, and one the rules judge (a
+/// credential in a header they do not know would go out unjudged).
+fn check_credential_header(
+    host: &str,
+    header: &CredentialHeader,
+    hosts: &[String],
+) -> Result<(), String> {
+    if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        return Err(format!("{host:?} is not one of the hosts"));
+    }
+    let judged = header.name == "authorization" || KEY_HEADERS.contains(&header.name.as_str());
+    if !judged {
+        return Err(format!(
+            "{host}: {:?} is not a header the holder judges (authorization, {})",
+            header.name,
+            KEY_HEADERS.join(", ")
+        ));
+    }
+    match (&header.scheme, header.name == "authorization") {
+        (Some(scheme), true) if scheme.eq_ignore_ascii_case("bearer") => Ok(()),
+        (None, false) => Ok(()),
+        _ => Err(format!(
+            "{host}: authorization takes the scheme Bearer, and only it takes one"
+        )),
+    }
 }
 
 /// A placeholder goes in a header as it is, and must not look like a real credential.

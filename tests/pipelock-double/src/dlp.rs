@@ -146,7 +146,10 @@ mod tests {
             (format!("sk-svcacct-abc_{}", "_d".repeat(10)), None),
             // Gemini's key: AIza and 35 more, any case.
             (format!("AIza{}", "k".repeat(35)), Some("Google API Key")),
-            (format!("aiza{}", "K_-".repeat(12).get(..35).unwrap()), Some("Google API Key")),
+            (
+                format!("aiza{}", "K_-".repeat(12).get(..35).unwrap()),
+                Some("Google API Key"),
+            ),
             (format!("AIza{}", "k".repeat(34)), None),
             ("A3TAIOSFODNN7EXAMPL".to_string(), Some("AWS Access ID")),
             (format!("npm_{}_x", "n".repeat(36)), Some("npm Token")),

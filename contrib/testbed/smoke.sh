@@ -101,6 +101,14 @@ curl -sS --max-time 3 -D - -o /dev/null https://api.anthropic.com/api/hello | tr
 fetch -o /dev/null https://api.anthropic.com/api/hello 2>/dev/null \
   && fail "the testbed CA verifies the Anthropic stand-in"
 case $(claude --version) in *" (Claude Code)") ;; *) fail "claude --version" ;; esac
+case $(codex --version) in "codex-cli "*) ;; *) fail "codex --version" ;; esac
+case $(gemini --version) in [0-9]*) ;; *) fail "gemini --version" ;; esac
+# The OpenAI and Gemini stand-ins have CAs of their own that only the key holder trusts.
+for host in api.openai.com generativelanguage.googleapis.com; do
+  curl -sS --max-time 3 -o /dev/null "https://$host/" 2>/dev/null
+  rc=$?
+  [ "$rc" = 60 ] || fail "agent store trusts the $host stand-in (curl exit $rc, want 60)"
+done
 [ "$(fetch http://upstream.bottle.test/hello)" = "hello from upstream" ] || fail "plain HTTP on 80"
 [ "$(fetch -X POST --data-binary "{\"a\":1}" https://upstream.bottle.test/echo)" = "{\"a\":1}" ] \
   || fail "POST /echo"
@@ -151,6 +159,7 @@ smoke_one() { # setup
   engine "$setup" network create --label "$LABEL" "$br" >/dev/null
   engine "$setup" run -d --name "$up" --label "$LABEL" --network "$br" \
     --network-alias raw.githubusercontent.com --network-alias api.anthropic.com \
+    --network-alias api.openai.com --network-alias generativelanguage.googleapis.com \
     --network-alias upstream.bottle.test "$UPSTREAM_REF" >/dev/null
   # The gate sits on both networks like a bottle's pipelock sidecar. docker 20.10 takes one
   # --network at create: attach the internal one before start.
@@ -170,7 +179,7 @@ smoke_one() { # setup
     -e "READY_SECONDS=$READY_SECONDS" "$AGENT_REF" bash -c "$AGENT_ON_BRIDGE")
   [ "${out##*$'\n'}" = agent-on-bridge-ok ] || { say "$setup: $out"; return 1; }
   say "$setup: ok: bridge: dotted aliases resolve, HTTPS+HTTP answer, agent trusts the Anthropic"
-  say "$setup: ok: stand-in and not the testbed CA, claude runs"
+  say "$setup: ok: stand-in and not the testbed CA, claude, codex and gemini run"
 
   local ip
   ip=$(engine "$setup" inspect --format "{{ (index .NetworkSettings.Networks \"$br\").IPAddress }}" "$up")

@@ -9,6 +9,7 @@ mod gitgate;
 mod gitmeta;
 mod isolation;
 mod keys;
+mod kinds;
 mod kube;
 mod lifecycle;
 mod limits;

@@ -32,6 +32,8 @@ pub const UPSTREAM_ALIASES: &[&str] = &[
     "api.anthropic.com",
     "platform.claude.com",
     "claude.ai",
+    "api.openai.com",
+    "generativelanguage.googleapis.com",
     "upstream.bottle.test",
     "passthrough.bottle.test",
     "denied.bottle.test",

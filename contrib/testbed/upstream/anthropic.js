@@ -26,31 +26,15 @@
 // `log` added: never a key itself, only fingerprints (`credentials`: the SHA-256 prefix of each
 // credential the request carried), so a test can tell whose credential arrived.
 
-const crypto = require('node:crypto');
-const zlib = require('node:zlib');
+const { decode, fingerprint, json, sse: event } = require('./standin.js');
 
 const ANSWER = 'Hello from the bot-bottle Anthropic stand-in.';
 const HOSTS = ['api.anthropic.com', 'platform.claude.com', 'claude.ai'];
 const TOKEN_HOST = 'platform.claude.com';
 const NO_STREAM = '[stand-in:no-stream]';
 
-function json(status, value, log = {}) {
-  return { status, type: 'application/json', body: JSON.stringify(value), log };
-}
-
 function apiError(status, type, message, log) {
   return json(status, { type: 'error', error: { type, message } }, log);
-}
-
-// Claude Code gzips its request bodies (content-encoding: gzip).
-function decode(req, body) {
-  switch ((req.headers['content-encoding'] || 'identity').toLowerCase()) {
-    case 'identity': return body;
-    case 'gzip': return zlib.gunzipSync(body);
-    case 'deflate': return zlib.inflateSync(body);
-    case 'br': return zlib.brotliDecompressSync(body);
-    default: throw new Error(`unsupported content-encoding ${req.headers['content-encoding']}`);
-  }
 }
 
 // Which header carried a credential: its name only, so the log can show the key arrived.
@@ -58,12 +42,6 @@ function credential(req) {
   if (req.headers['x-api-key']) return 'x-api-key';
   if (/^bearer\s+\S/i.test(req.headers.authorization || '')) return 'authorization';
   return null;
-}
-
-// The first 16 hex digits of a value's SHA-256: enough for a test to tell which credential
-// arrived (the user's, a placeholder, a foreign key) without the log holding any of them.
-function fingerprint(value) {
-  return crypto.createHash('sha256').update(String(value)).digest('hex').slice(0, 16);
 }
 
 // Every credential the request carries, fingerprinted: the x-api-key and bearer values, and
@@ -99,7 +77,7 @@ function messageId() {
 }
 
 function sse(type, data) {
-  return `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  return event(type, { type, ...data });
 }
 
 function message(request, log) {

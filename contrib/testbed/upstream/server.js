@@ -5,11 +5,14 @@
 //                  say which Host and scheme the request arrived with)
 //   POST /echo  -> 200 with the request body unchanged (same content-type)
 //   anything else -> 404
-//   Host api.anthropic.com -> the Messages API stand-in in anthropic.js instead
+//   Host api.anthropic.com (and the login's hosts) -> the Messages API stand-in, anthropic.js
+//   Host api.openai.com -> the Responses API stand-in, openai.js
+//   Host generativelanguage.googleapis.com -> the Gemini API stand-in, gemini.js
 //
-// HTTPS on 443 with the testbed certificate, except for the SNI name api.anthropic.com, which
-// gets the stand-in's own certificate from a CA of its own (the test agent trusts that CA and
-// not the testbed one). Plain HTTP on 80. One JSON line per request on stdout, plus a
+// HTTPS on 443 with the testbed certificate, except for a stand-in's SNI names, which get that
+// stand-in's own certificate from a CA of its own, name-constrained to them (the key holder's
+// image trusts those CAs; the test agent trusts the Anthropic one, not the testbed one).
+// Plain HTTP on 80. One JSON line per request on stdout, plus a
 // "listening" line per port once it accepts connections.
 // Node's built-in modules only: the image is offline and bookworm ships Node 18.
 
@@ -18,7 +21,12 @@ const http = require('node:http');
 const https = require('node:https');
 const path = require('node:path');
 
-const anthropic = require('./anthropic.js');
+// Each API stand-in and the name of its certificate files in tlsDir.
+const standIns = [
+  { module: require('./anthropic.js'), tls: 'anthropic' },
+  { module: require('./openai.js'), tls: 'openai' },
+  { module: require('./gemini.js'), tls: 'gemini' },
+];
 
 const tlsDir = process.env.UPSTREAM_TLS_DIR || '/opt/upstream/tls';
 const httpPort = Number(process.env.UPSTREAM_HTTP_PORT || 80);
@@ -26,9 +34,11 @@ const httpsPort = Number(process.env.UPSTREAM_HTTPS_PORT || 443);
 // Bodies past this are refused: the tests send small payloads, and an unbounded buffer in a
 // test server is a needless way to fall over.
 const maxBody = 1024 * 1024;
-// Anthropic's hosts: the API and the login's token endpoint, served by the stand-in with its
-// own certificate.
-const anthropicHosts = anthropic.HOSTS;
+// The stand-in that serves a host, if any.
+function standInFor(host) {
+  const found = standIns.find((s) => s.module.HOSTS.includes(host));
+  return found && found.module;
+}
 
 function log(fields) {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
@@ -67,7 +77,8 @@ function handler(scheme) {
       }
     });
     req.on('end', () => {
-      const serve = anthropicHosts.includes(hostname(req)) ? anthropic.route : route;
+      const standIn = standInFor(hostname(req));
+      const serve = standIn ? standIn.route : route;
       const answer = tooLarge
         ? { status: 413, type: 'text/plain; charset=utf-8', body: 'body too large\n' }
         : serve(req, Buffer.concat(chunks));
@@ -114,7 +125,9 @@ const tlsFiles = (name) => ({
 });
 listen(http.createServer(handler('http')), 'http', httpPort);
 const httpsServer = https.createServer(tlsFiles('upstream'), handler('https'));
-for (const host of anthropicHosts) httpsServer.addContext(host, tlsFiles('anthropic'));
+for (const { module, tls } of standIns) {
+  for (const host of module.HOSTS) httpsServer.addContext(host, tlsFiles(tls));
+}
 listen(httpsServer, 'https', httpsPort);
 
 // As PID 1 in a container, node gets no default signal handling: without these, `stop` would

@@ -17,6 +17,7 @@ const PATTERNS: &[(&str, bool, &str)] = &[
     ("Anthropic API Key", false, r"sk-ant-[0-9a-z_-]{10,}"),
     ("OpenAI API Key", false, r"sk-proj-[0-9a-z_-]{10,}"),
     ("OpenAI Service Key", false, r"sk-svcacct-[0-9a-z-]{10,}"),
+    ("Google API Key", false, r"aiza[0-9a-z_-]{35}"),
     ("GitHub Token", true, r"gh[opsru]_[0-9a-z_]{36,}"),
     (
         "GitHub Fine-Grained PAT",
@@ -143,6 +144,13 @@ mod tests {
                 Some("OpenAI Service Key"),
             ),
             (format!("sk-svcacct-abc_{}", "_d".repeat(10)), None),
+            // Gemini's key: AIza and 35 more, any case.
+            (format!("AIza{}", "k".repeat(35)), Some("Google API Key")),
+            (
+                format!("aiza{}", "K_-".repeat(12).get(..35).unwrap()),
+                Some("Google API Key"),
+            ),
+            (format!("AIza{}", "k".repeat(34)), None),
             ("A3TAIOSFODNN7EXAMPL".to_string(), Some("AWS Access ID")),
             (format!("npm_{}_x", "n".repeat(36)), Some("npm Token")),
             ("-----BEGIN PGP PRIVATE KEY BLOCK-----".to_string(), None),

@@ -69,4 +69,5 @@ pub static KIND: AgentKind = AgentKind {
         header: CredentialHeader::Anthropic,
         logins: "Claude Code's login flow, --api-key-stdin, --token-stdin or --from-claude-credentials",
     },
+    settings: &[],
 };

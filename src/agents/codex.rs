@@ -1,7 +1,7 @@
 //! `OpenAI`'s Codex CLI (`codex`), with an `OpenAI` API key. A `ChatGPT` account login (its token
 //! endpoint on `auth.openai.com`, the `chatgpt.com` backend) is not supported yet.
 
-use super::{AgentKind, CredentialHeader, CredentialSpec, EnvValue, Host, Role};
+use super::{AgentKind, CredentialHeader, CredentialSpec, EnvValue, Host, Role, SettingsFile};
 use crate::login::Kind as LoginKind;
 
 pub static KIND: AgentKind = AgentKind {
@@ -45,4 +45,38 @@ pub static KIND: AgentKind = AgentKind {
         },
         logins: "--api-key-stdin (an OpenAI API key; a ChatGPT account login is not supported yet)",
     },
+    settings: &[SettingsFile {
+        path: "/etc/codex/config.toml",
+        content: CODEX_CONFIG,
+        why: "the OpenAI API over HTTPS only (Codex's built-in provider tries a WebSocket five \
+              times first, about 12 s a run), the key from OPENAI_API_KEY, no update check or \
+              analytics, and no sandbox of Codex's own inside the bottle",
+    }],
 };
+
+/// Codex's system-wide config (`/etc/codex/config.toml`, below `$CODEX_HOME/config.toml` in
+/// precedence). Its sandbox (bubblewrap) needs namespaces a bottle's agent may not create, and
+/// the bottle is the sandbox; approvals stay Codex's default, for the user to choose.
+const CODEX_CONFIG: &str = r#"# Written by bot-bottle at each launch: Codex in a bottle. Settings in
+# $CODEX_HOME/config.toml (the state volume) take precedence.
+model_provider = "bot-bottle-openai"
+sandbox_mode = "danger-full-access"
+check_for_update_on_startup = false
+
+[analytics]
+enabled = false
+
+# Plugins and apps fetch their catalogues from github.com and chatgpt.com at start, which the
+# bottle's proxy refuses unless allowed.
+[features]
+plugins = false
+remote_plugin = false
+apps = false
+
+[model_providers.bot-bottle-openai]
+name = "OpenAI, through the bottle's key holder"
+base_url = "https://api.openai.com/v1"
+env_key = "OPENAI_API_KEY"
+wire_api = "responses"
+supports_websockets = false
+"#;

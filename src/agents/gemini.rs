@@ -1,7 +1,7 @@
 //! Google's Gemini CLI (`gemini`), with a Gemini API key. A Google account login (Code Assist,
 //! on other hosts) and Vertex AI are not supported yet.
 
-use super::{AgentKind, CredentialHeader, CredentialSpec, EnvValue, Host, Role};
+use super::{AgentKind, CredentialHeader, CredentialSpec, EnvValue, Host, Role, SettingsFile};
 use crate::login::Kind as LoginKind;
 
 pub static KIND: AgentKind = AgentKind {
@@ -19,7 +19,14 @@ pub static KIND: AgentKind = AgentKind {
               unless it is the placeholder)",
     }],
     state_dir: ".gemini",
-    env: &[("NODE_EXTRA_CA_CERTS", EnvValue::CaCert)],
+    // Gemini CLI refuses a headless run (exit 55) in a folder the user has not marked trusted;
+    // its trust guards the user's machine against a repository's own settings (hooks, tool
+    // servers). In a bottle the workspace is what the user approved and whatever those settings
+    // run stays in the bottle, so the folder is trusted.
+    env: &[
+        ("NODE_EXTRA_CA_CERTS", EnvValue::CaCert),
+        ("GEMINI_CLI_TRUST_WORKSPACE", EnvValue::Fixed("true")),
+    ],
     instructions_file: "GEMINI.md",
     skills_dir: None,
     credential: CredentialSpec {
@@ -35,4 +42,17 @@ pub static KIND: AgentKind = AgentKind {
         },
         logins: "--api-key-stdin (a Gemini API key; a Google account login is not supported yet)",
     },
+    settings: &[SettingsFile {
+        path: "/etc/gemini-cli/settings.json",
+        content: GEMINI_SETTINGS,
+        why: "no usage statistics (to play.googleapis.com, which the proxy refuses) and no \
+              update check",
+    }],
 };
+
+/// Gemini CLI's system-wide settings (`/etc/gemini-cli/settings.json`).
+const GEMINI_SETTINGS: &str = r#"{
+  "privacy": { "usageStatisticsEnabled": false },
+  "general": { "enableAutoUpdate": false, "enableAutoUpdateNotification": false }
+}
+"#;

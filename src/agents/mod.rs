@@ -49,6 +49,19 @@ pub struct AgentKind {
     pub skills_dir: Option<&'static str>,
     /// How its credential is held.
     pub credential: CredentialSpec,
+    /// System-wide settings files the launch writes for the CLI (root's, outside the state
+    /// volume, so nothing of the user's there is overwritten; the CLI's own per-user settings
+    /// still take precedence).
+    pub settings: &'static [SettingsFile],
+}
+
+/// A settings file the launch writes into the agent, at an absolute path, owned by root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SettingsFile {
+    pub path: &'static str,
+    pub content: &'static str,
+    /// Why the bottle sets it (the plan shows it).
+    pub why: &'static str,
 }
 
 /// What a host is to a kind.
@@ -92,6 +105,8 @@ pub enum EnvValue {
     CaBundle,
     /// The kind's state directory.
     StateDir,
+    /// A fixed value.
+    Fixed(&'static str),
 }
 
 impl EnvValue {
@@ -101,6 +116,7 @@ impl EnvValue {
             EnvValue::CaCert => crate::defaults::AGENT_CA_CERT_PATH.to_owned(),
             EnvValue::CaBundle => crate::defaults::AGENT_CA_BUNDLE_PATH.to_owned(),
             EnvValue::StateDir => kind.state_path(home),
+            EnvValue::Fixed(value) => value.to_owned(),
         }
     }
 }

@@ -114,7 +114,48 @@ fn each_kind_s_env_points_it_at_the_bottle_ca_and_its_state() {
         ]
     );
     let gemini = AgentKind::named("gemini").unwrap();
-    assert_eq!(gemini.env, [("NODE_EXTRA_CA_CERTS", EnvValue::CaCert)]);
+    assert_eq!(
+        gemini.env,
+        [
+            ("NODE_EXTRA_CA_CERTS", EnvValue::CaCert),
+            ("GEMINI_CLI_TRUST_WORKSPACE", EnvValue::Fixed("true"))
+        ]
+    );
+}
+
+/// Settings files are root's, outside the home (and so the state volume), and Codex's points
+/// it at its own key-holder host with the key from the variable the agent's placeholder is in.
+#[test]
+fn each_kind_s_settings_live_outside_the_home_and_codex_s_api_is_its_key_holder_s() {
+    for kind in KINDS {
+        for file in kind.settings {
+            assert!(file.path.starts_with("/etc/"), "{kind}: {}", file.path);
+            assert!(!file.why.is_empty());
+        }
+    }
+    let codex = AgentKind::named("codex").unwrap();
+    let config: toml::Value = toml::from_str(codex.settings[0].content).unwrap();
+    let provider = &config["model_providers"][config["model_provider"].as_str().unwrap()];
+    let base = provider["base_url"].as_str().unwrap();
+    let held: Vec<&str> = codex
+        .hosts
+        .iter()
+        .filter(|h| h.role == Role::KeyHolder)
+        .map(|h| h.name)
+        .collect();
+    assert!(
+        held.iter()
+            .any(|h| base.starts_with(&format!("https://{h}/"))),
+        "{base} is not a key-holder host of codex: {held:?}"
+    );
+    assert_eq!(
+        provider["env_key"].as_str(),
+        Some(codex.credential.api_key_variable)
+    );
+    assert_eq!(provider["supports_websockets"].as_bool(), Some(false));
+    let gemini = AgentKind::named("gemini").unwrap();
+    let settings: serde_json::Value = serde_json::from_str(gemini.settings[0].content).unwrap();
+    assert_eq!(settings["privacy"]["usageStatisticsEnabled"], false);
 }
 
 #[test]

@@ -19,10 +19,12 @@ pub fn home_tar(plan: &Plan) -> anyhow::Result<Vec<u8>> {
     let state = plan.state_volume.target.as_str();
     let mut tar = Tarball::new();
     tar.dir(relative(home, state)?, 0o700, agent)?;
+    // A kind's system-wide settings files are outside the home: the pod's CLI runs with its
+    // own defaults (said in the README).
     for step in plan
         .provisioning
         .iter()
-        .filter(|s| s.action == StepAction::Run)
+        .filter(|s| s.action == StepAction::Run && s.step != crate::plan::SETTINGS_STEP)
     {
         for file in &step.files {
             if file.content == FileContent::BottleCaCert || file.path == state {

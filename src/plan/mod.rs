@@ -23,6 +23,7 @@ use crate::proxy_config::PipelockConfig;
 pub use build::{build, PlanInputs};
 
 pub use render::render_text;
+pub use steps::SETTINGS_STEP;
 
 #[cfg(test)]
 pub(crate) mod tests;

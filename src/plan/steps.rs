@@ -42,13 +42,12 @@ pub fn plan(
         }
         _ => ssh(manifest, host, home)?,
     };
-    Ok(vec![
-        ca(),
-        prompt,
-        skills,
-        ssh,
-        git(manifest, home, workdir, gate),
-    ])
+    let mut steps = vec![ca()];
+    // Only the kinds that have settings files get the step: a Claude Code bottle's plan is
+    // as it was.
+    steps.extend(settings(manifest.agent.kind.0));
+    steps.extend([prompt, skills, ssh, git(manifest, home, workdir, gate)]);
+    Ok(steps)
 }
 
 impl ProvisionStep {
@@ -138,6 +137,40 @@ fn ca() -> ProvisionStep {
     );
     ProvisionStep::run("ca", detail, files)
 }
+
+/// The kind's system-wide settings files, root's: written at each launch, outside the state
+/// volume.
+fn settings(kind: &crate::agents::AgentKind) -> Option<ProvisionStep> {
+    if kind.settings.is_empty() {
+        return None;
+    }
+    let mut files = Files::new();
+    let mut said = Vec::new();
+    for file in kind.settings {
+        let parent = file.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let mut dir = String::new();
+        for part in parent.split('/').filter(|p| !p.is_empty()) {
+            let _ = write!(dir, "/{part}");
+            files.add(dir.clone(), 0o755, FileOwner::Root, FileContent::Directory);
+        }
+        files.add(
+            file.path.to_owned(),
+            0o644,
+            FileOwner::Root,
+            FileContent::Text(file.content.to_owned()),
+        );
+        said.push(format!("{} ({})", file.path, file.why));
+    }
+    Some(ProvisionStep::run(
+        SETTINGS_STEP,
+        format!("write {}", said.join("; ")),
+        files,
+    ))
+}
+
+/// The name of the step that writes a kind's system-wide settings files (outside the agent's
+/// home, so an exported pod, which lays out files only in the home, goes without them).
+pub const SETTINGS_STEP: &str = "settings";
 
 fn prompt(
     manifest: &Manifest,

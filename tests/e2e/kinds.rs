@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::keys::places_holding;
 use crate::support::{
-    fingerprint, harness, resources_table, unique_name, Bottle, Harness, AGENT_IMAGE,
+    fingerprint, harness, resources_table, unique_name, Bottle, Harness, Workspace, AGENT_IMAGE,
     FORWARDED_ENV, FORWARDED_VALUE, PRIVATE_ALIAS,
 };
 
@@ -99,7 +99,20 @@ fn manifest(name: &str, kind: &Kind) -> String {
 /// command, as a user would, and the time the launch took.
 fn launch<'h>(h: &'h Harness, kind: &Kind) -> (Bottle<'h>, Duration) {
     let name = unique_name(kind.name);
-    let ws = h.approved(&name, &manifest(&name, kind));
+    let ws = Workspace::new(&name, &manifest(&name, kind));
+    // Approved with the key in its variable, as `start` will have it: where the credential
+    // comes from is part of what is approved.
+    let approved = h
+        .bot_bottle(&ws)
+        .env(kind.key_env, kind.key)
+        .args(["approve", "bottle.toml"])
+        .output()
+        .unwrap();
+    assert!(
+        approved.status.success(),
+        "approve failed: {}",
+        String::from_utf8_lossy(&approved.stderr)
+    );
     let started = Instant::now();
     let out: Output = h
         .bot_bottle(&ws)

@@ -31,9 +31,9 @@ pub const GATE_BASE: &str = "debian:bookworm-slim";
 /// The gate's package and binary in this workspace.
 const GATE_PACKAGE: &str = "bot-bottle-gate";
 
-/// Claude Code from npm, pinned; the testbed installs the same version.
-pub const CLAUDE_CODE_PACKAGE: &str = "@anthropic-ai/claude-code";
-pub const CLAUDE_CODE_VERSION: &str = "2.1.332";
+/// Claude Code from npm, pinned (its kind's description holds them); the testbed installs
+/// the same version.
+pub use crate::agents::{CLAUDE_CODE_PACKAGE, CLAUDE_CODE_VERSION};
 
 /// pipelock's Go module and the commit of its tag v2.3.0 (the module path has no `/v2`, so Go
 /// cannot take the tag's name; the commit names the same code).

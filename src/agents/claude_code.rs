@@ -1,13 +1,17 @@
 //! Anthropic's Claude Code, the default kind: the kind every bottle ran before kinds existed.
 
+use super::CredentialKind as LoginKind;
 use super::{AgentKind, CredentialHeader, CredentialSpec, EnvValue, Host, Role};
-use crate::login::Kind as LoginKind;
+
+/// Claude Code from npm, pinned; the testbed installs the same version.
+pub const PACKAGE: &str = "@anthropic-ai/claude-code";
+pub const VERSION: &str = "2.1.332";
 
 pub static KIND: AgentKind = AgentKind {
     name: "claude-code",
     title: "Claude Code",
-    package: crate::images::CLAUDE_CODE_PACKAGE,
-    version: crate::images::CLAUDE_CODE_VERSION,
+    package: PACKAGE,
+    version: VERSION,
     bin: "@anthropic-ai/claude-code/bin/claude.exe",
     command: &["claude"],
     hosts: &[

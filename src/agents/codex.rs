@@ -1,8 +1,8 @@
 //! `OpenAI`'s Codex CLI (`codex`), with an `OpenAI` API key. A `ChatGPT` account login (its token
 //! endpoint on `auth.openai.com`, the `chatgpt.com` backend) is not supported yet.
 
+use super::CredentialKind as LoginKind;
 use super::{AgentKind, CredentialHeader, CredentialSpec, EnvValue, Host, Role, SettingsFile};
-use crate::login::Kind as LoginKind;
 
 pub static KIND: AgentKind = AgentKind {
     name: "codex",

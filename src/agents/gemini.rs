@@ -1,8 +1,8 @@
 //! Google's Gemini CLI (`gemini`), with a Gemini API key. A Google account login (Code Assist,
 //! on other hosts) and Vertex AI are not supported yet.
 
+use super::CredentialKind as LoginKind;
 use super::{AgentKind, CredentialHeader, CredentialSpec, EnvValue, Host, Role, SettingsFile};
-use crate::login::Kind as LoginKind;
 
 pub static KIND: AgentKind = AgentKind {
     name: "gemini",

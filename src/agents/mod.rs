@@ -11,9 +11,9 @@ mod claude_code;
 mod codex;
 mod gemini;
 
-use serde::{Serialize, Serializer};
+pub use claude_code::{PACKAGE as CLAUDE_CODE_PACKAGE, VERSION as CLAUDE_CODE_VERSION};
 
-use crate::login::Kind as LoginKind;
+use serde::{Serialize, Serializer};
 
 /// Every kind, the default first.
 pub static KINDS: &[&AgentKind] = &[&claude_code::KIND, &codex::KIND, &gemini::KIND];
@@ -53,6 +53,26 @@ pub struct AgentKind {
     /// volume, so nothing of the user's there is overwritten; the CLI's own per-user settings
     /// still take precedence).
     pub settings: &'static [SettingsFile],
+}
+
+/// What kind of credential a login holds (`crate::login::Kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    /// An API key.
+    ApiKey,
+    /// A Claude Code subscription login (an OAuth access token, and usually a refresh token).
+    Oauth,
+}
+
+impl CredentialKind {
+    /// What messages call it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CredentialKind::ApiKey => "an API key",
+            CredentialKind::Oauth => "a Claude subscription login",
+        }
+    }
 }
 
 /// A settings file the launch writes into the agent, at an absolute path, owned by root.
@@ -130,7 +150,7 @@ pub struct CredentialSpec {
     pub plan_label: &'static str,
     /// Host variables a manifest may name in `agent.env` that carry the credential, with its
     /// kind: the holder takes the value, the agent gets the placeholder under the same name.
-    pub variables: &'static [(&'static str, LoginKind)],
+    pub variables: &'static [(&'static str, CredentialKind)],
     /// The agent's variable for the placeholder of a stored login of each kind.
     pub api_key_variable: &'static str,
     pub oauth_variable: Option<&'static str>,
@@ -222,7 +242,7 @@ impl AgentKind {
     }
 
     /// The kind whose credential a host variable carries, with the credential's kind.
-    pub fn credential_variable(&self, name: &str) -> Option<LoginKind> {
+    pub fn credential_variable(&self, name: &str) -> Option<CredentialKind> {
         self.credential
             .variables
             .iter()

@@ -79,29 +79,15 @@ impl<'de> serde::Deserialize<'de> for LoginName {
     }
 }
 
-/// What kind of credential a login holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// An API key (`x-api-key`).
-    ApiKey,
-    /// A Claude Code subscription login (an OAuth access token, and usually a refresh token).
-    Oauth,
-}
+/// What kind of credential a login holds (defined beside the agent kinds, whose credential
+/// variables name it).
+pub use crate::agents::CredentialKind as Kind;
 
 impl Kind {
     pub fn of(credential: &Credential) -> Self {
         match credential {
             Credential::ApiKey(_) => Kind::ApiKey,
             Credential::OAuth(_) => Kind::Oauth,
-        }
-    }
-
-    /// What messages call it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Kind::ApiKey => "an API key",
-            Kind::Oauth => "a Claude subscription login",
         }
     }
 }

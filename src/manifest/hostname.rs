@@ -128,6 +128,22 @@ fn is_allowed_char(c: char) -> bool {
 mod tests {
     use super::Hostname;
 
+    /// Every agent kind's hosts are host names as a manifest would write them: lower case, no
+    /// wildcard.
+    #[test]
+    fn every_agent_kind_s_hosts_are_valid_host_names() {
+        for kind in crate::agents::KINDS {
+            for host in kind.hosts {
+                let parsed = Hostname::parse(host.name).unwrap_or_else(|e| panic!("{kind}: {e:?}"));
+                assert_eq!(
+                    parsed.as_str(),
+                    host.name,
+                    "{kind}: lower case, no wildcard"
+                );
+            }
+        }
+    }
+
     #[test]
     fn accepts_dns_names_and_leading_wildcards() {
         for ok in [

@@ -142,6 +142,19 @@ fn check_safe_text(raw: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    /// A variable an agent kind sets to the bottle CA is one a manifest cannot forward (a
+    /// forwarded value would undo the trust); every other one of its variables can be named.
+    #[test]
+    fn an_agent_kind_s_ca_variables_cannot_be_forwarded() {
+        use crate::agents::EnvValue;
+        for kind in crate::agents::KINDS {
+            for (name, value) in kind.env {
+                let ca = matches!(value, EnvValue::CaCert | EnvValue::CaBundle);
+                assert_eq!(EnvName::parse(name).is_err(), ca, "{kind}: {name}");
+            }
+        }
+    }
+
     #[test]
     fn env_names() {
         assert!(EnvName::parse("ANTHROPIC_API_KEY").is_ok());

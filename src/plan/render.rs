@@ -367,7 +367,11 @@ fn summary(plan: &Plan) -> Vec<(&'static str, String)> {
                     (Some(_), true) => "name-constrained to the allowlist",
                     (Some(_), false) => "name-constrained to the allowlist and the approvable hosts",
                 },
-                passthrough.join(", ")
+                if passthrough.is_empty() {
+                    "none".to_owned()
+                } else {
+                    passthrough.join(", ")
+                }
             ),
         ),
         ("state volume", state_volume(plan)),

@@ -65,7 +65,7 @@ pub struct AgentLimits {
 impl AgentLimits {
     fn of(plan: &Plan) -> Self {
         let agent = &plan.agent.resources;
-        let default_cpus = resources::Cpus((plan.resources.host_cpus.max(1) - 1).max(1) * 1000);
+        let default_cpus = crate::plan::resources::default_agent_cpus(plan.resources.host_cpus);
         AgentLimits {
             limits: plan.resources.limits.as_str().to_owned(),
             memory_bytes: agent.memory_bytes,

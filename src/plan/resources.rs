@@ -87,6 +87,12 @@ pub const KEY_HOLDER: Defaults = Defaults {
     scratch_exec: false,
 };
 
+/// The agent's CPU limit when the manifest sets none: all but one of the host's CPUs, at
+/// least one (see [`AGENT`]).
+pub fn default_agent_cpus(host_cpus: u32) -> Cpus {
+    Cpus((host_cpus.max(1) - 1).max(1) * 1000)
+}
+
 /// The least memory the agent may be given: Claude Code alone takes a few hundred MiB, and
 /// less would fail its start, not bound it.
 pub const MIN_AGENT_MEMORY: Size = Size(64 * MIB);
@@ -247,7 +253,7 @@ impl<'a> Chosen<'a> {
         };
         let cpus = match written.cpus {
             Some(Limit::At(cpus)) => cpus,
-            _ => Cpus((self.host_cpus - 1).max(1) * 1000),
+            _ => default_agent_cpus(self.host_cpus),
         };
         let pids = match written.pids {
             Some(Limit::At(pids)) => pids,

@@ -91,10 +91,15 @@ impl Files {
 
     /// `home/rel` and each missing directory between, owned by the agent user.
     fn home_dirs(&mut self, home: &str, rel: &str, mode: u32) {
-        let mut path = home.to_owned();
-        for part in rel.split('/') {
+        self.dirs(home, rel, mode, FileOwner::Agent);
+    }
+
+    /// `base/rel` and each directory between (`base` itself not), owned by `owner`.
+    fn dirs(&mut self, base: &str, rel: &str, mode: u32, owner: FileOwner) {
+        let mut path = base.to_owned();
+        for part in rel.split('/').filter(|p| !p.is_empty()) {
             let _ = write!(path, "/{part}");
-            self.add(path.clone(), mode, FileOwner::Agent, FileContent::Directory);
+            self.add(path.clone(), mode, owner, FileContent::Directory);
         }
     }
 
@@ -148,11 +153,7 @@ fn settings(kind: &crate::agents::AgentKind) -> Option<ProvisionStep> {
     let mut said = Vec::new();
     for file in kind.settings {
         let parent = file.path.rsplit_once('/').map_or("", |(dir, _)| dir);
-        let mut dir = String::new();
-        for part in parent.split('/').filter(|p| !p.is_empty()) {
-            let _ = write!(dir, "/{part}");
-            files.add(dir.clone(), 0o755, FileOwner::Root, FileContent::Directory);
-        }
+        files.dirs("", parent, 0o755, FileOwner::Root);
         files.add(
             file.path.to_owned(),
             0o644,

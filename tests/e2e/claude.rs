@@ -107,16 +107,7 @@ fn the_stand_in_got_both_requests_with_the_key(bottle: &Bottle, no_stream: &str)
 fn the_key_went_through_the_holder_and_nowhere_else(h: &crate::support::Harness, bottle: &Bottle) {
     // The agent reaches the API past the sidecar: pipelock saw no tunnel to it, let alone
     // the key.
-    let events = bottle.proxy_events();
-    let to_api: Vec<&Value> = events
-        .iter()
-        .filter(|e| {
-            e["target"]
-                .as_str()
-                .or(e["url"].as_str())
-                .is_some_and(|t| t.contains(API_HOST))
-        })
-        .collect();
+    let to_api = bottle.proxy_events_naming(API_HOST);
     assert!(to_api.is_empty(), "the sidecar saw {API_HOST}: {to_api:#?}");
     // The key: in no log of the bottle's, nor in what bot-bottle printed at launch.
     for container in [bottle.proxy(), bottle.key_holder()] {

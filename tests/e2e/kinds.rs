@@ -266,16 +266,7 @@ fn the_kind_keeps_its_guarantees(kind: &Kind) {
 /// The sidecar saw no tunnel to the API (the holder reaches it, not pipelock), and no log of
 /// the bottle's nor bot-bottle's own output holds the key.
 fn the_api_went_past_the_sidecar(bottle: &Bottle, kind: &Kind) {
-    let events = bottle.proxy_events();
-    let to_api: Vec<&Value> = events
-        .iter()
-        .filter(|e| {
-            e["target"]
-                .as_str()
-                .or(e["url"].as_str())
-                .is_some_and(|t| t.contains(kind.host))
-        })
-        .collect();
+    let to_api = bottle.proxy_events_naming(kind.host);
     assert!(
         to_api.is_empty(),
         "the sidecar saw {}: {to_api:#?}",

@@ -525,6 +525,19 @@ impl<'h> Bottle<'h> {
             .collect()
     }
 
+    /// The sidecar's events so far that name `host` (as a CONNECT target or in a URL).
+    pub fn proxy_events_naming(&self, host: &str) -> Vec<Value> {
+        self.proxy_events()
+            .into_iter()
+            .filter(|e| {
+                e["target"]
+                    .as_str()
+                    .or(e["url"].as_str())
+                    .is_some_and(|t| t.contains(host))
+            })
+            .collect()
+    }
+
     /// The upstream's log so far: one JSON object per request it answered.
     pub fn upstream_requests(&self) -> Vec<Value> {
         let out = self.h.engine.logs(&self.upstream).unwrap();

@@ -14,6 +14,7 @@ use super::statement::Completion;
 use super::{flight, key, pushes};
 use crate::defaults;
 use crate::parallel;
+use crate::timing;
 
 /// The most bot-bottle reads of one evidence file.
 const READ_LIMIT: u64 = 512 * 1024 * 1024;
@@ -24,7 +25,8 @@ const PROXY_STOP: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone, Copy)]
 pub enum How {
     /// It is being stopped (`stop`, the end of an attached session): pipelock is stopped first,
-    /// so that it signs a last checkpoint over everything it recorded.
+    /// so that it signs a last checkpoint over everything it recorded, and each container is
+    /// removed once read (see [`evidence`]).
     Stopped { agent_exit_code: Option<i32> },
     /// It keeps running (`record save`).
     Running,
@@ -38,8 +40,16 @@ pub fn flight_file() -> String {
 }
 
 /// Reads the evidence of the bottle `pending` describes: stops its sidecar first unless
-/// `keep_running`.
-pub fn evidence(engine: &dyn Engine, pending: &Pending, keep_running: bool) -> Evidence {
+/// `keep_running`. With `remove`, each container goes as soon as the record has what it needs
+/// of it (a failure is left to the caller's removal by label, which follows): the agent first,
+/// once its image is known, so that the gate's log, read after it is gone, holds every push it
+/// could have made, and all of it while pipelock shuts down.
+pub fn evidence(
+    engine: &dyn Engine,
+    pending: &Pending,
+    keep_running: bool,
+    remove: bool,
+) -> Evidence {
     let containers = &pending.containers;
     let read = |name: &str, path: &str| {
         engine
@@ -54,42 +64,52 @@ pub fn evidence(engine: &dyn Engine, pending: &Pending, keep_running: bool) -> E
             .map(|c| c.image)
             .filter(|id| !id.is_empty())
     };
+    let done_with = |name: &str| {
+        if remove {
+            let _ = timing::step("record: remove a container read", || {
+                engine.remove_container(name)
+            });
+        }
+    };
     // The flight record is read once pipelock has stopped (its last checkpoint written); the
-    // gate's log and the image ids are read meanwhile, so a stop waits for pipelock's shutdown
-    // and not for it and then the rest.
+    // agent and the gate are read and removed meanwhile, so a stop waits for pipelock's
+    // shutdown and not for it and then the rest.
     let flight = || {
         let stopped = if keep_running {
             Ok(())
         } else {
-            engine
-                .stop_container(&containers.proxy, PROXY_STOP)
-                .map_err(|e| format!("{e:#}"))
+            timing::step("record: stop pipelock", || {
+                engine
+                    .stop_container(&containers.proxy, PROXY_STOP)
+                    .map_err(|e| format!("{e:#}"))
+            })
         };
-        let flight = read(&containers.proxy, &flight_file());
+        let flight = timing::step("record: read the flight record", || {
+            read(&containers.proxy, &flight_file())
+        });
         match stopped {
             Ok(()) => flight,
             // A record read from a pipelock that would not stop may lack its last checkpoint.
             Err(why) => flight.map_err(|e| format!("{e} (stopping pipelock first failed: {why})")),
         }
     };
-    let ((flight, gate_log), (agent, (proxy, gate))) = parallel::both(
-        || {
-            parallel::both(flight, || {
-                containers.gate.as_ref().map(|g| read(g, pushes::GATE_PATH))
-            })
-        },
-        || {
-            parallel::both(
-                || image(&containers.agent),
-                || {
-                    parallel::both(
-                        || image(&containers.proxy),
-                        || containers.gate.as_ref().and_then(|g| image(g)),
-                    )
-                },
-            )
-        },
-    );
+    let agent_then_gate = || {
+        let agent = image(&containers.agent);
+        done_with(&containers.agent);
+        let gate = containers.gate.as_ref().map(|gate| {
+            let read_gate = parallel::both(|| image(gate), || read(gate, pushes::GATE_PATH));
+            done_with(gate);
+            read_gate
+        });
+        (agent, gate)
+    };
+    let proxy = || {
+        let read_proxy = parallel::both(|| image(&containers.proxy), flight);
+        done_with(&containers.proxy);
+        read_proxy
+    };
+    let ((agent, gate), (proxy, flight)) = parallel::both(agent_then_gate, proxy);
+    let (gate, gate_log) = gate.map_or((None, None), |(image, log)| (image, Some(log)));
     Evidence {
         flight,
         gate_log,
@@ -123,7 +143,14 @@ pub fn seal_dir(
     how: How,
 ) -> anyhow::Result<Sealed> {
     let key = key::load_or_create(state_dir)?;
-    let evidence = evidence(engine, pending, matches!(how, How::Running));
+    let evidence = timing::step("record: evidence", || {
+        evidence(
+            engine,
+            pending,
+            matches!(how, How::Running),
+            matches!(how, How::Stopped { .. }),
+        )
+    });
     let ending = match how {
         How::Stopped { agent_exit_code } => Ending {
             completion: Completion::Stopped,
@@ -147,8 +174,10 @@ pub fn seal_dir(
             agent_exit_code: None,
         },
     };
-    seal::seal(dir, pending, &evidence, &ending, &key)
-        .with_context(|| format!("sealing the record in {dir}"))
+    timing::step("record: seal", || {
+        seal::seal(dir, pending, &evidence, &ending, &key)
+    })
+    .with_context(|| format!("sealing the record in {dir}"))
 }
 
 /// Seals, as incomplete, every record of `slug` still pending (for `gc`, before it removes

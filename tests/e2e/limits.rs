@@ -155,10 +155,23 @@ fn a_fork_bomb_in_the_agent_stops_at_its_process_limit_while_the_proxy_serves() 
         bomb.stdout,
         bomb.stderr
     );
+    // The kernel refused forks for the agent's limit: its cgroup counts each (`max N` in
+    // `pids.events`). Unlike the host's sampling, which sees the processes every 50 ms, it
+    // cannot miss a peak: a bomb that grows to the limit in milliseconds and dies back, as a
+    // shell's does when every fork fails, still counts.
+    let refused = agent_cgroup(&bottle, "pids/pids.events", "pids.events");
+    let refused: u64 = refused
+        .lines()
+        .find_map(|l| l.strip_prefix("max ")?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no max count in pids.events: {refused}"));
+    assert!(
+        refused > 0,
+        "no fork was refused at the agent's process limit"
+    );
     let most = samples.iter().map(|s| s.1).max().unwrap_or(0);
     assert!(
-        most <= PIDS as usize && most >= PIDS as usize / 2,
-        "the agent held at most {most} processes during the bomb (limit {PIDS})"
+        most <= PIDS as usize,
+        "the agent held {most} processes during the bomb (limit {PIDS})"
     );
     // The host answered throughout.
     for (_, _, host, took) in &samples {
@@ -188,7 +201,7 @@ fn a_fork_bomb_in_the_agent_stops_at_its_process_limit_while_the_proxy_serves() 
         .count();
     let busy = samples.iter().filter(|s| s.1 >= PIDS as usize / 2).count();
     eprintln!(
-        "fork bomb: at most {most} processes, {busy} of {} samples at half the limit or more; \
+        "fork bomb: {refused} fork(s) refused at the limit, at most {most} processes seen from the host, {busy} of {} samples at half the limit or more; \
          {served_during} of {} requests answered 200 from {first:.2} to {last:.2}",
         samples.len(),
         answers.len()

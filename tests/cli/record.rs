@@ -291,3 +291,81 @@ fn record_events_prints_the_record_s_entries_in_the_audit_shape() {
         stderr_of(&missing)
     );
 }
+
+/// A record of bottle `proj` begun by launch `launch_id` at `started_at` and not sealed yet:
+/// its `pending.json` alone, which is what says when it started.
+fn pending_record(state: &Utf8PathBuf, launch_id: &str, started_at: &str) -> Utf8PathBuf {
+    let dir = record::dir_of(state, "proj", launch_id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let pending = Pending {
+        schema: SCHEMA.to_owned(),
+        bottle: BottleRef {
+            name: "proj".to_owned(),
+            slug: "proj".to_owned(),
+            launch_id: launch_id.to_owned(),
+        },
+        started_at: started_at.to_owned(),
+        detached: true,
+        manifest: None,
+        lock: None,
+        images: Roles {
+            agent: "a".to_owned(),
+            proxy: "p".to_owned(),
+            gate: None,
+        },
+        containers: Roles {
+            agent: "c".to_owned(),
+            proxy: "cp".to_owned(),
+            gate: None,
+        },
+        ca_fingerprint: "sha256:00".to_owned(),
+        recorder_public_key: "00".to_owned(),
+    };
+    std::fs::write(
+        dir.join(record::pending::FILE),
+        serde_json::to_vec(&pending).unwrap(),
+    )
+    .unwrap();
+    dir
+}
+
+/// `record path NAME` prints the directory of the bottle's newest record, sealed or not, by
+/// the start time the records say (launch ids are random); a bottle without one is exit 2,
+/// naming it and where its records would be.
+#[test]
+fn record_path_prints_the_newest_record_of_a_bottle() {
+    let scratch = Scratch::new("record-path");
+    let (state, envelope) = sealed(&scratch, Completion::Stopped);
+    let path = |name: &str| {
+        bot_bottle(scratch.path())
+            .env("BOT_BOTTLE_STATE_DIR", &state)
+            .args(["record", "path", name])
+            .output()
+            .unwrap()
+    };
+    let only = path("proj");
+    assert!(only.status.success(), "{}", stderr_of(&only));
+    assert_eq!(
+        stdout_of(&only),
+        format!("{}\n", envelope.parent().unwrap())
+    );
+    // An older launch (its id sorts after the sealed one's), then a newer one still running.
+    pending_record(&state, "ffffffffffffffff", "2026-12-07T04:59:59Z");
+    let newest = pending_record(&state, "0000000000000000", "2026-12-07T05:00:01Z");
+    for name in ["proj", "Proj"] {
+        let out = path(name);
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        assert_eq!(stdout_of(&out), format!("{newest}\n"), "record path {name}");
+    }
+
+    let none = path("other");
+    assert_eq!(none.status.code(), Some(2), "{}", stderr_of(&none));
+    assert!(stdout_of(&none).is_empty(), "{}", stdout_of(&none));
+    assert!(
+        stderr_of(&none).contains(&format!(
+            "bottle \"other\" has no record in {state}/records/other"
+        )),
+        "{}",
+        stderr_of(&none)
+    );
+}

@@ -65,8 +65,17 @@ fn record_key_makes_one_private_key_and_prints_its_public_half() {
     );
 }
 
-/// A record sealed in `dir` by the key in `state`, with one pushed commit.
+/// A record sealed in `dir` by the key in `state`, without a gate.
 fn sealed(scratch: &Scratch, completion: Completion) -> (Utf8PathBuf, Utf8PathBuf) {
+    sealed_with_gate_log(scratch, completion, None)
+}
+
+/// [`sealed`], with `gate_log` as the git gate's push log.
+fn sealed_with_gate_log(
+    scratch: &Scratch,
+    completion: Completion,
+    gate_log: Option<String>,
+) -> (Utf8PathBuf, Utf8PathBuf) {
     let state = Utf8PathBuf::from_path_buf(scratch.path().join("state")).unwrap();
     let user = key::load_or_create(&state).unwrap();
     let dir = record::dir_of(&state, "proj", "0123456789abcdef");
@@ -116,7 +125,7 @@ fn sealed(scratch: &Scratch, completion: Completion) -> (Utf8PathBuf, Utf8PathBu
     };
     let evidence = Evidence {
         flight: Ok(flight.text().into_bytes()),
-        gate_log: None,
+        gate_log: gate_log.map(|log| Ok(log.into_bytes())),
         image_ids: ImageIds::default(),
     };
     let ending = Ending {
@@ -368,4 +377,55 @@ fn record_path_prints_the_newest_record_of_a_bottle() {
         "{}",
         stderr_of(&none)
     );
+}
+
+/// `verify --repo DIR` reads a relative DIR from where verify runs (as `--repo .` in a clone,
+/// the README's walk-through), though it runs git in `/`.
+#[test]
+fn verify_reads_a_relative_repo_from_where_it_runs() {
+    let scratch = Scratch::new("record-repo");
+    let clone = scratch.path().join("clone");
+    std::fs::create_dir(&clone).unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(&clone)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", stderr_of(&out));
+        stdout_of(&out).trim().to_owned()
+    };
+    git(&["init", "-q"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "one"]);
+    let commit = git(&["rev-parse", "HEAD"]);
+    git(&["update-ref", "refs/remotes/origin/bot/topic", &commit]);
+    let pushed = serde_json::json!({"time": "2026-12-07T05:00:00Z", "source": "git-gate",
+        "event": "push", "upstream": "app", "ref": "refs/heads/bot/topic",
+        "old": "0000000000000000000000000000000000000000", "new": commit});
+    let (state, envelope) =
+        sealed_with_gate_log(&scratch, Completion::Stopped, Some(format!("{pushed}\n")));
+    for (cwd, repo) in [(clone.as_path(), "."), (scratch.path(), "clone")] {
+        let out = bot_bottle(cwd)
+            .env("BOT_BOTTLE_STATE_DIR", &state)
+            .args(["verify", envelope.as_str(), "--repo", repo])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "--repo {repo}: {}{}",
+            stdout_of(&out),
+            stderr_of(&out)
+        );
+        assert!(
+            stdout_of(&out).contains(&format!(
+                "ok   repository: each of the 1 commit(s) is in {repo} under its ref"
+            )),
+            "{}",
+            stdout_of(&out)
+        );
+    }
 }

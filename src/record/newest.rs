@@ -75,7 +75,10 @@ mod tests {
             "recorder_public_key": "00",
         });
         std::fs::write(dir.join(pending::FILE), text.to_string()).unwrap();
-        assert!(pending::read(&dir).is_some(), "the test's pending.json reads");
+        assert!(
+            pending::read(&dir).is_some(),
+            "the test's pending.json reads"
+        );
         dir
     }
 
@@ -91,11 +94,7 @@ mod tests {
             statement.to_string().as_bytes(),
             &key,
         );
-        std::fs::write(
-            dir.join(ENVELOPE),
-            serde_json::to_vec(&envelope).unwrap(),
-        )
-        .unwrap();
+        std::fs::write(dir.join(ENVELOPE), serde_json::to_vec(&envelope).unwrap()).unwrap();
         dir
     }
 

@@ -9,19 +9,21 @@ use camino::Utf8PathBuf;
 use clap::{Args, Subcommand};
 
 use super::Global;
-use crate::bottle::Bottle;
+use crate::bottle::{slugify, Bottle};
 use crate::exit::{RecordVerdict, UsageError};
 use crate::policy::audit;
 use crate::record::verify::{self, Status, Verdict};
-use crate::record::{collect, events, key, statement};
+use crate::record::{self, collect, events, key, newest, statement};
 use crate::userdirs;
 
-/// The signed record of each bottle: its key, its schema, and writing it now.
+/// The signed record of each bottle: its key, its schema, writing it now, where it is, and
+/// what it holds.
 #[derive(Debug, Subcommand)]
 pub enum RecordCommand {
     Key(KeyArgs),
     Schema(SchemaArgs),
     Save(SaveArgs),
+    Path(PathArgs),
     Events(EventsArgs),
 }
 
@@ -31,6 +33,7 @@ impl RecordCommand {
             RecordCommand::Key(args) => args.run(),
             RecordCommand::Schema(args) => args.run(),
             RecordCommand::Save(args) => args.run(global),
+            RecordCommand::Path(args) => args.run(),
             RecordCommand::Events(args) => args.run(),
         }
     }
@@ -163,6 +166,34 @@ impl SaveArgs {
             )
         })?;
         println!("{}", sealed.envelope);
+        Ok(())
+    }
+}
+
+/// Print the directory of a bottle's newest record (the launch that started last, as the
+/// records say), sealed or not: `R=$(bot-bottle record path NAME)`, then `bot-bottle verify $R`.
+#[derive(Debug, Args)]
+pub struct PathArgs {
+    /// The bottle's name or slug.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+impl PathArgs {
+    fn run(&self) -> anyhow::Result<()> {
+        let slug = slugify(&self.name)?;
+        let state = userdirs::state_dir()?;
+        // No record is the name's fault, as an unreadable RECORD is for `verify` and `events`
+        // (exit 2): a name never launched here, misspelt, or launched with another state
+        // directory. Nothing failed that a retry would fix.
+        let dir = newest::of_bottle(&state, &slug).ok_or_else(|| {
+            UsageError(format!(
+                "bottle {:?} has no record in {}; a launch begins one (a bottle launched by a bot-bottle before records has none)",
+                self.name,
+                record::root(&state).join(&slug)
+            ))
+        })?;
+        println!("{dir}");
         Ok(())
     }
 }

@@ -43,7 +43,7 @@ fn merge(flight_text: &str, gate_text: &str) -> Vec<Line> {
 
 /// A key that orders RFC 3339 UTC times (`…:SSZ` and `…:SS.fffZ` alike) as instants: the
 /// text compares wrongly within one second, as `.` sorts before `Z`.
-fn instant_key(time: &str) -> (String, String) {
+pub(super) fn instant_key(time: &str) -> (String, String) {
     let (whole, rest) = time.split_at(time.len().min(19));
     let fraction: String = rest
         .strip_prefix('.')

@@ -17,6 +17,7 @@ pub mod dsse;
 pub mod events;
 pub mod flight;
 pub mod key;
+pub mod newest;
 pub mod pending;
 pub mod pushes;
 pub mod seal;

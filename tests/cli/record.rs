@@ -65,8 +65,17 @@ fn record_key_makes_one_private_key_and_prints_its_public_half() {
     );
 }
 
-/// A record sealed in `dir` by the key in `state`, with one pushed commit.
+/// A record sealed in `dir` by the key in `state`, without a gate.
 fn sealed(scratch: &Scratch, completion: Completion) -> (Utf8PathBuf, Utf8PathBuf) {
+    sealed_with_gate_log(scratch, completion, None)
+}
+
+/// [`sealed`], with `gate_log` as the git gate's push log.
+fn sealed_with_gate_log(
+    scratch: &Scratch,
+    completion: Completion,
+    gate_log: Option<String>,
+) -> (Utf8PathBuf, Utf8PathBuf) {
     let state = Utf8PathBuf::from_path_buf(scratch.path().join("state")).unwrap();
     let user = key::load_or_create(&state).unwrap();
     let dir = record::dir_of(&state, "proj", "0123456789abcdef");
@@ -116,7 +125,7 @@ fn sealed(scratch: &Scratch, completion: Completion) -> (Utf8PathBuf, Utf8PathBu
     };
     let evidence = Evidence {
         flight: Ok(flight.text().into_bytes()),
-        gate_log: None,
+        gate_log: gate_log.map(|log| Ok(log.into_bytes())),
         image_ids: ImageIds::default(),
     };
     let ending = Ending {
@@ -290,4 +299,133 @@ fn record_events_prints_the_record_s_entries_in_the_audit_shape() {
         "{}",
         stderr_of(&missing)
     );
+}
+
+/// A record of bottle `proj` begun by launch `launch_id` at `started_at` and not sealed yet:
+/// its `pending.json` alone, which is what says when it started.
+fn pending_record(state: &Utf8PathBuf, launch_id: &str, started_at: &str) -> Utf8PathBuf {
+    let dir = record::dir_of(state, "proj", launch_id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let pending = Pending {
+        schema: SCHEMA.to_owned(),
+        bottle: BottleRef {
+            name: "proj".to_owned(),
+            slug: "proj".to_owned(),
+            launch_id: launch_id.to_owned(),
+        },
+        started_at: started_at.to_owned(),
+        detached: true,
+        manifest: None,
+        lock: None,
+        images: Roles {
+            agent: "a".to_owned(),
+            proxy: "p".to_owned(),
+            gate: None,
+        },
+        containers: Roles {
+            agent: "c".to_owned(),
+            proxy: "cp".to_owned(),
+            gate: None,
+        },
+        ca_fingerprint: "sha256:00".to_owned(),
+        recorder_public_key: "00".to_owned(),
+    };
+    std::fs::write(
+        dir.join(record::pending::FILE),
+        serde_json::to_vec(&pending).unwrap(),
+    )
+    .unwrap();
+    dir
+}
+
+/// `record path NAME` prints the directory of the bottle's newest record, sealed or not, by
+/// the start time the records say (launch ids are random); a bottle without one is exit 2,
+/// naming it and where its records would be.
+#[test]
+fn record_path_prints_the_newest_record_of_a_bottle() {
+    let scratch = Scratch::new("record-path");
+    let (state, envelope) = sealed(&scratch, Completion::Stopped);
+    let path = |name: &str| {
+        bot_bottle(scratch.path())
+            .env("BOT_BOTTLE_STATE_DIR", &state)
+            .args(["record", "path", name])
+            .output()
+            .unwrap()
+    };
+    let only = path("proj");
+    assert!(only.status.success(), "{}", stderr_of(&only));
+    assert_eq!(
+        stdout_of(&only),
+        format!("{}\n", envelope.parent().unwrap())
+    );
+    // An older launch (its id sorts after the sealed one's), then a newer one still running.
+    pending_record(&state, "ffffffffffffffff", "2026-12-07T04:59:59Z");
+    let newest = pending_record(&state, "0000000000000000", "2026-12-07T05:00:01Z");
+    for name in ["proj", "Proj"] {
+        let out = path(name);
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        assert_eq!(stdout_of(&out), format!("{newest}\n"), "record path {name}");
+    }
+
+    let none = path("other");
+    assert_eq!(none.status.code(), Some(2), "{}", stderr_of(&none));
+    assert!(stdout_of(&none).is_empty(), "{}", stdout_of(&none));
+    assert!(
+        stderr_of(&none).contains(&format!(
+            "bottle \"other\" has no record in {state}/records/other"
+        )),
+        "{}",
+        stderr_of(&none)
+    );
+}
+
+/// `verify --repo DIR` reads a relative DIR from where verify runs (as `--repo .` in a clone,
+/// the README's walk-through), though it runs git in `/`.
+#[test]
+fn verify_reads_a_relative_repo_from_where_it_runs() {
+    let scratch = Scratch::new("record-repo");
+    let clone = scratch.path().join("clone");
+    std::fs::create_dir(&clone).unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(&clone)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", stderr_of(&out));
+        stdout_of(&out).trim().to_owned()
+    };
+    git(&["init", "-q"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "one"]);
+    let commit = git(&["rev-parse", "HEAD"]);
+    git(&["update-ref", "refs/remotes/origin/bot/topic", &commit]);
+    let pushed = serde_json::json!({"time": "2026-12-07T05:00:00Z", "source": "git-gate",
+        "event": "push", "upstream": "app", "ref": "refs/heads/bot/topic",
+        "old": "0000000000000000000000000000000000000000", "new": commit});
+    let (state, envelope) =
+        sealed_with_gate_log(&scratch, Completion::Stopped, Some(format!("{pushed}\n")));
+    for (cwd, repo) in [(clone.as_path(), "."), (scratch.path(), "clone")] {
+        let out = bot_bottle(cwd)
+            .env("BOT_BOTTLE_STATE_DIR", &state)
+            .args(["verify", envelope.as_str(), "--repo", repo])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "--repo {repo}: {}{}",
+            stdout_of(&out),
+            stderr_of(&out)
+        );
+        assert!(
+            stdout_of(&out).contains(&format!(
+                "ok   repository: each of the 1 commit(s) is in {repo} under its ref"
+            )),
+            "{}",
+            stdout_of(&out)
+        );
+    }
 }

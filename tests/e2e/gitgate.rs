@@ -81,22 +81,40 @@ impl Drop for Keys {
 /// owns the network: declare it after the bottle).
 pub(crate) struct GitServer<'h> {
     h: &'h Harness,
-    name: String,
+    pub(crate) name: String,
 }
 
 impl<'h> GitServer<'h> {
     pub(crate) fn start(h: &'h Harness, bottle: &Bottle<'_>, keys: &Keys) -> Self {
-        let server = GitServer {
+        Self::start_on(
             h,
-            name: format!("{}-gitserver", bottle.slug),
-        };
-        let spec = ContainerSpec {
-            networks: vec![NetworkAttachment {
+            &format!("{}-gitserver", bottle.slug),
+            NetworkAttachment {
                 name: bottle.egress_network(),
                 aliases: vec![GIT_HOST.to_owned()],
                 ip: None,
-            }],
-            labels: [(TEST_LABEL.to_owned(), bottle.slug.clone())].into(),
+            },
+            &bottle.slug,
+            keys,
+        )
+    }
+
+    /// The git server `name` on `network`, labelled [`TEST_LABEL`]`=label`, serving the
+    /// client key and host key of `keys`.
+    pub(crate) fn start_on(
+        h: &'h Harness,
+        name: &str,
+        network: NetworkAttachment,
+        label: &str,
+        keys: &Keys,
+    ) -> Self {
+        let server = GitServer {
+            h,
+            name: name.to_owned(),
+        };
+        let spec = ContainerSpec {
+            networks: vec![network],
+            labels: [(TEST_LABEL.to_owned(), label.to_owned())].into(),
             ..ContainerSpec::new(&server.name, GITSERVER_IMAGE)
         };
         h.engine.create_container(&spec).unwrap();

@@ -43,7 +43,7 @@ fn said(out: &Output) -> String {
 
 /// Everything under `dir` writable by all: on a rootful engine the agent is uid 1000 and the
 /// host's ownership shows through.
-fn open_to_the_agent(dir: &Path) {
+pub(crate) fn open_to_the_agent(dir: &Path) {
     let mut stack = vec![dir.to_owned()];
     while let Some(path) = stack.pop() {
         let meta = std::fs::symlink_metadata(&path).unwrap();

@@ -17,3 +17,4 @@ mod policy;
 mod record;
 mod support;
 mod trust;
+mod walkthrough;

@@ -560,10 +560,16 @@ fn check_gate(report: &mut Report, dir: &Utf8Path, statement: &Statement) {
 }
 
 fn check_repo(report: &mut Report, repo: &Utf8Path, statement: &Statement) {
+    // git runs in `/` (see [`git`]), so a relative `repo` is made absolute first, against the
+    // directory verify runs in, where the user meant it; the report names it as given.
+    let at = std::path::absolute(repo)
+        .ok()
+        .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
+        .unwrap_or_else(|| repo.to_owned());
     let mut problems = Vec::new();
     for subject in &statement.subject {
         let commit = subject.git_commit().unwrap_or_default();
-        match refs_containing(repo, commit) {
+        match refs_containing(&at, commit) {
             Err(why) => problems.push(why),
             Ok(refs) => {
                 if !ref_matches(&subject.name, &refs) {

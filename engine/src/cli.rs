@@ -476,6 +476,19 @@ impl<D: Dialect> Engine for CliEngine<D> {
         crate::tarball::single_file(&out.stdout, limit).with_context(context)
     }
 
+    fn read_dir_files(
+        &self,
+        container: &str,
+        dir: &str,
+        limit: u64,
+    ) -> Result<std::collections::BTreeMap<String, Vec<u8>>> {
+        let context = || format!("reading the directory {container}:{dir}");
+        let out = self
+            .run(argv::copy_out(container, dir))
+            .with_context(context)?;
+        crate::tarball::files_of_dir(&out.stdout, limit).with_context(context)
+    }
+
     fn start_container(&self, name: &str) -> Result<()> {
         self.run(argv::start(name))
             .with_context(|| format!("starting container {name}"))?;

@@ -449,6 +449,16 @@ pub trait Engine: Send + Sync {
     /// the image needs no shell); more than `limit` bytes is an error.
     fn read_file(&self, container: &str, path: &str, limit: u64) -> Result<Vec<u8>>;
 
+    /// The regular files directly in the directory `dir` of a created, running or stopped
+    /// container, by name, read as one tar stream; more than `limit` bytes in all, or anything
+    /// in it but regular files, is an error.
+    fn read_dir_files(
+        &self,
+        container: &str,
+        dir: &str,
+        limit: u64,
+    ) -> Result<std::collections::BTreeMap<String, Vec<u8>>>;
+
     /// Starts a created container.
     fn start_container(&self, name: &str) -> Result<()>;
 

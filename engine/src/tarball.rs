@@ -101,6 +101,42 @@ pub fn single_file(tar: &[u8], limit: u64) -> Result<Vec<u8>> {
     found.context("the tar stream holds no file")
 }
 
+/// The regular files directly in the one directory the tar stream `tar` holds (what `cp
+/// CONTAINER:DIR -` prints), by name: `limit` bytes in all at most. The directory's own entry
+/// is skipped; anything else (a subdirectory, a link, a device) is an error, so nothing is
+/// taken for what it is not.
+pub fn files_of_dir(tar: &[u8], limit: u64) -> Result<std::collections::BTreeMap<String, Vec<u8>>> {
+    let mut archive = tar::Archive::new(tar);
+    let mut files = std::collections::BTreeMap::new();
+    let mut left = limit;
+    for entry in archive.entries().context("reading a tar")? {
+        let entry = entry.context("reading a tar entry")?;
+        let kind = entry.header().entry_type();
+        let path = entry.path().context("a tar entry's path")?.into_owned();
+        let depth = path.components().count();
+        if kind == tar::EntryType::Directory && depth == 1 {
+            continue;
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        anyhow::ensure!(
+            kind == tar::EntryType::Regular && depth == 2,
+            "expected the regular files of one directory, found a {kind:?} entry {}",
+            path.display()
+        );
+        let size = entry.size();
+        anyhow::ensure!(size <= left, "the directory holds more than {limit} bytes");
+        left -= size;
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        std::io::Read::read_to_end(&mut std::io::Read::take(entry, size), &mut bytes)
+            .context("reading a file from a tar")?;
+        files.insert(name, bytes);
+    }
+    Ok(files)
+}
+
 fn header(kind: tar::EntryType, mode: u32, owner: Owner, size: u64) -> tar::Header {
     let mut header = tar::Header::new_ustar();
     header.set_entry_type(kind);
@@ -139,6 +175,37 @@ mod tests {
         dir.dir("etc", 0o755, Owner::ROOT).unwrap();
         assert!(single_file(&dir.finish().unwrap(), 10).is_err());
         assert!(single_file(&Tarball::new().finish().unwrap(), 10).is_err());
+    }
+
+    #[test]
+    fn the_files_of_one_directory_come_out_of_a_tar() {
+        let mut dir = Tarball::new();
+        dir.dir("flight-recorder", 0o700, Owner::ROOT)
+            .unwrap()
+            .file("flight-recorder/a.jsonl", b"1\n", 0o600, Owner::ROOT)
+            .unwrap()
+            .file("flight-recorder/b.jsonl", b"22\n", 0o600, Owner::ROOT)
+            .unwrap();
+        let dir = dir.finish().unwrap();
+        let files = files_of_dir(&dir, 5).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files["a.jsonl"], b"1\n");
+        assert_eq!(files["b.jsonl"], b"22\n");
+        let err = files_of_dir(&dir, 4).unwrap_err();
+        assert!(format!("{err:#}").contains("more than 4"), "{err:#}");
+        // An empty directory is no files, not an error.
+        let mut empty = Tarball::new();
+        empty.dir("flight-recorder", 0o700, Owner::ROOT).unwrap();
+        assert!(files_of_dir(&empty.finish().unwrap(), 5)
+            .unwrap()
+            .is_empty());
+        // A subdirectory or a deeper file is refused.
+        let mut deep = Tarball::new();
+        deep.dir("d", 0o700, Owner::ROOT)
+            .unwrap()
+            .dir("d/sub", 0o700, Owner::ROOT)
+            .unwrap();
+        assert!(files_of_dir(&deep.finish().unwrap(), 5).is_err());
     }
 
     #[test]

@@ -426,6 +426,34 @@ fn a_signal_reaches_the_main_process_and_a_file_comes_back_out() {
     assert!(engine.read_file(&container, "/tmp", 1 << 20).is_err());
     assert!(engine.read_file(&container, "/tmp/hup", 4).is_err());
     assert!(engine.read_file(&container, "/tmp/none", 1024).is_err());
+    // A directory's files, as the flight recorder's are read; an empty one is no files.
+    let made = engine
+        .exec(
+            &container,
+            &ExecSpec::new([
+                "sh",
+                "-c",
+                "mkdir /tmp/rec /tmp/empty && printf x >/tmp/rec/a && printf yz >/tmp/rec/b",
+            ]),
+        )
+        .unwrap();
+    assert_eq!(made.status, 0, "{}", made.stderr);
+    let files = engine.read_dir_files(&container, "/tmp/rec", 1024).unwrap();
+    assert_eq!(
+        files.into_iter().collect::<Vec<_>>(),
+        [
+            ("a".to_owned(), b"x".to_vec()),
+            ("b".to_owned(), b"yz".to_vec())
+        ]
+    );
+    assert!(engine
+        .read_dir_files(&container, "/tmp/empty", 1024)
+        .unwrap()
+        .is_empty());
+    assert!(engine.read_dir_files(&container, "/tmp/rec", 2).is_err());
+    assert!(engine
+        .read_dir_files(&container, "/tmp/none", 1024)
+        .is_err());
     run.finish();
 }
 

@@ -34,9 +34,15 @@ pub enum How {
     Crashed,
 }
 
-/// The flight record's path in the sidecar.
-pub fn flight_file() -> String {
-    format!("{}/{}", defaults::PROXY_RECORDER_DIR, flight::FILE)
+/// The flight record in the sidecar `proxy`, read from its recorder's directory (a volume of
+/// the sidecar's, so it is there from the start): pipelock makes the file with its first entry,
+/// and signs a checkpoint at shutdown only over entries, so a directory without it is a
+/// pipelock that recorded nothing, an empty record, not a missing one.
+fn read_flight(engine: &dyn Engine, proxy: &str) -> Result<Vec<u8>, String> {
+    let mut files = engine
+        .read_dir_files(proxy, defaults::PROXY_RECORDER_DIR, READ_LIMIT)
+        .map_err(|e| format!("{e:#}"))?;
+    Ok(files.remove(flight::FILE).unwrap_or_default())
 }
 
 /// Reads the evidence of the bottle `pending` describes: stops its sidecar first unless
@@ -85,7 +91,7 @@ pub fn evidence(
             })
         };
         let flight = timing::step("record: read the flight record", || {
-            read(&containers.proxy, &flight_file())
+            read_flight(engine, &containers.proxy)
         });
         match stopped {
             Ok(()) => flight,

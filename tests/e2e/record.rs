@@ -362,3 +362,32 @@ fn a_launch_killed_with_sigkill_is_sealed_incomplete_by_gc() {
     assert!(!text(&out).contains("FAIL"), "{}", text(&out));
     assert!(!text(&out).contains("VALID"), "{}", text(&out));
 }
+
+/// A bottle whose agent sent nothing: pipelock made no flight record file (it makes one with
+/// its first entry), and `stop` seals a valid record of nothing, not an incomplete one.
+#[test]
+fn a_bottle_that_sent_nothing_seals_a_valid_record_of_nothing() {
+    let Some(h) = harness() else { return };
+    let name = unique_name("record-quiet");
+    let ws = Workspace::new(&name, &manifest(&name, &["sleep", "infinity"]));
+    h.approve(&ws);
+    let _purge = Purge(&h, &ws, name.clone());
+    let start = h.start_detached(&ws);
+    assert!(start.status.success(), "{}", text(&start));
+    let stop = h.bot_bottle(&ws).args(["stop", &name]).output().unwrap();
+    assert!(
+        stop.status.success()
+            && text(&stop).contains("the bottle's signed record:")
+            && !text(&stop).contains("INCOMPLETE"),
+        "{}",
+        text(&stop)
+    );
+    let dir = record_dir(&ws, &name);
+    let out = verify(&h, &ws, &[dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("ok   flight recorder chain: no entries: pipelock recorded nothing"),
+        "{}",
+        text(&out)
+    );
+}

@@ -430,3 +430,38 @@ fn with_a_repository_each_commit_must_be_there_under_its_ref() {
         "{failed:?}"
     );
 }
+
+#[test]
+fn a_pipelock_that_recorded_nothing_seals_a_valid_empty_record_and_entries_added_later_fail() {
+    // Pipelock makes its file with the first entry and checkpoints only over entries: a bottle
+    // whose agent sent nothing leaves no file, which `stop` reads as an empty record.
+    let mut f = Fixture::new();
+    f.flight = Writer::default();
+    let envelope = f.seal(Completion::Stopped);
+    let report = f.verify(&envelope);
+    assert_eq!(report.verdict, Verdict::Valid, "{:?}", report.checks);
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.name == "flight recorder chain" && c.detail.contains("recorded nothing")),
+        "{:?}",
+        report.checks
+    );
+    // Entries written in afterwards, a checkpoint with them, are not what was signed.
+    let mut later = Writer::default();
+    later.record(
+        "action_receipt",
+        "receipt: allow connect forward",
+        &json!({"action_record": {"target": "upstream.example:443", "verdict": "allow"}}),
+    );
+    later.checkpoint(&f.recorder);
+    std::fs::write(f.flight_path(), later.text()).unwrap();
+    let report = f.verify(&envelope);
+    assert_eq!(report.verdict, Verdict::Invalid);
+    assert!(
+        failed_names(&report).contains(&"flight recorder chain"),
+        "{:?}",
+        report.checks
+    );
+}

@@ -58,7 +58,7 @@ pub(super) fn instant_key(time: &str) -> (String, String) {
 mod tests {
     use super::*;
 
-    const RECEIPT: &str = r#"{"v":1,"seq":0,"ts":"2026-12-02T00:20:04.5Z","session_id":"proxy","type":"action_receipt","transport":"forward","summary":"receipt: block read forward","detail":{"version":1,"action_record":{"verdict":"block","method":"CONNECT","target":"denied.bottle.test:443","layer":"allowlist","pattern":"domain not in allowlist: denied.bottle.test"},"signature":"ed25519:00","signer_key":"00"},"prev_hash":"genesis","hash":"h0"}"#;
+    const RECEIPT: &str = r#"{"v":1,"seq":0,"ts":"2026-12-02T00:20:04.5Z","session_id":"proxy","type":"action_receipt","transport":"connect","summary":"receipt: block read connect","detail":{"version":1,"action_record":{"verdict":"block","method":"CONNECT","target":"https://denied.bottle.test/","layer":"allowlist","pattern":"domain not in allowlist: denied.bottle.test"},"signature":"ed25519:00","signer_key":"00"},"prev_hash":"genesis","hash":"h0"}"#;
     const DECISION: &str = r#"{"v":1,"seq":1,"ts":"2026-12-02T00:20:06Z","session_id":"proxy","type":"decision","transport":"fetch","summary":"allow: allowlist","detail":{"verdict":"allow","layer":"allowlist","pattern":"","request_id":"r2"},"prev_hash":"h0","hash":"h1"}"#;
     const CHECKPOINT: &str = r#"{"v":1,"seq":2,"ts":"2026-12-02T00:20:07Z","session_id":"proxy","type":"checkpoint","transport":"","summary":"checkpoint: 2 entries","detail":{"entry_count":2,"first_seq":0,"last_seq":1,"signature":"00"},"prev_hash":"h1","hash":"h2"}"#;
     const PUSHED: &str = r#"{"time":"2026-12-02T00:20:04Z","source":"git-gate","event":"push","upstream":"app","ref":"refs/heads/feature","old":"a","new":"b"}"#;
@@ -72,7 +72,8 @@ mod tests {
         let receipt = json(&Line::parse_recorded(RECEIPT).unwrap());
         assert_eq!(receipt["schema"], "bot-bottle.logs/v1");
         assert_eq!(receipt["verdict"], "blocked");
-        assert_eq!(receipt["host"], "denied.bottle.test:443");
+        // A tunnel's receipt names the URL pipelock's scanners saw, its host is the host.
+        assert_eq!(receipt["host"], "denied.bottle.test");
         assert_eq!(receipt["method"], "CONNECT");
         assert_eq!(receipt["scanner"], "allowlist");
         assert_eq!(

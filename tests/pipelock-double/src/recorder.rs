@@ -108,15 +108,19 @@ impl Recorder {
     pub fn decision(&self, event: &str, fields: &Value) {
         let verdict = if event == "blocked" { "block" } else { "allow" };
         let method = fields["method"].as_str().unwrap_or_default();
-        let transport = if method == "CONNECT" || event == "tunnel_open" {
-            "forward"
-        } else {
-            "fetch"
-        };
+        // As pipelock: a tunnel's receipt names the transport `connect` and, for its target,
+        // the URL its scanners saw (`https://HOST/`), not the `HOST:PORT` it was asked for.
+        let tunnel = method == "CONNECT" || event == "tunnel_open";
+        let transport = if tunnel { "connect" } else { "forward" };
         let target = ["target", "url", "host"]
             .iter()
             .find_map(|k| fields[*k].as_str())
             .unwrap_or_default();
+        let target = if tunnel {
+            tunnel_url(target)
+        } else {
+            target.to_owned()
+        };
         let action_type = if method.is_empty() || method == "CONNECT" || method == "GET" {
             "read"
         } else {
@@ -355,6 +359,21 @@ fn resume(dir: &Path) -> Result<(u64, String)> {
     Ok((0, GENESIS.to_owned()))
 }
 
+/// The URL pipelock's scanners see for a tunnel to `target` (`HOST:PORT`, an IPv6 host in
+/// brackets): `https://HOST/`.
+fn tunnel_url(target: &str) -> String {
+    let host = target
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(target, |(host, _)| host);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.contains(':') {
+        format!("https://[{host}]/")
+    } else {
+        format!("https://{host}/")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +386,13 @@ mod tests {
             max_entries_per_file: 10_000,
             signing_key_path: key,
         }
+    }
+
+    #[test]
+    fn a_tunnel_s_receipt_names_the_url_its_scanners_saw() {
+        assert_eq!(tunnel_url("a.example:443"), "https://a.example/");
+        assert_eq!(tunnel_url("a.example"), "https://a.example/");
+        assert_eq!(tunnel_url("[2001:db8::1]:443"), "https://[2001:db8::1]/");
     }
 
     #[test]

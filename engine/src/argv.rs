@@ -420,6 +420,11 @@ pub fn copy_tar_into(container: &str, dir: &str, extra: &[&str]) -> Vec<String> 
 }
 
 /// `cp CONTAINER:PATH -`: the file at `PATH` as a tar stream on stdout.
+/// `volume export NAME`: the volume's files as a tar on stdout.
+pub fn volume_export(name: &str) -> Vec<String> {
+    vec!["volume".to_owned(), "export".to_owned(), name.to_owned()]
+}
+
 pub fn copy_out(container: &str, path: &str) -> Vec<String> {
     vec![
         "cp".to_owned(),

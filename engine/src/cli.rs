@@ -41,6 +41,10 @@ pub trait Dialect: Send + Sync + 'static {
     /// it there: with the sidecar's tar, a copy of its CA key in `/var/tmp`). Such a copy is
     /// pointed at a private scratch directory that goes when the copy returns.
     const COPY_SPOOLS_STDIN: bool;
+    /// Whether `volume export NAME` prints a volume's files as a tar (podman): reading a
+    /// stopped container's volume that way mounts nothing, where `cp` of a stopped container
+    /// mounts its whole root filesystem first (podman 4.3: 0.05 s against 0.17 s).
+    const EXPORTS_VOLUMES: bool;
     /// Whether `rm --force` takes `--filter label=…` (podman): then the containers of a label go
     /// in one command, with no listing first.
     const REMOVES_BY_LABEL: bool;
@@ -480,13 +484,22 @@ impl<D: Dialect> Engine for CliEngine<D> {
         &self,
         container: &str,
         dir: &str,
+        volume: Option<&str>,
         limit: u64,
     ) -> Result<std::collections::BTreeMap<String, Vec<u8>>> {
+        if let Some(volume) = volume.filter(|_| D::EXPORTS_VOLUMES) {
+            let context = || format!("reading the volume {volume} ({container}:{dir})");
+            let out = self
+                .run(argv::volume_export(volume))
+                .with_context(context)?;
+            return crate::tarball::files_of_dir(&out.stdout, dir_name(dir), limit)
+                .with_context(context);
+        }
         let context = || format!("reading the directory {container}:{dir}");
         let out = self
             .run(argv::copy_out(container, dir))
             .with_context(context)?;
-        crate::tarball::files_of_dir(&out.stdout, limit).with_context(context)
+        crate::tarball::files_of_dir(&out.stdout, dir_name(dir), limit).with_context(context)
     }
 
     fn start_container(&self, name: &str) -> Result<()> {
@@ -621,6 +634,14 @@ impl<D: Dialect> Engine for CliEngine<D> {
             .with_context(|| format!("reading exit code {:?}", text.trim()))
             .with_context(context)
     }
+}
+
+/// The last component of the container path `dir`, under which `cp` puts its files.
+fn dir_name(dir: &str) -> &str {
+    dir.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -232,6 +232,8 @@ impl Dialect for Docker {
     const COPY_SPOOLS_STDIN: bool = false;
     // `docker rm --force` kills at once.
     const REMOVES_BY_LABEL: bool = false;
+    // `docker volume` has no `export`; its `cp` of a stopped container is quick.
+    const EXPORTS_VOLUMES: bool = false;
     const FORCE_REMOVE_FLAGS: &'static [&'static str] = &[];
     const BUILD_FLAGS: &'static [&'static str] = &[];
     const LISTING: Listing = Listing::Ndjson;

@@ -79,6 +79,8 @@ pub struct ContainerInfo {
     pub labels: BTreeMap<String, String>,
     /// Networks joined, by name.
     pub networks: BTreeMap<String, Endpoint>,
+    /// The volumes mounted in it: each one's name, by the path it is mounted at.
+    pub volumes: BTreeMap<String, String>,
 }
 
 /// A container's place on one network.
@@ -206,6 +208,19 @@ struct RawContainer {
     config: RawConfig,
     #[serde(default)]
     network_settings: Option<RawNetworkSettings>,
+    #[serde(default)]
+    mounts: Option<Vec<RawMount>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawMount {
+    #[serde(default, rename = "Type")]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    destination: String,
 }
 
 #[derive(Deserialize)]
@@ -265,6 +280,13 @@ pub fn parse_container_inspect(json: &str) -> Result<Option<ContainerInfo>> {
                 };
                 (name, endpoint)
             })
+            .collect(),
+        volumes: c
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| m.kind == "volume" && !m.name.is_empty())
+            .map(|m| (m.destination, m.name))
             .collect(),
     }))
 }

@@ -451,11 +451,14 @@ pub trait Engine: Send + Sync {
 
     /// The regular files directly in the directory `dir` of a created, running or stopped
     /// container, by name, read as one tar stream; more than `limit` bytes in all, or anything
-    /// in it but regular files, is an error.
+    /// in it but regular files, is an error. `volume`: the volume mounted at `dir`, when the
+    /// caller knows it (see [`ContainerInfo::volumes`]), which an engine that exports volumes
+    /// reads without touching the container.
     fn read_dir_files(
         &self,
         container: &str,
         dir: &str,
+        volume: Option<&str>,
         limit: u64,
     ) -> Result<std::collections::BTreeMap<String, Vec<u8>>>;
 

@@ -24,6 +24,8 @@ struct Captures {
     ps: &'static str,
     container_created: &'static str,
     container_running: &'static str,
+    /// A bottle's pipelock sidecar, with its two volumes.
+    container_volumes: &'static str,
     container_exited: &'static str,
 }
 
@@ -44,6 +46,7 @@ const DOCKER: Captures = Captures {
     ps: fixture!("docker-ps.ndjson"),
     container_created: fixture!("docker-container-inspect-created.json"),
     container_running: fixture!("docker-container-inspect-running.json"),
+    container_volumes: fixture!("docker-container-inspect-volumes.json"),
     container_exited: fixture!("docker-container-inspect-exited.json"),
 };
 
@@ -58,6 +61,7 @@ const PODMAN: Captures = Captures {
     ps: fixture!("podman-ps.json"),
     container_created: fixture!("podman-container-inspect-created.json"),
     container_running: fixture!("podman-container-inspect-running.json"),
+    container_volumes: fixture!("podman-container-inspect-volumes.json"),
     container_exited: fixture!("podman-container-inspect-exited.json"),
 };
 
@@ -154,6 +158,17 @@ fn check_containers<D: Dialect>(captures: &Captures) {
         running.image
     );
     assert!(running.networks["bbfix-br"].ip.is_some());
+    assert!(running.volumes.is_empty());
+    // Each volume by where it is mounted (both anonymous here: named by a hex id).
+    let sidecar = inspect(captures.container_volumes);
+    assert_eq!(
+        sidecar.volumes.keys().collect::<Vec<_>>(),
+        ["/etc/pipelock", "/var/lib/pipelock/flight-recorder"]
+    );
+    assert!(sidecar
+        .volumes
+        .values()
+        .all(|name| name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())));
     let exited = inspect(captures.container_exited);
     assert_eq!(
         (exited.state, exited.exit_code),

@@ -211,6 +211,7 @@ impl Dialect for Podman {
     // Without `--time 0`, `rm --force` waits the stop timeout (10 s) for a process that
     // ignores SIGTERM.
     const REMOVES_BY_LABEL: bool = true;
+    const EXPORTS_VOLUMES: bool = true;
     const FORCE_REMOVE_FLAGS: &'static [&'static str] = &["--time", "0"];
     // With layers, every step leaves an intermediate image that a later build from the same
     // base reuses, its build container standing on it; `rmi --force` of another image built

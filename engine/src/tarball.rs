@@ -101,11 +101,17 @@ pub fn single_file(tar: &[u8], limit: u64) -> Result<Vec<u8>> {
     found.context("the tar stream holds no file")
 }
 
-/// The regular files directly in the one directory the tar stream `tar` holds (what `cp
-/// CONTAINER:DIR -` prints), by name: `limit` bytes in all at most. The directory's own entry
-/// is skipped; anything else (a subdirectory, a link, a device) is an error, so nothing is
-/// taken for what it is not.
-pub fn files_of_dir(tar: &[u8], limit: u64) -> Result<std::collections::BTreeMap<String, Vec<u8>>> {
+/// The regular files of one directory in the tar stream `tar`, by name, `limit` bytes in all
+/// at most: at the top of the tar (as `volume export` prints a volume's, and podman 4.3's `cp`
+/// a stopped container's volume's), or under the directory's own name `dir_name` (as `cp
+/// CONTAINER:DIR -` prints others). The directory's own entry (and `.`) is skipped; anything
+/// else (a subdirectory, a link, a device, a file deeper down) is an error, so nothing is taken
+/// for what it is not.
+pub fn files_of_dir(
+    tar: &[u8],
+    dir_name: &str,
+    limit: u64,
+) -> Result<std::collections::BTreeMap<String, Vec<u8>>> {
     let mut archive = tar::Archive::new(tar);
     let mut files = std::collections::BTreeMap::new();
     let mut left = limit;
@@ -113,16 +119,21 @@ pub fn files_of_dir(tar: &[u8], limit: u64) -> Result<std::collections::BTreeMap
         let entry = entry.context("reading a tar entry")?;
         let kind = entry.header().entry_type();
         let path = entry.path().context("a tar entry's path")?.into_owned();
-        let depth = path.components().count();
-        if kind == tar::EntryType::Directory && depth == 1 {
+        let mut parts: Vec<String> = path
+            .components()
+            .filter_map(|c| match c {
+                std::path::Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect();
+        if parts.first().is_some_and(|first| first == dir_name) {
+            parts.remove(0);
+        }
+        if kind == tar::EntryType::Directory && parts.is_empty() {
             continue;
         }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
         anyhow::ensure!(
-            kind == tar::EntryType::Regular && depth == 2,
+            kind == tar::EntryType::Regular && parts.len() == 1,
             "expected the regular files of one directory, found a {kind:?} entry {}",
             path.display()
         );
@@ -132,7 +143,7 @@ pub fn files_of_dir(tar: &[u8], limit: u64) -> Result<std::collections::BTreeMap
         let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         std::io::Read::read_to_end(&mut std::io::Read::take(entry, size), &mut bytes)
             .context("reading a file from a tar")?;
-        files.insert(name, bytes);
+        files.insert(parts.remove(0), bytes);
     }
     Ok(files)
 }
@@ -187,16 +198,16 @@ mod tests {
             .file("flight-recorder/b.jsonl", b"22\n", 0o600, Owner::ROOT)
             .unwrap();
         let dir = dir.finish().unwrap();
-        let files = files_of_dir(&dir, 5).unwrap();
+        let files = files_of_dir(&dir, "flight-recorder", 5).unwrap();
         assert_eq!(files.len(), 2);
         assert_eq!(files["a.jsonl"], b"1\n");
         assert_eq!(files["b.jsonl"], b"22\n");
-        let err = files_of_dir(&dir, 4).unwrap_err();
+        let err = files_of_dir(&dir, "flight-recorder", 4).unwrap_err();
         assert!(format!("{err:#}").contains("more than 4"), "{err:#}");
         // An empty directory is no files, not an error.
         let mut empty = Tarball::new();
         empty.dir("flight-recorder", 0o700, Owner::ROOT).unwrap();
-        assert!(files_of_dir(&empty.finish().unwrap(), 5)
+        assert!(files_of_dir(&empty.finish().unwrap(), "flight-recorder", 5)
             .unwrap()
             .is_empty());
         // A subdirectory or a deeper file is refused.
@@ -205,7 +216,16 @@ mod tests {
             .unwrap()
             .dir("d/sub", 0o700, Owner::ROOT)
             .unwrap();
-        assert!(files_of_dir(&deep.finish().unwrap(), 5).is_err());
+        assert!(files_of_dir(&deep.finish().unwrap(), "d", 5).is_err());
+        // A volume's files at the top of the tar, as `volume export` prints them.
+        let mut top = Tarball::new();
+        top.file("a.jsonl", b"1\n", 0o600, Owner::ROOT).unwrap();
+        let top = top.finish().unwrap();
+        assert_eq!(files_of_dir(&top, "d", 5).unwrap()["a.jsonl"], b"1\n");
+        // A file under another directory is not one of its files.
+        let mut other = Tarball::new();
+        other.file("e/a.jsonl", b"1\n", 0o600, Owner::ROOT).unwrap();
+        assert!(files_of_dir(&other.finish().unwrap(), "d", 5).is_err());
     }
 
     #[test]

@@ -438,7 +438,9 @@ fn a_signal_reaches_the_main_process_and_a_file_comes_back_out() {
         )
         .unwrap();
     assert_eq!(made.status, 0, "{}", made.stderr);
-    let files = engine.read_dir_files(&container, "/tmp/rec", 1024).unwrap();
+    let files = engine
+        .read_dir_files(&container, "/tmp/rec", None, 1024)
+        .unwrap();
     assert_eq!(
         files.into_iter().collect::<Vec<_>>(),
         [
@@ -447,12 +449,74 @@ fn a_signal_reaches_the_main_process_and_a_file_comes_back_out() {
         ]
     );
     assert!(engine
-        .read_dir_files(&container, "/tmp/empty", 1024)
+        .read_dir_files(&container, "/tmp/empty", None, 1024)
         .unwrap()
         .is_empty());
-    assert!(engine.read_dir_files(&container, "/tmp/rec", 2).is_err());
     assert!(engine
-        .read_dir_files(&container, "/tmp/none", 1024)
+        .read_dir_files(&container, "/tmp/rec", None, 2)
+        .is_err());
+    assert!(engine
+        .read_dir_files(&container, "/tmp/none", None, 1024)
+        .is_err());
+    run.finish();
+}
+
+#[test]
+fn a_stopped_container_s_volume_reads_the_same_by_name_as_through_the_container() {
+    let Some((engine, image)) = setup() else {
+        return;
+    };
+    let mut run = Run::new(engine.as_ref(), image);
+    let container = run.container("vol");
+    // As the flight recorder's: an anonymous volume written while it runs, read once stopped.
+    let spec = ContainerSpec {
+        labels: run.labels(),
+        mounts: vec![engine::Mount::Anonymous {
+            target: "/data".into(),
+        }],
+        entrypoint: Some(vec!["sh".into()]),
+        cmd: vec![
+            "-c".into(),
+            "printf x >/data/a && printf yz >/data/b && exec sleep 600".into(),
+        ],
+        ..ContainerSpec::new(&container, &run.image)
+    };
+    engine.create_container(&spec).unwrap();
+    engine.start_container(&container).unwrap();
+    let volume = || {
+        engine
+            .inspect_container(&container)
+            .unwrap()
+            .unwrap()
+            .volumes
+            .get("/data")
+            .cloned()
+    };
+    let name = volume().expect("the volume at /data, by name");
+    wait_until(Duration::from_secs(20), "the files to be written", || {
+        engine
+            .read_dir_files(&container, "/data", None, 1024)
+            .is_ok_and(|f| f.len() == 2)
+    });
+    engine
+        .stop_container(&container, Duration::from_secs(0))
+        .unwrap();
+    let by_name = engine
+        .read_dir_files(&container, "/data", Some(&name), 1024)
+        .unwrap();
+    let through = engine
+        .read_dir_files(&container, "/data", None, 1024)
+        .unwrap();
+    assert_eq!(
+        by_name.into_iter().collect::<Vec<_>>(),
+        [
+            ("a".to_owned(), b"x".to_vec()),
+            ("b".to_owned(), b"yz".to_vec())
+        ]
+    );
+    assert_eq!(through.len(), 2);
+    assert!(engine
+        .read_dir_files(&container, "/data", Some(&name), 2)
         .is_err());
     run.finish();
 }

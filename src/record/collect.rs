@@ -38,9 +38,11 @@ pub enum How {
 /// the sidecar's, so it is there from the start): pipelock makes the file with its first entry,
 /// and signs a checkpoint at shutdown only over entries, so a directory without it is a
 /// pipelock that recorded nothing, an empty record, not a missing one.
-fn read_flight(engine: &dyn Engine, proxy: &str) -> Result<Vec<u8>, String> {
+/// `volume`: the recorder's volume, when the sidecar's inspect named it (an engine that exports
+/// volumes reads it without mounting the stopped sidecar).
+fn read_flight(engine: &dyn Engine, proxy: &str, volume: Option<&str>) -> Result<Vec<u8>, String> {
     let mut files = engine
-        .read_dir_files(proxy, defaults::PROXY_RECORDER_DIR, READ_LIMIT)
+        .read_dir_files(proxy, defaults::PROXY_RECORDER_DIR, volume, READ_LIMIT)
         .map_err(|e| format!("{e:#}"))?;
     Ok(files.remove(flight::FILE).unwrap_or_default())
 }
@@ -62,14 +64,11 @@ pub fn evidence(
             .read_file(name, path, READ_LIMIT)
             .map_err(|e| format!("{e:#}"))
     };
-    let image = |name: &str| {
-        engine
-            .inspect_container(name)
-            .ok()
-            .flatten()
-            .map(|c| c.image)
-            .filter(|id| !id.is_empty())
+    let inspect = |name: &str| engine.inspect_container(name).ok().flatten();
+    let image_of = |info: Option<&engine::ContainerInfo>| {
+        info.map(|c| c.image.clone()).filter(|id| !id.is_empty())
     };
+    let image = |name: &str| image_of(inspect(name).as_ref());
     let done_with = |name: &str| {
         if remove {
             let _ = timing::step("record: remove a container read", || {
@@ -77,27 +76,37 @@ pub fn evidence(
             });
         }
     };
-    // The flight record is read once pipelock has stopped (its last checkpoint written); the
-    // agent and the gate are read and removed meanwhile, so a stop waits for pipelock's
-    // shutdown and not for it and then the rest.
-    let flight = || {
-        let stopped = if keep_running {
-            Ok(())
-        } else {
-            timing::step("record: stop pipelock", || {
-                engine
-                    .stop_container(&containers.proxy, PROXY_STOP)
-                    .map_err(|e| format!("{e:#}"))
-            })
-        };
+    // The flight record is read once pipelock has stopped (its last checkpoint written), from
+    // the volume the sidecar's inspect names; the agent and the gate are read and removed
+    // meanwhile, so a stop waits for pipelock's shutdown and not for it and then the rest.
+    let proxy = || {
+        let (info, stopped) = parallel::both(
+            || inspect(&containers.proxy),
+            || {
+                if keep_running {
+                    return Ok(());
+                }
+                timing::step("record: stop pipelock", || {
+                    engine
+                        .stop_container(&containers.proxy, PROXY_STOP)
+                        .map_err(|e| format!("{e:#}"))
+                })
+            },
+        );
+        let volume = info
+            .as_ref()
+            .and_then(|c| c.volumes.get(defaults::PROXY_RECORDER_DIR))
+            .map(String::as_str);
         let flight = timing::step("record: read the flight record", || {
-            read_flight(engine, &containers.proxy)
+            read_flight(engine, &containers.proxy, volume)
         });
-        match stopped {
+        let flight = match stopped {
             Ok(()) => flight,
             // A record read from a pipelock that would not stop may lack its last checkpoint.
             Err(why) => flight.map_err(|e| format!("{e} (stopping pipelock first failed: {why})")),
-        }
+        };
+        done_with(&containers.proxy);
+        (image_of(info.as_ref()), flight)
     };
     let agent_then_gate = || {
         let agent = image(&containers.agent);
@@ -108,11 +117,6 @@ pub fn evidence(
             read_gate
         });
         (agent, gate)
-    };
-    let proxy = || {
-        let read_proxy = parallel::both(|| image(&containers.proxy), flight);
-        done_with(&containers.proxy);
-        read_proxy
     };
     let ((agent, gate), (proxy, flight)) = parallel::both(agent_then_gate, proxy);
     let (gate, gate_log) = gate.map_or((None, None), |(image, log)| (image, Some(log)));

@@ -1,5 +1,6 @@
 //! A bounded bottle, tried from the attacker's side: a fork bomb in the agent stops at its
-//! process limit while its sidecar serves allowed requests and the host answers; a memory hog
+//! process limit while its sidecar serves allowed requests (to a client beside the agent, on its
+//! network) and the host answers; a memory hog
 //! is killed by the OOM killer in the agent's own cgroup; filling the scratch space stops at
 //! its size. Where the engine cannot apply limits (rootless podman on cgroup v1), a bottle that
 //! has them is refused, clearly, before anything is created.
@@ -12,12 +13,12 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use engine::ExecSpec;
+use engine::{ContainerSpec, EnvVar, ExecSpec, NetworkAttachment};
 use serde_json::Value;
 
 use crate::support::{
     applies_limits, harness, manifest_with_resources, unique_name, wait_for, Bottle, Harness,
-    Workspace,
+    Workspace, AGENT_IMAGE, TEST_LABEL,
 };
 
 /// The process limit the fork bomb meets.
@@ -77,10 +78,62 @@ fn processes_of(id: &str) -> usize {
         .count()
 }
 
-/// A client in the agent that asks the proxy for an allowed page, four times a second for
-/// `seconds`, without starting a process (bash's `/dev/tcp`, its `read -t` for the pauses), so
-/// that it keeps working when no process can be started; it prints one `TIME STATUS-LINE` a
-/// request when it ends, and makes `/tmp/bb-client-ready` once it runs.
+/// A container of the test's own beside the agent, on the bottle's internal network with the
+/// agent's `HTTP_PROXY`, but outside the agent's cgroup: from it, [`CLIENT`] measures whether
+/// the sidecar serves while the agent bombs, and not how much CPU the bomb leaves a process of
+/// the agent's own (under load, a client in the agent was starved for seconds while the proxy
+/// answered).
+struct Probe<'h> {
+    h: &'h Harness,
+    name: String,
+}
+
+impl<'h> Probe<'h> {
+    fn beside(bottle: &Bottle<'h>) -> Self {
+        let h = bottle.h;
+        let internal = bottle.launch["networks"][0].as_str().unwrap().to_owned();
+        let proxy = h
+            .engine
+            .inspect_container(&bottle.proxy())
+            .unwrap()
+            .unwrap();
+        let address = proxy.networks[&internal].ip.clone().unwrap();
+        let agent_proxy = bottle.agent_sh("printf %s \"$HTTP_PROXY\"").stdout;
+        let port = agent_proxy.rsplit(':').next().unwrap().to_owned();
+        let probe = Probe {
+            h,
+            name: format!("{}-probe", bottle.slug),
+        };
+        let spec = ContainerSpec {
+            networks: vec![NetworkAttachment {
+                name: internal,
+                aliases: Vec::new(),
+                ip: None,
+            }],
+            env: vec![EnvVar::new(
+                "HTTP_PROXY",
+                format!("http://{address}:{port}"),
+            )],
+            labels: [(TEST_LABEL.to_owned(), bottle.slug.clone())].into(),
+            entrypoint: Some(Vec::new()),
+            cmd: vec!["sleep".to_owned(), "infinity".to_owned()],
+            ..ContainerSpec::new(&probe.name, AGENT_IMAGE)
+        };
+        h.engine.create_container(&spec).unwrap();
+        h.engine.start_container(&probe.name).unwrap();
+        probe
+    }
+}
+
+impl Drop for Probe<'_> {
+    fn drop(&mut self) {
+        let _ = self.h.engine.remove_container(&self.name);
+    }
+}
+
+/// A client that asks the proxy for an allowed page, four times a second for `seconds`,
+/// without starting a process (bash's `/dev/tcp`, its `read -t` for the pauses); it prints one
+/// `TIME STATUS-LINE` a request when it ends, and makes `/tmp/bb-client-ready` once it runs.
 const CLIENT: &str = r#"set -u
 mkfifo /tmp/bb-pace && exec 4<>/tmp/bb-pace || exit 3
 proxy=${HTTP_PROXY#http://}; host=${proxy%:*}; port=${proxy##*:}
@@ -126,12 +179,15 @@ fn a_fork_bomb_in_the_agent_stops_at_its_process_limit_while_the_proxy_serves() 
     );
     let agent = bottle.agent();
     let id = h.engine.inspect_container(&agent).unwrap().unwrap().id;
+    let probe = Probe::beside(&bottle);
     let client_spec = ExecSpec::new(["bash", "-c", CLIENT, "client", "14"]);
     let bomb_spec = ExecSpec::new(["bash", "-c", BOMB, "bomb", "6"]);
     let (client, bomb, samples) = std::thread::scope(|scope| {
-        let client = scope.spawn(|| h.engine.exec(&agent, &client_spec).unwrap());
+        let client = scope.spawn(|| h.engine.exec(&probe.name, &client_spec).unwrap());
         wait_for("the client to run", Duration::from_secs(20), || {
-            bottle.agent_sh("test -e /tmp/bb-client-ready").status == 0
+            h.sh(&probe.name, None, "test -e /tmp/bb-client-ready")
+                .status
+                == 0
         });
         let bomb = scope.spawn(|| h.engine.exec(&agent, &bomb_spec).unwrap());
         // From the host, while it runs: how many processes the agent holds, and whether the

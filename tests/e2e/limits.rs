@@ -53,6 +53,15 @@ fn agent_cgroup(bottle: &Bottle<'_>, v1: &str, v2: &str) -> String {
     out.stdout.trim().to_owned()
 }
 
+/// How many forks the agent's cgroup refused at its process limit (`max N` in `pids.events`).
+fn forks_refused(bottle: &Bottle<'_>) -> u64 {
+    let events = agent_cgroup(bottle, "pids/pids.events", "pids.events");
+    events
+        .lines()
+        .find_map(|l| l.strip_prefix("max ")?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no max count in pids.events: {events}"))
+}
+
 /// Seconds since the epoch, as the agent's `$EPOCHREALTIME` counts them (one clock).
 fn now() -> f64 {
     SystemTime::now()
@@ -215,11 +224,7 @@ fn a_fork_bomb_in_the_agent_stops_at_its_process_limit_while_the_proxy_serves() 
     // `pids.events`). Unlike the host's sampling, which sees the processes every 50 ms, it
     // cannot miss a peak: a bomb that grows to the limit in milliseconds and dies back, as a
     // shell's does when every fork fails, still counts.
-    let refused = agent_cgroup(&bottle, "pids/pids.events", "pids.events");
-    let refused: u64 = refused
-        .lines()
-        .find_map(|l| l.strip_prefix("max ")?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no max count in pids.events: {refused}"));
+    let refused = forks_refused(&bottle);
     assert!(
         refused > 0,
         "no fork was refused at the agent's process limit"

@@ -85,12 +85,18 @@ impl std::fmt::Display for Invalid {
 }
 
 impl Envelope {
+    /// The payload as written, trusted by nothing: for what only picks a record (see
+    /// [`crate::record::newest`]); [`Envelope::verify`] gives it once a signature holds.
+    pub fn unverified_payload(&self) -> Result<Vec<u8>, Invalid> {
+        STANDARD
+            .decode(self.payload.as_bytes())
+            .map_err(|e| Invalid::Payload(e.to_string()))
+    }
+
     /// The payload, when a signature on it verifies with `key` (over the PAE of the
     /// envelope's own type and payload).
     pub fn verify(&self, key: &VerifyingKey) -> Result<Vec<u8>, Invalid> {
-        let payload = STANDARD
-            .decode(self.payload.as_bytes())
-            .map_err(|e| Invalid::Payload(e.to_string()))?;
+        let payload = self.unverified_payload()?;
         let message = pae(&self.payload_type, &payload);
         let good = self.signatures.iter().any(|s| {
             let Ok(bytes) = STANDARD.decode(s.sig.as_bytes()) else {

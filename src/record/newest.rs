@@ -36,11 +36,7 @@ fn started_at(dir: &Utf8Path) -> Option<String> {
     }
     let envelope: super::dsse::Envelope =
         serde_json::from_slice(&std::fs::read(dir.join(ENVELOPE)).ok()?).ok()?;
-    let payload = base64::Engine::decode(
-        &base64::engine::general_purpose::STANDARD,
-        envelope.payload.as_bytes(),
-    )
-    .ok()?;
+    let payload = envelope.unverified_payload().ok()?;
     let statement: serde_json::Value = serde_json::from_slice(&payload).ok()?;
     statement["predicate"]["started_at"]
         .as_str()

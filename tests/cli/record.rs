@@ -100,28 +100,10 @@ fn sealed_with_gate_log(
     std::fs::write(dir.join(record::PLAN), plan.to_string()).unwrap();
     std::fs::write(dir.join(record::CA_CERT), ca.cert_pem()).unwrap();
     let pending = Pending {
-        schema: SCHEMA.to_owned(),
-        bottle: BottleRef {
-            name: "proj".to_owned(),
-            slug: "proj".to_owned(),
-            launch_id: "0123456789abcdef".to_owned(),
-        },
-        started_at: "2026-12-07T05:00:00Z".to_owned(),
         detached: false,
-        manifest: None,
-        lock: None,
-        images: Roles {
-            agent: "a".to_owned(),
-            proxy: "p".to_owned(),
-            gate: None,
-        },
-        containers: Roles {
-            agent: "c".to_owned(),
-            proxy: "cp".to_owned(),
-            gate: None,
-        },
         ca_fingerprint: ca.fingerprint().to_owned(),
         recorder_public_key: key::public_hex(&recorder.verifying_key()),
+        ..pending_of_proj("0123456789abcdef", "2026-12-07T05:00:00Z")
     };
     let evidence = Evidence {
         flight: Ok(flight.text().into_bytes()),
@@ -301,12 +283,10 @@ fn record_events_prints_the_record_s_entries_in_the_audit_shape() {
     );
 }
 
-/// A record of bottle `proj` begun by launch `launch_id` at `started_at` and not sealed yet:
-/// its `pending.json` alone, which is what says when it started.
-fn pending_record(state: &Utf8PathBuf, launch_id: &str, started_at: &str) -> Utf8PathBuf {
-    let dir = record::dir_of(state, "proj", launch_id);
-    std::fs::create_dir_all(&dir).unwrap();
-    let pending = Pending {
+/// What a detached launch `launch_id` of bottle `proj`, begun at `started_at`, writes in its
+/// `pending.json` (placeholder images, containers, CA and recorder key).
+fn pending_of_proj(launch_id: &str, started_at: &str) -> Pending {
+    Pending {
         schema: SCHEMA.to_owned(),
         bottle: BottleRef {
             name: "proj".to_owned(),
@@ -329,10 +309,17 @@ fn pending_record(state: &Utf8PathBuf, launch_id: &str, started_at: &str) -> Utf
         },
         ca_fingerprint: "sha256:00".to_owned(),
         recorder_public_key: "00".to_owned(),
-    };
+    }
+}
+
+/// A record of bottle `proj` begun by launch `launch_id` at `started_at` and not sealed yet:
+/// its `pending.json` alone, which is what says when it started.
+fn pending_record(state: &Utf8PathBuf, launch_id: &str, started_at: &str) -> Utf8PathBuf {
+    let dir = record::dir_of(state, "proj", launch_id);
+    std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join(record::pending::FILE),
-        serde_json::to_vec(&pending).unwrap(),
+        serde_json::to_vec(&pending_of_proj(launch_id, started_at)).unwrap(),
     )
     .unwrap();
     dir

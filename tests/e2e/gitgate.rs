@@ -11,8 +11,8 @@ use std::time::Duration;
 use engine::{ContainerSpec, NetworkAttachment, Owner, Tarball};
 
 use crate::support::{
-    gate_image, harness, manifest, unique_name, wait_for, Bottle, Harness, Workspace,
-    GITSERVER_IMAGE, TEST_LABEL,
+    harness, manifest, unique_name, wait_for, Bottle, Harness, Workspace, GITSERVER_IMAGE,
+    TEST_LABEL,
 };
 
 /// The name the git server answers to on the bottle's egress network.
@@ -229,19 +229,29 @@ pub(crate) fn find_in_agent(
     out.stdout.trim().to_owned()
 }
 
+/// Whether the git gate's image and the git server's are there. When one is missing, a test
+/// that needs them fails under `BOT_BOTTLE_E2E=required` and otherwise skips, loudly.
+pub(crate) fn git_images_present(h: &Harness) -> bool {
+    // The image the tests' bottles run (`Harness::bot_bottle` passes it on).
+    let gate = &h.gate_image;
+    if h.engine.image_exists(gate).unwrap_or(false)
+        && h.engine.image_exists(GITSERVER_IMAGE).unwrap_or(false)
+    {
+        return true;
+    }
+    let required = std::env::var("BOT_BOTTLE_E2E").is_ok_and(|v| v == "required");
+    assert!(
+        !required,
+        "{gate} or {GITSERVER_IMAGE} is missing: run contrib/testbed/build-images.sh"
+    );
+    eprintln!("*** SKIPPING: {gate} or {GITSERVER_IMAGE} is missing ***");
+    false
+}
+
 /// A launched bottle with git upstreams, its gate's name and the git server; `None` when the
 /// images are missing and the tests may skip.
 fn launched<'h>(h: &'h Harness, prefix: &str) -> Option<(Bottle<'h>, String, Keys)> {
-    let gate = gate_image();
-    if !h.engine.image_exists(&gate).unwrap_or(false)
-        || !h.engine.image_exists(GITSERVER_IMAGE).unwrap_or(false)
-    {
-        let required = std::env::var("BOT_BOTTLE_E2E").is_ok_and(|v| v == "required");
-        assert!(
-            !required,
-            "{gate} or {GITSERVER_IMAGE} is missing: run contrib/testbed/build-images.sh"
-        );
-        eprintln!("*** SKIPPING: {gate} or {GITSERVER_IMAGE} is missing ***");
+    if !git_images_present(h) {
         return None;
     }
     let name = unique_name(prefix);

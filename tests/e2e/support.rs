@@ -121,13 +121,11 @@ pub fn harness() -> Option<Harness> {
         || PathBuf::from(env!("CARGO_BIN_EXE_bot-bottle")),
         PathBuf::from,
     );
-    let gate_image =
-        std::env::var("BOT_BOTTLE_GATE_IMAGE").unwrap_or_else(|_| GATE_IMAGE.to_owned());
     Some(Harness {
         engine,
         bin,
         proxy_image,
-        gate_image,
+        gate_image: gate_image(),
     })
 }
 
